@@ -1,0 +1,1 @@
+"""Overshoulder's core: everything that is neither an app nor the server."""

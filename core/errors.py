@@ -1,0 +1,44 @@
+"""Protocol errors: what was wrong, in which field, with a stable code."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+
+class ErrorCode:
+    """Stable error codes. Clients switch on these; the message is for people."""
+
+    BAD_JSON = "bad_json"
+    BAD_MESSAGE = "bad_message"
+    UNKNOWN_TYPE = "unknown_type"
+    TOO_LARGE = "too_large"
+    VERSION_UNSUPPORTED = "version_unsupported"
+    UNAUTHORIZED = "unauthorized"
+    TOKEN_EXPIRED = "token_expired"
+    FORBIDDEN = "forbidden"
+    NOT_FOUND = "not_found"
+    CONFLICT = "conflict"
+    RATE_LIMITED = "rate_limited"
+    SESSION_FULL = "session_full"
+    NOT_READY = "not_ready"
+    INTERNAL = "internal"
+
+
+@dataclass
+class ProtocolError(Exception):
+    """A message could not be accepted. ``field`` is a dotted path into it."""
+
+    code: str
+    message: str
+    field: str | None = None
+
+    def __str__(self) -> str:
+        where = f" (field {self.field!r})" if self.field else ""
+        return f"{self.code}: {self.message}{where}"
+
+    def to_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"code": self.code, "message": self.message}
+        if self.field:
+            out["field"] = self.field
+        return out

@@ -1,0 +1,57 @@
+"""Every size, rate and timeout of the protocol, named once.
+
+The relay enforces these; the Python client and the browser read the same
+numbers from the ``welcome`` message, so nobody guesses. Change a number
+here and the relay, the client and docs/protocol.md ("Limits") follow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Limits one relay enforces. Defaults suit a studio relay on a LAN."""
+
+    #: Largest JSON control message, in bytes of UTF-8.
+    max_message_bytes: int = 256 * 1024
+    #: Largest binary media message (header + encoded image). UHD JPEGs reach ~2 MB.
+    max_frame_bytes: int = 8 * 1024 * 1024
+    #: Largest image side a frame packet may announce.
+    max_frame_side: int = 8192
+    #: Points in one freehand stroke.
+    max_stroke_points: int = 20_000
+    #: Characters of chat text, annotation text and note text.
+    max_text_chars: int = 4000
+    #: Characters of a display name.
+    max_name_chars: int = 80
+    #: Characters of any identifier (session id, annotation id, node path...).
+    max_id_chars: int = 512
+    #: Participants connected to one session at once.
+    max_connections_per_session: int = 64
+    #: Pointer messages per second per participant; extra ones are dropped.
+    pointer_rate_hz: float = 60.0
+    #: Presence messages per second per participant; extra ones are dropped.
+    presence_rate_hz: float = 4.0
+    #: Burst allowance of the rate limiters (messages).
+    rate_burst: int = 20
+    #: Control messages queued for one slow client before it is disconnected
+    #: (it resumes with "since" when it comes back).
+    max_queued_control: int = 2048
+    #: Seconds a client has to send "hello" before the relay closes the socket.
+    hello_timeout_s: float = 10.0
+    #: Chat messages included in a snapshot (the full history is in the export).
+    snapshot_chat: int = 500
+    #: Frames (encoded bytes) kept in memory per session so an annotation can
+    #: pin the exact image it was drawn on.
+    recent_frames: int = 32
+    #: Send buffer kept in the kernel per socket: TCP_NOTSENT_LOWAT in bytes.
+    notsent_lowat_bytes: int = 64 * 1024
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+DEFAULT_LIMITS = Limits()

@@ -1,0 +1,242 @@
+"""The things a review session is made of: people, the playhead, annotations, chat.
+
+Coordinates follow the Open Review Initiative convention (docs/protocol.md,
+"Coordinates"): normalised to the image height, origin at the image centre,
+y up. A point ``(nx, ny)`` is ``((px - W/2) / H, -(py - H/2) / H)`` in pixels
+``(px, py)`` of a W x H image, so proxies and full resolution line up.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Literal, Optional
+
+from .errors import ErrorCode, ProtocolError
+from .schema import bounded
+
+Role = Literal["host", "reviewer", "viewer"]
+ROLES: tuple[Role, ...] = ("host", "reviewer", "viewer")
+
+ShapeKind = Literal["stroke", "line", "arrow", "rect", "ellipse", "text"]
+
+#: Shapes may reach a little outside the image (an arrow pointing in from the
+#: margin) but not to absurd coordinates.
+COORD_LIMIT = 10.0
+
+
+def new_id() -> str:
+    """A fresh client-made id (UUID4, text form)."""
+    return str(uuid.uuid4())
+
+
+def check_uuid(value: str, path: str) -> str:
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        raise ProtocolError(
+            ErrorCode.BAD_MESSAGE, f"{path} must be a UUID, got {value[:40]!r}", path
+        ) from None
+    return value
+
+
+def _check_point(pt: tuple[float, ...] | list[float], path: str) -> None:
+    for v in pt[:2]:
+        if abs(v) > COORD_LIMIT:
+            raise ProtocolError(
+                ErrorCode.BAD_MESSAGE,
+                f"{path} is outside the image's normalised range (|coordinate| <= {COORD_LIMIT})",
+                path,
+            )
+
+
+@dataclass(frozen=True)
+class RationalTime:
+    """OpenTimelineIO's RationalTime: ``value`` frames at ``rate`` per second."""
+
+    value: float
+    rate: float = bounded(min=0.001, max=1000.0)
+
+
+@dataclass(frozen=True)
+class HostObject:
+    """What in the app a note is about.
+
+    ``kind``: ``nuke.node`` (path: full node name), ``maya.dag`` (path: DAG
+    path), ``resolve.item`` (path: timeline item id; ``item_frame``: frame
+    relative to the clip), ``player.clip`` (path: media path).
+    """
+
+    kind: str = bounded(max_len=64)
+    path: str = bounded(limit="max_id_chars")
+    label: Optional[str] = bounded(default=None, limit="max_name_chars")
+    item_frame: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class ImageRef:
+    """The exact image a note was drawn on: content hash and/or a version string."""
+
+    hash: Optional[str] = bounded(default=None, max_len=128)
+    version: Optional[str] = bounded(default=None, max_len=256)
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """Where a note belongs: a frame, maybe a host object, maybe an image."""
+
+    frame: int
+    time: Optional[RationalTime] = None
+    object: Optional[HostObject] = None
+    image: Optional[ImageRef] = None
+
+
+@dataclass(frozen=True)
+class Style:
+    """RGBA colour in 0-1 and a line width in image-height units."""
+
+    color: tuple[float, float, float, float] = bounded(
+        default=(1.0, 0.2, 0.2, 1.0), min=0.0, max=1.0
+    )
+    width: float = bounded(default=0.004, min=0.0, max=1.0)
+
+
+@dataclass(frozen=True)
+class Shape:
+    """One mark. Which fields it needs depends on ``kind``.
+
+    - stroke: ``points`` ([x, y] or [x, y, pressure] each)
+    - line, arrow: ``start``, ``end``
+    - rect, ellipse: ``min``, ``max`` (corners)
+    - text: ``at`` and ``text`` (``size`` in image-height units)
+    """
+
+    kind: ShapeKind
+    points: Optional[list[list[float]]] = bounded(default=None, limit="max_stroke_points")
+    start: Optional[tuple[float, float]] = None
+    end: Optional[tuple[float, float]] = None
+    min: Optional[tuple[float, float]] = None
+    max: Optional[tuple[float, float]] = None
+    at: Optional[tuple[float, float]] = None
+    text: Optional[str] = bounded(default=None, limit="max_text_chars")
+    size: Optional[float] = bounded(default=None, min=0.0, max=1.0)
+
+    def __post_init__(self) -> None:
+        need = {
+            "stroke": ("points",),
+            "line": ("start", "end"),
+            "arrow": ("start", "end"),
+            "rect": ("min", "max"),
+            "ellipse": ("min", "max"),
+            "text": ("at", "text"),
+        }[self.kind]
+        for name in need:
+            if getattr(self, name) is None:
+                raise ProtocolError(
+                    ErrorCode.BAD_MESSAGE,
+                    f"a {self.kind} needs {' and '.join(need)}; {name} is missing",
+                    name,
+                )
+        if self.points is not None:
+            if not self.points:
+                raise ProtocolError(ErrorCode.BAD_MESSAGE, "a stroke needs points", "points")
+            for i, pt in enumerate(self.points):
+                if len(pt) not in (2, 3):
+                    raise ProtocolError(
+                        ErrorCode.BAD_MESSAGE,
+                        f"points[{i}] must be [x, y] or [x, y, pressure]",
+                        f"points[{i}]",
+                    )
+                _check_point(pt, f"points[{i}]")
+        for name in ("start", "end", "min", "max", "at"):
+            pt = getattr(self, name)
+            if pt is not None:
+                _check_point(pt, name)
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """A note: a mark, its style, where it belongs, optional words.
+
+    ``id`` is made by the client (a UUID), so a retry never makes a second
+    note. ``author``, ``author_name`` and ``created`` are set by the relay.
+    """
+
+    id: str = bounded(max_len=64)
+    shape: Shape
+    anchor: Anchor
+    style: Style = field(default_factory=Style)
+    text: Optional[str] = bounded(default=None, limit="max_text_chars")
+    status: Literal["open", "done"] = "open"
+    author: Optional[str] = bounded(default=None, max_len=64)
+    author_name: Optional[str] = bounded(default=None, limit="max_name_chars")
+    created: Optional[float] = None
+
+    def __post_init__(self) -> None:
+        check_uuid(self.id, "id")
+
+
+@dataclass(frozen=True)
+class Playhead:
+    """Where the driver is: frame, rate, playing, range, timeline, sender clock (ms)."""
+
+    frame: int
+    rate: float = bounded(default=24.0, min=0.001, max=1000.0)
+    playing: bool = False
+    range: Optional[tuple[int, int]] = None
+    timeline_id: Optional[str] = bounded(default=None, limit="max_id_chars")
+    sender_clock: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class Participant:
+    """Someone in the session, as everyone sees them."""
+
+    id: str
+    name: str
+    role: Role
+    client: str = "unknown"
+    state: str = "idle"
+    following: bool = True
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """A chat line. ``id`` is client-made (UUID); author fields set by the relay."""
+
+    id: str = bounded(max_len=64)
+    text: str = bounded(limit="max_text_chars")
+    author: Optional[str] = None
+    author_name: Optional[str] = None
+    ts: Optional[float] = None
+
+    def __post_init__(self) -> None:
+        check_uuid(self.id, "id")
+        if not self.text.strip():
+            raise ProtocolError(ErrorCode.BAD_MESSAGE, "chat text is empty", "text")
+
+
+@dataclass(frozen=True)
+class FrameInfo:
+    """What the relay knows of a frame without its bytes."""
+
+    frame_id: int
+    frame: int
+    width: int
+    height: int
+    codec: str
+    hash: str
+    captured_us: int
+    size: int
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """A session as the "find sessions" list shows it."""
+
+    id: str
+    name: str
+    created: float
+    host_name: Optional[str] = None
+    participants: int = 0
+    closed: bool = False

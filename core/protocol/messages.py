@@ -1,0 +1,447 @@
+"""The control messages: one typed body per message type, and who may send it.
+
+A control message is one JSON text WebSocket message, an envelope::
+
+    {"v": 1, "type": "annotation_add", "data": {...},
+     "ref": "...", "eid": "...", "seq": 12, "from": "...", "ts": 1700000000.0}
+
+- ``v``: the protocol's major version; ``type``: a name from ``MESSAGES``;
+  ``data``: the body, checked against the type's dataclass.
+- ``ref``: optional, chosen by the sender; the relay's ``ack`` or ``error``
+  for that message carries it back.
+- ``eid``: the event id of a persisted event (a UUID the client keeps for
+  retries: the relay stores an ``eid`` once, so a retry is acknowledged
+  again and never applied twice).
+- ``seq``, ``from``, ``ts``: set by the relay on what it relays: the event's
+  sequence number in the session's log (persisted events only), the sender's
+  participant id, and the relay's clock (seconds since the Unix epoch).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Literal, Optional
+
+from ..limits import DEFAULT_LIMITS, Limits
+from ..model import (
+    Anchor,
+    Annotation,
+    ChatMessage,
+    FrameInfo,
+    Participant,
+    Playhead,
+    Role,
+    SessionInfo,
+    Shape,
+    Style,
+)
+from ..errors import ErrorCode, ProtocolError
+from ..schema import bounded, decode, encode
+
+PROTOCOL_MAJOR = 1
+PROTOCOL_MINOR = 0
+PROTOCOL_VERSION = f"{PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
+
+#: Capabilities this implementation understands (sent in hello / welcome).
+CAPABILITIES = ("resume", "media_socket", "frame_cache", "lease_handover")
+
+
+# --- bodies ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Hello:
+    """First message on a control socket: who I am and what I may do (the token)."""
+
+    protocol: str = bounded(max_len=16)
+    token: str = bounded(max_len=2048)
+    name: str = bounded(limit="max_name_chars")
+    client: str = bounded(default="unknown", max_len=64)
+    client_id: Optional[str] = bounded(default=None, max_len=64)
+    capabilities: list[str] = bounded(default_factory=list, max_len=32)
+    since: Optional[int] = bounded(default=None, min=0)
+
+
+@dataclass(frozen=True)
+class Welcome:
+    protocol: str
+    session: SessionInfo
+    participant: Participant
+    media_ticket: str
+    limits: dict[str, Any]
+    capabilities: list[str]
+    seq: int
+    server_time: float
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """State of the session at ``seq``. ``annotations``/``chat`` are None on a resume."""
+
+    session: SessionInfo
+    participants: list[Participant]
+    seq: int
+    full: bool
+    playhead: Optional[Playhead] = None
+    driver: Optional[str] = None
+    annotations: Optional[list[Annotation]] = None
+    chat: Optional[list[ChatMessage]] = None
+    latest_frame: Optional[FrameInfo] = None
+
+
+@dataclass(frozen=True)
+class Synced:
+    """Sent after the missed events of a resume: you are up to date at ``seq``."""
+
+    seq: int
+
+
+@dataclass(frozen=True)
+class Join:
+    participant: Participant
+
+
+@dataclass(frozen=True)
+class Leave:
+    """Client: I am leaving. Relay: participant ``id`` left."""
+
+    id: Optional[str] = bounded(default=None, max_len=64)
+    reason: Optional[str] = bounded(default=None, max_len=200)
+
+
+@dataclass(frozen=True)
+class Presence:
+    """Ephemeral state: idle / drawing / typing / away, and whether I follow the driver."""
+
+    state: Literal["idle", "drawing", "typing", "away"] = "idle"
+    following: bool = True
+    id: Optional[str] = bounded(default=None, max_len=64)
+
+
+@dataclass(frozen=True)
+class FrameRequest:
+    """Ask for frames no larger than this, or for one kept frame by ``hash``."""
+
+    max_width: Optional[int] = bounded(default=None, min=16, max=16384)
+    max_height: Optional[int] = bounded(default=None, min=16, max=16384)
+    hash: Optional[str] = bounded(default=None, max_len=128)
+
+
+@dataclass(frozen=True)
+class FrameSize:
+    """Relay -> host: the largest size any subscriber asked for (None: full size)."""
+
+    max_width: Optional[int] = None
+    max_height: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class AnnotationAdd:
+    annotation: Annotation
+
+
+@dataclass(frozen=True)
+class AnnotationUpdate:
+    """Change some fields of an annotation; fields left out stay as they are."""
+
+    id: str = bounded(max_len=64)
+    shape: Optional[Shape] = None
+    style: Optional[Style] = None
+    anchor: Optional[Anchor] = None
+    text: Optional[str] = bounded(default=None, limit="max_text_chars")
+    status: Optional[Literal["open", "done"]] = None
+
+
+@dataclass(frozen=True)
+class AnnotationDelete:
+    id: str = bounded(max_len=64)
+
+
+@dataclass(frozen=True)
+class Pointer:
+    """The laser pointer: ORI coordinates; ``visible`` False when it leaves the image."""
+
+    x: float = bounded(min=-10.0, max=10.0)
+    y: float = bounded(min=-10.0, max=10.0)
+    frame: Optional[int] = None
+    visible: bool = True
+    id: Optional[str] = bounded(default=None, max_len=64)
+
+
+@dataclass(frozen=True)
+class LeaseClaim:
+    """Ask to drive the playhead. A host always gets it; others when it is free."""
+
+    name: Literal["playhead"] = "playhead"
+
+
+@dataclass(frozen=True)
+class LeaseRelease:
+    """Give the drive away: to nobody, or hand it over ``to`` a participant."""
+
+    name: Literal["playhead"] = "playhead"
+    to: Optional[str] = bounded(default=None, max_len=64)
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Relay -> all: who drives now; ``requested_by`` when someone asks to drive."""
+
+    name: Literal["playhead"]
+    holder: Optional[str] = None
+    holder_name: Optional[str] = None
+    requested_by: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class SessionUpdate:
+    """Host: rename or close the session (persisted)."""
+
+    name: Optional[str] = bounded(default=None, limit="max_name_chars")
+    closed: Optional[bool] = None
+
+
+@dataclass(frozen=True)
+class MediaHello:
+    """First message on a media socket: the ticket from ``welcome``, frames I keep."""
+
+    ticket: str = bounded(max_len=2048)
+    cache: int = bounded(default=0, min=0, max=4096)
+
+
+@dataclass(frozen=True)
+class MediaWelcome:
+    """The media socket is open; binary packets may flow."""
+
+    participant: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Ack:
+    ref: Optional[str] = None
+    eid: Optional[str] = None
+    seq: Optional[int] = None
+    duplicate: bool = False
+
+
+@dataclass(frozen=True)
+class Error:
+    code: str
+    message: str
+    field: Optional[str] = None
+    ref: Optional[str] = None
+    type: Optional[str] = None
+
+
+# --- the table --------------------------------------------------------------
+
+Direction = Literal["client", "relay", "both"]
+
+
+@dataclass(frozen=True)
+class MessageSpec:
+    """What a message type carries, who sends it, who may, and whether it is stored."""
+
+    type: str
+    body: type
+    direction: Direction
+    roles: tuple[Role, ...] = ("host", "reviewer", "viewer")
+    persisted: bool = False
+    needs_eid: bool = False
+    doc: str = ""
+
+
+_ALL: tuple[Role, ...] = ("host", "reviewer", "viewer")
+_DRAW: tuple[Role, ...] = ("host", "reviewer")
+
+MESSAGES: dict[str, MessageSpec] = {
+    s.type: s
+    for s in (
+        MessageSpec("hello", Hello, "client", doc="first message: token, name, since"),
+        MessageSpec("welcome", Welcome, "relay", doc="accepted: who you are, limits"),
+        MessageSpec("snapshot", Snapshot, "relay", doc="the session's state at seq"),
+        MessageSpec("synced", Synced, "relay", doc="a resume has caught up"),
+        MessageSpec("join", Join, "relay", doc="someone joined"),
+        MessageSpec("leave", Leave, "both", doc="leaving / someone left"),
+        MessageSpec("presence", Presence, "both", doc="ephemeral state, rate-limited"),
+        MessageSpec("playhead", Playhead, "both", doc="the driver's playhead"),
+        MessageSpec("frame_announce", FrameInfo, "relay", doc="a new frame exists"),
+        MessageSpec("frame_request", FrameRequest, "client", doc="size wanted / a kept frame"),
+        MessageSpec("frame_size", FrameSize, "relay", doc="to the host: size to send"),
+        MessageSpec(
+            "annotation_add", AnnotationAdd, "both", _DRAW, persisted=True, doc="a new note"
+        ),
+        MessageSpec(
+            "annotation_update",
+            AnnotationUpdate,
+            "both",
+            _DRAW,
+            persisted=True,
+            needs_eid=True,
+            doc="change a note (author or host)",
+        ),
+        MessageSpec(
+            "annotation_delete",
+            AnnotationDelete,
+            "both",
+            _DRAW,
+            persisted=True,
+            needs_eid=True,
+            doc="remove a note (author or host)",
+        ),
+        MessageSpec("chat", ChatMessage, "both", _ALL, persisted=True, doc="a chat line"),
+        MessageSpec("pointer", Pointer, "both", _DRAW, doc="laser pointer, never stored"),
+        MessageSpec("lease_claim", LeaseClaim, "client", _DRAW, doc="ask to drive"),
+        MessageSpec("lease_release", LeaseRelease, "client", _DRAW, doc="give the drive away"),
+        MessageSpec("lease", Lease, "relay", doc="who drives"),
+        MessageSpec(
+            "session",
+            SessionUpdate,
+            "both",
+            ("host",),
+            persisted=True,
+            needs_eid=True,
+            doc="rename / close the session",
+        ),
+        MessageSpec("media_hello", MediaHello, "client", doc="media socket: first message"),
+        MessageSpec("media_welcome", MediaWelcome, "relay", doc="media socket accepted"),
+        MessageSpec("ack", Ack, "relay", doc="a message was applied (and stored at seq)"),
+        MessageSpec("error", Error, "relay", doc="a message was refused, and why"),
+    )
+}
+
+PERSISTED_TYPES = frozenset(t for t, s in MESSAGES.items() if s.persisted)
+
+
+@dataclass
+class Envelope:
+    """A parsed control message. ``data`` is the typed body."""
+
+    type: str
+    data: Any
+    ref: Optional[str] = None
+    eid: Optional[str] = None
+    seq: Optional[int] = None
+    sender: Optional[str] = None
+    ts: Optional[float] = None
+    raw_data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def spec(self) -> MessageSpec:
+        return MESSAGES[self.type]
+
+
+def _str_or_none(obj: dict[str, Any], key: str, most: int = 128) -> Optional[str]:
+    value = obj.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > most:
+        raise ProtocolError(
+            ErrorCode.BAD_MESSAGE, f"{key} must be a string of at most {most} characters", key
+        )
+    return value
+
+
+def parse(
+    text: str | bytes,
+    limits: Limits = DEFAULT_LIMITS,
+    direction: Direction = "client",
+) -> Envelope:
+    """Parse and check one control message from a peer sending as ``direction``."""
+    size = len(text.encode() if isinstance(text, str) else text)
+    if size > limits.max_message_bytes:
+        raise ProtocolError(
+            ErrorCode.TOO_LARGE,
+            f"message is {size} bytes, at most {limits.max_message_bytes} allowed",
+        )
+    try:
+        obj = json.loads(text)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ProtocolError(ErrorCode.BAD_JSON, f"message is not valid JSON: {exc}") from None
+    if not isinstance(obj, dict):
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "message must be a JSON object")
+    ref = _str_or_none(obj, "ref")
+    v = obj.get("v")
+    if v != PROTOCOL_MAJOR:
+        raise ProtocolError(
+            ErrorCode.VERSION_UNSUPPORTED,
+            f"protocol version {v!r} is not supported; this side speaks {PROTOCOL_MAJOR}",
+            "v",
+        )
+    mtype = obj.get("type")
+    if not isinstance(mtype, str):
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "type is required and must be a string", "type")
+    spec = MESSAGES.get(mtype)
+    if spec is None or spec.direction not in (direction, "both"):
+        raise ProtocolError(
+            ErrorCode.UNKNOWN_TYPE, f"unknown message type {mtype[:40]!r}", "type"
+        )
+    raw = obj.get("data", {})
+    if not isinstance(raw, dict):
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "data must be an object", "data")
+    data = decode(spec.body, raw, "data", limits)
+    eid = _str_or_none(obj, "eid", 64)
+    seq = obj.get("seq")
+    if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int)):
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "seq must be an integer", "seq")
+    ts = obj.get("ts")
+    if ts is not None and (isinstance(ts, bool) or not isinstance(ts, (int, float))):
+        raise ProtocolError(ErrorCode.BAD_MESSAGE, "ts must be a number", "ts")
+    return Envelope(
+        type=mtype,
+        data=data,
+        ref=ref,
+        eid=eid,
+        seq=seq,
+        sender=_str_or_none(obj, "from", 64),
+        ts=ts,
+        raw_data=raw,
+    )
+
+
+def build(
+    mtype: str,
+    data: Any = None,
+    *,
+    ref: Optional[str] = None,
+    eid: Optional[str] = None,
+    seq: Optional[int] = None,
+    sender: Optional[str] = None,
+    ts: Optional[float] = None,
+) -> dict[str, Any]:
+    """An envelope as a dict. ``data`` is a body dataclass or an already-encoded dict."""
+    if mtype not in MESSAGES:
+        raise ValueError(f"unknown message type {mtype!r}")
+    msg: dict[str, Any] = {"v": PROTOCOL_MAJOR, "type": mtype, "data": encode(data) or {}}
+    for key, value in (("ref", ref), ("eid", eid), ("seq", seq), ("from", sender), ("ts", ts)):
+        if value is not None:
+            msg[key] = value
+    return msg
+
+
+def dumps(msg: dict[str, Any]) -> str:
+    """Compact JSON for the wire (no spaces, UTF-8 kept as is)."""
+    return json.dumps(msg, separators=(",", ":"), ensure_ascii=False)
+
+
+def error_message(exc: ProtocolError, ref: Optional[str] = None, mtype: Optional[str] = None) -> str:
+    """The wire text of an ``error`` for ``exc``."""
+    return dumps(
+        build(
+            "error",
+            Error(code=exc.code, message=exc.message, field=exc.field, ref=ref, type=mtype),
+        )
+    )
+
+
+def check_protocol_version(version: str) -> None:
+    """Refuse a hello whose major version this side does not speak."""
+    major = version.split(".", 1)[0]
+    if not major.isdigit() or int(major) != PROTOCOL_MAJOR:
+        raise ProtocolError(
+            ErrorCode.VERSION_UNSUPPORTED,
+            f"client speaks protocol {version!r}; this relay speaks {PROTOCOL_VERSION} "
+            f"(major {PROTOCOL_MAJOR}). Update the client or the relay.",
+            "data.protocol",
+        )

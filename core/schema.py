@@ -1,0 +1,287 @@
+"""Typed decoding of JSON into dataclasses, with limits and readable errors.
+
+Every message body and model type is a frozen dataclass. ``decode`` walks the
+dataclass's type hints and checks each value, so one definition serves as
+the type, the validator and (through ``describe``) the documentation the
+browser's code is checked against. No I/O happens here.
+
+Field constraints travel in ``dataclasses.field(metadata=...)``:
+
+- ``max_len``: longest string, or most items of a list;
+- ``min`` / ``max``: bounds of a number;
+- ``limit``: the name of a ``Limits`` attribute giving ``max_len`` at run time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from collections.abc import Callable
+from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+
+from .limits import DEFAULT_LIMITS, Limits
+from .errors import ErrorCode, ProtocolError
+
+T = TypeVar("T")
+
+_MISSING = dataclasses.MISSING
+# ``X | Y`` unions exist as types.UnionType from Python 3.10; apps still run 3.9.
+_UNIONS: tuple[Any, ...] = (Union, getattr(types, "UnionType", Union))
+
+
+def bounded(
+    *,
+    default: Any = _MISSING,
+    max_len: int | None = None,
+    limit: str | None = None,
+    min: float | None = None,
+    max: float | None = None,
+    default_factory: Callable[[], Any] | None = None,
+) -> Any:
+    """A dataclass field with constraints checked by ``decode``."""
+    meta = {
+        k: v
+        for k, v in (("max_len", max_len), ("limit", limit), ("min", min), ("max", max))
+        if v is not None
+    }
+    if default_factory is not None:
+        return dataclasses.field(default_factory=default_factory, metadata=meta)
+    return dataclasses.field(default=default, metadata=meta)
+
+
+def _bad(path: str, message: str) -> ProtocolError:
+    return ProtocolError(ErrorCode.BAD_MESSAGE, message, path or None)
+
+
+class _Plan:
+    """Per-class cache: the resolved hint and constraints of each field."""
+
+    __slots__ = ("fields", "names")
+
+    def __init__(self, cls: type) -> None:
+        hints = get_type_hints(cls)
+        self.fields: list[tuple[str, Any, dict[str, Any], bool]] = []
+        for f in dataclasses.fields(cls):
+            required = f.default is _MISSING and f.default_factory is _MISSING
+            self.fields.append((f.name, hints[f.name], dict(f.metadata), required))
+        self.names = frozenset(f[0] for f in self.fields)
+
+
+_plans: dict[type, _Plan] = {}
+
+
+def _plan(cls: type) -> _Plan:
+    plan = _plans.get(cls)
+    if plan is None:
+        plan = _plans[cls] = _Plan(cls)
+    return plan
+
+
+def decode(cls: type[T], obj: Any, path: str = "", limits: Limits = DEFAULT_LIMITS) -> T:
+    """Build ``cls`` from parsed JSON, or raise ``ProtocolError`` naming the field.
+
+    Unknown keys are ignored (a newer minor version may add fields); missing
+    required keys, wrong types and values out of bounds are errors.
+    """
+    return typing.cast(T, _decode_value(cls, obj, path, {}, limits))
+
+
+def _decode_dataclass(cls: type, obj: Any, path: str, limits: Limits) -> Any:
+    if not isinstance(obj, dict):
+        return _fail_type(path, "an object", obj)
+    plan = _plan(cls)
+    kwargs: dict[str, Any] = {}
+    for name, hint, meta, required in plan.fields:
+        sub = f"{path}.{name}" if path else name
+        if name not in obj or obj[name] is None and not _allows_none(hint):
+            if required:
+                raise _bad(sub, f"{sub} is required")
+            continue
+        kwargs[name] = _decode_value(hint, obj[name], sub, meta, limits)
+    try:
+        return cls(**kwargs)
+    except ProtocolError as exc:
+        # __post_init__ checks name fields relative to their own object.
+        if path and exc.field:
+            exc.field = f"{path}.{exc.field}"
+        raise
+
+
+def _allows_none(hint: Any) -> bool:
+    origin = get_origin(hint)
+    return origin in _UNIONS and type(None) in get_args(hint)
+
+
+def _max_len(meta: dict[str, Any], limits: Limits) -> int | None:
+    if "limit" in meta:
+        return int(getattr(limits, meta["limit"]))
+    value = meta.get("max_len")
+    return int(value) if value is not None else None
+
+
+def _fail_type(path: str, expected: str, value: Any) -> Any:
+    got = "null" if value is None else type(value).__name__
+    got = {"str": "a string", "int": "an integer", "float": "a number", "bool": "a boolean"}.get(
+        got, {"dict": "an object", "list": "a list"}.get(got, got)
+    )
+    raise _bad(path, f"{path or 'message'} must be {expected}, got {got}")
+
+
+def _decode_value(hint: Any, value: Any, path: str, meta: dict[str, Any], limits: Limits) -> Any:
+    origin = get_origin(hint)
+    if origin in _UNIONS:
+        args = [a for a in get_args(hint) if a is not type(None)]
+        if value is None:
+            return None
+        if len(args) == 1:
+            return _decode_value(args[0], value, path, meta, limits)
+        errors: list[ProtocolError] = []
+        for arg in args:
+            try:
+                return _decode_value(arg, value, path, meta, limits)
+            except ProtocolError as exc:
+                errors.append(exc)
+        raise errors[-1]
+    if origin is Literal:
+        allowed = get_args(hint)
+        if value not in allowed:
+            names = ", ".join(repr(a) for a in allowed)
+            raise _bad(path, f"{path} must be one of {names}, got {value!r}")
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            return _fail_type(path, "a list", value)
+        most = _max_len(meta, limits)
+        if most is not None and len(value) > most:
+            raise ProtocolError(
+                ErrorCode.TOO_LARGE, f"{path} has {len(value)} items, at most {most} allowed", path
+            )
+        (item,) = get_args(hint)
+        return [_decode_value(item, v, f"{path}[{i}]", {}, limits) for i, v in enumerate(value)]
+    if origin is tuple:
+        args = get_args(hint)
+        if not isinstance(value, (list, tuple)):
+            return _fail_type(path, f"a list of {len(args)} numbers", value)
+        if len(value) != len(args):
+            raise _bad(path, f"{path} must have {len(args)} items, got {len(value)}")
+        return tuple(
+            _decode_value(a, v, f"{path}[{i}]", meta, limits)
+            for i, (a, v) in enumerate(zip(args, value))
+        )
+    if origin is dict:
+        if not isinstance(value, dict):
+            return _fail_type(path, "an object", value)
+        return value
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return _decode_dataclass(hint, value, path, limits)
+    if hint is str:
+        if not isinstance(value, str):
+            return _fail_type(path, "a string", value)
+        most = _max_len(meta, limits)
+        if most is not None and len(value) > most:
+            raise ProtocolError(
+                ErrorCode.TOO_LARGE, f"{path} has {len(value)} characters, at most {most}", path
+            )
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            return _fail_type(path, "a boolean", value)
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            else:
+                return _fail_type(path, "an integer", value)
+        return _check_bounds(value, path, meta)
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return _fail_type(path, "a number", value)
+        if not math.isfinite(value):
+            raise _bad(path, f"{path} must be a finite number")
+        return _check_bounds(float(value), path, meta)
+    if hint is Any:
+        return value
+    raise TypeError(f"schema cannot decode {hint!r} at {path}")
+
+
+def _check_bounds(value: float, path: str, meta: dict[str, Any]) -> Any:
+    low, high = meta.get("min"), meta.get("max")
+    if low is not None and value < low:
+        raise _bad(path, f"{path} must be >= {low}, got {value}")
+    if high is not None and value > high:
+        raise _bad(path, f"{path} must be <= {high}, got {value}")
+    return value
+
+
+def encode(obj: Any) -> Any:
+    """Dataclasses to JSON-ready values; ``None`` fields are left out."""
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        out = {}
+        for f in dataclasses.fields(obj):
+            v = getattr(obj, f.name)
+            if v is not None:
+                out[f.name] = encode(v)
+        return out
+    if isinstance(obj, (list, tuple)):
+        return [encode(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: encode(v) for k, v in obj.items()}
+    return obj
+
+
+def describe(cls: type) -> dict[str, Any]:
+    """A JSON-Schema-like description of a dataclass (for docs and the browser)."""
+    props: dict[str, Any] = {}
+    required: list[str] = []
+    for name, hint, meta, req in _plan(cls).fields:
+        props[name] = _describe_hint(hint, meta)
+        if req:
+            required.append(name)
+    out: dict[str, Any] = {"type": "object", "properties": props}
+    if required:
+        out["required"] = required
+    return out
+
+
+def _describe_hint(hint: Any, meta: dict[str, Any]) -> dict[str, Any]:
+    origin = get_origin(hint)
+    if origin in _UNIONS:
+        args = [a for a in get_args(hint) if a is not type(None)]
+        if len(args) == 1:
+            return _describe_hint(args[0], meta)
+        return {"oneOf": [_describe_hint(a, meta) for a in args]}
+    if origin is Literal:
+        return {"enum": list(get_args(hint))}
+    if origin is list:
+        out: dict[str, Any] = {"type": "array", "items": _describe_hint(get_args(hint)[0], {})}
+        if "max_len" in meta:
+            out["maxItems"] = meta["max_len"]
+        if "limit" in meta:
+            out["maxItems"] = getattr(DEFAULT_LIMITS, meta["limit"])
+        return out
+    if origin is tuple:
+        args = get_args(hint)
+        return {
+            "type": "array",
+            "prefixItems": [_describe_hint(a, meta) for a in args],
+            "minItems": len(args),
+            "maxItems": len(args),
+        }
+    if origin is dict:
+        return {"type": "object"}
+    if dataclasses.is_dataclass(hint) and isinstance(hint, type):
+        return {"$ref": f"#/$defs/{hint.__name__}"}
+    base = {str: "string", bool: "boolean", int: "integer", float: "number"}.get(hint)
+    out = {"type": base} if base else {}
+    if hint is str:
+        n = _max_len(meta, DEFAULT_LIMITS)
+        if n is not None:
+            out["maxLength"] = n
+    if "min" in meta:
+        out["minimum"] = meta["min"]
+    if "max" in meta:
+        out["maximum"] = meta["max"]
+    return out

@@ -1,0 +1,1 @@
+"""App adapters: one package per app, each implementing core.host's contract."""

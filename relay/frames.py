@@ -1,0 +1,60 @@
+"""Frames that notes were drawn on, kept on disk by content hash.
+
+Live frames pass through memory only (the latest per session and a few
+recent ones). When a note names the image it was drawn on, that image is
+written here once, as ``frames/ab/abcdef....jpg``, so reports and late
+joiners can show the exact pixels the note is about.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from pathlib import Path
+from typing import Optional
+
+log = logging.getLogger("overshoulder.relay.frames")
+
+EXTENSIONS = {"jpeg": "jpg", "png": "png", "rgb8": "rgb"}
+CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "rgb": "application/octet-stream"}
+_HASH = re.compile(r"^[0-9a-f]{32}$")
+
+
+def valid_hash(text: str) -> bool:
+    return bool(_HASH.match(text))
+
+
+class FrameStore:
+    """Content-addressed image files under ``root``."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def _path(self, digest: str, ext: str) -> Path:
+        return self.root / digest[:2] / f"{digest}.{ext}"
+
+    def keep(self, digest: str, codec: str, payload: bytes) -> Path:
+        """Write the image once (atomically); later calls for the same hash do nothing."""
+        if not valid_hash(digest):
+            raise ValueError(f"not a frame hash: {digest!r}")
+        path = self._path(digest, EXTENSIONS.get(codec, "bin"))
+        if path.exists():
+            return path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
+        tmp.write_bytes(payload)
+        os.replace(tmp, path)
+        log.info("kept annotated frame %s (%d bytes)", digest, len(payload))
+        return path
+
+    def find(self, digest: str) -> Optional[tuple[Path, str]]:
+        """The file of a kept frame and its content type, if kept."""
+        if not valid_hash(digest):
+            return None
+        for ext, ctype in CONTENT_TYPES.items():
+            path = self._path(digest, ext)
+            if path.exists():
+                return path, ctype
+        return None

@@ -1,0 +1,613 @@
+"""Live sessions: who is connected, the state a late joiner needs, and fan-out.
+
+A ``Room`` holds one session's live state in memory (annotations, recent chat,
+playhead, the drive lease, the latest frames) and the connections in it.
+
+Control messages go to each connection through its own queue and sender
+task, in order. Frames go through a separate media socket per subscriber
+with a one-slot mailbox: a new frame replaces one not yet sent, so a slow
+reviewer skips frames and never delays the host or anyone else.
+
+Persisted events are checked and applied to the in-memory state at once (so
+the next message sees them), handed to the store, and acknowledged and
+broadcast only once the store says they are durable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import time
+from collections import OrderedDict, deque
+from typing import Any, Optional, Protocol
+
+from overshoulder.core.errors import ErrorCode, ProtocolError
+from overshoulder.core.limits import Limits
+from overshoulder.core.model import Participant
+from overshoulder.core.protocol import Envelope, build, dumps, error_message
+from overshoulder.core.protocol.messages import (
+    Ack,
+    Join,
+    Lease,
+    Leave,
+    SessionUpdate,
+)
+from overshoulder.core.protocol.packet import FrameHeader, pack
+from overshoulder.core.schema import encode
+
+from .frames import FrameStore
+from .ratelimit import TokenBucket
+from .store.base import EventRecord, EventStore, SessionRecord
+
+log = logging.getLogger("overshoulder.relay.rooms")
+
+#: WebSocket close codes the relay uses.
+CLOSE_TOO_SLOW = 1013  # "try again later": the client resumes with since=N
+CLOSE_REPLACED = 4001
+CLOSE_SHUTDOWN = 1001
+
+
+class Socket(Protocol):
+    """What rooms need of a WebSocket (aiohttp's WebSocketResponse fits)."""
+
+    async def send_str(self, data: str) -> None: ...
+
+    async def send_bytes(self, data: bytes) -> None: ...
+
+    async def close(self, *, code: int = ..., message: bytes = ...) -> bool: ...
+
+
+class ControlConn:
+    """One participant's control socket: an ordered queue and a sender task."""
+
+    def __init__(self, ws: Socket, participant: Participant, limits: Limits) -> None:
+        self.ws = ws
+        self.participant = participant
+        self.limits = limits
+        self.last_seq = 0
+        self.closed = False
+        self._queue: deque[str] = deque()
+        self._wake = asyncio.Event()
+        self.pointer_rate = TokenBucket(limits.pointer_rate_hz, limits.rate_burst)
+        self.presence_rate = TokenBucket(limits.presence_rate_hz, limits.rate_burst)
+        self._rate_warned = 0.0
+        self.task: Optional[asyncio.Task[None]] = None
+
+    @property
+    def pid(self) -> str:
+        return self.participant.id
+
+    def start(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    def send(self, text: str) -> None:
+        if self.closed:
+            return
+        if len(self._queue) >= self.limits.max_queued_control:
+            log.warning(
+                "participant %s (%s) is not reading; closing it, it will resume",
+                self.pid,
+                self.participant.name,
+            )
+            self.close(CLOSE_TOO_SLOW, "too slow: reconnect and resume")
+            return
+        self._queue.append(text)
+        self._wake.set()
+
+    def send_event(self, seq: int, text: str) -> None:
+        """A persisted event, unless this connection already has it (snapshot/replay)."""
+        if seq <= self.last_seq:
+            return
+        self.last_seq = seq
+        self.send(text)
+
+    def error(self, exc: ProtocolError, env: Optional[Envelope] = None) -> None:
+        self.send(error_message(exc, env.ref if env else None, env.type if env else None))
+
+    def warn_rate(self, what: str) -> None:
+        now = time.monotonic()
+        if now - self._rate_warned > 5.0:
+            self._rate_warned = now
+            self.error(
+                ProtocolError(
+                    ErrorCode.RATE_LIMITED,
+                    f"too many {what} messages; extra ones are dropped",
+                )
+            )
+
+    def close(self, code: int = 1000, reason: str = "") -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self._queue.clear()
+        self._wake.set()
+        asyncio.get_running_loop().create_task(
+            self.ws.close(code=code, message=reason.encode()[:120])
+        )
+
+    async def _run(self) -> None:
+        try:
+            while not self.closed:
+                await self._wake.wait()
+                self._wake.clear()
+                while self._queue and not self.closed:
+                    await self.ws.send_str(self._queue.popleft())
+        except (ConnectionError, RuntimeError, asyncio.CancelledError):
+            pass
+        except Exception:
+            log.exception("control sender for %s failed", self.pid)
+
+    async def stop(self) -> None:
+        self.closed = True
+        self._wake.set()
+        if self.task is not None:
+            self.task.cancel()
+            try:
+                await self.task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+
+class MediaConn:
+    """One participant's media socket: a one-slot mailbox, newest wins."""
+
+    def __init__(self, ws: Socket, pid: str, role: str, cache: int) -> None:
+        self.ws = ws
+        self.pid = pid
+        self.role = role
+        self.cache = cache
+        self._held: OrderedDict[bytes, None] = OrderedDict()
+        self._slot: Optional[tuple[FrameHeader, bytes]] = None
+        self._wake = asyncio.Event()
+        self.closed = False
+        self.sent = 0
+        self.skipped = 0
+        self.task: Optional[asyncio.Task[None]] = None
+
+    def start(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    def offer(self, header: FrameHeader, packet: bytes, force_bytes: bool = False) -> None:
+        if self._slot is not None:
+            self.skipped += 1
+        if not force_bytes and self.cache and header.hash in self._held:
+            self._held.move_to_end(header.hash)
+            self._slot = (header, pack(header.as_ref()))
+        else:
+            self._slot = (header, packet)
+        self._wake.set()
+
+    async def _run(self) -> None:
+        try:
+            while not self.closed:
+                await self._wake.wait()
+                self._wake.clear()
+                slot, self._slot = self._slot, None
+                if slot is None:
+                    continue
+                header, data = slot
+                await self.ws.send_bytes(data)
+                self.sent += 1
+                if self.cache:
+                    self._held[header.hash] = None
+                    self._held.move_to_end(header.hash)
+                    while len(self._held) > self.cache:
+                        self._held.popitem(last=False)
+        except (ConnectionError, RuntimeError, asyncio.CancelledError):
+            pass
+        except Exception:
+            log.exception("media sender for %s failed", self.pid)
+
+    async def stop(self) -> None:
+        self.closed = True
+        self._wake.set()
+        if self.task is not None:
+            self.task.cancel()
+            try:
+                await self.task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+
+def _now() -> float:
+    return round(time.time(), 6)
+
+
+class Room:
+    """One session's live state and connections."""
+
+    def __init__(
+        self,
+        record: SessionRecord,
+        store: EventStore,
+        frames: FrameStore,
+        limits: Limits,
+    ) -> None:
+        self.info = record
+        self.store = store
+        self.frames = frames
+        self.limits = limits
+        self.seq = 0
+        self.annotations: dict[str, dict[str, Any]] = {}
+        self.deleted: dict[str, dict[str, Any]] = {}
+        self.chat: deque[dict[str, Any]] = deque(maxlen=limits.snapshot_chat)
+        self.eids: dict[str, int] = {}
+        self.conns: dict[str, ControlConn] = {}
+        self.media: dict[str, MediaConn] = {}
+        self.playhead: Optional[dict[str, Any]] = None
+        self.driver: Optional[str] = None
+        self.latest: Optional[tuple[FrameHeader, bytes]] = None
+        self.recent: OrderedDict[str, tuple[FrameHeader, bytes]] = OrderedDict()
+        self.size_prefs: dict[str, tuple[Optional[int], Optional[int]]] = {}
+        self._sent_size: Optional[tuple[Optional[int], Optional[int]]] = None
+        self._loop = asyncio.get_running_loop()
+        self._load()
+
+    # --- state from the log ----------------------------------------------------
+
+    def _load(self) -> None:
+        for rec in self.store.events_since(self.info.id, 0):
+            msg = json.loads(rec.text)
+            self._apply(rec.type, msg.get("data", {}))
+            self.eids[rec.eid] = rec.seq
+            self.seq = rec.seq
+
+    def _apply(self, mtype: str, data: dict[str, Any]) -> None:
+        if mtype == "annotation_add":
+            ann = data["annotation"]
+            self.deleted.pop(ann["id"], None)
+            self.annotations[ann["id"]] = ann
+        elif mtype == "annotation_update":
+            ann = self.annotations.get(data["id"])
+            if ann is not None:
+                changes = {k: v for k, v in data.items() if k != "id"}
+                self.annotations[data["id"]] = {**ann, **changes}
+        elif mtype == "annotation_delete":
+            ann = self.annotations.pop(data["id"], None)
+            if ann is not None:
+                self.deleted[data["id"]] = ann
+        elif mtype == "chat":
+            self.chat.append(data)
+        elif mtype == "session":
+            if data.get("name") is not None:
+                self.info = _replace(self.info, name=data["name"])
+            if data.get("closed") is not None:
+                self.info = _replace(self.info, closed=bool(data["closed"]))
+
+    # --- participants -----------------------------------------------------------
+
+    def participants(self) -> list[Participant]:
+        return [c.participant for c in self.conns.values()]
+
+    def hosts(self) -> list[ControlConn]:
+        return [c for c in self.conns.values() if c.participant.role == "host"]
+
+    def add(self, conn: ControlConn) -> None:
+        old = self.conns.get(conn.pid)
+        if old is not None:
+            old.close(CLOSE_REPLACED, "replaced by a newer connection of the same client")
+        self.conns[conn.pid] = conn
+        self.broadcast(dumps(build("join", Join(conn.participant), ts=_now())), skip=conn.pid)
+        if self.driver is None and conn.participant.role == "host":
+            self._set_driver(conn.pid)
+
+    def remove(self, conn: ControlConn) -> None:
+        if self.conns.get(conn.pid) is not conn:
+            return  # replaced: the new connection keeps the seat
+        del self.conns[conn.pid]
+        self.size_prefs.pop(conn.pid, None)
+        self.broadcast(dumps(build("leave", Leave(id=conn.pid), ts=_now())))
+        if self.driver == conn.pid:
+            hosts = self.hosts()
+            self._set_driver(hosts[0].pid if hosts else None)
+        self._update_frame_size()
+
+    def snapshot(self, full: bool) -> dict[str, Any]:
+        """The session's state, with annotations and chat when ``full``."""
+        data: dict[str, Any] = {
+            "session": self.session_info(),
+            "participants": [encode(p) for p in self.participants()],
+            "seq": self.seq,
+            "full": full,
+        }
+        if self.playhead is not None:
+            data["playhead"] = self.playhead
+        if self.driver is not None:
+            data["driver"] = self.driver
+        if full:
+            data["annotations"] = list(self.annotations.values())
+            data["chat"] = list(self.chat)
+        if self.latest is not None:
+            header, packet = self.latest
+            data["latest_frame"] = encode(header.info(len(packet) - 48))
+        return data
+
+    def session_info(self) -> dict[str, Any]:
+        return {
+            "id": self.info.id,
+            "name": self.info.name,
+            "created": self.info.created,
+            "host_name": self.info.host_name,
+            "participants": len(self.conns),
+            "closed": self.info.closed,
+        }
+
+    def broadcast(self, text: str, skip: Optional[str] = None) -> None:
+        for pid, conn in self.conns.items():
+            if pid != skip:
+                conn.send(text)
+
+    # --- persisted events --------------------------------------------------------
+
+    def submit(self, conn: ControlConn, env: Envelope) -> None:
+        """Check, apply and store a persisted event; ack and broadcast once durable."""
+        eid = env.eid or _derived_eid(env)
+        if eid is None:
+            raise ProtocolError(
+                ErrorCode.BAD_MESSAGE,
+                f"{env.type} needs an eid (a UUID the client keeps for retries)",
+                "eid",
+            )
+        known = self.eids.get(eid)
+        if known is not None:
+            conn.send(dumps(build("ack", Ack(ref=env.ref, eid=eid, seq=known, duplicate=True))))
+            return
+        if self.info.closed and env.type != "session":
+            raise ProtocolError(ErrorCode.CONFLICT, "this session is closed; nothing more is kept")
+        data = self._prepare(conn, env)
+        self.seq += 1
+        seq = self.seq
+        self.eids[eid] = seq
+        ts = _now()
+        text = dumps(build(env.type, data, eid=eid, seq=seq, sender=conn.pid, ts=ts))
+        self._apply(env.type, data)
+        if env.type == "session":
+            self.store.update_session(
+                self.info.id, name=data.get("name"), closed=data.get("closed")
+            )
+        record = EventRecord(self.info.id, seq, eid, env.type, conn.pid, ts, text)
+
+        def done(error: Optional[BaseException]) -> None:
+            self._loop.call_soon_threadsafe(self._persisted, conn, env.ref, record, error)
+
+        self.store.append([record], done)
+
+    def _persisted(
+        self,
+        conn: ControlConn,
+        ref: Optional[str],
+        record: EventRecord,
+        error: Optional[BaseException],
+    ) -> None:
+        if error is not None:
+            log.error("could not store event %s of session %s: %s", record.seq, record.session, error)
+            conn.error(
+                ProtocolError(
+                    ErrorCode.INTERNAL,
+                    "the relay could not store this event; it was not kept, send it again",
+                )
+            )
+            self._reload()
+            return
+        conn.send(dumps(build("ack", Ack(ref=ref, eid=record.eid, seq=record.seq))))
+        for pid, other in self.conns.items():
+            if pid != conn.pid:
+                other.send_event(record.seq, record.text)
+
+    def _reload(self) -> None:
+        """After a failed write: rebuild the state from what the log really holds."""
+        self.annotations.clear()
+        self.deleted.clear()
+        self.chat.clear()
+        self.eids.clear()
+        self.seq = 0
+        self._load()
+
+    def _prepare(self, conn: ControlConn, env: Envelope) -> dict[str, Any]:
+        """The event's data as stored: checked against the state, author fields set."""
+        me = conn.participant
+        data = dict(env.raw_data)
+        if env.type == "annotation_add":
+            ann = dict(encode(env.data.annotation))
+            old = self.annotations.get(ann["id"])
+            if old is not None:
+                raise ProtocolError(
+                    ErrorCode.CONFLICT,
+                    f"annotation {ann['id']} already exists; use annotation_update",
+                    "data.annotation.id",
+                )
+            gone = self.deleted.get(ann["id"])
+            if gone is not None:
+                self._check_owner(me, gone, "restore")
+            ann.update(author=me.id, author_name=me.name, created=_now())
+            self._pin_image(ann)
+            data = {"annotation": ann}
+        elif env.type in ("annotation_update", "annotation_delete"):
+            ann_id = env.data.id
+            current = self.annotations.get(ann_id)
+            if current is None:
+                raise ProtocolError(
+                    ErrorCode.NOT_FOUND, f"no annotation {ann_id} in this session", "data.id"
+                )
+            action = "change" if env.type == "annotation_update" else "delete"
+            if not (env.type == "annotation_update" and _only_status(env)):
+                self._check_owner(me, current, action)
+            data = encode(env.data)
+        elif env.type == "chat":
+            data = encode(env.data)
+            data.update(author=me.id, author_name=me.name, ts=_now())
+        elif env.type == "session":
+            update: SessionUpdate = env.data
+            data = encode(update)
+            if not data:
+                raise ProtocolError(ErrorCode.BAD_MESSAGE, "session update changes nothing", "data")
+        return data
+
+    @staticmethod
+    def _check_owner(me: Participant, ann: dict[str, Any], action: str) -> None:
+        if me.role != "host" and ann.get("author") != me.id:
+            raise ProtocolError(
+                ErrorCode.FORBIDDEN,
+                f"only the author ({ann.get('author_name')}) or a host may {action} this note",
+            )
+
+    def _pin_image(self, ann: dict[str, Any]) -> None:
+        """Name the image a note was drawn on, and keep that image."""
+        anchor = ann["anchor"]
+        image = anchor.get("image") or {}
+        digest = image.get("hash")
+        if digest is None and self.latest is not None and self.latest[0].frame == anchor["frame"]:
+            digest = self.latest[0].hash_hex
+            anchor["image"] = {**image, "hash": digest}
+        kept = self.recent.get(digest) if digest else None
+        if kept is not None:
+            header, packet = kept
+            self._loop.run_in_executor(None, self.frames.keep, digest, header.codec, packet[48:])
+
+    # --- ephemeral -------------------------------------------------------------
+
+    def relay_ephemeral(self, conn: ControlConn, env: Envelope) -> None:
+        """Pointer and presence: rate-limited, never stored."""
+        bucket = conn.pointer_rate if env.type == "pointer" else conn.presence_rate
+        if not bucket.allow():
+            conn.warn_rate(env.type)
+            return
+        data = encode(env.data)
+        data["id"] = conn.pid
+        if env.type == "presence":
+            conn.participant = _replace(
+                conn.participant, state=data["state"], following=data["following"]
+            )
+        self.broadcast(dumps(build(env.type, data, sender=conn.pid, ts=_now())), skip=conn.pid)
+
+    def set_playhead(self, conn: ControlConn, env: Envelope) -> None:
+        if self.driver is None:
+            self._set_driver(conn.pid)
+        if self.driver != conn.pid:
+            holder = self.conns.get(self.driver or "")
+            who = holder.participant.name if holder else "someone else"
+            raise ProtocolError(
+                ErrorCode.FORBIDDEN, f"{who} drives the playhead; claim the drive lease first"
+            )
+        self.playhead = encode(env.data)
+        self.broadcast(
+            dumps(build("playhead", self.playhead, sender=conn.pid, ts=_now())), skip=conn.pid
+        )
+
+    def claim(self, conn: ControlConn) -> None:
+        if self.driver in (None, conn.pid) or conn.participant.role == "host":
+            self._set_driver(conn.pid)
+        else:
+            self._broadcast_lease(requested_by=conn.pid)
+
+    def release(self, conn: ControlConn, to: Optional[str]) -> None:
+        if self.driver != conn.pid and conn.participant.role != "host":
+            raise ProtocolError(ErrorCode.FORBIDDEN, "you do not hold the drive lease")
+        if to is not None:
+            target = self.conns.get(to)
+            if target is None:
+                raise ProtocolError(ErrorCode.NOT_FOUND, f"no participant {to} here", "data.to")
+            if target.participant.role == "viewer":
+                raise ProtocolError(
+                    ErrorCode.FORBIDDEN, "a viewer cannot drive the playhead", "data.to"
+                )
+            self._set_driver(to)
+            return
+        others = [h.pid for h in self.hosts() if h.pid != conn.pid]
+        self._set_driver(others[0] if others else None)
+
+    def _set_driver(self, pid: Optional[str]) -> None:
+        self.driver = pid
+        self._broadcast_lease()
+
+    def _broadcast_lease(self, requested_by: Optional[str] = None) -> None:
+        holder = self.conns.get(self.driver or "")
+        lease = Lease(
+            name="playhead",
+            holder=self.driver,
+            holder_name=holder.participant.name if holder else None,
+            requested_by=requested_by,
+        )
+        self.broadcast(dumps(build("lease", lease, ts=_now())))
+
+    # --- frames ------------------------------------------------------------------
+
+    def publish(self, header: FrameHeader, packet: bytes, publisher: str) -> None:
+        """A host's new frame: keep it as the latest and offer it to every subscriber."""
+        self.latest = (header, packet)
+        digest = header.hash_hex
+        self.recent[digest] = (header, packet)
+        self.recent.move_to_end(digest)
+        while len(self.recent) > self.limits.recent_frames:
+            self.recent.popitem(last=False)
+        for pid, media in self.media.items():
+            if pid != publisher:
+                media.offer(header, packet)
+
+    def request_frame(self, conn: ControlConn, digest: str) -> None:
+        media = self.media.get(conn.pid)
+        if media is None:
+            raise ProtocolError(
+                ErrorCode.NOT_READY, "open the media socket before asking for frames"
+            )
+        kept = self.recent.get(digest)
+        if kept is None:
+            raise ProtocolError(
+                ErrorCode.NOT_FOUND, f"frame {digest[:16]} is no longer held", "data.hash"
+            )
+        media.offer(kept[0], kept[1], force_bytes=True)
+
+    def set_frame_size(self, conn: ControlConn, width: Optional[int], height: Optional[int]) -> None:
+        self.size_prefs[conn.pid] = (width, height)
+        self._update_frame_size()
+
+    def _update_frame_size(self) -> None:
+        """Tell the hosts the largest size any subscriber asked for."""
+        if not self.size_prefs:
+            size: tuple[Optional[int], Optional[int]] = (None, None)
+        elif any(w is None or h is None for w, h in self.size_prefs.values()):
+            size = (None, None)
+        else:
+            size = (
+                max(w for w, _ in self.size_prefs.values() if w is not None),
+                max(h for _, h in self.size_prefs.values() if h is not None),
+            )
+        if size == self._sent_size:
+            return
+        self._sent_size = size
+        text = dumps(build("frame_size", {"max_width": size[0], "max_height": size[1]}))
+        for host in self.hosts():
+            host.send(text)
+
+    def add_media(self, media: MediaConn) -> None:
+        old = self.media.get(media.pid)
+        if old is not None:
+            old.closed = True
+            self._loop.create_task(old.ws.close(code=CLOSE_REPLACED, message=b"replaced"))
+        self.media[media.pid] = media
+        if self.latest is not None:
+            media.offer(*self.latest)
+
+    def remove_media(self, media: MediaConn) -> None:
+        if self.media.get(media.pid) is media:
+            del self.media[media.pid]
+
+
+def _derived_eid(env: Envelope) -> Optional[str]:
+    """Adds and chat lines are idempotent by their own client-made id."""
+    if env.type == "annotation_add":
+        return f"add:{env.data.annotation.id}"
+    if env.type == "chat":
+        return f"chat:{env.data.id}"
+    return None
+
+
+def _only_status(env: Envelope) -> bool:
+    """Marking a note done (or open again) is open to every drawing participant."""
+    return set(env.raw_data) <= {"id", "status"} and "status" in env.raw_data
+
+
+def _replace(obj: Any, **changes: Any) -> Any:
+    return dataclasses.replace(obj, **changes)

@@ -1,0 +1,775 @@
+"""The relay process: the JSON API, the live sockets and the web page on one port.
+
+Routes::
+
+    GET  /api/health                      is it up
+    GET  /api/sessions                    the "find sessions" list
+    POST /api/sessions                    create a session; returns the host's link
+    POST /api/sessions/{id}/invites       a signed, expiring link for a role
+    GET  /api/sessions/{id}/events        the session's log (export, ?since=N)
+    GET  /api/sessions/{id}/frames/{hash} an image a note was drawn on
+    GET  /api/openapi.json                this API, described
+    GET  /ws                              the control socket (JSON messages)
+    GET  /ws/media                        the media socket (binary frame packets)
+    GET  /, /s/{id}, /web/...             the browser reviewer
+
+Why aiohttp: docs/decisions/relay-server.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hmac
+import json
+import logging
+import secrets
+import signal
+import socket
+import ssl
+import sys
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from aiohttp import WSMsgType, web
+
+from overshoulder import __version__
+from overshoulder.core.durations import parse_duration
+from overshoulder.core.errors import ErrorCode, ProtocolError
+from overshoulder.core.limits import DEFAULT_LIMITS, Limits
+from overshoulder.core.model import ROLES, Participant, SessionInfo
+from overshoulder.core.protocol import (
+    CAPABILITIES,
+    PROTOCOL_VERSION,
+    build,
+    check_protocol_version,
+    dumps,
+    error_message,
+    parse,
+    unpack,
+)
+from overshoulder.core.protocol.messages import MediaWelcome, Welcome
+from overshoulder.core.schema import decode
+
+from . import config
+from .frames import CONTENT_TYPES, EXTENSIONS, FrameStore, valid_hash
+from .rooms import CLOSE_SHUTDOWN, ControlConn, MediaConn, Room
+from .store.base import SessionRecord
+from .store.sqlite import SqliteStore
+from .tokens import Claims, TokenSigner
+
+log = logging.getLogger("overshoulder.relay")
+
+WEB_DIR = Path(__file__).parent / "web"
+OPENAPI = Path(__file__).parent / "openapi.json"
+
+#: Errors after which a client must not simply retry the same hello.
+FATAL_HELLO = {
+    ErrorCode.UNAUTHORIZED,
+    ErrorCode.TOKEN_EXPIRED,
+    ErrorCode.VERSION_UNSUPPORTED,
+    ErrorCode.FORBIDDEN,
+    ErrorCode.SESSION_FULL,
+    ErrorCode.NOT_FOUND,
+}
+#: Close code that tells a client "do not reconnect with this token".
+CLOSE_REFUSED = 4003
+CLOSE_PROTOCOL = 1002
+#: Invite lifetimes: default and the longest allowed.
+DEFAULT_INVITE = "8h"
+MAX_INVITE_S = 30 * 86400
+HOST_TOKEN_S = 7 * 86400
+MEDIA_TICKET_S = 7 * 86400
+#: Events one export page returns at most.
+EXPORT_PAGE = 5000
+#: TCP_NOTSENT_LOWAT (Linux value where the socket module lacks the name).
+TCP_NOTSENT_LOWAT = getattr(socket, "TCP_NOTSENT_LOWAT", 25)
+
+
+class HttpError(Exception):
+    """An API error with an HTTP status, a code and a sentence."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class Relay:
+    """Everything one relay process holds: the store, the rooms, the keys."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        limits: Limits = DEFAULT_LIMITS,
+        public_url: Optional[str] = None,
+        locked: bool = False,
+        synchronous: str = "full",
+    ) -> None:
+        self.data_dir = Path(data_dir)
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.limits = limits
+        self.public_url = public_url.rstrip("/") if public_url else None
+        self.locked = locked
+        self.signer = TokenSigner(config.token_secret(self.data_dir))
+        self.admin_key = config.admin_key(self.data_dir)
+        self.store = SqliteStore(self.data_dir / "events.sqlite3", synchronous=synchronous)
+        self.frames = FrameStore(self.data_dir / "frames")
+        self.rooms: dict[str, Room] = {}
+        self.sockets: set[web.WebSocketResponse] = set()
+        self.started = time.time()
+
+    # --- rooms -----------------------------------------------------------------
+
+    def room(self, session_id: str) -> Room:
+        room = self.rooms.get(session_id)
+        if room is None:
+            record = self.store.get_session(session_id)
+            if record is None:
+                raise ProtocolError(ErrorCode.NOT_FOUND, f"no session {session_id!r} on this relay")
+            room = self.rooms[session_id] = Room(record, self.store, self.frames, self.limits)
+        return room
+
+    def _drop_if_idle(self, room: Room) -> None:
+        if not room.conns and not room.media:
+            self.rooms.pop(room.info.id, None)
+
+    # --- links -------------------------------------------------------------------
+
+    def base_url(self, request: web.Request) -> str:
+        return self.public_url or f"{request.scheme}://{request.host}"
+
+    def link(self, request: web.Request, session_id: str, token: str) -> str:
+        """The reviewer link; the token rides in the fragment, so it never reaches logs."""
+        return f"{self.base_url(request)}/s/{session_id}#t={token}"
+
+    # --- HTTP API ------------------------------------------------------------------
+
+    def _auth(self, request: web.Request, session_id: Optional[str] = None) -> Optional[Claims]:
+        """None for the admin key; the claims of a token of ``session_id``; else 401/403."""
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            raise HttpError(401, ErrorCode.UNAUTHORIZED, "send 'Authorization: Bearer <key or token>'")
+        token = header[7:].strip()
+        if hmac.compare_digest(token.encode(), self.admin_key.encode()):
+            return None
+        try:
+            claims = self.signer.verify(token)
+        except ProtocolError as exc:
+            raise HttpError(401, exc.code, exc.message) from None
+        if session_id is None or claims.session != session_id:
+            raise HttpError(403, ErrorCode.FORBIDDEN, "this token is for another session")
+        return claims
+
+    async def health(self, request: web.Request) -> web.Response:
+        return web.json_response(
+            {
+                "status": "ok",
+                "version": __version__,
+                "protocol": PROTOCOL_VERSION,
+                "sessions_live": len(self.rooms),
+                "connections": sum(len(r.conns) for r in self.rooms.values()),
+                "uptime_s": round(time.time() - self.started, 1),
+            }
+        )
+
+    def _session_json(self, record: SessionRecord) -> dict[str, Any]:
+        room = self.rooms.get(record.id)
+        if room is not None:
+            return room.session_info()
+        return {
+            "id": record.id,
+            "name": record.name,
+            "created": record.created,
+            "host_name": record.host_name,
+            "participants": 0,
+            "closed": record.closed,
+        }
+
+    async def list_sessions(self, request: web.Request) -> web.Response:
+        if self.locked:
+            self._auth(request)
+        include_closed = request.query.get("all") in ("1", "true", "yes")
+        sessions = self.store.list_sessions(include_closed=include_closed)
+        return web.json_response({"sessions": [self._session_json(s) for s in sessions]})
+
+    async def create_session(self, request: web.Request) -> web.Response:
+        if self.locked and self._auth(request) is not None:
+            raise HttpError(403, ErrorCode.FORBIDDEN, "this relay creates sessions for its admin key only")
+        body = await _json_body(request)
+        name = _text(body, "name", self.limits.max_name_chars, default="Review session")
+        host_name = _text(body, "host_name", self.limits.max_name_chars, default=None)
+        expires_s = _duration(body, "expires", HOST_TOKEN_S)
+        record = SessionRecord(
+            id=secrets.token_urlsafe(9), name=name, created=round(time.time(), 3), host_name=host_name
+        )
+        self.store.create_session(record)
+        token = self.signer.issue(record.id, "host", expires_s, name=host_name)
+        log.info("session %s created (%s)", record.id, name)
+        return web.json_response(
+            {
+                "session": self._session_json(record),
+                "host_token": token,
+                "host_link": self.link(request, record.id, token),
+                "expires_at": int(time.time() + expires_s),
+            },
+            status=201,
+        )
+
+    async def create_invite(self, request: web.Request) -> web.Response:
+        session_id = request.match_info["sid"]
+        claims = self._auth(request, session_id)
+        if claims is not None and claims.role != "host":
+            raise HttpError(403, ErrorCode.FORBIDDEN, "only a host (or the admin key) can invite")
+        record = self.store.get_session(session_id)
+        if record is None:
+            raise HttpError(404, ErrorCode.NOT_FOUND, f"no session {session_id!r} on this relay")
+        body = await _json_body(request)
+        role = body.get("role", "reviewer")
+        if role not in ROLES:
+            raise HttpError(
+                400, ErrorCode.BAD_MESSAGE, f"role must be one of {', '.join(ROLES)}, got {role!r}"
+            )
+        expires_s = _duration(body, "expires", parse_duration(DEFAULT_INVITE))
+        name = _text(body, "name", self.limits.max_name_chars, default=None)
+        token = self.signer.issue(session_id, role, expires_s, name=name)
+        log.info("invite for session %s as %s, %ds", session_id, role, expires_s)
+        return web.json_response(
+            {
+                "token": token,
+                "link": self.link(request, session_id, token),
+                "role": role,
+                "session": session_id,
+                "expires_at": int(time.time() + expires_s),
+            },
+            status=201,
+        )
+
+    async def export_events(self, request: web.Request) -> web.Response:
+        session_id = request.match_info["sid"]
+        self._auth(request, session_id)
+        if self.store.get_session(session_id) is None:
+            raise HttpError(404, ErrorCode.NOT_FOUND, f"no session {session_id!r} on this relay")
+        since = _int_query(request, "since", 0)
+        limit = min(_int_query(request, "limit", EXPORT_PAGE), EXPORT_PAGE)
+        records = self.store.events_since(session_id, since, limit + 1)
+        more = len(records) > limit
+        records = records[:limit]
+        events = [json.loads(r.text) for r in records]
+        return web.json_response(
+            {
+                "session": session_id,
+                "events": events,
+                "next": records[-1].seq if records else since,
+                "more": more,
+            }
+        )
+
+    async def get_frame(self, request: web.Request) -> web.StreamResponse:
+        session_id, digest = request.match_info["sid"], request.match_info["hash"]
+        self._auth(request, session_id)
+        if not valid_hash(digest):
+            raise HttpError(400, ErrorCode.BAD_MESSAGE, "a frame hash is 32 hex digits")
+        room = self.rooms.get(session_id)
+        kept = room.recent.get(digest) if room else None
+        if kept is not None:
+            header, packet = kept
+            ext = EXTENSIONS.get(header.codec, "bin")
+            return web.Response(
+                body=packet[48:], content_type=CONTENT_TYPES.get(ext, "application/octet-stream")
+            )
+        found = self.frames.find(digest)
+        if found is None:
+            raise HttpError(404, ErrorCode.NOT_FOUND, f"frame {digest} is not kept here")
+        path, ctype = found
+        return web.FileResponse(path, headers={"Content-Type": ctype})
+
+    async def openapi(self, request: web.Request) -> web.Response:
+        return web.Response(text=OPENAPI.read_text(encoding="utf-8"), content_type="application/json")
+
+    async def index(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(WEB_DIR / "index.html")
+
+    # --- the control socket -----------------------------------------------------------
+
+    async def control_socket(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(
+            heartbeat=20.0,
+            compress=False,
+            max_msg_size=4 * self.limits.max_message_bytes,
+        )
+        await ws.prepare(request)
+        _tune(request, self.limits)
+        self.sockets.add(ws)
+        room: Optional[Room] = None
+        conn: Optional[ControlConn] = None
+        try:
+            joined = await self._hello(ws)
+            if joined is None:
+                return ws
+            room, conn = joined
+            async for msg in ws:
+                if msg.type == WSMsgType.TEXT:
+                    if self._handle(room, conn, msg.data) == "leave":
+                        break
+                elif msg.type == WSMsgType.BINARY:
+                    conn.error(
+                        ProtocolError(
+                            ErrorCode.BAD_MESSAGE,
+                            "frames go on the media socket (/ws/media), not the control socket",
+                        )
+                    )
+                elif msg.type == WSMsgType.ERROR:
+                    log.info("control socket of %s failed: %s", conn.pid, ws.exception())
+                    break
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self.sockets.discard(ws)
+            if room is not None and conn is not None:
+                room.remove(conn)
+                await conn.stop()
+                log.info("%s (%s) left session %s", conn.participant.name, conn.pid, room.info.id)
+                self._drop_if_idle(room)
+            if not ws.closed:
+                await ws.close()
+        return ws
+
+    async def _refuse(self, ws: web.WebSocketResponse, exc: ProtocolError, code: int) -> None:
+        log.info("refused a connection: %s", exc)
+        try:
+            await ws.send_str(error_message(exc, mtype="hello"))
+            await ws.close(code=code, message=exc.message.encode()[:120])
+        except ConnectionError:
+            pass
+
+    async def _hello(self, ws: web.WebSocketResponse) -> Optional[tuple[Room, ControlConn]]:
+        """Read and check the hello; register the participant; send welcome + state."""
+        try:
+            msg = await asyncio.wait_for(ws.receive(), timeout=self.limits.hello_timeout_s)
+        except asyncio.TimeoutError:
+            await self._refuse(
+                ws, ProtocolError(ErrorCode.BAD_MESSAGE, "no hello within the time allowed"), 1008
+            )
+            return None
+        if msg.type != WSMsgType.TEXT:
+            if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+                return None
+            await self._refuse(
+                ws, ProtocolError(ErrorCode.BAD_MESSAGE, "the first message must be a hello"), 1008
+            )
+            return None
+        try:
+            env = parse(msg.data, self.limits)
+            if env.type != "hello":
+                raise ProtocolError(
+                    ErrorCode.BAD_MESSAGE, f"the first message must be a hello, not {env.type}", "type"
+                )
+            hello = env.data
+            check_protocol_version(hello.protocol)
+            claims = self.signer.verify(hello.token)
+            room = self.room(claims.session)
+            if room.info.closed and claims.role != "host":
+                raise ProtocolError(ErrorCode.NOT_FOUND, "this session has been closed by its host")
+            pid = _participant_id(hello.client_id)
+            if pid not in room.conns and len(room.conns) >= self.limits.max_connections_per_session:
+                raise ProtocolError(
+                    ErrorCode.SESSION_FULL,
+                    f"the session is full ({self.limits.max_connections_per_session} people)",
+                )
+        except ProtocolError as exc:
+            fatal = exc.code in FATAL_HELLO
+            await self._refuse(ws, exc, CLOSE_REFUSED if fatal else CLOSE_PROTOCOL)
+            return None
+        participant = Participant(
+            id=pid,
+            name=(claims.name or hello.name).strip() or "Anonymous",
+            role=claims.role,  # type: ignore[arg-type]
+            client=hello.client,
+        )
+        conn = ControlConn(ws, participant, self.limits)
+        conn.start()
+        ticket = self.signer.issue(
+            room.info.id, claims.role, MEDIA_TICKET_S, kind="media", participant=pid
+        )
+        welcome = Welcome(
+            protocol=PROTOCOL_VERSION,
+            session=decode_session(room),
+            participant=participant,
+            media_ticket=ticket,
+            limits=self.limits.to_json(),
+            capabilities=list(CAPABILITIES),
+            seq=room.seq,
+            server_time=time.time(),
+        )
+        conn.send(dumps(build("welcome", welcome)))
+        # From here to room.add there is no await: the state sent and the live
+        # stream that follows meet exactly, with nothing missed or doubled.
+        since = hello.since
+        if since is not None and since <= room.seq:
+            conn.send(dumps(build("snapshot", room.snapshot(full=False))))
+            conn.last_seq = since
+            for record in self.store.events_since(room.info.id, since):
+                conn.send_event(record.seq, record.text)
+            conn.send(dumps(build("synced", {"seq": conn.last_seq})))
+        else:
+            conn.send(dumps(build("snapshot", room.snapshot(full=True))))
+            conn.last_seq = room.seq
+        room.add(conn)
+        log.info(
+            "%s joined session %s as %s (%s)%s",
+            participant.name,
+            room.info.id,
+            participant.role,
+            participant.client,
+            f", resuming after {since}" if since is not None else "",
+        )
+        return room, conn
+
+    def _handle(self, room: Room, conn: ControlConn, text: str) -> Optional[str]:
+        env = None
+        try:
+            env = parse(text, self.limits)
+            spec = env.spec
+            if conn.participant.role not in spec.roles:
+                raise ProtocolError(
+                    ErrorCode.FORBIDDEN,
+                    f"a {conn.participant.role} may not send {env.type}",
+                    "type",
+                )
+            mtype = env.type
+            if spec.persisted:
+                room.submit(conn, env)
+            elif mtype in ("pointer", "presence"):
+                room.relay_ephemeral(conn, env)
+            elif mtype == "playhead":
+                room.set_playhead(conn, env)
+            elif mtype == "lease_claim":
+                room.claim(conn)
+            elif mtype == "lease_release":
+                room.release(conn, env.data.to)
+            elif mtype == "frame_request":
+                if env.data.hash is not None:
+                    room.request_frame(conn, env.data.hash)
+                else:
+                    room.set_frame_size(conn, env.data.max_width, env.data.max_height)
+            elif mtype == "leave":
+                return "leave"
+            elif mtype in ("hello", "media_hello"):
+                raise ProtocolError(ErrorCode.CONFLICT, "already joined: hello is sent once", "type")
+        except ProtocolError as exc:
+            log.info("refused %s from %s: %s", env.type if env else "a message", conn.pid, exc)
+            conn.error(exc, env)
+        except Exception:
+            log.exception("failed to handle a message from %s", conn.pid)
+            conn.error(
+                ProtocolError(ErrorCode.INTERNAL, "the relay failed on this message; it was not applied"),
+                env,
+            )
+        return None
+
+    # --- the media socket ----------------------------------------------------------------
+
+    async def media_socket(self, request: web.Request) -> web.StreamResponse:
+        ws = web.WebSocketResponse(
+            heartbeat=20.0,
+            compress=False,
+            max_msg_size=2 * self.limits.max_frame_bytes,
+        )
+        await ws.prepare(request)
+        _tune(request, self.limits)
+        self.sockets.add(ws)
+        room: Optional[Room] = None
+        media: Optional[MediaConn] = None
+        try:
+            try:
+                msg = await asyncio.wait_for(ws.receive(), timeout=self.limits.hello_timeout_s)
+                if msg.type != WSMsgType.TEXT:
+                    raise ProtocolError(ErrorCode.BAD_MESSAGE, "the first message must be media_hello")
+                env = parse(msg.data, self.limits)
+                if env.type != "media_hello":
+                    raise ProtocolError(
+                        ErrorCode.BAD_MESSAGE, f"the first message must be media_hello, not {env.type}"
+                    )
+                claims = self.signer.verify(env.data.ticket, kind="media")
+                room = self.room(claims.session)
+            except asyncio.TimeoutError:
+                await self._refuse(
+                    ws, ProtocolError(ErrorCode.BAD_MESSAGE, "no media_hello in time"), 1008
+                )
+                return ws
+            except ProtocolError as exc:
+                await self._refuse(ws, exc, CLOSE_REFUSED)
+                return ws
+            media = MediaConn(ws, claims.participant or "", claims.role, env.data.cache)
+            media.start()
+            await ws.send_str(dumps(build("media_welcome", MediaWelcome(participant=media.pid))))
+            room.add_media(media)
+            async for msg in ws:
+                if msg.type == WSMsgType.BINARY:
+                    self._publish(room, media, msg.data)
+                elif msg.type == WSMsgType.TEXT:
+                    await ws.send_str(
+                        error_message(
+                            ProtocolError(
+                                ErrorCode.BAD_MESSAGE,
+                                "the media socket carries binary frame packets only",
+                            )
+                        )
+                    )
+                elif msg.type == WSMsgType.ERROR:
+                    log.info("media socket of %s failed: %s", media.pid, ws.exception())
+                    break
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self.sockets.discard(ws)
+            if room is not None and media is not None:
+                room.remove_media(media)
+                await media.stop()
+                self._drop_if_idle(room)
+            if not ws.closed:
+                await ws.close()
+        return ws
+
+    def _publish(self, room: Room, media: MediaConn, data: bytes) -> None:
+        try:
+            if media.role != "host":
+                raise ProtocolError(ErrorCode.FORBIDDEN, f"a {media.role} may not publish frames")
+            header, _ = unpack(data, self.limits)
+            if header.kind != 1:
+                raise ProtocolError(ErrorCode.BAD_MESSAGE, "publish frames with their bytes", "kind")
+        except ProtocolError as exc:
+            log.info("refused a frame from %s: %s", media.pid, exc)
+            asyncio.get_running_loop().create_task(_send_quietly(media, error_message(exc)))
+            return
+        room.publish(header, data, media.pid)
+
+    # --- life cycle -------------------------------------------------------------------------
+
+    async def shutdown(self, app: web.Application) -> None:
+        for ws in list(self.sockets):
+            try:
+                await ws.close(code=CLOSE_SHUTDOWN, message=b"relay shutting down")
+            except Exception:
+                pass
+
+    async def cleanup(self, app: web.Application) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.store.close)
+
+    def app(self) -> web.Application:
+        app = web.Application(middlewares=[_errors_middleware], client_max_size=1024 * 1024)
+        app.add_routes(
+            [
+                web.get("/api/health", self.health),
+                web.get("/api/sessions", self.list_sessions),
+                web.post("/api/sessions", self.create_session),
+                web.post("/api/sessions/{sid}/invites", self.create_invite),
+                web.get("/api/sessions/{sid}/events", self.export_events),
+                web.get("/api/sessions/{sid}/frames/{hash}", self.get_frame),
+                web.get("/api/openapi.json", self.openapi),
+                web.get("/ws", self.control_socket),
+                web.get("/ws/media", self.media_socket),
+                web.get("/", self.index),
+                web.get("/s/{sid}", self.index),
+            ]
+        )
+        app.router.add_static("/web/", WEB_DIR)
+        app.on_shutdown.append(self.shutdown)
+        app.on_cleanup.append(self.cleanup)
+        return app
+
+
+def decode_session(room: Room) -> SessionInfo:
+    return decode(SessionInfo, room.session_info())
+
+
+async def _send_quietly(media: MediaConn, text: str) -> None:
+    try:
+        await media.ws.send_str(text)
+    except (ConnectionError, RuntimeError):
+        pass
+
+
+def _participant_id(client_id: Optional[str]) -> str:
+    if client_id:
+        try:
+            return str(uuid.UUID(client_id))
+        except ValueError:
+            pass
+    return str(uuid.uuid4())
+
+
+def _tune(request: web.Request, limits: Limits) -> None:
+    """Keep the kernel's unsent backlog small, so newer data is not stuck behind old."""
+    transport = request.transport
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, TCP_NOTSENT_LOWAT, limits.notsent_lowat_bytes)
+    except OSError:
+        pass
+
+
+@web.middleware
+async def _errors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except HttpError as exc:
+        return _error_response(exc.status, exc.code, exc.message)
+    except ProtocolError as exc:
+        status = {ErrorCode.NOT_FOUND: 404, ErrorCode.FORBIDDEN: 403}.get(exc.code, 400)
+        return _error_response(status, exc.code, exc.message)
+    except web.HTTPException as exc:
+        if exc.status >= 400 and request.path.startswith("/api/"):
+            return _error_response(exc.status, "http_error", exc.reason)
+        raise
+
+
+def _error_response(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise HttpError(400, ErrorCode.BAD_JSON, "the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise HttpError(400, ErrorCode.BAD_MESSAGE, "the request body must be a JSON object")
+    return body
+
+
+def _text(body: dict[str, Any], key: str, most: int, default: Any) -> Any:
+    value = body.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, str) or len(value) > most:
+        raise HttpError(400, ErrorCode.BAD_MESSAGE, f"{key} must be text of at most {most} characters")
+    return value.strip() or default
+
+
+def _duration(body: dict[str, Any], key: str, default: float) -> float:
+    value = body.get(key)
+    if value is None:
+        return default
+    try:
+        seconds = parse_duration(value) if isinstance(value, str) else float(value)
+    except (ValueError, TypeError) as exc:
+        raise HttpError(400, ErrorCode.BAD_MESSAGE, f"{key}: {exc}") from None
+    if not 0 < seconds <= MAX_INVITE_S:
+        raise HttpError(
+            400, ErrorCode.BAD_MESSAGE, f"{key} must be between 1 second and {MAX_INVITE_S // 86400} days"
+        )
+    return seconds
+
+
+def _int_query(request: web.Request, key: str, default: int) -> int:
+    raw = request.query.get(key)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise HttpError(400, ErrorCode.BAD_MESSAGE, f"{key} must be an integer, got {raw!r}") from None
+    if value < 0:
+        raise HttpError(400, ErrorCode.BAD_MESSAGE, f"{key} must be >= 0")
+    return value
+
+
+# --- command line ------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="overshoulder relay",
+        description="Run an Overshoulder relay: the JSON API, live sockets and web page on one port.",
+    )
+    parser.add_argument("--host", default=config.DEFAULT_HOST, help="address to listen on (0.0.0.0: all)")
+    parser.add_argument("--port", type=int, default=config.DEFAULT_PORT, help="port (0: any free one)")
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=None,
+        help="where the event log, keys and kept frames live (default: %(default)s, "
+        "else $OVERSHOULDER_DATA_DIR or ~/.local/share/overshoulder/relay)",
+    )
+    parser.add_argument("--public-url", help="the address reviewers use, e.g. behind a TLS proxy")
+    parser.add_argument("--lock", action="store_true", help="only the admin key may list and create sessions")
+    parser.add_argument("--cert", type=Path, help="TLS certificate (PEM) to serve https/wss directly")
+    parser.add_argument("--key", type=Path, help="TLS private key (PEM) for --cert")
+    parser.add_argument(
+        "--sync",
+        choices=("full", "normal"),
+        default="full",
+        help="full: every acknowledged event is on disk (default); normal: faster, "
+        "survives a killed relay but not a power cut",
+    )
+    parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=getattr(logging, args.log_level.upper()),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+    data_dir = args.data_dir or config.default_data_dir()
+    ssl_ctx = None
+    if args.cert:
+        if not args.key:
+            print("overshoulder relay: --cert needs --key", file=sys.stderr)
+            return 2
+        ssl_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ssl_ctx.load_cert_chain(args.cert, args.key)
+    try:
+        return asyncio.run(_serve(args, data_dir, ssl_ctx))
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _serve(args: argparse.Namespace, data_dir: Path, ssl_ctx: Optional[ssl.SSLContext]) -> int:
+    relay = Relay(data_dir, public_url=args.public_url, locked=args.lock, synchronous=args.sync)
+    runner = web.AppRunner(relay.app(), access_log=None, handle_signals=False)
+    await runner.setup()
+    site = web.TCPSite(runner, args.host, args.port, ssl_context=ssl_ctx, reuse_address=True)
+    try:
+        await site.start()
+    except OSError as exc:
+        print(f"overshoulder relay: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        await runner.cleanup()
+        return 1
+    server = site._server
+    sockets = getattr(server, "sockets", None) or []
+    port = sockets[0].getsockname()[1] if sockets else args.port
+    scheme = "https" if ssl_ctx else "http"
+    shown = "127.0.0.1" if args.host in ("0.0.0.0", "::", "") else args.host
+    url = relay.public_url or f"{scheme}://{shown}:{port}"
+    print(f"overshoulder relay listening on {scheme}://{args.host}:{port}", flush=True)
+    print(f"  reviewers go to: {url}", flush=True)
+    print(f"  data: {data_dir} (admin key in {data_dir / 'admin.key'})", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    await stop.wait()
+    log.info("shutting down")
+    await runner.cleanup()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

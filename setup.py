@@ -1,0 +1,43 @@
+"""One distribution, ``overshoulder``; the folders map to ``overshoulder.*`` import names."""
+
+from setuptools import setup
+
+PACKAGES = {
+    "overshoulder": "overshoulder",
+    "overshoulder.core": "core",
+    "overshoulder.core.protocol": "core/protocol",
+    "overshoulder.relay": "relay",
+    "overshoulder.relay.store": "relay/store",
+    "overshoulder.plugins": "plugins",
+}
+
+setup(
+    name="overshoulder",
+    version="0.1.0",
+    description="Over-the-shoulder review at a distance for Nuke, Maya and Resolve",
+    python_requires=">=3.9",
+    packages=list(PACKAGES),
+    package_dir=PACKAGES,
+    package_data={"overshoulder.relay": ["web/*", "web/**/*", "openapi.json"]},
+    include_package_data=False,
+    # What an app's own interpreter needs: the client side only.
+    install_requires=[
+        "websocket-client>=1.6",
+        "requests>=2.28",
+    ],
+    extras_require={
+        # The relay server (not needed inside Nuke, Maya or Resolve).
+        "relay": ["aiohttp>=3.9"],
+        "dev": [
+            "aiohttp>=3.9",
+            "websockets>=12",
+            "pytest>=7.4",
+            "pytest-timeout>=2.2",
+            "ruff>=0.6",
+            "mypy>=1.10",
+            "numpy>=1.23",
+            "psutil>=5.9",
+        ],
+    },
+    entry_points={"console_scripts": ["overshoulder=overshoulder.cli:main"]},
+)
