@@ -108,9 +108,9 @@ def pack(header: FrameHeader, payload: bytes = b"") -> bytes:
     return head + payload
 
 
-def unpack(data: bytes | bytearray | memoryview, limits: Limits = DEFAULT_LIMITS) -> tuple[
-    FrameHeader, memoryview
-]:
+def unpack(
+    data: bytes | bytearray | memoryview, limits: Limits = DEFAULT_LIMITS
+) -> tuple[FrameHeader, memoryview]:
     """Check and split one media packet. Raises ``ProtocolError`` naming the bad field."""
     size = len(data)
     if size > limits.max_frame_bytes:
@@ -125,10 +125,25 @@ def unpack(data: bytes | bytearray | memoryview, limits: Limits = DEFAULT_LIMITS
             "header",
         )
     view = memoryview(data)
-    (magic, version, kind, header_len, flags, frame_id, frame, width, height, codec, _r, digest,
-     captured) = HEADER.unpack_from(view)
+    (
+        magic,
+        version,
+        kind,
+        header_len,
+        flags,
+        frame_id,
+        frame,
+        width,
+        height,
+        codec,
+        _r,
+        digest,
+        captured,
+    ) = HEADER.unpack_from(view)
     if magic != MAGIC:
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, "frame message does not start with 'OS'", "magic")
+        raise ProtocolError(
+            ErrorCode.BAD_MESSAGE, "frame message does not start with the magic bytes 'OS'", "magic"
+        )
     if version != PACKET_VERSION:
         raise ProtocolError(
             ErrorCode.VERSION_UNSUPPORTED,

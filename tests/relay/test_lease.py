@@ -1,0 +1,51 @@
+"""One driver of the playhead at a time, with hand-over and take-back."""
+
+from __future__ import annotations
+
+
+def _join(relay, raw, token, name):
+    c = raw()
+    w = c.join(token, name)
+    c.expect("snapshot")
+    return c, w["data"]["participant"]["id"]
+
+
+def test_drive_lease_request_handover_and_take_back(relay, raw):
+    s = relay.create_session()
+    sid = s["session"]["id"]
+    host, host_id = _join(relay, raw, s["host_token"], "Mia")
+    assert host.expect("lease")["data"]["holder"] == host_id  # the host drives by default
+    rev, rev_id = _join(relay, raw, relay.invite(sid, "reviewer"), "Sam")
+
+    # Sam may not move the playhead while Mia drives.
+    rev.send("playhead", {"frame": 1042, "rate": 24, "playing": False})
+    err = rev.expect("error")["data"]
+    assert err["code"] == "forbidden" and "Mia drives" in err["message"]
+
+    # He asks; Mia sees the request and hands over.
+    rev.send("lease_claim", {"name": "playhead"})
+    req = host.expect("lease")["data"]
+    assert req["holder"] == host_id and req["requested_by"] == rev_id
+    host.send("lease_release", {"name": "playhead", "to": rev_id})
+    assert rev.expect("lease", holder=rev_id)["data"]["holder_name"] == "Sam"
+
+    rev.send("playhead", {"frame": 1042, "rate": 24, "playing": True, "range": [1030, 1060]})
+    ph = host.expect("playhead")
+    assert ph["data"]["frame"] == 1042 and ph["data"]["range"] == [1030, 1060] and ph["from"] == rev_id
+
+    # Mia takes it back at any time.
+    host.send("lease_claim", {"name": "playhead"})
+    assert rev.expect("lease", holder=host_id)
+    rev.send("playhead", {"frame": 1, "rate": 24})
+    assert rev.expect("error")["data"]["code"] == "forbidden"
+
+
+def test_the_drive_returns_to_the_host_when_the_driver_leaves(relay, raw):
+    s = relay.create_session()
+    sid = s["session"]["id"]
+    host, host_id = _join(relay, raw, s["host_token"], "Mia")
+    rev, rev_id = _join(relay, raw, relay.invite(sid, "reviewer"), "Sam")
+    host.send("lease_release", {"name": "playhead", "to": rev_id})
+    host.expect("lease", holder=rev_id)
+    rev.close()
+    assert host.expect("lease", holder=host_id)
