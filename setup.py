@@ -37,6 +37,8 @@ setup(
             "mypy>=1.10",
             "numpy>=1.23",
             "psutil>=5.9",
+            "setuptools>=68",
+            "wheel>=0.40",
         ],
     },
     entry_points={"console_scripts": ["overshoulder=overshoulder.cli:main"]},

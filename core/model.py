@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from typing import Literal, Optional
+from typing import Annotated, Literal, Optional
 
 from .errors import ErrorCode, ProtocolError
-from .schema import bounded
+from .schema import Bounds
 
 Role = Literal["host", "reviewer", "viewer"]
 ROLES: tuple[Role, ...] = ("host", "reviewer", "viewer")
@@ -55,7 +55,7 @@ class RationalTime:
     """OpenTimelineIO's RationalTime: ``value`` frames at ``rate`` per second."""
 
     value: float
-    rate: float = bounded(min=0.001, max=1000.0)
+    rate: Annotated[float, Bounds(min=0.001, max=1000.0)]
 
 
 @dataclass(frozen=True)
@@ -67,9 +67,9 @@ class HostObject:
     relative to the clip), ``player.clip`` (path: media path).
     """
 
-    kind: str = bounded(max_len=64)
-    path: str = bounded(limit="max_id_chars")
-    label: Optional[str] = bounded(default=None, limit="max_name_chars")
+    kind: Annotated[str, Bounds(max_len=64)]
+    path: Annotated[str, Bounds(limit="max_id_chars")]
+    label: Annotated[Optional[str], Bounds(limit="max_name_chars")] = None
     item_frame: Optional[int] = None
 
 
@@ -77,8 +77,8 @@ class HostObject:
 class ImageRef:
     """The exact image a note was drawn on: content hash and/or a version string."""
 
-    hash: Optional[str] = bounded(default=None, max_len=128)
-    version: Optional[str] = bounded(default=None, max_len=256)
+    hash: Annotated[Optional[str], Bounds(max_len=128)] = None
+    version: Annotated[Optional[str], Bounds(max_len=256)] = None
 
 
 @dataclass(frozen=True)
@@ -95,10 +95,13 @@ class Anchor:
 class Style:
     """RGBA colour in 0-1 and a line width in image-height units."""
 
-    color: tuple[float, float, float, float] = bounded(
-        default=(1.0, 0.2, 0.2, 1.0), min=0.0, max=1.0
+    color: Annotated[tuple[float, float, float, float], Bounds(min=0.0, max=1.0)] = (
+        1.0,
+        0.2,
+        0.2,
+        1.0,
     )
-    width: float = bounded(default=0.004, min=0.0, max=1.0)
+    width: Annotated[float, Bounds(min=0.0, max=1.0)] = 0.004
 
 
 @dataclass(frozen=True)
@@ -112,14 +115,14 @@ class Shape:
     """
 
     kind: ShapeKind
-    points: Optional[list[list[float]]] = bounded(default=None, limit="max_stroke_points")
+    points: Annotated[Optional[list[list[float]]], Bounds(limit="max_stroke_points")] = None
     start: Optional[tuple[float, float]] = None
     end: Optional[tuple[float, float]] = None
     min: Optional[tuple[float, float]] = None
     max: Optional[tuple[float, float]] = None
     at: Optional[tuple[float, float]] = None
-    text: Optional[str] = bounded(default=None, limit="max_text_chars")
-    size: Optional[float] = bounded(default=None, min=0.0, max=1.0)
+    text: Annotated[Optional[str], Bounds(limit="max_text_chars")] = None
+    size: Annotated[Optional[float], Bounds(min=0.0, max=1.0)] = None
 
     def __post_init__(self) -> None:
         need = {
@@ -162,14 +165,14 @@ class Annotation:
     note. ``author``, ``author_name`` and ``created`` are set by the relay.
     """
 
-    id: str = bounded(max_len=64)
+    id: Annotated[str, Bounds(max_len=64)]
     shape: Shape
     anchor: Anchor
     style: Style = field(default_factory=Style)
-    text: Optional[str] = bounded(default=None, limit="max_text_chars")
+    text: Annotated[Optional[str], Bounds(limit="max_text_chars")] = None
     status: Literal["open", "done"] = "open"
-    author: Optional[str] = bounded(default=None, max_len=64)
-    author_name: Optional[str] = bounded(default=None, limit="max_name_chars")
+    author: Annotated[Optional[str], Bounds(max_len=64)] = None
+    author_name: Annotated[Optional[str], Bounds(limit="max_name_chars")] = None
     created: Optional[float] = None
 
     def __post_init__(self) -> None:
@@ -181,10 +184,10 @@ class Playhead:
     """Where the driver is: frame, rate, playing, range, timeline, sender clock (ms)."""
 
     frame: int
-    rate: float = bounded(default=24.0, min=0.001, max=1000.0)
+    rate: Annotated[float, Bounds(min=0.001, max=1000.0)] = 24.0
     playing: bool = False
     range: Optional[tuple[int, int]] = None
-    timeline_id: Optional[str] = bounded(default=None, limit="max_id_chars")
+    timeline_id: Annotated[Optional[str], Bounds(limit="max_id_chars")] = None
     sender_clock: Optional[float] = None
 
 
@@ -204,8 +207,8 @@ class Participant:
 class ChatMessage:
     """A chat line. ``id`` is client-made (UUID); author fields set by the relay."""
 
-    id: str = bounded(max_len=64)
-    text: str = bounded(limit="max_text_chars")
+    id: Annotated[str, Bounds(max_len=64)]
+    text: Annotated[str, Bounds(limit="max_text_chars")]
     author: Optional[str] = None
     author_name: Optional[str] = None
     ts: Optional[float] = None

@@ -5,11 +5,7 @@ dataclass's type hints and checks each value, so one definition serves as
 the type, the validator and (through ``describe``) the documentation the
 browser's code is checked against. No I/O happens here.
 
-Field constraints travel in ``dataclasses.field(metadata=...)``:
-
-- ``max_len``: longest string, or most items of a list;
-- ``min`` / ``max``: bounds of a number;
-- ``limit``: the name of a ``Limits`` attribute giving ``max_len`` at run time.
+Field constraints travel in the type: ``Annotated[str, Bounds(max_len=64)]``.
 """
 
 from __future__ import annotations
@@ -18,11 +14,21 @@ import dataclasses
 import math
 import types
 import typing
-from collections.abc import Callable
-from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints
+from dataclasses import dataclass
+from typing import (
+    Annotated,
+    Any,
+    Literal,
+    Optional,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+)
 
-from .limits import DEFAULT_LIMITS, Limits
 from .errors import ErrorCode, ProtocolError
+from .limits import DEFAULT_LIMITS, Limits
 
 T = TypeVar("T")
 
@@ -31,24 +37,22 @@ _MISSING = dataclasses.MISSING
 _UNIONS: tuple[Any, ...] = (Union, getattr(types, "UnionType", Union))
 
 
-def bounded(
-    *,
-    default: Any = _MISSING,
-    max_len: int | None = None,
-    limit: str | None = None,
-    min: float | None = None,
-    max: float | None = None,
-    default_factory: Callable[[], Any] | None = None,
-) -> Any:
-    """A dataclass field with constraints checked by ``decode``."""
-    meta = {
-        k: v
-        for k, v in (("max_len", max_len), ("limit", limit), ("min", min), ("max", max))
-        if v is not None
-    }
-    if default_factory is not None:
-        return dataclasses.field(default_factory=default_factory, metadata=meta)
-    return dataclasses.field(default=default, metadata=meta)
+@dataclass(frozen=True)
+class Bounds:
+    """Constraints of a field, given as ``Annotated[type, Bounds(...)]``.
+
+    - ``max_len``: longest string, or most items of a list;
+    - ``limit``: the name of a ``Limits`` attribute giving ``max_len`` at run time;
+    - ``min`` / ``max``: bounds of a number (of each number of a tuple).
+    """
+
+    max_len: Optional[int] = None
+    limit: Optional[str] = None
+    min: Optional[float] = None
+    max: Optional[float] = None
+
+    def meta(self) -> dict[str, Any]:
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
 
 
 def _bad(path: str, message: str) -> ProtocolError:
@@ -61,11 +65,17 @@ class _Plan:
     __slots__ = ("fields", "names")
 
     def __init__(self, cls: type) -> None:
-        hints = get_type_hints(cls)
+        hints = get_type_hints(cls, include_extras=True)
         self.fields: list[tuple[str, Any, dict[str, Any], bool]] = []
         for f in dataclasses.fields(cls):
             required = f.default is _MISSING and f.default_factory is _MISSING
-            self.fields.append((f.name, hints[f.name], dict(f.metadata), required))
+            hint, meta = hints[f.name], {}
+            if get_origin(hint) is Annotated:
+                hint, *extras = get_args(hint)
+                for extra in extras:
+                    if isinstance(extra, Bounds):
+                        meta = extra.meta()
+            self.fields.append((f.name, hint, meta, required))
         self.names = frozenset(f[0] for f in self.fields)
 
 
@@ -95,7 +105,7 @@ def _decode_dataclass(cls: type, obj: Any, path: str, limits: Limits) -> Any:
     kwargs: dict[str, Any] = {}
     for name, hint, meta, required in plan.fields:
         sub = f"{path}.{name}" if path else name
-        if name not in obj or obj[name] is None and not _allows_none(hint):
+        if name not in obj or (obj[name] is None and not _allows_none(hint)):
             if required:
                 raise _bad(sub, f"{sub} is required")
             continue
@@ -132,13 +142,13 @@ def _fail_type(path: str, expected: str, value: Any) -> Any:
 def _decode_value(hint: Any, value: Any, path: str, meta: dict[str, Any], limits: Limits) -> Any:
     origin = get_origin(hint)
     if origin in _UNIONS:
-        args = [a for a in get_args(hint) if a is not type(None)]
+        options = [a for a in get_args(hint) if a is not type(None)]
         if value is None:
             return None
-        if len(args) == 1:
-            return _decode_value(args[0], value, path, meta, limits)
+        if len(options) == 1:
+            return _decode_value(options[0], value, path, meta, limits)
         errors: list[ProtocolError] = []
-        for arg in args:
+        for arg in options:
             try:
                 return _decode_value(arg, value, path, meta, limits)
             except ProtocolError as exc:
@@ -249,10 +259,10 @@ def describe(cls: type) -> dict[str, Any]:
 def _describe_hint(hint: Any, meta: dict[str, Any]) -> dict[str, Any]:
     origin = get_origin(hint)
     if origin in _UNIONS:
-        args = [a for a in get_args(hint) if a is not type(None)]
-        if len(args) == 1:
-            return _describe_hint(args[0], meta)
-        return {"oneOf": [_describe_hint(a, meta) for a in args]}
+        options = [a for a in get_args(hint) if a is not type(None)]
+        if len(options) == 1:
+            return _describe_hint(options[0], meta)
+        return {"oneOf": [_describe_hint(a, meta) for a in options]}
     if origin is Literal:
         return {"enum": list(get_args(hint))}
     if origin is list:

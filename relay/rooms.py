@@ -382,7 +382,9 @@ class Room:
         error: Optional[BaseException],
     ) -> None:
         if error is not None:
-            log.error("could not store event %s of session %s: %s", record.seq, record.session, error)
+            log.error(
+                "could not store event %s of session %s: %s", record.seq, record.session, error
+            )
             conn.error(
                 ProtocolError(
                     ErrorCode.INTERNAL,
@@ -462,7 +464,7 @@ class Room:
             digest = self.latest[0].hash_hex
             anchor["image"] = {**image, "hash": digest}
         kept = self.recent.get(digest) if digest else None
-        if kept is not None:
+        if digest and kept is not None:
             header, packet = kept
             self._loop.run_in_executor(None, self.frames.keep, digest, header.codec, packet[48:])
 
@@ -559,7 +561,9 @@ class Room:
             )
         media.offer(kept[0], kept[1], force_bytes=True)
 
-    def set_frame_size(self, conn: ControlConn, width: Optional[int], height: Optional[int]) -> None:
+    def set_frame_size(
+        self, conn: ControlConn, width: Optional[int], height: Optional[int]
+    ) -> None:
         self.size_prefs[conn.pid] = (width, height)
         self._update_frame_size()
 

@@ -154,7 +154,9 @@ class Relay:
         """None for the admin key; the claims of a token of ``session_id``; else 401/403."""
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
-            raise HttpError(401, ErrorCode.UNAUTHORIZED, "send 'Authorization: Bearer <key or token>'")
+            raise HttpError(
+                401, ErrorCode.UNAUTHORIZED, "send 'Authorization: Bearer <key or token>'"
+            )
         token = header[7:].strip()
         if hmac.compare_digest(token.encode(), self.admin_key.encode()):
             return None
@@ -200,13 +202,18 @@ class Relay:
 
     async def create_session(self, request: web.Request) -> web.Response:
         if self.locked and self._auth(request) is not None:
-            raise HttpError(403, ErrorCode.FORBIDDEN, "this relay creates sessions for its admin key only")
+            raise HttpError(
+                403, ErrorCode.FORBIDDEN, "this relay creates sessions for its admin key only"
+            )
         body = await _json_body(request)
         name = _text(body, "name", self.limits.max_name_chars, default="Review session")
         host_name = _text(body, "host_name", self.limits.max_name_chars, default=None)
         expires_s = _duration(body, "expires", HOST_TOKEN_S)
         record = SessionRecord(
-            id=secrets.token_urlsafe(9), name=name, created=round(time.time(), 3), host_name=host_name
+            id=secrets.token_urlsafe(9),
+            name=name,
+            created=round(time.time(), 3),
+            host_name=host_name,
         )
         self.store.create_session(record)
         token = self.signer.issue(record.id, "host", expires_s, name=host_name)
@@ -290,7 +297,9 @@ class Relay:
         return web.FileResponse(path, headers={"Content-Type": ctype})
 
     async def openapi(self, request: web.Request) -> web.Response:
-        return web.Response(text=OPENAPI.read_text(encoding="utf-8"), content_type="application/json")
+        return web.Response(
+            text=OPENAPI.read_text(encoding="utf-8"), content_type="application/json"
+        )
 
     async def index(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(WEB_DIR / "index.html")
@@ -368,7 +377,9 @@ class Relay:
             env = parse(msg.data, self.limits)
             if env.type != "hello":
                 raise ProtocolError(
-                    ErrorCode.BAD_MESSAGE, f"the first message must be a hello, not {env.type}", "type"
+                    ErrorCode.BAD_MESSAGE,
+                    f"the first message must be a hello, not {env.type}",
+                    "type",
                 )
             hello = env.data
             check_protocol_version(hello.protocol)
@@ -389,7 +400,7 @@ class Relay:
         participant = Participant(
             id=pid,
             name=(claims.name or hello.name).strip() or "Anonymous",
-            role=claims.role,  # type: ignore[arg-type]
+            role=claims.role,
             client=hello.client,
         )
         conn = ControlConn(ws, participant, self.limits)
@@ -461,14 +472,18 @@ class Relay:
             elif mtype == "leave":
                 return "leave"
             elif mtype in ("hello", "media_hello"):
-                raise ProtocolError(ErrorCode.CONFLICT, "already joined: hello is sent once", "type")
+                raise ProtocolError(
+                    ErrorCode.CONFLICT, "already joined: hello is sent once", "type"
+                )
         except ProtocolError as exc:
             log.info("refused %s from %s: %s", env.type if env else "a message", conn.pid, exc)
             conn.error(exc, env)
         except Exception:
             log.exception("failed to handle a message from %s", conn.pid)
             conn.error(
-                ProtocolError(ErrorCode.INTERNAL, "the relay failed on this message; it was not applied"),
+                ProtocolError(
+                    ErrorCode.INTERNAL, "the relay failed on this message; it was not applied"
+                ),
                 env,
             )
         return None
@@ -490,11 +505,14 @@ class Relay:
             try:
                 msg = await asyncio.wait_for(ws.receive(), timeout=self.limits.hello_timeout_s)
                 if msg.type != WSMsgType.TEXT:
-                    raise ProtocolError(ErrorCode.BAD_MESSAGE, "the first message must be media_hello")
+                    raise ProtocolError(
+                        ErrorCode.BAD_MESSAGE, "the first message must be media_hello"
+                    )
                 env = parse(msg.data, self.limits)
                 if env.type != "media_hello":
                     raise ProtocolError(
-                        ErrorCode.BAD_MESSAGE, f"the first message must be media_hello, not {env.type}"
+                        ErrorCode.BAD_MESSAGE,
+                        f"the first message must be media_hello, not {env.type}",
                     )
                 claims = self.signer.verify(env.data.ticket, kind="media")
                 room = self.room(claims.session)
@@ -543,7 +561,9 @@ class Relay:
                 raise ProtocolError(ErrorCode.FORBIDDEN, f"a {media.role} may not publish frames")
             header, _ = unpack(data, self.limits)
             if header.kind != 1:
-                raise ProtocolError(ErrorCode.BAD_MESSAGE, "publish frames with their bytes", "kind")
+                raise ProtocolError(
+                    ErrorCode.BAD_MESSAGE, "publish frames with their bytes", "kind"
+                )
         except ProtocolError as exc:
             log.info("refused a frame from %s: %s", media.pid, exc)
             asyncio.get_running_loop().create_task(_send_quietly(media, error_message(exc)))
@@ -653,7 +673,9 @@ def _text(body: dict[str, Any], key: str, most: int, default: Any) -> Any:
     if value is None:
         return default
     if not isinstance(value, str) or len(value) > most:
-        raise HttpError(400, ErrorCode.BAD_MESSAGE, f"{key} must be text of at most {most} characters")
+        raise HttpError(
+            400, ErrorCode.BAD_MESSAGE, f"{key} must be text of at most {most} characters"
+        )
     return value.strip() or default
 
 
@@ -667,7 +689,9 @@ def _duration(body: dict[str, Any], key: str, default: float) -> float:
         raise HttpError(400, ErrorCode.BAD_MESSAGE, f"{key}: {exc}") from None
     if not 0 < seconds <= MAX_INVITE_S:
         raise HttpError(
-            400, ErrorCode.BAD_MESSAGE, f"{key} must be between 1 second and {MAX_INVITE_S // 86400} days"
+            400,
+            ErrorCode.BAD_MESSAGE,
+            f"{key} must be between 1 second and {MAX_INVITE_S // 86400} days",
         )
     return seconds
 
@@ -679,7 +703,9 @@ def _int_query(request: web.Request, key: str, default: int) -> int:
     try:
         value = int(raw)
     except ValueError:
-        raise HttpError(400, ErrorCode.BAD_MESSAGE, f"{key} must be an integer, got {raw!r}") from None
+        raise HttpError(
+            400, ErrorCode.BAD_MESSAGE, f"{key} must be an integer, got {raw!r}"
+        ) from None
     if value < 0:
         raise HttpError(400, ErrorCode.BAD_MESSAGE, f"{key} must be >= 0")
     return value
@@ -691,10 +717,14 @@ def _int_query(request: web.Request, key: str, default: int) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="overshoulder relay",
-        description="Run an Overshoulder relay: the JSON API, live sockets and web page on one port.",
+        description="Run an Overshoulder relay: JSON API, live sockets and web page on one port.",
     )
-    parser.add_argument("--host", default=config.DEFAULT_HOST, help="address to listen on (0.0.0.0: all)")
-    parser.add_argument("--port", type=int, default=config.DEFAULT_PORT, help="port (0: any free one)")
+    parser.add_argument(
+        "--host", default=config.DEFAULT_HOST, help="address to listen on (0.0.0.0: all)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=config.DEFAULT_PORT, help="port (0: any free one)"
+    )
     parser.add_argument(
         "--data-dir",
         type=Path,
@@ -703,8 +733,12 @@ def build_parser() -> argparse.ArgumentParser:
         "else $OVERSHOULDER_DATA_DIR or ~/.local/share/overshoulder/relay)",
     )
     parser.add_argument("--public-url", help="the address reviewers use, e.g. behind a TLS proxy")
-    parser.add_argument("--lock", action="store_true", help="only the admin key may list and create sessions")
-    parser.add_argument("--cert", type=Path, help="TLS certificate (PEM) to serve https/wss directly")
+    parser.add_argument(
+        "--lock", action="store_true", help="only the admin key may list and create sessions"
+    )
+    parser.add_argument(
+        "--cert", type=Path, help="TLS certificate (PEM) to serve https/wss directly"
+    )
     parser.add_argument("--key", type=Path, help="TLS private key (PEM) for --cert")
     parser.add_argument(
         "--sync",
@@ -713,7 +747,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="full: every acknowledged event is on disk (default); normal: faster, "
         "survives a killed relay but not a power cut",
     )
-    parser.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    parser.add_argument(
+        "--log-level", default="info", choices=("debug", "info", "warning", "error")
+    )
     return parser
 
 
@@ -738,7 +774,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 0
 
 
-async def _serve(args: argparse.Namespace, data_dir: Path, ssl_ctx: Optional[ssl.SSLContext]) -> int:
+async def _serve(
+    args: argparse.Namespace, data_dir: Path, ssl_ctx: Optional[ssl.SSLContext]
+) -> int:
     relay = Relay(data_dir, public_url=args.public_url, locked=args.lock, synchronous=args.sync)
     runner = web.AppRunner(relay.app(), access_log=None, handle_signals=False)
     await runner.setup()
@@ -746,7 +784,10 @@ async def _serve(args: argparse.Namespace, data_dir: Path, ssl_ctx: Optional[ssl
     try:
         await site.start()
     except OSError as exc:
-        print(f"overshoulder relay: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        print(
+            f"overshoulder relay: cannot listen on {args.host}:{args.port}: {exc.strerror}",
+            file=sys.stderr,
+        )
         await runner.cleanup()
         return 1
     server = site._server

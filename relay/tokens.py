@@ -15,10 +15,10 @@ import json
 import secrets
 import time
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 from overshoulder.core.errors import ErrorCode, ProtocolError
-from overshoulder.core.model import ROLES
+from overshoulder.core.model import ROLES, Role
 
 PREFIX = "os1"
 
@@ -36,7 +36,7 @@ class Claims:
     """What a valid token says."""
 
     session: str
-    role: str
+    role: Role
     expires: float
     kind: str = "invite"
     name: Optional[str] = None
@@ -101,7 +101,7 @@ class TokenSigner:
             payload = json.loads(_unb64(parts[1]))
             claims = Claims(
                 session=str(payload["s"]),
-                role=str(payload["r"]),
+                role=cast(Role, str(payload["r"])),
                 expires=float(payload["exp"]),
                 kind=str(payload.get("k", "invite")),
                 name=payload.get("nm"),
@@ -115,7 +115,9 @@ class TokenSigner:
                 ErrorCode.UNAUTHORIZED, f"a {claims.kind} token cannot be used as a {kind} token"
             )
         if claims.role not in ROLES:
-            raise ProtocolError(ErrorCode.UNAUTHORIZED, f"the token's role {claims.role!r} is unknown")
+            raise ProtocolError(
+                ErrorCode.UNAUTHORIZED, f"the token's role {claims.role!r} is unknown"
+            )
         current = now if now is not None else time.time()
         if claims.expires < current:
             ago = _human(current - claims.expires)

@@ -68,7 +68,12 @@ class RelayProcess:
         ]
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.proc = subprocess.Popen(
-            cmd, stdout=subprocess.PIPE, stderr=logf, text=True, env=env, cwd=str(self.data_dir.parent)
+            cmd,
+            stdout=subprocess.PIPE,
+            stderr=logf,
+            text=True,
+            env=env,
+            cwd=str(self.data_dir.parent),
         )
         assert self.proc.stdout is not None
         deadline = time.monotonic() + 20
@@ -123,7 +128,13 @@ class RelayProcess:
         r.raise_for_status()
         return r.json()
 
-    def invite(self, session_id: str, role: str = "reviewer", expires: str = "1h", name: Optional[str] = None) -> str:
+    def invite(
+        self,
+        session_id: str,
+        role: str = "reviewer",
+        expires: str = "1h",
+        name: Optional[str] = None,
+    ) -> str:
         body: dict[str, Any] = {"role": role, "expires": expires}
         if name:
             body["name"] = name
@@ -191,13 +202,21 @@ class RawClient:
         while True:
             left = deadline - time.monotonic()
             if left <= 0:
-                raise AssertionError(f"no {mtype} {match} within {timeout}s; saw {[m['type'] for m in self.seen[-10:]]}")
+                seen = [m["type"] for m in self.seen[-10:]]
+                raise AssertionError(f"no {mtype} {match} within {timeout}s; saw {seen}")
             msg = self.recv(left)
             if msg["type"] == mtype and all(msg["data"].get(k) == v for k, v in match.items()):
                 return msg
 
-    def join(self, token: str, name: str, since: Optional[int] = None, client_id: Optional[str] = None) -> dict[str, Any]:
-        data: dict[str, Any] = {"protocol": PROTOCOL_VERSION, "token": token, "name": name, "client": "test"}
+    def join(
+        self, token: str, name: str, since: Optional[int] = None, client_id: Optional[str] = None
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "protocol": PROTOCOL_VERSION,
+            "token": token,
+            "name": name,
+            "client": "test",
+        }
         if since is not None:
             data["since"] = since
         if client_id:

@@ -19,10 +19,12 @@ A control message is one JSON text WebSocket message, an envelope::
 
 from __future__ import annotations
 
+import builtins
 import json
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional
 
+from ..errors import ErrorCode, ProtocolError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import (
     Anchor,
@@ -36,8 +38,7 @@ from ..model import (
     Shape,
     Style,
 )
-from ..errors import ErrorCode, ProtocolError
-from ..schema import bounded, decode, encode
+from ..schema import Bounds, decode, encode
 
 PROTOCOL_MAJOR = 1
 PROTOCOL_MINOR = 0
@@ -54,13 +55,13 @@ CAPABILITIES = ("resume", "media_socket", "frame_cache", "lease_handover")
 class Hello:
     """First message on a control socket: who I am and what I may do (the token)."""
 
-    protocol: str = bounded(max_len=16)
-    token: str = bounded(max_len=2048)
-    name: str = bounded(limit="max_name_chars")
-    client: str = bounded(default="unknown", max_len=64)
-    client_id: Optional[str] = bounded(default=None, max_len=64)
-    capabilities: list[str] = bounded(default_factory=list, max_len=32)
-    since: Optional[int] = bounded(default=None, min=0)
+    protocol: Annotated[str, Bounds(max_len=16)]
+    token: Annotated[str, Bounds(max_len=2048)]
+    name: Annotated[str, Bounds(limit="max_name_chars")]
+    client: Annotated[str, Bounds(max_len=64)] = "unknown"
+    client_id: Annotated[Optional[str], Bounds(max_len=64)] = None
+    capabilities: Annotated[list[str], Bounds(max_len=32)] = field(default_factory=list)
+    since: Annotated[Optional[int], Bounds(min=0)] = None
 
 
 @dataclass(frozen=True)
@@ -106,8 +107,8 @@ class Join:
 class Leave:
     """Client: I am leaving. Relay: participant ``id`` left."""
 
-    id: Optional[str] = bounded(default=None, max_len=64)
-    reason: Optional[str] = bounded(default=None, max_len=200)
+    id: Annotated[Optional[str], Bounds(max_len=64)] = None
+    reason: Annotated[Optional[str], Bounds(max_len=200)] = None
 
 
 @dataclass(frozen=True)
@@ -116,16 +117,16 @@ class Presence:
 
     state: Literal["idle", "drawing", "typing", "away"] = "idle"
     following: bool = True
-    id: Optional[str] = bounded(default=None, max_len=64)
+    id: Annotated[Optional[str], Bounds(max_len=64)] = None
 
 
 @dataclass(frozen=True)
 class FrameRequest:
     """Ask for frames no larger than this, or for one kept frame by ``hash``."""
 
-    max_width: Optional[int] = bounded(default=None, min=16, max=16384)
-    max_height: Optional[int] = bounded(default=None, min=16, max=16384)
-    hash: Optional[str] = bounded(default=None, max_len=128)
+    max_width: Annotated[Optional[int], Bounds(min=16, max=16384)] = None
+    max_height: Annotated[Optional[int], Bounds(min=16, max=16384)] = None
+    hash: Annotated[Optional[str], Bounds(max_len=128)] = None
 
 
 @dataclass(frozen=True)
@@ -145,28 +146,28 @@ class AnnotationAdd:
 class AnnotationUpdate:
     """Change some fields of an annotation; fields left out stay as they are."""
 
-    id: str = bounded(max_len=64)
+    id: Annotated[str, Bounds(max_len=64)]
     shape: Optional[Shape] = None
     style: Optional[Style] = None
     anchor: Optional[Anchor] = None
-    text: Optional[str] = bounded(default=None, limit="max_text_chars")
+    text: Annotated[Optional[str], Bounds(limit="max_text_chars")] = None
     status: Optional[Literal["open", "done"]] = None
 
 
 @dataclass(frozen=True)
 class AnnotationDelete:
-    id: str = bounded(max_len=64)
+    id: Annotated[str, Bounds(max_len=64)]
 
 
 @dataclass(frozen=True)
 class Pointer:
     """The laser pointer: ORI coordinates; ``visible`` False when it leaves the image."""
 
-    x: float = bounded(min=-10.0, max=10.0)
-    y: float = bounded(min=-10.0, max=10.0)
+    x: Annotated[float, Bounds(min=-10.0, max=10.0)]
+    y: Annotated[float, Bounds(min=-10.0, max=10.0)]
     frame: Optional[int] = None
     visible: bool = True
-    id: Optional[str] = bounded(default=None, max_len=64)
+    id: Annotated[Optional[str], Bounds(max_len=64)] = None
 
 
 @dataclass(frozen=True)
@@ -181,7 +182,7 @@ class LeaseRelease:
     """Give the drive away: to nobody, or hand it over ``to`` a participant."""
 
     name: Literal["playhead"] = "playhead"
-    to: Optional[str] = bounded(default=None, max_len=64)
+    to: Annotated[Optional[str], Bounds(max_len=64)] = None
 
 
 @dataclass(frozen=True)
@@ -198,7 +199,7 @@ class Lease:
 class SessionUpdate:
     """Host: rename or close the session (persisted)."""
 
-    name: Optional[str] = bounded(default=None, limit="max_name_chars")
+    name: Annotated[Optional[str], Bounds(limit="max_name_chars")] = None
     closed: Optional[bool] = None
 
 
@@ -206,8 +207,8 @@ class SessionUpdate:
 class MediaHello:
     """First message on a media socket: the ticket from ``welcome``, frames I keep."""
 
-    ticket: str = bounded(max_len=2048)
-    cache: int = bounded(default=0, min=0, max=4096)
+    ticket: Annotated[str, Bounds(max_len=2048)]
+    cache: Annotated[int, Bounds(min=0, max=4096)] = 0
 
 
 @dataclass(frozen=True)
@@ -244,7 +245,7 @@ class MessageSpec:
     """What a message type carries, who sends it, who may, and whether it is stored."""
 
     type: str
-    body: type
+    body: builtins.type
     direction: Direction
     roles: tuple[Role, ...] = ("host", "reviewer", "viewer")
     persisted: bool = False
@@ -374,13 +375,11 @@ def parse(
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "type is required and must be a string", "type")
     spec = MESSAGES.get(mtype)
     if spec is None or spec.direction not in (direction, "both"):
-        raise ProtocolError(
-            ErrorCode.UNKNOWN_TYPE, f"unknown message type {mtype[:40]!r}", "type"
-        )
+        raise ProtocolError(ErrorCode.UNKNOWN_TYPE, f"unknown message type {mtype[:40]!r}", "type")
     raw = obj.get("data", {})
     if not isinstance(raw, dict):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "data must be an object", "data")
-    data = decode(spec.body, raw, "data", limits)
+    data: Any = decode(spec.body, raw, "data", limits)
     eid = _str_or_none(obj, "eid", 64)
     seq = obj.get("seq")
     if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int)):
@@ -425,7 +424,9 @@ def dumps(msg: dict[str, Any]) -> str:
     return json.dumps(msg, separators=(",", ":"), ensure_ascii=False)
 
 
-def error_message(exc: ProtocolError, ref: Optional[str] = None, mtype: Optional[str] = None) -> str:
+def error_message(
+    exc: ProtocolError, ref: Optional[str] = None, mtype: Optional[str] = None
+) -> str:
     """The wire text of an ``error`` for ``exc``."""
     return dumps(
         build(

@@ -26,9 +26,9 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, replace
 
+from ..errors import ErrorCode, ProtocolError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import FrameInfo
-from ..errors import ErrorCode, ProtocolError
 
 MAGIC = b"OS"
 PACKET_VERSION = 1

@@ -65,7 +65,9 @@ class SqliteStore:
         self._read.executescript(SCHEMA)
         self._read_lock = threading.Lock()
         self._queue: queue.Queue[Optional[_Batch]] = queue.Queue()
-        self._writer = threading.Thread(target=self._write_loop, name="event-log-writer", daemon=True)
+        self._writer = threading.Thread(
+            target=self._write_loop, name="event-log-writer", daemon=True
+        )
         self._writer_db = self._connect()
         self._writer.start()
 

@@ -33,14 +33,24 @@ def _session_with_host(relay, raw):
 
 
 def test_malformed_messages_get_named_errors_and_the_connection_goes_on(relay, raw):
-    s, host = _session_with_host(relay, raw)
+    _, host = _session_with_host(relay, raw)
     cases = [
         ("{not json", "bad_json", None),
         ("[1, 2]", "bad_message", None),
         (json.dumps({"v": 1, "type": "teleport", "data": {}}), "unknown_type", "type"),
-        (json.dumps({"v": 1, "type": "chat", "data": {"id": new_id(), "text": 42}}), "bad_message", "data.text"),
         (
-            json.dumps({"v": 1, "type": "annotation_add", "data": {"annotation": {**_ann(), "shape": {"kind": "line", "start": [0, 0]}}}}),
+            json.dumps({"v": 1, "type": "chat", "data": {"id": new_id(), "text": 42}}),
+            "bad_message",
+            "data.text",
+        ),
+        (
+            json.dumps(
+                {
+                    "v": 1,
+                    "type": "annotation_add",
+                    "data": {"annotation": {**_ann(), "shape": {"kind": "line", "start": [0, 0]}}},
+                }
+            ),
             "bad_message",
             "data.annotation.shape.end",
         ),
@@ -49,8 +59,16 @@ def test_malformed_messages_get_named_errors_and_the_connection_goes_on(relay, r
             "bad_message",
             "data.frame",
         ),
-        (json.dumps({"v": 1, "type": "pointer", "data": {"x": 1e9, "y": 0}}), "bad_message", "data.x"),
-        (json.dumps({"v": 1, "type": "chat", "data": {"id": new_id(), "text": "x" * 300_000}}), "too_large", None),
+        (
+            json.dumps({"v": 1, "type": "pointer", "data": {"x": 1e9, "y": 0}}),
+            "bad_message",
+            "data.x",
+        ),
+        (
+            json.dumps({"v": 1, "type": "chat", "data": {"id": new_id(), "text": "x" * 300_000}}),
+            "too_large",
+            None,
+        ),
         (json.dumps({"v": 1, "type": "welcome", "data": {}}), "unknown_type", "type"),
     ]
     for text, code, field in cases:
@@ -111,12 +129,16 @@ def test_forged_expired_and_foreign_tokens_are_refused(relay, raw, tmp_path):
         timeout=5,
     )
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
-    r = requests.get(f"{relay.url}/api/sessions/{sid}/events", headers={"Authorization": f"Bearer {expired}"}, timeout=5)
+    r = requests.get(
+        f"{relay.url}/api/sessions/{sid}/events",
+        headers={"Authorization": f"Bearer {expired}"},
+        timeout=5,
+    )
     assert r.status_code == 401 and r.json()["error"]["code"] == "token_expired"
 
 
 def test_roles_are_enforced_by_the_relay(relay, raw):
-    s, host = _session_with_host(relay, raw)
+    s, _ = _session_with_host(relay, raw)
     sid = s["session"]["id"]
     viewer = raw()
     vw = viewer.join(relay.invite(sid, "viewer"), "Producer")
@@ -134,7 +156,9 @@ def test_roles_are_enforced_by_the_relay(relay, raw):
     rev = raw()
     rw = rev.join(relay.invite(sid, "reviewer"), "Sam")
     media = websocket.create_connection(relay.media_url, timeout=5)
-    media.send(json.dumps({"v": 1, "type": "media_hello", "data": {"ticket": rw["data"]["media_ticket"]}}))
+    media.send(
+        json.dumps({"v": 1, "type": "media_hello", "data": {"ticket": rw["data"]["media_ticket"]}})
+    )
     assert json.loads(media.recv())["type"] == "media_welcome"
     header = FrameHeader(1, 1001, 64, 32, "jpeg", b"\1" * 16, 0)
     media.send_binary(pack(header, b"\xff\xd8fakejpeg"))
@@ -150,17 +174,23 @@ def test_roles_are_enforced_by_the_relay(relay, raw):
 
 
 def test_bad_frames_get_errors_and_the_host_keeps_publishing(relay, raw):
-    s, host = _session_with_host(relay, raw)
+    _, host = _session_with_host(relay, raw)
     hw = host.seen[0]  # welcome
     media = websocket.create_connection(relay.media_url, timeout=5)
-    media.send(json.dumps({"v": 1, "type": "media_hello", "data": {"ticket": hw["data"]["media_ticket"]}}))
+    media.send(
+        json.dumps({"v": 1, "type": "media_hello", "data": {"ticket": hw["data"]["media_ticket"]}})
+    )
     assert json.loads(media.recv())["type"] == "media_welcome"
     good = pack(FrameHeader(1, 1001, 64, 32, "jpeg", b"\2" * 16, 0), b"\xff\xd8jpeg")
     bad = [
         (b"short", "bad_message", "shorter"),
         (b"XX" + good[2:], "bad_message", "magic"),
         (good[:20] + bytes([9]) + good[21:], "bad_message", "codec"),
-        (pack(FrameHeader(1, 1, 64, 32, "jpeg", b"\3" * 16, 0), b"\0" * (9 * 1024 * 1024)), "too_large", "bytes"),
+        (
+            pack(FrameHeader(1, 1, 64, 32, "jpeg", b"\3" * 16, 0), b"\0" * (9 * 1024 * 1024)),
+            "too_large",
+            "bytes",
+        ),
     ]
     for packet, code, words in bad:
         media.send_binary(packet)

@@ -16,15 +16,30 @@ from overshoulder.core.protocol.packet import KIND_FRAME, KIND_REF, FrameHeader,
 
 def _media(relay, welcome, cache=0):
     m = websocket.create_connection(relay.media_url, timeout=10)
-    m.send(json.dumps({"v": 1, "type": "media_hello", "data": {"ticket": welcome["data"]["media_ticket"], "cache": cache}}))
+    m.send(
+        json.dumps(
+            {
+                "v": 1,
+                "type": "media_hello",
+                "data": {"ticket": welcome["data"]["media_ticket"], "cache": cache},
+            }
+        )
+    )
     assert json.loads(m.recv())["type"] == "media_welcome"
     return m
 
 
 def _frame(i: int, size: int = 1000, frame: int | None = None) -> tuple[FrameHeader, bytes]:
     payload = hashlib.sha256(str(i).encode()).digest() * (size // 32)
-    h = FrameHeader(i, 1000 + i if frame is None else frame, 1920, 1080, "jpeg",
-                    hashlib.blake2b(payload, digest_size=16).digest(), int(time.time() * 1e6))
+    h = FrameHeader(
+        i,
+        1000 + i if frame is None else frame,
+        1920,
+        1080,
+        "jpeg",
+        hashlib.blake2b(payload, digest_size=16).digest(),
+        int(time.time() * 1e6),
+    )
     return h, payload
 
 
@@ -74,19 +89,28 @@ def test_annotated_frames_are_kept_and_served_by_hash(relay, raw):
     h, p = _frame(7, frame=1042)
     hm.send_binary(pack(h, p))
     time.sleep(0.2)
-    ann = {"id": new_id(), "shape": {"kind": "ellipse", "min": [0, 0], "max": [0.2, 0.1]}, "anchor": {"frame": 1042}}
+    ann = {
+        "id": new_id(),
+        "shape": {"kind": "ellipse", "min": [0, 0], "max": [0.2, 0.1]},
+        "anchor": {"frame": 1042},
+    }
     host.send("annotation_add", {"annotation": ann})
     host.expect("ack")
     events = relay.events(sid)
     assert events[0]["data"]["annotation"]["anchor"]["image"]["hash"] == h.hash.hex()
     auth = {"Authorization": f"Bearer {relay.admin_key}"}
     deadline = time.monotonic() + 10
-    while not list((relay.data_dir / "frames").rglob(h.hash.hex() + ".*")) and time.monotonic() < deadline:
+    while (
+        not list((relay.data_dir / "frames").rglob(h.hash.hex() + ".*"))
+        and time.monotonic() < deadline
+    ):
         time.sleep(0.05)
     # Restart: the frame now comes from disk, byte for byte.
     relay.stop()
     relay.start()
-    r = requests.get(f"{relay.url}/api/sessions/{sid}/frames/{h.hash.hex()}", headers=auth, timeout=5)
+    r = requests.get(
+        f"{relay.url}/api/sessions/{sid}/frames/{h.hash.hex()}", headers=auth, timeout=5
+    )
     assert r.status_code == 200 and r.content == p and r.headers["Content-Type"] == "image/jpeg"
     r = requests.get(f"{relay.url}/api/sessions/{sid}/frames/{'0' * 32}", headers=auth, timeout=5)
     assert r.status_code == 404
@@ -117,7 +141,9 @@ def test_a_reviewer_that_stops_reading_does_not_delay_frames_to_others(relay, ra
     stuck = raw()
     sw = stuck.join(relay.invite(sid, "reviewer"), "Stuck")
     stuck_media = _media(relay, sw)  # never read from again
-    stuck_media.sock.setsockopt(__import__("socket").SOL_SOCKET, __import__("socket").SO_RCVBUF, 4096)
+    stuck_media.sock.setsockopt(
+        __import__("socket").SOL_SOCKET, __import__("socket").SO_RCVBUF, 4096
+    )
     good = raw()
     gw = good.join(relay.invite(sid, "reviewer"), "Good")
     gm = _media(relay, gw)

@@ -31,7 +31,9 @@ def test_drive_lease_request_handover_and_take_back(relay, raw):
 
     rev.send("playhead", {"frame": 1042, "rate": 24, "playing": True, "range": [1030, 1060]})
     ph = host.expect("playhead")
-    assert ph["data"]["frame"] == 1042 and ph["data"]["range"] == [1030, 1060] and ph["from"] == rev_id
+    assert (
+        ph["data"]["frame"] == 1042 and ph["data"]["range"] == [1030, 1060] and ph["from"] == rev_id
+    )
 
     # Mia takes it back at any time.
     host.send("lease_claim", {"name": "playhead"})

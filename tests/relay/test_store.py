@@ -1,0 +1,72 @@
+"""The SQLite event log: ordered, durable on acknowledgement, readable beside the writer."""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+
+from overshoulder.relay.store.base import EventRecord, SessionRecord
+from overshoulder.relay.store.sqlite import SqliteStore
+
+
+def _append_and_wait(store, records):
+    done = threading.Event()
+    errors = []
+
+    def cb(err):
+        errors.append(err)
+        done.set()
+
+    store.append(records, cb)
+    assert done.wait(10)
+    return errors[0]
+
+
+def test_events_are_durable_once_done_is_called_and_read_back_in_order(tmp_path):
+    store = SqliteStore(tmp_path / "log.sqlite3")
+    store.create_session(SessionRecord("s1", "Shot 10", 1.0, "Mia"))
+    recs = [
+        EventRecord("s1", i, f"e{i}", "chat", "p", float(i), f'{{"seq":{i}}}') for i in range(1, 6)
+    ]
+    assert _append_and_wait(store, recs[:3]) is None
+    # Another connection (another process, after a crash) sees them at once.
+    other = sqlite3.connect(tmp_path / "log.sqlite3")
+    assert other.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 3
+    assert _append_and_wait(store, recs[3:]) is None
+    assert [r.seq for r in store.events_since("s1", 2)] == [3, 4, 5]
+    assert [r.seq for r in store.events_since("s1", 0, limit=2)] == [1, 2]
+    assert store.last_seq("s1") == 5 and store.last_seq("nope") == 0
+    store.close()
+
+
+def test_a_failed_write_is_reported_and_keeps_nothing_of_its_batch(tmp_path):
+    store = SqliteStore(tmp_path / "log.sqlite3")
+    store.create_session(SessionRecord("s1", "x", 1.0))
+    assert _append_and_wait(store, [EventRecord("s1", 1, "a", "chat", "p", 1.0, "{}")]) is None
+    err = _append_and_wait(
+        store,
+        [
+            EventRecord("s1", 2, "b", "chat", "p", 1.0, "{}"),
+            EventRecord("s1", 3, "a", "chat", "p", 1.0, "{}"),
+        ],
+    )
+    assert isinstance(err, sqlite3.IntegrityError)
+    assert [r.seq for r in store.events_since("s1", 0)] == [1]
+    # The writer goes on after a failure.
+    assert _append_and_wait(store, [EventRecord("s1", 2, "c", "chat", "p", 1.0, "{}")]) is None
+    store.close()
+
+
+def test_sessions_are_listed_newest_first_and_closed_ones_hidden(tmp_path):
+    store = SqliteStore(tmp_path / "log.sqlite3")
+    store.create_session(SessionRecord("a", "A", 1.0))
+    store.create_session(SessionRecord("b", "B", 2.0))
+    store.update_session("a", closed=True)
+    store.update_session("b", name="B2")
+    assert [s.id for s in store.list_sessions()] == ["b"]
+    assert [s.name for s in store.list_sessions(include_closed=True)] == ["B2", "A"]
+    store.close()
+    # Reopened: everything is still there.
+    again = SqliteStore(tmp_path / "log.sqlite3")
+    assert again.get_session("a").closed is True
+    again.close()
