@@ -2,8 +2,9 @@
 
 Live frames pass through memory only (the latest per session and a few
 recent ones). When a note names the image it was drawn on, that image is
-written here once, as ``frames/ab/abcdef....jpg``, so reports and late
-joiners can show the exact pixels the note is about.
+written here once, as ``frames/<session>/ab/abcdef....jpg``, so reports and
+late joiners can show the exact pixels the note is about. Frames are kept per
+session: a token for one session never reaches another session's images.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ log = logging.getLogger("overshoulder.relay.frames")
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "rgb8": "rgb"}
 CONTENT_TYPES = {"jpg": "image/jpeg", "png": "image/png", "rgb": "application/octet-stream"}
 _HASH = re.compile(r"^[0-9a-f]{32}$")
+_SESSION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 def valid_hash(text: str) -> bool:
@@ -32,14 +34,14 @@ class FrameStore:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
 
-    def _path(self, digest: str, ext: str) -> Path:
-        return self.root / digest[:2] / f"{digest}.{ext}"
+    def _path(self, session: str, digest: str, ext: str) -> Path:
+        return self.root / session / digest[:2] / f"{digest}.{ext}"
 
-    def keep(self, digest: str, codec: str, payload: bytes) -> Path:
+    def keep(self, session: str, digest: str, codec: str, payload: bytes) -> Path:
         """Write the image once (atomically); later calls for the same hash do nothing."""
-        if not valid_hash(digest):
-            raise ValueError(f"not a frame hash: {digest!r}")
-        path = self._path(digest, EXTENSIONS.get(codec, "bin"))
+        if not valid_hash(digest) or not _SESSION.match(session):
+            raise ValueError(f"not a session and frame hash: {session!r} {digest!r}")
+        path = self._path(session, digest, EXTENSIONS.get(codec, "bin"))
         if path.exists():
             return path
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -49,12 +51,12 @@ class FrameStore:
         log.info("kept annotated frame %s (%d bytes)", digest, len(payload))
         return path
 
-    def find(self, digest: str) -> Optional[tuple[Path, str]]:
-        """The file of a kept frame and its content type, if kept."""
-        if not valid_hash(digest):
+    def find(self, session: str, digest: str) -> Optional[tuple[Path, str]]:
+        """The file of a frame kept for ``session`` and its content type, if kept."""
+        if not valid_hash(digest) or not _SESSION.match(session):
             return None
         for ext, ctype in CONTENT_TYPES.items():
-            path = self._path(digest, ext)
+            path = self._path(session, digest, ext)
             if path.exists():
                 return path, ctype
         return None

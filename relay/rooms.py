@@ -29,6 +29,7 @@ from overshoulder.core.model import Participant
 from overshoulder.core.protocol import Envelope, build, dumps, error_message
 from overshoulder.core.protocol.messages import (
     Ack,
+    FrameSize,
     Join,
     Lease,
     Leave,
@@ -215,6 +216,22 @@ def _now() -> float:
     return round(time.time(), 6)
 
 
+@dataclasses.dataclass(frozen=True)
+class HeldFrame:
+    """A published frame as it travels: header, the whole packet, where the image starts."""
+
+    header: FrameHeader
+    packet: bytes
+    payload_start: int
+
+    @property
+    def payload(self) -> bytes:
+        return self.packet[self.payload_start :]
+
+    def info(self) -> dict[str, Any]:
+        return dict(encode(self.header.info(len(self.packet) - self.payload_start)))
+
+
 class Room:
     """One session's live state and connections."""
 
@@ -238,8 +255,10 @@ class Room:
         self.media: dict[str, MediaConn] = {}
         self.playhead: Optional[dict[str, Any]] = None
         self.driver: Optional[str] = None
-        self.latest: Optional[tuple[FrameHeader, bytes]] = None
-        self.recent: OrderedDict[str, tuple[FrameHeader, bytes]] = OrderedDict()
+        self.latest: Optional[HeldFrame] = None
+        self.recent: OrderedDict[str, HeldFrame] = OrderedDict()
+        # Retries of an event that is not yet durable: acknowledged once it is.
+        self._waiting: dict[str, list[tuple[ControlConn, Optional[str]]]] = {}
         self.size_prefs: dict[str, tuple[Optional[int], Optional[int]]] = {}
         self._sent_size: Optional[tuple[Optional[int], Optional[int]]] = None
         self._loop = asyncio.get_running_loop()
@@ -290,8 +309,11 @@ class Room:
             old.close(CLOSE_REPLACED, "replaced by a newer connection of the same client")
         self.conns[conn.pid] = conn
         self.broadcast(dumps(build("join", Join(conn.participant), ts=_now())), skip=conn.pid)
-        if self.driver is None and conn.participant.role == "host":
-            self._set_driver(conn.pid)
+        if conn.participant.role == "host":
+            if self._sent_size is not None:
+                conn.send(self._frame_size_text())
+            if self.driver is None:
+                self._set_driver(conn.pid)
 
     def remove(self, conn: ControlConn) -> None:
         if self.conns.get(conn.pid) is not conn:
@@ -320,8 +342,7 @@ class Room:
             data["annotations"] = list(self.annotations.values())
             data["chat"] = list(self.chat)
         if self.latest is not None:
-            header, packet = self.latest
-            data["latest_frame"] = encode(header.info(len(packet) - 48))
+            data["latest_frame"] = self.latest.info()
         return data
 
     def session_info(self) -> dict[str, Any]:
@@ -352,7 +373,11 @@ class Room:
             )
         known = self.eids.get(eid)
         if known is not None:
-            conn.send(dumps(build("ack", Ack(ref=env.ref, eid=eid, seq=known, duplicate=True))))
+            waiting = self._waiting.get(eid)
+            if waiting is not None:  # not on disk yet: acknowledge when it is
+                waiting.append((conn, env.ref))
+            else:
+                conn.send(dumps(build("ack", Ack(ref=env.ref, eid=eid, seq=known, duplicate=True))))
             return
         if self.info.closed and env.type != "session":
             raise ProtocolError(ErrorCode.CONFLICT, "this session is closed; nothing more is kept")
@@ -360,17 +385,15 @@ class Room:
         self.seq += 1
         seq = self.seq
         self.eids[eid] = seq
+        self._waiting[eid] = []
         ts = _now()
         text = dumps(build(env.type, data, eid=eid, seq=seq, sender=conn.pid, ts=ts))
         self._apply(env.type, data)
-        if env.type == "session":
-            self.store.update_session(
-                self.info.id, name=data.get("name"), closed=data.get("closed")
-            )
         record = EventRecord(self.info.id, seq, eid, env.type, conn.pid, ts, text)
+        filled = _filled(env.type, data)
 
         def done(error: Optional[BaseException]) -> None:
-            self._loop.call_soon_threadsafe(self._persisted, conn, env.ref, record, error)
+            self._loop.call_soon_threadsafe(self._persisted, conn, env.ref, record, filled, error)
 
         self.store.append([record], done)
 
@@ -379,27 +402,44 @@ class Room:
         conn: ControlConn,
         ref: Optional[str],
         record: EventRecord,
+        filled: Optional[dict[str, Any]],
         error: Optional[BaseException],
     ) -> None:
+        retries = self._waiting.pop(record.eid, [])
         if error is not None:
             log.error(
                 "could not store event %s of session %s: %s", record.seq, record.session, error
             )
-            conn.error(
-                ProtocolError(
-                    ErrorCode.INTERNAL,
-                    "the relay could not store this event; it was not kept, send it again",
-                )
+            failed = ProtocolError(
+                ErrorCode.INTERNAL,
+                "the relay could not store this event; it was not kept, send it again",
             )
+            for who in [conn] + [c for c, _ in retries]:
+                who.error(failed)
             self._reload()
             return
-        conn.send(dumps(build("ack", Ack(ref=ref, eid=record.eid, seq=record.seq))))
+        if record.type == "session":
+            data = json.loads(record.text)["data"]
+            self.store.update_session(
+                self.info.id, name=data.get("name"), closed=data.get("closed")
+            )
+        conn.send(dumps(build("ack", Ack(ref=ref, eid=record.eid, seq=record.seq, filled=filled))))
+        for who, who_ref in retries:
+            who.send(
+                dumps(
+                    build("ack", Ack(ref=who_ref, eid=record.eid, seq=record.seq, duplicate=True))
+                )
+            )
         for pid, other in self.conns.items():
             if pid != conn.pid:
                 other.send_event(record.seq, record.text)
 
     def _reload(self) -> None:
         """After a failed write: rebuild the state from what the log really holds."""
+        record = self.store.get_session(self.info.id)
+        if record is not None:
+            self.info = record
+        self._waiting.clear()
         self.annotations.clear()
         self.deleted.clear()
         self.chat.clear()
@@ -460,13 +500,15 @@ class Room:
         anchor = ann["anchor"]
         image = anchor.get("image") or {}
         digest = image.get("hash")
-        if digest is None and self.latest is not None and self.latest[0].frame == anchor["frame"]:
-            digest = self.latest[0].hash_hex
+        latest = self.latest
+        if digest is None and latest is not None and latest.header.frame == anchor["frame"]:
+            digest = latest.header.hash_hex
             anchor["image"] = {**image, "hash": digest}
         kept = self.recent.get(digest) if digest else None
         if digest and kept is not None:
-            header, packet = kept
-            self._loop.run_in_executor(None, self.frames.keep, digest, header.codec, packet[48:])
+            self._loop.run_in_executor(
+                None, self.frames.keep, self.info.id, digest, kept.header.codec, kept.payload
+            )
 
     # --- ephemeral -------------------------------------------------------------
 
@@ -536,11 +578,12 @@ class Room:
 
     # --- frames ------------------------------------------------------------------
 
-    def publish(self, header: FrameHeader, packet: bytes, publisher: str) -> None:
+    def publish(self, frame: HeldFrame, publisher: str) -> None:
         """A host's new frame: keep it as the latest and offer it to every subscriber."""
-        self.latest = (header, packet)
+        header, packet = frame.header, frame.packet
+        self.latest = frame
         digest = header.hash_hex
-        self.recent[digest] = (header, packet)
+        self.recent[digest] = frame
         self.recent.move_to_end(digest)
         while len(self.recent) > self.limits.recent_frames:
             self.recent.popitem(last=False)
@@ -559,7 +602,7 @@ class Room:
             raise ProtocolError(
                 ErrorCode.NOT_FOUND, f"frame {digest[:16]} is no longer held", "data.hash"
             )
-        media.offer(kept[0], kept[1], force_bytes=True)
+        media.offer(kept.header, kept.packet, force_bytes=True)
 
     def set_frame_size(
         self, conn: ControlConn, width: Optional[int], height: Optional[int]
@@ -581,9 +624,12 @@ class Room:
         if size == self._sent_size:
             return
         self._sent_size = size
-        text = dumps(build("frame_size", {"max_width": size[0], "max_height": size[1]}))
         for host in self.hosts():
-            host.send(text)
+            host.send(self._frame_size_text())
+
+    def _frame_size_text(self) -> str:
+        width, height = self._sent_size or (None, None)
+        return dumps(build("frame_size", FrameSize(max_width=width, max_height=height)))
 
     def add_media(self, media: MediaConn) -> None:
         old = self.media.get(media.pid)
@@ -592,11 +638,25 @@ class Room:
             self._loop.create_task(old.ws.close(code=CLOSE_REPLACED, message=b"replaced"))
         self.media[media.pid] = media
         if self.latest is not None:
-            media.offer(*self.latest)
+            media.offer(self.latest.header, self.latest.packet)
 
     def remove_media(self, media: MediaConn) -> None:
         if self.media.get(media.pid) is media:
             del self.media[media.pid]
+
+
+def _filled(mtype: str, data: dict[str, Any]) -> Optional[dict[str, Any]]:
+    """The fields of a stored event that the relay, not the sender, wrote."""
+    if mtype == "annotation_add":
+        ann = data["annotation"]
+        out = {k: ann[k] for k in ("author", "author_name", "created")}
+        image = ann["anchor"].get("image")
+        if image:
+            out["image"] = image
+        return out
+    if mtype == "chat":
+        return {k: data[k] for k in ("author", "author_name", "ts")}
+    return None
 
 
 def _derived_eid(env: Envelope) -> Optional[str]:

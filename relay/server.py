@@ -52,11 +52,12 @@ from overshoulder.core.protocol import (
     unpack,
 )
 from overshoulder.core.protocol.messages import MediaWelcome, Welcome
+from overshoulder.core.protocol.packet import KIND_FRAME
 from overshoulder.core.schema import decode
 
 from . import config
 from .frames import CONTENT_TYPES, EXTENSIONS, FrameStore, valid_hash
-from .rooms import CLOSE_SHUTDOWN, ControlConn, MediaConn, Room
+from .rooms import CLOSE_SHUTDOWN, ControlConn, HeldFrame, MediaConn, Room
 from .store.base import SessionRecord
 from .store.sqlite import SqliteStore
 from .tokens import Claims, TokenSigner
@@ -151,7 +152,10 @@ class Relay:
     # --- HTTP API ------------------------------------------------------------------
 
     def _auth(self, request: web.Request, session_id: Optional[str] = None) -> Optional[Claims]:
-        """None for the admin key; the claims of a token of ``session_id``; else 401/403."""
+        """None for the admin key; the claims of a token of ``session_id``; else 401/403.
+
+        Without ``session_id`` only the admin key passes (a locked relay's lists).
+        """
         header = request.headers.get("Authorization", "")
         if not header.startswith("Bearer "):
             raise HttpError(
@@ -164,7 +168,13 @@ class Relay:
             claims = self.signer.verify(token)
         except ProtocolError as exc:
             raise HttpError(401, exc.code, exc.message) from None
-        if session_id is None or claims.session != session_id:
+        if session_id is None:
+            raise HttpError(
+                403,
+                ErrorCode.FORBIDDEN,
+                "this relay is locked: only its admin key may list or create sessions",
+            )
+        if claims.session != session_id:
             raise HttpError(403, ErrorCode.FORBIDDEN, "this token is for another session")
         return claims
 
@@ -201,10 +211,8 @@ class Relay:
         return web.json_response({"sessions": [self._session_json(s) for s in sessions]})
 
     async def create_session(self, request: web.Request) -> web.Response:
-        if self.locked and self._auth(request) is not None:
-            raise HttpError(
-                403, ErrorCode.FORBIDDEN, "this relay creates sessions for its admin key only"
-            )
+        if self.locked:
+            self._auth(request)
         body = await _json_body(request)
         name = _text(body, "name", self.limits.max_name_chars, default="Review session")
         host_name = _text(body, "host_name", self.limits.max_name_chars, default=None)
@@ -243,6 +251,9 @@ class Relay:
                 400, ErrorCode.BAD_MESSAGE, f"role must be one of {', '.join(ROLES)}, got {role!r}"
             )
         expires_s = _duration(body, "expires", parse_duration(DEFAULT_INVITE))
+        if claims is not None:
+            # A host's invites never outlive the host's own link.
+            expires_s = min(expires_s, max(1.0, claims.expires - time.time()))
         name = _text(body, "name", self.limits.max_name_chars, default=None)
         token = self.signer.issue(session_id, role, expires_s, name=name)
         log.info("invite for session %s as %s, %ds", session_id, role, expires_s)
@@ -263,7 +274,7 @@ class Relay:
         if self.store.get_session(session_id) is None:
             raise HttpError(404, ErrorCode.NOT_FOUND, f"no session {session_id!r} on this relay")
         since = _int_query(request, "since", 0)
-        limit = min(_int_query(request, "limit", EXPORT_PAGE), EXPORT_PAGE)
+        limit = min(_int_query(request, "limit", EXPORT_PAGE, least=1), EXPORT_PAGE)
         records = self.store.events_since(session_id, since, limit + 1)
         more = len(records) > limit
         records = records[:limit]
@@ -282,15 +293,17 @@ class Relay:
         self._auth(request, session_id)
         if not valid_hash(digest):
             raise HttpError(400, ErrorCode.BAD_MESSAGE, "a frame hash is 32 hex digits")
+        if self.store.get_session(session_id) is None:
+            raise HttpError(404, ErrorCode.NOT_FOUND, f"no session {session_id!r} on this relay")
         room = self.rooms.get(session_id)
         kept = room.recent.get(digest) if room else None
         if kept is not None:
-            header, packet = kept
-            ext = EXTENSIONS.get(header.codec, "bin")
+            ext = EXTENSIONS.get(kept.header.codec, "bin")
             return web.Response(
-                body=packet[48:], content_type=CONTENT_TYPES.get(ext, "application/octet-stream")
+                body=kept.payload,
+                content_type=CONTENT_TYPES.get(ext, "application/octet-stream"),
             )
-        found = self.frames.find(digest)
+        found = self.frames.find(session_id, digest)
         if found is None:
             raise HttpError(404, ErrorCode.NOT_FOUND, f"frame {digest} is not kept here")
         path, ctype = found
@@ -387,7 +400,7 @@ class Relay:
             room = self.room(claims.session)
             if room.info.closed and claims.role != "host":
                 raise ProtocolError(ErrorCode.NOT_FOUND, "this session has been closed by its host")
-            pid = _participant_id(hello.client_id)
+            pid = _participant_id(claims, hello.client_id)
             if pid not in room.conns and len(room.conns) >= self.limits.max_connections_per_session:
                 raise ProtocolError(
                     ErrorCode.SESSION_FULL,
@@ -522,7 +535,8 @@ class Relay:
                 )
                 return ws
             except ProtocolError as exc:
-                await self._refuse(ws, exc, CLOSE_REFUSED)
+                fatal = exc.code in FATAL_HELLO
+                await self._refuse(ws, exc, CLOSE_REFUSED if fatal else CLOSE_PROTOCOL)
                 return ws
             media = MediaConn(ws, claims.participant or "", claims.role, env.data.cache)
             media.start()
@@ -559,8 +573,8 @@ class Relay:
         try:
             if media.role != "host":
                 raise ProtocolError(ErrorCode.FORBIDDEN, f"a {media.role} may not publish frames")
-            header, _ = unpack(data, self.limits)
-            if header.kind != 1:
+            header, payload = unpack(data, self.limits)
+            if header.kind != KIND_FRAME:
                 raise ProtocolError(
                     ErrorCode.BAD_MESSAGE, "publish frames with their bytes", "kind"
                 )
@@ -568,7 +582,7 @@ class Relay:
             log.info("refused a frame from %s: %s", media.pid, exc)
             asyncio.get_running_loop().create_task(_send_quietly(media, error_message(exc)))
             return
-        room.publish(header, data, media.pid)
+        room.publish(HeldFrame(header, data, len(data) - len(payload)), media.pid)
 
     # --- life cycle -------------------------------------------------------------------------
 
@@ -616,12 +630,20 @@ async def _send_quietly(media: MediaConn, text: str) -> None:
         pass
 
 
-def _participant_id(client_id: Optional[str]) -> str:
+def _participant_id(claims: Claims, client_id: Optional[str]) -> str:
+    """A participant id only the holder of this token and this client id can claim.
+
+    Participant ids are public (everyone sees who is here), client ids are not:
+    deriving one from the other and the token keeps anyone from taking over
+    another person's seat, notes or drive lease by sending their id.
+    """
     if client_id:
         try:
-            return str(uuid.UUID(client_id))
+            cid = uuid.UUID(client_id)
         except ValueError:
             pass
+        else:
+            return str(uuid.uuid5(cid, f"{claims.session}:{claims.role}:{claims.nonce}"))
     return str(uuid.uuid4())
 
 
@@ -683,6 +705,8 @@ def _duration(body: dict[str, Any], key: str, default: float) -> float:
     value = body.get(key)
     if value is None:
         return default
+    if isinstance(value, bool):
+        raise HttpError(400, ErrorCode.BAD_MESSAGE, f"{key} must be a duration such as 8h")
     try:
         seconds = parse_duration(value) if isinstance(value, str) else float(value)
     except (ValueError, TypeError) as exc:
@@ -696,7 +720,7 @@ def _duration(body: dict[str, Any], key: str, default: float) -> float:
     return seconds
 
 
-def _int_query(request: web.Request, key: str, default: int) -> int:
+def _int_query(request: web.Request, key: str, default: int, least: int = 0) -> int:
     raw = request.query.get(key)
     if raw is None:
         return default
@@ -706,8 +730,8 @@ def _int_query(request: web.Request, key: str, default: int) -> int:
         raise HttpError(
             400, ErrorCode.BAD_MESSAGE, f"{key} must be an integer, got {raw!r}"
         ) from None
-    if value < 0:
-        raise HttpError(400, ErrorCode.BAD_MESSAGE, f"{key} must be >= 0")
+    if value < least:
+        raise HttpError(400, ErrorCode.BAD_MESSAGE, f"{key} must be >= {least}")
     return value
 
 

@@ -220,10 +220,18 @@ class MediaWelcome:
 
 @dataclass(frozen=True)
 class Ack:
+    """A persisted event is stored at ``seq``.
+
+    ``filled``: what the relay added to the sender's event (author fields, the
+    relay's time, an annotation's pinned image), so the sender's copy matches
+    everyone else's without the whole event coming back.
+    """
+
     ref: Optional[str] = None
     eid: Optional[str] = None
     seq: Optional[int] = None
     duplicate: bool = False
+    filled: Optional[dict[str, Any]] = None
 
 
 @dataclass(frozen=True)
@@ -266,7 +274,7 @@ MESSAGES: dict[str, MessageSpec] = {
         MessageSpec("join", Join, "relay", doc="someone joined"),
         MessageSpec("leave", Leave, "both", doc="leaving / someone left"),
         MessageSpec("presence", Presence, "both", doc="ephemeral state, rate-limited"),
-        MessageSpec("playhead", Playhead, "both", doc="the driver's playhead"),
+        MessageSpec("playhead", Playhead, "both", _DRAW, doc="the driver's playhead"),
         MessageSpec("frame_announce", FrameInfo, "relay", doc="a new frame exists"),
         MessageSpec("frame_request", FrameRequest, "client", doc="size wanted / a kept frame"),
         MessageSpec("frame_size", FrameSize, "relay", doc="to the host: size to send"),

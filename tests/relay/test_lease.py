@@ -51,3 +51,12 @@ def test_the_drive_returns_to_the_host_when_the_driver_leaves(relay, raw):
     host.expect("lease", holder=rev_id)
     rev.close()
     assert host.expect("lease", holder=host_id)
+
+
+def test_a_viewer_can_never_drive_even_when_no_one_does(relay, raw):
+    s = relay.create_session()
+    sid = s["session"]["id"]
+    viewer, _ = _join(relay, raw, relay.invite(sid, "viewer"), "Producer")
+    viewer.send("playhead", {"frame": 1001, "rate": 24})
+    err = viewer.expect("error")["data"]
+    assert err["code"] == "forbidden" and "viewer" in err["message"]

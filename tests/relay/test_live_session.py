@@ -35,13 +35,16 @@ def test_annotation_is_acked_stored_and_broadcast_with_author(relay, raw):
     ann = _arrow()
     eid = str(uuid.uuid4())
     rev.send("annotation_add", {"annotation": ann}, eid=eid, ref="r1")
-    ack = rev.expect("ack")
-    assert ack["data"] == {"ref": "r1", "eid": eid, "seq": 1, "duplicate": False}
+    ack = rev.expect("ack")["data"]
+    filled = ack.pop("filled")
+    assert ack == {"ref": "r1", "eid": eid, "seq": 1, "duplicate": False}
+    assert filled["author_name"] == "Sam" and filled["created"] > 0
 
     got = host.expect("annotation_add")
     assert got["seq"] == 1 and got["eid"] == eid
     a = got["data"]["annotation"]
     assert a["id"] == ann["id"] and a["author_name"] == "Sam" and a["text"] == ann["text"]
+    assert a["author"] == filled["author"] and a["created"] == filled["created"]
     assert a["anchor"]["object"] == {"kind": "nuke.node", "path": "Grade1"}
 
     events = relay.events(sid)

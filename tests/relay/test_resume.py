@@ -25,7 +25,7 @@ def test_resume_since_n_delivers_exactly_the_missed_events_then_synced(relay, ra
     rev_token = relay.invite(sid, "reviewer")
     rev = raw()
     rid = str(uuid.uuid4())
-    rev.join(rev_token, "Sam", client_id=rid)
+    first = rev.join(rev_token, "Sam", client_id=rid)
     rev.expect("snapshot")
     host.send("annotation_add", {"annotation": _ann("one")})
     host.expect("ack")
@@ -43,7 +43,7 @@ def test_resume_since_n_delivers_exactly_the_missed_events_then_synced(relay, ra
 
     back = raw()
     w = back.join(rev_token, "Sam", since=1, client_id=rid)
-    assert w["data"]["participant"]["id"] == rid
+    assert w["data"]["participant"]["id"] == first["data"]["participant"]["id"]
     snap = back.expect("snapshot")["data"]
     assert snap["full"] is False and snap.get("annotations") is None
     got = []
@@ -95,3 +95,20 @@ def test_a_second_connection_of_the_same_client_replaces_the_first(relay, raw):
     with pytest.raises(ConnectionError):
         for _ in range(10):
             old.recv(timeout=5)
+
+
+def test_nobody_can_take_another_participants_seat_by_sending_their_id(relay, raw):
+    s = relay.create_session()
+    sid = s["session"]["id"]
+    host = raw()
+    cid = str(uuid.uuid4())
+    host_id = host.join(s["host_token"], "Mia", client_id=cid)["data"]["participant"]["id"]
+    host.expect("snapshot")
+    # A viewer who knows the host's participant id (everyone does) and even the client id.
+    for guess in (host_id, cid):
+        intruder = raw()
+        w = intruder.join(relay.invite(sid, "viewer"), "Mallory", client_id=guess)
+        assert w["data"]["participant"]["id"] != host_id
+        assert w["data"]["participant"]["role"] == "viewer"
+    host.send("chat", {"id": str(uuid.uuid4()), "text": "still my seat"})
+    assert host.expect("ack")["data"]["seq"] == 1
