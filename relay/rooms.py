@@ -26,8 +26,10 @@ from typing import Any, Optional, Protocol
 from overshoulder.core.errors import ErrorCode, ProtocolError
 from overshoulder.core.limits import Limits
 from overshoulder.core.model import Participant
-from overshoulder.core.protocol import Envelope, build, dumps, error_message
+from overshoulder.core.protocol import PROTOCOL_MAJOR, Envelope, build, dumps, error_message
 from overshoulder.core.protocol.messages import (
+    CLOSE_REPLACED,
+    CLOSE_TOO_SLOW,
     Ack,
     FrameSize,
     Join,
@@ -43,11 +45,6 @@ from .ratelimit import TokenBucket
 from .store.base import EventRecord, EventStore, SessionRecord
 
 log = logging.getLogger("overshoulder.relay.rooms")
-
-#: WebSocket close codes the relay uses.
-CLOSE_TOO_SLOW = 1013  # "try again later": the client resumes with since=N
-CLOSE_REPLACED = 4001
-CLOSE_SHUTDOWN = 1001
 
 
 class Socket(Protocol):
@@ -251,6 +248,7 @@ class Room:
         self.deleted: dict[str, dict[str, Any]] = {}
         self.chat: deque[dict[str, Any]] = deque(maxlen=limits.snapshot_chat)
         self.eids: dict[str, int] = {}
+        self._ann_text: dict[str, str] = {}
         self.conns: dict[str, ControlConn] = {}
         self.media: dict[str, MediaConn] = {}
         self.playhead: Optional[dict[str, Any]] = None
@@ -274,6 +272,10 @@ class Room:
             self.seq = rec.seq
 
     def _apply(self, mtype: str, data: dict[str, Any]) -> None:
+        if mtype.startswith("annotation_"):
+            self._ann_text.pop(
+                data["annotation"]["id"] if "annotation" in data else data["id"], None
+            )
         if mtype == "annotation_add":
             ann = data["annotation"]
             self.deleted.pop(ann["id"], None)
@@ -326,8 +328,13 @@ class Room:
             self._set_driver(hosts[0].pid if hosts else None)
         self._update_frame_size()
 
-    def snapshot(self, full: bool) -> dict[str, Any]:
-        """The session's state, with annotations and chat when ``full``."""
+    def snapshot_text(self, full: bool) -> str:
+        """The ``snapshot`` message, with annotations and chat when ``full``.
+
+        Each annotation's JSON is kept from the moment it changes, so a late
+        joiner of a session with thousands of notes costs a string join, not a
+        walk over every point of every stroke.
+        """
         data: dict[str, Any] = {
             "session": self.session_info(),
             "participants": [encode(p) for p in self.participants()],
@@ -338,12 +345,21 @@ class Room:
             data["playhead"] = self.playhead
         if self.driver is not None:
             data["driver"] = self.driver
-        if full:
-            data["annotations"] = list(self.annotations.values())
-            data["chat"] = list(self.chat)
         if self.latest is not None:
             data["latest_frame"] = self.latest.info()
-        return data
+        if full:
+            data["chat"] = list(self.chat)
+        text = dumps(data)
+        if full:
+            notes = ",".join(self._annotation_text(a) for a in self.annotations)
+            text = f'{text[:-1]},"annotations":[{notes}]}}'
+        return f'{{"v":{PROTOCOL_MAJOR},"type":"snapshot","data":{text}}}'
+
+    def _annotation_text(self, ann_id: str) -> str:
+        text = self._ann_text.get(ann_id)
+        if text is None:
+            text = self._ann_text[ann_id] = dumps(self.annotations[ann_id])
+        return text
 
     def session_info(self) -> dict[str, Any]:
         return {
@@ -414,8 +430,8 @@ class Room:
                 ErrorCode.INTERNAL,
                 "the relay could not store this event; it was not kept, send it again",
             )
-            for who in [conn] + [c for c, _ in retries]:
-                who.error(failed)
+            for who, who_ref in [(conn, ref), *retries]:
+                who.send(error_message(failed, who_ref, record.type))
             self._reload()
             return
         if record.type == "session":
@@ -440,6 +456,7 @@ class Room:
         if record is not None:
             self.info = record
         self._waiting.clear()
+        self._ann_text.clear()
         self.annotations.clear()
         self.deleted.clear()
         self.chat.clear()

@@ -51,13 +51,21 @@ from overshoulder.core.protocol import (
     parse,
     unpack,
 )
-from overshoulder.core.protocol.messages import MediaWelcome, Welcome
+from overshoulder.core.protocol.messages import (
+    CLOSE_POLICY,
+    CLOSE_PROTOCOL,
+    CLOSE_REFUSED,
+    CLOSE_SHUTDOWN,
+    FATAL_HELLO_ERRORS,
+    MediaWelcome,
+    Welcome,
+)
 from overshoulder.core.protocol.packet import KIND_FRAME
 from overshoulder.core.schema import decode
 
 from . import config
 from .frames import CONTENT_TYPES, EXTENSIONS, FrameStore, valid_hash
-from .rooms import CLOSE_SHUTDOWN, ControlConn, HeldFrame, MediaConn, Room
+from .rooms import ControlConn, HeldFrame, MediaConn, Room
 from .store.base import SessionRecord
 from .store.sqlite import SqliteStore
 from .tokens import Claims, TokenSigner
@@ -67,18 +75,6 @@ log = logging.getLogger("overshoulder.relay")
 WEB_DIR = Path(__file__).parent / "web"
 OPENAPI = Path(__file__).parent / "openapi.json"
 
-#: Errors after which a client must not simply retry the same hello.
-FATAL_HELLO = {
-    ErrorCode.UNAUTHORIZED,
-    ErrorCode.TOKEN_EXPIRED,
-    ErrorCode.VERSION_UNSUPPORTED,
-    ErrorCode.FORBIDDEN,
-    ErrorCode.SESSION_FULL,
-    ErrorCode.NOT_FOUND,
-}
-#: Close code that tells a client "do not reconnect with this token".
-CLOSE_REFUSED = 4003
-CLOSE_PROTOCOL = 1002
 #: Invite lifetimes: default and the longest allowed.
 DEFAULT_INVITE = "8h"
 MAX_INVITE_S = 30 * 86400
@@ -376,14 +372,18 @@ class Relay:
             msg = await asyncio.wait_for(ws.receive(), timeout=self.limits.hello_timeout_s)
         except asyncio.TimeoutError:
             await self._refuse(
-                ws, ProtocolError(ErrorCode.BAD_MESSAGE, "no hello within the time allowed"), 1008
+                ws,
+                ProtocolError(ErrorCode.BAD_MESSAGE, "no hello within the time allowed"),
+                CLOSE_POLICY,
             )
             return None
         if msg.type != WSMsgType.TEXT:
             if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
                 return None
             await self._refuse(
-                ws, ProtocolError(ErrorCode.BAD_MESSAGE, "the first message must be a hello"), 1008
+                ws,
+                ProtocolError(ErrorCode.BAD_MESSAGE, "the first message must be a hello"),
+                CLOSE_POLICY,
             )
             return None
         try:
@@ -407,7 +407,7 @@ class Relay:
                     f"the session is full ({self.limits.max_connections_per_session} people)",
                 )
         except ProtocolError as exc:
-            fatal = exc.code in FATAL_HELLO
+            fatal = exc.code in FATAL_HELLO_ERRORS
             await self._refuse(ws, exc, CLOSE_REFUSED if fatal else CLOSE_PROTOCOL)
             return None
         participant = Participant(
@@ -436,14 +436,14 @@ class Relay:
         # stream that follows meet exactly, with nothing missed or doubled.
         since = hello.since
         if since is not None and since <= room.seq:
-            conn.send(dumps(build("snapshot", room.snapshot(full=False))))
+            conn.send(room.snapshot_text(full=False))
             conn.last_seq = since
             for record in self.store.events_since(room.info.id, since):
                 conn.send_event(record.seq, record.text)
-            conn.send(dumps(build("synced", {"seq": conn.last_seq})))
         else:
-            conn.send(dumps(build("snapshot", room.snapshot(full=True))))
+            conn.send(room.snapshot_text(full=True))
             conn.last_seq = room.seq
+        conn.send(dumps(build("synced", {"seq": conn.last_seq})))
         room.add(conn)
         log.info(
             "%s joined session %s as %s (%s)%s",
@@ -531,11 +531,11 @@ class Relay:
                 room = self.room(claims.session)
             except asyncio.TimeoutError:
                 await self._refuse(
-                    ws, ProtocolError(ErrorCode.BAD_MESSAGE, "no media_hello in time"), 1008
+                    ws, ProtocolError(ErrorCode.BAD_MESSAGE, "no media_hello in time"), CLOSE_POLICY
                 )
                 return ws
             except ProtocolError as exc:
-                fatal = exc.code in FATAL_HELLO
+                fatal = exc.code in FATAL_HELLO_ERRORS
                 await self._refuse(ws, exc, CLOSE_REFUSED if fatal else CLOSE_PROTOCOL)
                 return ws
             media = MediaConn(ws, claims.participant or "", claims.role, env.data.cache)

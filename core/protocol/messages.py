@@ -44,6 +44,26 @@ PROTOCOL_MAJOR = 1
 PROTOCOL_MINOR = 0
 PROTOCOL_VERSION = f"{PROTOCOL_MAJOR}.{PROTOCOL_MINOR}"
 
+#: WebSocket close codes the relay uses, and what a client should do after each.
+CLOSE_SHUTDOWN = 1001  # the relay is stopping: reconnect later and resume
+CLOSE_PROTOCOL = 1002  # a malformed hello: fix the client
+CLOSE_POLICY = 1008  # no hello in time: reconnect
+CLOSE_TOO_SLOW = 1013  # the client stopped reading: reconnect and resume with since=N
+CLOSE_REPLACED = 4001  # a newer connection of the same participant took the seat
+CLOSE_REFUSED = 4003  # a fatal hello error: do not retry with this token or ticket
+
+#: Hello errors after which a client must not retry the same hello.
+FATAL_HELLO_ERRORS = frozenset(
+    {
+        ErrorCode.UNAUTHORIZED,
+        ErrorCode.TOKEN_EXPIRED,
+        ErrorCode.VERSION_UNSUPPORTED,
+        ErrorCode.FORBIDDEN,
+        ErrorCode.SESSION_FULL,
+        ErrorCode.NOT_FOUND,
+    }
+)
+
 #: Capabilities this implementation understands (sent in hello / welcome).
 CAPABILITIES = ("resume", "media_socket", "frame_cache", "lease_handover")
 

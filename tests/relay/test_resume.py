@@ -73,6 +73,7 @@ def test_resume_from_a_future_seq_falls_back_to_a_full_snapshot(relay, raw):
     c.join(relay.invite(s["session"]["id"], "reviewer"), "Sam", since=999)
     snap = c.expect("snapshot")["data"]
     assert snap["full"] is True and len(snap["annotations"]) == 1 and snap["seq"] == 1
+    assert c.recv()["type"] == "synced"
 
 
 def test_a_second_connection_of_the_same_client_replaces_the_first(relay, raw):
