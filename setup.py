@@ -6,6 +6,7 @@ PACKAGES = {
     "overshoulder": "overshoulder",
     "overshoulder.core": "core",
     "overshoulder.core.protocol": "core/protocol",
+    "overshoulder.core.client": "core/client",
     "overshoulder.relay": "relay",
     "overshoulder.relay.store": "relay/store",
     "overshoulder.plugins": "plugins",

@@ -173,6 +173,12 @@ def relay(tmp_path: Path) -> Iterator[RelayProcess]:
         proc.stop()
 
 
+@pytest.fixture
+def session(relay: RelayProcess) -> dict[str, Any]:
+    """A new session on ``relay``: its info and the host's token, as the API returns them."""
+    return dict(relay.create_session())
+
+
 class RawClient:
     """A bare protocol speaker on a real socket, for testing the relay's edges."""
 

@@ -48,6 +48,7 @@ def test_a_regular_wheel_holds_only_the_overshoulder_package(tmp_path):
     assert tops == {"overshoulder"}
     for must in (
         "overshoulder/core/protocol/messages.py",
+        "overshoulder/core/client/session.py",
         "overshoulder/relay/server.py",
         "overshoulder/relay/store/sqlite.py",
         "overshoulder/relay/web/index.html",
@@ -80,7 +81,7 @@ def test_core_protocol_runs_on_python_39_as_in_nuke_14_and_maya_2023(tmp_path):
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
     shutil.copytree(
-        ROOT / "core", pkg / "core", ignore=shutil.ignore_patterns("__pycache__", "client.py")
+        ROOT / "core", pkg / "core", ignore=shutil.ignore_patterns("__pycache__", "client")
     )
     code = """
 import json

@@ -1,0 +1,299 @@
+"""The ``overshoulder`` command: run a relay, list its sessions, make invite links."""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Optional
+from urllib.parse import quote, urlsplit
+
+import requests
+
+from overshoulder import __version__
+from overshoulder.core.durations import DurationError, format_duration, parse_duration
+from overshoulder.relay import config as relay_config
+
+PROG = "overshoulder"
+DEFAULT_RELAY = "http://127.0.0.1:8770"
+#: Seconds to wait for the relay's answer to one API call.
+HTTP_TIMEOUT_S = 10.0
+ROLES = ("host", "reviewer", "viewer")
+
+
+class CliError(Exception):
+    """A failure the user can act on: printed as one line, exit status 1."""
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command line; returns the exit status."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "relay":
+        return _run_relay(args[1:])
+    if args and args[0] == "demo":
+        return _run_demo(args[1:])
+    parser = build_parser()
+    ns = parser.parse_args(args)
+    if not getattr(ns, "command", None):
+        parser.print_help(sys.stderr)
+        return 2
+    try:
+        return int(ns.handler(ns))
+    except CliError as exc:
+        print(f"{PROG} {ns.command}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        # The reader went away (| head): quiet, and no second error when Python flushes.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Over-the-shoulder review at a distance: the relay and its tools.",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    sub.add_parser(
+        "relay",
+        help="run a relay (options: overshoulder relay --help)",
+        add_help=False,
+    )
+    sub.add_parser("demo", help="start a relay and a demo session", add_help=False)
+
+    relay_help = f"the relay's address (default: $OVERSHOULDER_RELAY or {DEFAULT_RELAY})"
+
+    sessions = sub.add_parser("sessions", help="list the relay's sessions")
+    sessions.add_argument("--relay", metavar="URL", help=relay_help)
+    sessions.add_argument("--all", action="store_true", help="include closed sessions")
+    sessions.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    sessions.set_defaults(handler=cmd_sessions)
+
+    invite = sub.add_parser(
+        "invite",
+        help="make an invite link for a session",
+        description="Make a signed, expiring invite link for a role in a session.",
+    )
+    invite.add_argument("session", metavar="SESSION", help="the session id (see: sessions)")
+    invite.add_argument("--role", required=True, choices=ROLES, help="what the link allows")
+    invite.add_argument(
+        "--expires",
+        required=True,
+        metavar="DURATION",
+        help="lifetime, e.g. 90s, 30m, 8h, 2d, 1h30m",
+    )
+    invite.add_argument("--name", help="the display name of the person invited")
+    invite.add_argument("--relay", metavar="URL", help=relay_help)
+    invite.add_argument(
+        "--key",
+        help="the relay's admin key or the session's host token "
+        "(default: $OVERSHOULDER_ADMIN_KEY, else admin.key in the data dir)",
+    )
+    invite.add_argument(
+        "--data-dir",
+        type=Path,
+        metavar="DIR",
+        help="the relay's data dir, to read admin.key from "
+        "(default: $OVERSHOULDER_DATA_DIR or ~/.local/share/overshoulder/relay)",
+    )
+    invite.add_argument("--json", action="store_true", help="print the relay's answer as JSON")
+    invite.set_defaults(handler=cmd_invite)
+    return parser
+
+
+# --- commands ----------------------------------------------------------------------------------
+
+
+def cmd_sessions(ns: argparse.Namespace) -> int:
+    base = relay_base(ns.relay)
+    body = api_call("GET", base, "/api/sessions", params={"all": "1"} if ns.all else None)
+    found = body.get("sessions")
+    if not isinstance(found, list):
+        raise CliError(f"the relay at {base} answered without a session list")
+    if ns.json:
+        print(json.dumps(found, indent=2, ensure_ascii=False))
+        return 0
+    if not found:
+        print(f"No {'' if ns.all else 'open '}sessions on {base}.")
+        return 0
+    print(format_sessions(found))
+    return 0
+
+
+def cmd_invite(ns: argparse.Namespace) -> int:
+    try:
+        seconds = parse_duration(ns.expires)
+    except DurationError as exc:
+        raise CliError(f"--expires: {exc}") from None
+    base = relay_base(ns.relay)
+    key = admin_key(ns.key, ns.data_dir)
+    request: dict[str, Any] = {"role": ns.role, "expires": format_duration(seconds)}
+    if ns.name:
+        request["name"] = ns.name
+    body = api_call(
+        "POST",
+        base,
+        f"/api/sessions/{quote(ns.session, safe='')}/invites",
+        json_body=request,
+        key=key,
+        session=ns.session,
+    )
+    link = body.get("link")
+    if not isinstance(link, str):
+        raise CliError(f"the relay at {base} answered without a link")
+    if ns.json:
+        print(json.dumps(body, indent=2, ensure_ascii=False))
+        return 0
+    print(link)
+    expires_at = body.get("expires_at")
+    when = (
+        dt.datetime.fromtimestamp(expires_at).strftime("%Y-%m-%d %H:%M")
+        if isinstance(expires_at, (int, float))
+        else f"in {format_duration(seconds)}"
+    )
+    who = f" for {ns.name}" if ns.name else ""
+    print(f"{ns.role} link{who} to session {ns.session}, valid until {when}", file=sys.stderr)
+    return 0
+
+
+# --- helpers -------------------------------------------------------------------------------------
+
+
+def relay_base(given: Optional[str]) -> str:
+    """The relay's base URL: --relay, else $OVERSHOULDER_RELAY, else the local default."""
+    url = (given or os.environ.get("OVERSHOULDER_RELAY") or DEFAULT_RELAY).strip()
+    if "://" not in url:
+        url = f"http://{url}"
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise CliError(f"relay address {url!r} must look like http://host:port")
+    return url.rstrip("/")
+
+
+def admin_key(given: Optional[str], data_dir: Optional[Path]) -> str:
+    """--key, else $OVERSHOULDER_ADMIN_KEY, else admin.key in the relay's data dir."""
+    if given:
+        return given.strip()
+    env = os.environ.get("OVERSHOULDER_ADMIN_KEY", "").strip()
+    if env:
+        return env
+    folder = Path(data_dir).expanduser() if data_dir else relay_config.default_data_dir()
+    key = relay_config.read_admin_key(folder)
+    if key:
+        return key
+    raise CliError(
+        f"no admin key: pass --key, set OVERSHOULDER_ADMIN_KEY, or point --data-dir at the "
+        f"relay's data dir (looked for {folder / 'admin.key'})"
+    )
+
+
+def api_call(
+    method: str,
+    base: str,
+    path: str,
+    *,
+    params: Optional[dict[str, str]] = None,
+    json_body: Optional[dict[str, Any]] = None,
+    key: Optional[str] = None,
+    session: Optional[str] = None,
+) -> dict[str, Any]:
+    """One JSON API call; any failure becomes a ``CliError`` that says what to do."""
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    try:
+        response = requests.request(
+            method,
+            base + path,
+            params=params,
+            json=json_body,
+            headers=headers,
+            timeout=HTTP_TIMEOUT_S,
+        )
+    except requests.exceptions.Timeout:
+        raise CliError(
+            f"the relay at {base} did not answer within {HTTP_TIMEOUT_S:.0f} s"
+        ) from None
+    except requests.exceptions.ConnectionError:
+        raise CliError(
+            f"cannot reach a relay at {base}: is it running? (set --relay or OVERSHOULDER_RELAY)"
+        ) from None
+    except requests.exceptions.RequestException as exc:
+        raise CliError(f"request to {base} failed: {exc}") from None
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if response.status_code >= 400:
+        raise CliError(_refusal(response, body, base, session))
+    if not isinstance(body, dict):
+        raise CliError(f"{base} answered HTTP {response.status_code} without JSON: is it a relay?")
+    return body
+
+
+def _refusal(response: requests.Response, body: Any, base: str, session: Optional[str]) -> str:
+    status = response.status_code
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return f"the relay at {base} answered HTTP {status} {response.reason or ''}".rstrip()
+    code = str(error.get("code", "error"))
+    message = str(error.get("message", "")).rstrip(".") or f"HTTP {status}"
+    hint = ""
+    if status == 401:
+        hint = "; check the admin key (--key, OVERSHOULDER_ADMIN_KEY or --data-dir)"
+    elif status == 404 and session is not None:
+        hint = f"; list the sessions with: {PROG} sessions --relay {base}"
+    return f"{message} ({code}){hint}"
+
+
+def format_sessions(sessions: list[Any]) -> str:
+    """The session list as an aligned table."""
+    rows = [("ID", "NAME", "HOST", "PEOPLE", "CREATED", "STATE")]
+    for item in sessions:
+        if not isinstance(item, dict):
+            continue
+        created = item.get("created")
+        rows.append(
+            (
+                str(item.get("id", "?")),
+                str(item.get("name", "")),
+                str(item.get("host_name") or "-"),
+                str(item.get("participants", 0)),
+                dt.datetime.fromtimestamp(created).strftime("%Y-%m-%d %H:%M")
+                if isinstance(created, (int, float))
+                else "-",
+                "closed" if item.get("closed") else "open",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows
+    )
+
+
+def _run_relay(rest: list[str]) -> int:
+    try:
+        from overshoulder.relay.server import main as relay_main
+    except ModuleNotFoundError as exc:
+        print(
+            f"{PROG} relay: cannot start, {exc.name or exc} is missing; "
+            "install the relay with: pip install 'overshoulder[relay]'",
+            file=sys.stderr,
+        )
+        return 1
+    return int(relay_main(rest) or 0)
+
+
+def _run_demo(rest: list[str]) -> int:
+    try:
+        from overshoulder.demo import main as demo_main
+    except ModuleNotFoundError as exc:
+        print(f"{PROG} demo: cannot start, {exc.name or exc} is missing", file=sys.stderr)
+        return 1
+    return int(demo_main(rest) or 0)
