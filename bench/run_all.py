@@ -1,0 +1,170 @@
+"""Run every relay benchmark and rewrite ``docs/benchmarks.md`` with the results.
+
+Each benchmark runs as its own process (``python bench/NAME.py``) with a time
+limit; its markdown section goes into the document in order. A benchmark
+that fails or runs out of time gets a FAILED section with the tail of its
+error output instead of numbers. The hand-written block between
+``<!-- notes:start -->`` and ``<!-- notes:end -->`` (findings, analysis) is
+carried over from the previous document unchanged.
+
+Whole run: about 4 minutes on 2 cores. ``shaped_link`` needs root (network
+namespaces and tc); without it, it reports SKIP.
+
+Usage::
+
+    python bench/run_all.py                 # all, rewrites docs/benchmarks.md
+    python bench/run_all.py --only fanout   # some, document untouched unless --write
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+from _relay import BENCH_DIR, PYTHON, REPO_ROOT, machine_line
+
+BENCHMARKS: list[tuple[str, str, float]] = [
+    ("control_latency", "Control latency (playhead, pointer, annotation)", 180.0),
+    ("fanout", "Frame fan-out to 1 / 10 / 20 subscribers", 180.0),
+    ("shaped_link", "One reviewer behind 50 Mbit/s", 180.0),
+    ("late_join", "Late join into 10,000 annotations; memory per idle connection", 180.0),
+]
+DOC = REPO_ROOT / "docs" / "benchmarks.md"
+NOTES_START = "<!-- notes:start -->"
+NOTES_END = "<!-- notes:end -->"
+DEFAULT_NOTES = f"{NOTES_START}\n_No notes yet._\n{NOTES_END}"
+
+INTRO = """# Relay benchmarks
+
+What the relay (`overshoulder.relay`, one aiohttp process) costs and how fast
+it is, measured against the real relay process over real sockets. Each
+benchmark starts the relay with `python -m overshoulder.relay` on a free
+port (loopback, or a network namespace the benchmark creates), drives it
+with `websockets` asyncio clients in separate load processes where the load
+needs it, and kills every process it started when it ends. Every result is
+set beside a physical reference measured on the same machine in the same
+run (a bare WebSocket echo, a plain TCP stream, the link's serialisation
+time, an SQLite commit), and checked against its budget.
+
+How to run (about 4 minutes on 2 cores; `shaped_link` needs root):
+
+    make bench                # = .venv/bin/python bench/run_all.py
+    python bench/run_all.py   # runs all four and rewrites this file
+
+One benchmark alone: `python bench/control_latency.py`, `python
+bench/fanout.py`, `sudo python bench/shaped_link.py`, `python
+bench/late_join.py` (each prints its markdown section; `--help` lists the
+knobs). Numbers from a 2-core VM shared with other work are noisy: each
+section says how much CPU other processes used during its run.
+"""
+
+
+def run_one(name: str, timeout: float) -> tuple[str, float]:
+    """The markdown section a benchmark printed (or a FAILED section), and its seconds."""
+    t0 = time.monotonic()
+    script = BENCH_DIR / f"{name}.py"
+    proc = subprocess.Popen(
+        [PYTHON, str(script)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=str(REPO_ROOT),
+    )
+    try:
+        out, err = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        out, err = proc.communicate(timeout=30)
+        return failed(name, f"ran past its {timeout:g} s limit", err), time.monotonic() - t0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(timeout=30)
+    if proc.returncode != 0 or not out.strip():
+        return failed(name, f"exited with status {proc.returncode}", err), time.monotonic() - t0
+    return out.strip() + "\n", time.monotonic() - t0
+
+
+def failed(name: str, why: str, err: str) -> str:
+    tail = "\n".join(err.strip().splitlines()[-25:])
+    return f"## {name}\n\nFAILED: `python bench/{name}.py` {why}.\n\n```\n{tail}\n```\n"
+
+
+def verdict_of(section: str) -> str:
+    if "SKIP " in section:
+        return "SKIP"
+    if section.lstrip().startswith("## ") and "FAILED:" in section:
+        return "FAILED"
+    found = re.findall(r"\*\*(PASS|MISS)\*\*\.?\s*$", section, flags=re.MULTILINE)
+    return found[-1] if found else "?"
+
+
+def old_notes() -> str:
+    if not DOC.exists():
+        return DEFAULT_NOTES
+    text = DOC.read_text(encoding="utf-8")
+    start, end = text.find(NOTES_START), text.find(NOTES_END)
+    if start < 0 or end < start:
+        return DEFAULT_NOTES
+    return text[start : end + len(NOTES_END)]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--only", nargs="+", choices=[b[0] for b in BENCHMARKS])
+    parser.add_argument("--write", action="store_true", help="rewrite the doc even with --only")
+    args = parser.parse_args(argv)
+    chosen = [b for b in BENCHMARKS if not args.only or b[0] in args.only]
+    sections: list[str] = []
+    summary: list[str] = []
+    t0 = time.monotonic()
+    for name, title, timeout in chosen:
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        section, seconds = run_one(name, timeout)
+        result = verdict_of(section)
+        print(f"  {name}: {result} ({seconds:.0f} s)", file=sys.stderr, flush=True)
+        sections.append(section)
+        summary.append(
+            f"| [{title}](#{_anchor(section)}) | `{name}.py` | {result} | {seconds:.0f} s |"
+        )
+    total = time.monotonic() - t0
+    doc = "\n".join(
+        [
+            INTRO,
+            "## Summary",
+            "",
+            machine_line(),
+            "",
+            "| benchmark | script | budget | time |",
+            "|---|---|---|---|",
+            *summary,
+            "",
+            f"Total: {total:.0f} s.",
+            "",
+            "## Findings",
+            "",
+            old_notes(),
+            "",
+            *sections,
+        ]
+    )
+    print(doc)
+    if not args.only or args.write:
+        DOC.parent.mkdir(parents=True, exist_ok=True)
+        DOC.write_text(doc.rstrip() + "\n", encoding="utf-8")
+        print(f"wrote {DOC.relative_to(REPO_ROOT)}", file=sys.stderr)
+    return 0
+
+
+def _anchor(section: str) -> str:
+    first = section.strip().splitlines()[0].lstrip("# ").strip().lower()
+    first = re.sub(r"[^\w\- ]", "", first)
+    return first.replace(" ", "-")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
