@@ -169,6 +169,8 @@ def _decode_value(hint: Any, value: Any, path: str, meta: dict[str, Any], limits
                 ErrorCode.TOO_LARGE, f"{path} has {len(value)} items, at most {most} allowed", path
             )
         (item,) = get_args(hint)
+        if item == _ROW:
+            return _decode_rows(value, path)
         return [_decode_value(item, v, f"{path}[{i}]", {}, limits) for i, v in enumerate(value)]
     if origin is tuple:
         args = get_args(hint)
@@ -217,6 +219,30 @@ def _decode_value(hint: Any, value: Any, path: str, meta: dict[str, Any], limits
     raise TypeError(f"schema cannot decode {hint!r} at {path}")
 
 
+_ROW = list[float]
+_INF = float("inf")
+
+
+def _decode_rows(value: list[Any], path: str) -> list[list[float]]:
+    """A list of number lists (stroke points): the hot path, checked in one tight loop."""
+    rows: list[list[float]] = []
+    for i, row in enumerate(value):
+        if type(row) is not list:
+            return _fail_type(f"{path}[{i}]", "a list of numbers", row)
+        out = []
+        for j, v in enumerate(row):
+            kind = type(v)
+            if kind is int:
+                v = float(v)
+            elif kind is not float:
+                return _fail_type(f"{path}[{i}][{j}]", "a number", v)
+            if v != v or v == _INF or v == -_INF:
+                raise _bad(f"{path}[{i}][{j}]", f"{path}[{i}][{j}] must be a finite number")
+            out.append(v)
+        rows.append(out)
+    return rows
+
+
 def _check_bounds(value: float, path: str, meta: dict[str, Any]) -> Any:
     low, high = meta.get("min"), meta.get("max")
     if low is not None and value < low:
@@ -226,20 +252,32 @@ def _check_bounds(value: float, path: str, meta: dict[str, Any]) -> Any:
     return value
 
 
+_SCALARS = (str, int, float, bool, type(None))
+_field_names: dict[type, tuple[str, ...]] = {}
+
+
 def encode(obj: Any) -> Any:
     """Dataclasses to JSON-ready values; ``None`` fields are left out."""
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        out = {}
-        for f in dataclasses.fields(obj):
-            v = getattr(obj, f.name)
-            if v is not None:
-                out[f.name] = encode(v)
-        return out
-    if isinstance(obj, (list, tuple)):
+    kind = type(obj)
+    if kind in _SCALARS:
+        return obj
+    if kind is list or kind is tuple:
+        if all(type(v) in _SCALARS for v in obj):
+            return list(obj)
         return [encode(v) for v in obj]
-    if isinstance(obj, dict):
+    if kind is dict:
         return {k: encode(v) for k, v in obj.items()}
-    return obj
+    names = _field_names.get(kind)
+    if names is None:
+        if not dataclasses.is_dataclass(obj):
+            return obj
+        names = _field_names[kind] = tuple(f.name for f in dataclasses.fields(obj))
+    out = {}
+    for name in names:
+        v = getattr(obj, name)
+        if v is not None:
+            out[name] = encode(v)
+    return out
 
 
 def describe(cls: type) -> dict[str, Any]:

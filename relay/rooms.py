@@ -260,16 +260,22 @@ class Room:
         self.size_prefs: dict[str, tuple[Optional[int], Optional[int]]] = {}
         self._sent_size: Optional[tuple[Optional[int], Optional[int]]] = None
         self._loop = asyncio.get_running_loop()
-        self._load()
 
     # --- state from the log ----------------------------------------------------
 
-    def _load(self) -> None:
+    def load(self) -> None:
+        """Rebuild the state from the log, and keep each note's JSON for snapshots.
+
+        A session with thousands of notes takes a while: the relay runs this on
+        a worker thread before the room takes its first connection.
+        """
         for rec in self.store.events_since(self.info.id, 0):
             msg = json.loads(rec.text)
             self._apply(rec.type, msg.get("data", {}))
             self.eids[rec.eid] = rec.seq
             self.seq = rec.seq
+        for ann_id in self.annotations:
+            self._annotation_text(ann_id)
 
     def _apply(self, mtype: str, data: dict[str, Any]) -> None:
         if mtype.startswith("annotation_"):
@@ -462,14 +468,15 @@ class Room:
         self.chat.clear()
         self.eids.clear()
         self.seq = 0
-        self._load()
+        self.load()
 
     def _prepare(self, conn: ControlConn, env: Envelope) -> dict[str, Any]:
         """The event's data as stored: checked against the state, author fields set."""
         me = conn.participant
         data = dict(env.raw_data)
         if env.type == "annotation_add":
-            ann = dict(encode(env.data.annotation))
+            ann = encode(env.data.annotation)
+            ann["shape"] = _rounded(ann["shape"])
             old = self.annotations.get(ann["id"])
             if old is not None:
                 raise ProtocolError(
@@ -494,6 +501,8 @@ class Room:
             if not (env.type == "annotation_update" and _only_status(env)):
                 self._check_owner(me, current, action)
             data = encode(env.data)
+            if "shape" in data:
+                data["shape"] = _rounded(data["shape"])
         elif env.type == "chat":
             data = encode(env.data)
             data.update(author=me.id, author_name=me.name, ts=_now())
@@ -660,6 +669,23 @@ class Room:
     def remove_media(self, media: MediaConn) -> None:
         if self.media.get(media.pid) is media:
             del self.media[media.pid]
+
+
+#: Decimals kept of a coordinate: 1e-5 of the image height is 0.02 px at 2160 lines.
+COORD_DECIMALS = 5
+
+
+def _rounded(shape: dict[str, Any]) -> dict[str, Any]:
+    """A shape with its coordinates rounded: a third the size in the log and in snapshots."""
+    out = dict(shape)
+    points = out.get("points")
+    if points is not None:
+        out["points"] = [[round(v, COORD_DECIMALS) for v in pt] for pt in points]
+    for key in ("start", "end", "min", "max", "at"):
+        pt = out.get(key)
+        if pt is not None:
+            out[key] = [round(v, COORD_DECIMALS) for v in pt]
+    return out
 
 
 def _filled(mtype: str, data: dict[str, Any]) -> Optional[dict[str, Any]]:

@@ -437,10 +437,18 @@ def build(
     sender: Optional[str] = None,
     ts: Optional[float] = None,
 ) -> dict[str, Any]:
-    """An envelope as a dict. ``data`` is a body dataclass or an already-encoded dict."""
+    """An envelope as a dict.
+
+    ``data`` is a body dataclass, or a dict that is already plain JSON (the
+    relay's stored events are; walking them again would only cost time).
+    """
     if mtype not in MESSAGES:
         raise ValueError(f"unknown message type {mtype!r}")
-    msg: dict[str, Any] = {"v": PROTOCOL_MAJOR, "type": mtype, "data": encode(data) or {}}
+    msg: dict[str, Any] = {
+        "v": PROTOCOL_MAJOR,
+        "type": mtype,
+        "data": data if type(data) is dict else (encode(data) or {}),
+    }
     for key, value in (("ref", ref), ("eid", eid), ("seq", seq), ("from", sender), ("ts", ts)):
         if value is not None:
             msg[key] = value

@@ -93,3 +93,19 @@ def test_late_joiner_gets_snapshot_with_annotations_playhead_and_participants(re
     assert snap["seq"] == 6
     assert {p["name"] for p in snap["participants"]} == {"Mia"}
     assert snap["driver"] is not None
+
+
+def test_coordinates_are_stored_rounded_to_five_decimals(relay, raw):
+    s = relay.create_session()
+    host = raw()
+    host.join(s["host_token"], "Mia")
+    host.expect("snapshot")
+    ann = {
+        "id": new_id(),
+        "shape": {"kind": "stroke", "points": [[0.123456789, -0.3333333333, 0.87654321], [1, 2]]},
+        "anchor": {"frame": 1},
+    }
+    host.send("annotation_add", {"annotation": ann})
+    host.expect("ack")
+    stored = relay.events(s["session"]["id"])[0]["data"]["annotation"]["shape"]["points"]
+    assert stored == [[0.12346, -0.33333, 0.87654], [1.0, 2.0]]
