@@ -690,6 +690,18 @@ def _fmt(ns: list[int], values: list[float]) -> str:
     return ", ".join(f"{n} sub: {v:.2f}" for n, v in zip(ns, values, strict=True))
 
 
+def _cpu_ratio(rows: list[tuple[BroadcastCase, Json]], n: int, rate: float, **kw: Any) -> float:
+    """aiohttp / websockets server CPU per delivered message (above 1 = websockets cheaper)."""
+    key = "server_cpu_us_per_msg"
+    return float(
+        _find(rows, "aiohttp", n, rate, **kw)[key] / _find(rows, "websockets", n, rate, **kw)[key]
+    )
+
+
+def _row_label(rate: float, n: int) -> str:
+    return f"{'full speed' if rate == 0 else f'{rate:g}/s'}, {n} sub"
+
+
 def decision(
     echo: list[tuple[str, Json]], bcast: list[tuple[BroadcastCase, Json]], lowat_subs: int
 ) -> list[str]:
@@ -700,19 +712,22 @@ def decision(
     thr = _ratios(bcast, "rate_median", 0.0)
     cpu_full = _ratios(bcast, "server_cpu_us_per_msg", 0.0)
     cpu_paced = _ratios(bcast, "server_cpu_us_per_msg", PACED_RATE)
-    cpu_gm = statistics.geometric_mean(cpu_full + cpu_paced)
-    labels = [f"full speed, {n} sub" for n in ns] + [f"{PACED_RATE:g}/s, {n} sub" for n in ns]
-    best_ws = max(zip(cpu_full + cpu_paced, labels, strict=True))
-    best_aio = min(zip(cpu_full + cpu_paced, labels, strict=True))
+    cpu_rows = [(r, 0.0, n) for r, n in zip(cpu_full, ns, strict=True)]
+    cpu_rows += [(r, PACED_RATE, n) for r, n in zip(cpu_paced, ns, strict=True)]
+    cpu_gm = statistics.geometric_mean(r for r, _, _ in cpu_rows)
+    best_ws, best_aio = max(cpu_rows), min(cpu_rows)
     extremes = (
-        f"best row for websockets x{best_ws[0]:.2f} ({best_ws[1]}), for aiohttp "
-        f"x{1 / best_aio[0]:.2f} ({best_aio[1]})"
+        f"best row for websockets x{best_ws[0]:.2f} ({_row_label(*best_ws[1:])}), "
+        f"for aiohttp x{1 / best_aio[0]:.2f} ({_row_label(*best_aio[1:])})"
     )
     fan = [fanout_us(bcast, k, ns[0], ns[-1]) for k in lib]
-    low = [
-        [_find(bcast, k, lowat_subs, 0, lw)["server_cpu_us_per_msg"] for lw in (0, LOWAT_BYTES)]
+    low = "; ".join(
+        f"{k}: us/msg {a['server_cpu_us_per_msg']:.0f} to {b['server_cpu_us_per_msg']:.0f}, "
+        f"msg/s/sub {a['rate_median']:.0f} to {b['rate_median']:.0f}, latency p50 "
+        f"{a['lat_p50_ms']:.0f} to {b['lat_p50_ms']:.0f} ms"
         for k in lib
-    ]
+        for a, b in [(_find(bcast, k, lowat_subs, 0), _find(bcast, k, lowat_subs, 0, LOWAT_BYTES))]
+    )
     mal = "; ".join(
         f"{c.kind} {c.subs} sub "
         f"{_find(bcast, c.kind, c.subs, 0)['server_cpu_us_per_msg']:.0f} to "
@@ -734,9 +749,7 @@ def decision(
         f"msg/s, {ns[0]} to {ns[-1]} subs): aiohttp {fan[0]:.0f} us, websockets "
         f"{fan[1]:.0f} us; the fixed cost of receiving the published message dominates "
         f"at low fan-out. TCP_NOTSENT_LOWAT={LOWAT_BYTES // 1024}K on the server "
-        f"sockets ({lowat_subs} subs, full speed) raises server us per delivered message "
-        f"{low[0][0]:.0f} to {low[0][1]:.0f} (aiohttp) and {low[1][0]:.0f} to "
-        f"{low[1][1]:.0f} (websockets): more, smaller writes and wake-ups; leave it unset. "
+        f"sockets ({lowat_subs} subs, full speed): {low}. "
         f"glibc malloc tuning ({' '.join(f'{k}={v}' for k, v in MALLOC_TUNED.items())}) "
         f"changes server us per delivered message (full speed): {mal}."
     )
@@ -749,25 +762,18 @@ def decision(
     if cpu_gm > 1.5 or statistics.median(thr) > 1.5:
         verdict = (
             "**Decision: aiohttp, knowingly paying a measured cost.** websockets wins "
-            f"by a wide margin on the broadcast path (server CPU per delivered message "
-            f"x{cpu_gm:.2f} better, median throughput ratio {statistics.median(thr):.2f}). "
+            "by a wide margin on the broadcast path (median full-speed msg/s ratio "
+            f"{statistics.median(thr):.2f}, server CPU per delivered message ratio "
+            f"{cpu_gm:.2f} on geometric mean). "
             "We take that hit in relay CPU for the built-in HTTP surface, and revisit "
             "(e.g. a websockets fan-out process behind aiohttp) if relay CPU becomes "
             "the bottleneck."
         )
-    elif cpu_gm > 1.1:
-        verdict = (
-            "**Decision: the relay uses aiohttp.** websockets is somewhat cheaper "
-            f"(server CPU per delivered message x{cpu_gm:.2f} on geometric mean; {extremes}), "
-            "not by "
-            "a margin that pays for hand-rolling the HTTP surface."
-        )
     else:
-        rows = cpu_full + cpu_paced
-        if all(r < 1 for r in rows):
+        if all(r < 1 for r, _, _ in cpu_rows):
             cost = "aiohttp is cheaper on every row"
-        elif all(r > 1 for r in rows):
-            cost = "websockets is slightly cheaper on every row"
+        elif all(r > 1 for r, _, _ in cpu_rows):
+            cost = "websockets is cheaper on every row"
         else:
             cost = "neither library wins every row"
         ea, ew = e["aiohttp"], e["websockets"]
@@ -781,8 +787,31 @@ def decision(
         verdict = (
             "**Decision: the relay uses aiohttp.** Server CPU per delivered message, "
             f"aiohttp / websockets, geometric mean {cpu_gm:.2f} ({cost}; {extremes}); "
-            f"{echo_note}. "
-            "websockets gives no performance reason to hand-roll the HTTP surface."
+            f"{echo_note}. The performance difference does not pay for hand-rolling "
+            "the HTTP surface."
+        )
+    wide = [row for row in cpu_rows if row[0] > 1.5]
+    if wide:
+        ratio, rate, n = best_ws
+        verdict += (
+            f" Trade-off, stated plainly: websockets is clearly cheaper on {len(wide)} of "
+            f"{len(cpu_rows)} rows, most on {_row_label(rate, n)} (x{ratio:.2f} server CPU "
+            "per message"
+            + (f", x{thr[ns.index(n)]:.2f} msg/s per subscriber)" if rate == 0 else ")")
+        )
+        tuned = (
+            _cpu_ratio(bcast, n, rate, malloc=True)
+            if any(c.malloc and c.subs == n and c.rate == rate for c, _ in bcast)
+            else None
+        )
+        if tuned is not None:
+            verdict += f"; with the glibc malloc tuning that row becomes x{tuned:.2f}"
+        verdict += ". We accept that relay CPU cost"
+        verdict += (
+            "; if it ever matters, set the malloc knobs in the relay's environment "
+            "before considering a library switch."
+            if tuned is not None and tuned < 0.85 * ratio
+            else "; revisit only if relay CPU becomes the bottleneck."
         )
     return [findings, "", needs, "", verdict]
 
