@@ -40,7 +40,7 @@ typecheck: venv
 	rm -rf .typecheck && mkdir -p .typecheck/overshoulder
 	for f in overshoulder/*.py; do ln -s ../../$$f .typecheck/overshoulder/; done
 	for d in core relay plugins; do ln -s ../../$$d .typecheck/overshoulder/$$d; done
-	MYPYPATH=.typecheck $(VENV)/bin/mypy -p overshoulder.core -p overshoulder.relay -p overshoulder.plugins
+	MYPYPATH=.typecheck $(VENV)/bin/mypy --cache-dir .mypy_cache/typecheck -p overshoulder.core -p overshoulder.relay -p overshoulder.plugins
 
 pytest: venv
 	$(PY) -m pytest

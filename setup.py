@@ -7,9 +7,11 @@ PACKAGES = {
     "overshoulder.core": "core",
     "overshoulder.core.protocol": "core/protocol",
     "overshoulder.core.client": "core/client",
+    "overshoulder.core.codec": "core/codec",
     "overshoulder.relay": "relay",
     "overshoulder.relay.store": "relay/store",
     "overshoulder.plugins": "plugins",
+    "overshoulder.plugins.player": "plugins/player",
 }
 
 setup(
@@ -25,10 +27,20 @@ setup(
     install_requires=[
         "websocket-client>=1.6",
         "requests>=2.28",
+        # The frame pipeline (core/codec): light, wheels for every platform, and
+        # their hot loops release the GIL so encoding never stalls the app.
+        "numpy>=1.23",
+        "simplejpeg>=1.7",
+        "xxhash>=3.0",
     ],
     extras_require={
         # The relay server (not needed inside Nuke, Maya or Resolve).
         "relay": ["aiohttp>=3.9"],
+        # OCIO (through OpenImageIO) for scene-linear captures; display-referred
+        # captures and app-encoded JPEG/PNG need none of it.
+        "color": ["OpenImageIO>=2.5"],
+        # The player host (overshoulder share): image sequences and OTIO timelines from disk.
+        "player": ["OpenImageIO>=2.5", "opentimelineio>=0.15"],
         "dev": [
             "aiohttp>=3.9",
             "websockets>=12",
@@ -37,6 +49,8 @@ setup(
             "ruff>=0.6",
             "mypy>=1.10",
             "numpy>=1.23",
+            "OpenImageIO>=2.5",
+            "opentimelineio>=0.15",
             "psutil>=5.9",
             "setuptools>=68",
             "wheel>=0.40",

@@ -1,4 +1,4 @@
-"""The ``overshoulder`` command: run a relay, list its sessions, make invite links."""
+"""The ``overshoulder`` command: run a relay, list its sessions, make invite links, share media."""
 
 from __future__ import annotations
 
@@ -36,6 +36,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _run_relay(args[1:])
     if args and args[0] == "demo":
         return _run_demo(args[1:])
+    if args and args[0] == "share":
+        return _run_share(args[1:])
     parser = build_parser()
     ns = parser.parse_args(args)
     if not getattr(ns, "command", None):
@@ -68,6 +70,11 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     sub.add_parser("demo", help="start a relay and a demo session", add_help=False)
+    sub.add_parser(
+        "share",
+        help="share an image sequence or OTIO timeline from disk (overshoulder share --help)",
+        add_help=False,
+    )
 
     relay_help = f"the relay's address (default: $OVERSHOULDER_RELAY or {DEFAULT_RELAY})"
 
@@ -297,3 +304,16 @@ def _run_demo(rest: list[str]) -> int:
         print(f"{PROG} demo: cannot start, {exc.name or exc} is missing", file=sys.stderr)
         return 1
     return int(demo_main(rest) or 0)
+
+
+def _run_share(rest: list[str]) -> int:
+    try:
+        from overshoulder.plugins.player.cli import main as share_main
+    except ModuleNotFoundError as exc:
+        print(
+            f"{PROG} share: cannot start, {exc.name or exc} is missing; "
+            "install the player with: pip install 'overshoulder[player]'",
+            file=sys.stderr,
+        )
+        return 1
+    return int(share_main(rest) or 0)

@@ -37,7 +37,13 @@ from overshoulder.core.protocol.messages import (
     Leave,
     SessionUpdate,
 )
-from overshoulder.core.protocol.packet import FrameHeader, pack
+from overshoulder.core.protocol.packet import (
+    FLAG_LOSSLESS,
+    FLAG_REFINEMENT,
+    KIND_FRAME,
+    FrameHeader,
+    pack,
+)
 from overshoulder.core.schema import encode
 
 from .frames import FrameStore
@@ -57,28 +63,60 @@ class Socket(Protocol):
     async def close(self, *, code: int = ..., message: bytes = ...) -> bool: ...
 
 
-class ControlConn:
+class _Sender:
+    """A socket's sender task: woken when there is something to send, stopped once."""
+
+    def __init__(self, ws: Socket, pid: str) -> None:
+        self.ws = ws
+        self._pid = pid
+        self.closed = False
+        self._wake = asyncio.Event()
+        self.task: Optional[asyncio.Task[None]] = None
+
+    def start(self) -> None:
+        self.task = asyncio.get_running_loop().create_task(self._run())
+
+    async def _run(self) -> None:
+        try:
+            while not self.closed:
+                await self._wake.wait()
+                self._wake.clear()
+                await self._send_pending()
+        except (ConnectionError, RuntimeError, asyncio.CancelledError):
+            pass
+        except Exception:
+            log.exception("sender for %s failed", self._pid)
+
+    async def _send_pending(self) -> None:
+        raise NotImplementedError
+
+    async def stop(self) -> None:
+        self.closed = True
+        self._wake.set()
+        if self.task is not None:
+            self.task.cancel()
+            try:
+                await self.task
+            except (asyncio.CancelledError, Exception):
+                pass
+
+
+class ControlConn(_Sender):
     """One participant's control socket: an ordered queue and a sender task."""
 
     def __init__(self, ws: Socket, participant: Participant, limits: Limits) -> None:
-        self.ws = ws
+        super().__init__(ws, participant.id)
         self.participant = participant
         self.limits = limits
         self.last_seq = 0
-        self.closed = False
         self._queue: deque[str] = deque()
-        self._wake = asyncio.Event()
         self.pointer_rate = TokenBucket(limits.pointer_rate_hz, limits.rate_burst)
         self.presence_rate = TokenBucket(limits.presence_rate_hz, limits.rate_burst)
         self._rate_warned = 0.0
-        self.task: Optional[asyncio.Task[None]] = None
 
     @property
     def pid(self) -> str:
         return self.participant.id
-
-    def start(self) -> None:
-        self.task = asyncio.get_running_loop().create_task(self._run())
 
     def send(self, text: str) -> None:
         if self.closed:
@@ -125,88 +163,60 @@ class ControlConn:
             self.ws.close(code=code, message=reason.encode()[:120])
         )
 
-    async def _run(self) -> None:
-        try:
-            while not self.closed:
-                await self._wake.wait()
-                self._wake.clear()
-                while self._queue and not self.closed:
-                    await self.ws.send_str(self._queue.popleft())
-        except (ConnectionError, RuntimeError, asyncio.CancelledError):
-            pass
-        except Exception:
-            log.exception("control sender for %s failed", self.pid)
-
-    async def stop(self) -> None:
-        self.closed = True
-        self._wake.set()
-        if self.task is not None:
-            self.task.cancel()
-            try:
-                await self.task
-            except (asyncio.CancelledError, Exception):
-                pass
+    async def _send_pending(self) -> None:
+        while self._queue and not self.closed:
+            await self.ws.send_str(self._queue.popleft())
 
 
-class MediaConn:
-    """One participant's media socket: a one-slot mailbox, newest wins."""
+def _rank(flags: int) -> int:
+    """How good an encoding of an image is: fast 0, refined 1, lossless 2."""
+    if flags & FLAG_LOSSLESS:
+        return 2
+    return 1 if flags & FLAG_REFINEMENT else 0
+
+
+class MediaConn(_Sender):
+    """One participant's media socket: a one-slot mailbox, newest wins.
+
+    With ``cache`` > 0 the client keeps that many images by hash: an image it
+    already holds at the same or a better quality is sent as a reference
+    (header only); a better encoding of it (a refinement) is sent in full.
+    """
 
     def __init__(self, ws: Socket, pid: str, role: str, cache: int) -> None:
-        self.ws = ws
+        super().__init__(ws, pid)
         self.pid = pid
         self.role = role
         self.cache = cache
-        self._held: OrderedDict[bytes, None] = OrderedDict()
+        self._held: OrderedDict[bytes, int] = OrderedDict()
         self._slot: Optional[tuple[FrameHeader, bytes]] = None
-        self._wake = asyncio.Event()
-        self.closed = False
         self.sent = 0
         self.skipped = 0
-        self.task: Optional[asyncio.Task[None]] = None
-
-    def start(self) -> None:
-        self.task = asyncio.get_running_loop().create_task(self._run())
 
     def offer(self, header: FrameHeader, packet: bytes, force_bytes: bool = False) -> None:
         if self._slot is not None:
             self.skipped += 1
-        if not force_bytes and self.cache and header.hash in self._held:
+        held = self._held.get(header.hash) if self.cache else None
+        if not force_bytes and held is not None and held >= _rank(header.flags):
             self._held.move_to_end(header.hash)
             self._slot = (header, pack(header.as_ref()))
         else:
             self._slot = (header, packet)
         self._wake.set()
 
-    async def _run(self) -> None:
-        try:
-            while not self.closed:
-                await self._wake.wait()
-                self._wake.clear()
-                slot, self._slot = self._slot, None
-                if slot is None:
-                    continue
-                header, data = slot
-                await self.ws.send_bytes(data)
-                self.sent += 1
-                if self.cache:
-                    self._held[header.hash] = None
-                    self._held.move_to_end(header.hash)
-                    while len(self._held) > self.cache:
-                        self._held.popitem(last=False)
-        except (ConnectionError, RuntimeError, asyncio.CancelledError):
-            pass
-        except Exception:
-            log.exception("media sender for %s failed", self.pid)
-
-    async def stop(self) -> None:
-        self.closed = True
-        self._wake.set()
-        if self.task is not None:
-            self.task.cancel()
-            try:
-                await self.task
-            except (asyncio.CancelledError, Exception):
-                pass
+    async def _send_pending(self) -> None:
+        slot, self._slot = self._slot, None
+        if slot is None:
+            return
+        header, data = slot
+        await self.ws.send_bytes(data)
+        self.sent += 1
+        if self.cache and header.kind == KIND_FRAME:
+            rank = max(_rank(header.flags), self._held.get(header.hash, 0))
+            self._held[header.hash] = rank
+            self._held.move_to_end(header.hash)
+            while len(self._held) > self.cache:
+                self._held.popitem(last=False)
 
 
 def _now() -> float:
@@ -355,6 +365,7 @@ class Room:
             data["latest_frame"] = self.latest.info()
         if full:
             data["chat"] = list(self.chat)
+            data["deleted"] = list(self.deleted)
         text = dumps(data)
         if full:
             notes = ",".join(self._annotation_text(a) for a in self.annotations)

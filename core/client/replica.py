@@ -41,6 +41,8 @@ class SessionReplica:
         self.me: Optional[Participant] = None
         self.participants: dict[str, Participant] = {}
         self.annotations: dict[str, Annotation] = {}
+        #: Ids of notes deleted in the session (from the snapshot and later deletes).
+        self.deleted: set[str] = set()
         self.chat: list[ChatMessage] = []
         self._chat_ids: set[str] = set()
         self.playhead: Optional[Playhead] = None
@@ -93,6 +95,7 @@ class SessionReplica:
         self.driver = snap.driver
         if snap.full:
             self.annotations = {a.id: a for a in snap.annotations or ()}
+            self.deleted = set(snap.deleted or ()) - set(self.annotations)
             self.annotations_version += 1
             self.chat = list(snap.chat or ())
             self._chat_ids = {c.id for c in self.chat}
@@ -129,6 +132,7 @@ class SessionReplica:
         if mtype == "annotation_add":
             ann: Annotation = body.annotation
             self.annotations[ann.id] = ann
+            self.deleted.discard(ann.id)
             self.annotations_version += 1
             return True
         if mtype == "annotation_update":
@@ -142,6 +146,7 @@ class SessionReplica:
         if mtype == "annotation_delete":
             if self.annotations.pop(body.id, None) is None:
                 return False
+            self.deleted.add(body.id)
             self.annotations_version += 1
             return True
         if mtype == "chat":

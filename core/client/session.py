@@ -465,6 +465,12 @@ class SessionClient:
             )
 
     @property
+    def deleted_ids(self) -> frozenset[str]:
+        """Ids of notes deleted in the session (so apps do not send kept copies back)."""
+        with self._lock:
+            return frozenset(self._replica.deleted)
+
+    @property
     def annotations(self) -> Mapping[str, Annotation]:
         with self._lock:
             return self._view(

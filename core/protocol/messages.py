@@ -109,6 +109,9 @@ class Snapshot:
     annotations: Optional[list[Annotation]] = None
     chat: Optional[list[ChatMessage]] = None
     latest_frame: Optional[FrameInfo] = None
+    #: Ids of notes deleted in this session (tombstones), so an app that kept a
+    #: note while offline removes it instead of sending it back.
+    deleted: Optional[list[str]] = None
 
 
 @dataclass(frozen=True)

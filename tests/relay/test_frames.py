@@ -174,3 +174,33 @@ def test_a_reviewer_that_stops_reading_does_not_delay_frames_to_others(relay, ra
     assert received and received[-1] == 120
     assert len(received) >= 100, len(received)
     assert received == sorted(received)
+
+
+def test_a_refinement_of_a_held_image_is_sent_in_full_and_then_referenced(relay, raw):
+    from overshoulder.core.protocol.packet import FLAG_REFINEMENT
+
+    s = relay.create_session()
+    sid = s["session"]["id"]
+    host = raw()
+    hw = host.join(s["host_token"], "Mia")
+    hm = _media(relay, hw)
+    rev = raw()
+    rw = rev.join(relay.invite(sid, "reviewer"), "Sam")
+    rm = _media(relay, rw, cache=8)
+    fast_h, fast_p = _frame(1)
+    hm.send_binary(pack(fast_h, fast_p))
+    assert _recv_packet(rm)[0].kind == KIND_FRAME
+    # The same image, sharper: same hash, refinement flag, new bytes.
+    refined_h = FrameHeader(
+        2, fast_h.frame, 1920, 1080, "jpeg", fast_h.hash, 0, flags=FLAG_REFINEMENT
+    )
+    refined_p = b"\xff\xd8" + b"sharper" * 500
+    hm.send_binary(pack(refined_h, refined_p))
+    header, payload = _recv_packet(rm)
+    assert (
+        header.kind == KIND_FRAME and header.flags & FLAG_REFINEMENT and bytes(payload) == refined_p
+    )
+    # Later the fast variant comes round again (looping): the reviewer holds better; a reference.
+    hm.send_binary(pack(fast_h, fast_p))
+    header, payload = _recv_packet(rm)
+    assert header.kind == KIND_REF and header.hash == fast_h.hash

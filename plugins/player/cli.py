@@ -1,0 +1,296 @@
+"""``overshoulder share PATH``: play an image sequence or OTIO timeline from disk into a session."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Optional
+from urllib.parse import quote
+
+from overshoulder.cli import CliError, api_call, relay_base
+from overshoulder.core.client import SessionClient
+from overshoulder.core.codec import ColorUnavailable, DisplayTransform, FrameEncoder
+from overshoulder.core.protocol import Envelope
+from overshoulder.core.share import Sharer
+
+from .console import Console, keys_help, keys_mode
+from .errors import MediaError
+from .host import PlayerHost
+from .media import Playlist, open_media
+from .notes import NoteBook, read_notes
+from .writer import NotesWriter
+
+PROG = "overshoulder share"
+#: How long the reviewer link made at start stays valid.
+INVITE_EXPIRES = "8h"
+#: Seconds to wait for the first sync with the relay before saying so (sharing goes on).
+FIRST_SYNC_S = 10.0
+
+log = logging.getLogger("overshoulder.player")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Share an image sequence or an OTIO timeline from disk: reviewers watch, "
+        "drive the playhead and draw; their notes come back as JSON and burned-in PNGs.",
+        epilog="PATH is shot.####.exr, shot.%04d.exr, shot.#.exr (any padding), a folder\n"
+        "holding one sequence, one frame of a sequence, or a .otio timeline of image\n"
+        "sequences. EXR, DPX, TIFF, PNG, JPEG. Details: docs/player.md.\n\n"
+        "Keys, when run in a terminal:\n" + keys_help(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("path", metavar="PATH", help="the media to share")
+    parser.add_argument(
+        "--relay", metavar="URL", help="the relay (default: $OVERSHOULDER_RELAY or local)"
+    )
+    joining = parser.add_argument_group(
+        "session", "without --session, a new session is made and a reviewer link printed"
+    )
+    joining.add_argument("--session", metavar="ID", help="share into this existing session")
+    joining.add_argument("--token", metavar="TOKEN", help="a host token of --session")
+    joining.add_argument("--name", metavar="NAME", help="the new session's name")
+    play = parser.add_argument_group("playback")
+    play.add_argument("--fps", type=float, metavar="N", help="frame rate (default: the media's)")
+    play.add_argument("--no-loop", action="store_true", help="stop at the last frame")
+    play.add_argument("--start-paused", action="store_true", help="do not start playing")
+    image = parser.add_argument_group("image")
+    image.add_argument(
+        "--colorspace",
+        metavar="CS",
+        help="the files' colour space (OCIO name; default: from the files: float is "
+        "scene_linear, 8-bit is sRGB)",
+    )
+    image.add_argument("--part", metavar="NAME", help="the part of multi-part EXRs to show")
+    image.add_argument(
+        "--quality", type=int, default=80, metavar="N", help="JPEG quality of moving frames, 1-100"
+    )
+    notes = parser.add_argument_group("notes")
+    notes.add_argument(
+        "--notes",
+        type=Path,
+        metavar="FILE",
+        help="keep every note in this JSON file (read at start and synced to the session)",
+    )
+    notes.add_argument(
+        "--burn-in",
+        type=Path,
+        metavar="DIR",
+        help="write one PNG per annotated frame, with the marks drawn over it",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    return parser
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run ``overshoulder share``; returns the exit status (2: bad input, 1: relay trouble)."""
+    ns = build_parser().parse_args(argv)
+    _setup_logging(ns.verbose)
+    try:
+        playlist, notes = _prepare(ns)
+    except MediaError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+    try:
+        return Share(ns, playlist, notes).run()
+    except CliError as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+def _prepare(ns: argparse.Namespace) -> tuple[Playlist, NoteBook]:
+    """Check everything the user typed before going near the network (``MediaError``)."""
+    if bool(ns.session) != bool(ns.token):
+        raise MediaError("--session and --token go together (the token of that session's host)")
+    if ns.session and ns.name:
+        raise MediaError("--name names a new session; it cannot rename --session")
+    if not 1 <= ns.quality <= 100:
+        raise MediaError(f"--quality {ns.quality} is outside 1-100")
+    if ns.colorspace:
+        try:
+            DisplayTransform(ns.colorspace).check()
+        except (ValueError, ColorUnavailable) as exc:
+            raise MediaError(f"--colorspace {ns.colorspace}: {exc}") from None
+    playlist = open_media(ns.path, fps=ns.fps, part=ns.part, colorspace=ns.colorspace)
+    book = NoteBook(read_notes(ns.notes) if ns.notes else ())
+    if ns.burn_in is not None and ns.burn_in.exists() and not ns.burn_in.is_dir():
+        raise MediaError(f"--burn-in {ns.burn_in}: not a folder")
+    return playlist, book
+
+
+class Share:
+    """One run of the command: the session, the player, the sharer, until quit."""
+
+    def __init__(self, ns: argparse.Namespace, playlist: Playlist, notes: NoteBook) -> None:
+        self.ns = ns
+        self.playlist = playlist
+        self.notes = notes
+        self.done = threading.Event()
+        self.base = relay_base(ns.relay)
+
+    def run(self) -> int:
+        sid, token, link = self._session()
+        print(f"Sharing {self.playlist.describe()}", flush=True)
+        print(f"Session {sid} on {self.base}", flush=True)
+        if link:
+            print(f"Reviewer link ({INVITE_EXPIRES}): {link}", flush=True)
+        ns = self.ns
+        host = PlayerHost(
+            self.playlist, loop=not ns.no_loop, autoplay=not ns.start_paused, notes=self.notes
+        )
+        writer = None
+        if ns.notes or ns.burn_in:
+            writer = NotesWriter(
+                self.notes,
+                self.playlist,
+                host.display_image,
+                notes_path=ns.notes,
+                burnin_dir=ns.burn_in,
+            )
+        client = SessionClient(self.base, token, _user_name(), client="player", publish_frames=True)
+        encoder = FrameEncoder(client.publish_frame, fast_quality=ns.quality)
+        sharer = Sharer(host, client, encoder, on_drive_request=self._drive_request)
+        undo = [
+            client.on("lease", lambda env: self._lease(env, client)),
+            client.on_state(self._state),
+        ]
+        restore = self._signals()
+        try:
+            if writer is not None:
+                writer.start()
+            sharer.start()
+            client.start()
+            if not client.wait_synced(FIRST_SYNC_S) and client.state == "refused":
+                error = client.last_error
+                raise CliError(f"the relay refused to join: {error.message if error else '?'}")
+            me = client.participant
+            if me is not None and me.role != "host":
+                raise CliError(
+                    f"--token is a {me.role} token; sharing needs the session's host token"
+                )
+            with keys_mode(sys.stdin) as keys:
+                if keys:
+                    console = Console(host, sharer, self.done.set)
+                    print(
+                        "Keys: space play/pause, n/b step, g N seek, l loop, d drive, f follow, "
+                        "q quit (? for help)",
+                        flush=True,
+                    )
+                    console.run_in_background(sys.stdin)
+                while not self.done.wait(0.5):
+                    if client.state == "refused":
+                        break
+            error = client.last_error
+            if client.state == "refused":
+                raise CliError(f"the relay refused the session: {error.message if error else '?'}")
+            return 0
+        finally:
+            restore()
+            for fn in undo:
+                fn()
+            sharer.stop()
+            try:
+                host.call_on_main(lambda: None)  # notes the sharer handed over are kept first
+            except TimeoutError:
+                log.warning("the player's main thread is stuck; notes may miss the last change")
+            if writer is not None:
+                writer.close()
+            client.close()
+            host.close()
+            if ns.notes:
+                print(f"Notes: {len(self.notes)} in {ns.notes}", flush=True)
+
+    # --- the session --------------------------------------------------------------------------
+
+    def _session(self) -> tuple[str, str, Optional[str]]:
+        """(session id, host token, reviewer link or None)."""
+        ns = self.ns
+        if ns.session:
+            sid, token = ns.session, ns.token
+        else:
+            created = api_call(
+                "POST",
+                self.base,
+                "/api/sessions",
+                json_body={"name": ns.name or self.playlist.name[:80], "host_name": _user_name()},
+            )
+            session = created.get("session")
+            token = created.get("host_token")
+            if not isinstance(session, dict) or not isinstance(token, str):
+                raise CliError(f"the relay at {self.base} did not return a new session")
+            sid = str(session.get("id"))
+        try:
+            invite = api_call(
+                "POST",
+                self.base,
+                f"/api/sessions/{quote(sid, safe='')}/invites",
+                json_body={"role": "reviewer", "expires": INVITE_EXPIRES},
+                key=token,
+                session=sid,
+            )
+        except CliError as exc:
+            if not ns.session:
+                raise
+            log.warning("no reviewer link: %s", exc)  # a token that may not invite still shares
+            return sid, token, None
+        link = invite.get("link")
+        return sid, token, link if isinstance(link, str) else None
+
+    @staticmethod
+    def _drive_request(participant_id: str, name: str) -> None:
+        """The Sharer hands the drive to whoever asks; say so (``d`` takes it back)."""
+        print(f"{name} drives the playhead now (press d to take it back)", flush=True)
+
+    def _lease(self, env: Envelope, client: SessionClient) -> None:
+        """Say who drives."""
+        lease: Any = env.data
+        me = client.participant
+        if me is None:
+            return
+        if not lease.requested_by:
+            who = "you" if lease.holder == me.id else (lease.holder_name or "nobody")
+            log.info("%s drive%s the playhead", who, "" if who == "you" else "s")
+
+    def _state(self, state: str) -> None:
+        if state == "reconnecting":
+            print("Connection to the relay lost; reconnecting...", flush=True)
+        elif state == "synced":
+            log.info("in sync with the relay")
+
+    def _signals(self) -> Any:
+        """SIGINT and SIGTERM end the run cleanly (notes written, client closed)."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+        saved = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        for sig in saved:
+            signal.signal(sig, lambda *_: self.done.set())
+
+        def restore() -> None:
+            for sig, handler in saved.items():
+                signal.signal(sig, handler)
+
+        return restore
+
+
+def _user_name() -> str:
+    try:
+        return getpass.getuser() or "player"
+    except Exception:
+        return "player"
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING,
+        format="%(message)s",
+        stream=sys.stderr,
+    )
+    logging.getLogger("overshoulder.player").setLevel(logging.INFO)

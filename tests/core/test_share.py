@@ -1,0 +1,270 @@
+"""The Sharer between a Host and a real relay session: drive, follow, notes, failures.
+
+``MemoryHost`` below is a minimal Host written against our own contract (core/host.py),
+not a stand-in for any app: it keeps its state in memory and runs "main thread" work on
+one worker thread, as an app's UI thread would.
+"""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Optional
+
+import numpy as np
+import pytest
+
+from overshoulder.core.client import SessionClient
+from overshoulder.core.host import Capture, Host, PlayheadState
+from overshoulder.core.model import Anchor, Annotation, Playhead, Shape, new_id
+from overshoulder.core.share import Sharer, _compensated
+
+
+class MemoryHost(Host):
+    name = "memory"
+
+    def __init__(self, frame: int = 1001) -> None:
+        super().__init__()
+        self.frame = frame
+        self.playing = False
+        self.notes: dict[str, Annotation] = {}
+        self.fail_next_capture = False
+        self._jobs: queue.Queue[Optional[Callable[[], None]]] = queue.Queue()
+        self._thread = threading.Thread(target=self._main, daemon=True)
+        self._thread.start()
+
+    def _main(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            job()
+
+    def capture(self) -> Optional[Capture]:
+        if self.fail_next_capture:
+            self.fail_next_capture = False
+            return Capture(frame=self.frame, width=8, height=8, pixels=np.zeros((8, 8, 7)))
+        return Capture(frame=self.frame, width=8, height=8, pixels=np.zeros((8, 8, 3), np.uint8))
+
+    def playhead(self) -> PlayheadState:
+        return PlayheadState(self.frame, 24.0, self.playing, 1001, 1100)
+
+    def set_playhead(self, frame: int, playing: Optional[bool] = None) -> None:
+        self.frame = frame
+        if playing is not None:
+            self.playing = playing
+        self.events.playhead_changed()
+
+    def anchor(self) -> Anchor:
+        return Anchor(frame=self.frame)
+
+    def apply_annotation(self, annotation: Annotation) -> None:
+        self.notes[annotation.id] = annotation
+
+    def remove_annotation(self, annotation_id: str) -> None:
+        self.notes.pop(annotation_id, None)
+
+    def stored_annotations(self) -> Sequence[Annotation]:
+        return list(self.notes.values())
+
+    def run_on_main(self, fn: Callable[[], None]) -> None:
+        self._jobs.put(fn)
+
+    def is_main_thread(self) -> bool:
+        return threading.current_thread() is self._thread
+
+    def start(self) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
+class CountingSink:
+    def __init__(self) -> None:
+        self.submitted: list[Capture] = []
+
+    def submit(self, capture: Capture) -> None:
+        if capture.pixels is not None and capture.pixels.shape[2] > 4:
+            raise ValueError("pixels have 7 channels; 1 to 4 are supported")
+        self.submitted.append(capture)
+
+    def set_max_size(self, width: Optional[int], height: Optional[int]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(0.01)
+    return cond()
+
+
+def note(frame: int = 1001) -> Annotation:
+    return Annotation(
+        id=new_id(),
+        shape=Shape(kind="arrow", start=(0, 0), end=(0.1, 0.1)),
+        anchor=Anchor(frame=frame),
+    )
+
+
+@pytest.fixture
+def pair(relay: Any):
+    created = relay.create_session()
+    sid = created["session"]["id"]
+    made: list[Any] = []
+
+    def client(token: str, name: str) -> SessionClient:
+        c = SessionClient(relay.url, token, name)
+        c.start()
+        assert c.wait_synced(10)
+        made.append(c)
+        return c
+
+    host_client = client(created["host_token"], "Mia")
+    rev = client(relay.invite(sid, "reviewer"), "Sam")
+    yield relay, sid, host_client, rev
+    for c in made:
+        c.close()
+
+
+def test_a_failing_capture_or_encoder_does_not_stop_sharing(pair):
+    _, _, client, _ = pair
+    host, sink = MemoryHost(), CountingSink()
+    sharer = Sharer(host, client, sink)
+    sharer.start()
+    try:
+        assert wait_for(lambda: len(sink.submitted) >= 1)
+        host.fail_next_capture = True
+        sharer.request_capture()
+        assert wait_for(lambda: sharer.capture_errors == 1)
+        host.run_on_main(lambda: host.set_playhead(1010))
+        assert wait_for(lambda: any(c.frame == 1010 for c in sink.submitted))
+    finally:
+        sharer.stop()
+
+
+def test_the_follower_moves_to_the_drivers_frame_and_going_free_stops_it(pair):
+    _, _, client, rev = pair
+    host = MemoryHost()
+    sharer = Sharer(host, client)
+    sharer.start()
+    try:
+        assert wait_for(lambda: sharer.driving)
+        rev.claim_lease()  # asked while the host drives: granted by default
+        assert wait_for(lambda: rev.driver == rev.participant.id)
+        rev.set_playhead(Playhead(frame=1042, rate=24.0, playing=False))
+        assert wait_for(lambda: host.frame == 1042)
+        sharer.follow(False)
+        rev.set_playhead(Playhead(frame=1050, rate=24.0, playing=False))
+        time.sleep(0.3)
+        assert host.frame == 1042
+        sharer.follow(True)  # back: jump to where the driver is
+        assert wait_for(lambda: host.frame == 1050)
+    finally:
+        sharer.stop()
+
+
+def test_ask_mode_leaves_the_drive_request_to_the_panel(pair):
+    _, _, client, rev = pair
+    asked: list[tuple[str, str]] = []
+    sharer = Sharer(
+        MemoryHost(),
+        client,
+        drive_requests="ask",
+        on_drive_request=lambda p, n: asked.append((p, n)),
+    )
+    sharer.start()
+    try:
+        assert wait_for(lambda: sharer.driving)
+        rev.claim_lease()
+        assert wait_for(lambda: asked == [(rev.participant.id, "Sam")])
+        time.sleep(0.2)
+        assert sharer.driving
+        sharer.give_drive(rev.participant.id)
+        assert wait_for(lambda: rev.driver == rev.participant.id)
+    finally:
+        sharer.stop()
+
+
+def test_steady_playback_sends_a_few_playheads_and_seeks_go_at_once(pair):
+    _, _, client, rev = pair
+    host = MemoryHost()
+    seen: list[Playhead] = []
+    rev.on("playhead", lambda env: seen.append(env.data))
+    sharer = Sharer(host, client)
+    sharer.start()
+    try:
+        assert wait_for(lambda: sharer.driving)
+        host.run_on_main(lambda: host.set_playhead(1001, True))
+        start = time.monotonic()
+        frame = 1001
+        while time.monotonic() - start < 1.0:  # 24 fps for a second
+            frame += 1
+            host.run_on_main(lambda f=frame: host.set_playhead(f))
+            time.sleep(1 / 24)
+        assert wait_for(lambda: len(seen) >= 2)
+        steady = len(seen)
+        assert steady <= 6, [p.frame for p in seen]  # not one per frame
+        host.run_on_main(lambda: host.set_playhead(1080))  # a seek while playing
+        assert wait_for(lambda: seen[-1].frame == 1080)
+        host.run_on_main(lambda: host.set_playhead(1080, False))  # pause
+        assert wait_for(lambda: seen[-1].playing is False)
+    finally:
+        sharer.stop()
+
+
+def test_a_playing_drivers_frame_is_compensated_for_travel_time():
+    sent = Playhead(
+        frame=1000,
+        rate=24.0,
+        playing=True,
+        range=(1000, 1010),
+        sender_clock=(time.time() - 0.5) * 1000,
+    )
+    assert _compensated(sent) == 1000 + 12 - 11  # 12 frames later, wrapped in an 11-frame range
+    paused = Playhead(frame=1000, rate=24.0, playing=False, sender_clock=(time.time() - 0.5) * 1000)
+    assert _compensated(paused) == 1000
+    stale = Playhead(frame=1000, rate=24.0, playing=True, sender_clock=(time.time() - 60) * 1000)
+    assert _compensated(stale) == 1000
+
+
+def test_notes_come_into_the_document_and_deleted_ones_are_not_sent_back(pair):
+    relay, sid, _, rev = pair
+    kept, gone = note(), note()
+    rev.add_annotation(kept)
+    rev.add_annotation(gone)
+    assert wait_for(lambda: rev.pending == 0)
+    rev.delete_annotation(gone.id)
+    assert wait_for(lambda: rev.pending == 0)
+    offline_only = note(1003)
+    host = MemoryHost()
+    # The document kept both of the reviewer's notes from an earlier call, and one of its own.
+    host.notes = {n.id: n for n in (kept, gone, offline_only)}
+    fresh = SessionClient(relay.url, relay.invite(sid, "host"), "Mia again")
+    fresh.start()
+    assert fresh.wait_synced(10)
+    sharer = Sharer(host, fresh)
+    sharer.start()
+    try:
+        assert wait_for(lambda: offline_only.id in rev.annotations)
+        assert wait_for(lambda: gone.id not in host.notes)
+        assert kept.id in host.notes
+        time.sleep(0.3)
+        assert gone.id not in rev.annotations
+        ids = [
+            e["data"]["annotation"]["id"]
+            for e in relay.events(sid)
+            if e["type"] == "annotation_add"
+        ]
+        assert sorted(ids) == sorted([kept.id, gone.id, offline_only.id])
+    finally:
+        sharer.stop()
+        fresh.close()
