@@ -36,7 +36,8 @@ class Capture:
     ``colorspace`` names the pixels' colour space in the host's OCIO config
     (``"scene_linear"`` for linear renders, ``"sRGB"`` / ``"srgb_display"`` for
     display-referred pixels that need no transform); ``display`` and ``view``
-    pick the OCIO display transform the artist sees (None: the config's default).
+    pick the OCIO display/view the artist sees (None: a plain conversion to
+    sRGB, no tone mapping; a tone-mapping view costs far more per frame).
     ``version`` is how the app names this image (a file version, a render id),
     shown to reviewers when a note was drawn on a different one.
     """

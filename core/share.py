@@ -27,6 +27,7 @@ from .client import SessionClient
 from .host import Capture, Host
 from .model import Annotation, Playhead
 from .protocol import Envelope
+from .protocol.messages import Stream
 
 log = logging.getLogger("overshoulder.share")
 
@@ -74,6 +75,8 @@ class Sharer:
         self.drive_requests = drive_requests
         self.on_drive_request = on_drive_request
         self._sent: Optional[Playhead] = None
+        self._stream: Optional[Stream] = None
+        self._rate: Optional[float] = None
         self._sent_at = 0.0
         self._wanted = threading.Event()
         self._stopped = threading.Event()
@@ -168,6 +171,7 @@ class Sharer:
 
     def _host_playhead_changed(self) -> None:
         self.request_capture()
+        self._rate = self.host.playhead().rate
         if self.driving:
             self._send_playhead(force=False)
 
@@ -224,9 +228,28 @@ class Sharer:
                 if capture is not None:
                     self.encoder.submit(capture)
                     self.captures += 1
+                    self._announce(capture)
             except Exception as exc:  # the app or the encoder said no: report, keep sharing
                 self.capture_errors += 1
                 log.warning("%s: capture failed: %s", self.host.name, exc)
+
+    def _announce(self, capture: Capture) -> None:
+        """Tell the session what is shared when it changes (name, colour space, size)."""
+        name = capture.version or (
+            capture.source.label or capture.source.path if capture.source else None
+        )
+        stream = Stream(
+            name=name[:256] if name else None,
+            colorspace=capture.colorspace,
+            display=capture.display,
+            view=capture.view,
+            width=capture.width,
+            height=capture.height,
+            rate=self._rate,
+        )
+        if stream != self._stream:
+            self._stream = stream
+            self.client.set_stream(stream)
 
     # --- session -> host ----------------------------------------------------------------------
 

@@ -262,6 +262,7 @@ class Room:
         self.conns: dict[str, ControlConn] = {}
         self.media: dict[str, MediaConn] = {}
         self.playhead: Optional[dict[str, Any]] = None
+        self.stream: Optional[dict[str, Any]] = None
         self.driver: Optional[str] = None
         self.latest: Optional[HeldFrame] = None
         self.recent: OrderedDict[str, HeldFrame] = OrderedDict()
@@ -363,6 +364,8 @@ class Room:
             data["driver"] = self.driver
         if self.latest is not None:
             data["latest_frame"] = self.latest.info()
+        if self.stream is not None:
+            data["stream"] = self.stream
         if full:
             data["chat"] = list(self.chat)
             data["deleted"] = list(self.deleted)
@@ -562,6 +565,13 @@ class Room:
                 conn.participant, state=data["state"], following=data["following"]
             )
         self.broadcast(dumps(build(env.type, data, sender=conn.pid, ts=_now())), skip=conn.pid)
+
+    def set_stream(self, conn: ControlConn, env: Envelope) -> None:
+        """A host says what it shares: kept for late joiners, relayed to the others."""
+        self.stream = encode(env.data)
+        self.broadcast(
+            dumps(build("stream", self.stream, sender=conn.pid, ts=_now())), skip=conn.pid
+        )
 
     def set_playhead(self, conn: ControlConn, env: Envelope) -> None:
         if self.driver is None:

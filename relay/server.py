@@ -490,6 +490,8 @@ class Relay:
                 room.relay_ephemeral(conn, env)
             elif mtype == "playhead":
                 room.set_playhead(conn, env)
+            elif mtype == "stream":
+                room.set_stream(conn, env)
             elif mtype == "lease_claim":
                 room.claim(conn)
             elif mtype == "lease_release":

@@ -11,7 +11,7 @@ from ..errors import ProtocolError
 from ..limits import Limits
 from ..model import Annotation, ChatMessage, Participant, Playhead, SessionInfo
 from ..protocol import MESSAGES, Envelope
-from ..protocol.messages import AnnotationUpdate, Snapshot, Welcome
+from ..protocol.messages import AnnotationUpdate, Snapshot, Stream, Welcome
 from ..schema import decode
 from .outbox import PendingEvent
 
@@ -46,6 +46,7 @@ class SessionReplica:
         self.chat: list[ChatMessage] = []
         self._chat_ids: set[str] = set()
         self.playhead: Optional[Playhead] = None
+        self.stream: Optional[Stream] = None
         self.driver: Optional[str] = None
         self.joined = False
         self.last_seq = 0
@@ -92,6 +93,7 @@ class SessionReplica:
             self.participants[self.me.id] = self.me
         self.participants_version += 1
         self.playhead = snap.playhead
+        self.stream = snap.stream
         self.driver = snap.driver
         if snap.full:
             self.annotations = {a.id: a for a in snap.annotations or ()}
@@ -228,6 +230,8 @@ class SessionReplica:
                 self.participants_version += 1
         elif env.type == "playhead":
             self.playhead = data
+        elif env.type == "stream":
+            self.stream = data
         elif env.type == "lease":
             self.driver = data.holder
 

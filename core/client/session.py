@@ -50,6 +50,7 @@ from ..protocol.messages import (
     Pointer,
     Presence,
     SessionUpdate,
+    Stream,
     Welcome,
 )
 from ..protocol.packet import (
@@ -167,6 +168,7 @@ class SessionClient:
         self._went_live = False
         # Ephemeral state the relay forgets with a connection: sent again after each join.
         self._presence: Optional[Presence] = None
+        self._stream: Optional[Any] = None
         self._frame_request: Optional[FrameRequest] = None
         self._lease_intent: _LeaseIntent = None
         self._playhead_pending: Optional[Playhead] = None
@@ -371,6 +373,19 @@ class SessionClient:
         with self._lock:
             self._presence = body
             self._send_live("presence", body)
+
+    def set_stream(self, stream: Stream) -> None:
+        """As the host: what you share (name, colour space, size). Kept and re-sent on reconnect."""
+        body = self._checked("stream", stream)
+        with self._lock:
+            self._stream = body
+            self._replica.stream = body
+            self._send_live("stream", body)
+
+    @property
+    def stream(self) -> Optional[Stream]:
+        """What the host shares, as it last said."""
+        return self._replica.stream
 
     def set_playhead(self, playhead: Playhead) -> None:
         """As the driver: where the playhead is. Kept and sent on reconnect if you still drive."""
@@ -827,6 +842,8 @@ class SessionClient:
             put(Outgoing(gen, dumps(build("presence", self._presence)), "presence"))
         if self._frame_request is not None:
             put(Outgoing(gen, dumps(build("frame_request", self._frame_request)), "frame_request"))
+        if self._stream is not None:
+            put(Outgoing(gen, dumps(build("stream", self._stream)), "stream"))
         intent, self._lease_intent = self._lease_intent, None
         claiming = intent == "claim" or (intent == "reclaim" and replica.driver is None)
         if claiming:

@@ -112,6 +112,7 @@ class Snapshot:
     #: Ids of notes deleted in this session (tombstones), so an app that kept a
     #: note while offline removes it instead of sending it back.
     deleted: Optional[list[str]] = None
+    stream: Optional[Stream] = None
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,24 @@ class Presence:
     state: Literal["idle", "drawing", "typing", "away"] = "idle"
     following: bool = True
     id: Annotated[Optional[str], Bounds(max_len=64)] = None
+
+
+@dataclass(frozen=True)
+class Stream:
+    """Host: what is being shared, so reviewers can see it named and its colour handling.
+
+    ``colorspace`` is the source's colour space as the host's OCIO config names it,
+    ``display``/``view`` the display transform applied (None: a plain conversion to
+    sRGB). The relay keeps the latest for late joiners (``snapshot.stream``).
+    """
+
+    name: Annotated[Optional[str], Bounds(max_len=256)] = None
+    colorspace: Annotated[Optional[str], Bounds(max_len=128)] = None
+    display: Annotated[Optional[str], Bounds(max_len=128)] = None
+    view: Annotated[Optional[str], Bounds(max_len=128)] = None
+    width: Annotated[Optional[int], Bounds(min=1, max=65535)] = None
+    height: Annotated[Optional[int], Bounds(min=1, max=65535)] = None
+    rate: Annotated[Optional[float], Bounds(min=0.001, max=1000.0)] = None
 
 
 @dataclass(frozen=True)
@@ -298,6 +317,7 @@ MESSAGES: dict[str, MessageSpec] = {
         MessageSpec("leave", Leave, "both", doc="leaving / someone left"),
         MessageSpec("presence", Presence, "both", doc="ephemeral state, rate-limited"),
         MessageSpec("playhead", Playhead, "both", _DRAW, doc="the driver's playhead"),
+        MessageSpec("stream", Stream, "both", ("host",), doc="what the host shares"),
         MessageSpec("frame_announce", FrameInfo, "relay", doc="a new frame exists"),
         MessageSpec("frame_request", FrameRequest, "client", doc="size wanted / a kept frame"),
         MessageSpec("frame_size", FrameSize, "relay", doc="to the host: size to send"),

@@ -268,3 +268,24 @@ def test_notes_come_into_the_document_and_deleted_ones_are_not_sent_back(pair):
     finally:
         sharer.stop()
         fresh.close()
+
+
+def test_what_is_shared_reaches_reviewers_and_late_joiners(pair):
+    relay, sid, client, rev = pair
+    host, sink = MemoryHost(), CountingSink()
+    seen: list[Any] = []
+    rev.on("stream", lambda env: seen.append(env.data))
+    sharer = Sharer(host, client, sink)
+    sharer.start()
+    try:
+        assert wait_for(lambda: bool(seen))
+        assert seen[-1].colorspace == "scene_linear" and (seen[-1].width, seen[-1].height) == (8, 8)
+        late = SessionClient(relay.url, relay.invite(sid, "viewer"), "Late")
+        late.start()
+        try:
+            assert late.wait_synced(10)
+            assert late.stream is not None and late.stream.colorspace == "scene_linear"
+        finally:
+            late.close()
+    finally:
+        sharer.stop()
