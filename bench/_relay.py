@@ -9,7 +9,8 @@ What lives here:
 
 * ``Relay``: start the relay subprocess, wait until it answers, create
   sessions and invites through the HTTP API, read its CPU time and RSS,
-  and always kill it (``stop`` in a ``finally``);
+  restart it on the same data (a cold relay), and always kill it (``stop``
+  in a ``finally``);
 * ``join`` / ``Client``: the control-socket handshake (``hello`` ->
   ``welcome`` + ``snapshot``) and the media-socket handshake
   (``media_hello`` -> ``media_welcome``);
@@ -43,6 +44,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import json
+import math
 import os
 import platform
 import re
@@ -105,7 +107,7 @@ class Relay:
     # --- life cycle -------------------------------------------------------------
 
     def start(self, timeout: float = 20.0) -> Relay:
-        self._log = open(self.data_dir / "relay.log", "w")  # noqa: SIM115 - closed in stop()
+        self._log = open(self.data_dir / "relay.log", "a")  # noqa: SIM115 - closed in stop()
         profile = os.environ.get("OSBENCH_RELAY_PROFILE")
         prof_args = ["-m", "cProfile", "-o", profile] if profile else []
         cmd = [
@@ -149,7 +151,16 @@ class Relay:
         self.stop()
         raise RuntimeError("relay did not answer /api/health")
 
+    def restart(self, timeout: float = 20.0) -> Relay:
+        """End the relay process and start a fresh one on the same data (and keys)."""
+        self._end()
+        return self.start(timeout)
+
     def stop(self) -> None:
+        self._end()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
+
+    def _end(self) -> None:
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
@@ -157,10 +168,11 @@ class Relay:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait(timeout=5)
+        if self.proc is not None and self.proc.stdout is not None:
+            self.proc.stdout.close()
         if self._log is not None:
             self._log.close()
             self._log = None
-        shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def __enter__(self) -> Relay:
         return self.start()
@@ -367,11 +379,19 @@ async def open_media(media_url: str, ticket: str) -> ClientConnection:
 def annotation(
     text: str, frame: int = 1001, points: int = 20, ann_id: Optional[str] = None
 ) -> Json:
-    """A valid freehand stroke of ``points`` points (4 decimals, as a client sends) + text."""
-    pts = [
-        [round(-0.4 + 0.8 * i / points, 4), round(0.1 * ((i * 7) % 5) - 0.2, 4)]
-        for i in range(points)
-    ]
+    """A valid freehand stroke of ``points`` points + text.
+
+    As a client draws it: pen positions in pixels of a 1920x1080 image, a
+    smooth curve that differs with ``frame``, normalised by the image height
+    (x = (px - 960) / 1080, y = (540 - py) / 1080) at full float precision.
+    The relay stores coordinates rounded to 5 decimals.
+    """
+    phase = (frame % 240) / 240 * 2 * math.pi
+    pts = []
+    for i in range(points):
+        px = 700.0 + 12.37 * i + 3.0 * math.sin(0.7 * i + phase)
+        py = 400.0 + 40.0 * math.sin(i / 3.1 + phase)
+        pts.append([(px - 960.0) / 1080.0, (540.0 - py) / 1080.0])
     return {
         "id": ann_id or str(uuid.uuid4()),
         "shape": {"kind": "stroke", "points": pts},
@@ -608,12 +628,20 @@ def code_version() -> str:
             text=True,
             cwd=REPO_ROOT,
             timeout=10,
-        ).stdout.strip()
+        ).stdout.splitlines()
     except (OSError, subprocess.SubprocessError):
         return "code: unknown commit"
     if not sha:
         return "code: unknown commit"
-    return f"code: commit {sha}" + (" + uncommitted changes in relay/ or core/" if dirty else "")
+    if not dirty:
+        return f"code: commit {sha}"
+    # Name them: an untracked file the relay never imports is not a changed relay.
+    names = [
+        line[3:] + (" (untracked)" if line.startswith("??") else " (modified)")
+        for line in dirty[:3]
+    ]
+    more = f" and {len(dirty) - 3} more" if len(dirty) > 3 else ""
+    return f"code: commit {sha} + uncommitted in relay/ or core/: {', '.join(names)}{more}"
 
 
 def machine_line() -> str:
@@ -823,7 +851,9 @@ async def _probe() -> None:
 
     Config: ws_url, host_token, watcher_token, rate, lifetime_s. Claims the
     playhead lease, then sends ``rate`` playheads per second until a line
-    arrives on stdin; then prints the latencies (ms; inf for lost ones).
+    arrives on stdin; then prints the latencies (ms; inf for lost ones) and
+    their send times (``time.monotonic_ns``, to match against the
+    orchestrator's windows).
     """
     stdin = await _stdin_lines()
     config = json.loads(await asyncio.wait_for(stdin.readline(), 30))
@@ -834,6 +864,7 @@ async def _probe() -> None:
     await host.send("lease_claim", {"name": "playhead"})
     host.drain()
     sent: dict[int, int] = {}
+    sent_mono: dict[int, int] = {}
     got: dict[int, int] = {}
     stop = asyncio.Event()
 
@@ -852,6 +883,7 @@ async def _probe() -> None:
             delay = t0 + i / rate - time.perf_counter()
             if delay > 0:
                 await asyncio.sleep(delay)
+            sent_mono[i] = time.monotonic_ns()
             sent[i] = time.perf_counter_ns()
             await host.ws.send(playhead(i))
             i += 1
@@ -868,7 +900,8 @@ async def _probe() -> None:
             {
                 "latencies_ms": [
                     (got[k] - t) / 1e6 if k in got else float("inf") for k, t in sent.items()
-                ]
+                ],
+                "sent_ns": [sent_mono[k] for k in sent],
             }
         )
     finally:

@@ -5,9 +5,16 @@ a sentence of text each) through the protocol, from its host (pipelined,
 each acknowledged after the SQLite commit). Then a new reviewer joins,
 ``--joins`` times, one after the other: the time runs from sending ``hello``
 (the WebSocket is already open) to having the full snapshot received and
-parsed with ``json.loads``. Warm: the host stays connected, so the session's
-state is in the relay's memory. Cold (for information): nobody is connected,
-so the relay first rebuilds the session's state from its SQLite log.
+parsed with ``json.loads``. Cold (for information): the first join after
+the relay (re)starts, nobody connected, so the relay first replays the
+session's SQLite log (on a worker thread) into the room. Warm: the host stays
+connected, so the session's state is in the relay's memory.
+
+Stalls for everyone else: probe processes send 100 playheads/s between two
+connections of their own and time them, one in another session of the same
+relay (during the cold and the warm joins) and one in the joined session
+(during the warm joins); each playhead counts for the join it was sent during,
+or for the baseline when sent between joins.
 
 Physical reference: the same bytes (the snapshot's JSON text) sent through a
 bare ``websockets`` echo server in its own process and parsed by the same
@@ -49,6 +56,7 @@ from _relay import (
     connect,
     hello,
     join,
+    kill_all,
     machine_line,
     open_media,
     pct,
@@ -65,6 +73,7 @@ PER_CONN_BUDGET_KB = 64.0
 PIPELINE = 256
 SESSIONS = 10
 SETTLE_S = 2.0
+PROBE_HZ = 100
 
 
 @dataclass
@@ -163,50 +172,129 @@ async def echo_reference(text: str, repeats: int) -> list[float]:
         proc.wait(timeout=5)
 
 
-async def snapshot_part(
-    args: argparse.Namespace,
-) -> tuple[list[JoinTime], list[JoinTime], float, str, list[float]]:
+Sample = tuple[int, float]  # (send time, time.monotonic_ns; latency ms)
+Window = tuple[int, int]  # (start, end), time.monotonic_ns
+
+
+@dataclass
+class SnapshotPart:
+    warm: list[JoinTime]
+    cold: list[JoinTime]
+    fill_s: float
+    snapshot_text: str
+    warm_windows: list[Window]
+    cold_windows: list[Window]
+    other_windows: list[Window]  # joins not counted (warm-up): neither join nor baseline
+    same_warm: list[Sample]  # probe in the joined session, warm phase
+    other_warm: list[Sample]  # probe in another session, warm phase
+    other_cold: list[Sample]  # probe in another session, cold phase
+
+
+async def start_probe(relay: Relay, host_token: str, watcher_token: str) -> Worker:
+    probe = await Worker.start(
+        "probe",
+        {
+            "ws_url": relay.ws_url,
+            "host_token": host_token,
+            "watcher_token": watcher_token,
+            "rate": PROBE_HZ,
+        },
+    )
+    await probe.recv(60)
+    return probe
+
+
+async def stop_probe(probe: Worker) -> list[Sample]:
+    try:
+        await probe.send({"stop": True})
+        out = await probe.recv(30)
+    finally:
+        await probe.kill()
+    return [(int(t), float(v)) for t, v in zip(out["sent_ns"], out["latencies_ms"])]
+
+
+def within(
+    samples: Sequence[Sample], windows: Sequence[Window], inside: bool = True
+) -> list[float]:
+    """Latencies of the samples sent inside (or outside) any of ``windows``."""
+    return [v for t, v in samples if any(a <= t <= b for a, b in windows) == inside]
+
+
+async def snapshot_part(args: argparse.Namespace) -> SnapshotPart:
+    """Fill a session; cold joins after relay restarts, then warm joins; probes throughout."""
     relay = Relay()
     host: Client | None = None
+    probes: list[Worker] = []
     try:
         relay.start()
         sid, host_token = relay.create_session("busy")
+        other_sid, other_host_token = relay.create_session("other")
+        token, other_token = relay.invite(sid), relay.invite(other_sid)
         host = await join(relay.ws_url, host_token, "Host")
         fill_s = await fill(relay, host, args.annotations)
-        token = relay.invite(sid)
-        probe = await Worker.start(
-            "probe",
-            {"ws_url": relay.ws_url, "host_token": host_token, "watcher_token": token, "rate": 100},
-        )
+        await host.close()
+        host = None
+
+        # Cold: the first join after the relay starts, so the room is replayed from
+        # the log; meanwhile a probe in another session times its own events.
+        cold: list[JoinTime] = []
+        cold_windows: list[Window] = []
+        other_cold: list[Sample] = []
+        for _ in range(args.cold_joins):
+            relay.restart()
+            probes = [await start_probe(relay, other_host_token, other_token)]
+            await asyncio.sleep(0.3)
+            t0 = time.monotonic_ns()
+            cold.append(await timed_join(relay.ws_url, token))
+            cold_windows.append((t0, time.monotonic_ns()))
+            await asyncio.sleep(0.3)
+            other_cold += await stop_probe(probes.pop())
+
+        # Warm: the host stays connected, so the room is live; probes in the same
+        # session and in another one.
+        relay.restart()
+        host = await join(relay.ws_url, host_token, "Host")
+        host.drain()
+        probes = [
+            await start_probe(relay, host_token, token),
+            await start_probe(relay, other_host_token, other_token),
+        ]
+        t0 = time.monotonic_ns()
+        await timed_join(relay.ws_url, token)  # first warm join: warm-up, not counted
+        other_windows = [(t0, time.monotonic_ns())]
         warm: list[JoinTime] = []
-        try:
-            await probe.recv(60)
-            await timed_join(relay.ws_url, token)  # first join: warm-up, not counted
-            for _ in range(args.joins):
-                await asyncio.sleep(0.3)
-                warm.append(await timed_join(relay.ws_url, token))
-            await asyncio.sleep(0.5)
-            await probe.send({"stop": True})
-            stall = [float(v) for v in (await probe.recv(30))["latencies_ms"]]
-        finally:
-            await probe.kill()
-        # The last snapshot's text, for the physical reference.
+        warm_windows: list[Window] = []
+        for _ in range(args.joins):
+            await asyncio.sleep(0.3)
+            t0 = time.monotonic_ns()
+            warm.append(await timed_join(relay.ws_url, token))
+            warm_windows.append((t0, time.monotonic_ns()))
+        await asyncio.sleep(0.5)
+        other_warm = await stop_probe(probes.pop())
+        same_warm = await stop_probe(probes.pop())
+        # The snapshot's text, for the physical reference.
         ws = await connect(relay.ws_url, **ws_kwargs())
         await ws.send(hello(token, "Reference"))
         await ws.recv()
         snapshot_text = str(await ws.recv())
         ws.transport.abort()
-        await host.close()
-        host = None
-        cold: list[JoinTime] = []
-        for _ in range(args.cold_joins):
-            await asyncio.sleep(0.5)  # the relay drops the room once nobody is in it
-            cold.append(await timed_join(relay.ws_url, token))
     finally:
+        await kill_all(probes)
         if host is not None:
             await host.close()
         relay.stop()
-    return warm, cold, fill_s, snapshot_text, stall
+    return SnapshotPart(
+        warm=warm,
+        cold=cold,
+        fill_s=fill_s,
+        snapshot_text=snapshot_text,
+        warm_windows=warm_windows,
+        cold_windows=cold_windows,
+        other_windows=other_windows,
+        same_warm=same_warm,
+        other_warm=other_warm,
+        other_cold=other_cold,
+    )
 
 
 async def memory_part(count: int) -> tuple[int, int, int, int]:
@@ -266,20 +354,21 @@ async def _drain_media(sock: object) -> None:
 async def run(args: argparse.Namespace) -> str:
     raise_nofile(4 * args.connections + 1024)
     with Background() as bg:
-        warm, cold, fill_s, snapshot_text, stall = await snapshot_part(args)
-        echo = await echo_reference(snapshot_text, args.joins)
+        snap = await snapshot_part(args)
+        echo = await echo_reference(snap.snapshot_text, args.joins)
         before, after_control, after_media, joined = await memory_part(args.connections)
+    warm, cold = snap.warm, snap.cold
 
     def stats(values: list[float]) -> tuple[float, float, float]:
         return min(values), statistics.median(values), max(values)
 
-    size_mb = warm[0].size / 1e6
+    size_mb = len(snap.snapshot_text.encode()) / 1e6
     rows: list[list[object]] = []
     warm_med = statistics.median(j.total_ms for j in warm)
     echo_med = statistics.median(echo)
     for name, joins, budgeted in (
         ("warm (host connected)", warm, True),
-        ("cold (room rebuilt from SQLite)", cold, False),
+        ("cold (first join after a relay start: log replayed)", cold, False),
     ):
         if not joins:
             continue
@@ -331,15 +420,35 @@ async def run(args: argparse.Namespace) -> str:
         "median / reference",
         "budget",
     ]
-    stall_rows = [
-        [
-            "playhead, 100/s, between two other connections of the session, during the joins",
-            len(stall),
-            pct(stall, 50),
-            pct(stall, 99),
-            max(stall),
-            sum(1 for v in stall if v > 100),
+
+    def stall_row(name: str, values: list[float]) -> list[object]:
+        return [
+            name,
+            len(values),
+            pct(values, 50),
+            pct(values, 99),
+            max(values) if values else float("nan"),
+            sum(1 for v in values if v > 100),
         ]
+
+    windows = snap.warm_windows + snap.cold_windows + snap.other_windows
+    stall_rows = [
+        stall_row(
+            f"another session, during the {len(cold)} cold joins",
+            within(snap.other_cold, snap.cold_windows),
+        ),
+        stall_row(
+            f"another session, during the {len(warm)} warm joins",
+            within(snap.other_warm, snap.warm_windows),
+        ),
+        stall_row(
+            f"the joined session (2 other connections), during the {len(warm)} warm joins",
+            within(snap.same_warm, snap.warm_windows),
+        ),
+        stall_row(
+            "baseline: all probes, between the joins",
+            within(snap.other_cold + snap.other_warm + snap.same_warm, windows, inside=False),
+        ),
     ]
     per_control = (after_control - before) / joined
     per_media = (after_media - after_control) / joined
@@ -367,17 +476,20 @@ async def run(args: argparse.Namespace) -> str:
         f"Command: `{command_line()}`",
         "",
         f"Session filled with {args.annotations} annotations (20-point strokes + one sentence "
-        f"each) by its host through the protocol in {fill_s:.1f} s "
-        f"({args.annotations / fill_s:.0f} annotations/s acknowledged, {PIPELINE} in flight). "
-        f"Then {args.joins} warm joins (after one uncounted) and {args.cold_joins} cold ones; "
+        f"each) by its host through the protocol in {snap.fill_s:.1f} s "
+        f"({args.annotations / snap.fill_s:.0f} annotations/s acknowledged, {PIPELINE} in "
+        f"flight). Then {len(cold)} cold joins, each the first join after a relay restart "
+        "(nobody connected: the relay replays the session's log on a worker thread before "
+        f"the welcome), and {len(warm)} warm joins (host connected; after one uncounted); "
         "time from sending `hello` to the snapshot parsed (the socket is already open).",
         "",
         table(headers, rows),
         "",
-        "Meanwhile, for everyone else in the session (the relay builds a snapshot on its "
-        "event loop):",
+        f"Meanwhile, for everyone else: playheads at {PROBE_HZ}/s between two connections "
+        "of a probe process (host -> watcher through the relay), counted by when they were "
+        "sent (during a join, from `hello` to the snapshot parsed, or between joins):",
         "",
-        table(["probe", "n", "p50 ms", "p99 ms", "max ms", "n > 100 ms"], stall_rows),
+        table(["probe playheads", "n", "p50 ms", "p99 ms", "max ms", "n > 100 ms"], stall_rows),
         "",
         "Physical reference: the snapshot's own JSON text sent to a bare `websockets` echo "
         "server process and back, then parsed by the same client: moving and parsing that "

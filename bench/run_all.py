@@ -7,8 +7,9 @@ error output instead of numbers. The hand-written block between
 ``<!-- notes:start -->`` and ``<!-- notes:end -->`` (findings, analysis) is
 carried over from the previous document unchanged.
 
-Whole run: about 4 minutes on 2 cores. ``shaped_link`` needs root (network
-namespaces and tc); without it, it reports SKIP.
+Whole run: about 5.5 minutes on 2 cores (the four relay benchmarks about 3,
+codec about 2.5). ``shaped_link`` needs root (network namespaces and tc);
+without it, it reports SKIP.
 
 Usage::
 
@@ -32,6 +33,7 @@ BENCHMARKS: list[tuple[str, str, float]] = [
     ("fanout", "Frame fan-out to 1 / 10 / 20 subscribers", 180.0),
     ("shaped_link", "One reviewer behind 50 Mbit/s", 180.0),
     ("late_join", "Late join into 10,000 annotations; memory per idle connection", 180.0),
+    ("codec", "Frame pipeline: display transform, scale, JPEG/PNG, hash", 300.0),
 ]
 DOC = REPO_ROOT / "docs" / "benchmarks.md"
 NOTES_START = "<!-- notes:start -->"
@@ -50,10 +52,10 @@ set beside a physical reference measured on the same machine in the same
 run (a bare WebSocket echo, a plain TCP stream, the link's serialisation
 time, an SQLite commit), and checked against its budget.
 
-How to run (about 4 minutes on 2 cores; `shaped_link` needs root):
+How to run (about 5.5 minutes on 2 cores; `shaped_link` needs root):
 
     make bench                # = .venv/bin/python bench/run_all.py
-    python bench/run_all.py   # runs all four and rewrites this file
+    python bench/run_all.py   # runs them all and rewrites this file
 
 One benchmark alone: `python bench/control_latency.py`, `python
 bench/fanout.py`, `sudo python bench/shaped_link.py`, `python
