@@ -23,6 +23,7 @@ import time
 from collections import OrderedDict, deque
 from typing import Any, Optional, Protocol
 
+from overshoulder.core.collector import collector_paused
 from overshoulder.core.errors import ErrorCode, ProtocolError
 from overshoulder.core.limits import Limits
 from overshoulder.core.model import Participant
@@ -280,13 +281,14 @@ class Room:
         A session with thousands of notes takes a while: the relay runs this on
         a worker thread before the room takes its first connection.
         """
-        for rec in self.store.events_since(self.info.id, 0):
-            msg = json.loads(rec.text)
-            self._apply(rec.type, msg.get("data", {}))
-            self.eids[rec.eid] = rec.seq
-            self.seq = rec.seq
-        for ann_id in self.annotations:
-            self._annotation_text(ann_id)
+        with collector_paused():
+            for rec in self.store.events_since(self.info.id, 0):
+                msg = json.loads(rec.text)
+                self._apply(rec.type, msg.get("data", {}))
+                self.eids[rec.eid] = rec.seq
+                self.seq = rec.seq
+            for ann_id in self.annotations:
+                self._annotation_text(ann_id)
 
     def _apply(self, mtype: str, data: dict[str, Any]) -> None:
         if mtype.startswith("annotation_"):

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import hmac
 import json
 import logging
@@ -84,6 +85,8 @@ MEDIA_TICKET_S = 7 * 86400
 EXPORT_PAGE = 5000
 #: How often Python may switch threads (default 5 ms): short, for the writer hand-over.
 SWITCH_INTERVAL_S = 0.0005
+#: The cyclic collector's thresholds (Python's default: 700, 10, 10).
+GC_THRESHOLDS = (20_000, 20, 20)
 #: TCP_NOTSENT_LOWAT (Linux value where the socket module lacks the name).
 TCP_NOTSENT_LOWAT = getattr(socket, "TCP_NOTSENT_LOWAT", 25)
 
@@ -806,6 +809,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     # The event-log writer and the loop hand work to each other: with Python's
     # default 5 ms switch interval, a hand-over can wait that long for the GIL.
     sys.setswitchinterval(SWITCH_INTERVAL_S)
+    # A relay holds many long-lived small objects (notes, events): collect the
+    # young generation less often, so full collections do not pause the loop.
+    gc.set_threshold(*GC_THRESHOLDS)
     data_dir = args.data_dir or config.default_data_dir()
     ssl_ctx = None
     if args.cert:

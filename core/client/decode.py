@@ -8,6 +8,7 @@ import logging
 from collections.abc import Mapping
 from typing import Any, Optional, Union, get_args
 
+from ..collector import collector_paused
 from ..errors import ProtocolError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import (
@@ -42,7 +43,8 @@ def decode_relay_message(text: Union[str, bytes], limits: Limits = DEFAULT_LIMIT
     if not maybe_snapshot:
         return parse(text, incoming, direction="relay")
     try:
-        obj = json.loads(text)
+        with collector_paused():
+            obj = json.loads(text)
     except ValueError:  # also UnicodeDecodeError
         return parse(text, incoming, direction="relay")  # raises the usual error
     if not isinstance(obj, dict) or obj.get("type") != "snapshot":
@@ -56,11 +58,12 @@ def decode_relay_message(text: Union[str, bytes], limits: Limits = DEFAULT_LIMIT
     rest = dict(obj, data=dict(data, annotations=None))
     env = parse(dumps(rest), incoming, direction="relay")
     annotations = []
-    for i, raw in enumerate(raw_annotations):
-        try:
-            annotations.append(annotation_from_relay(raw, limits, f"data.annotations[{i}]"))
-        except ProtocolError as exc:
-            log.warning("the relay's snapshot holds a note this client cannot read: %s", exc)
+    with collector_paused():
+        for i, raw in enumerate(raw_annotations):
+            try:
+                annotations.append(annotation_from_relay(raw, limits, f"data.annotations[{i}]"))
+            except ProtocolError as exc:
+                log.warning("the relay's snapshot holds a note this client cannot read: %s", exc)
     env.data = dataclasses.replace(env.data, annotations=annotations)
     env.raw_data = data
     return env
