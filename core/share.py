@@ -51,6 +51,8 @@ class FrameSink(Protocol):
 
     def close(self) -> None: ...
 
+    def request_lossless(self) -> None: ...
+
 
 class Sharer:
     """Connects a ``Host`` to a ``SessionClient`` (and, when sharing pixels, an encoder)."""
@@ -101,6 +103,7 @@ class Sharer:
             on("annotation_update", self._remote_note),
             on("annotation_delete", self._remote_note),
             on("frame_size", self._frame_size),
+            on("still_request", self._still_request),
             on("lease", self._lease),
             self.client.on_state(self._state),
         ]
@@ -277,6 +280,10 @@ class Sharer:
         if self.encoder is not None:
             self.encoder.set_max_size(env.data.max_width, env.data.max_height)
             self.request_capture()
+
+    def _still_request(self, env: Envelope) -> None:
+        if self.encoder is not None:
+            self.encoder.request_lossless()
 
     def _lease(self, env: Envelope) -> None:
         lease = env.data

@@ -37,6 +37,7 @@ from overshoulder.core.protocol.messages import (
     Lease,
     Leave,
     SessionUpdate,
+    StillRequest,
 )
 from overshoulder.core.protocol.packet import (
     FLAG_LOSSLESS,
@@ -652,6 +653,12 @@ class Room:
                 ErrorCode.NOT_FOUND, f"frame {digest[:16]} is no longer held", "data.hash"
             )
         media.offer(kept.header, kept.packet, force_bytes=True)
+
+    def request_still(self, conn: ControlConn) -> None:
+        """Ask the hosts for a lossless still of what they show now."""
+        text = dumps(build("still_request", StillRequest(id=conn.pid), ts=_now()))
+        for host in self.hosts():
+            host.send(text)
 
     def set_frame_size(
         self, conn: ControlConn, width: Optional[int], height: Optional[int]

@@ -500,7 +500,9 @@ class Relay:
             elif mtype == "lease_release":
                 room.release(conn, env.data.to)
             elif mtype == "frame_request":
-                if env.data.hash is not None:
+                if env.data.lossless:
+                    room.request_still(conn)
+                elif env.data.hash is not None:
                     room.request_frame(conn, env.data.hash)
                 else:
                     room.set_frame_size(conn, env.data.max_width, env.data.max_height)

@@ -421,6 +421,12 @@ class SessionClient:
             self._frame_request = body
             self._send_live("frame_request", body)
 
+    def request_still(self) -> None:
+        """Ask the host for a lossless (PNG) still of the current image, once."""
+        body = self._checked("frame_request", FrameRequest(lossless=True))
+        with self._lock:
+            self._send_live("frame_request", body)
+
     def publish_frame(self, header: FrameHeader, payload: Payload) -> None:
         """Publish a frame; a newer call replaces a frame not yet sent (never a queue)."""
         if not self.publish_frames:

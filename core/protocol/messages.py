@@ -164,11 +164,20 @@ class Stream:
 
 @dataclass(frozen=True)
 class FrameRequest:
-    """Ask for frames no larger than this, or for one kept frame by ``hash``."""
+    """Ask for frames no larger than this, for one kept frame by ``hash``, or for a
+    ``lossless`` still of the current image (colour-critical calls: the host sends a PNG)."""
 
     max_width: Annotated[Optional[int], Bounds(min=16, max=16384)] = None
     max_height: Annotated[Optional[int], Bounds(min=16, max=16384)] = None
     hash: Annotated[Optional[str], Bounds(max_len=128)] = None
+    lossless: Optional[bool] = None
+
+
+@dataclass(frozen=True)
+class StillRequest:
+    """Relay -> hosts: participant ``id`` asks for a lossless still of the current image."""
+
+    id: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -321,6 +330,7 @@ MESSAGES: dict[str, MessageSpec] = {
         MessageSpec("frame_announce", FrameInfo, "relay", doc="a new frame exists"),
         MessageSpec("frame_request", FrameRequest, "client", doc="size wanted / a kept frame"),
         MessageSpec("frame_size", FrameSize, "relay", doc="to the host: size to send"),
+        MessageSpec("still_request", StillRequest, "relay", doc="to the host: send a PNG still"),
         MessageSpec(
             "annotation_add", AnnotationAdd, "both", _DRAW, persisted=True, doc="a new note"
         ),

@@ -85,6 +85,7 @@ class MemoryHost(Host):
 class CountingSink:
     def __init__(self) -> None:
         self.submitted: list[Capture] = []
+        self.lossless_requests = 0
 
     def submit(self, capture: Capture) -> None:
         if capture.pixels is not None and capture.pixels.shape[2] > 4:
@@ -96,6 +97,9 @@ class CountingSink:
 
     def close(self) -> None:
         pass
+
+    def request_lossless(self) -> None:
+        self.lossless_requests += 1
 
 
 def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> bool:
@@ -287,5 +291,17 @@ def test_what_is_shared_reaches_reviewers_and_late_joiners(pair):
             assert late.stream is not None and late.stream.colorspace == "scene_linear"
         finally:
             late.close()
+    finally:
+        sharer.stop()
+
+
+def test_a_reviewers_lossless_request_reaches_the_encoder(pair):
+    _, _, client, rev = pair
+    sink = CountingSink()
+    sharer = Sharer(MemoryHost(), client, sink)
+    sharer.start()
+    try:
+        rev.request_still()
+        assert wait_for(lambda: sink.lossless_requests == 1)
     finally:
         sharer.stop()

@@ -204,3 +204,14 @@ def test_a_refinement_of_a_held_image_is_sent_in_full_and_then_referenced(relay,
     hm.send_binary(pack(fast_h, fast_p))
     header, payload = _recv_packet(rm)
     assert header.kind == KIND_REF and header.hash == fast_h.hash
+
+
+def test_a_lossless_still_request_reaches_the_hosts(relay, raw):
+    s = relay.create_session()
+    sid = s["session"]["id"]
+    host = raw()
+    host.join(s["host_token"], "Mia")
+    rev = raw()
+    rid = rev.join(relay.invite(sid, "viewer"), "Colourist")["data"]["participant"]["id"]
+    rev.send("frame_request", {"lossless": True})
+    assert host.expect("still_request")["data"] == {"id": rid}
