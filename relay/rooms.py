@@ -21,6 +21,7 @@ import json
 import logging
 import time
 from collections import OrderedDict, deque
+from collections.abc import Callable
 from typing import Any, Optional, Protocol
 
 from overshoulder.core.collector import collector_paused
@@ -250,8 +251,10 @@ class Room:
         store: EventStore,
         frames: FrameStore,
         limits: Limits,
+        on_idle: Optional[Callable[[Room], None]] = None,
     ) -> None:
         self.info = record
+        self._on_idle = on_idle
         self.store = store
         self.frames = frames
         self.limits = limits
@@ -318,6 +321,11 @@ class Room:
                 self.info = _replace(self.info, closed=bool(data["closed"]))
 
     # --- participants -----------------------------------------------------------
+
+    @property
+    def idle(self) -> bool:
+        """Nobody connected and nothing waiting to be written."""
+        return not self.conns and not self.media and not self._waiting
 
     def participants(self) -> list[Participant]:
         return [c.participant for c in self.conns.values()]
@@ -445,6 +453,8 @@ class Room:
         error: Optional[BaseException],
     ) -> None:
         retries = self._waiting.pop(record.eid, [])
+        if self.idle and self._on_idle is not None:
+            self._loop.call_soon(self._on_idle, self)
         if error is not None:
             log.error(
                 "could not store event %s of session %s: %s", record.seq, record.session, error

@@ -139,7 +139,7 @@ class Relay:
             record = self.store.get_session(session_id)
             if record is None:
                 raise ProtocolError(ErrorCode.NOT_FOUND, f"no session {session_id!r} on this relay")
-            fresh = Room(record, self.store, self.frames, self.limits)
+            fresh = Room(record, self.store, self.frames, self.limits, on_idle=self._drop_if_idle)
             loop = asyncio.get_running_loop()
             loading = self._loading[session_id] = loop.create_task(self._load(fresh))
         return await asyncio.shield(loading)
@@ -153,8 +153,13 @@ class Relay:
             self._loading.pop(room.info.id, None)
 
     def _drop_if_idle(self, room: Room) -> None:
-        if not room.conns and not room.media:
-            self.rooms.pop(room.info.id, None)
+        """Forget a room nobody is in once its last events are durable.
+
+        A room with events still being written stays: a new joiner would
+        otherwise replay a log that lacks them and hand out their seqs again.
+        """
+        if room.idle and self.rooms.get(room.info.id) is room:
+            del self.rooms[room.info.id]
 
     # --- links -------------------------------------------------------------------
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 
 from overshoulder.core.model import new_id
+from tests.conftest import RawClient, RelayProcess
 
 
 def _ann(text: str) -> dict:
@@ -113,3 +114,43 @@ def test_nobody_can_take_another_participants_seat_by_sending_their_id(relay, ra
         assert w["data"]["participant"]["role"] == "viewer"
     host.send("chat", {"id": str(uuid.uuid4()), "text": "still my seat"})
     assert host.expect("ack")["data"]["seq"] == 1
+
+
+def test_the_last_one_out_sending_a_note_never_splits_the_sessions_log(tmp_path):
+    # fsync per commit widens the window in which the leaver's note is still being written.
+    relay = RelayProcess(tmp_path / "full-sync", extra_args=["--sync", "full"]).start()
+    made: list[RawClient] = []
+
+    def raw() -> RawClient:
+        made.append(RawClient(relay.ws_url))
+        return made[-1]
+
+    try:
+        _last_one_out(relay, raw)
+    finally:
+        for c in made:
+            c.close()
+        relay.stop()
+
+
+def _last_one_out(relay, raw):
+    s = relay.create_session()
+    sid = s["session"]["id"]
+    token = relay.invite(sid, "reviewer")
+    for i in range(15):
+        c = raw()
+        c.join(token, f"Quick {i}")
+        c.expect("snapshot")
+        c.send("annotation_add", {"annotation": _ann(f"note {i}")})
+        c.ws.close()  # gone before the note is durable, often
+        nxt = raw()
+        nxt.join(token, "Next")
+        snap = nxt.expect("snapshot")["data"]
+        nxt.send("chat", {"id": new_id(), "text": "next"})
+        ack = nxt.expect("ack")["data"]
+        assert ack["seq"] == snap["seq"] + 1 or ack["seq"] > snap["seq"]
+        nxt.close()
+    events = relay.events(sid)
+    assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
+    assert len([e for e in events if e["type"] == "annotation_add"]) == 15
+    assert "could not store" not in relay.log_text()
