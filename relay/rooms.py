@@ -114,6 +114,7 @@ class ControlConn(_Sender):
         self.last_seq = 0
         self._queue: deque[str] = deque()
         self.pointer_rate = TokenBucket(limits.pointer_rate_hz, limits.rate_burst)
+        self.draft_rate = TokenBucket(limits.pointer_rate_hz, limits.rate_burst)
         self.presence_rate = TokenBucket(limits.presence_rate_hz, limits.rate_burst)
         self._rate_warned = 0.0
 
@@ -559,20 +560,24 @@ class Room:
             anchor["image"] = {**image, "hash": digest}
         kept = self.recent.get(digest) if digest else None
         if digest and kept is not None:
-            self._loop.run_in_executor(
+            writing = self._loop.run_in_executor(
                 None, self.frames.keep, self.info.id, digest, kept.header.codec, kept.payload
             )
+            writing.add_done_callback(_report_keep_failure)
 
     # --- ephemeral -------------------------------------------------------------
 
     def relay_ephemeral(self, conn: ControlConn, env: Envelope) -> None:
-        """Pointer and presence: rate-limited, never stored."""
-        bucket = conn.pointer_rate if env.type == "pointer" else conn.presence_rate
+        """Pointer, draft and presence: rate-limited, never stored."""
+        bucket = {"pointer": conn.pointer_rate, "draft": conn.draft_rate}.get(
+            env.type, conn.presence_rate
+        )
         if not bucket.allow():
             conn.warn_rate(env.type)
             return
         data = encode(env.data)
-        data["id"] = conn.pid
+        if env.type != "draft":  # a draft's id names the mark; ``from`` names the sender
+            data["id"] = conn.pid
         if env.type == "presence":
             conn.participant = _replace(
                 conn.participant, state=data["state"], following=data["following"]
@@ -726,6 +731,12 @@ def _rounded(shape: dict[str, Any]) -> dict[str, Any]:
         if pt is not None:
             out[key] = [round(v, COORD_DECIMALS) for v in pt]
     return out
+
+
+def _report_keep_failure(future: asyncio.Future[Any]) -> None:
+    """A frame that could not be kept costs the note its picture, not the session."""
+    if not future.cancelled() and future.exception() is not None:
+        log.error("could not keep an annotated frame: %s", future.exception())
 
 
 def _filled(mtype: str, data: dict[str, Any]) -> Optional[dict[str, Any]]:
