@@ -5,8 +5,9 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
-# System packages the tests need (installed with apt when running as root).
-SYSTEM_PACKAGES ?=
+# System packages the tests need (installed with apt when running as root):
+# Chromium for the browser reviewer's tests (tests/browser).
+SYSTEM_PACKAGES ?= chromium
 
 .PHONY: demo test venv sysdeps lint typecheck pytest bench clean
 

@@ -52,6 +52,8 @@ setup(
             "OpenImageIO>=2.5",
             "opentimelineio>=0.15",
             "psutil>=5.9",
+            # Browser tests drive the system Chromium (never a downloaded browser).
+            "playwright>=1.40",
             "setuptools>=68",
             "wheel>=0.40",
         ],

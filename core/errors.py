@@ -32,6 +32,10 @@ class ProtocolError(Exception):
     code: str
     message: str
     field: str | None = None
+    #: The refused message's ``ref`` and ``type`` when they could be read, so the
+    #: sender can tie the refusal to what it sent even when the body was bad.
+    ref: str | None = None
+    mtype: str | None = None
 
     def __str__(self) -> str:
         where = f" (field {self.field!r})" if self.field else ""

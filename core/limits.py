@@ -31,7 +31,8 @@ class Limits:
     max_id_chars: int = 512
     #: Participants connected to one session at once.
     max_connections_per_session: int = 64
-    #: Pointer messages per second per participant; extra ones are dropped.
+    #: Pointer messages per second per participant, and drafts (counted apart);
+    #: extra ones are dropped.
     pointer_rate_hz: float = 60.0
     #: Presence messages per second per participant; extra ones are dropped.
     presence_rate_hz: float = 4.0

@@ -302,6 +302,14 @@ class Sharer:
         if state != "synced":
             return
         self.host.run_on_main(self._sync_notes)
+        self.host.run_on_main(self._announce_playhead)
+
+    def _announce_playhead(self) -> None:
+        """After (re)joining: a driver tells the session where it is, rate and range too."""
+        self._rate = self.host.playhead().rate
+        if self.driving:
+            self._sent = None
+            self._send_playhead(force=True)
 
     def _sync_notes(self) -> None:
         """Session notes into the document; notes only the document has, back to the session.

@@ -144,7 +144,8 @@ class ControlConn(_Sender):
         self.send(text)
 
     def error(self, exc: ProtocolError, env: Optional[Envelope] = None) -> None:
-        self.send(error_message(exc, env.ref if env else None, env.type if env else None))
+        ref = env.ref if env else exc.ref
+        self.send(error_message(exc, ref, env.type if env else exc.mtype))
 
     def warn_rate(self, what: str) -> None:
         now = time.monotonic()

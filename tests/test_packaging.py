@@ -52,6 +52,8 @@ def test_a_regular_wheel_holds_only_the_overshoulder_package(tmp_path):
         "overshoulder/relay/server.py",
         "overshoulder/relay/store/sqlite.py",
         "overshoulder/relay/web/index.html",
+        "overshoulder/relay/web/js/main.js",
+        "overshoulder/relay/web/css/reviewer.css",
         "overshoulder/relay/openapi.json",
     ):
         assert must in names

@@ -65,7 +65,7 @@ FATAL_HELLO_ERRORS = frozenset(
 )
 
 #: Capabilities this implementation understands (sent in hello / welcome).
-CAPABILITIES = ("resume", "media_socket", "frame_cache", "lease_handover")
+CAPABILITIES = ("resume", "media_socket", "frame_cache", "lease_handover", "draft")
 
 
 # --- bodies ---------------------------------------------------------------
@@ -222,6 +222,28 @@ class Pointer:
 
 
 @dataclass(frozen=True)
+class Draft:
+    """A mark while it is being drawn, so the others see it grow; never stored.
+
+    ``id`` is the id the mark will have as an annotation; each draft carries the
+    whole shape so far (a dropped draft loses nothing). ``done``: the drawer let
+    go; the mark arrives as ``annotation_add`` with this id, or was abandoned.
+    """
+
+    id: Annotated[str, Bounds(max_len=64)]
+    frame: Optional[int] = None
+    shape: Optional[Shape] = None
+    style: Optional[Style] = None
+    done: bool = False
+
+    def __post_init__(self) -> None:
+        if self.shape is None and not self.done:
+            raise ProtocolError(
+                ErrorCode.BAD_MESSAGE, "a draft needs a shape unless it is done", "shape"
+            )
+
+
+@dataclass(frozen=True)
 class LeaseClaim:
     """Ask to drive the playhead. A host always gets it; others when it is free."""
 
@@ -354,6 +376,7 @@ MESSAGES: dict[str, MessageSpec] = {
         ),
         MessageSpec("chat", ChatMessage, "both", _ALL, persisted=True, doc="a chat line"),
         MessageSpec("pointer", Pointer, "both", _DRAW, doc="laser pointer, never stored"),
+        MessageSpec("draft", Draft, "both", _DRAW, doc="a mark being drawn, never stored"),
         MessageSpec("lease_claim", LeaseClaim, "client", _DRAW, doc="ask to drive"),
         MessageSpec("lease_release", LeaseRelease, "client", _DRAW, doc="give the drive away"),
         MessageSpec("lease", Lease, "relay", doc="who drives"),
@@ -440,7 +463,11 @@ def parse(
     raw = obj.get("data", {})
     if not isinstance(raw, dict):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "data must be an object", "data")
-    data: Any = decode(spec.body, raw, "data", limits)
+    try:
+        data: Any = decode(spec.body, raw, "data", limits)
+    except ProtocolError as exc:
+        exc.ref, exc.mtype = ref, mtype
+        raise
     eid = _str_or_none(obj, "eid", 64)
     seq = obj.get("seq")
     if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int)):

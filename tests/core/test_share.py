@@ -305,3 +305,16 @@ def test_a_reviewers_lossless_request_reaches_the_encoder(pair):
         assert wait_for(lambda: sink.lossless_requests == 1)
     finally:
         sharer.stop()
+
+
+def test_a_driver_that_starts_after_syncing_tells_the_session_where_it_is(pair):
+    _, _, client, rev = pair
+    seen: list[Playhead] = []
+    rev.on("playhead", lambda env: seen.append(env.data))
+    host = MemoryHost(frame=1017)
+    sharer = Sharer(host, client)
+    sharer.start()  # the client synced long ago and already drives
+    try:
+        assert wait_for(lambda: any(p.frame == 1017 and p.range == (1001, 1100) for p in seen))
+    finally:
+        sharer.stop()

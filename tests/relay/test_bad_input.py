@@ -221,3 +221,11 @@ def test_clients_that_vanish_mid_message_leave_no_traceback(relay, raw):
     assert relay.alive()
     log = relay.log_text()
     assert "Traceback" not in log, log[-3000:]
+
+
+def test_a_refused_body_still_names_the_ref_and_type_it_came_with(relay, raw):
+    _, host = _session_with_host(relay, raw)
+    host.send("chat", {"id": new_id(), "text": 42}, ref="outbox-7")
+    err = host.expect("error")
+    assert err["data"]["ref"] == "outbox-7" and err["data"]["type"] == "chat"
+    assert err["data"]["field"] == "data.text"

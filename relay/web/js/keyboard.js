@@ -1,0 +1,62 @@
+// Keyboard shortcuts. Keys typed into a text field stay there; space alone plays or pauses,
+// space held while dragging pans (so it is acted on at key-up, if no drag used it).
+
+export const TOOL_KEYS = {
+  p: "pen",
+  l: "line",
+  a: "arrow",
+  r: "rect",
+  e: "ellipse",
+  t: "text",
+  x: "eraser",
+  v: "select",
+  h: "hand",
+  k: "laser",
+};
+
+export function bindKeys(actions) {
+  addEventListener("keydown", (e) => {
+    if (isTyping(e.target)) return;
+    const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+    const mod = e.ctrlKey || e.metaKey;
+    if (mod && key === "z") {
+      e.preventDefault();
+      if (e.shiftKey) actions.redo();
+      else actions.undo();
+      return;
+    }
+    if (mod && key === "y") {
+      e.preventDefault();
+      actions.redo();
+      return;
+    }
+    if (mod || e.altKey) return;
+    const handled = {
+      " ": () => !e.repeat && actions.space(true),
+      ArrowLeft: () => actions.step(e.shiftKey ? -10 : -1),
+      ArrowRight: () => actions.step(e.shiftKey ? 10 : 1),
+      ArrowUp: () => actions.note(-1),
+      ArrowDown: () => actions.note(1),
+      Escape: () => actions.escape(),
+      Delete: () => actions.deleteSelected(),
+      Backspace: () => actions.deleteSelected(),
+      f: () => actions.fit(),
+      1: () => actions.actual(),
+      i: () => actions.loop("in"),
+      o: () => actions.loop("out"),
+    }[key];
+    if (handled) {
+      e.preventDefault();
+      handled();
+    } else if (TOOL_KEYS[key]) {
+      actions.tool(TOOL_KEYS[key]);
+    }
+  });
+  addEventListener("keyup", (e) => {
+    if (e.key === " " && !isTyping(e.target)) actions.space(false);
+  });
+}
+
+function isTyping(target) {
+  return target instanceof HTMLElement && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName));
+}
