@@ -7,8 +7,8 @@ error output instead of numbers. The hand-written block between
 ``<!-- notes:start -->`` and ``<!-- notes:end -->`` (findings, analysis) is
 carried over from the previous document unchanged.
 
-Whole run: about 5.5 minutes on 2 cores (the four relay benchmarks about 3,
-codec about 2.5). ``shaped_link`` needs root (network namespaces and tc);
+Whole run: about 7 minutes on 2 cores (the four relay benchmarks about 3,
+codec about 2.5, pipeline about 1.5). ``shaped_link`` needs root (network namespaces and tc);
 without it, it reports SKIP.
 
 Usage::
@@ -34,6 +34,7 @@ BENCHMARKS: list[tuple[str, str, float]] = [
     ("shaped_link", "One reviewer behind 50 Mbit/s", 180.0),
     ("late_join", "Late join into 10,000 annotations; memory per idle connection", 180.0),
     ("codec", "Frame pipeline: display transform, scale, JPEG/PNG, hash", 300.0),
+    ("pipeline", "Capture -> relay -> decoded; sustained EXR playback; second loop", 240.0),
 ]
 DOC = REPO_ROOT / "docs" / "benchmarks.md"
 NOTES_START = "<!-- notes:start -->"
@@ -52,14 +53,15 @@ set beside a physical reference measured on the same machine in the same
 run (a bare WebSocket echo, a plain TCP stream, the link's serialisation
 time, an SQLite commit), and checked against its budget.
 
-How to run (about 5.5 minutes on 2 cores; `shaped_link` needs root):
+How to run (about 7 minutes on 2 cores; `shaped_link` needs root):
 
     make bench                # = .venv/bin/python bench/run_all.py
     python bench/run_all.py   # runs them all and rewrites this file
 
 One benchmark alone: `python bench/control_latency.py`, `python
 bench/fanout.py`, `sudo python bench/shaped_link.py`, `python
-bench/late_join.py` (each prints its markdown section; `--help` lists the
+bench/late_join.py`, `python bench/codec.py`, `python bench/pipeline.py`
+(each prints its markdown section; `--help` lists the
 knobs). Numbers from a 2-core VM shared with other work are noisy: each
 section says how much CPU other processes used during its run.
 """

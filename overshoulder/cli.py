@@ -69,7 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="run a relay (options: overshoulder relay --help)",
         add_help=False,
     )
-    sub.add_parser("demo", help="start a relay and a demo session", add_help=False)
+    sub.add_parser(
+        "demo", help="start a relay and play a sample shot into a demo session", add_help=False
+    )
     sub.add_parser(
         "share",
         help="share an image sequence or OTIO timeline from disk (overshoulder share --help)",

@@ -1,96 +1,443 @@
-"""``overshoulder demo``: a relay with its embedded store, a session, and the links to open."""
+"""``overshoulder demo``: a relay, a session, a sample shot playing into it, and the links to open.
+
+What it does, in order:
+
+1. starts the relay (``python -m overshoulder.relay``) on ``--port`` (or a free
+   port) with its store in ``--data-dir``; the relay's own lines go to
+   ``<data-dir>/relay.log``;
+2. renders the sample sequence once into ``<data-dir>/sample/shot.####.exr``
+   (48 frames, 1920x1080, half-float scene-linear Rec.709 EXR:
+   ``overshoulder.plugins.player.sample``); complete files are kept, so later
+   starts skip this;
+3. creates a session and shares the sequence into it with ``overshoulder share
+   --session ID --token HOST_TOKEN`` as a child process (its lines go to
+   ``<data-dir>/share.log``), waiting until the player has joined;
+4. prints a reviewer link and a viewer link (8 h each), last, and waits.
+
+Ctrl-C or SIGTERM stops the player, then the relay, and exits 0; if either
+child stops by itself the other is stopped too and the exit status is 1.
+Without OpenImageIO (``overshoulder[player]``) it runs the relay and the
+session only and prints the host link instead of playing the sample.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
+import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Optional
+from types import FrameType
+from typing import IO, Any, Callable, Optional
 
 import requests
 
 from overshoulder.relay import config
 
+#: How long each invite link printed stays valid.
+LINK_EXPIRES = "8h"
+#: Seconds to wait for the relay to listen, and for the player to join the session.
+START_TIMEOUT_S = 30.0
+#: Seconds each child gets to exit after SIGTERM before it is killed.
+STOP_TIMEOUT_S = 15.0
+HTTP_TIMEOUT_S = 5.0
 
-def _free_port(preferred: int) -> int:
-    with socket.socket() as s:
-        try:
-            s.bind(("127.0.0.1", preferred))
-            return preferred
-        except OSError:
-            s.bind(("127.0.0.1", 0))
-            return int(s.getsockname()[1])
+Line = Callable[[str], None]
+
+
+class DemoError(Exception):
+    """Something stopped the demo from starting: printed as one line, exit status 1."""
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="overshoulder demo", description=__doc__)
-    parser.add_argument("--data-dir", type=Path, default=Path("demo-data"))
-    parser.add_argument("--port", type=int, default=config.DEFAULT_PORT)
-    parser.add_argument("--host", default="127.0.0.1")
+    parser = build_parser()
     args = parser.parse_args(argv)
-
-    port = _free_port(args.port)
-    relay = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "overshoulder.relay",
-            "--host",
-            args.host,
-            "--port",
-            str(port),
-            "--data-dir",
-            str(args.data_dir),
-        ],
-        stdout=subprocess.PIPE,
-        text=True,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-    )
+    if not 1 <= args.frames <= 999:
+        parser.error(f"--frames {args.frames}: give 1-999")
+    if not all(16 <= side <= 8192 for side in args.size):
+        parser.error("--size: each side must be 16-8192 pixels")
+    stop = threading.Event()
+    restore = _handle_signals(stop)
+    demo = Demo(args, stop)
     try:
-        assert relay.stdout is not None
-        first = relay.stdout.readline()
-        match = re.search(r":(\d+)\s*$", first)
-        if not match:
-            print(f"overshoulder demo: the relay did not start: {first.strip()}", file=sys.stderr)
-            return 1
-        base = f"http://127.0.0.1:{match.group(1)}"
-        for _ in range(100):
-            try:
-                if requests.get(base + "/api/health", timeout=1).ok:
-                    break
-            except requests.RequestException:
-                time.sleep(0.1)
-        created = requests.post(
-            base + "/api/sessions",
-            json={"name": "Demo review", "host_name": "Demo host"},
-            timeout=5,
-        ).json()
-        sid = created["session"]["id"]
-        key = config.read_admin_key(args.data_dir)
-        invite = requests.post(
-            f"{base}/api/sessions/{sid}/invites",
-            json={"role": "reviewer", "expires": "8h"},
-            headers={"Authorization": f"Bearer {key}"},
-            timeout=5,
-        ).json()
-        print(f"Overshoulder relay running at {base} (data in {args.data_dir})")
-        print(f"Session {sid!r}: 'Demo review'")
-        print(f"  reviewer link (8h): {invite['link']}")
-        print(f"  host link:          {created['host_link']}")
-        print("Press Ctrl-C to stop.", flush=True)
-        signal.signal(signal.SIGTERM, lambda *_: relay.terminate())
-        relay.wait()
-        return 0
+        return demo.run()
+    except DemoError as exc:
+        print(f"overshoulder demo: {exc}", file=sys.stderr, flush=True)
+        return 1
     except KeyboardInterrupt:
         return 0
     finally:
-        if relay.poll() is None:
-            relay.terminate()
-            relay.wait(timeout=10)
+        demo.shutdown()
+        restore()
+        if stop.is_set():
+            print("Stopped.", flush=True)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="overshoulder demo",
+        description="Start a relay, render a sample EXR sequence once, share it into a new "
+        "session and print the links to open.",
+    )
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        default=Path("demo-data"),
+        help="the relay's data, the sample and the logs (default: %(default)s)",
+    )
+    parser.add_argument("--port", type=int, default=config.DEFAULT_PORT, help="relay port")
+    parser.add_argument("--host", default="127.0.0.1", help="address the relay listens on")
+    parser.add_argument(
+        "--frames", type=int, default=48, help="length of the sample sequence (default: 48)"
+    )
+    parser.add_argument(
+        "--size",
+        type=_size,
+        default=(1920, 1080),
+        metavar="WxH",
+        help="size of the sample frames (default: 1920x1080)",
+    )
+    return parser
+
+
+def _size(text: str) -> tuple[int, int]:
+    match = re.fullmatch(r"\s*(\d+)\s*[xX]\s*(\d+)\s*", text)
+    if not match:
+        raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 1920x1080")
+    return int(match.group(1)), int(match.group(2))
+
+
+class Demo:
+    """One run: the children it started, the session, and what it prints."""
+
+    def __init__(self, args: argparse.Namespace, stop: threading.Event) -> None:
+        self.args = args
+        self.stop = stop
+        self.data_dir: Path = args.data_dir.resolve()
+        self.relay_log = self.data_dir / "relay.log"
+        self.share_log = self.data_dir / "share.log"
+        self.relay: Optional[subprocess.Popen[str]] = None
+        self.share: Optional[subprocess.Popen[str]] = None
+        self._pipes: list[threading.Thread] = []
+
+    # --- the run -------------------------------------------------------------------------------
+
+    def run(self) -> int:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        relay_lines: queue.Queue[str] = queue.Queue()
+        self.relay = self._start_relay(relay_lines.put)
+        sample = self._sample()
+        if self.stop.is_set():
+            return 0
+        base = self._wait_listening(relay_lines)
+        if base is None:
+            return 0
+        sid, host_token, host_link = self._session(base)
+        reviewer = self._invite(base, sid, "reviewer")
+        viewer = self._invite(base, sid, "viewer")
+        if sample is not None:
+            self.share = self._start_share(base, sid, host_token, sample.pattern)
+            if not self._wait_joined(base, sid):
+                return 0
+        self._print_links(base, sid, sample, reviewer, viewer, host_link)
+        while not self.stop.wait(0.5):
+            for name, child in (("relay", self.relay), ("player", self.share)):
+                if child is not None and child.poll() is not None:
+                    log = self.relay_log if name == "relay" else self.share_log
+                    raise DemoError(
+                        f"the {name} stopped by itself (exit status {child.returncode}); "
+                        f"its log: {log}{_tail(log)}"
+                    )
+        return 0
+
+    def shutdown(self) -> None:
+        """Stop the player, then the relay (SIGTERM, then SIGKILL after a while)."""
+        for child in (self.share, self.relay):
+            if child is None or child.poll() is not None:
+                continue
+            child.terminate()
+            try:
+                child.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait(STOP_TIMEOUT_S)
+        for pipe in self._pipes:
+            pipe.join(timeout=2)
+
+    # --- the relay -------------------------------------------------------------------------------
+
+    def _start_relay(self, on_line: Line) -> subprocess.Popen[str]:
+        port = _free_port(self.args.host, self.args.port)
+        log = open(self.relay_log, "a", encoding="utf-8")  # noqa: SIM115 - the child writes it
+        try:
+            relay = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "overshoulder.relay",
+                    "--host",
+                    self.args.host,
+                    "--port",
+                    str(port),
+                    "--data-dir",
+                    str(self.data_dir),
+                ],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                text=True,
+                env=dict(os.environ, PYTHONUNBUFFERED="1"),
+            )
+        finally:
+            log.close()
+        assert relay.stdout is not None
+        self._pipe(relay.stdout, self.relay_log, on_line)
+        return relay
+
+    def _wait_listening(self, lines: queue.Queue[str]) -> Optional[str]:
+        """The relay's base URL once it answers (None: stopped meanwhile)."""
+        assert self.relay is not None
+        deadline = time.monotonic() + START_TIMEOUT_S
+        port = None
+        while port is None:
+            if self.stop.is_set():
+                return None
+            if self.relay.poll() is not None or time.monotonic() > deadline:
+                raise DemoError(
+                    f"the relay did not start; its log: {self.relay_log}{_tail(self.relay_log)}"
+                )
+            try:
+                line = lines.get(timeout=0.2)
+            except queue.Empty:
+                continue
+            match = re.search(r"listening on https?://\S+:(\d+)", line)
+            if match:
+                port = int(match.group(1))
+        host = "127.0.0.1" if self.args.host in ("0.0.0.0", "::", "") else self.args.host
+        base = f"http://{host}:{port}"
+        while not self.stop.is_set():
+            try:
+                if requests.get(base + "/api/health", timeout=1).ok:
+                    return base
+            except requests.RequestException:
+                pass
+            if time.monotonic() > deadline:
+                raise DemoError(f"the relay at {base} does not answer; its log: {self.relay_log}")
+            time.sleep(0.1)
+        return None
+
+    def _session(self, base: str) -> tuple[str, str, str]:
+        created = _api(
+            "POST", base + "/api/sessions", {"name": "Demo review", "host_name": "Demo player"}
+        )
+        return str(created["session"]["id"]), str(created["host_token"]), str(created["host_link"])
+
+    def _invite(self, base: str, sid: str, role: str) -> str:
+        key = config.read_admin_key(self.data_dir)
+        if not key:
+            raise DemoError(f"no admin key in {self.data_dir}: is it the relay's data dir?")
+        made = _api(
+            "POST",
+            f"{base}/api/sessions/{sid}/invites",
+            {"role": role, "expires": LINK_EXPIRES},
+            key=key,
+        )
+        return str(made["link"])
+
+    # --- the sample and the player ---------------------------------------------------------------
+
+    def _sample(self) -> Any:
+        """The rendered sample (None without OpenImageIO: the demo runs without a player)."""
+        try:
+            from overshoulder.plugins.player import sample
+        except ModuleNotFoundError as exc:
+            print(
+                f"No sample playback: {exc.name or exc} is missing "
+                "(pip install 'overshoulder[player]'); starting the relay and a session only.",
+                flush=True,
+            )
+            return None
+        folder = self.data_dir / "sample"
+        width, height = self.args.size
+        tty = sys.stdout.isatty()
+        started = time.monotonic()
+
+        def progress(done: int, total: int) -> None:
+            if self.stop.is_set():
+                raise KeyboardInterrupt
+            if done == 0:
+                print(
+                    f"Rendering the sample sequence into {folder} "
+                    f"({total} frames, {width}x{height} half-float EXR) ...",
+                    flush=True,
+                )
+            elif tty:
+                print(f"\r  {done}/{total} frames", end="", flush=True)
+
+        made = sample.ensure_sample(
+            folder, frames=self.args.frames, size=(width, height), progress=progress
+        )
+        if made.rendered:
+            print(
+                f"{chr(13) if tty else ''}  rendered {made.rendered} frames "
+                f"in {time.monotonic() - started:.1f} s",
+                flush=True,
+            )
+        return made
+
+    def _start_share(self, base: str, sid: str, token: str, pattern: Path) -> subprocess.Popen[str]:
+        share = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "overshoulder",
+                "share",
+                str(pattern),
+                "--relay",
+                base,
+                "--session",
+                sid,
+                "--token",
+                token,
+            ],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        )
+        assert share.stdout is not None
+        self._pipe(share.stdout, self.share_log, self._echo_player_line)
+        return share
+
+    def _wait_joined(self, base: str, sid: str) -> bool:
+        """Wait until the player is in the session (False: stopped meanwhile)."""
+        assert self.share is not None
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not self.stop.is_set():
+            if self.share.poll() is not None:
+                raise DemoError(
+                    f"the player stopped (exit status {self.share.returncode}); "
+                    f"its log: {self.share_log}{_tail(self.share_log)}"
+                )
+            try:
+                listed = _api("GET", base + "/api/sessions")["sessions"]
+                if any(s.get("id") == sid and s.get("participants", 0) >= 1 for s in listed):
+                    return True
+            except DemoError:
+                pass
+            if time.monotonic() > deadline:
+                raise DemoError(f"the player did not join the session; its log: {self.share_log}")
+            time.sleep(0.2)
+        return False
+
+    def _print_links(
+        self,
+        base: str,
+        sid: str,
+        sample: Any,
+        reviewer: str,
+        viewer: str,
+        host_link: str,
+    ) -> None:
+        lines = ["", f"Overshoulder relay at {base} (data and logs in {self.data_dir})"]
+        if sample is not None:
+            lines.append(
+                f"Playing {sample.pattern} ({sample.frames} frames, "
+                f"{sample.width}x{sample.height}, {sample.fps} fps) into session {sid!r}"
+            )
+        else:
+            lines.append(f"Session {sid!r}; host link: {host_link}")
+        lines += [
+            f"Logs: relay {self.relay_log}, player {self.share_log}",
+            "",
+            "Open in a browser:",
+            f"  reviewer link ({LINK_EXPIRES}, draws and drives): {reviewer}",
+            f"  viewer link   ({LINK_EXPIRES}, watches):          {viewer}",
+            "",
+            "Press Ctrl-C to stop.",
+        ]
+        print("\n".join(lines), flush=True)
+
+    # --- pieces --------------------------------------------------------------------------------
+
+    def _echo_player_line(self, line: str) -> None:
+        """The player's lines a person at the demo wants to see; the rest stay in its log."""
+        if self.stop.is_set():
+            return  # stopping: the relay may go first; "connection lost" is no news then
+        text = line.strip()
+        if "drives the playhead now" in text:
+            print(f"  {text.split(' (press', 1)[0]}", flush=True)
+        elif text.startswith(("Connection to the relay lost", "overshoulder share:")):
+            print(f"  player: {text}", flush=True)
+
+    def _pipe(self, stream: IO[str], log_path: Path, on_line: Optional[Line]) -> None:
+        thread = threading.Thread(
+            target=_copy_lines, args=(stream, log_path, on_line), name="demo-log", daemon=True
+        )
+        thread.start()
+        self._pipes.append(thread)
+
+
+def _copy_lines(stream: IO[str], log_path: Path, on_line: Optional[Line]) -> None:
+    """A child's output, line by line, into its log file (and to ``on_line``)."""
+    with open(log_path, "a", encoding="utf-8") as log, stream:
+        for line in stream:
+            log.write(line)
+            log.flush()
+            if on_line is not None:
+                on_line(line)
+
+
+def _api(method: str, url: str, body: Optional[dict[str, Any]] = None, key: str = "") -> Any:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    try:
+        response = requests.request(method, url, json=body, headers=headers, timeout=HTTP_TIMEOUT_S)
+        response.raise_for_status()
+        return response.json()
+    except (requests.RequestException, ValueError) as exc:
+        raise DemoError(f"{method} {url} failed: {exc}") from None
+
+
+def _tail(path: Path, lines: int = 8) -> str:
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace").strip().splitlines()
+    except OSError:
+        return ""
+    return "".join(f"\n  | {line}" for line in text[-lines:])
+
+
+def _free_port(host: str, preferred: int) -> int:
+    """``preferred`` if nothing listens there, else a free port the kernel picks."""
+    bind = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    with socket.socket() as s:
+        try:
+            s.bind((bind, preferred))
+            return preferred
+        except OSError:
+            s.bind((bind, 0))
+            return int(s.getsockname()[1])
+
+
+def _handle_signals(stop: threading.Event) -> Callable[[], None]:
+    """SIGINT and SIGTERM set ``stop`` (the children are stopped in order, not interrupted)."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+
+    def handler(signum: int, frame: Optional[FrameType]) -> None:
+        stop.set()
+
+    saved = {sig: signal.signal(sig, handler) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def restore() -> None:
+        for sig, old in saved.items():
+            signal.signal(sig, old)
+
+    return restore

@@ -978,7 +978,9 @@ class SessionClient:
             ws.settimeout(timeouts.PING_INTERVAL_S)
             while not self._closing.is_set():
                 try:
-                    opcode, data = ws.recv_data()
+                    # Control frames too: a publishing host only sends, so the relay's
+                    # pings and the pongs to ours are all that show the socket is alive.
+                    opcode, data = ws.recv_data(control_frame=True)
                 except websocket.WebSocketTimeoutException:
                     if time.monotonic() - last_ping > timeouts.RECV_TIMEOUT_S:
                         raise

@@ -262,3 +262,23 @@ def test_a_tampered_token_is_refused_and_not_retried(
     time.sleep(0.5)
     assert c.state == "refused"
     assert "reconnecting" not in states
+
+
+def test_a_host_that_only_publishes_keeps_its_media_socket(
+    relay: Any,
+    session: dict[str, Any],
+    connect: Callable[..., SessionClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from overshoulder.core.client import timeouts
+
+    # Nothing ever comes back to a publisher but pongs: they must count as life.
+    monkeypatch.setattr(timeouts, "PING_INTERVAL_S", 0.2)
+    monkeypatch.setattr(timeouts, "RECV_TIMEOUT_S", 1.0)
+    host = connect(session["host_token"], "Mia", publish_frames=True)
+    assert wait_for(lambda: host._media_ready.is_set())
+    first = host._media_ws
+    host.publish_frame(frame_header(1, b"\x01" * 16), b"\xff\xd8only frame")
+    time.sleep(3.0)  # three receive timeouts' worth of silence
+    assert host._media_ws is first
+    assert host.state == "synced"
