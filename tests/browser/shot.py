@@ -1,26 +1,25 @@
 """A host sharing a generated shot through the real pipeline: Sharer + FrameEncoder + SessionClient.
 
-``GeneratedShot`` is a Host written against our own contract (core/host.py), not a stand-in
-for any app: 24 frames of 640x360 display-referred pixels made in memory, "main thread" work on
-one worker thread as an app's UI thread would run it, and the notes it receives kept in a dict.
+``GeneratedShot`` is a ``MemoryHost`` (tests/hosts/memory.py: our own contract, not a stand-in
+for any app) whose viewer shows 24 generated 640x360 frames.
 """
 
 from __future__ import annotations
 
-import queue
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from typing import Any, Optional
 
 import numpy as np
 
 from overshoulder.core.client import SessionClient
 from overshoulder.core.codec import FrameEncoder
-from overshoulder.core.host import Capture, Host, PlayheadState
-from overshoulder.core.model import Anchor, Annotation, HostObject
+from overshoulder.core.host import Capture
+from overshoulder.core.model import HostObject
 from overshoulder.core.protocol.packet import FrameHeader
 from overshoulder.core.share import Sharer
+from tests.hosts.memory import MemoryHost
 
 WIDTH, HEIGHT = 640, 360
 FIRST, LAST = 1001, 1024
@@ -38,25 +37,14 @@ def frame_pixels(frame: int) -> np.ndarray:
     return image.astype(np.uint8)
 
 
-class GeneratedShot(Host):
+class GeneratedShot(MemoryHost):
+    """24 frames of 640x360 display-referred pixels made in memory, about one clip."""
+
     name = "generated"
+    anchor_object = CLIP
 
     def __init__(self) -> None:
-        super().__init__()
-        self.frame = FIRST
-        self.playing = False
-        self.notes: dict[str, Annotation] = {}
-        self.removed: list[str] = []
-        self._jobs: queue.Queue[Optional[Callable[[], None]]] = queue.Queue()
-        self._thread = threading.Thread(target=self._main, name="generated-main", daemon=True)
-        self._thread.start()
-
-    def _main(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            job()
+        super().__init__(frame=FIRST, first=FIRST, last=LAST, rate=RATE)
 
     def capture(self) -> Optional[Capture]:
         return Capture(
@@ -69,39 +57,8 @@ class GeneratedShot(Host):
             source=CLIP,
         )
 
-    def playhead(self) -> PlayheadState:
-        return PlayheadState(self.frame, RATE, self.playing, FIRST, LAST)
-
-    def set_playhead(self, frame: int, playing: Optional[bool] = None) -> None:
-        self.frame = frame
-        if playing is not None:
-            self.playing = playing
-        self.events.playhead_changed()
-
-    def anchor(self) -> Anchor:
-        return Anchor(frame=self.frame, object=CLIP)
-
-    def apply_annotation(self, annotation: Annotation) -> None:
-        self.notes[annotation.id] = annotation
-
-    def remove_annotation(self, annotation_id: str) -> None:
-        self.notes.pop(annotation_id, None)
-        self.removed.append(annotation_id)
-
-    def stored_annotations(self) -> Sequence[Annotation]:
-        return list(self.notes.values())
-
-    def run_on_main(self, fn: Callable[[], None]) -> None:
-        self._jobs.put(fn)
-
-    def is_main_thread(self) -> bool:
-        return threading.current_thread() is self._thread
-
-    def start(self) -> None:
-        pass
-
     def stop(self) -> None:
-        self._jobs.put(None)
+        self.shut()
 
 
 class SharedShot:

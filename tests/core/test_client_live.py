@@ -14,15 +14,7 @@ from overshoulder.core.client.sockets import abort
 from overshoulder.core.errors import ErrorCode, ProtocolError
 from overshoulder.core.model import Anchor, Annotation, Playhead, Shape, new_id
 from overshoulder.core.protocol.packet import KIND_FRAME, KIND_REF, FrameHeader
-
-
-def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.01)
-    return cond()
+from tests.waiting import wait_for
 
 
 def arrow(frame: int = 1001, text: Optional[str] = None) -> Annotation:

@@ -1,85 +1,31 @@
-"""The Sharer between a Host and a real relay session: drive, follow, notes, failures.
-
-``MemoryHost`` below is a minimal Host written against our own contract (core/host.py),
-not a stand-in for any app: it keeps its state in memory and runs "main thread" work on
-one worker thread, as an app's UI thread would.
-"""
+"""The Sharer between a Host (tests/hosts/memory.py) and a real relay session."""
 
 from __future__ import annotations
 
-import queue
-import threading
 import time
-from collections.abc import Callable, Sequence
 from typing import Any, Optional
 
 import numpy as np
 import pytest
 
 from overshoulder.core.client import SessionClient
-from overshoulder.core.host import Capture, Host, PlayheadState
+from overshoulder.core.host import Capture
 from overshoulder.core.model import Anchor, Annotation, Playhead, Shape, new_id
 from overshoulder.core.share import Sharer, _compensated
+from tests.hosts.memory import MemoryHost
+from tests.waiting import wait_for
 
 
-class MemoryHost(Host):
-    name = "memory"
+class FlakyHost(MemoryHost):
+    """Hands over one malformed capture when asked to."""
 
-    def __init__(self, frame: int = 1001) -> None:
-        super().__init__()
-        self.frame = frame
-        self.playing = False
-        self.notes: dict[str, Annotation] = {}
-        self.fail_next_capture = False
-        self._jobs: queue.Queue[Optional[Callable[[], None]]] = queue.Queue()
-        self._thread = threading.Thread(target=self._main, daemon=True)
-        self._thread.start()
-
-    def _main(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            job()
+    fail_next_capture = False
 
     def capture(self) -> Optional[Capture]:
         if self.fail_next_capture:
             self.fail_next_capture = False
             return Capture(frame=self.frame, width=8, height=8, pixels=np.zeros((8, 8, 7)))
-        return Capture(frame=self.frame, width=8, height=8, pixels=np.zeros((8, 8, 3), np.uint8))
-
-    def playhead(self) -> PlayheadState:
-        return PlayheadState(self.frame, 24.0, self.playing, 1001, 1100)
-
-    def set_playhead(self, frame: int, playing: Optional[bool] = None) -> None:
-        self.frame = frame
-        if playing is not None:
-            self.playing = playing
-        self.events.playhead_changed()
-
-    def anchor(self) -> Anchor:
-        return Anchor(frame=self.frame)
-
-    def apply_annotation(self, annotation: Annotation) -> None:
-        self.notes[annotation.id] = annotation
-
-    def remove_annotation(self, annotation_id: str) -> None:
-        self.notes.pop(annotation_id, None)
-
-    def stored_annotations(self) -> Sequence[Annotation]:
-        return list(self.notes.values())
-
-    def run_on_main(self, fn: Callable[[], None]) -> None:
-        self._jobs.put(fn)
-
-    def is_main_thread(self) -> bool:
-        return threading.current_thread() is self._thread
-
-    def start(self) -> None:
-        pass
-
-    def stop(self) -> None:
-        pass
+        return super().capture()
 
 
 class CountingSink:
@@ -100,15 +46,6 @@ class CountingSink:
 
     def request_lossless(self) -> None:
         self.lossless_requests += 1
-
-
-def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.01)
-    return cond()
 
 
 def note(frame: int = 1001) -> Annotation:
@@ -141,7 +78,7 @@ def pair(relay: Any):
 
 def test_a_failing_capture_or_encoder_does_not_stop_sharing(pair):
     _, _, client, _ = pair
-    host, sink = MemoryHost(), CountingSink()
+    host, sink = FlakyHost(), CountingSink()
     sharer = Sharer(host, client, sink)
     sharer.start()
     try:

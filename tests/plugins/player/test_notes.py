@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -23,6 +22,7 @@ from overshoulder.plugins.player import (
     read_notes,
     to_pixels,
 )
+from tests.waiting import wait_for
 
 from . import media_files
 from .media_files import HEIGHT, WIDTH
@@ -55,15 +55,6 @@ def stroke(frame: int, y: float = 0.1, color: tuple[float, ...] = GREEN) -> Anno
 def read_png(path: Path) -> np.ndarray:
     buf = oiio.ImageBuf(str(path))
     return np.asarray(buf.get_pixels(oiio.UINT8))
-
-
-def wait_for(cond: Callable[[], bool], timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if cond():
-            return True
-        time.sleep(0.02)
-    return cond()
 
 
 # --- the note book ------------------------------------------------------------------------------
