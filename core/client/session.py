@@ -706,9 +706,20 @@ class SessionClient:
     def _read(self, ws: websocket.WebSocket) -> None:
         with self._lock:
             gen = self._gen
+        heard = time.monotonic()
         try:
+            ws.settimeout(min(timeouts.PING_INTERVAL_S, timeouts.RECV_TIMEOUT_S))
             while not self._closing.is_set():
-                opcode, data = ws.recv_data()
+                try:
+                    # Control frames count as life: a host alone in a session hears
+                    # nothing else, and the relay does not ping a peer that talks.
+                    opcode, data = ws.recv_data(control_frame=True)
+                except websocket.WebSocketTimeoutException:
+                    if time.monotonic() - heard > timeouts.RECV_TIMEOUT_S:
+                        raise
+                    ws.ping()
+                    continue
+                heard = time.monotonic()
                 if opcode == websocket.ABNF.OPCODE_TEXT:
                     if not self._on_text(data, gen):
                         break
@@ -975,7 +986,7 @@ class SessionClient:
     def _read_media(self, ws: websocket.WebSocket) -> None:
         last_ping = time.monotonic()
         try:
-            ws.settimeout(timeouts.PING_INTERVAL_S)
+            ws.settimeout(min(timeouts.PING_INTERVAL_S, timeouts.RECV_TIMEOUT_S))
             while not self._closing.is_set():
                 try:
                     # Control frames too: a publishing host only sends, so the relay's

@@ -274,3 +274,25 @@ def test_a_host_that_only_publishes_keeps_its_media_socket(
     time.sleep(3.0)  # three receive timeouts' worth of silence
     assert host._media_ws is first
     assert host.state == "synced"
+
+
+def test_a_host_alone_in_its_session_keeps_its_control_socket(
+    relay: Any,
+    session: dict[str, Any],
+    connect: Callable[..., SessionClient],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from overshoulder.core.client import timeouts
+
+    # Alone, the host hears nothing from the relay; its own pings' pongs must count.
+    monkeypatch.setattr(timeouts, "PING_INTERVAL_S", 0.2)
+    monkeypatch.setattr(timeouts, "RECV_TIMEOUT_S", 1.0)
+    host = connect(session["host_token"], "Mia")
+    first = host._ws
+    states: list[str] = []
+    host.on_state(states.append)
+    for frame in range(1001, 1031):  # it drives: messages go out, none come back
+        host.set_playhead(Playhead(frame=frame, rate=24.0, playing=True))
+        time.sleep(0.1)
+    assert host._ws is first and states == []
+    assert host.state == "synced"
