@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import importlib
 import json
 import os
 import sys
@@ -286,36 +287,26 @@ def format_sessions(sessions: list[Any]) -> str:
     )
 
 
-def _run_relay(rest: list[str]) -> int:
+def _delegate(command: str, module: str, extra: str, rest: list[str]) -> int:
+    """Run ``module.main(rest)``; say which install is missing if it cannot be imported."""
     try:
-        from overshoulder.relay.server import main as relay_main
+        main = importlib.import_module(module).main
     except ModuleNotFoundError as exc:
+        hint = f"; install it with: pip install 'overshoulder[{extra}]'" if extra else ""
         print(
-            f"{PROG} relay: cannot start, {exc.name or exc} is missing; "
-            "install the relay with: pip install 'overshoulder[relay]'",
-            file=sys.stderr,
+            f"{PROG} {command}: cannot start, {exc.name or exc} is missing{hint}", file=sys.stderr
         )
         return 1
-    return int(relay_main(rest) or 0)
+    return int(main(rest) or 0)
+
+
+def _run_relay(rest: list[str]) -> int:
+    return _delegate("relay", "overshoulder.relay.server", "relay", rest)
 
 
 def _run_demo(rest: list[str]) -> int:
-    try:
-        from overshoulder.demo import main as demo_main
-    except ModuleNotFoundError as exc:
-        print(f"{PROG} demo: cannot start, {exc.name or exc} is missing", file=sys.stderr)
-        return 1
-    return int(demo_main(rest) or 0)
+    return _delegate("demo", "overshoulder.demo", "", rest)
 
 
 def _run_share(rest: list[str]) -> int:
-    try:
-        from overshoulder.plugins.player.cli import main as share_main
-    except ModuleNotFoundError as exc:
-        print(
-            f"{PROG} share: cannot start, {exc.name or exc} is missing; "
-            "install the player with: pip install 'overshoulder[player]'",
-            file=sys.stderr,
-        )
-        return 1
-    return int(share_main(rest) or 0)
+    return _delegate("share", "overshoulder.plugins.player.cli", "player", rest)

@@ -78,7 +78,15 @@ from .listeners import (
 from .outbox import Outbox, PendingEvent
 from .outgoing import COALESCED, FrameSlot, Outgoing, Payload, SendQueue
 from .replica import UPDATABLE, SessionReplica
-from .sockets import abort, close_quietly, close_reason, control_url, media_url, open_socket
+from .sockets import (
+    abort,
+    close_quietly,
+    close_reason,
+    control_url,
+    frames_while_alive,
+    media_url,
+    open_socket,
+)
 from .status import CONNECTION_LOST, REPLACED, UNREACHABLE, ClientState
 
 log = logging.getLogger("overshoulder.client")
@@ -706,20 +714,8 @@ class SessionClient:
     def _read(self, ws: websocket.WebSocket) -> None:
         with self._lock:
             gen = self._gen
-        heard = time.monotonic()
         try:
-            ws.settimeout(min(timeouts.PING_INTERVAL_S, timeouts.RECV_TIMEOUT_S))
-            while not self._closing.is_set():
-                try:
-                    # Control frames count as life: a host alone in a session hears
-                    # nothing else, and the relay does not ping a peer that talks.
-                    opcode, data = ws.recv_data(control_frame=True)
-                except websocket.WebSocketTimeoutException:
-                    if time.monotonic() - heard > timeouts.RECV_TIMEOUT_S:
-                        raise
-                    ws.ping()
-                    continue
-                heard = time.monotonic()
+            for opcode, data in frames_while_alive(ws, self._closing):
                 if opcode == websocket.ABNF.OPCODE_TEXT:
                     if not self._on_text(data, gen):
                         break
@@ -984,20 +980,8 @@ class SessionClient:
         return ws
 
     def _read_media(self, ws: websocket.WebSocket) -> None:
-        last_ping = time.monotonic()
         try:
-            ws.settimeout(min(timeouts.PING_INTERVAL_S, timeouts.RECV_TIMEOUT_S))
-            while not self._closing.is_set():
-                try:
-                    # Control frames too: a publishing host only sends, so the relay's
-                    # pings and the pongs to ours are all that show the socket is alive.
-                    opcode, data = ws.recv_data(control_frame=True)
-                except websocket.WebSocketTimeoutException:
-                    if time.monotonic() - last_ping > timeouts.RECV_TIMEOUT_S:
-                        raise
-                    ws.ping()
-                    continue
-                last_ping = time.monotonic()
+            for opcode, data in frames_while_alive(ws, self._closing):
                 if opcode == websocket.ABNF.OPCODE_BINARY:
                     if self.receive_frames:
                         self._on_packet(data)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import socket
-from typing import Optional
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any, Optional
 from urllib.parse import urlsplit, urlunsplit
 
 import websocket
@@ -70,3 +73,27 @@ def close_reason(data: bytes) -> tuple[Optional[int], str]:
     if len(data) < 2:
         return None, ""
     return int.from_bytes(data[:2], "big"), data[2:].decode("utf-8", "replace")
+
+
+def frames_while_alive(
+    ws: websocket.WebSocket, closing: threading.Event
+) -> Iterator[tuple[int, Any]]:
+    """The socket's frames (control frames included) until ``closing`` is set.
+
+    Pings a quiet socket and counts pongs as life: a host alone in a session, or
+    one that only publishes, hears nothing else, and the relay does not ping a
+    peer that talks. Raises ``WebSocketTimeoutException`` after RECV_TIMEOUT_S of
+    silence, pongs included.
+    """
+    heard = time.monotonic()
+    ws.settimeout(min(timeouts.PING_INTERVAL_S, timeouts.RECV_TIMEOUT_S))
+    while not closing.is_set():
+        try:
+            opcode, data = ws.recv_data(control_frame=True)
+        except websocket.WebSocketTimeoutException:
+            if time.monotonic() - heard > timeouts.RECV_TIMEOUT_S:
+                raise
+            ws.ping()
+            continue
+        heard = time.monotonic()
+        yield opcode, data
