@@ -6,8 +6,9 @@ PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 # System packages the tests need (installed with apt when running as root):
-# Chromium for the browser reviewer's tests (tests/browser).
-SYSTEM_PACKAGES ?= chromium
+# Chromium for the browser reviewer's tests (tests/browser); the libraries Qt's
+# offscreen platform loads for the panel and overlay tests (PySide2 and PySide6).
+SYSTEM_PACKAGES ?= chromium libpulse-mainloop-glib0 libxkbcommon0 libegl1 libgl1 libfontconfig1
 
 .PHONY: demo test venv sysdeps lint typecheck pytest bench clean
 
@@ -40,8 +41,8 @@ lint: venv
 typecheck: venv
 	rm -rf .typecheck && mkdir -p .typecheck/overshoulder
 	for f in overshoulder/*.py; do ln -s ../../$$f .typecheck/overshoulder/; done
-	for d in core relay plugins; do ln -s ../../$$d .typecheck/overshoulder/$$d; done
-	MYPYPATH=.typecheck $(VENV)/bin/mypy --cache-dir .mypy_cache/typecheck -p overshoulder.core -p overshoulder.relay -p overshoulder.plugins
+	for d in core relay plugins install; do ln -s ../../$$d .typecheck/overshoulder/$$d; done
+	MYPYPATH=.typecheck $(VENV)/bin/mypy --cache-dir .mypy_cache/typecheck -p overshoulder.core -p overshoulder.relay -p overshoulder.plugins -p overshoulder.install
 
 pytest: venv
 	$(PY) -m pytest

@@ -8,10 +8,13 @@ PACKAGES = {
     "overshoulder.core.protocol": "core/protocol",
     "overshoulder.core.client": "core/client",
     "overshoulder.core.codec": "core/codec",
+    "overshoulder.core.ui": "core/ui",
     "overshoulder.relay": "relay",
     "overshoulder.relay.store": "relay/store",
     "overshoulder.plugins": "plugins",
     "overshoulder.plugins.player": "plugins/player",
+    "overshoulder.plugins.nuke": "plugins/nuke",
+    "overshoulder.install": "install",
 }
 
 setup(
@@ -32,6 +35,10 @@ setup(
         "numpy>=1.23",
         "simplejpeg>=1.7",
         "xxhash>=3.0",
+        # The panel and the viewer overlay (core/ui) reach Qt only through Qt.py, so one
+        # code base runs on the PySide2 (Nuke 13-15, Maya 2022-2024) and PySide6 (Nuke 16+,
+        # Maya 2025+) that the app brings; Qt itself is never installed into an app.
+        "Qt.py>=1.3",
     ],
     extras_require={
         # The relay server (not needed inside Nuke, Maya or Resolve).
@@ -52,6 +59,10 @@ setup(
             "OpenImageIO>=2.5",
             "opentimelineio>=0.15",
             "psutil>=5.9",
+            # Both Qt bindings, so core/ui is tested on each (offscreen).
+            "PySide6-Essentials>=6.5",
+            # 5.13.2 is the newest PySide2 with wheels this Python accepts (abi3).
+            "PySide2>=5.13.2",
             # Browser tests drive the system Chromium (never a downloaded browser).
             "playwright>=1.40",
             "setuptools>=68",

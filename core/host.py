@@ -74,6 +74,20 @@ class PlayheadState:
     timeline_id: Optional[str] = None
 
 
+@dataclass(frozen=True)
+class ViewerView:
+    """Where the image sits in the app's viewer widget, for the overlay to line up with it.
+
+    ``rect`` is (left, top, width, height) of the whole image in the viewer
+    widget's own pixel coordinates (so it follows the viewer's pan and zoom);
+    ``image_width`` x ``image_height`` is the image's size in pixels.
+    """
+
+    image_width: int
+    image_height: int
+    rect: tuple[float, float, float, float]
+
+
 @dataclass
 class HostEvents:
     """What an adapter reports, from the app's main thread. Set by the Sharer."""
@@ -127,6 +141,22 @@ class Host(abc.ABC):
     def select(self, obj: HostObject) -> bool:
         """Jump-to: select and show ``obj`` in the app. False when it no longer exists."""
         return False
+
+    # --- the viewer, for the overlay ------------------------------------------------------
+
+    def viewer_widget(self) -> Any:
+        """The app's viewer QWidget the overlay sits on; None when the app has none to offer.
+
+        Called on the main thread. Typed ``Any`` so that core imports no Qt.
+        """
+        return None
+
+    def viewer_view(self) -> Optional[ViewerView]:
+        """Where the image is in ``viewer_widget`` now; None: fit it into the widget, centred.
+
+        Called on the main thread, often (each repaint of the overlay): keep it cheap.
+        """
+        return None
 
     # --- notes in the app's own objects -----------------------------------------------
 

@@ -1,0 +1,1 @@
+"""Putting the plugins into each app, and taking them out again (``overshoulder install``)."""
