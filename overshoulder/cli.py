@@ -39,6 +39,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return _run_demo(args[1:])
     if args and args[0] == "share":
         return _run_share(args[1:])
+    if args and args[0] == "install":
+        return _run_install(args[1:])
     parser = build_parser()
     ns = parser.parse_args(args)
     if not getattr(ns, "command", None):
@@ -76,6 +78,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "share",
         help="share an image sequence or OTIO timeline from disk (overshoulder share --help)",
+        add_help=False,
+    )
+
+    sub.add_parser(
+        "install",
+        help="make Nuke load Overshoulder, or take it out (overshoulder install nuke --help)",
         add_help=False,
     )
 
@@ -310,3 +318,7 @@ def _run_demo(rest: list[str]) -> int:
 
 def _run_share(rest: list[str]) -> int:
     return _delegate("share", "overshoulder.plugins.player.cli", "player", rest)
+
+
+def _run_install(rest: list[str]) -> int:
+    return _delegate("install", "overshoulder.install.cli", "", rest)
