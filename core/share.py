@@ -129,10 +129,12 @@ class Sharer:
             self._thread.join(timeout=5)
         if self.encoder is not None:
             self.encoder.close()
-        # Let calls already posted to the main thread finish before the adapter goes.
+        # Let calls already posted to the main thread finish before the adapter goes, and
+        # stop the adapter there too (a panel stops a share from a worker thread).
         if not self.host.is_main_thread():
             try:
-                self.host.call_on_main(lambda: None)
+                self.host.call_on_main(self.host.stop)
+                return
             except TimeoutError:
                 log.warning("%s: the main thread did not drain before stopping", self.host.name)
         self.host.stop()

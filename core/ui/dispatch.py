@@ -1,0 +1,76 @@
+"""Getting work onto the Qt GUI thread and off it.
+
+``GuiDispatcher.post`` is a ``SessionClient`` dispatch: called from any thread,
+it queues the callback through a queued signal of a QObject living on the GUI
+thread, so it runs there, in order, from the event loop. ``in_background``
+runs blocking work (HTTP calls, closing a client) on a worker thread and hands
+its result or error back the same way. The GUI thread never waits for either.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any, Optional
+
+from Qt import QtCore
+
+log = logging.getLogger("overshoulder.ui")
+
+
+class GuiDispatcher(QtCore.QObject):  # type: ignore[misc]
+    """Runs callables on the thread this object lives on (make it on the GUI thread)."""
+
+    _posted = QtCore.Signal(object)
+
+    def __init__(self, parent: Any = None) -> None:
+        super().__init__(parent)
+        self._closed = False
+        self._posted.connect(self._run, QtCore.Qt.ConnectionType.QueuedConnection)
+
+    def post(self, fn: Callable[[], None]) -> None:
+        """Queue ``fn`` to run on the GUI thread soon; never waits. Dropped once closed."""
+        if self._closed:
+            return
+        try:
+            self._posted.emit(fn)
+        except RuntimeError:  # the QObject is gone (the panel was destroyed)
+            self._closed = True
+
+    def close(self) -> None:
+        """Drop what is posted from now on (the receiver is going away)."""
+        self._closed = True
+
+    def _run(self, fn: Callable[[], None]) -> None:
+        if self._closed:
+            return
+        try:
+            fn()
+        except Exception:
+            log.exception("a callback on the GUI thread failed")
+
+    def in_background(
+        self,
+        work: Callable[[], Any],
+        done: Optional[Callable[[Any], None]] = None,
+        failed: Optional[Callable[[BaseException], None]] = None,
+        name: str = "overshoulder-ui-work",
+    ) -> threading.Thread:
+        """Run ``work()`` on a worker thread; ``done(result)`` or ``failed(error)`` on this one."""
+
+        def run() -> None:
+            try:
+                result = work()
+            except Exception as exc:
+                if failed is not None:
+                    self.post(lambda f=failed, e=exc: f(e))  # type: ignore[misc]
+                else:
+                    log.warning("%s failed: %s", name, exc)
+                return
+            if done is not None:
+                self.post(lambda d=done, r=result: d(r))  # type: ignore[misc]
+
+        thread = threading.Thread(target=run, name=name, daemon=True)
+        thread.start()
+        return thread
