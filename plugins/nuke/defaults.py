@@ -1,0 +1,81 @@
+"""Names, limits and timings of the Nuke adapter, in one place."""
+
+from __future__ import annotations
+
+#: Hidden knob holding a node's stable id (a UUID): survives renames, saved with the script.
+ID_KNOB = "overshoulder_id"
+#: Hidden knob holding a node's notes: one JSON object ``{annotation id: annotation}``.
+NOTES_KNOB = "overshoulder_notes"
+#: Hidden knob on Root: ids of resolved notes cleared from the script (JSON list), so a
+#: re-sync with the session does not bring them back.
+CLEARED_KNOB = "overshoulder_cleared"
+#: Hidden knob on the StickyNote / RotoPaint nodes the commands make: the note ids they show.
+MADE_FOR_KNOB = "overshoulder_made_for"
+#: Every knob of ours: never part of an image's identity, never an "image changed".
+OUR_KNOBS = frozenset({ID_KNOB, NOTES_KNOB, CLEARED_KNOB, MADE_FOR_KNOB})
+
+#: Knobs whose changes do not change pixels (the DAG, the panel, labels).
+UI_KNOBS = frozenset(
+    {
+        "selected",
+        "xpos",
+        "ypos",
+        "name",
+        "label",
+        "note_font_size",
+        "tile_color",
+        "gl_color",
+        "hide_input",
+        "postage_stamp",
+        "showPanel",
+        "hidePanel",
+        "bookmark",
+        "icon",
+        "indicators",
+        "dope_sheet",
+        "help",
+        "onCreate",
+        "onDestroy",
+        "knobChanged",
+        "updateUI",
+        "autolabel",
+    }
+)
+
+#: Root knobs that move or re-time the playhead; other Root knobs (format, proxy, colour
+#: management) change the image.
+ROOT_PLAYHEAD_KNOBS = frozenset({"frame", "first_frame", "last_frame", "fps"})
+
+#: JPEG the temporary Write node writes (Nuke's ``_jpeg_quality`` is 0-1).
+JPEG_QUALITY = 0.9
+JPEG_SUB_SAMPLING = "4:2:0"
+
+#: While the playhead runs, render at most once per this many seconds: a Write render on
+#: the main thread per frame would stall Nuke's playback. The last frame is always rendered.
+PLAYBACK_CAPTURE_INTERVAL_S = 0.5
+#: Frame changes closer together than this count as playback (or scrubbing).
+PLAYBACK_GAP_S = 0.25
+#: Longest wait for Nuke's main thread to render a capture.
+RENDER_TIMEOUT_S = 30.0
+
+#: The panel as ``nukescripts.panels.registerWidgetAsPanel`` knows it.
+PANEL_WIDGET = "overshoulder.plugins.nuke.panel.NukePanel"
+PANEL_NAME = "Overshoulder"
+PANEL_ID = "com.overshoulder.panel"
+#: The entry in Nuke's main menu bar.
+MENU = "Overshoulder"
+
+#: RotoPaint stroke life time. ``ltt`` 4 is the "frame range" entry of the life-time menu
+#: (index 4 of all / start-to-frame / single frame / frame-to-end / frame range), with
+#: ``ltn`` and ``ltm`` its first and last frame: a stroke on one frame is the range f-f.
+#: Not in the published stubs (the classes come from the native _curveknob module);
+#: see docs/nuke.md.
+LIFETIME_TYPE = "ltt"
+LIFETIME_FROM = "ltn"
+LIFETIME_TO = "ltm"
+LIFETIME_FRAME_RANGE = 4
+
+#: Where the commands put the nodes they make, relative to the node the notes are on.
+STICKY_OFFSET = (150, 0)
+STICKY_STEP_Y = 70
+ROTO_OFFSET = (0, 80)

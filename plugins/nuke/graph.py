@@ -1,0 +1,163 @@
+"""Small, typed reads and writes of Nuke's node graph that the adapter shares.
+
+Every function here runs on Nuke's main thread. Knobs are reached with
+``node.knob(name)`` (None when the node has no such knob), never ``node[name]``,
+which raises for a missing knob.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from collections.abc import Iterator
+from typing import Any, Optional
+
+import nuke
+
+from .defaults import OUR_KNOBS, UI_KNOBS
+
+
+def knob_value(node: nuke.Node, name: str, default: Any = None) -> Any:
+    """The value of ``node``'s knob ``name``; ``default`` when the node has no such knob."""
+    knob = node.knob(name)
+    return default if knob is None else knob.value()
+
+
+def hidden_text(node: nuke.Node, name: str) -> Optional[str]:
+    """The text of a hidden String_Knob of ours; None when the node has none."""
+    knob = node.knob(name)
+    return None if knob is None else str(knob.value())
+
+
+def set_hidden_text(node: nuke.Node, name: str, text: Optional[str]) -> None:
+    """Keep ``text`` in an invisible String_Knob ``name`` (added on first use); None removes it.
+
+    The knob is saved with the script like any other; artists do not see it.
+    """
+    knob = node.knob(name)
+    if text is None:
+        if knob is not None:
+            node.removeKnob(knob)
+        return
+    if knob is None:
+        knob = nuke.String_Knob(name, name)
+        knob.setFlag(nuke.INVISIBLE)
+        node.addKnob(knob)
+    if str(knob.value()) != text:
+        knob.setValue(text)
+
+
+@contextlib.contextmanager
+def undo_disabled() -> Iterator[None]:
+    """Changes made inside are not recorded in the artist's undo stack."""
+    undo = nuke.Undo()
+    undo.disable()
+    try:
+        yield
+    finally:
+        undo.enable()
+
+
+# --- the viewer and the playhead ----------------------------------------------------------
+
+
+def active_viewer_node() -> Optional[nuke.Node]:
+    """The Viewer node of the active viewer window (None: no viewer, or no GUI)."""
+    if not nuke.GUI:
+        return None
+    window = nuke.activeViewer()
+    if window is None:
+        return None
+    return window.node()
+
+
+def viewed_node() -> Optional[nuke.Node]:
+    """The node the active viewer shows: the Viewer's active input (None if none)."""
+    if not nuke.GUI:
+        return None
+    window = nuke.activeViewer()
+    if window is None:
+        return None
+    index = window.activeInput()
+    if index is None:
+        return None
+    node: Optional[nuke.Node] = window.node().input(index)
+    return node
+
+
+def current_frame() -> int:
+    """The current frame: ``nuke.frame()`` (Nuke 15 deprecates it for ``Root.frame``)."""
+    root_frame = getattr(nuke.root(), "frame", None)
+    if callable(root_frame):
+        return int(root_frame())
+    return int(nuke.frame())
+
+
+def go_to_frame(frame: int) -> None:
+    """Move the current frame (and so the viewers) to ``frame``."""
+    if hasattr(nuke, "frame"):
+        nuke.frame(int(frame))
+        return
+    set_frame = getattr(nuke.root(), "setFrame", None)
+    if not callable(set_frame):
+        raise RuntimeError("this Nuke has neither nuke.frame() nor Root.setFrame()")
+    set_frame(int(frame))
+
+
+def frame_range() -> tuple[int, int, float]:
+    """The script's first frame, last frame and frame rate (Root's knobs)."""
+    root = nuke.root()
+    first = int(knob_value(root, "first_frame", 1))
+    last = int(knob_value(root, "last_frame", first))
+    fps = float(knob_value(root, "fps", 24.0))
+    return first, last, fps
+
+
+# --- the graph ------------------------------------------------------------------------------
+
+
+def upstream(node: nuke.Node) -> list[nuke.Node]:
+    """``node`` and every node above it (through inputs), nearest first, each once."""
+    out: list[nuke.Node] = []
+    seen: set[str] = set()
+    todo = [node]
+    while todo:
+        n = todo.pop(0)
+        key = n.fullName()
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(n)
+        todo.extend(n.dependencies(nuke.INPUTS | nuke.HIDDEN_INPUTS))
+    return out
+
+
+def image_version(node: nuke.Node) -> str:
+    """How a note names the image ``node`` shows (``ImageRef.version``).
+
+    The file name of the nearest Read upstream (it carries the plate or render
+    version, e.g. ``sh010_comp_v012.####.exr``); without a Read, the node's
+    name and a short hash of the upstream knob values, which changes when the
+    comp does.
+    """
+    chain = upstream(node)
+    for n in chain:
+        if n.Class() == "Read":
+            path = str(knob_value(n, "file", "") or "")
+            if path:
+                return os.path.basename(path)
+    digest = hashlib.sha1()
+    for n in chain:
+        digest.update(n.Class().encode())
+        for name, knob in sorted(n.knobs().items()):
+            if name in UI_KNOBS or name in OUR_KNOBS:
+                continue
+            digest.update(name.encode())
+            digest.update(knob.toScript(False).encode("utf-8", "replace"))
+    return f"{node.fullName()}#{digest.hexdigest()[:10]}"
+
+
+def deselect_all() -> None:
+    for n in nuke.selectedNodes():
+        n.setSelected(False)

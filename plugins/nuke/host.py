@@ -1,0 +1,312 @@
+"""``NukeHost``: the Host contract on Nuke's Python API."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any, Optional
+
+import nuke
+
+from overshoulder.core.host import Capture, Host, PlayheadState, ViewerView
+from overshoulder.core.model import Anchor, Annotation, HostObject, ImageRef, RationalTime
+
+from . import identity
+from .capture import ViewerRender, jpeg_size, read_back
+from .defaults import (
+    OUR_KNOBS,
+    PLAYBACK_CAPTURE_INTERVAL_S,
+    PLAYBACK_GAP_S,
+    RENDER_TIMEOUT_S,
+    ROOT_PLAYHEAD_KNOBS,
+    UI_KNOBS,
+)
+from .graph import (
+    active_viewer_node,
+    current_frame,
+    deselect_all,
+    frame_range,
+    go_to_frame,
+    image_version,
+    knob_value,
+    upstream,
+    viewed_node,
+)
+from .notes import NoteStore
+from .viewer import find_viewer_widget
+
+log = logging.getLogger("overshoulder.nuke")
+
+
+class NukeHost(Host):
+    """The open Nuke script, as the shared parts of Overshoulder see it.
+
+    - ``capture`` renders the viewed node through a temporary Write node on the
+      main thread (``call_on_main``) and reads the JPEG back on the caller's thread;
+      while the frame changes fast (playback, scrubbing) it renders at most once
+      per ``PLAYBACK_CAPTURE_INTERVAL_S``.
+    - The playhead is Nuke's current frame; Viewer ``frame`` knob changes report
+      it. Nuke has no API that tells whether the viewer plays, so ``playing`` is
+      what a remote driver last asked for.
+    - ``image_changed`` fires for a knob change on the viewed node or above it,
+      on the active Viewer, on Root's format, or a reconnection.
+    - Notes live on the nodes they are about (``NoteStore``); a note about no
+      node lands on the node the viewer shows when it arrives, else on Root.
+
+    ``main_thread`` is Nuke's main thread: the Python main thread in a GUI
+    session (the default).
+    """
+
+    name = "nuke"
+
+    def __init__(
+        self,
+        *,
+        main_thread: Optional[threading.Thread] = None,
+        temp_dir: Optional[str] = None,
+    ) -> None:
+        super().__init__()
+        self._main = main_thread or threading.main_thread()
+        self.notes = NoteStore()
+        self._render = ViewerRender(temp_dir)
+        self._reporting = False
+        self._remote_playing = False
+        self._reported_frame: Optional[int] = None
+        self._frame_times: list[float] = []
+        self._last_render = 0.0
+        self._capture_lock = threading.Lock()
+        self._upstream: Optional[tuple[str, frozenset[str]]] = None
+
+    # --- pixels -----------------------------------------------------------------------------
+
+    def capture(self) -> Optional[Capture]:
+        with self._capture_lock:
+            if self._playing_fast():
+                wait = self._last_render + PLAYBACK_CAPTURE_INTERVAL_S - time.monotonic()
+                if wait > 0:
+                    time.sleep(wait)
+            self._last_render = time.monotonic()
+            rendered = self.call_on_main(self._render.render, timeout=RENDER_TIMEOUT_S)
+            if rendered is None:
+                return None
+            data = read_back(rendered)
+        width, height = jpeg_size(data)
+        return Capture(
+            frame=rendered.frame,
+            width=width,
+            height=height,
+            encoded=data,
+            codec="jpeg",
+            colorspace="sRGB",
+            display=rendered.display,
+            view=rendered.view,
+            version=rendered.version,
+            source=rendered.source,
+        )
+
+    def _playing_fast(self) -> bool:
+        """True while frame changes come closer than ``PLAYBACK_GAP_S`` (playback, scrubbing)."""
+        times = self._frame_times[-3:]
+        now = time.monotonic()
+        return (
+            len(times) >= 2
+            and now - times[-1] < PLAYBACK_GAP_S
+            and (times[-1] - times[0] < PLAYBACK_GAP_S * (len(times) - 1))
+        )
+
+    # --- playhead ----------------------------------------------------------------------------
+
+    def playhead(self) -> PlayheadState:
+        first, last, fps = frame_range()
+        return PlayheadState(
+            frame=current_frame(),
+            rate=fps,
+            playing=self._remote_playing,
+            first=first,
+            last=last,
+        )
+
+    def set_playhead(self, frame: int, playing: Optional[bool] = None) -> None:
+        """Go to ``frame``; ``playing`` starts or stops the active viewer's playback."""
+        window = nuke.activeViewer() if nuke.GUI else None
+        was = self._remote_playing
+        if playing is False and window is not None and was:
+            window.stop()
+        moved = current_frame() != frame
+        if moved:
+            go_to_frame(frame)
+        if playing is not None:
+            self._remote_playing = playing
+        if playing and not was and window is not None:
+            window.play(1)
+        if not moved and playing is not None and playing != was:
+            self._fire(self.events.playhead_changed)
+
+    # --- what a note is about ---------------------------------------------------------------------
+
+    def anchor(self) -> Anchor:
+        """Frame, the selected node (else the viewed one), and the viewed image's version."""
+        frame = current_frame()
+        _, _, fps = frame_range()
+        viewed = viewed_node()
+        chosen = [n for n in nuke.selectedNodes() if n.Class() != "Viewer"]
+        about = chosen[-1] if len(chosen) == 1 else viewed
+        return Anchor(
+            frame=frame,
+            time=RationalTime(value=float(frame), rate=fps),
+            object=identity.host_object(about) if about is not None else None,
+            image=ImageRef(version=image_version(viewed)) if viewed is not None else None,
+        )
+
+    def select(self, obj: HostObject) -> bool:
+        """Select the node alone, centre the DAG on it and open its panel."""
+        if obj.kind != identity.KIND:
+            return False
+        node = identity.find(obj.path)
+        if node is None:
+            return False
+        deselect_all()
+        node.setSelected(True)
+        if nuke.GUI:
+            centre = [node.xpos() + node.screenWidth() / 2, node.ypos() + node.screenHeight() / 2]
+            nuke.zoom(1, centre)
+            node.showControlPanel()
+        return True
+
+    # --- the viewer, for the overlay -------------------------------------------------------------
+
+    def viewer_widget(self) -> Any:
+        viewer = active_viewer_node()
+        return find_viewer_widget(viewer.name()) if viewer is not None else None
+
+    def viewer_view(self) -> Optional[ViewerView]:
+        """None: Nuke's Python API does not tell the viewer's pan and zoom (docs/nuke.md)."""
+        return None
+
+    # --- notes ------------------------------------------------------------------------------------
+
+    def apply_annotation(self, annotation: Annotation) -> None:
+        cleared = self.notes.cleared()
+        if annotation.id in cleared:
+            if annotation.status == "done":
+                return  # cleared from the script as resolved; stays out
+            self.notes.set_cleared(cleared - {annotation.id})
+        self.notes.put(annotation, self._holder_for(annotation))
+
+    def _holder_for(self, note: Annotation) -> nuke.Node:
+        """The node a note goes on: the one it names, else where it is, else the viewed one."""
+        about = note.anchor.object
+        if about is not None and about.kind == identity.KIND:
+            node = identity.find(about.path)
+            if node is not None:
+                return node
+        where = self.notes.where(note.id)
+        if where is not None:
+            return where
+        if about is None:
+            viewed = viewed_node()
+            if viewed is not None:
+                return viewed
+        return nuke.root()
+
+    def remove_annotation(self, annotation_id: str) -> None:
+        self.notes.remove(annotation_id)
+
+    def stored_annotations(self) -> Sequence[Annotation]:
+        identity.fix_duplicates()
+        return self.notes.all()
+
+    # --- threads ----------------------------------------------------------------------------------
+
+    def run_on_main(self, fn: Callable[[], None]) -> None:
+        nuke.executeInMainThread(fn)
+
+    def is_main_thread(self) -> bool:
+        return threading.current_thread() is self._main
+
+    # --- life cycle -------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._reporting:
+            return
+        self._reporting = True
+        self._reported_frame = current_frame()
+        nuke.addKnobChanged(self._viewer_knob_changed, nodeClass="Viewer")
+        nuke.addKnobChanged(self._knob_changed)
+
+    def stop(self) -> None:
+        if self._reporting:
+            self._reporting = False
+            nuke.removeKnobChanged(self._viewer_knob_changed, nodeClass="Viewer")
+            nuke.removeKnobChanged(self._knob_changed)
+        with self._capture_lock:
+            self._render.cleanup()
+
+    # --- callbacks (main thread) ------------------------------------------------------------------
+
+    def _viewer_knob_changed(self) -> None:
+        """A Viewer's knob: ``frame`` moves the playhead; others, on the active one, the image."""
+        knob = nuke.thisKnob()
+        if knob is None or not self._reporting or self._render.busy:
+            return
+        name = knob.name()
+        if name == "frame":
+            frame = current_frame()
+            if frame != self._reported_frame:
+                self._reported_frame = frame
+                self._frame_times = [*self._frame_times[-2:], time.monotonic()]
+                self._fire(self.events.playhead_changed)
+            return
+        if name in UI_KNOBS or name in OUR_KNOBS:
+            return
+        active = active_viewer_node()
+        if active is not None and active.name() == nuke.thisNode().name():
+            self._upstream = None
+            self._fire(self.events.image_changed)
+
+    def _knob_changed(self) -> None:
+        """Any node's knob: an image change when the node is the viewed one or above it."""
+        if not self._reporting or self._render.busy:
+            return
+        node, knob = nuke.thisNode(), nuke.thisKnob()
+        if knob is None or node.Class() == "Viewer":
+            return
+        name = knob.name()
+        if name in ("inputChange", "name"):
+            self._upstream = None
+        if node.Class() == "Root":
+            if name in ROOT_PLAYHEAD_KNOBS:
+                if name != "frame":
+                    self._fire(self.events.playhead_changed)
+            elif name not in UI_KNOBS and name not in OUR_KNOBS:
+                self._fire(self.events.image_changed)
+            return
+        if name in UI_KNOBS or name in OUR_KNOBS:
+            return
+        if node.fullName() in self._upstream_names():
+            self._fire(self.events.image_changed)
+
+    def _upstream_names(self) -> frozenset[str]:
+        """Full names of the viewed node, the nodes above it and the input process node."""
+        viewed = viewed_node()
+        if viewed is None:
+            return frozenset()
+        key = viewed.fullName()
+        if self._upstream is not None and self._upstream[0] == key:
+            return self._upstream[1]
+        names = {n.fullName() for n in upstream(viewed)}
+        viewer = active_viewer_node()
+        if viewer is not None and knob_value(viewer, "input_process", False):
+            names.add(str(knob_value(viewer, "input_process_node", "")))
+        self._upstream = (key, frozenset(names))
+        return self._upstream[1]
+
+    def _fire(self, event: Callable[[], None]) -> None:
+        if not self._reporting:
+            return
+        try:
+            event()
+        except Exception:
+            log.exception("an Overshoulder event handler failed")

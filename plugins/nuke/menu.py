@@ -1,0 +1,58 @@
+"""Nuke's menu.py for Overshoulder (GUI sessions): the menu and the panel.
+
+Importing this module is the startup, and a second import does nothing:
+
+- an "Overshoulder" menu in Nuke's menu bar: open the panel, notes to
+  StickyNotes, note marks to a RotoPaint node, clear resolved notes;
+- the panel registered with ``nukescripts.panels.registerWidgetAsPanel`` so it
+  appears in the Pane menu and comes back with saved layouts.
+
+Nuke makes a registered widget by evaluating its name
+("overshoulder.plugins.nuke.panel.NukePanel") in the ``__main__`` namespace,
+so ``overshoulder`` is bound there. Outside the GUI nothing happens.
+"""
+
+from __future__ import annotations
+
+import nuke
+
+from .defaults import MENU, PANEL_ID, PANEL_NAME, PANEL_WIDGET
+
+#: True once the menu and panel are installed in this session.
+installed = False
+
+
+def open_panel() -> None:
+    """Open the Overshoulder panel (as the Pane menu does)."""
+    import nukescripts.panels
+
+    nukescripts.panels.restorePanel(PANEL_ID)
+
+
+def _command(name: str) -> None:
+    from . import commands
+
+    commands.run(name)
+
+
+def install() -> None:
+    """Add the menu and register the panel; only in a GUI session, only once."""
+    global installed
+    if installed or not nuke.GUI:
+        return
+    import nukescripts.panels
+
+    import __main__
+    import overshoulder
+
+    vars(__main__).setdefault("overshoulder", overshoulder)
+    bar = nuke.menu("Nuke")
+    bar.addCommand(f"{MENU}/Open panel", open_panel)
+    bar.addCommand(f"{MENU}/Notes to StickyNotes", lambda: _command("stickies"))
+    bar.addCommand(f"{MENU}/Note marks to RotoPaint", lambda: _command("roto"))
+    bar.addCommand(f"{MENU}/Clear resolved notes", lambda: _command("clear"))
+    nukescripts.panels.registerWidgetAsPanel(PANEL_WIDGET, PANEL_NAME, PANEL_ID, False)
+    installed = True
+
+
+install()

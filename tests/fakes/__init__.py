@@ -1,0 +1,1 @@
+"""Fakes of the apps' Python APIs, for tests only (each module says what it fakes)."""

@@ -1,0 +1,159 @@
+"""Driving the FAKE Nuke (tests/fakes/nuke_api) from tests: what Nuke has no API for.
+
+``install()`` puts the fake ``nuke``/``nukescripts`` on ``sys.path`` (tests only)
+and resets it. Nuke's main thread is either a ``MainLoop`` (a thread that runs
+what ``executeInMainThread`` queued, standing in for Nuke's event loop) or,
+for tests that show Qt widgets, the Qt GUI thread (``QtMainThread``).
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any, Optional
+
+import numpy as np
+
+FAKES = Path(__file__).resolve().parent / "nuke_api"
+
+
+def install(gui: bool = True) -> ModuleType:
+    """The fake ``nuke`` module, on ``sys.path``, reset to an empty GUI (or terminal) session."""
+    if str(FAKES) not in sys.path:
+        sys.path.insert(0, str(FAKES))
+    import nuke
+
+    if not hasattr(nuke, "_fake"):
+        raise RuntimeError(f"`import nuke` found {nuke.__file__}, not the fake")
+    reset(gui=gui)
+    return nuke
+
+
+def fake() -> Any:
+    import nuke
+
+    return nuke._fake
+
+
+def reset(gui: bool = True) -> None:
+    """A new session: no nodes, no callbacks, no menus, no main thread."""
+    import nuke
+    import nukescripts.panels
+
+    state = nuke._fake
+    type(state).__init__(state)
+    nuke.GUI = gui
+    nukescripts.panels._panels.clear()
+    nukescripts.panels.registered.clear()
+
+
+class MainLoop:
+    """Nuke's main thread: runs what ``executeInMainThread`` queued, in order."""
+
+    def __init__(self) -> None:
+        self._stop = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="fake-nuke-main", daemon=True)
+
+    def start(self) -> MainLoop:
+        fake().main_thread = self.thread
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        state = fake()
+        while not self._stop.is_set():
+            state.run_next(timeout=0.05)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.thread.join(5)
+        if fake().main_thread is self.thread:
+            fake().main_thread = None
+
+
+class QtMainThread:
+    """The Qt GUI thread (the caller's) as Nuke's main thread: a timer drains the queue."""
+
+    def __init__(self, interval_ms: int = 5) -> None:
+        from Qt import QtCore
+
+        fake().main_thread = threading.current_thread()
+        self.timer = QtCore.QTimer()
+        self.timer.setInterval(interval_ms)
+        self.timer.timeout.connect(fake().drain)
+        self.timer.start()
+
+    def stop(self) -> None:
+        self.timer.stop()
+        fake().main_thread = None
+
+
+def on_main(fn: Callable[[], Any], timeout: float = 10.0) -> Any:
+    """Run ``fn`` on Nuke's main thread and return its result (or raise its error)."""
+    import nuke
+
+    main = fake().main_thread
+    if main is None or threading.current_thread() is main:
+        return fn()
+    done = threading.Event()
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:
+            box["error"] = exc
+        finally:
+            done.set()
+
+    nuke.executeInMainThread(run)
+    if not done.wait(timeout):
+        raise TimeoutError("the fake Nuke main thread did not run the call")
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")
+
+
+def build_comp(
+    first: int = 1001, last: int = 1010, width: int = 320, height: int = 180, fps: float = 24.0
+) -> dict[str, Any]:
+    """A small comp viewed by Viewer1: Constant1 -> Blur1 -> Grade1, and an unrelated Blur2."""
+    import nuke
+
+    root = nuke.root()
+    root["first_frame"].setValue(first)
+    root["last_frame"].setValue(last)
+    root["fps"].setValue(fps)
+    root["format"].setValue(nuke.Format(width, height, f"fake_{width}x{height}"))
+    nuke.frame(first)
+    constant = nuke.nodes.Constant(color=0.25)
+    blur = nuke.nodes.Blur(size=2.0)
+    blur.setInput(0, constant)
+    grade = nuke.nodes.Grade(white=1.5)
+    grade.setInput(0, blur)
+    other = nuke.nodes.Blur(size=9.0)
+    viewer = nuke.nodes.Viewer()
+    viewer.setInput(0, grade)
+    for i, n in enumerate([constant, blur, grade, viewer]):
+        n.setXYpos(0, i * 100)
+    other.setXYpos(300, 0)
+    fake().undo_stack.clear()
+    return {
+        "constant": constant,
+        "blur": blur,
+        "grade": grade,
+        "other": other,
+        "viewer": viewer,
+    }
+
+
+def expected_pattern(node: Any, frame: int, width: Optional[int] = None) -> np.ndarray:
+    """What the fake renders for ``node`` at ``frame`` (before JPEG), H x W x 3 uint8."""
+    import nuke
+
+    fmt = nuke.root()["format"].value()
+    source = nuke.pattern_source(node)
+    return nuke.pattern_pixels(source, frame, width or fmt.width(), fmt.height())
