@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from overshoulder.core.host import ViewerView
-from overshoulder.core.model import Annotation, Anchor, Shape, Style, new_id
+from overshoulder.core.model import Anchor, Annotation, Shape, Style, new_id
 from overshoulder.core.ui import geometry
 from overshoulder.core.ui.geometry import ImageRect, image_rect
 

@@ -10,8 +10,8 @@ import pytest
 
 from overshoulder.core.model import Anchor, Annotation, HostObject, ImageRef, Shape, new_id
 from overshoulder.core.ui import notes
-from overshoulder.core.ui.links import LinkError, normalise_relay, parse_invite
 from overshoulder.core.ui import settings as ui_settings
+from overshoulder.core.ui.links import LinkError, normalise_relay, parse_invite
 from overshoulder.core.ui.settings import HostedSession, PanelSettings
 
 
@@ -58,7 +58,9 @@ def test_a_note_drawn_on_another_image_says_so():
     # Nothing to compare: no warning either way.
     assert notes.stale_warning(drawn, None) is None
     assert notes.stale_warning(make(1, 1.0), ImageRef(hash="bb")) is None
-    assert notes.stale_warning(make(1, 1.0, image=ImageRef(hash="aa")), ImageRef(version="v1")) is None
+    assert (
+        notes.stale_warning(make(1, 1.0, image=ImageRef(hash="aa")), ImageRef(version="v1")) is None
+    )
 
 
 def test_a_row_names_the_kind_the_author_the_words_and_what_it_is_about():

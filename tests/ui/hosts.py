@@ -1,0 +1,82 @@
+"""Hosts and widgets for the UI tests: a MemoryHost with a viewer, and a viewer that logs clicks."""
+
+from __future__ import annotations
+
+from typing import Any, Optional
+
+import numpy as np
+
+from overshoulder.core.host import Capture, ViewerView
+from overshoulder.core.model import Anchor, HostObject, ImageRef
+from overshoulder.core.ui.overlay import event_pos
+from tests.hosts.memory import MemoryHost
+
+from .qt import QtCore, QtGui, QtWidgets
+
+
+class ClickLog(QtWidgets.QWidget):  # type: ignore[misc]
+    """A stand-in for an app's viewer: remembers where it was pressed."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.presses: list[tuple[int, int]] = []
+
+    def mousePressEvent(self, event: Any) -> None:
+        x, y = event_pos(event)
+        self.presses.append((round(x), round(y)))
+
+
+class ViewerHost(MemoryHost):
+    """A MemoryHost whose viewer is a real QWidget; shares a small sRGB image per frame."""
+
+    def __init__(self, viewer: Any = None, view: Optional[ViewerView] = None, **kw: Any) -> None:
+        super().__init__(**kw)
+        self.viewer = viewer
+        self.view = view
+        self.version: Optional[str] = None
+        self.shade = 40
+        self.selected: list[HostObject] = []
+        self.anchor_object = HostObject("memory.node", "Grade1", label="Grade1")
+
+    def viewer_widget(self) -> Any:
+        return self.viewer
+
+    def viewer_view(self) -> Optional[ViewerView]:
+        return self.view
+
+    def capture(self) -> Optional[Capture]:
+        pixels = np.full((32, 64, 3), self.shade, np.uint8)
+        return Capture(
+            frame=self.frame,
+            width=64,
+            height=32,
+            pixels=pixels,
+            colorspace="sRGB",
+            version=self.version,
+        )
+
+    def anchor(self) -> Anchor:
+        image = ImageRef(version=self.version) if self.version else None
+        return Anchor(frame=self.frame, object=self.anchor_object, image=image)
+
+    def select(self, obj: HostObject) -> bool:
+        self.selected.append(obj)
+        return True
+
+
+def mouse(widget: Any, kind: str, x: float, y: float, held: bool = True) -> None:
+    """Send a left-button press, move or release at (x, y) straight to ``widget``."""
+    types = {
+        "press": QtCore.QEvent.Type.MouseButtonPress,
+        "move": QtCore.QEvent.Type.MouseMove,
+        "release": QtCore.QEvent.Type.MouseButtonRelease,
+    }
+    left = QtCore.Qt.MouseButton.LeftButton
+    button = QtCore.Qt.MouseButton.NoButton if kind == "move" else left
+    buttons = left if (kind != "release" and held) else QtCore.Qt.MouseButton.NoButton
+    local = QtCore.QPointF(x, y)
+    glob = QtCore.QPointF(widget.mapToGlobal(QtCore.QPoint(int(x), int(y))))
+    event = QtGui.QMouseEvent(
+        types[kind], local, glob, button, buttons, QtCore.Qt.KeyboardModifier.NoModifier
+    )
+    QtWidgets.QApplication.sendEvent(widget, event)
