@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from typing import Optional
 
 import nuke
@@ -114,9 +115,9 @@ def notes_to_stickies(node: Optional[nuke.Node] = None) -> list[nuke.Node]:
     if not notes:
         raise CommandError(f"{target.name()} has no Overshoulder notes.")
     made: dict[str, nuke.Node] = {}
-    for sticky in nuke.allNodes("StickyNote"):
-        for note_id in _made_for(sticky):
-            made[note_id] = sticky
+    for existing in nuke.allNodes("StickyNote"):
+        for note_id in _made_for(existing):
+            made[note_id] = existing
     out = []
     for i, note in enumerate(notes):
         sticky = made.get(note.id)
@@ -214,7 +215,7 @@ def _made_for(node: nuke.Node) -> list[str]:
 
 def run(command: str) -> None:
     """Run a command by name from the menu; a ``CommandError`` is shown, not raised."""
-    actions = {
+    actions: dict[str, Callable[[], object]] = {
         "stickies": notes_to_stickies,
         "roto": notes_to_roto,
         "clear": clear_resolved,

@@ -170,7 +170,7 @@ class NukeHost(Host):
         deselect_all()
         node.setSelected(True)
         if nuke.GUI:
-            centre = [node.xpos() + node.screenWidth() / 2, node.ypos() + node.screenHeight() / 2]
+            centre = (node.xpos() + node.screenWidth() / 2, node.ypos() + node.screenHeight() / 2)
             nuke.zoom(1, centre)
             node.showControlPanel()
         return True

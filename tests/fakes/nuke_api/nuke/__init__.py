@@ -922,7 +922,9 @@ def _knob_changed(node: Node, knob: Knob) -> None:
     _run_callbacks(_fake.knob_changed, node, knob)
 
 
-def addKnobChanged(call: Any, args: Any = (), kwargs: Any = None, nodeClass: str = "*", node=None):
+def addKnobChanged(
+    call: Any, args: Any = (), kwargs: Any = None, nodeClass: str = "*", node: Any = None
+) -> None:
     _add(_fake.knob_changed, call, args, kwargs, nodeClass)
 
 
