@@ -19,7 +19,7 @@ from Qt import QtCore
 log = logging.getLogger("overshoulder.ui")
 
 
-class GuiDispatcher(QtCore.QObject):  # type: ignore[misc]
+class GuiDispatcher(QtCore.QObject):
     """Runs callables on the thread this object lives on (make it on the GUI thread)."""
 
     _posted = QtCore.Signal(object)
@@ -42,7 +42,7 @@ class GuiDispatcher(QtCore.QObject):  # type: ignore[misc]
         """Drop what is posted from now on (the receiver is going away)."""
         self._closed = True
 
-    def _run(self, fn: Callable[[], None]) -> None:
+    def _run(self, fn: Any) -> None:
         if self._closed:
             return
         try:

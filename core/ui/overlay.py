@@ -137,7 +137,7 @@ class _Throttle:
             self.fn(*args)
 
 
-class ViewerOverlay(QtWidgets.QWidget):  # type: ignore[misc]
+class ViewerOverlay(QtWidgets.QWidget):
     """Marks over ``viewer`` (the app's viewer widget), lined up with the image ``host`` shows."""
 
     #: The tool, colour, width, undo/redo state or the hidden authors changed.
@@ -228,7 +228,7 @@ class ViewerOverlay(QtWidgets.QWidget):  # type: ignore[misc]
         return self._sharer
 
     @property
-    def actions(self) -> Optional[NoteActions]:
+    def note_actions(self) -> Optional[NoteActions]:
         return self._actions
 
     def set_annotations(self, annotations: Iterable[Annotation]) -> None:

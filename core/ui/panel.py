@@ -86,7 +86,7 @@ class _Serial:
                 self._gui.post(lambda d=done, r=result: d(r))  # type: ignore[misc]
 
 
-class Panel(QtWidgets.QWidget):  # type: ignore[misc]
+class Panel(QtWidgets.QWidget):
     """The whole panel for one app (``host``); owns the session and the viewer overlay."""
 
     def __init__(
@@ -98,7 +98,7 @@ class Panel(QtWidgets.QWidget):  # type: ignore[misc]
         self.client: Optional[SessionClient] = None
         self.sharer: Optional[Sharer] = None
         self.overlay: Optional[ViewerOverlay] = None
-        self.actions: Optional[NoteActions] = None
+        self.note_actions: Optional[NoteActions] = None
         self.images: Optional[PublishedImages] = None
         self.sharing = False
         self.sessions: list[SessionInfo] = []
@@ -108,7 +108,8 @@ class Panel(QtWidgets.QWidget):  # type: ignore[misc]
         self._seen: dict[str, Any] = {}
         self._pending_share = False
         self._restarting = False
-        self._queued = False
+        #: HTTP calls in flight ("refresh", "create", "invite"): their buttons wait.
+        self._busy: set[str] = set()
         self._gui = GuiDispatcher(self)
         self._life = _Serial(self._gui)
         self._build()
@@ -305,23 +306,23 @@ class Panel(QtWidgets.QWidget):  # type: ignore[misc]
             return
         self.clear_error()
         self._status(f"asking {relay} for its sessions…")
-        self.refresh_button.setEnabled(False)
+        self._busy.add("refresh")
+        self._render_controls()
 
         def done(found: list[SessionInfo]) -> None:
-            self.refresh_button.setEnabled(True)
+            self._busy.discard("refresh")
             self.sessions = found
             self._remember()
             self._fill_sessions(relay)
             self._status(f"{len(found)} open session(s) on {relay}")
 
         self._gui.in_background(
-            lambda: relay_api.list_sessions(relay), done, self._failed(self.refresh_button)
+            lambda: relay_api.list_sessions(relay), done, self._failed("refresh")
         )
 
-    def _failed(self, button: Any = None) -> Callable[[BaseException], None]:
+    def _failed(self, job: str = "") -> Callable[[BaseException], None]:
         def failed(exc: BaseException) -> None:
-            if button is not None:
-                button.setEnabled(True)
+            self._busy.discard(job)
             self._status("")
             self.show_error(str(exc))
             self._render_controls()
@@ -348,11 +349,12 @@ class Panel(QtWidgets.QWidget):  # type: ignore[misc]
         title = self.session_name_edit.text().strip() or f"{name}'s review"
         self.clear_error()
         self._status(f"making a session on {relay}…")
-        self.create_button.setEnabled(False)
+        self._busy.add("create")
+        self._render_controls()
         self._pending_share = share
 
         def done(made: relay_api.CreatedSession) -> None:
-            self.create_button.setEnabled(True)
+            self._busy.discard("create")
             self.settings.remember_hosted(
                 HostedSession(
                     made.session.id, relay, made.host_token, made.session.name, made.expires_at
@@ -363,7 +365,7 @@ class Panel(QtWidgets.QWidget):  # type: ignore[misc]
 
         def failed(exc: BaseException) -> None:
             self._pending_share = False
-            self._failed(self.create_button)(exc)
+            self._failed("create")(exc)
 
         self._gui.in_background(lambda: relay_api.create_session(relay, title, name), done, failed)
 
@@ -420,7 +422,7 @@ class Panel(QtWidgets.QWidget):  # type: ignore[misc]
         self.sharing = False
         sharer = Sharer(self.host, client)
         self.sharer = sharer
-        self.actions = NoteActions(sharer)
+        self.note_actions = NoteActions(sharer)
         on = client.on
         self._undo = [
             client.on_state(self._state_changed),
@@ -439,7 +441,7 @@ class Panel(QtWidgets.QWidget):  # type: ignore[misc]
         viewer = self._viewer()
         if viewer is not None:
             self.overlay = ViewerOverlay(viewer, self.host)
-            self.overlay.set_session(sharer, actions=self.actions, images=self.images)
+            self.overlay.set_session(sharer, actions=self.note_actions, images=self.images)
             self.overlay.changed.connect(self._render_people_later)
         self.toolbar.set_overlay(self.overlay)
         self._status(f"connecting to {relay}…")
@@ -472,7 +474,7 @@ class Panel(QtWidgets.QWidget):  # type: ignore[misc]
             self.overlay.deleteLater()
             self.overlay = None
         self.toolbar.set_overlay(None)
-        self.client = self.sharer = self.actions = self.images = None
+        self.client = self.sharer = self.note_actions = self.images = None
         self._token = self._role = None
         self.sharing = self._pending_share = False
         self._status("leaving the session…")
@@ -529,11 +531,11 @@ class Panel(QtWidgets.QWidget):  # type: ignore[misc]
                 encoder = FrameEncoder(self.images.wrap(client.publish_frame))
             sharer = Sharer(self.host, client, encoder, follow=self.follow_button.isChecked())
             self.sharer = sharer
-            if self.actions is not None:
-                self.actions.sharer = sharer
+            if self.note_actions is not None:
+                self.note_actions.sharer = sharer
             sharer.start()
             if self.overlay is not None:
-                self.overlay.set_session(sharer, actions=self.actions, images=self.images)
+                self.overlay.set_session(sharer, actions=self.note_actions, images=self.images)
             self._status("sharing the viewer" if share else "not sharing the viewer")
             self._render()
 
@@ -553,10 +555,11 @@ class Panel(QtWidgets.QWidget):  # type: ignore[misc]
             self.show_error("only the session's host can make invite links")
             return
         relay = client.relay_url
-        self.invite_button.setEnabled(False)
+        self._busy.add("invite")
+        self._render_controls()
 
         def done(made: relay_api.InviteLink) -> None:
-            self.invite_button.setEnabled(True)
+            self._busy.discard("invite")
             self.invite_link_edit.setText(made.link)
             QtWidgets.QApplication.clipboard().setText(made.link)
             self._status(f"{made.role} link copied to the clipboard")
@@ -565,7 +568,7 @@ class Panel(QtWidgets.QWidget):  # type: ignore[misc]
         self._gui.in_background(
             lambda: relay_api.make_invite(relay, session.id, token, role),
             done,
-            self._failed(self.invite_button),
+            self._failed("invite"),
         )
 
     # --- driving, following, chat, notes --------------------------------------------------------
@@ -622,10 +625,10 @@ class Panel(QtWidgets.QWidget):  # type: ignore[misc]
 
     def set_status(self, note_id: str, status: Literal["open", "done"]) -> None:
         """Mark a note done or open again, for everyone."""
-        if self.actions is None:
+        if self.note_actions is None:
             return
         try:
-            self.actions.set_status(note_id, status)
+            self.note_actions.set_status(note_id, status)
         except Exception as exc:
             self.show_error(f"note not changed: {exc}")
         self._render()
@@ -733,20 +736,23 @@ class Panel(QtWidgets.QWidget):  # type: ignore[misc]
     def _render_controls(self) -> None:
         open_ = self.client is not None
         host = self._role == "host"
-        self.create_button.setEnabled(not open_)
+        self.refresh_button.setEnabled("refresh" not in self._busy)
+        self.create_button.setEnabled(not open_ and "create" not in self._busy)
         self.join_button.setEnabled(not open_)
         self.leave_button.setEnabled(open_)
-        self.share_button.setEnabled((not open_ or host) and not self._restarting)
+        self.share_button.setEnabled(
+            (not open_ or host) and not self._restarting and "create" not in self._busy
+        )
         self.share_button.setChecked(self.sharing)
         self.share_button.setText("Sharing the viewer" if self.sharing else "Share")
-        self.invite_button.setEnabled(open_ and host)
+        self.invite_button.setEnabled(open_ and host and "invite" not in self._busy)
         self.role_combo.setEnabled(open_ and host)
         item = self.sessions_list.currentItem()
         relay = self.relay_edit.text().strip()
         kept = item is not None and self.settings.hosted_session(relay, str(item.data(NOTE_ROLE)))
         self.rejoin_button.setEnabled(bool(kept) and not open_)
         sharer = self.sharer
-        can_draw = self.actions is not None and self.actions.can_draw
+        can_draw = self.note_actions is not None and self.note_actions.can_draw
         self.follow_button.setEnabled(sharer is not None)
         self.drive_button.setEnabled(sharer is not None and can_draw)
         self.drive_button.setText("Give back" if sharer is not None and sharer.driving else "Drive")
@@ -767,7 +773,7 @@ class Panel(QtWidgets.QWidget):  # type: ignore[misc]
         )
         rows: list[tuple[str, str]] = []
         for p in people:
-            bits = [p.role]
+            bits: list[str] = [p.role]
             if client.driver == p.id:
                 bits.append("drives")
             if me is not None and p.id == me.id:
@@ -879,6 +885,8 @@ class Panel(QtWidgets.QWidget):  # type: ignore[misc]
         out = []
         for i in range(self.notes_tree.topLevelItemCount()):
             head = self.notes_tree.topLevelItem(i)
+            if head is None:
+                continue
             for j in range(head.childCount()):
                 row = head.child(j)
                 frame = int(str(head.text(0)).split()[1])

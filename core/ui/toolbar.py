@@ -26,7 +26,7 @@ TOOL_LABELS = {
 }
 
 
-class OverlayToolbar(QtWidgets.QWidget):  # type: ignore[misc]
+class OverlayToolbar(QtWidgets.QWidget):
     """Buttons for an overlay's tools; unchecking the current tool lets clicks through again."""
 
     def __init__(self, overlay: Optional[ViewerOverlay] = None, parent: Any = None) -> None:
@@ -83,18 +83,18 @@ class OverlayToolbar(QtWidgets.QWidget):  # type: ignore[misc]
     def set_overlay(self, overlay: Optional[ViewerOverlay]) -> None:
         if self.overlay is not None:
             try:
-                self.overlay.changed.disconnect(self.render)
+                self.overlay.changed.disconnect(self.refresh)
             except (RuntimeError, TypeError):
                 pass
         self.overlay = overlay
         if overlay is not None:
-            overlay.changed.connect(self.render)
-        self.render()
+            overlay.changed.connect(self.refresh)
+        self.refresh()
 
-    def render(self) -> None:
+    def refresh(self) -> None:
         """Show the overlay's state: tool, colour, width, what undo/redo can do."""
         overlay = self.overlay
-        actions = overlay.actions if overlay is not None else None
+        actions = overlay.note_actions if overlay is not None else None
         can = actions is not None and actions.can_draw
         for name, button in self.buttons.items():
             button.setEnabled(can)
