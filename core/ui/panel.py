@@ -414,7 +414,7 @@ class Panel(QtWidgets.QWidget):
                 dispatch=self._gui.post,
                 publish_frames=role == "host",
             )
-        except (ValueError, Exception) as exc:
+        except Exception as exc:  # a bad name or token is refused here, before any socket
             self.show_error(f"cannot join: {exc}")
             return
         self.client, self._token, self._role = client, token, role
