@@ -3,14 +3,21 @@
 ``NukeHost`` (``host``) is the adapter; ``commands`` turns notes into
 StickyNote and RotoPaint nodes; ``init`` and ``menu`` are Nuke's startup files
 as importable modules; ``panel`` is the pane (Qt). Importing this package
-imports nothing of Nuke or Qt, so ``init`` stays light.
+imports nothing of Nuke or Qt, so ``init`` stays light; submodules load on
+first use, so Nuke can make the panel from the dotted name
+"overshoulder.plugins.nuke.panel.NukePanel" alone.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 __all__ = ["NukeHost"]
+
+_SUBMODULES = frozenset(
+    ("capture", "commands", "defaults", "graph", "host", "identity", "notes", "panel", "viewer")
+)
 
 
 def __getattr__(name: str) -> Any:
@@ -18,4 +25,6 @@ def __getattr__(name: str) -> Any:
         from .host import NukeHost
 
         return NukeHost
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

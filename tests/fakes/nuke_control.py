@@ -154,6 +154,9 @@ def expected_pattern(node: Any, frame: int, width: Optional[int] = None) -> np.n
     """What the fake renders for ``node`` at ``frame`` (before JPEG), H x W x 3 uint8."""
     import nuke
 
-    fmt = nuke.root()["format"].value()
-    source = nuke.pattern_source(node)
-    return nuke.pattern_pixels(source, frame, width or fmt.width(), fmt.height())
+    def pattern() -> np.ndarray:
+        fmt = nuke.root()["format"].value()
+        source = nuke.pattern_source(node)
+        return nuke.pattern_pixels(source, frame, width or fmt.width(), fmt.height())
+
+    return on_main(pattern)
