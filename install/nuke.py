@@ -188,8 +188,13 @@ class Target:
 
 
 def user_target() -> Target:
-    """``~/.nuke`` of the user running the command (HOME honoured, as Nuke does)."""
-    return Target(Path.home() / ".nuke", "user")
+    """``~/.nuke`` of the user running the command, found as Nuke finds it.
+
+    Nuke uses HOME on every platform, on Windows falling back to USERPROFILE; Python's
+    ``Path.home()`` ignores HOME on Windows, hence the explicit look first.
+    """
+    home = os.environ.get("HOME") if platform.system() == "Windows" else None
+    return Target((Path(home) if home else Path.home()) / ".nuke", "user")
 
 
 def path_target(folder: Path) -> Target:
@@ -299,7 +304,9 @@ def is_ours(plugin: Path) -> bool:
     text = read_text(plugin / "init.py")
     if text is not None:
         return SHIM_TAG in text
-    return plugin.is_dir() and not any(plugin.iterdir())
+    # No shims yet (an install stopped before writing them): only site or staging folders.
+    ours = re.compile(r"\.?python\d+\.\d+([.].*)?")
+    return plugin.is_dir() and all(ours.fullmatch(p.name) for p in plugin.iterdir())
 
 
 def installed_pythons(target: Target) -> list[tuple[int, int]]:
@@ -376,8 +383,10 @@ def install(
                     wheel, staging, python, work / f"pip-python{py_str(python)}.log", wheelhouse
                 )
                 swap_folder(staging, site)
-            except InstallError as exc:
+            except BaseException as exc:
                 shutil.rmtree(staging, ignore_errors=True)
+                if not isinstance(exc, InstallError):
+                    raise
                 kept = "the previous install is unchanged" if had else "nothing installed"
                 failures.append(f"Python {py_str(python)}: {exc}; {kept}")
                 continue

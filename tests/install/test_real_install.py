@@ -175,6 +175,20 @@ def test_uninstall_restores_the_users_init_py_byte_for_byte(installed: Installed
     assert not installed.plugin.exists()
 
 
+def test_a_failed_first_install_leaves_nothing_behind(home: Path, tmp_path: Path) -> None:
+    nuke_dir = home / ".nuke"
+    nuke_dir.mkdir()
+    (nuke_dir / "init.py").write_bytes(USER_INIT)
+    empty = tmp_path / "empty-wheelhouse"
+    empty.mkdir()
+    failed = run_install(home, "nuke", "--python", "3.11", "--wheelhouse", str(empty))
+    assert failed.returncode == 1
+    assert "Could not find a version that satisfies the requirement" in failed.stderr
+    assert failed.stderr.strip().endswith("nothing installed")
+    assert sorted(p.name for p in nuke_dir.iterdir()) == ["init.py"]
+    assert (nuke_dir / "init.py").read_bytes() == USER_INIT
+
+
 def test_python_39_install_runs_on_python_39(home: Path, wheelhouse_39: Path) -> None:
     python = find_python("3.9")
     if python is None:

@@ -114,3 +114,15 @@ def test_a_folder_not_made_by_the_installer_is_left_alone(
         assert code == 1
         assert "was not made by overshoulder install" in err
     assert (theirs / "notes.txt").read_text() == "mine"
+
+
+def test_an_install_stopped_before_its_shims_can_still_be_uninstalled(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plugin = home / ".nuke" / "overshoulder"
+    (plugin / "python3.11" / "numpy").mkdir(parents=True)
+    (plugin / ".python3.10.new-abc123").mkdir()
+    code, out, err = run(capsys, "nuke", "--uninstall")
+    assert (code, err) == (0, "")
+    assert f"Removed {plugin}" in out
+    assert not plugin.exists()
