@@ -60,7 +60,9 @@ setup(
             "opentimelineio>=0.15",
             "psutil>=5.9",
             # Both Qt bindings, so core/ui is tested on each (offscreen).
-            "PySide6-Essentials>=6.5",
+            # 6.12.0 drops a reference to None on every void call under Python 3.11,
+            # which aborts the interpreter within a test run ("deallocating None").
+            "PySide6-Essentials>=6.5,<6.12",
             # 5.13.2 is the newest PySide2 with wheels this Python accepts (abi3).
             "PySide2>=5.13.2",
             # Browser tests drive the system Chromium (never a downloaded browser).

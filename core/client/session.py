@@ -40,6 +40,7 @@ from ..protocol.messages import (
     CLOSE_REPLACED,
     FATAL_HELLO_ERRORS,
     Ack,
+    Draft,
     Error,
     FrameRequest,
     Hello,
@@ -374,6 +375,11 @@ class SessionClient:
         """Move the laser pointer (ORI coordinates); dropped while not connected."""
         body = self._checked("pointer", Pointer(x=x, y=y, frame=frame, visible=visible))
         self._send_live("pointer", body)
+
+    def draft(self, draft: Draft) -> None:
+        """Show a mark while it is drawn (the whole shape so far, or ``done``); never stored,
+        rate-limited by the relay, dropped while not connected."""
+        self._send_live("draft", self._checked("draft", draft))
 
     def presence(self, state: str, following: bool) -> None:
         """Say what you are doing (idle/drawing/typing/away) and whether you follow the driver."""

@@ -445,11 +445,11 @@ class ViewerOverlay(QtWidgets.QWidget):
         if self._sharer is None:
             return
         draft = Draft(id=mark_id, frame=frame, shape=shape, style=style)
-        _send(self._sharer.client, "draft", draft)
+        _send_draft(self._sharer.client, draft)
 
     def _send_draft_done(self, mark_id: str) -> None:
         if self._sharer is not None:
-            _send(self._sharer.client, "draft", Draft(id=mark_id, done=True))
+            _send_draft(self._sharer.client, Draft(id=mark_id, done=True))
 
     def _send_pointer(self, x: float, y: float, frame: Optional[int]) -> None:
         if self._sharer is not None:
@@ -802,9 +802,9 @@ def _start_shape(tool: str, at: tuple[float, float]) -> Shape:
     return Shape(kind=tool, min=at, max=at)  # type: ignore[arg-type]
 
 
-def _send(client: Any, mtype: str, body: Any) -> None:
-    """Send an ephemeral message the client has no method for (drafts); dropped when offline."""
+def _send_draft(client: Any, draft: Draft) -> None:
+    """A draft to the session; one that cannot go (offline, rejected) is only logged."""
     try:
-        client._send_live(mtype, client._checked(mtype, body))
+        client.draft(draft)
     except Exception as exc:
-        log.debug("%s not sent: %s", mtype, exc)
+        log.debug("draft not sent: %s", exc)

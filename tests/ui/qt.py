@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ctypes
 import os
 import sys
 import time
@@ -19,13 +18,9 @@ __all__ = ["QtCore", "QtGui", "QtWidgets", "app", "pump", "wait_for"]
 _app: Any = None
 
 
-def _keep_none_alive() -> None:
-    """Work around PySide6 6.12 on Python 3.11 dropping a reference to None per void call.
-
-    Python 3.12 made None immortal, which hides it there; on 3.11 None's count
-    reaches zero within a test run and Python aborts ("deallocating None"). When
-    the leak shows, None gets the references it is owed in bulk, as 3.12 would.
-    """
+def _check_none_is_kept() -> None:
+    """Fail clearly on a PySide6 that drops a reference to None per void call (6.12.0 on
+    Python 3.11): the interpreter would abort later, mid-run, with "deallocating None"."""
     if sys.version_info >= (3, 12) or Qt.__binding__ != "PySide6":
         return
     probe = QtCore.QObject()
@@ -33,7 +28,10 @@ def _keep_none_alive() -> None:
     for _ in range(100):
         probe.setObjectName("probe")
     if sys.getrefcount(None) < before:
-        ctypes.c_ssize_t.from_address(id(None)).value += 1 << 40
+        raise RuntimeError(
+            f"PySide6 {Qt.__binding_version__} leaks references to None on Python 3.11; "
+            "install the version setup.py pins (PySide6-Essentials<6.12)"
+        )
 
 
 def app() -> Any:
@@ -43,7 +41,7 @@ def app() -> Any:
     if existing is not None:
         return existing
     _app = QtWidgets.QApplication(["overshoulder-tests"])
-    _keep_none_alive()
+    _check_none_is_kept()
     return _app
 
 
