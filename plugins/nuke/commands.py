@@ -111,7 +111,7 @@ def target_node(node: Optional[nuke.Node] = None) -> nuke.Node:
 def notes_to_stickies(node: Optional[nuke.Node] = None) -> list[nuke.Node]:
     """One StickyNote per note on the node, beside it; an existing one is updated."""
     target = target_node(node)
-    notes = sorted(NoteStore().on(target), key=lambda n: (n.anchor.frame, n.created or 0.0))
+    notes = _in_order(NoteStore().on(target))
     if not notes:
         raise CommandError(f"{target.name()} has no Overshoulder notes.")
     made: dict[str, nuke.Node] = {}
@@ -140,7 +140,7 @@ def notes_to_roto(node: Optional[nuke.Node] = None) -> nuke.Node:
     colour and width come from the note's style.
     """
     target = target_node(node)
-    notes = [n for n in NoteStore().on(target) if outlines(n.shape)]
+    notes = [n for n in _in_order(NoteStore().on(target)) if outlines(n.shape)]
     if not notes:
         raise CommandError(f"{target.name()} has no Overshoulder notes with marks.")
     width, height = target.width(), target.height()
@@ -199,6 +199,11 @@ def clear_resolved() -> int:
         made.knob("curves").changed()
         set_hidden_text(made, MADE_FOR_KNOB, json.dumps(left))
     return len(gone)
+
+
+def _in_order(notes: list[Annotation]) -> list[Annotation]:
+    """By frame, then by when they were made."""
+    return sorted(notes, key=lambda n: (n.anchor.frame, n.created or 0.0))
 
 
 def _made_for(node: nuke.Node) -> list[str]:

@@ -1,4 +1,4 @@
-"""What NukeHost reports: the playhead from Viewer frame knobs, image changes from upstream knobs."""
+"""What NukeHost reports: the playhead from Viewer frame knobs, image changes from upstream."""
 
 from __future__ import annotations
 
