@@ -1,4 +1,4 @@
-"""Menu commands: notes to StickyNotes, marks to RotoPaint strokes on their frame, clear resolved."""
+"""Menu commands: notes to StickyNotes, marks to RotoPaint strokes on their frame, clearing."""
 
 from __future__ import annotations
 
