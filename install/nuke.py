@@ -26,6 +26,7 @@ from .common import (
     InstallError,
     Markers,
     edit_block,
+    find_block,
     read_text,
     remove_tree,
     swap_folder,
@@ -365,6 +366,8 @@ def install(
         return
     if wheelhouse is not None and not wheelhouse.is_dir():
         raise InstallError(f"--wheelhouse {wheelhouse}: no such folder")
+    # A damaged block would stop the install at the end: say so before the long part.
+    find_block(read_text(target.init_file) or "", MARKERS, str(target.init_file))
     made_plugin = not plugin.exists()
     plugin.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix="overshoulder-install-"))

@@ -126,3 +126,18 @@ def test_an_install_stopped_before_its_shims_can_still_be_uninstalled(
     assert (code, err) == (0, "")
     assert f"Removed {plugin}" in out
     assert not plugin.exists()
+
+
+def test_a_damaged_block_in_init_py_stops_the_install_before_anything_is_done(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    init = home / ".nuke" / "init.py"
+    init.parent.mkdir()
+    damaged = b"x = 1\n# >>> overshoulder >>>\nimport nuke\n"
+    init.write_bytes(damaged)
+    code, _out, err = run(capsys, "nuke", "--python", "3.11")
+    assert code == 1
+    assert f"{init} has an unpaired '# >>> overshoulder >>>'" in err
+    assert "at line 2" in err
+    assert init.read_bytes() == damaged
+    assert sorted(p.name for p in init.parent.iterdir()) == ["init.py"]
