@@ -164,7 +164,8 @@ def _default_order(path: Path, stubs: Path) -> list[str]:
 
 
 def _split_params(text: str) -> list[str]:
-    out, depth, cur = [], 0, ""
+    out: list[str] = []
+    depth, cur = 0, ""
     for ch in text:
         if ch in "([{":
             depth += 1
@@ -223,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         for line in repair(stubs):
             print(f"repaired {line}")
         lines = run_mypy(stubs, layout(work), work / "cache")
-    failures, ignored = [], []
+    failures: list[tuple[str, str | None]] = []
+    ignored: list[tuple[str, str | None]] = []
     for line in lines:
         if ": note:" in line:
             continue
