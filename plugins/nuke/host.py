@@ -241,8 +241,8 @@ class NukeHost(Host):
             self._reporting = False
             nuke.removeKnobChanged(self._viewer_knob_changed, nodeClass="Viewer")
             nuke.removeKnobChanged(self._knob_changed)
-        with self._capture_lock:
-            self._render.cleanup()
+        # Not under the capture lock: a capture waiting for this (main) thread holds it.
+        self._render.cleanup()
 
     # --- callbacks (main thread) ------------------------------------------------------------------
 
