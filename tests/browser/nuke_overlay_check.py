@@ -1,0 +1,76 @@
+"""Paint a saved script's notes with the viewer overlay, in a child process of its own.
+
+Run with QT_PREFERRED_BINDING=PySide2 or PySide6 (see test_nuke_review.py): one Qt binding per
+process. Opens the script in the FAKE Nuke (tests/fakes), builds the Nuke adapter on it, puts a
+``ViewerOverlay`` over a widget that stands in for Nuke's viewer, and for each check prints
+whether a colour shows near a pixel. Output: one JSON object on the last line of stdout.
+
+    python -m tests.browser.nuke_overlay_check SCRIPT.nk CHECKS.json
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from typing import Any
+
+from tests.fakes import nuke_control
+
+
+def colour_near(image: Any, x: int, y: int, colour: str, reach: int = 3) -> bool:
+    """True when a strong ``colour`` ("red", "green") shows within ``reach`` pixels of (x, y)."""
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            px, py = x + dx, y + dy
+            if not (0 <= px < image.width() and 0 <= py < image.height()):
+                continue
+            c = image.pixelColor(px, py)
+            if c.alpha() < 150:
+                continue
+            r, g, b = c.red(), c.green(), c.blue()
+            if colour == "red" and r > 190 and g < 110 and b < 110:
+                return True
+            if colour == "green" and g > 190 and r < 110 and b < 110:
+                return True
+    return False
+
+
+def main(script: str, checks_path: str) -> dict[str, Any]:
+    nuke = nuke_control.install(gui=True)  # before the adapter imports ``nuke``
+
+    import Qt
+    from Qt import QtWidgets
+
+    from overshoulder.core.ui import ViewerOverlay
+    from overshoulder.plugins.nuke.host import NukeHost
+    from tests.ui.qt import app, pump
+
+    nuke.scriptOpen(script)
+    with open(checks_path) as f:
+        checks = json.load(f)
+    app()
+    host = NukeHost(main_thread=threading.current_thread())
+    viewer = QtWidgets.QWidget()
+    viewer.resize(checks["width"], checks["height"])
+    viewer.show()
+    overlay = ViewerOverlay(viewer, host)
+    overlay.set_image_size(checks["width"], checks["height"])
+    notes = list(host.stored_annotations())
+    overlay.set_annotations(notes)
+    results = []
+    for check in checks["checks"]:
+        nuke.frame(check["frame"])
+        pump(0.1)
+        image = overlay.grab().toImage()
+        results.append(colour_near(image, check["x"], check["y"], check["colour"]))
+    return {
+        "binding": Qt.__binding__,
+        "notes": sorted(n.id for n in notes),
+        "results": results,
+    }
+
+
+if __name__ == "__main__":
+    out = main(sys.argv[1], sys.argv[2])
+    print(json.dumps(out))
