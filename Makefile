@@ -10,7 +10,7 @@ STAMP  := $(VENV)/.installed
 # offscreen platform loads for the panel and overlay tests (PySide2 and PySide6).
 SYSTEM_PACKAGES ?= chromium libpulse-mainloop-glib0 libxkbcommon0 libegl1 libgl1 libfontconfig1
 
-.PHONY: demo test venv sysdeps lint typecheck pytest bench clean
+.PHONY: demo test venv sysdeps lint typecheck check-nuke-stubs pytest bench clean
 
 venv: $(STAMP)
 
@@ -43,6 +43,12 @@ typecheck: venv
 	for f in overshoulder/*.py; do ln -s ../../$$f .typecheck/overshoulder/; done
 	for d in core relay plugins install; do ln -s ../../$$d .typecheck/overshoulder/$$d; done
 	MYPYPATH=.typecheck $(VENV)/bin/mypy --cache-dir .mypy_cache/typecheck -p overshoulder.core -p overshoulder.relay -p overshoulder.plugins -p overshoulder.install
+
+# The Nuke adapter against the stubs generated inside Nuke (not ours to ship, so not in
+# `make test`): make check-nuke-stubs NUKE_STUBS=path/to/a/checkout/of/nuke-python-stubs
+check-nuke-stubs: venv
+	@test -n "$(NUKE_STUBS)" || { echo "set NUKE_STUBS to a checkout of sisoe24/nuke-python-stubs"; exit 2; }
+	$(PY) tools/check_nuke_stubs.py "$(NUKE_STUBS)"
 
 pytest: venv
 	$(PY) -m pytest

@@ -14,6 +14,8 @@ PACKAGES = {
     "overshoulder.plugins": "plugins",
     "overshoulder.plugins.player": "plugins/player",
     "overshoulder.plugins.nuke": "plugins/nuke",
+    "overshoulder.plugins.maya": "plugins/maya",
+    "overshoulder.plugins.resolve": "plugins/resolve",
     "overshoulder.install": "install",
 }
 
@@ -67,6 +69,10 @@ setup(
             "PySide2>=5.13.2",
             # Browser tests drive the system Chromium (never a downloaded browser).
             "playwright>=1.40",
+            # The apps' published API stubs: `make typecheck` checks the Maya and Resolve
+            # adapters against them, so a call the app does not have fails the build.
+            "types-maya>=0.6",
+            "fusionscript-stubs>=19.0",
             "setuptools>=68",
             "wheel>=0.40",
         ],

@@ -1,19 +1,33 @@
-"""``overshoulder install APP``: put the plugin into an app (only Nuke so far), or take it out."""
+"""``overshoulder install APP``: put the plugin into an app , or take it out."""
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import sys
 from collections.abc import Sequence
-from pathlib import Path
+from types import ModuleType
 from typing import Optional
 
-from .common import InstallError
-from .nuke import UsageError, choose_pythons, install, path_target, uninstall, user_target
+from .common import InstallError, UsageError
 
 PROG = "overshoulder install"
-#: Apps with an installer to come: named so that asking for them gets a clear answer.
-LATER = ("maya", "resolve")
+#: Each app's installer module (in this package): ``add_arguments(parser)`` fills its
+#: sub-command, ``run(ns, out)`` does the work. Apps whose module is missing are "not available".
+APPS = {
+    "nuke": ("nuke", "install into Nuke 14+ (~/.nuke or a NUKE_PATH folder)"),
+    "maya": ("maya", "install into Maya 2022+ (a module in the user's modules folder)"),
+    "resolve": ("resolve", "install into DaVinci Resolve (its Scripts > Utility menu)"),
+}
+
+
+def _app_module(app: str) -> Optional[ModuleType]:
+    try:
+        return importlib.import_module(f"{__package__}.{APPS[app][0]}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__}.{APPS[app][0]}":
+            raise
+        return None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -23,55 +37,12 @@ def build_parser() -> argparse.ArgumentParser:
         "Python), or take it out again.",
     )
     sub = parser.add_subparsers(dest="app", metavar="APP")
-    nuke = sub.add_parser(
-        "nuke",
-        help="install into Nuke 14+ (~/.nuke or a NUKE_PATH folder)",
-        description="Make Nuke load Overshoulder: a plugin folder with the packages for "
-        "Nuke's Python, and a marked block in init.py that adds it to Nuke's plugin path. "
-        "Running it again refreshes the install.",
-    )
-    where = nuke.add_mutually_exclusive_group()
-    where.add_argument(
-        "--user",
-        action="store_true",
-        help="for this user: ~/.nuke/overshoulder and ~/.nuke/init.py (the default)",
-    )
-    where.add_argument(
-        "--path",
-        type=Path,
-        metavar="DIR",
-        help="studio-wide: DIR/overshoulder and DIR/init.py, DIR being on NUKE_PATH",
-    )
-    nuke.add_argument(
-        "--uninstall",
-        action="store_true",
-        help="remove the plugin folder and the block from init.py",
-    )
-    nuke.add_argument(
-        "--nuke-version",
-        action="append",
-        default=[],
-        metavar="N",
-        help="install for this Nuke release, e.g. 15 (repeatable; default: the installed ones)",
-    )
-    nuke.add_argument(
-        "--python",
-        action="append",
-        default=[],
-        metavar="X.Y",
-        help="install for this Python version, e.g. 3.10 (repeatable)",
-    )
-    nuke.add_argument(
-        "--wheelhouse",
-        type=Path,
-        metavar="DIR",
-        help="offline: take every package from the wheels in DIR, never from an index",
-    )
-    nuke.add_argument(
-        "--dry-run", action="store_true", help="print what would be done and change nothing"
-    )
-    for app in LATER:
-        sub.add_parser(app, help=f"(not available yet) install into {app.capitalize()}")
+    for app, (_, help_text) in APPS.items():
+        module = _app_module(app)
+        if module is None:
+            sub.add_parser(app, help=f"(not available yet) {help_text}")
+            continue
+        module.add_arguments(sub.add_parser(app, help=help_text, description=module.DESCRIPTION))
     return parser
 
 
@@ -82,36 +53,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     if not ns.app:
         parser.print_help(sys.stderr)
         return 2
-    if ns.app in LATER:
-        print(
-            f"{PROG} {ns.app}: not available yet; only Nuke can be installed for now ({PROG} nuke)",
-            file=sys.stderr,
-        )
+    module = _app_module(ns.app)
+    if module is None:
+        print(f"{PROG} {ns.app}: not available yet", file=sys.stderr)
         return 1
     try:
-        return run_nuke(ns)
+        return int(module.run(ns, sys.stdout))
     except UsageError as exc:
-        print(f"{PROG} nuke: {exc}", file=sys.stderr)
+        print(f"{PROG} {ns.app}: {exc}", file=sys.stderr)
         return 2
     except InstallError as exc:
         for line in str(exc).splitlines():
-            print(f"{PROG} nuke: {line}", file=sys.stderr)
+            print(f"{PROG} {ns.app}: {line}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
-
-
-def run_nuke(ns: argparse.Namespace) -> int:
-    target = path_target(ns.path) if ns.path is not None else user_target()
-    if ns.uninstall:
-        if ns.nuke_version or ns.python or ns.wheelhouse:
-            raise UsageError(
-                "--uninstall removes the packages of every Python: drop --nuke-version, "
-                "--python and --wheelhouse"
-            )
-        uninstall(target, sys.stdout, dry_run=ns.dry_run)
-        return 0
-    pythons = choose_pythons(ns.nuke_version, ns.python, sys.stdout)
-    wheelhouse = ns.wheelhouse.expanduser().absolute() if ns.wheelhouse else None
-    install(target, pythons, sys.stdout, wheelhouse=wheelhouse, dry_run=ns.dry_run)
-    return 0

@@ -28,6 +28,10 @@ class InstallError(Exception):
     """A failure the user can act on: printed as one line, exit status 1."""
 
 
+class UsageError(Exception):
+    """Options that cannot work together or name something unsupported: exit status 2."""
+
+
 @dataclass(frozen=True)
 class Markers:
     """The comment lines around a managed block, e.g. ``# >>> overshoulder >>>``."""

@@ -26,13 +26,16 @@ def test_user_and_path_together_are_a_usage_error(
     assert list(home.iterdir()) == []
 
 
-def test_maya_is_not_available_yet(home: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code, _out, err = run(capsys, "maya")
+def test_an_app_without_its_installer_module_is_not_available_yet(
+    home: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from overshoulder.install import cli
+
+    monkeypatch.setitem(cli.APPS, "houdini", ("houdini", "install into Houdini"))
+    code, _out, err = run(capsys, "houdini")
     assert code == 1
-    assert err.strip() == (
-        "overshoulder install maya: not available yet; only Nuke can be installed for now "
-        "(overshoulder install nuke)"
-    )
+    assert err.strip() == "overshoulder install houdini: not available yet"
+    assert list(home.iterdir()) == []
 
 
 @pytest.mark.parametrize(
