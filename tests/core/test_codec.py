@@ -612,3 +612,19 @@ def test_frame_headers_are_complete(encoder: FrameEncoder, frames: Frames) -> No
     assert header.frame_id == 1 and header.frame == -3
     assert (header.width, header.height, header.codec) == (24, 16, "jpeg")
     assert before <= header.captured_us <= after
+
+
+@pytest.mark.parametrize("rows", [1, 7, 1080])
+def test_banded_threaded_lookup_gives_exactly_what_one_take_gives(rows: int) -> None:
+    from overshoulder.core.codec import transform
+
+    rng = np.random.default_rng(rows)
+    table = rng.integers(0, 256, 65536, dtype=np.uint8)
+    index = rng.integers(0, 65536, (rows, 1931, 3), dtype=np.uint16)  # large ones split
+    assert index.size >= transform.LOOKUP_SPLIT_VALUES or rows < 1080
+    assert np.array_equal(transform.take_rows(table, index), np.take(table, index))
+    # Into one channel of a wider image (a strided output), as per-channel tables do.
+    out = np.zeros((rows, 1931, 3), dtype=np.uint8)
+    transform.take_rows(table, index[:, :, 1], out[:, :, 1])
+    assert np.array_equal(out[:, :, 1], np.take(table, index[:, :, 1]))
+    assert not out[:, :, 0].any() and not out[:, :, 2].any()
