@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from .model import Anchor, Annotation, HostObject
+from .protocol.messages import SharedTimeline
 
 #: Pixel layouts a capture may hand over: height x width x channels (1-4),
 #: dtype uint8, uint16, float16 or float32. Kept as ``Any`` so core imports no numpy.
@@ -99,6 +100,12 @@ class HostEvents:
     #: The user changed or removed, in the app, a note that came from the session
     #: (e.g. deleted a Resolve marker): the annotation id and what to do with it.
     note_edited: Callable[[str, dict[str, Any]], None] = lambda ann_id, changes: None
+    #: The structure ``Host.timeline`` returns changed (an edit, another timeline opened).
+    timeline_changed: Callable[[], None] = lambda: None
+    #: Something the user should know about the app's state, shown in the panel
+    #: (e.g. "Resolve is on the Fusion page"): a ``key`` naming the warning and its
+    #: text; ``None`` as text takes the warning with that key away.
+    warning: Callable[[str, Optional[str]], None] = lambda key, text: None
     extra: dict[str, Callable[..., None]] = field(default_factory=dict)
 
 
@@ -141,6 +148,15 @@ class Host(abc.ABC):
     def select(self, obj: HostObject) -> bool:
         """Jump-to: select and show ``obj`` in the app. False when it no longer exists."""
         return False
+
+    def timeline(self) -> Optional[SharedTimeline]:
+        """The cut the app shows (an editor's timeline), for reviewers' timeline bar and for
+        comparing with another editor's; None for apps without one (the default).
+
+        Called on the main thread; keep it cheap (answer from what the adapter already
+        read, and say ``events.timeline_changed`` when it changes).
+        """
+        return None
 
     # --- the viewer, for the overlay ------------------------------------------------------
 

@@ -9,7 +9,9 @@ Resolve and the player, so what one app proves, all do:
 - while this participant drives, the host's playhead goes to the session; while
   it follows, the driver's playhead comes back into the host (on its main thread);
 - notes from the session become the host's own objects; notes the document kept
-  while offline go back to the session once it is in sync.
+  while offline go back to the session once it is in sync;
+- a host with a timeline (an editor's cut) shares it in the stream; a guest with
+  one compares it with the host's and warns where they differ (``warnings``).
 
 Nothing here runs on the app's main thread except the short calls into the host
 through ``run_on_main``; nothing waits for the network.
@@ -17,6 +19,7 @@ through ``run_on_main``; nothing waits for the network.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -27,7 +30,8 @@ from .client import SessionClient
 from .host import Capture, Host
 from .model import Annotation, Playhead
 from .protocol import Envelope
-from .protocol.messages import Stream
+from .protocol.messages import SharedTimeline, Stream
+from .timeline import compare, summary
 
 log = logging.getLogger("overshoulder.share")
 
@@ -38,6 +42,8 @@ MIN_CAPTURE_INTERVAL_S = 1 / 60
 PLAYING_UPDATE_S = 0.5
 #: A remote playhead older than this is not latency-compensated (clocks disagree).
 MAX_COMPENSATION_S = 2.0
+#: The key of the warning about a timeline that differs from the host's.
+TIMELINE_WARNING = "timeline"
 
 DriveRequests = Literal["grant", "ask"]
 
@@ -86,6 +92,9 @@ class Sharer:
         self._undo: list[Callable[[], None]] = []
         self._applied_remote_frame: Optional[int] = None
         self._resynced = False
+        self._timeline: Optional[SharedTimeline] = None
+        self._warnings: dict[str, str] = {}
+        self._warnings_lock = threading.Lock()
         self.captures = 0
         self.capture_errors = 0
 
@@ -96,6 +105,8 @@ class Sharer:
         events.playhead_changed = self._host_playhead_changed
         events.image_changed = self.request_capture
         events.note_edited = self._host_note_edited
+        events.timeline_changed = self._host_timeline_changed
+        events.warning = self._set_warning
         on = self.client.on
         self._undo = [
             on("playhead", self._remote_playhead),
@@ -105,6 +116,7 @@ class Sharer:
             on("frame_size", self._frame_size),
             on("still_request", self._still_request),
             on("lease", self._lease),
+            on("stream", lambda env: self._check_timeline()),
             self.client.on_state(self._state),
         ]
         if self.encoder is not None:
@@ -115,6 +127,7 @@ class Sharer:
             )
             self._thread.start()
         self.host.start()
+        self.host.run_on_main(self._host_timeline_changed)
         if self.client.state == "synced":
             self._state("synced")
         self.request_capture()
@@ -138,6 +151,24 @@ class Sharer:
             except TimeoutError:
                 log.warning("%s: the main thread did not drain before stopping", self.host.name)
         self.host.stop()
+
+    # --- warnings for the panel ---------------------------------------------------------
+
+    @property
+    def warnings(self) -> dict[str, str]:
+        """What the user should know now (the host's warnings, a timeline that differs), by key.
+
+        A copy, safe to read from any thread (the panel polls it).
+        """
+        with self._warnings_lock:
+            return dict(self._warnings)
+
+    def _set_warning(self, key: str, text: Optional[str]) -> None:
+        with self._warnings_lock:
+            if text:
+                self._warnings[key] = text
+            else:
+                self._warnings.pop(key, None)
 
     # --- driving and following --------------------------------------------------------
 
@@ -216,6 +247,35 @@ class Sharer:
         elif changes:
             self.client.update_annotation(ann_id, **changes)
 
+    def _host_timeline_changed(self) -> None:
+        """On the main thread: read the host's timeline, share it (host) or compare it (guest)."""
+        try:
+            self._timeline = self.host.timeline()
+        except Exception as exc:  # the app said no: keep the last one, say why in the log
+            log.warning("%s: cannot read the timeline: %s", self.host.name, exc)
+            return
+        me = self.client.participant
+        if me is not None and me.role == "host" and self._timeline is not None:
+            base = self._stream or Stream(rate=self._rate)
+            stream = dataclasses.replace(base, timeline=self._timeline)
+            if stream != self._stream:
+                self._stream = stream
+                self.client.set_stream(stream)
+        self._check_timeline()
+
+    def _check_timeline(self) -> None:
+        """A guest with a timeline: compare it with the host's, clip by clip; warn on differences."""
+        me = self.client.participant
+        stream = self.client.stream
+        theirs = stream.timeline if stream is not None else None
+        mine = self._timeline
+        if me is None or me.role == "host" or mine is None or theirs is None:
+            self._set_warning(TIMELINE_WARNING, None)
+            return
+        host = next((p.name for p in self.client.participants.values() if p.role == "host"), None)
+        text = summary(compare(mine, theirs), f"{host}'s" if host else "the host's")
+        self._set_warning(TIMELINE_WARNING, text or None)
+
     def _capture_loop(self) -> None:
         assert self.encoder is not None
         last = 0.0
@@ -251,6 +311,7 @@ class Sharer:
             width=capture.width,
             height=capture.height,
             rate=self._rate,
+            timeline=self._timeline,
         )
         if stream != self._stream:
             self._stream = stream
@@ -305,6 +366,7 @@ class Sharer:
             return
         self.host.run_on_main(self._sync_notes)
         self.host.run_on_main(self._announce_playhead)
+        self.host.run_on_main(self._host_timeline_changed)
 
     def _announce_playhead(self) -> None:
         """After (re)joining: a driver tells the session where it is, rate and range too."""

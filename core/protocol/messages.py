@@ -145,12 +145,54 @@ class Presence:
 
 
 @dataclass(frozen=True)
+class TimelineClip:
+    """One clip of a shared timeline: where it sits (timeline frames), what it shows.
+
+    ``start`` is the timeline frame of its first frame, ``duration`` its length in
+    frames, ``track`` its video track (1 is the lowest), ``media`` the name of its
+    media (a file name, no folders) and ``source_start`` the first frame it uses of it.
+    """
+
+    name: Annotated[str, Bounds(max_len=128)]
+    start: int
+    duration: Annotated[int, Bounds(min=1)]
+    track: Annotated[int, Bounds(min=1, max=999)] = 1
+    media: Annotated[Optional[str], Bounds(max_len=128)] = None
+    source_start: Optional[int] = None
+
+
+#: Clips one shared timeline carries at most (a stream message stays far below
+#: ``max_message_bytes``); a longer timeline is sent cut short with ``truncated``.
+MAX_TIMELINE_CLIPS = 500
+
+
+@dataclass(frozen=True)
+class SharedTimeline:
+    """The cut a host shares (video tracks only): its clips in timeline frames.
+
+    ``start`` and ``end`` are the first and last timeline frames, ``rate`` its
+    frame rate. Reviewers draw the clips on their timeline bar; another editor's
+    app compares them with its own timeline before following.
+    """
+
+    name: Annotated[str, Bounds(max_len=256)]
+    rate: Annotated[float, Bounds(min=0.001, max=1000.0)]
+    start: int
+    end: int
+    clips: Annotated[list[TimelineClip], Bounds(max_len=MAX_TIMELINE_CLIPS)] = field(
+        default_factory=list
+    )
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
 class Stream:
     """Host: what is being shared, so reviewers can see it named and its colour handling.
 
     ``colorspace`` is the source's colour space as the host's OCIO config names it,
     ``display``/``view`` the display transform applied (None: a plain conversion to
-    sRGB). The relay keeps the latest for late joiners (``snapshot.stream``).
+    sRGB). ``timeline``: the cut shared, for hosts that have one (an editor's
+    timeline). The relay keeps the latest for late joiners (``snapshot.stream``).
     """
 
     name: Annotated[Optional[str], Bounds(max_len=256)] = None
@@ -160,6 +202,7 @@ class Stream:
     width: Annotated[Optional[int], Bounds(min=1, max=65535)] = None
     height: Annotated[Optional[int], Bounds(min=1, max=65535)] = None
     rate: Annotated[Optional[float], Bounds(min=0.001, max=1000.0)] = None
+    timeline: Optional[SharedTimeline] = None
 
 
 @dataclass(frozen=True)

@@ -181,8 +181,14 @@ class Panel(QtWidgets.QWidget):
         self.error_label.setWordWrap(True)
         self.error_label.setStyleSheet(ERROR_STYLE)
         self.error_label.hide()
+        self.warning_label = QtWidgets.QLabel("", self)
+        self.warning_label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        self.warning_label.setWordWrap(True)
+        self.warning_label.setStyleSheet(f"color: {WARNING_COLOR};")
+        self.warning_label.hide()
         root.addWidget(self.status_label)
         root.addWidget(self.error_label)
+        root.addWidget(self.warning_label)
 
         people_box = QtWidgets.QGroupBox("People (tick: show their marks)", self)
         people = QtWidgets.QVBoxLayout(people_box)
@@ -273,6 +279,19 @@ class Panel(QtWidgets.QWidget):
     def clear_error(self) -> None:
         self.error_label.clear()
         self.error_label.hide()
+
+    @property
+    def warning_text(self) -> str:
+        """The warnings now shown about the app and the session ("" when none)."""
+        return str(self.warning_label.text()) if self.warning_label.isVisible() else ""
+
+    def _render_warnings(self) -> None:
+        """The Sharer's warnings (the app's state, a timeline that differs), polled."""
+        warnings = self.sharer.warnings if self.sharer is not None else {}
+        text = "\n".join(f"⚠ {w}" for _, w in sorted(warnings.items()))
+        if text != self.warning_label.text():
+            self.warning_label.setText(text)
+        self.warning_label.setVisible(bool(text))
 
     def _status(self, text: str) -> None:
         self.status_label.setText(text)
@@ -700,6 +719,7 @@ class Panel(QtWidgets.QWidget):
     def _render(self) -> None:
         """Bring the lists up to date; cheap when nothing changed (polled too)."""
         self._render_controls()
+        self._render_warnings()
         client = self.client
         if client is None:
             for key, widget in (

@@ -381,12 +381,14 @@ function join({ sid, token, clientId }, name) {
     const noteFrames = [...new Set([...state.notes.values()].map((n) => n.anchor.frame))];
     const seen = [...frameIndex.keys(), ...noteFrames];
     const r = playback.range;
-    const lo = Math.min(...seen, r?.[0] ?? Infinity, f ?? Infinity);
-    const hi = Math.max(...seen, r?.[1] ?? -Infinity, f ?? -Infinity);
+    const cut = state.stream?.timeline;
+    const lo = Math.min(...seen, r?.[0] ?? Infinity, cut?.start ?? Infinity, f ?? Infinity);
+    const hi = Math.max(...seen, r?.[1] ?? -Infinity, cut?.end ?? -Infinity, f ?? -Infinity);
     $("#range-in").textContent = Number.isFinite(lo) ? lo : "";
     $("#range-out").textContent = Number.isFinite(hi) ? hi : "";
     const range = Number.isFinite(lo) ? [lo, hi] : null;
-    bar.update({ range, frame: f ?? null, noteFrames, heldFrames: held, loop: playback.loop });
+    const clips = cut?.clips ?? [];
+    bar.update({ range, frame: f ?? null, noteFrames, heldFrames: held, loop: playback.loop, clips });
     renderZoom();
   }
 

@@ -1,4 +1,5 @@
-// The timeline bar (range, frames this page holds, notes, the playhead; click or drag to seek),
+// The timeline bar (range, the shared cut's clips, frames this page holds, notes, the playhead;
+// click or drag to seek),
 // timecode from a frame number and rate, and the playback clock that runs while playing.
 
 import { Emitter } from "./emitter.js";
@@ -51,6 +52,7 @@ export class TimelineBar extends Emitter {
   noteFrames = [];
   heldFrames = new Set();
   loop = null;
+  clips = [];
   #dragging = false;
 
   constructor(canvas) {
@@ -67,12 +69,23 @@ export class TimelineBar extends Emitter {
     new ResizeObserver(() => this.draw()).observe(canvas);
   }
 
-  update({ range, frame, noteFrames, heldFrames, loop }) {
-    Object.assign(this, { range, frame, noteFrames, heldFrames, loop });
+  update({ range, frame, noteFrames, heldFrames, loop, clips = [] }) {
+    Object.assign(this, { range, frame, noteFrames, heldFrames, loop, clips });
+    // The clip names, for assistive technology and tests ("" without a shared timeline).
+    this.canvas.dataset.clips = clips.map((c) => c.name).join("\n");
     this.canvas.setAttribute("aria-valuemin", range?.[0] ?? 0);
     this.canvas.setAttribute("aria-valuemax", range?.[1] ?? 0);
     this.canvas.setAttribute("aria-valuenow", frame ?? 0);
     this.draw();
+  }
+
+  /** The clip shown at `frame` (the highest video track wins), or null. */
+  clipAt(frame) {
+    let found = null;
+    for (const c of this.clips) {
+      if (frame >= c.start && frame < c.start + c.duration && (!found || c.track >= found.track)) found = c;
+    }
+    return found;
   }
 
   #frameAt(clientX) {
@@ -96,12 +109,15 @@ export class TimelineBar extends Emitter {
     const span = Math.max(1, b - a + 1);
     const x = (f) => ((f - a) / span) * w;
     const cell = Math.max(1, w / span);
+    this.#drawClips(ctx, x, w, h, k, a, b);
     if (this.loop) {
       ctx.fillStyle = "rgba(255, 255, 255, 0.07)";
       ctx.fillRect(x(this.loop[0]), 0, x(this.loop[1] + 1) - x(this.loop[0]), h);
     }
     ctx.fillStyle = "#4a4a4a";
-    for (const f of this.heldFrames) if (f >= a && f <= b) ctx.fillRect(x(f), h * 0.35, cell, h * 0.3);
+    // With a shared cut the clips fill the band: frames held here get a strip below it.
+    const [top, tall] = this.clips.length ? [h * 0.72, h * 0.1] : [h * 0.35, h * 0.3];
+    for (const f of this.heldFrames) if (f >= a && f <= b) ctx.fillRect(x(f), top, cell, tall);
     ctx.fillStyle = "#f5b43c";
     for (const f of this.noteFrames) {
       if (f < a || f > b) continue;
@@ -114,10 +130,43 @@ export class TimelineBar extends Emitter {
       ctx.fillRect(cx - k / 2, 0, k, h);
     }
     if (this.frame !== null && this.frame >= a && this.frame <= b) {
+      const clip = this.clipAt(this.frame);
+      this.canvas.title = clip ? clip.name : "";
       ctx.fillStyle = "rgba(255, 255, 255, 0.16)";
       ctx.fillRect(x(this.frame), 0, cell, h);
       ctx.fillStyle = "#f0f0f0";
       ctx.fillRect(Math.round(x(this.frame) + cell / 2 - k), 0, 2 * k, h);
     }
+  }
+
+  /** The shared cut (an editor's timeline): a block per clip, lower tracks first, each named
+   * where it is wide enough, and a line at every cut. */
+  #drawClips(ctx, x, w, h, k, a, b) {
+    if (!this.clips.length) return;
+    const clips = [...this.clips].sort((p, q) => p.track - q.track || p.start - q.start);
+    ctx.save();
+    ctx.font = `${Math.round(9 * k)}px sans-serif`;
+    ctx.textBaseline = "middle";
+    clips.forEach((c, i) => {
+      const end = c.start + c.duration - 1;
+      if (end < a || c.start > b) return;
+      const left = Math.max(0, x(c.start));
+      const right = Math.min(w, x(end + 1));
+      ctx.fillStyle = i % 2 ? "#3b4a5e" : "#344256";
+      ctx.fillRect(left, h * 0.3, right - left, h * 0.4);
+      ctx.fillStyle = "#8fa6c4";
+      ctx.fillRect(Math.round(left), h * 0.25, Math.max(1, k), h * 0.5);
+      const room = right - left - 6 * k;
+      if (room > 12 * k) {
+        ctx.save();
+        ctx.beginPath();
+        ctx.rect(left, 0, right - left, h);
+        ctx.clip();
+        ctx.fillStyle = "#d7e0ec";
+        ctx.fillText(c.name, left + 3 * k, h / 2);
+        ctx.restore();
+      }
+    });
+    ctx.restore();
   }
 }
