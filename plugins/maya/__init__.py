@@ -1,1 +1,42 @@
-"""The Maya adapter: the Host contract on maya.cmds and the Maya API, and its module files."""
+"""The Maya adapter: the Host contract on maya.cmds and the Maya API, and its startup.
+
+``MayaHost`` (``host``) is the adapter; ``notes`` keeps notes in the scene, ``sketches``
+turns their marks into Blue/Grease Pencil frames, ``callouts`` their words into
+annotationShapes; ``startup`` is what the module's userSetup.py imports; ``panel`` is the
+dockable panel (Qt). Importing this package imports nothing of Maya or Qt; submodules load on
+first use, so a batch render pays for nothing it does not run.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__all__ = ["MayaHost"]
+
+_SUBMODULES = frozenset(
+    (
+        "callouts",
+        "capture",
+        "defaults",
+        "host",
+        "identity",
+        "notes",
+        "panel",
+        "scene",
+        "sketches",
+        "startup",
+        "timeunits",
+        "viewer",
+    )
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name == "MayaHost":
+        from .host import MayaHost
+
+        return MayaHost
+    if name in _SUBMODULES:
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

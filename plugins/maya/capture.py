@@ -1,0 +1,180 @@
+"""What the active 3D viewport shows: read from the frame buffer, or played-blast to a file.
+
+Two ways, behind one ``ViewportGrab``:
+
+- ``colorbuffer`` (default): ``M3dView.readColorBuffer(MImage, True)`` copies the pixels of
+  the frame Maya last drew (RGBA, rows bottom-up as OpenGL reads them). No redraw, no file:
+  the main thread only copies bytes (``MImage.pixels()`` is the address of
+  width x height x 4 bytes); flipping and dropping alpha happen on the caller's thread. It is
+  exactly what the artist sees, HUD, grid and manipulators included.
+- ``playblast``: a one-frame ``cmds.playblast(format="image", compression="jpg",
+  completeFilename=...)`` of the panel: Maya redraws the frame (offscreen) and writes a JPEG
+  that goes to reviewers untouched. Slower (a full redraw and a file per frame) but it works
+  when the frame buffer cannot be read (a viewport hidden behind another window, a renderer
+  override that reads back nothing).
+
+A colour-buffer read that fails or gives no pixels falls back to a playblast for that frame
+and says so once in the log. Which is faster on real Maya is measured by bench/maya_capture.py
+(not run on a real Maya yet: docs/maya.md).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import itertools
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import maya.api.OpenMaya as om
+import maya.api.OpenMayaUI as omui
+from maya import cmds
+
+from . import scene
+from .defaults import PLAYBLAST_QUALITY
+
+log = logging.getLogger("overshoulder.maya")
+
+METHODS = ("colorbuffer", "playblast")
+
+
+class CaptureFailed(RuntimeError):
+    """Maya could not give the viewport's pixels; the message says which panel and why."""
+
+
+@dataclass(frozen=True)
+class Grabbed:
+    """One viewport image: raw RGBA bytes (bottom-up) or a JPEG file's path, and what it shows."""
+
+    frame: int
+    panel: str
+    camera: Optional[str]
+    width: int
+    height: int
+    rgba: Optional[bytes] = None
+    jpeg_path: Optional[str] = None
+    method: str = "colorbuffer"
+
+
+class ViewportGrab:
+    """Reads the active model panel's viewport; ``grab`` runs on the main thread."""
+
+    def __init__(self, method: str = "colorbuffer", folder: Optional[str] = None) -> None:
+        if method not in METHODS:
+            raise ValueError(f"capture method {method!r}: use one of {', '.join(METHODS)}")
+        self.method = method
+        self._given = folder
+        self._folder: Optional[str] = None
+        self._count = itertools.count(1)
+        self._lock = threading.Lock()
+        self._warned = False
+        #: True while a playblast runs (its time changes and redraws are ours).
+        self.busy = False
+
+    def folder(self) -> str:
+        with self._lock:
+            if self._folder is None:
+                if self._given:
+                    os.makedirs(self._given, exist_ok=True)
+                    self._folder = self._given
+                else:
+                    self._folder = tempfile.mkdtemp(prefix="overshoulder-maya-")
+            return self._folder
+
+    def cleanup(self) -> None:
+        with self._lock:
+            folder, self._folder = self._folder, None
+        if folder is not None and folder != self._given:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    def grab(self) -> Optional[Grabbed]:
+        """The active viewport now; None when there is none (batch, no model panel)."""
+        panel = scene.active_model_panel()
+        if panel is None:
+            return None
+        frame = scene.current_frame()
+        camera = scene.panel_camera(panel)
+        if self.method == "colorbuffer":
+            try:
+                return self._read_color_buffer(panel, frame, camera)
+            except Exception as exc:
+                if not self._warned:
+                    log.warning(
+                        "reading %s's frame buffer failed (%s); using a playblast instead",
+                        panel,
+                        exc,
+                    )
+                    self._warned = True
+        return self._playblast(panel, frame, camera)
+
+    def _read_color_buffer(self, panel: str, frame: int, camera: Optional[str]) -> Grabbed:
+        view = omui.M3dView.getM3dViewFromModelPanel(panel)
+        image = om.MImage()
+        view.readColorBuffer(image, True)
+        width, height = (int(v) for v in image.getSize())
+        if width <= 0 or height <= 0:
+            raise CaptureFailed(f"{panel}: the frame buffer read back empty ({width}x{height})")
+        data = ctypes.string_at(int(image.pixels()), width * height * 4)
+        return Grabbed(frame, panel, camera, width, height, rgba=data, method="colorbuffer")
+
+    def _playblast(self, panel: str, frame: int, camera: Optional[str]) -> Grabbed:
+        view = omui.M3dView.getM3dViewFromModelPanel(panel)
+        width, height = int(view.portWidth()), int(view.portHeight())
+        path = os.path.join(self.folder(), f"view-{next(self._count)}.jpg").replace("\\", "/")
+        self.busy = True
+        try:
+            with scene.undo_off():
+                cmds.playblast(
+                    frame=[float(frame)],
+                    format="image",
+                    compression="jpg",
+                    quality=PLAYBLAST_QUALITY,
+                    completeFilename=path,
+                    editorPanelName=panel,
+                    widthHeight=(width, height),
+                    percent=100,
+                    viewer=False,
+                    showOrnaments=True,
+                    offScreen=True,
+                    forceOverwrite=True,
+                )
+        except Exception as exc:
+            _remove(path)
+            raise CaptureFailed(f"playblast of {panel} at frame {frame} failed: {exc}") from exc
+        finally:
+            self.busy = False
+        if not os.path.exists(path):
+            raise CaptureFailed(f"playblast of {panel} at frame {frame} wrote no file ({path})")
+        return Grabbed(frame, panel, camera, width, height, jpeg_path=path, method="playblast")
+
+
+def to_rgb(grabbed: Grabbed) -> Any:
+    """The grabbed RGBA bytes as an H x W x 3 uint8 array, top row first (any thread)."""
+    import numpy as np
+
+    assert grabbed.rgba is not None
+    rgba = np.frombuffer(grabbed.rgba, np.uint8).reshape(grabbed.height, grabbed.width, 4)
+    return np.ascontiguousarray(rgba[::-1, :, :3])
+
+
+def read_back(grabbed: Grabbed) -> bytes:
+    """The playblast's JPEG bytes; the file is removed (any thread)."""
+    assert grabbed.jpeg_path is not None
+    try:
+        with open(grabbed.jpeg_path, "rb") as fh:
+            return fh.read()
+    finally:
+        _remove(grabbed.jpeg_path)
+
+
+def _remove(path: str) -> None:
+    try:
+        os.remove(path)
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        log.warning("%s could not be removed: %s", path, exc)

@@ -1,0 +1,26 @@
+"""A FAKE of ``maya.OpenMayaUI`` (API 1.0): only MQtUtil, for restoring a docked panel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ._fake import state
+
+
+class MQtUtil:
+    """Pointers to Maya's Qt controls (here: the workspace controls the fake made)."""
+
+    @staticmethod
+    def getCurrentParent() -> int:
+        state.check_thread("MQtUtil.getCurrentParent")
+        return 0
+
+    @staticmethod
+    def findControl(name: str) -> Any:
+        state.check_thread("MQtUtil.findControl")
+        return None
+
+    @staticmethod
+    def addWidgetToMayaLayout(widget: int, parent: int) -> None:
+        state.check_thread("MQtUtil.addWidgetToMayaLayout")
+        state.restored_widgets = [*getattr(state, "restored_widgets", []), (widget, parent)]

@@ -1,0 +1,1 @@
+"""A FAKE of ``maya.app``, for tests only."""

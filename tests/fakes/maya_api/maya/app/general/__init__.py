@@ -1,0 +1,1 @@
+"""A FAKE of ``maya.app.general``, for tests only."""
