@@ -1,0 +1,60 @@
+"""Names, rates and timings of the Resolve adapter, in one place (docs/resolve.md explains each)."""
+
+from __future__ import annotations
+
+#: How often the adapter's thread reads Resolve's playhead (``GetCurrentTimecode``, one call).
+#: Resolve has no events, so this is how a seek or play in Resolve is noticed. 20 reads a
+#: second notice a seek within 50 ms and cost Resolve about one short scripting call each
+#: (docs/resolve.md, "Polling"); during playback the session carries play state and sender
+#: clock, so followers stay within a frame whatever the poll rate.
+PLAYHEAD_POLL_S = 0.05
+#: While following a driver that plays, the follower's playhead is stepped this often at most
+#: (Resolve's scripting API cannot start playback): one ``SetCurrentTimecode`` per frame up to
+#: 30 fps, every other frame above.
+FOLLOW_STEP_S = 1 / 30
+#: How often the timeline's shape is checked (name, start, end, clip count per video track);
+#: a change exports the timeline to OTIO again and re-shares it.
+STRUCTURE_POLL_S = 2.0
+#: How often the markers Overshoulder made are looked for, to notice the ones the editor deleted.
+MARKER_POLL_S = 1.0
+#: How often the connection to Resolve is checked; the window quits when Resolve has gone.
+CONNECTION_POLL_S = 2.0
+#: While paused, the still is exported again this often (a grade or an edit changes the image
+#: without moving the playhead); unchanged stills are skipped by their hash.
+PAUSED_REFRESH_S = 2.0
+#: While the playhead runs, export a still at most this often (each is a render in Resolve).
+PLAYBACK_CAPTURE_INTERVAL_S = 0.5
+#: Longest wait for the adapter's thread to answer a call into Resolve.
+CALL_TIMEOUT_S = 20.0
+
+#: Pages where Resolve's playhead can be read and set (``GetCurrentTimecode`` works there).
+PLAYHEAD_PAGES = frozenset({"cut", "edit", "color", "fairlight", "deliver"})
+
+#: Marker colours of Resolve, as ``AddMarker`` takes them; an author gets one by their id.
+MARKER_COLOURS = (
+    "Blue",
+    "Cyan",
+    "Green",
+    "Yellow",
+    "Red",
+    "Pink",
+    "Purple",
+    "Fuchsia",
+    "Rose",
+    "Lavender",
+    "Sky",
+    "Mint",
+    "Lemon",
+    "Sand",
+    "Cocoa",
+    "Cream",
+)
+#: customData of a marker Overshoulder made: this prefix and the annotation id.
+CUSTOM_DATA_PREFIX = "overshoulder:"
+#: A marker's name: the author and the first words of the note, at most this long.
+MARKER_NAME_CHARS = 60
+#: How far (frames) a note's marker may move when another marker holds its frame.
+MARKER_SEARCH_FRAMES = 24
+
+#: The Qt window's title, and the name of the script in Workspace > Scripts.
+WINDOW_TITLE = "Overshoulder"
