@@ -331,7 +331,7 @@ class MayaHost(Host):
             cid = omui.MUiMessage.add3dViewPostRenderMsgCallback(panel, self._redrawn)
             self._render_callback = (panel, cid)
 
-    # --- callbacks (main thread) ----------------------------------------------------------------------
+    # --- callbacks (main thread) ------------------------------------------------------------------
 
     def _time_changed(self, *_: Any) -> None:
         if not self._reporting or self._grab.busy:

@@ -61,7 +61,7 @@ class M3dView:
             return 0
         from Qt import QtCompat
 
-        return int(QtCompat.getCppPointer(widget)[0])
+        return _address(QtCompat.getCppPointer(widget))
 
 
 class MUiMessage(MMessage):
@@ -71,3 +71,8 @@ class MUiMessage(MMessage):
     ) -> int:
         state.check_thread("MUiMessage.add3dViewPostRenderMsgCallback")
         return state.add_render(panelName, function, clientData)
+
+
+def _address(pointer: Any) -> int:
+    """Qt.py's getCppPointer gives an int or a one-item tuple, by binding and version."""
+    return int(pointer[0] if isinstance(pointer, (list, tuple)) else pointer)
