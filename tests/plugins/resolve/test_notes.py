@@ -1,0 +1,156 @@
+"""Notes as markers: on the clip at the note's frame (else the timeline), found by customData,
+replaced on edits, removed on deletes; a marker the editor deletes resolves its note."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from pathlib import Path
+from typing import Any
+
+from overshoulder.core.model import Anchor, Annotation, Shape, new_id
+from overshoulder.plugins.resolve.defaults import MARKER_COLOURS
+from overshoulder.plugins.resolve.host import ResolveHost
+from overshoulder.plugins.resolve.markers import ITEM_KIND, colour_for, custom_data
+from tests.fakes import resolve_control
+from tests.fakes.resolve_control import REEL_START
+
+
+def note(frame: int, text: str = "hold the cut two frames", author: str = "sam-id") -> Annotation:
+    return Annotation(
+        id=new_id(),
+        shape=Shape(kind="arrow", start=(0.0, 0.0), end=(0.2, 0.1)),
+        anchor=Anchor(frame=frame),
+        text=text,
+        author=author,
+        author_name="Sam",
+    )
+
+
+def apply(host: ResolveHost, n: Annotation) -> None:
+    host.call_on_main(lambda: host.apply_annotation(n))
+
+
+def test_a_note_on_a_clip_becomes_a_marker_on_that_clip(resolve: Any, resolve_host: Any) -> None:
+    n = note(REEL_START + 50)  # sh020 starts at 86448 with source frame 1009
+    apply(resolve_host, n)
+    sh020 = resolve_control.item(resolve, "sh020")
+    assert sh020.markers == {
+        1011.0: {
+            "color": colour_for("sam-id"),
+            "duration": 1.0,
+            "note": "hold the cut two frames",
+            "name": "Sam: hold the cut two frames",
+            "customData": f"overshoulder:{n.id}",
+        }
+    }
+    assert resolve_control.timeline(resolve).markers == {}
+
+
+def test_a_note_where_no_clip_is_goes_on_the_timeline(resolve: Any, resolve_host: Any) -> None:
+    n = note(REEL_START + 90)  # the gap between sh020 and sh030
+    apply(resolve_host, n)
+    markers = resolve_control.timeline(resolve).markers
+    assert list(markers) == [90.0]  # timeline frameIds count from the timeline's start
+    assert markers[90.0]["customData"] == custom_data(n.id)
+
+
+def test_the_clip_on_the_highest_track_gets_it(resolve: Any, resolve_host: Any) -> None:
+    n = note(REEL_START + 62)  # "sh020 insert" on V2 covers 86460-86471
+    apply(resolve_host, n)
+    assert list(resolve_control.item(resolve, "sh020 insert").markers) == [1022.0]
+    assert resolve_control.item(resolve, "sh020").markers == {}
+
+
+def test_an_edit_replaces_the_marker_and_a_delete_removes_it(
+    resolve: Any, resolve_host: Any
+) -> None:
+    n = note(REEL_START + 10)
+    apply(resolve_host, n)
+    apply(resolve_host, dataclasses.replace(n, text="lift the shadows", status="done"))
+    sh010 = resolve_control.item(resolve, "sh010")
+    [(frame, info)] = sh010.markers.items()
+    assert (frame, info["note"], info["name"]) == (
+        1011.0,
+        "lift the shadows",
+        "✓ Sam: lift the shadows",
+    )
+    resolve_host.call_on_main(lambda: resolve_host.remove_annotation(n.id))
+    assert sh010.markers == {}
+    assert resolve_host.call_on_main(resolve_host.stored_annotations) == []
+
+
+def test_two_notes_on_one_frame_get_neighbouring_markers(resolve: Any, resolve_host: Any) -> None:
+    a, b = note(REEL_START + 5), note(REEL_START + 5, "and the grade")
+    apply(resolve_host, a)
+    apply(resolve_host, b)
+    markers = resolve_control.item(resolve, "sh010").markers
+    assert {f: m["customData"] for f, m in markers.items()} == {
+        1006.0: custom_data(a.id),
+        1007.0: custom_data(b.id),
+    }
+    stored = {n.id: n for n in resolve_host.call_on_main(resolve_host.stored_annotations)}
+    assert stored[b.id].anchor.frame == REEL_START + 5  # the session's frame is kept
+
+
+def test_a_marker_the_editor_deletes_resolves_the_note_and_stays_deleted(
+    resolve: Any, resolve_host: Any
+) -> None:
+    edited: list[tuple[str, dict[str, Any]]] = []
+    seen = threading.Event()
+
+    def on_edit(ann_id: str, changes: dict[str, Any]) -> None:
+        edited.append((ann_id, changes))
+        seen.set()
+
+    resolve_host.events.note_edited = on_edit
+    n = note(REEL_START + 100)  # on sh030
+    apply(resolve_host, n)
+    sh030 = resolve_control.item(resolve, "sh030")
+    resolve_control.delete_marker(sh030, custom_data(n.id))
+    assert seen.wait(5), "the deleted marker was not noticed"
+    assert edited == [(n.id, {"deleted": True})]
+    # The session marks it done: the marker does not come back. Reopened: it does.
+    apply(resolve_host, dataclasses.replace(n, status="done"))
+    assert sh030.markers == {}
+    apply(resolve_host, dataclasses.replace(n, status="open"))
+    assert [m["customData"] for m in sh030.markers.values()] == [custom_data(n.id)]
+
+
+def test_stored_notes_come_back_whole_from_the_sidecar(resolve: Any, resolve_host: Any) -> None:
+    notes = [note(REEL_START + 3), note(REEL_START + 90, "gap note")]
+    for n in notes:
+        apply(resolve_host, n)
+    stored = {n.id: n for n in resolve_host.call_on_main(resolve_host.stored_annotations)}
+    assert stored == {n.id: n for n in notes}
+
+
+def test_without_the_sidecar_a_marker_reads_back_as_a_text_note(
+    resolve: Any, resolve_host: Any, tmp_path: Path
+) -> None:
+    n = note(REEL_START + 50)
+    apply(resolve_host, n)
+    elsewhere = ResolveHost(resolve, temp_dir=str(tmp_path), notes_dir=tmp_path / "other")
+    try:
+        elsewhere.call_on_main(elsewhere.start)
+        [back] = elsewhere.call_on_main(elsewhere.stored_annotations)
+    finally:
+        elsewhere.close()
+    assert back.id == n.id and back.text == n.text
+    assert back.anchor.frame == REEL_START + 50
+    assert back.anchor.object is not None and back.anchor.object.kind == ITEM_KIND
+    assert (back.anchor.object.label, back.anchor.object.item_frame) == ("sh020", 2)
+
+
+def test_an_author_has_one_colour_everywhere() -> None:
+    assert colour_for("ana") == colour_for("ana") in MARKER_COLOURS
+    assert len({colour_for(f"author-{i}") for i in range(40)}) > 8
+    assert colour_for(None) == "Yellow"
+
+
+def test_a_new_note_here_is_about_the_clip_under_the_playhead(
+    resolve: Any, resolve_host: Any
+) -> None:
+    resolve_host.call_on_main(lambda: resolve_host.set_playhead(REEL_START + 40, False))
+    anchor = resolve_host.call_on_main(resolve_host.anchor)
+    assert anchor.object.label == "sh010" and anchor.object.item_frame == 40
