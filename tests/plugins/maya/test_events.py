@@ -75,9 +75,9 @@ def test_the_rate_is_the_scenes_time_unit(
 
 
 def test_unknown_and_clock_units_are_named_in_the_error() -> None:
-    with pytest.raises(ValueError, match="'sec'.*not a frame rate"):
+    with pytest.raises(ValueError, match=r"'sec'.*not a frame rate"):
         fps_of_unit("sec")
-    with pytest.raises(ValueError, match="unknown Maya time unit 'fortnight'"):
+    with pytest.raises(ValueError, match=r"unknown Maya time unit 'fortnight'"):
         fps_of_unit("fortnight")
     assert frame_of(1001.49) == 1001 and frame_of(1001.5) == 1002 and frame_of(-0.5) == 0
 

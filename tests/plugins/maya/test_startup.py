@@ -89,7 +89,8 @@ def test_the_menu_opens_a_docked_panel_that_the_workspace_restores(
     assert panel_module.show_panel() is shown, "opening it again shows the same panel"
 
     shown.close()
-    shown.deleteLater()
+    shown.deleteLater()  # Maya closed: the widget is gone before the next start
+    qt.QtCore.QCoreApplication.sendPostedEvents(None, qt.QtCore.QEvent.Type.DeferredDelete)
     qt.pump(0.05)
 
     # Next Maya start: the workspace runs the uiScript, which rebuilds the panel into the
@@ -103,4 +104,4 @@ def test_the_menu_opens_a_docked_panel_that_the_workspace_restores(
     assert fake().restored_widgets[-1][0] == _address(QtCompat.getCppPointer(restored))
     restored.close()
     restored.deleteLater()
-    qt.pump(0.05)
+    qt.QtCore.QCoreApplication.sendPostedEvents(None, qt.QtCore.QEvent.Type.DeferredDelete)
