@@ -8,10 +8,11 @@ from __future__ import annotations
 #: (docs/resolve.md, "Polling"); during playback the session carries play state and sender
 #: clock, so followers stay within a frame whatever the poll rate.
 PLAYHEAD_POLL_S = 0.05
-#: While following a driver that plays, the follower's playhead is stepped this often at most
-#: (Resolve's scripting API cannot start playback): one ``SetCurrentTimecode`` per frame up to
-#: 30 fps, every other frame above.
-FOLLOW_STEP_S = 1 / 30
+#: While following a driver that plays, the follower's clock is looked at this often (Resolve's
+#: scripting API cannot start playback): a ``SetCurrentTimecode`` goes out only when the clock
+#: reaches a new frame, so at most one per frame (24 a second at 24 fps); checking twice per
+#: frame keeps the step late by at most half a frame. The check itself calls nothing.
+FOLLOW_STEP_S = 1 / 60
 #: How often the timeline's shape is checked (name, start, end, clip count per video track);
 #: a change exports the timeline to OTIO again and re-shares it.
 STRUCTURE_POLL_S = 2.0

@@ -172,7 +172,10 @@ class ResolveHost(Host):
         was = self._state
         if playing:
             last = self._state.last
-            self._clock = _FollowClock(frame, time.monotonic(), self._rate.fps, last)
+            # A frame number is where the driver was somewhere within that frame: half a frame
+            # on average before the next; starting the clock there halves the lag.
+            since = time.monotonic() - 0.5 / self._rate.fps
+            self._clock = _FollowClock(frame, since, self._rate.fps, last)
         elif playing is not None:
             self._clock = None
         self._go(frame, playing if playing is not None else was.playing)
