@@ -266,7 +266,17 @@ class MayaHost(Host):
             if writer is None:
                 return None
             width, height = self._image_size or SKETCH_SIZE
-            writer.put(panel, camera, [sketches.frame_for(note, width, height)], self._rate())
+            same_frame = [
+                s.note
+                for s in self.notes.all()
+                if s.sketch_camera == camera_uuid
+                and s.note.anchor.frame == note.anchor.frame
+                and s.note.id != note.id
+                and s.note.status == "open"
+                and sketches.draws(s.note)
+            ]
+            frame = sketches.frame_for([*same_frame, note], width, height)
+            writer.put(panel, camera, [frame], self._rate())
         except Exception as exc:
             log.warning("no pencil frame for note %s on %s: %s", note.id, camera, exc)
             return None

@@ -178,9 +178,27 @@ def write_archive(path: str, frames: Sequence[PencilFrame], fps: float) -> None:
             zf.writestr(f.name, f.png)
 
 
-def frame_for(note: Annotation, width: int, height: int) -> PencilFrame:
-    name = f"overshoulder_{uuid.UUID(note.id).hex}_{note.anchor.frame}.png"
-    return PencilFrame(note.anchor.frame, png_bytes(rasterize(note, width, height)), name)
+def frame_for(notes: Sequence[Annotation], width: int, height: int) -> PencilFrame:
+    """One pencil frame with the marks of ``notes`` (all on one frame), later ones on top.
+
+    A camera holds one pencil frame per frame, so the frame is made of every note on it:
+    importing one note's marks alone would replace the others'.
+    """
+    import numpy as np
+
+    if not notes:
+        raise ValueError("a pencil frame needs at least one note")
+    frame = notes[0].anchor.frame
+    out = np.zeros((height, width, 4), np.float32)
+    for note in notes:
+        layer = rasterize(note, width, height).astype(np.float32) / 255.0
+        alpha = layer[..., 3:4]
+        out[..., :3] = layer[..., :3] * alpha + out[..., :3] * (1 - alpha)
+        out[..., 3:4] = alpha + out[..., 3:4] * (1 - alpha)
+    rgba = np.round(np.clip(out, 0.0, 1.0) * 255).astype(np.uint8)
+    rgba[rgba[..., 3] == 0] = 0
+    name = f"overshoulder_{uuid.UUID(notes[-1].id).hex}_{frame}.png"
+    return PencilFrame(frame, png_bytes(rgba), name)
 
 
 # --- writers -----------------------------------------------------------------------------------

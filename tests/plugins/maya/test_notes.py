@@ -192,7 +192,7 @@ def test_the_archive_names_each_frame_and_its_time() -> None:
     from overshoulder.plugins.maya import sketches
 
     note = stroke_note(57)
-    frame = sketches.frame_for(note, 64, 36)
+    frame = sketches.frame_for([note], 64, 36)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as zf:
         zf.writestr(sketches.ARCHIVE_XML, sketches.archive_xml([frame], 23.976))
@@ -201,3 +201,17 @@ def test_the_archive_names_each_frame_and_its_time() -> None:
     assert root.find("./settings/setting").attrib["fps"] == "23.976"
     (listed,) = root.findall("./frames/frame")
     assert listed.attrib == {"time": "57", "file": frame.name, "layer": "0", "duration": "1"}
+
+
+def test_two_notes_on_one_frame_share_its_pencil_frame(maya_host: Any, cmds: ModuleType) -> None:
+    from maya._fake import read_png
+
+    maya_host.capture()
+    high, low = stroke_note(1050), stroke_note(1050)
+    low = dataclasses.replace(low, shape=Shape(kind="line", start=(-0.4, -0.2), end=(0.4, -0.2)))
+    for n in (high, low):
+        on_main(lambda n=n: maya_host.apply_annotation(n))
+    cam_uuid = on_main(lambda: cmds.ls("shotCam", uuid=True)[0])
+    pixels = read_png(fake().sketches[cam_uuid][1050])
+    assert pixels[round(180 - 0.2 * 360), 320, 3] == 255, "the first note's mark"
+    assert pixels[round(180 + 0.2 * 360), 320, 3] == 255, "the second note's mark"
