@@ -62,9 +62,12 @@ class RationalTime:
 class HostObject:
     """What in the app a note is about.
 
-    ``kind``: ``nuke.node`` (path: full node name), ``maya.dag`` (path: DAG
-    path), ``resolve.item`` (path: timeline item id; ``item_frame``: frame
-    relative to the clip), ``player.clip`` (path: media path).
+    ``kind``: ``nuke.node`` (path: the node's stable id, label: its full name),
+    ``maya.dag`` (path: the DAG object's UUID, which survives renames and
+    reparenting; label: its full DAG path when the note was made),
+    ``resolve.item`` (path: timeline item id; ``item_frame``: frame relative to
+    the clip), ``player.clip`` (path: media path). ``path`` is what finds the
+    object again; ``label`` is for people.
     """
 
     kind: Annotated[str, Bounds(max_len=64)]
