@@ -221,7 +221,8 @@ def test_install_puts_the_script_and_packages_in_place_twice_alike_and_uninstall
     home: Path, wheelhouse: Path
 ) -> None:
     (home / ".local" / "share").mkdir(parents=True)  # as on any desktop
-    before = tree(home)
+    local = home / ".local"  # what Resolve and the installer use (tools may add others)
+    before = tree(local)
     done = run_install(home, "resolve", "--python", PY, "--wheelhouse", str(wheelhouse))
     assert done.returncode == 0, done.stderr
     script = home / USER_LINUX_SCRIPTS / "Overshoulder.py"
@@ -247,15 +248,15 @@ def test_install_puts_the_script_and_packages_in_place_twice_alike_and_uninstall
     assert seen["otio"].startswith(str(site))
     assert seen["pyside6"] == "stand-in for the installer tests"
 
-    first = tree(home)
+    first = tree(local)
     again = run_install(home, "resolve", "--python", PY, "--wheelhouse", str(wheelhouse))
     assert again.returncode == 0, again.stderr
-    assert tree(home) == first
+    assert tree(local) == first
 
     gone = run_install(home, "resolve", "--uninstall")
     assert gone.returncode == 0, gone.stderr
     assert f"Removed {script}" in gone.stdout
-    assert tree(home) == before
+    assert tree(local) == before
     nothing = run_install(home, "resolve", "--uninstall")
     assert "Nothing to remove" in nothing.stdout
 
