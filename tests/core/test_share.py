@@ -255,3 +255,45 @@ def test_a_driver_that_starts_after_syncing_tells_the_session_where_it_is(pair):
         assert wait_for(lambda: any(p.frame == 1017 and p.range == (1001, 1100) for p in seen))
     finally:
         sharer.stop()
+
+
+class CutHost(MemoryHost):
+    """A MemoryHost with an editor's timeline."""
+
+    def __init__(self, cut: Any) -> None:
+        super().__init__()
+        self.cut = cut
+
+    def timeline(self) -> Any:
+        return self.cut
+
+
+def test_a_host_shares_its_cut_and_a_guest_is_warned_where_its_own_differs(pair):
+    import dataclasses
+
+    from overshoulder.core.protocol.messages import SharedTimeline, TimelineClip
+
+    _, _, host_client, rev = pair
+    cut = SharedTimeline("Reel 1", 24.0, 1001, 1100, [TimelineClip("sh010", 1001, 48)])
+    host = CutHost(cut)
+    sharer = Sharer(host, host_client)
+    guest_host = CutHost(dataclasses.replace(cut, clips=[TimelineClip("sh010", 1001, 50)]))
+    guest = Sharer(guest_host, rev)
+    sharer.start()
+    guest.start()
+    try:
+        assert wait_for(lambda: rev.stream is not None and rev.stream.timeline == cut)
+        assert wait_for(lambda: "timeline" in guest.warnings)
+        assert "sh010: your clip is 2 frames longer (50 against 48)" in guest.warnings["timeline"]
+        assert "timeline" not in sharer.warnings  # the host's cut is the reference
+        # The guest conforms: the warning goes. A host warning shows, and goes, by its key.
+        guest_host.cut = cut
+        guest_host.run_on_main(guest_host.events.timeline_changed)
+        assert wait_for(lambda: "timeline" not in guest.warnings)
+        guest_host.run_on_main(lambda: guest_host.events.warning("app.page", "on a bad page"))
+        assert wait_for(lambda: guest.warnings.get("app.page") == "on a bad page")
+        guest_host.run_on_main(lambda: guest_host.events.warning("app.page", None))
+        assert wait_for(lambda: "app.page" not in guest.warnings)
+    finally:
+        guest.stop()
+        sharer.stop()
