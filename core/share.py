@@ -264,7 +264,7 @@ class Sharer:
         self._check_timeline()
 
     def _check_timeline(self) -> None:
-        """A guest with a timeline: compare it with the host's, clip by clip; warn on differences."""
+        """A guest with a timeline: compare it with the host's, clip by clip, and warn."""
         me = self.client.participant
         stream = self.client.stream
         theirs = stream.timeline if stream is not None else None
