@@ -8,6 +8,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
@@ -31,6 +32,8 @@ PROG = "overshoulder share"
 INVITE_EXPIRES = "8h"
 #: Seconds to wait for the first sync with the relay before saying so (sharing goes on).
 FIRST_SYNC_S = 10.0
+#: Most seconds to wait for the first frame to be encoded before playing.
+PRIME_S = 10.0
 
 log = logging.getLogger("overshoulder.player")
 
@@ -143,9 +146,8 @@ class Share:
         if link:
             print(f"Reviewer link ({INVITE_EXPIRES}): {link}", flush=True)
         ns = self.ns
-        host = PlayerHost(
-            self.playlist, loop=not ns.no_loop, autoplay=not ns.start_paused, notes=self.notes
-        )
+        # Paused until the first frame is out (see _prime): then play.
+        host = PlayerHost(self.playlist, loop=not ns.no_loop, autoplay=False, notes=self.notes)
         writer = None
         if ns.notes or ns.burn_in:
             writer = NotesWriter(
@@ -176,6 +178,9 @@ class Share:
                 raise CliError(
                     f"--token is a {me.role} token; sharing needs the session's host token"
                 )
+            if not ns.start_paused:
+                _prime(sharer, encoder)
+                host.play()
             with keys_mode(sys.stdin) as keys:
                 if keys:
                     console = Console(host, sharer, self.done.set)
@@ -278,6 +283,20 @@ class Share:
                 signal.signal(sig, handler)
 
         return restore
+
+
+def _prime(sharer: Sharer, encoder: FrameEncoder) -> None:
+    """Wait until the first frame is encoded before the clock runs.
+
+    The first frame pays once for what every later one reuses (the display
+    transform's exact table, the reader's and the encoder's set-up: a few hundred
+    ms). Playing meanwhile would skip the frames of that time, and a reviewer
+    would get them only on the next loop.
+    """
+    deadline = time.monotonic() + PRIME_S
+    while sharer.captures + sharer.capture_errors == 0 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    encoder.wait_idle(max(0.0, deadline - time.monotonic()))
 
 
 def _user_name() -> str:
