@@ -63,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     play.add_argument("--fps", type=float, metavar="N", help="frame rate (default: the media's)")
     play.add_argument("--no-loop", action="store_true", help="stop at the last frame")
     play.add_argument("--start-paused", action="store_true", help="do not start playing")
+    play.add_argument(
+        "--realtime",
+        action="store_true",
+        help="keep real time and skip frames that are read too late (default: every frame "
+        "reaches the reviewers; a slow disk slows playback down instead)",
+    )
     image = parser.add_argument_group("image")
     image.add_argument(
         "--colorspace",
@@ -147,7 +153,13 @@ class Share:
             print(f"Reviewer link ({INVITE_EXPIRES}): {link}", flush=True)
         ns = self.ns
         # Paused until the first frame is out (see _prime): then play.
-        host = PlayerHost(self.playlist, loop=not ns.no_loop, autoplay=False, notes=self.notes)
+        host = PlayerHost(
+            self.playlist,
+            loop=not ns.no_loop,
+            autoplay=False,
+            notes=self.notes,
+            every_frame=not ns.realtime,
+        )
         writer = None
         if ns.notes or ns.burn_in:
             writer = NotesWriter(

@@ -10,10 +10,15 @@ class PlaybackClock:
     """Where playback is, as a pure function of time.
 
     While playing, the frame is ``anchor_frame + floor((now - anchor_time) * rate)``:
-    no drift however late the ticks come (a slow reader skips frames, the clock
-    does not slow down). At the end it wraps to ``first`` when looping, else it
-    stops on ``last``. Every method takes ``now`` (seconds, monotonic) so tests
-    can run it without waiting. Not thread-safe: the player's main thread owns it.
+    no drift however late the ticks come. At the end it wraps to ``first`` when
+    looping, else it stops on ``last``. Every method takes ``now`` (seconds,
+    monotonic) so tests can run it without waiting. Not thread-safe: the
+    player's main thread owns it.
+
+    ``hold``: a frame playback may reach but not pass until it is moved on (the
+    player sets it to the frame after the last one it captured, so a slow reader
+    makes playback wait instead of skipping frames reviewers would never see).
+    Waiting at it slips the clock; seeking, stepping and playing clear it.
     """
 
     def __init__(
@@ -35,6 +40,8 @@ class PlaybackClock:
         self.loop = loop
         self.frame = self.clamp(first if frame is None else frame)
         self.playing = False
+        self.hold: Optional[int] = None
+        self._done = 0  # frames played since the anchor, at the last advance
         self._anchor_time = 0.0
         self._anchor_frame = self.frame
 
@@ -80,8 +87,14 @@ class PlaybackClock:
         if not self.playing:
             return False
         elapsed = max(0, math.floor((now - self._anchor_time) * self.rate + 1e-9))
-        target = self._anchor_frame + elapsed
         before = self.frame
+        if self.hold is not None and elapsed - self._done > max(0, self.ahead(self.hold)):
+            # Wait at the hold: the clock slips, and runs on from here once it moves.
+            self.frame = self.hold
+            self._anchor_frame, self._anchor_time, self._done = self.hold, now, 0
+            return self.frame != before
+        self._done = elapsed
+        target = self._anchor_frame + elapsed
         if target > self.last:
             if self.loop:
                 target = self.first + (target - self.first) % self.length
@@ -92,6 +105,20 @@ class PlaybackClock:
         self.frame = target
         return self.frame != before
 
+    def ahead(self, frame: int, of: Optional[int] = None) -> int:
+        """Frames from ``of`` (default: the current frame) forward to ``frame`` in playback
+        order (wrapping when looping); negative when ``frame`` is behind on a one-shot range."""
+        start = self.frame if of is None else of
+        if self.loop:
+            return (frame - start) % self.length
+        return frame - start
+
+    def after(self, frame: int) -> int:
+        """The frame playback shows after ``frame``."""
+        if frame >= self.last:
+            return self.first if self.loop else self.last
+        return frame + 1
+
     def until_next(self, now: float) -> Optional[float]:
         """Seconds until the frame changes on its own (None while paused)."""
         if not self.playing:
@@ -101,5 +128,7 @@ class PlaybackClock:
         return max(0.0, next_tick - (now - self._anchor_time))
 
     def _anchor(self, now: float) -> None:
+        self.hold = None
+        self._done = 0
         self._anchor_time = now
         self._anchor_frame = self.frame

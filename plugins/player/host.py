@@ -55,8 +55,13 @@ class PlayerHost(Host):
         frame: Optional[int] = None,
         notes: Optional[NoteBook] = None,
         clock: Callable[[], float] = time.monotonic,
+        every_frame: bool = False,
     ) -> None:
+        """``every_frame``: playback never runs more than one frame ahead of the last frame
+        captured (shared), so reviewers get every frame and a slow read slows playback
+        down; off, the clock keeps real time and frames read too late are skipped."""
         super().__init__()
+        self.every_frame = every_frame
         self.playlist = playlist
         self.notes = notes if notes is not None else NoteBook()
         self._now = clock
@@ -135,6 +140,7 @@ class PlayerHost(Host):
         key = (frame, str(path), _stamp(path))
         with self._capture_lock:
             if self._last_capture is not None and self._last_capture[0] == key:
+                self._captured(frame)
                 return self._last_capture[1]
         source = self._object(clip, source_frame)
         try:
@@ -155,7 +161,24 @@ class PlayerHost(Host):
         )
         with self._capture_lock:
             self._last_capture = (key, capture)
+        self._captured(frame)
         return capture
+
+    def _captured(self, frame: int) -> None:
+        """With ``every_frame``: playback may go on to the frame after ``frame``."""
+        if not self.every_frame:
+            return
+        with self._lock:
+            clock = self._clock
+            if not clock.playing:
+                return
+            if clock.frame == frame:
+                clock.hold = clock.after(frame)
+            elif clock.hold is None:  # the first capture after a play or a seek came late
+                clock.hold = clock.after(clock.frame)
+            else:
+                return
+        self._on_main(lambda: self._change(lambda now: None))
 
     def display_image(self, frame: int) -> Any:
         """Timeline ``frame`` as reviewers see it: H x W x 3 uint8 sRGB (a slate if unreadable)."""

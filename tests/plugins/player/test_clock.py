@@ -63,3 +63,37 @@ def test_an_empty_range_or_a_rate_of_zero_is_refused() -> None:
         PlaybackClock(10, 9, 24.0)
     with pytest.raises(ValueError):
         PlaybackClock(1, 9, 0.0)
+
+
+def test_a_hold_makes_playback_wait_there_and_slip_instead_of_skipping() -> None:
+    clock = PlaybackClock(1, 10, 10.0)
+    clock.play(0.0)
+    clock.hold = 3
+    clock.advance(0.55)  # five frame times: the clock stops at the hold
+    assert clock.frame == 3
+    clock.advance(0.9)
+    assert clock.frame == 3
+    clock.hold = clock.after(3)  # the frame was read: one more may come
+    clock.advance(0.95)  # not yet a frame time since it waited at 3
+    assert clock.frame == 3
+    clock.advance(1.0)
+    assert clock.frame == 4
+    clock.hold = None  # free again: real time, from where it slipped to
+    clock.advance(1.3)
+    assert clock.frame == 7
+
+
+def test_a_hold_behind_the_loop_end_is_reached_by_wrapping_and_seek_clears_it() -> None:
+    clock = PlaybackClock(1, 10, 10.0)
+    clock.seek(9, 0.0)
+    clock.play(0.0)
+    clock.hold = clock.after(10)
+    assert clock.hold == 1
+    clock.advance(0.5)  # 9 -> 10 -> 1, then held
+    assert clock.frame == 1
+    clock.seek(5, 0.6)
+    assert clock.hold is None
+    clock.advance(0.8)
+    assert clock.frame == 7
+    one_shot = PlaybackClock(1, 10, 10.0, loop=False)
+    assert one_shot.after(10) == 10 and one_shot.ahead(2, of=5) == -3

@@ -137,3 +137,37 @@ def test_call_on_main_from_the_main_thread_runs_at_once(player: PlayerHost) -> N
 def test_a_failing_call_on_the_main_thread_does_not_stop_it(player: PlayerHost) -> None:
     player.run_on_main(lambda: 1 / 0)  # type: ignore[func-returns-value]
     assert player.call_on_main(lambda: "alive") == "alive"
+
+
+def test_every_frame_playback_waits_for_each_capture_and_skips_none(
+    shot: Path, fake_time: FakeTime
+) -> None:
+    host = PlayerHost(open_media(shot), autoplay=False, clock=fake_time, every_frame=True)
+    host.start()
+    try:
+        host.play()
+        host.call_on_main(lambda: None)
+        captured = [host.capture().frame]  # type: ignore[union-attr]
+        for _ in range(5):
+            fake_time.now += 10 / 24  # ten frame times pass for each read
+            host.sync()
+            host.call_on_main(lambda: None)
+            captured.append(host.capture().frame)  # type: ignore[union-attr]
+        assert captured == list(range(1, 7)), "one frame on per capture, none skipped"
+        host.call_on_main(lambda: None)
+        assert host.playhead().playing
+
+        free = PlayerHost(open_media(shot), autoplay=False, clock=fake_time)
+        free.start()
+        try:
+            free.play()
+            free.call_on_main(lambda: None)
+            free.capture()
+            fake_time.now += 10 / 24
+            free.sync()
+            free.call_on_main(lambda: None)
+            assert free.capture().frame == 11  # type: ignore[union-attr]  # real time: skips
+        finally:
+            free.close()
+    finally:
+        host.close()
