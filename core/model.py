@@ -8,6 +8,7 @@ y up. A point ``(nx, ny)`` is ``((px - W/2) / H, -(py - H/2) / H)`` in pixels
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from dataclasses import dataclass, field
 from typing import Annotated, Literal, Optional
@@ -23,6 +24,9 @@ ShapeKind = Literal["stroke", "line", "arrow", "rect", "ellipse", "text"]
 #: Shapes may reach a little outside the image (an arrow pointing in from the
 #: margin) but not to absurd coordinates.
 COORD_LIMIT = 10.0
+
+#: The longest range a note may hold, in frames (over an hour at 24 fps).
+MAX_NOTE_FRAMES = 100_000
 
 
 def new_id() -> str:
@@ -86,12 +90,58 @@ class ImageRef:
 
 @dataclass(frozen=True)
 class Anchor:
-    """Where a note belongs: a frame, maybe a host object, maybe an image."""
+    """Where a note belongs: a frame or a range, maybe a host object, maybe an image.
+
+    ``duration`` makes a range: the note holds frames ``frame .. frame + duration - 1``.
+    Absent (or 1), it holds ``frame`` only. Use ``last``, ``holds`` and ``span``
+    rather than reading ``duration``, so every app applies the same rule.
+    """
 
     frame: int
     time: Optional[RationalTime] = None
     object: Optional[HostObject] = None
     image: Optional[ImageRef] = None
+    duration: Annotated[Optional[int], Bounds(min=1, max=MAX_NOTE_FRAMES)] = None
+
+    def __post_init__(self) -> None:
+        d = self.duration
+        if d is None:
+            return
+        if isinstance(d, bool) or not isinstance(d, int):
+            raise ProtocolError(
+                ErrorCode.BAD_MESSAGE, f"duration must be an integer, got {d!r}", "duration"
+            )
+        if not 1 <= d <= MAX_NOTE_FRAMES:
+            raise ProtocolError(
+                ErrorCode.BAD_MESSAGE,
+                f"duration must be 1..{MAX_NOTE_FRAMES} frames, got {d}",
+                "duration",
+            )
+
+    @property
+    def length(self) -> int:
+        """How many frames the note holds (1 for a single-frame note)."""
+        return self.duration or 1
+
+    @property
+    def last(self) -> int:
+        """The note's last frame (``frame`` for a single-frame note)."""
+        return self.frame + self.length - 1
+
+    def holds(self, frame: int) -> bool:
+        """Whether the note is drawn on ``frame``."""
+        return self.frame <= frame <= self.last
+
+    def span(self) -> str:
+        """The frames for people: "1012" or "1012-1020"."""
+        return str(self.frame) if self.last == self.frame else f"{self.frame}-{self.last}"
+
+    def over(self, first: int, last: int) -> Anchor:
+        """The same anchor over ``first .. last`` (either order); one frame drops ``duration``."""
+        first, last = min(first, last), max(first, last)
+        return dataclasses.replace(
+            self, frame=first, duration=last - first + 1 if last > first else None
+        )
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ KIND_LABELS = {
 
 @dataclass(frozen=True)
 class FrameNotes:
-    """The notes of one frame, oldest first."""
+    """The notes that start on one frame, oldest first (a range note is listed at its first)."""
 
     frame: int
     notes: tuple[Annotation, ...]
@@ -46,8 +46,9 @@ def sort_key(note: Annotation) -> tuple[int, float, str]:
 def by_frame(
     notes: Iterable[Annotation], hidden_authors: Collection[Optional[str]] = ()
 ) -> list[FrameNotes]:
-    """Notes grouped per frame, frames ascending, each group oldest first.
+    """Notes grouped per first frame, frames ascending, each group oldest first.
 
+    A note over a range (``anchor.duration``) is listed once, under its first frame.
     Notes by an author in ``hidden_authors`` are left out (their layer is hidden).
     """
     groups: dict[int, list[Annotation]] = {}
@@ -61,9 +62,10 @@ def by_frame(
 def on_frame(
     notes: Iterable[Annotation], frame: int, hidden_authors: Collection[Optional[str]] = ()
 ) -> list[Annotation]:
-    """The notes drawn on ``frame``, oldest first, without hidden authors'."""
+    """The notes drawn on ``frame`` (range notes on every frame of their range), oldest first,
+    without hidden authors'."""
     return sorted(
-        (n for n in notes if n.anchor.frame == frame and n.author not in hidden_authors),
+        (n for n in notes if n.anchor.holds(frame) and n.author not in hidden_authors),
         key=sort_key,
     )
 
@@ -86,11 +88,13 @@ def stale_warning(note: Annotation, current: Optional[ImageRef]) -> Optional[str
 
 
 def describe(note: Annotation) -> str:
-    """One line for the list: kind, author and the note's words (or the mark's text)."""
+    """One line for the list: kind, author, the range if any, the words (or the mark's text)."""
     kind = KIND_LABELS.get(note.shape.kind, note.shape.kind)
     who = note.author_name or "someone"
     words = note.text or (note.shape.text if note.shape.kind == "text" else None)
     line = f"{kind} by {who}"
+    if note.anchor.last != note.anchor.frame:
+        line += f", frames {note.anchor.span()}"
     if words:
         line += f": {words}"
     if note.status == "done":

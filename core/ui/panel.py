@@ -853,7 +853,7 @@ class Panel(QtWidgets.QWidget):
             image = self.current_image(group.frame)
             head = QtWidgets.QTreeWidgetItem([self._frame_title(group, frame)])
             head.setData(0, NOTE_ROLE, None)
-            if group.frame == frame:
+            if self._here(group, frame):
                 font = head.font(0)
                 font.setBold(True)
                 head.setFont(0, font)
@@ -882,12 +882,17 @@ class Panel(QtWidgets.QWidget):
         tree.blockSignals(False)
 
     @staticmethod
-    def _frame_title(group: notes.FrameNotes, frame: Optional[int]) -> str:
+    def _here(group: notes.FrameNotes, frame: Optional[int]) -> bool:
+        """Whether a note of the group is drawn on ``frame`` (a range note: anywhere in it)."""
+        return frame is not None and any(n.anchor.holds(frame) for n in group.notes)
+
+    @classmethod
+    def _frame_title(cls, group: notes.FrameNotes, frame: Optional[int]) -> str:
         count = len(group.notes)
         title = f"Frame {group.frame} · {count} note{'s' if count != 1 else ''}"
         if group.open != count:
             title += f", {group.open} open"
-        return title + (" · here" if group.frame == frame else "")
+        return title + (" · here" if cls._here(group, frame) else "")
 
     def _render_chat(self, chat: Any) -> None:
         lines = []

@@ -8,7 +8,7 @@ import pytest
 
 from overshoulder.core.errors import ProtocolError
 from overshoulder.core.limits import Limits
-from overshoulder.core.model import Annotation, new_id
+from overshoulder.core.model import MAX_NOTE_FRAMES, Anchor, Annotation, new_id
 from overshoulder.core.protocol import MESSAGES, build, dumps, parse
 from overshoulder.core.protocol.packet import (
     HEADER_SIZE,
@@ -46,6 +46,54 @@ def test_an_annotation_round_trips_through_encode_and_decode():
     again = decode(Annotation, json.loads(json.dumps(encode(ann))))
     assert again == ann
     assert ann.anchor.object is not None and ann.anchor.object.path == "|rig|arm_ctrl"
+
+
+def test_a_note_over_a_range_holds_every_frame_from_its_first_to_its_last():
+    ann = decode(Annotation, _ann(anchor={"frame": 1012, "duration": 9}))
+    anchor = ann.anchor
+    assert (anchor.frame, anchor.last, anchor.length, anchor.span()) == (1012, 1020, 9, "1012-1020")
+    assert [f for f in range(1000, 1030) if anchor.holds(f)] == list(range(1012, 1021))
+    assert encode(ann)["anchor"] == {"frame": 1012, "duration": 9}
+
+
+def test_a_note_without_a_duration_or_with_one_frame_holds_its_frame_only():
+    for anchor in (Anchor(frame=57), Anchor(frame=57, duration=1)):
+        assert (anchor.last, anchor.span()) == (57, "57")
+        assert [f for f in (56, 57, 58) if anchor.holds(f)] == [57]
+    assert "duration" not in encode(decode(Annotation, _ann()))["anchor"]
+
+
+def test_over_sets_a_range_from_two_frames_in_either_order():
+    assert Anchor(frame=5).over(1020, 1012) == Anchor(frame=1012, duration=9)
+    assert Anchor(frame=5, duration=4).over(7, 7) == Anchor(frame=7)
+
+
+@pytest.mark.parametrize(
+    ("duration", "words"),
+    [
+        (0, ">= 1"),
+        (-4, ">= 1"),
+        (MAX_NOTE_FRAMES + 1, f"<= {MAX_NOTE_FRAMES}"),
+        (2.5, "an integer"),
+        ("9", "an integer"),
+        (True, "an integer"),
+    ],
+)
+def test_bad_durations_are_refused_naming_the_field(duration, words):
+    bad = _ann(anchor={"frame": 1012, "duration": duration})
+    with pytest.raises(ProtocolError) as exc:
+        parse(_msg("annotation_add", {"annotation": bad}))
+    assert exc.value.field == "data.annotation.anchor.duration"
+    assert words in exc.value.message
+    with pytest.raises(ProtocolError) as exc:
+        parse(_msg("annotation_update", {"id": new_id(), "anchor": bad["anchor"]}))
+    assert exc.value.field == "data.anchor.duration"
+
+
+def test_an_anchor_made_in_code_is_checked_too():
+    with pytest.raises(ProtocolError) as exc:
+        Anchor(frame=1, duration=0)
+    assert exc.value.field == "duration"
 
 
 @pytest.mark.parametrize(

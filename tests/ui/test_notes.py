@@ -19,7 +19,9 @@ def make(frame: int, created: float, author: str = "a", image: ImageRef | None =
     return Annotation(
         id=new_id(),
         shape=Shape(kind="arrow", start=(0, 0), end=(0.1, 0.1)),
-        anchor=Anchor(frame=frame, image=image, object=kw.pop("obj", None)),
+        anchor=Anchor(
+            frame=frame, image=image, object=kw.pop("obj", None), duration=kw.pop("duration", None)
+        ),
         created=created,
         author=author,
         author_name=author.upper(),
@@ -46,6 +48,22 @@ def test_hidden_authors_are_left_out():
     mine, theirs = make(1, 1.0, "me"), make(1, 2.0, "them")
     assert notes.on_frame([mine, theirs], 1, hidden_authors={"them"}) == [mine]
     assert notes.on_frame([mine, theirs], 2) == []
+
+
+def test_a_range_note_is_drawn_on_every_frame_of_its_range_and_listed_once_at_its_first():
+    pop = make(1012, 1.0, text="this pop", duration=9)
+    single = make(1015, 2.0)
+    assert notes.on_frame([pop, single], 1011) == []
+    assert notes.on_frame([pop, single], 1012) == [pop]
+    assert notes.on_frame([pop, single], 1015) == [pop, single]
+    assert notes.on_frame([pop, single], 1020) == [pop]
+    assert notes.on_frame([pop, single], 1021) == []
+    groups = notes.by_frame([single, pop])
+    assert [(g.frame, [n.id for n in g.notes]) for g in groups] == [
+        (1012, [pop.id]),
+        (1015, [single.id]),
+    ]
+    assert notes.describe(pop) == "arrow by A, frames 1012-1020: this pop"
 
 
 def test_a_note_drawn_on_another_image_says_so():

@@ -109,6 +109,26 @@ def test_marks_of_the_current_frame_are_drawn_where_the_image_puts_them(viewer, 
     assert wait_for(lambda: is_red(overlay.grab().toImage().pixelColor(210, 100)))
 
 
+def test_a_range_note_is_painted_on_a_middle_frame_and_not_after_its_range(viewer, host):
+    overlay = ViewerOverlay(viewer, host)
+    overlay.set_image_size(200, 100)
+    pop = Annotation(
+        id=new_id(),
+        shape=Shape(kind="stroke", points=[[-0.5, 0.25], [0.0, 0.25], [0.5, 0.25]]),
+        anchor=Anchor(frame=1012, duration=9),
+        style=Style(color=RED, width=0.02),
+    )
+    overlay.set_annotations([pop])
+    host.frame = 1016
+    assert wait_for(lambda: is_red(overlay.grab().toImage().pixelColor(200, 50)))
+    host.frame = 1021
+    assert wait_for(lambda: not is_red(overlay.grab().toImage().pixelColor(200, 50)))
+    host.frame = 1011
+    assert wait_for(lambda: not is_red(overlay.grab().toImage().pixelColor(200, 50)))
+    host.frame = 1020
+    assert wait_for(lambda: is_red(overlay.grab().toImage().pixelColor(200, 50)))
+
+
 def test_a_panned_and_zoomed_viewer_moves_the_marks_with_the_image(viewer, host):
     overlay = ViewerOverlay(viewer, host)
     overlay.set_annotations(marks()[:1])
