@@ -78,13 +78,15 @@ def outlines(shape: Shape) -> list[list[Point]]:
 
 
 def sticky_label(note: Annotation) -> str:
-    """The StickyNote text: who, which frame, what they wrote.
+    """The StickyNote text: who, which frame (or "frames 1012-1020"), what they wrote.
 
     Nuke evaluates [...] in labels as TCL, so brackets and backslashes are escaped.
     """
     who = note.author_name or note.author or "reviewer"
     status = " (resolved)" if note.status == "done" else ""
-    lines = [f"{who}, frame {note.anchor.frame}{status}"]
+    anchor = note.anchor
+    where = f"frames {anchor.span()}" if anchor.last != anchor.frame else f"frame {anchor.frame}"
+    lines = [f"{who}, {where}{status}"]
     text = note.text or (note.shape.text if note.shape.kind == "text" else None)
     if text:
         lines.append(text)
@@ -134,7 +136,9 @@ def notes_to_stickies(node: Optional[nuke.Node] = None) -> list[nuke.Node]:
 
 
 def notes_to_roto(node: Optional[nuke.Node] = None) -> nuke.Node:
-    """A RotoPaint node below the node: each note's marks as strokes living on its frame.
+    """A RotoPaint node below the node: each note's marks as strokes living over its frames.
+
+    A stroke's life time is the note's frame range (its one frame for a single-frame note).
 
     Points go from normalised coordinates to the node's format in pixels;
     colour and width come from the note's style.
@@ -157,7 +161,7 @@ def notes_to_roto(node: Optional[nuke.Node] = None) -> nuke.Node:
             attrs = stroke.getAttributes()
             attrs.set(LIFETIME_TYPE, LIFETIME_FRAME_RANGE)
             attrs.set(LIFETIME_FROM, note.anchor.frame)
-            attrs.set(LIFETIME_TO, note.anchor.frame)
+            attrs.set(LIFETIME_TO, note.anchor.last)
             r, g, b, a = note.style.color
             for channel, value in (("r", r), ("g", g), ("b", b), ("a", a)):
                 attrs.set(channel, value)

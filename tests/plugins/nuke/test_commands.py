@@ -19,7 +19,7 @@ GREEN = (0.0, 1.0, 0.0, 1.0)
 
 @pytest.fixture
 def notes(nuke: ModuleType, comp: dict[str, Any], nuke_host: Any) -> list[Annotation]:
-    """Two notes on Grade1: a green stroke on 1003, a rectangle with words on 1005."""
+    """Two notes on Grade1: a green stroke on 1003, a rectangle with words on 1005-1012."""
     grade = on_main(nuke_host.anchor).object
     made = [
         Annotation(
@@ -34,7 +34,7 @@ def notes(nuke: ModuleType, comp: dict[str, Any], nuke_host: Any) -> list[Annota
         Annotation(
             id=new_id(),
             shape=Shape(kind="rect", min=(-0.5, -0.25), max=(0.5, 0.25)),
-            anchor=Anchor(frame=1005, object=grade),
+            anchor=Anchor(frame=1005, object=grade, duration=8),
             text="too warm [here]",
             author_name="Sam",
             created=2.0,
@@ -66,7 +66,7 @@ def test_notes_become_sticky_notes_beside_the_node_once(
     gx, gy = on_main(lambda: (comp["grade"].xpos(), comp["grade"].ypos()))
     assert on_main(labels) == [
         ("Rita, frame 1003\ntighten the edge", [notes[0].id], gx + 150, gy),
-        ("Sam, frame 1005\ntoo warm \\[here\\]", [notes[1].id], gx + 150, gy + 70),
+        ("Sam, frames 1005-1012\ntoo warm \\[here\\]", [notes[1].id], gx + 150, gy + 70),
     ]
     assert on_main(lambda: nuke.Undo().undoSize()) > 0, "a command is the artist's, undoable"
 
@@ -76,7 +76,7 @@ def test_notes_become_sticky_notes_beside_the_node_once(
     assert len(on_main(labels)) == 2, "running it again updates, it does not duplicate"
 
 
-def test_marks_become_rotopaint_strokes_in_pixels_living_on_their_frame(
+def test_marks_become_rotopaint_strokes_in_pixels_living_over_their_frames(
     nuke: ModuleType, comp: dict[str, Any], notes: list[Annotation]
 ) -> None:
     paint = on_main(lambda: commands.notes_to_roto(comp["grade"]))
@@ -97,7 +97,8 @@ def test_marks_become_rotopaint_strokes_in_pixels_living_on_their_frame(
 
     corners = [c for p in rect for c in (p.getPosition(1005).x, p.getPosition(1005).y)]
     assert corners == pytest.approx([70, 45, 250, 45, 250, 135, 70, 135, 70, 45])
-    assert rect.getAttributes().getValue(0, "ltn") == 1005
+    # A note over 1005-1012: its strokes live over that range, first to last frame.
+    assert [rect.getAttributes().getValue(0, k) for k in ("ltt", "ltn", "ltm")] == [4, 1005, 1012]
     assert on_main(lambda: paint["curves"].changes) == 1
 
 
