@@ -93,6 +93,8 @@ class Sharer:
         self._applied_remote_frame: Optional[int] = None
         self._resynced = False
         self._timeline: Optional[SharedTimeline] = None
+        #: Guests' cuts (``timeline`` messages), by participant id.
+        self._guest_cuts: dict[str, SharedTimeline] = {}
         self._warnings: dict[str, str] = {}
         self._warnings_lock = threading.Lock()
         self.captures = 0
@@ -117,6 +119,8 @@ class Sharer:
             on("still_request", self._still_request),
             on("lease", self._lease),
             on("stream", lambda env: self._check_timeline()),
+            on("timeline", self._guest_timeline),
+            on("leave", self._guest_left),
             self.client.on_state(self._state),
         ]
         if self.encoder is not None:
@@ -248,7 +252,8 @@ class Sharer:
             self.client.update_annotation(ann_id, **changes)
 
     def _host_timeline_changed(self) -> None:
-        """On the main thread: read the host's timeline, share it (host) or compare it (guest)."""
+        """On the main thread: read the app's timeline and share it (the host in its stream, a
+        guest in a ``timeline`` message), then compare it with the driver's."""
         try:
             self._timeline = self.host.timeline()
         except Exception as exc:  # the app said no: keep the last one, say why in the log
@@ -261,19 +266,56 @@ class Sharer:
             if stream != self._stream:
                 self._stream = stream
                 self.client.set_stream(stream)
+        elif me is not None and me.role != "viewer":
+            try:
+                self.client.set_timeline(self._timeline)
+            except Exception as exc:  # too many clips for a message: the others go unwarned
+                log.warning("%s: the timeline cannot be shared: %s", self.host.name, exc)
         self._check_timeline()
 
+    def _guest_timeline(self, env: Envelope) -> None:
+        sender = env.data.id or env.sender
+        if sender is None:
+            return
+        if env.data.timeline is None:
+            self._guest_cuts.pop(sender, None)
+        else:
+            self._guest_cuts[sender] = env.data.timeline
+        self._check_timeline()
+
+    def _guest_left(self, env: Envelope) -> None:
+        if self._guest_cuts.pop(env.data.id or env.sender or "", None) is not None:
+            self._check_timeline()
+
     def _check_timeline(self) -> None:
-        """A guest with a timeline: compare it with the host's, clip by clip, and warn."""
+        """Compare this app's cut with the one it follows, clip by clip, and warn.
+
+        The one it follows is the driver's: the host's (in its stream) while the host
+        drives or nobody does, a guest's (its ``timeline`` message) while that guest
+        drives. Nothing to compare while this participant drives.
+        """
         me = self.client.participant
-        stream = self.client.stream
-        theirs = stream.timeline if stream is not None else None
         mine = self._timeline
-        if me is None or me.role == "host" or mine is None or theirs is None:
+        driver = self.client.driver
+        theirs: Optional[SharedTimeline] = None
+        whose: Optional[str] = None
+        if me is not None and mine is not None and driver != me.id:
+            people = self.client.participants
+            leader = people.get(driver) if driver else None
+            if leader is None or leader.role == "host":
+                stream = self.client.stream
+                theirs = stream.timeline if stream is not None else None
+                host = leader or next((p for p in people.values() if p.role == "host"), None)
+                whose = host.name if host is not None and host.id != me.id else None
+                if host is not None and host.id == me.id:
+                    theirs = None  # the host's own cut is the reference
+            else:
+                theirs = self._guest_cuts.get(leader.id)
+                whose = leader.name
+        if theirs is None or mine is None:
             self._set_warning(TIMELINE_WARNING, None)
             return
-        host = next((p.name for p in self.client.participants.values() if p.role == "host"), None)
-        text = summary(compare(mine, theirs), f"{host}'s" if host else "the host's")
+        text = summary(compare(mine, theirs), f"{whose}'s" if whose else "the host's")
         self._set_warning(TIMELINE_WARNING, text or None)
 
     def _capture_loop(self) -> None:
@@ -349,6 +391,7 @@ class Sharer:
             self.encoder.request_lossless()
 
     def _lease(self, env: Envelope) -> None:
+        self._check_timeline()  # whom this app follows may have changed
         lease = env.data
         if lease.requested_by and self.driving:
             asker = self.client.participants.get(lease.requested_by)

@@ -569,7 +569,7 @@ class Room:
     # --- ephemeral -------------------------------------------------------------
 
     def relay_ephemeral(self, conn: ControlConn, env: Envelope) -> None:
-        """Pointer, draft and presence: rate-limited, never stored."""
+        """Pointer, draft, presence and a guest's timeline: rate-limited, never stored."""
         bucket = {"pointer": conn.pointer_rate, "draft": conn.draft_rate}.get(
             env.type, conn.presence_rate
         )

@@ -494,7 +494,7 @@ class Relay:
             mtype = env.type
             if spec.persisted:
                 room.submit(conn, env)
-            elif mtype in ("pointer", "draft", "presence"):
+            elif mtype in ("pointer", "draft", "presence", "timeline"):
                 room.relay_ephemeral(conn, env)
             elif mtype == "playhead":
                 room.set_playhead(conn, env)

@@ -10,7 +10,7 @@ from typing import Optional, Union
 from ..protocol.packet import FrameHeader
 
 #: Ephemeral messages where only the newest unsent (or undelivered) one matters.
-COALESCED = frozenset({"pointer", "presence", "playhead"})
+COALESCED = frozenset({"pointer", "presence", "playhead", "timeline"})
 #: A frame's image bytes as callers hand them in.
 Payload = Union[bytes, bytearray, memoryview]
 

@@ -43,6 +43,7 @@ from ..protocol.messages import (
     Draft,
     Error,
     FrameRequest,
+    GuestTimeline,
     Hello,
     LeaseClaim,
     LeaseRelease,
@@ -51,6 +52,7 @@ from ..protocol.messages import (
     Pointer,
     Presence,
     SessionUpdate,
+    SharedTimeline,
     Stream,
     Welcome,
 )
@@ -177,6 +179,7 @@ class SessionClient:
         self._went_live = False
         # Ephemeral state the relay forgets with a connection: sent again after each join.
         self._presence: Optional[Presence] = None
+        self._timeline_share: Optional[Any] = None
         self._stream: Optional[Any] = None
         self._frame_request: Optional[FrameRequest] = None
         self._lease_intent: _LeaseIntent = None
@@ -387,6 +390,16 @@ class SessionClient:
         with self._lock:
             self._presence = body
             self._send_live("presence", body)
+
+    def set_timeline(self, timeline: Optional[SharedTimeline]) -> None:
+        """As a guest with a cut of your own (an editor): share it, so whoever follows you can
+        compare it with theirs. Never stored; sent again after each join, yours or someone's."""
+        body = self._checked("timeline", GuestTimeline(timeline=timeline))
+        with self._lock:
+            if body == self._timeline_share:
+                return
+            self._timeline_share = body
+            self._send_live("timeline", body)
 
     def set_stream(self, stream: Stream) -> None:
         """As the host: what you share (name, colour space, size). Kept and re-sent on reconnect."""
@@ -834,6 +847,9 @@ class SessionClient:
                 self._replica.apply_live(env)
                 if mtype == "lease":
                     self._on_lease(env.data)
+                elif mtype == "join" and self._timeline_share is not None:
+                    # The relay keeps no guest's timeline: newcomers hear it from the guest.
+                    self._send_live("timeline", self._timeline_share)
             if deliver:
                 self._emit(env)
         if saved:
@@ -859,6 +875,8 @@ class SessionClient:
         put = self._queue.put
         if self._presence is not None:
             put(Outgoing(gen, dumps(build("presence", self._presence)), "presence"))
+        if self._timeline_share is not None:
+            put(Outgoing(gen, dumps(build("timeline", self._timeline_share)), "timeline"))
         if self._frame_request is not None:
             put(Outgoing(gen, dumps(build("frame_request", self._frame_request)), "frame_request"))
         if self._stream is not None:

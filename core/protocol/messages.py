@@ -206,6 +206,18 @@ class Stream:
 
 
 @dataclass(frozen=True)
+class GuestTimeline:
+    """A guest's cut (another editor's app), so whoever follows can compare it with theirs.
+
+    Never stored: the relay stamps ``id`` (who sent it) and passes it on; a client
+    sends it again when someone joins. ``timeline`` None: the guest has none now.
+    """
+
+    timeline: Optional[SharedTimeline] = None
+    id: Annotated[Optional[str], Bounds(max_len=64)] = None
+
+
+@dataclass(frozen=True)
 class FrameRequest:
     """Ask for frames no larger than this, for one kept frame by ``hash``, or for a
     ``lossless`` still of the current image (colour-critical calls: the host sends a PNG)."""
@@ -392,6 +404,7 @@ MESSAGES: dict[str, MessageSpec] = {
         MessageSpec("presence", Presence, "both", doc="ephemeral state, rate-limited"),
         MessageSpec("playhead", Playhead, "both", _DRAW, doc="the driver's playhead"),
         MessageSpec("stream", Stream, "both", ("host",), doc="what the host shares"),
+        MessageSpec("timeline", GuestTimeline, "both", _DRAW, doc="a guest's cut, never stored"),
         MessageSpec("frame_announce", FrameInfo, "relay", doc="a new frame exists"),
         MessageSpec("frame_request", FrameRequest, "client", doc="size wanted / a kept frame"),
         MessageSpec("frame_size", FrameSize, "relay", doc="to the host: size to send"),

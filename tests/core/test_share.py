@@ -297,3 +297,34 @@ def test_a_host_shares_its_cut_and_a_guest_is_warned_where_its_own_differs(pair)
     finally:
         guest.stop()
         sharer.stop()
+
+
+def test_the_host_is_warned_when_it_follows_a_guest_whose_cut_differs(pair):
+    import dataclasses
+
+    from overshoulder.core.protocol.messages import SharedTimeline, TimelineClip
+
+    _, _, host_client, rev = pair
+    cut = SharedTimeline("Reel 1", 24.0, 1001, 1100, [TimelineClip("sh010", 1001, 48)])
+    host = CutHost(cut)
+    sharer = Sharer(host, host_client)
+    guest_host = CutHost(dataclasses.replace(cut, clips=[TimelineClip("sh010", 1001, 40)]))
+    guest = Sharer(guest_host, rev)
+    sharer.start()
+    guest.start()
+    try:
+        assert wait_for(lambda: "timeline" in guest.warnings)
+        assert "timeline" not in sharer.warnings  # the host drives: its cut is the reference
+        # The guest takes the drive: now the host follows a cut that differs, and is told.
+        guest.drive()
+        assert wait_for(lambda: "timeline" in sharer.warnings)
+        text = sharer.warnings["timeline"]
+        assert "sh010: your clip is 8 frames longer (48 against 40)" in text
+        assert text.startswith("Your timeline differs from Sam's:")
+        assert wait_for(lambda: "timeline" not in guest.warnings)  # the driver is not warned
+        # The guest leaves: nothing to compare with any more.
+        rev.close()
+        assert wait_for(lambda: "timeline" not in sharer.warnings)
+    finally:
+        guest.stop()
+        sharer.stop()

@@ -113,3 +113,29 @@ def test_a_python_client_can_listen_for_drafts(relay, raw):
         )
     finally:
         host.close()
+
+
+def test_a_guests_timeline_reaches_the_others_with_its_sender_and_a_viewer_may_not_send_one(
+    relay, trio
+):
+    sid, host, rev, viewer = trio
+    cut = {
+        "name": "Reel 1",
+        "rate": 24.0,
+        "start": 1001,
+        "end": 1100,
+        "clips": [{"name": "sh010", "start": 1001, "duration": 48}],
+    }
+    rev.send("timeline", {"timeline": cut})
+    me = rev.seen[0]["data"]["participant"]["id"]
+    for other in (host, viewer):
+        got = other.expect("timeline")
+        assert got["data"]["id"] == me
+        assert got["data"]["timeline"]["clips"][0]["name"] == "sh010"
+    viewer.send("timeline", {"timeline": cut}, ref="t")
+    err = viewer.expect("error")["data"]
+    assert err["code"] == "forbidden" and err["type"] == "timeline"
+    rev.send("timeline", {"timeline": {**cut, "clips": [{"name": "x", "start": 1, "duration": 0}]}})
+    bad = rev.expect("error")["data"]
+    assert bad["type"] == "timeline" and "duration" in bad["message"]
+    assert relay.events(sid) == [], "never stored"
