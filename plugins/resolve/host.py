@@ -323,13 +323,18 @@ class ResolveHost(Host):
         return self._book.stored(self._timeline, self._index, self._rate.fps)
 
     def _poll_markers(self) -> None:
-        """Markers of ours the editor deleted: their notes are resolved in the session."""
+        """Markers of ours the editor deleted (their notes are resolved in the session) or
+        gave another duration (their notes' ranges follow)."""
         book, timeline = self._book, self._timeline
         if not self._reporting or book is None or timeline is None:
             return
-        for ann_id in book.deleted(timeline, self._index):
+        gone, resized = book.edits(timeline, self._index)
+        for ann_id in gone:
             log.info("the marker of note %s was deleted in Resolve: resolved", ann_id)
             self._fire(functools.partial(self.events.note_edited, ann_id, {"deleted": True}))
+        for ann_id, anchor in resized.items():
+            log.info("the marker of note %s now spans frames %s", ann_id, anchor.span())
+            self._fire(functools.partial(self.events.note_edited, ann_id, {"anchor": anchor}))
 
     # --- threads ------------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
 """Notes as Resolve markers: on the clip they are about (else on the timeline), found by id.
 
 A marker carries what an editor reads in Resolve: the note's text, a name with the author,
-a colour per author and a duration of one frame (a note belongs to one frame), and, in its
+a colour per author, the duration of the note's range (``anchor.duration``; one frame for a
+single-frame note; cut short where its clip or the timeline ends), and, in its
 invisible ``customData``, ``overshoulder:<annotation id>``, the key the API finds it by
 (``GetMarkerByCustomData``, ``DeleteMarkerByCustomData``). The rest of a note (its marks,
 style, author id) does not fit a marker: it is kept in a sidecar JSON file per Resolve
@@ -11,11 +12,15 @@ a marker still reads back as a text note at its frame.
 Resolve keeps one marker per frame on each timeline or clip, so a note whose frame already
 holds a marker goes to the nearest free frame after it (its frame in the session is kept).
 Resolve cannot change a marker's text or colour in place, so a changed note's marker is
-deleted and added again; the customData key never changes.
+deleted and added again; the customData key never changes. A marker's duration counts frames
+of what holds it (source frames of a clip, timeline frames of the timeline); at the clip's
+speed those are as many as the note's timeline frames. When the editor drags a marker's
+duration in Resolve, ``edits`` reports the note's new range.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -26,7 +31,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Union, cast
 
-from overshoulder.core.model import Anchor, Annotation, HostObject, RationalTime, Shape
+from overshoulder.core.model import (
+    MAX_NOTE_FRAMES,
+    Anchor,
+    Annotation,
+    HostObject,
+    RationalTime,
+    Shape,
+)
 from overshoulder.core.schema import decode, encode
 
 from .defaults import (
@@ -108,11 +120,13 @@ class ItemIndex:
 
 @dataclass
 class Placed:
-    """Where a note's marker is: timeline (``holder`` "") or item uid, at which frameId."""
+    """Where a note's marker is: timeline (``holder`` "") or item uid, at which frameId, and
+    the duration it was given (None in sidecars written before notes had ranges)."""
 
     timeline: str
     holder: str
     frame_id: int
+    duration: Optional[int] = None
 
 
 class NoteSidecar:
@@ -166,7 +180,13 @@ class NoteSidecar:
         entry = self.notes.get(ann_id)
         if entry is None:
             return None
-        return Placed(str(entry["timeline"]), str(entry["holder"]), int(entry["frame_id"]))
+        duration = entry.get("duration")
+        return Placed(
+            str(entry["timeline"]),
+            str(entry["holder"]),
+            int(entry["frame_id"]),
+            int(duration) if duration is not None else None,
+        )
 
     def put(self, note: Annotation, where: Placed) -> None:
         self.notes[note.id] = {
@@ -174,6 +194,7 @@ class NoteSidecar:
             "timeline": where.timeline,
             "holder": where.holder,
             "frame_id": where.frame_id,
+            "duration": where.duration,
         }
 
 
@@ -199,7 +220,6 @@ class MarkerBook:
             book.save()
             return
         span, holder, frame_id, last_id = self._target(note, timeline, index)
-        fields = _fields(note)
         if old is not None:
             old_holder = self._holder(old.holder, timeline, index)
             current = _marker(old_holder, note.id) if old_holder is not None else None
@@ -207,18 +227,19 @@ class MarkerBook:
                 current is not None
                 and old.holder == (span.uid if span else "")
                 and current[0] == old.frame_id
-                and _same(current[1], fields)
+                and _same(current[1], _fields(note, last_id - old.frame_id + 1))
             ):
-                book.put(note, old)
+                book.put(note, dataclasses.replace(old, duration=_duration(current[1])))
                 book.save()
                 return
             if old_holder is not None:
                 old_holder.DeleteMarkerByCustomData(custom_data(note.id))
-        placed_at = _add(holder, frame_id, last_id, fields, note.id)
-        if placed_at is None:
+        added = _add(holder, frame_id, last_id, note)
+        if added is None:
             log.warning("no free frame for the marker of note %s near %s", note.id, frame_id)
             return
-        book.put(note, Placed(tl_uid, span.uid if span else "", placed_at))
+        placed_at, duration = added
+        book.put(note, Placed(tl_uid, span.uid if span else "", placed_at, duration))
         book.save()
 
     def remove(self, ann_id: str, timeline: Optional[Timeline], index: ItemIndex) -> None:
@@ -237,10 +258,13 @@ class MarkerBook:
 
     # --- Resolve -> session ----------------------------------------------------------------
 
-    def deleted(self, timeline: Timeline, index: ItemIndex) -> list[str]:
-        """Notes of this timeline whose marker is gone (the editor deleted it, or its clip).
+    def edits(self, timeline: Timeline, index: ItemIndex) -> tuple[list[str], dict[str, Anchor]]:
+        """What the editor did to this timeline's markers of ours, in one pass over them.
 
-        They move to ``resolved``; the caller reports them to the session.
+        Returns the notes whose marker is gone (the editor deleted it, or its clip; they move
+        to ``resolved``) and the new anchors of notes whose marker's duration the editor
+        changed (the note keeps its first frame; the range follows the marker). The caller
+        reports both to the session.
         """
         book = self.sidecar
         tl_uid = str(timeline.GetUniqueId())
@@ -249,14 +273,33 @@ class MarkerBook:
             if entry["timeline"] == tl_uid and ann_id not in book.resolved:
                 by_holder.setdefault(str(entry["holder"]), []).append(ann_id)
         gone: list[str] = []
+        resized: dict[str, Anchor] = {}
         for uid, ids in by_holder.items():
             holder = self._holder(uid, timeline, index)
             present = _ours(holder.GetMarkers() or {}) if holder is not None else {}
-            gone.extend(i for i in ids if i not in present)
+            for ann_id in ids:
+                if ann_id not in present:
+                    gone.append(ann_id)
+                    continue
+                anchor = self._resized(ann_id, present[ann_id][1])
+                if anchor is not None:
+                    resized[ann_id] = anchor
         if gone:
             book.resolved.update(gone)
+        if gone or resized:
             book.save()
-        return gone
+        return gone, resized
+
+    def _resized(self, ann_id: str, info: Any) -> Optional[Anchor]:
+        """The note's new anchor when its marker's duration is not the one it was given."""
+        placed, note = self.sidecar.placed(ann_id), self.sidecar.annotation(ann_id)
+        now = _duration(info)
+        if placed is None or note is None or placed.duration is None or now == placed.duration:
+            return None
+        anchor = note.anchor.over(note.anchor.frame, note.anchor.frame + now - 1)
+        self.sidecar.put(dataclasses.replace(note, anchor=anchor), placed)
+        self.sidecar.notes[ann_id]["duration"] = now
+        return anchor
 
     def stored(self, timeline: Timeline, index: ItemIndex, rate: float) -> list[Annotation]:
         """Every note whose marker is on this timeline (sidecar notes, or rebuilt from markers)."""
@@ -303,7 +346,8 @@ class MarkerBook:
         return span.item if span is not None else None
 
 
-def _fields(note: Annotation) -> dict[str, Any]:
+def _fields(note: Annotation, room: int) -> dict[str, Any]:
+    """What the note's marker says; its duration is the note's, at most ``room`` frames."""
     words = (note.text or "").strip() or f"({note.shape.kind} mark)"
     who = note.author_name or "someone"
     name = f"{'✓ ' if note.status == 'done' else ''}{who}: {words.splitlines()[0]}"
@@ -313,7 +357,7 @@ def _fields(note: Annotation) -> dict[str, Any]:
         "color": colour_for(note.author or note.author_name),
         "name": name,
         "note": words,
-        "duration": 1.0,
+        "duration": float(max(1, min(note.anchor.length, room))),
         "customData": custom_data(note.id),
     }
 
@@ -322,6 +366,15 @@ def _same(info: Any, fields: dict[str, Any]) -> bool:
     return all(info.get(k) == v for k, v in fields.items() if k != "duration") and float(
         info.get("duration", 0)
     ) == float(fields["duration"])
+
+
+def _duration(info: Any) -> int:
+    """A marker's duration in whole frames, within what a note may hold."""
+    try:
+        frames = round(float(info.get("duration") or 1))
+    except (TypeError, ValueError):
+        return 1
+    return max(1, min(MAX_NOTE_FRAMES, frames))
 
 
 def _marker(holder: Holder, ann_id: str) -> Optional[tuple[int, Any]]:
@@ -333,24 +386,27 @@ def _marker(holder: Holder, ann_id: str) -> Optional[tuple[int, Any]]:
 
 
 def _add(
-    holder: Holder, frame_id: int, last_id: int, fields: dict[str, Any], ann_id: str
-) -> Optional[int]:
-    """Add the marker at ``frame_id`` or the nearest free frame after it; its frameId or None."""
+    holder: Holder, frame_id: int, last_id: int, note: Annotation
+) -> Optional[tuple[int, int]]:
+    """Add the note's marker at ``frame_id`` or the nearest free frame after it.
+
+    Returns its frameId and duration (cut short at ``last_id``), or None.
+    """
     taken = {int(f) for f in (holder.GetMarkers() or {})}
-    colour = cast("MarkerColor", fields["color"])
     for candidate in _candidates(frame_id, max(frame_id, last_id)):
         if candidate in taken:
             continue
+        fields = _fields(note, last_id - candidate + 1)
         ok = holder.AddMarker(
             float(candidate),
-            colour,
+            cast("MarkerColor", fields["color"]),
             fields["name"],
             fields["note"],
-            float(fields["duration"]),
+            fields["duration"],
             fields["customData"],
         )
         if ok:
-            return candidate
+            return candidate, int(fields["duration"])
     return None
 
 
@@ -378,7 +434,7 @@ def _frame_of(span: Optional[ItemSpan], frame_id: int, start: int) -> int:
 def _rebuilt(
     ann_id: str, info: Any, frame: int, span: Optional[ItemSpan], rate: float
 ) -> Optional[Annotation]:
-    """A marker without its sidecar entry, as a text note at its frame."""
+    """A marker without its sidecar entry, as a text note over its frames."""
     text = str(info.get("note") or info.get("name") or "note")
     obj = (
         HostObject(ITEM_KIND, span.uid, span.name[:80], frame - span.start)
@@ -389,7 +445,12 @@ def _rebuilt(
         return Annotation(
             id=ann_id,
             shape=Shape(kind="text", at=(0.0, 0.0), text=text[:4000]),
-            anchor=Anchor(frame=frame, time=RationalTime(float(frame), rate), object=obj),
+            anchor=Anchor(
+                frame=frame,
+                time=RationalTime(float(frame), rate),
+                object=obj,
+                duration=_duration(info) if _duration(info) > 1 else None,
+            ),
             text=text[:4000],
         )
     except Exception as exc:  # a customData that is not a UUID: not a note of ours

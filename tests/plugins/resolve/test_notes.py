@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,16 @@ from tests.fakes import resolve_control
 from tests.fakes.resolve_control import REEL_START
 
 
-def note(frame: int, text: str = "hold the cut two frames", author: str = "sam-id") -> Annotation:
+def note(
+    frame: int,
+    text: str = "hold the cut two frames",
+    author: str = "sam-id",
+    duration: int | None = None,
+) -> Annotation:
     return Annotation(
         id=new_id(),
         shape=Shape(kind="arrow", start=(0.0, 0.0), end=(0.2, 0.1)),
-        anchor=Anchor(frame=frame),
+        anchor=Anchor(frame=frame, duration=duration),
         text=text,
         author=author,
         author_name="Sam",
@@ -45,6 +51,51 @@ def test_a_note_on_a_clip_becomes_a_marker_on_that_clip(resolve: Any, resolve_ho
         }
     }
     assert resolve_control.timeline(resolve).markers == {}
+
+
+def test_a_range_note_becomes_a_marker_as_long_as_its_range(resolve: Any, resolve_host: Any):
+    n = note(REEL_START + 50, duration=9)  # sh020's source frames 1011-1019
+    apply(resolve_host, n)
+    [(frame, info)] = resolve_control.item(resolve, "sh020").markers.items()
+    assert (frame, info["duration"]) == (1011.0, 9.0)
+    [back] = resolve_host.call_on_main(resolve_host.stored_annotations)
+    assert back.anchor == n.anchor
+
+
+def test_a_range_past_the_end_of_its_clip_is_cut_short_there(resolve: Any, resolve_host: Any):
+    n = note(REEL_START + 80, duration=10)  # sh020's last four frames, then the gap
+    apply(resolve_host, n)
+    [(frame, info)] = resolve_control.item(resolve, "sh020").markers.items()
+    assert (frame, info["duration"]) == (1041.0, 4.0)
+    apply(resolve_host, n)  # nothing changed: the marker is left as it is
+    assert resolve_control.item(resolve, "sh020").markers == {frame: info}
+
+
+def test_a_marker_the_editor_lengthens_gives_the_note_that_range(
+    resolve: Any, resolve_host: Any
+) -> None:
+    edited: list[tuple[str, dict[str, Any]]] = []
+    seen = threading.Event()
+
+    def on_edit(ann_id: str, changes: dict[str, Any]) -> None:
+        edited.append((ann_id, changes))
+        seen.set()
+
+    resolve_host.events.note_edited = on_edit
+    n = note(REEL_START + 100, duration=3)  # on sh030
+    apply(resolve_host, n)
+    sh030 = resolve_control.item(resolve, "sh030")
+    [(frame, info)] = sh030.markers.items()
+    info["duration"] = 12.0  # the editor drags the marker's end in Resolve
+    assert seen.wait(5), "the longer marker was not noticed"
+    assert edited == [(n.id, {"anchor": Anchor(frame=REEL_START + 100, duration=12)})]
+    [back] = resolve_host.call_on_main(resolve_host.stored_annotations)
+    assert back.anchor.span() == f"{REEL_START + 100}-{REEL_START + 111}"
+    # The session's update comes back: the marker stays as the editor left it, reported once.
+    apply(resolve_host, dataclasses.replace(n, anchor=edited[0][1]["anchor"]))
+    assert sh030.markers == {frame: {**info, "duration": 12.0}}
+    time.sleep(0.3)
+    assert len(edited) == 1
 
 
 def test_a_note_where_no_clip_is_goes_on_the_timeline(resolve: Any, resolve_host: Any) -> None:
@@ -140,6 +191,20 @@ def test_without_the_sidecar_a_marker_reads_back_as_a_text_note(
     assert back.anchor.frame == REEL_START + 50
     assert back.anchor.object is not None and back.anchor.object.kind == ITEM_KIND
     assert (back.anchor.object.label, back.anchor.object.item_frame) == ("sh020", 2)
+    assert back.anchor.duration is None
+
+
+def test_without_the_sidecar_a_long_marker_reads_back_as_a_range_note(
+    resolve: Any, resolve_host: Any, tmp_path: Path
+) -> None:
+    apply(resolve_host, note(REEL_START + 50, duration=6))
+    elsewhere = ResolveHost(resolve, temp_dir=str(tmp_path), notes_dir=tmp_path / "other")
+    try:
+        elsewhere.call_on_main(elsewhere.start)
+        [back] = elsewhere.call_on_main(elsewhere.stored_annotations)
+    finally:
+        elsewhere.close()
+    assert (back.anchor.frame, back.anchor.last) == (REEL_START + 50, REEL_START + 55)
 
 
 def test_an_author_has_one_colour_everywhere() -> None:
