@@ -2,9 +2,10 @@
 
 ``cmds.annotate(object, text=..., point=...)`` makes a transform ("annotation1") with an
 annotationShape whose arrow follows the object. An annotationShape has no time of its own,
-so its visibility is keyed with step keys (off, on at the note's frame, off after): it shows
-on that frame only, as the drawing does. The transform carries ``overshoulderNote`` (the
-note's id) so it is recognisable in the Outliner and by tools. Made with undo off.
+so its visibility is keyed with step keys (off before the note's first frame, on at it, off
+after its last): it shows over the note's frames only (one frame, or the note's range). The
+transform carries ``overshoulderNote`` (the note's id) so it is recognisable in the Outliner
+and by tools. Made with undo off.
 """
 
 from __future__ import annotations
@@ -36,14 +37,14 @@ def make(note: Annotation, obj_path: str) -> Optional[str]:
         return None
     box = cmds.exactWorldBoundingBox(obj_path)
     point = ((box[0] + box[3]) / 2, box[4] + CALLOUT_LIFT, (box[2] + box[5]) / 2)
-    frame = note.anchor.frame
+    first, last = note.anchor.frame, note.anchor.last
     with scene.undo_off():
         shape = cmds.annotate(obj_path, text=label, point=point)
         parents = cmds.listRelatives(shape, parent=True, fullPath=True) or []
         transform = str(parents[0]) if parents else str(shape)
         cmds.addAttr(transform, longName=MADE_FOR_ATTR, dataType="string")
         cmds.setAttr(f"{transform}.{MADE_FOR_ATTR}", note.id, type="string")
-        for time, value in ((frame - 1, 0), (frame, 1), (frame + 1, 0)):
+        for time, value in ((first - 1, 0), (first, 1), (last + 1, 0)):
             cmds.setKeyframe(
                 transform,
                 attribute="visibility",

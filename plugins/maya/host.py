@@ -233,12 +233,13 @@ class MayaHost(Host):
         return scene.uuid_of(camera) if camera else None
 
     def _callout_for(self, note: Annotation, old: Optional[Stored]) -> Optional[str]:
-        """The note's callout: kept while its words, frame and object stay, else made anew."""
+        """The note's callout: kept while its words, frames and object stay, else made anew."""
         same = old is not None and (
             callouts.words(old.note),
             old.note.anchor.frame,
+            old.note.anchor.last,
             old.note.anchor.object,
-        ) == (callouts.words(note), note.anchor.frame, note.anchor.object)
+        ) == (callouts.words(note), note.anchor.frame, note.anchor.last, note.anchor.object)
         if same and old is not None and old.callout and scene.path_of(old.callout):
             return old.callout
         if old is not None:

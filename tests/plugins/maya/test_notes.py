@@ -139,6 +139,32 @@ def test_words_about_an_object_become_a_callout_on_that_frame_only(
     assert store_json(cmds) == {}
 
 
+def test_a_range_note_s_callout_is_visible_over_its_range_and_follows_a_new_range(
+    maya_host: Any, cmds: ModuleType, shot: dict[str, str]
+) -> None:
+    on_main(lambda: cmds.select(shot["arm"]))
+    about = on_main(maya_host.anchor).object
+    note = dataclasses.replace(
+        stroke_note(1012, about=about, text="this pop"),
+        anchor=Anchor(1012, object=about, duration=9),
+    )
+    on_main(lambda: maya_host.apply_annotation(note))
+
+    def seen() -> dict[int, bool]:
+        (record,) = store_json(cmds).values()
+        callout = on_main(lambda: cmds.ls(record["callout"], long=True)[0])
+        return {
+            f: on_main(lambda f=f: cmds.getAttr(callout + ".visibility", time=f))
+            for f in (1011, 1012, 1016, 1020, 1021)
+        }
+
+    assert seen() == {1011: False, 1012: True, 1016: True, 1020: True, 1021: False}
+    # The range shrinks in the session: the callout's keys follow.
+    shorter = dataclasses.replace(note, anchor=note.anchor.over(1012, 1015))
+    on_main(lambda: maya_host.apply_annotation(shorter))
+    assert seen() == {1011: False, 1012: True, 1016: False, 1020: False, 1021: False}
+
+
 def test_notes_survive_save_and_reopen(
     maya_host: Any, cmds: ModuleType, shot: dict[str, str], tmp_path: Path
 ) -> None:
