@@ -23,7 +23,8 @@ ChangeListener = Callable[[set[int]], None]
 
 
 class NoteBook:
-    """Annotations by id and by frame (``anchor.frame``); safe to use from any thread."""
+    """Annotations by id and by the frames they hold (``anchor.frame`` .. ``anchor.last``);
+    safe to use from any thread."""
 
     def __init__(self, notes: Iterable[Annotation] = ()) -> None:
         self._lock = threading.Lock()
@@ -37,9 +38,9 @@ class NoteBook:
             if old == note:
                 return
             self._notes[note.id] = note
-        changed = {note.anchor.frame}
+        changed = _held(note)
         if old is not None:
-            changed.add(old.anchor.frame)
+            changed |= _held(old)
         self._tell(changed)
 
     def remove(self, note_id: str) -> bool:
@@ -47,7 +48,7 @@ class NoteBook:
             old = self._notes.pop(note_id, None)
         if old is None:
             return False
-        self._tell({old.anchor.frame})
+        self._tell(_held(old))
         return True
 
     def get(self, note_id: str) -> Optional[Annotation]:
@@ -61,13 +62,14 @@ class NoteBook:
         return sorted(notes, key=lambda n: (n.anchor.frame, n.created or 0.0, n.id))
 
     def on(self, frame: int) -> list[Annotation]:
-        """The notes of ``frame``."""
-        return [n for n in self.all() if n.anchor.frame == frame]
+        """The notes drawn on ``frame`` (a range note on every frame of its range)."""
+        return [n for n in self.all() if n.anchor.holds(frame)]
 
     def frames(self) -> list[int]:
-        """Frames that have notes, ascending."""
+        """Frames that have notes (every frame of a range note), ascending."""
         with self._lock:
-            return sorted({n.anchor.frame for n in self._notes.values()})
+            notes = list(self._notes.values())
+        return sorted(set().union(*(_held(n) for n in notes)))
 
     def __len__(self) -> int:
         with self._lock:
@@ -89,6 +91,11 @@ class NoteBook:
             fn(set(frames))
 
 
+def _held(note: Annotation) -> set[int]:
+    """The frames ``note`` is drawn on."""
+    return set(range(note.anchor.frame, note.anchor.last + 1))
+
+
 # --- the notes file ------------------------------------------------------------------------------
 
 
@@ -98,7 +105,8 @@ def notes_document(
     """The JSON of a notes file: the media, then each annotated frame with its file and notes.
 
     Each note is the protocol's ``Annotation`` as JSON (id, author, text, shape,
-    style, anchor, status, created), so any Overshoulder tool reads it back.
+    style, anchor, status, created), so any Overshoulder tool reads it back. A note over a
+    range is listed under its first frame; its ``anchor.duration`` says how many it holds.
     """
     frames: dict[int, list[Annotation]] = {}
     for note in notes:

@@ -24,6 +24,8 @@ FrameImages = Callable[[int], Any]
 class NotesWriter:
     """Keeps ``notes_path`` (JSON) and ``burnin_dir`` (one PNG per annotated frame) current.
 
+    A note over a range is burned into every frame of it that the playlist has.
+
     Changes in the ``NoteBook`` wake a thread of its own, so the player's main
     thread never waits on a disk or on reading a frame. ``flush`` writes what is
     pending now (at exit); a frame whose notes are all gone loses its PNG.
@@ -119,7 +121,8 @@ class NotesWriter:
 
     def _burn(self, frame: int) -> None:
         path = self.burnin_path(frame)
-        notes = [n for n in self.book.on(frame) if n.status != "done"]
+        inside = self.playlist.first <= frame <= self.playlist.last
+        notes = [n for n in self.book.on(frame) if n.status != "done"] if inside else []
         try:
             if not notes:
                 path.unlink(missing_ok=True)

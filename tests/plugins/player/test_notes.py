@@ -74,6 +74,11 @@ def test_the_note_book_keeps_notes_per_frame_and_reports_the_frames_that_changed
     assert book.on(1002) == [moved]
     assert book.remove(b.id) and not book.remove(b.id)
     assert changes == [{1001}, {1003}, {1001, 1002}, {1003}]
+    ranged = dataclasses.replace(moved, anchor=Anchor(frame=1002, duration=3))
+    book.put(ranged)
+    assert changes[-1] == {1002, 1003, 1004}
+    assert book.frames() == [1002, 1003, 1004]
+    assert book.on(1003) == book.on(1004) == [ranged] and book.on(1005) == []
 
 
 # --- the notes file -------------------------------------------------------------------------------
@@ -190,6 +195,34 @@ def test_a_burned_in_stroke_has_its_colour_on_its_pixels_and_nowhere_else(
     frame = player.display_image(1002)
     assert np.abs(image[100, 10].astype(int) - frame[100, 10].astype(int)).max() <= 1
     assert frame[row, 160].tolist() != [0, 255, 0]
+
+
+def test_a_range_note_is_burned_into_every_frame_of_its_range_the_playlist_has(
+    tmp_path: Path, player: PlayerHost
+) -> None:
+    writer = writer_for(player, tmp_path)
+    writer.start()
+    try:
+        pop = stroke(1002, y=0.1)
+        pop = dataclasses.replace(pop, anchor=dataclasses.replace(pop.anchor, duration=5))
+        player.call_on_main(lambda: player.apply_annotation(pop))
+        writer.flush()
+        # 1002-1006 on a playlist of 1001-1004: 1002, 1003 and 1004 get the marks.
+        burned = sorted(p.name for p in (tmp_path / "burn").iterdir())
+        assert burned == ["shot.1002.png", "shot.1003.png", "shot.1004.png"]
+        middle = read_png(tmp_path / "burn" / "shot.1003.png")
+        assert middle[72, 160].tolist() == [0, 255, 0]
+        document = json.loads((tmp_path / "notes.json").read_text())
+        assert [f["frame"] for f in document["frames"]] == [1002]
+        assert document["frames"][0]["notes"][0]["anchor"]["duration"] == 5
+        assert read_notes(tmp_path / "notes.json") == [pop]
+        # Shortened to one frame: the frames after it lose their PNGs.
+        one = dataclasses.replace(pop, anchor=pop.anchor.over(1002, 1002))
+        player.call_on_main(lambda: player.apply_annotation(one))
+        assert wait_for(lambda: not (tmp_path / "burn" / "shot.1003.png").exists())
+        assert sorted(p.name for p in (tmp_path / "burn").iterdir()) == ["shot.1002.png"]
+    finally:
+        writer.close()
 
 
 def test_rectangles_ellipses_arrows_and_text_are_drawn_where_they_belong() -> None:
