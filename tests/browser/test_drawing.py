@@ -5,6 +5,7 @@ zoom; the burned-in PNG; a screenshot of the page."""
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 from playwright.sync_api import expect
@@ -214,3 +215,51 @@ def test_note_words_and_text_marks_stay_text(review):
         expect(page.page.locator("#notes .note-text")).to_have_text([words, words])
         assert page.page.locator("#notes img, #notes script").count() == 0
         assert page.page.evaluate("window.__pwned") is None
+
+
+def test_a_range_set_in_the_page_draws_the_note_over_its_frames_everywhere(review):
+    r = review()
+    a = r.open(r.link(name="Sam"))
+    b = r.open(r.link(name="Dana"))
+    left, top, scale = a.image_rect(WIDTH, HEIGHT)
+    spot = (left + 320 * scale, top + 100 * scale)
+    a.drag([(spot[0] - 40, spot[1]), (spot[0] + 40, spot[1])])
+    host = r.shot.host
+    note = r.shot.wait(lambda: next(iter(host.notes.values()), None), "the note at the host")
+    assert note.anchor.frame == FIRST and note.anchor.duration is None
+
+    # "Frames": to frame 1005 (the hold field follows), Enter sets it.
+    row = a.page.locator("#notes li.note")
+    row.locator("button.range-button").click()
+    a.page.locator(".range-to").fill(str(FIRST + 4))
+    expect(a.page.locator(".range-hold")).to_have_value("5")
+    a.page.locator(".range-to").press("Enter")
+    r.shot.wait(lambda: host.notes[note.id].anchor.duration == 5, "the range at the host")
+    assert host.notes[note.id].anchor.frame == FIRST
+    expect(b.page.locator("#notes li.note .frame-link")).to_have_text(f"{FIRST}-{FIRST + 4}")
+    # The timeline shows the span, not only a tick at its first frame.
+    expect(b.page.locator("#timeline")).to_have_attribute("data-notes", f"{FIRST}-{FIRST + 4}")
+
+    # The other page, following the host: the mark on a frame inside the range, not after it.
+    r.shot.move_to(FIRST + 3)
+    expect(b.page.locator("#frame-no")).to_have_text(str(FIRST + 3))
+    b.wait_red(*spot)
+    expect(b.page.locator("#notes li.note")).to_have_class(re.compile(r"\bhere\b"))
+    r.shot.move_to(FIRST + 6)
+    expect(b.page.locator("#frame-no")).to_have_text(str(FIRST + 6))
+    b.page.wait_for_function(f"() => !({RED_NEAR})([{spot[0]}, {spot[1]}, 'marks-canvas'])")
+
+    # "End here" in the list: the range now ends at the frame on screen (1007).
+    a.page.locator("#notes li.note button.end-here").click()
+    r.shot.wait(lambda: host.notes[note.id].anchor.duration == 7, "the longer range at the host")
+    b.wait_red(*spot)
+    assert [e["type"] for e in r.events()] == [
+        "annotation_add",
+        "annotation_update",
+        "annotation_update",
+    ]
+
+    # ↑ / ↓ still step between notes: back to the range's first frame.
+    b.page.locator("#marks-canvas").focus()
+    b.page.keyboard.press("ArrowUp")
+    expect(b.page.locator("#frame-no")).to_have_text(str(FIRST))

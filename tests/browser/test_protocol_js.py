@@ -9,6 +9,7 @@ from pathlib import Path
 
 from overshoulder.core.client.session import RETRYABLE
 from overshoulder.core.limits import Limits
+from overshoulder.core.model import MAX_NOTE_FRAMES
 from overshoulder.core.protocol import (
     CAPABILITIES,
     MESSAGES,
@@ -43,6 +44,10 @@ def test_packet_layout_version_and_close_codes_match_the_python_definitions():
     assert int(c["CLOSE_REFUSED"]) == messages.CLOSE_REFUSED
     assert set(re.findall(r'"(\w+)"', c["RETRYABLE"])) == {str(code) for code in RETRYABLE}
     assert int(c["NAME_HINT_CHARS"]) == Limits().max_name_chars
+
+
+def test_the_page_s_longest_note_range_is_the_model_s():
+    assert int(_constants()["MAX_NOTE_FRAMES"]) == MAX_NOTE_FRAMES
 
 
 def test_every_message_the_page_sends_is_one_a_client_may_send():

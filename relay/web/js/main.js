@@ -16,7 +16,7 @@ import { Notes } from "./notes.js";
 import { Outbox } from "./outbox.js";
 import { PeopleList } from "./people.js";
 import { Playback } from "./playback.js";
-import { uuid } from "./protocol.js";
+import { holds, lastFrame, uuid } from "./protocol.js";
 import { paintMark } from "./shapes.js";
 import { SessionState } from "./state.js";
 import { Throttle } from "./throttle.js";
@@ -68,7 +68,7 @@ function join({ sid, token, clientId }, name) {
   const renderTools = () => toolbar.render();
   const onFrame = () => {
     const f = displayFrame();
-    return [...state.notes.values()].filter((n) => n.anchor.frame === f && !people.hidden.has(n.author));
+    return [...state.notes.values()].filter((n) => holds(n.anchor, f) && !people.hidden.has(n.author));
   };
 
   function anchor() {
@@ -378,8 +378,8 @@ function join({ sid, token, clientId }, name) {
     drive.title = playback.driving ? "Hand the playhead back" : "Ask to drive the playhead for everyone";
     const held = new Set();
     for (const [frame, hash] of frameIndex) if (cache.has(hash)) held.add(frame);
-    const noteFrames = [...new Set([...state.notes.values()].map((n) => n.anchor.frame))];
-    const seen = [...frameIndex.keys(), ...noteFrames];
+    const noteSpans = [...state.notes.values()].map((n) => [n.anchor.frame, lastFrame(n.anchor)]);
+    const seen = [...frameIndex.keys(), ...noteSpans.flat()];
     const r = playback.range;
     const cut = state.stream?.timeline;
     const lo = Math.min(...seen, r?.[0] ?? Infinity, cut?.start ?? Infinity, f ?? Infinity);
@@ -388,7 +388,7 @@ function join({ sid, token, clientId }, name) {
     $("#range-out").textContent = Number.isFinite(hi) ? hi : "";
     const range = Number.isFinite(lo) ? [lo, hi] : null;
     const clips = cut?.clips ?? [];
-    bar.update({ range, frame: f ?? null, noteFrames, heldFrames: held, loop: playback.loop, clips });
+    bar.update({ range, frame: f ?? null, noteSpans, heldFrames: held, loop: playback.loop, clips });
     renderZoom();
   }
 

@@ -38,6 +38,11 @@ export class Notes {
     this.#submit("annotation_update", { id, text });
   }
 
+  /** A new anchor (the whole object: the relay replaces it), e.g. another frame range. */
+  setAnchor(id, anchor) {
+    this.#submit("annotation_update", { id, anchor });
+  }
+
   setStatus(id, status) {
     this.#submit("annotation_update", { id, status });
   }

@@ -23,6 +23,37 @@ export const RETRYABLE = new Set(["internal", "not_ready", "rate_limited"]);
 // `max_name_chars`, as a hint for the input only (the relay checks the real limit).
 export const NAME_HINT_CHARS = 80;
 
+// The longest range a note may hold, in frames (core/model.py MAX_NOTE_FRAMES).
+export const MAX_NOTE_FRAMES = 100000;
+
+/** A note's last frame: `anchor.frame + anchor.duration - 1` (its frame without a duration). */
+export function lastFrame(anchor) {
+  return anchor.frame + Math.max(1, anchor.duration ?? 1) - 1;
+}
+
+/** Whether a note is drawn on `frame` (every frame of its range). */
+export function holds(anchor, frame) {
+  return frame >= anchor.frame && frame <= lastFrame(anchor);
+}
+
+/** The frames for people: "1012" or "1012-1020". */
+export function frameSpan(anchor) {
+  const last = lastFrame(anchor);
+  return last === anchor.frame ? String(anchor.frame) : `${anchor.frame}-${last}`;
+}
+
+/** The same anchor over `first`..`last` (either order, at most MAX_NOTE_FRAMES); one frame
+ * has no `duration`. A moved first frame moves `time` with it. */
+export function anchorOver(anchor, first, last) {
+  const lo = Math.min(first, last);
+  const hi = Math.min(Math.max(first, last), lo + MAX_NOTE_FRAMES - 1);
+  const { duration, ...rest } = anchor;
+  const out = { ...rest, frame: lo };
+  if (rest.time && lo !== anchor.frame) out.time = { ...rest.time, value: lo };
+  if (hi > lo) out.duration = hi - lo + 1;
+  return out;
+}
+
 /** One control message as JSON text; `extra` carries `ref` / `eid`. */
 export function envelope(type, data, extra = {}) {
   return JSON.stringify({ v: PROTOCOL_MAJOR, type, data, ...extra });

@@ -1,5 +1,5 @@
-// The timeline bar (range, the shared cut's clips, frames this page holds, notes, the playhead;
-// click or drag to seek),
+// The timeline bar (range, the shared cut's clips, frames this page holds, notes with the span
+// of a range note, the playhead; click or drag to seek),
 // timecode from a frame number and rate, and the playback clock that runs while playing.
 
 import { Emitter } from "./emitter.js";
@@ -49,7 +49,7 @@ export class Clock {
 export class TimelineBar extends Emitter {
   range = null;
   frame = null;
-  noteFrames = [];
+  noteSpans = []; // [first, last] of each note
   heldFrames = new Set();
   loop = null;
   clips = [];
@@ -69,10 +69,12 @@ export class TimelineBar extends Emitter {
     new ResizeObserver(() => this.draw()).observe(canvas);
   }
 
-  update({ range, frame, noteFrames, heldFrames, loop, clips = [] }) {
-    Object.assign(this, { range, frame, noteFrames, heldFrames, loop, clips });
-    // The clip names, for assistive technology and tests ("" without a shared timeline).
+  update({ range, frame, noteSpans, heldFrames, loop, clips = [] }) {
+    Object.assign(this, { range, frame, noteSpans, heldFrames, loop, clips });
+    // The clip names and note spans, for assistive technology and tests.
     this.canvas.dataset.clips = clips.map((c) => c.name).join("\n");
+    const spans = [...new Set(noteSpans.map(([a, b]) => (a === b ? `${a}` : `${a}-${b}`)))];
+    this.canvas.dataset.notes = spans.sort((p, q) => parseInt(p, 10) - parseInt(q, 10)).join("\n");
     this.canvas.setAttribute("aria-valuemin", range?.[0] ?? 0);
     this.canvas.setAttribute("aria-valuemax", range?.[1] ?? 0);
     this.canvas.setAttribute("aria-valuenow", frame ?? 0);
@@ -118,8 +120,15 @@ export class TimelineBar extends Emitter {
     // With a shared cut the clips fill the band: frames held here get a strip below it.
     const [top, tall] = this.clips.length ? [h * 0.72, h * 0.1] : [h * 0.35, h * 0.3];
     for (const f of this.heldFrames) if (f >= a && f <= b) ctx.fillRect(x(f), top, cell, tall);
+    // A range note: a band over its frames, then a tick at its first frame like any note.
+    ctx.fillStyle = "rgba(245, 180, 60, 0.35)";
+    for (const [first, last] of this.noteSpans) {
+      if (last === first || last < a || first > b) continue;
+      const left = x(Math.max(a, first));
+      ctx.fillRect(left, h * 0.12, x(Math.min(b, last) + 1) - left, h * 0.22);
+    }
     ctx.fillStyle = "#f5b43c";
-    for (const f of this.noteFrames) {
+    for (const f of new Set(this.noteSpans.map(([first]) => first))) {
       if (f < a || f > b) continue;
       ctx.beginPath();
       const cx = x(f) + cell / 2;
