@@ -62,8 +62,10 @@ def by_frame(
 def on_frame(
     notes: Iterable[Annotation], frame: int, hidden_authors: Collection[Optional[str]] = ()
 ) -> list[Annotation]:
-    """The notes drawn on ``frame`` (range notes on every frame of their range), oldest first,
-    without hidden authors'."""
+    """The notes drawn on ``frame``, oldest first, without hidden authors'.
+
+    A note over a range is drawn on every frame of it (``Anchor.holds``).
+    """
     return sorted(
         (n for n in notes if n.anchor.holds(frame) and n.author not in hidden_authors),
         key=sort_key,
