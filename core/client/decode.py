@@ -76,7 +76,7 @@ _FAST_FIELDS: dict[type, frozenset[str]] = {
         {"id", "shape", "anchor", "style", "text", "status", "author", "author_name", "created"}
     ),
     Shape: frozenset({"kind", "points", "start", "end", "min", "max", "at", "text", "size"}),
-    Anchor: frozenset({"frame", "time", "object", "image"}),
+    Anchor: frozenset({"frame", "time", "object", "image", "duration"}),
     Style: frozenset({"color", "width"}),
     HostObject: frozenset({"kind", "path", "label", "item_frame"}),
     ImageRef: frozenset({"hash", "version"}),
@@ -177,6 +177,7 @@ def _fast_annotation(raw: dict[str, Any]) -> Annotation:
         image=None
         if im is None
         else ImageRef(hash=_opt_str(im.get("hash")), version=_opt_str(im.get("version"))),
+        duration=None if a.get("duration") is None else _int(a["duration"]),
     )
     st = raw.get("style")
     if st is None:

@@ -34,7 +34,7 @@ from overshoulder.core.client import (
     reconnect_delay,
     timeouts,
 )
-from overshoulder.core.client.decode import FAST_PATH_CURRENT
+from overshoulder.core.client.decode import FAST_PATH_CURRENT, annotation_from_relay
 from overshoulder.core.durations import DurationError, format_duration, parse_duration
 from overshoulder.core.errors import ErrorCode, ProtocolError
 from overshoulder.core.limits import DEFAULT_LIMITS
@@ -558,7 +558,9 @@ def varied_annotations() -> list[Annotation]:
             anchor=Anchor(frame=0),
         ),
         Annotation(
-            id=new_id(), shape=Shape(kind="line", start=(0, 0), end=(1, 1)), anchor=Anchor(frame=5)
+            id=new_id(),
+            shape=Shape(kind="line", start=(0, 0), end=(1, 1)),
+            anchor=Anchor(frame=5, duration=9),
         ),
         Annotation(
             id=new_id(),
@@ -591,6 +593,16 @@ def test_snapshot_fast_path_builds_the_same_notes_as_the_schema_decoder() -> Non
     assert [a.id for a in fast.data.annotations] == [a["id"] for a in raw]
     assert fast.data.session == generic.data.session
     assert fast.data.participants == generic.data.participants
+
+
+def test_a_bad_duration_in_a_relay_note_is_refused_naming_the_field() -> None:
+    raw = encode(varied_annotations()[3])
+    raw["anchor"]["duration"] = 0
+    with pytest.raises(ProtocolError) as exc:
+        annotation_from_relay(raw, path="data.annotations[0]")
+    assert exc.value.field == "data.annotations[0].anchor.duration"
+    raw["anchor"]["duration"] = 9.0  # an integral number is an integer, as in the decoder
+    assert annotation_from_relay(raw).anchor.duration == 9
 
 
 def test_the_fast_path_knows_every_field_of_the_note_model() -> None:
