@@ -21,7 +21,7 @@ from Qt import QtCore, QtGui, QtWidgets
 
 from ..client import SessionClient
 from ..host import Host
-from ..model import Annotation, ImageRef, SessionInfo
+from ..model import Anchor, Annotation, ImageRef, SessionInfo
 from ..protocol import Envelope
 from ..share import Sharer
 from . import links, notes, relay_api
@@ -106,6 +106,8 @@ class Panel(QtWidgets.QWidget):
         self._role: Optional[str] = None
         self._undo: list[Callable[[], None]] = []
         self._seen: dict[str, Any] = {}
+        #: The notes list as built: (group item, the group, [(row item, note)]) per frame.
+        self._groups: list[tuple[Any, notes.FrameNotes, list[tuple[Any, Annotation]]]] = []
         self._pending_share = False
         self._restarting = False
         #: HTTP calls in flight ("refresh", "create", "invite"): their buttons wait.
@@ -730,6 +732,7 @@ class Panel(QtWidgets.QWidget):
                 if self._seen.get(key) is not None:
                     widget.clear()
                     self._seen[key] = None
+            self._groups = []
             self.driver_label.setText("")
             return
         anns = client.annotations
@@ -738,10 +741,13 @@ class Panel(QtWidgets.QWidget):
             self._seen["people"] = people_key
             self._render_people(client)
         frame = self._frame()
-        notes_key = (id(anns), self.images.version if self.images else 0, frame)
+        notes_key = (id(anns), self.images.version if self.images else 0)
         if self._seen.get("notes") != notes_key:
             self._seen["notes"] = notes_key
             self._render_notes(anns, frame)
+        elif self._seen.get("notes_frame") != frame:
+            self._mark_frame(frame)  # only the frame moved (playback): no rebuild
+        self._seen["notes_frame"] = frame
         chat = client.chat_log
         if self._seen.get("chat") != id(chat):
             self._seen["chat"] = id(chat)
@@ -828,58 +834,100 @@ class Panel(QtWidgets.QWidget):
             who = client.participants.get(driver)
             self.driver_label.setText(f"{who.name if who else 'someone'} drives")
 
-    def current_image(self, frame: int) -> Optional[ImageRef]:
-        """What is known of the image now shown for ``frame``: published hash, the app's version."""
+    def current_image(self, frame: int, anchor: Optional[Anchor] = None) -> Optional[ImageRef]:
+        """What is known of the image now shown for ``frame``: published hash, the app's version.
+
+        ``anchor``: the app's anchor now, when the caller has it (one ``host.anchor()``
+        per render of the list, not one per frame of it).
+        """
         published = self.images.hash_of(frame) if self.images is not None else None
         version = None
-        try:
-            anchor = self.host.anchor()
-            if anchor.frame == frame and anchor.image is not None:
-                version = anchor.image.version
-        except Exception as exc:
-            log.debug("no anchor for the image check: %s", exc)
+        if anchor is None:
+            anchor = self._host_anchor()
+        if anchor is not None and anchor.frame == frame and anchor.image is not None:
+            version = anchor.image.version
         if published is None and version is None:
             return None
         return ImageRef(hash=published, version=version)
 
+    def _host_anchor(self) -> Optional[Anchor]:
+        try:
+            return self.host.anchor()
+        except Exception as exc:
+            log.debug("no anchor for the image check: %s", exc)
+            return None
+
     def _render_notes(self, anns: Any, frame: Optional[int]) -> None:
+        """Rebuild the list (the notes or the images changed)."""
         tree = self.notes_tree
         current = tree.currentItem()
         keep = current.data(0, NOTE_ROLE) if current is not None else None
         tree.blockSignals(True)
         tree.clear()
+        self._groups = []
+        anchor = self._host_anchor()
         select = None
         for group in notes.by_frame(anns.values()):
-            image = self.current_image(group.frame)
             head = QtWidgets.QTreeWidgetItem([self._frame_title(group, frame)])
             head.setData(0, NOTE_ROLE, None)
-            if self._here(group, frame):
-                font = head.font(0)
-                font.setBold(True)
-                head.setFont(0, font)
             tree.addTopLevelItem(head)
+            rows = []
             for note in group.notes:
-                warning = notes.stale_warning(note, image)
-                text = notes.describe(note)
-                about = notes.about(note)
-                if about:
-                    text += f"\non {about}"
-                if note.created is None:
-                    text += " (sending…)"
-                if warning:
-                    text += f"\n⚠ {warning}"
-                row = QtWidgets.QTreeWidgetItem([text])
+                row = QtWidgets.QTreeWidgetItem([""])
                 row.setData(0, NOTE_ROLE, note.id)
-                if warning:
-                    row.setForeground(0, QtGui.QBrush(QtGui.QColor(WARNING_COLOR)))
-                    row.setToolTip(0, warning)
                 head.addChild(row)
+                rows.append((row, note))
                 if note.id == keep:
                     select = row
+            self._groups.append((head, group, rows))
+            self._decorate(head, group, rows, frame, anchor)
             head.setExpanded(True)
         if select is not None:
             tree.setCurrentItem(select)
         tree.blockSignals(False)
+
+    def _mark_frame(self, frame: Optional[int]) -> None:
+        """The frame moved: retitle the groups whose "here" changed, and re-check the images of
+        the groups at the old and the new frame (only there does the app name the image)."""
+        before = self._seen.get("notes_frame")
+        anchor: Optional[Anchor] = None
+        for head, group, rows in self._groups:
+            touched = group.frame in (before, frame)
+            if not touched and self._here(group, before) == self._here(group, frame):
+                continue
+            if anchor is None:
+                anchor = self._host_anchor()
+            self._decorate(head, group, rows, frame, anchor)
+
+    def _decorate(
+        self,
+        head: Any,
+        group: notes.FrameNotes,
+        rows: list[tuple[Any, Annotation]],
+        frame: Optional[int],
+        anchor: Optional[Anchor],
+    ) -> None:
+        """A group's title, its bold "here", and its rows' texts and image warnings."""
+        head.setText(0, self._frame_title(group, frame))
+        font = head.font(0)
+        font.setBold(self._here(group, frame))
+        head.setFont(0, font)
+        image = self.current_image(group.frame, anchor)
+        for row, note in rows:
+            warning = notes.stale_warning(note, image)
+            text = notes.describe(note)
+            about = notes.about(note)
+            if about:
+                text += f"\non {about}"
+            if note.created is None:
+                text += " (sending…)"
+            if warning:
+                text += f"\n⚠ {warning}"
+            row.setText(0, text)
+            row.setForeground(
+                0, QtGui.QBrush(QtGui.QColor(WARNING_COLOR)) if warning else QtGui.QBrush()
+            )
+            row.setToolTip(0, warning or "")
 
     @staticmethod
     def _here(group: notes.FrameNotes, frame: Optional[int]) -> bool:

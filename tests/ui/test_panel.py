@@ -141,10 +141,28 @@ def test_a_host_shares_invites_and_works_the_notes_from_the_panel(relay, panel, 
     # Jump-to: the playhead moves there (on the host's main thread) and the object is selected.
     later = arrow(1042, "and here")
     sam.add_annotation(later)
-    assert wait_for(lambda: rows_with(panel, later.id))
-    assert [r[0] for r in panel.note_rows()] == [1001, 1001, 1042]
-    panel.jump_to(later.id)
+    graded = arrow(1042, "grain", ImageRef(version="sh010_comp_v001"))
+    sam.add_annotation(graded)
+    host.version = "sh010_comp_v002"
+    assert wait_for(lambda: rows_with(panel, later.id) and rows_with(panel, graded.id))
+    assert [r[0] for r in panel.note_rows()] == [1001, 1001, 1042, 1042]
+    assert "drawn on" not in rows_with(panel, graded.id)[0][2]  # the app names 1042's image
+    panel.jump_to(later.id)  # only when it shows 1042
     assert wait_for(lambda: host.frame == 1042)
+
+    # Only the frame moved: the list marks where the playhead is, and the version the app
+    # names now for 1042 makes the note drawn on v001 say so.
+    def titles() -> list[str]:
+        tree = panel.notes_tree
+        return [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
+
+    assert wait_for(lambda: titles()[1].endswith("· here") and not titles()[0].endswith("here"))
+    assert wait_for(
+        lambda: (
+            "drawn on sh010_comp_v001, now showing sh010_comp_v002"
+            in rows_with(panel, graded.id)[0][2]
+        )
+    )
 
     panel.close_session()
     assert panel.client is None and panel.overlay is None
