@@ -10,7 +10,7 @@ events back. No Qt here; call it on the app's main thread.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Optional
 
@@ -35,6 +35,9 @@ class NoteActions:
         self.host = sharer.host
         self._undo: list[_Step] = []
         self._redo: list[_Step] = []
+        #: This participant's own adds and deletes the client's state does not show yet (it
+        #: shows one's own events once the relay has stored them): id -> exists afterwards.
+        self._intent: dict[str, bool] = {}
 
     # --- who may do what ------------------------------------------------------------------
 
@@ -111,7 +114,7 @@ class NoteActions:
             # What goes away now comes back later as it is now (its words may have changed).
             step.notes = [_as_sent(current.get(n.id, n)) for n in step.notes]
         for note in step.notes:
-            exists = note.id in current
+            exists = self._exists(note.id, current)
             if restore and not exists:
                 self._add(note)
             elif not restore and exists:
@@ -123,10 +126,21 @@ class NoteActions:
 
     # --- into the session and the document ----------------------------------------------------
 
+    def _exists(self, note_id: str, current: Mapping[str, Annotation]) -> bool:
+        """Whether the note exists once this participant's own edits in flight are applied."""
+        here = note_id in current
+        intent = self._intent.get(note_id)
+        if intent is None or intent == here:
+            self._intent.pop(note_id, None)  # the state has caught up
+            return here
+        return intent
+
     def _add(self, note: Annotation) -> None:
+        self._intent[note.id] = True
         self.sharer.add_note(note)
 
     def _delete(self, note_id: str) -> None:
+        self._intent[note_id] = False
         self.client.delete_annotation(note_id)
         self.host.run_on_main(lambda: self.host.remove_annotation(note_id))
 

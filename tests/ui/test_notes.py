@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -149,3 +150,50 @@ def test_an_unreadable_settings_file_starts_afresh(config_dir: Path):
     (config_dir / "panel.json").write_text("{not json")
     settings = PanelSettings()
     assert settings.name == "" and settings.relay.startswith("http://")
+
+
+class _Unacked:
+    """A client whose state never shows one's own edits (the relay has not acked them yet)."""
+
+    def __init__(self) -> None:
+        self.annotations: dict[str, Any] = {}
+        self.calls: list[tuple[str, str]] = []
+        self.participant = None
+
+    def add_annotation(self, note: Any) -> str:
+        self.calls.append(("add", note.id))
+        return "e"
+
+    def delete_annotation(self, note_id: str) -> str:
+        self.calls.append(("delete", note_id))
+        return "e"
+
+
+class _Sharer:
+    def __init__(self) -> None:
+        self.client = _Unacked()
+        self.host = self
+
+    def add_note(self, note: Any) -> str:
+        return self.client.add_annotation(note)
+
+    def run_on_main(self, fn: Any) -> None:
+        pass
+
+
+def test_undo_and_redo_right_after_an_edit_do_not_wait_for_the_relays_ack() -> None:
+    from overshoulder.core.ui.history import NoteActions
+
+    sharer = _Sharer()
+    actions = NoteActions(sharer)  # type: ignore[arg-type]
+    note = Annotation(new_id(), Shape(kind="line", start=(0, 0), end=(0.1, 0)), Anchor(frame=1))
+    actions.add(note)
+    actions.undo()  # before the add is acked: the note must still go
+    actions.redo()  # before the delete is acked: it must come back
+    actions.undo()
+    assert sharer.client.calls == [
+        ("add", note.id),
+        ("delete", note.id),
+        ("add", note.id),
+        ("delete", note.id),
+    ]
