@@ -20,6 +20,7 @@ from typing import Optional
 
 from ..host import ViewerView
 from ..model import Annotation, Shape
+from ..shapes import arrow_head as arrow_head  # the overlay draws heads as everyone does
 
 Point = tuple[float, float]
 
@@ -27,11 +28,6 @@ Point = tuple[float, float]
 DEFAULT_TEXT_SIZE = 0.04
 #: Marks may reach a little outside the image, never past the protocol's bound (10).
 COORD_LIMIT = 9.99
-#: Arrow heads: this many line widths long, at least this share of the image height,
-#: at this angle either side of the shaft (as the browser and the burn-in draw them).
-ARROW_HEAD_WIDTHS = 5.0
-ARROW_HEAD_MIN = 0.02
-ARROW_HEAD_ANGLE = math.radians(28)
 
 
 @dataclass(frozen=True)
@@ -198,19 +194,6 @@ def degenerate(shape: Shape) -> bool:
         return False
     a, b = shape_points(shape)
     return math.hypot(a[0] - b[0], a[1] - b[1]) < 1e-4
-
-
-def arrow_head(a: Point, b: Point, width_px: float, unit: float) -> list[Point]:
-    """The two ends of an arrow head at ``b`` (widget pixels), for a shaft from ``a``."""
-    length = math.hypot(b[0] - a[0], b[1] - a[1])
-    if length == 0:
-        return []
-    size = min(max(ARROW_HEAD_WIDTHS * width_px, ARROW_HEAD_MIN * unit), length * 0.5)
-    back = math.atan2(a[1] - b[1], a[0] - b[0])
-    return [
-        (b[0] + size * math.cos(back + s), b[1] + size * math.sin(back + s))
-        for s in (ARROW_HEAD_ANGLE, -ARROW_HEAD_ANGLE)
-    ]
 
 
 def _pt(value: Optional[Sequence[float]]) -> Point:

@@ -42,51 +42,21 @@ from typing import Any, Optional, Protocol
 
 from maya import cmds
 
-from overshoulder.core.model import Annotation, Shape
+from overshoulder.core.model import Annotation
+from overshoulder.core.shapes import outlines
 
 from . import scene
 from .defaults import GREASE_PENCIL_CONTEXT
 
-Point = tuple[float, float]
-
 ARCHIVE_XML = "greasePencil.xml"
-#: Points on an ellipse's outline; an arrow head's length (share of the shaft) and angle.
-ELLIPSE_POINTS = 64
-ARROW_HEAD = 0.2
-ARROW_ANGLE_DEG = 25.0
 
 
 # --- drawing the marks ----------------------------------------------------------------------
 
 
-def outlines(shape: Shape) -> list[list[Point]]:
-    """The polylines (ORI coordinates) that draw ``shape``; none for text."""
-    if shape.kind == "stroke" and shape.points:
-        return [[(p[0], p[1]) for p in shape.points]]
-    if shape.kind in ("line", "arrow") and shape.start and shape.end:
-        (x0, y0), (x1, y1) = shape.start, shape.end
-        lines = [[(x0, y0), (x1, y1)]]
-        if shape.kind == "arrow":
-            angle = math.atan2(y1 - y0, x1 - x0)
-            length = math.hypot(x1 - x0, y1 - y0) * ARROW_HEAD
-            for side in (-1.0, 1.0):
-                a = angle + math.pi - side * math.radians(ARROW_ANGLE_DEG)
-                lines.append([(x1, y1), (x1 + length * math.cos(a), y1 + length * math.sin(a))])
-        return lines
-    if shape.kind == "rect" and shape.min and shape.max:
-        (x0, y0), (x1, y1) = shape.min, shape.max
-        return [[(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]]
-    if shape.kind == "ellipse" and shape.min and shape.max:
-        (x0, y0), (x1, y1) = shape.min, shape.max
-        cx, cy, rx, ry = (x0 + x1) / 2, (y0 + y1) / 2, abs(x1 - x0) / 2, abs(y1 - y0) / 2
-        steps = [2 * math.pi * i / ELLIPSE_POINTS for i in range(ELLIPSE_POINTS + 1)]
-        return [[(cx + rx * math.cos(t), cy + ry * math.sin(t)) for t in steps]]
-    return []
-
-
 def draws(note: Annotation) -> bool:
     """Whether the note has marks a pencil frame can show (text goes to a callout)."""
-    return bool(outlines(note.shape))
+    return bool(outlines(note.shape, note.style.width))
 
 
 def rasterize(note: Annotation, width: int, height: int) -> Any:
@@ -102,7 +72,7 @@ def rasterize(note: Annotation, width: int, height: int) -> Any:
     radius = max(0.5, note.style.width * height / 2)
     r, g, b, a = (min(1.0, max(0.0, v)) for v in note.style.color)
     cover = np.zeros((height, width), np.float32)
-    for line in outlines(note.shape):
+    for line in outlines(note.shape, note.style.width):
         px = [(width / 2 + x * height, height / 2 - y * height) for x, y in line]
         if len(px) == 1:
             px = px * 2

@@ -12,14 +12,14 @@ in hidden knobs, what they make is recorded in the undo stack.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Callable
 from typing import Optional
 
 import nuke
 import nuke.rotopaint as rp
 
-from overshoulder.core.model import Annotation, Shape
+from overshoulder.core.model import Annotation
+from overshoulder.core.shapes import Point, outlines
 
 from .defaults import (
     LIFETIME_FRAME_RANGE,
@@ -34,14 +34,6 @@ from .defaults import (
 from .graph import hidden_text, set_hidden_text, viewed_node
 from .notes import NoteStore
 
-Point = tuple[float, float]
-
-#: Points on an ellipse's outline.
-ELLIPSE_POINTS = 48
-#: An arrow's head: length as a share of the shaft, and the angle of each side.
-ARROW_HEAD = 0.2
-ARROW_ANGLE_DEG = 25.0
-
 
 class CommandError(RuntimeError):
     """A command cannot run; the message tells the artist what to do."""
@@ -50,31 +42,6 @@ class CommandError(RuntimeError):
 def ori_to_pixels(x: float, y: float, width: int, height: int) -> Point:
     """A normalised ORI point (height units, centre origin, y up) in Nuke pixels."""
     return (width / 2.0 + x * height, height / 2.0 + y * height)
-
-
-def outlines(shape: Shape) -> list[list[Point]]:
-    """The polylines (normalised coordinates) that draw ``shape``; none for text."""
-    if shape.kind == "stroke" and shape.points:
-        return [[(p[0], p[1]) for p in shape.points]]
-    if shape.kind in ("line", "arrow") and shape.start and shape.end:
-        (x0, y0), (x1, y1) = shape.start, shape.end
-        lines = [[(x0, y0), (x1, y1)]]
-        if shape.kind == "arrow":
-            angle = math.atan2(y1 - y0, x1 - x0)
-            length = math.hypot(x1 - x0, y1 - y0) * ARROW_HEAD
-            for side in (-1.0, 1.0):
-                a = angle + math.pi - side * math.radians(ARROW_ANGLE_DEG)
-                lines.append([(x1, y1), (x1 + length * math.cos(a), y1 + length * math.sin(a))])
-        return lines
-    if shape.kind == "rect" and shape.min and shape.max:
-        (x0, y0), (x1, y1) = shape.min, shape.max
-        return [[(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]]
-    if shape.kind == "ellipse" and shape.min and shape.max:
-        (x0, y0), (x1, y1) = shape.min, shape.max
-        cx, cy, rx, ry = (x0 + x1) / 2, (y0 + y1) / 2, abs(x1 - x0) / 2, abs(y1 - y0) / 2
-        steps = [2 * math.pi * i / ELLIPSE_POINTS for i in range(ELLIPSE_POINTS + 1)]
-        return [[(cx + rx * math.cos(t), cy + ry * math.sin(t)) for t in steps]]
-    return []
 
 
 def sticky_label(note: Annotation) -> str:
@@ -144,7 +111,7 @@ def notes_to_roto(node: Optional[nuke.Node] = None) -> nuke.Node:
     colour and width come from the note's style.
     """
     target = target_node(node)
-    notes = [n for n in _in_order(NoteStore().on(target)) if outlines(n.shape)]
+    notes = [n for n in _in_order(NoteStore().on(target)) if outlines(n.shape, n.style.width)]
     if not notes:
         raise CommandError(f"{target.name()} has no Overshoulder notes with marks.")
     width, height = target.width(), target.height()
@@ -153,7 +120,7 @@ def notes_to_roto(node: Optional[nuke.Node] = None) -> nuke.Node:
     paint.setXYpos(int(target.xpos() + ROTO_OFFSET[0]), int(target.ypos() + ROTO_OFFSET[1]))
     curves = paint.knob("curves")
     for note in notes:
-        for i, line in enumerate(outlines(note.shape)):
+        for i, line in enumerate(outlines(note.shape, note.style.width)):
             stroke = rp.Stroke(curves)
             for x, y in line:
                 stroke.append(rp.AnimControlPoint(*ori_to_pixels(x, y, width, height)))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 from collections.abc import Sequence
@@ -13,16 +12,11 @@ import numpy as np
 import OpenImageIO as oiio
 
 from overshoulder.core.model import Annotation, Shape
+from overshoulder.core.shapes import arrow_head, ellipse_ring
 
 from . import raster
 from .defaults import DEFAULT_TEXT_SIZE
 
-#: Points on an ellipse's outline.
-ELLIPSE_POINTS = 96
-#: Arrow head: length in line widths (at least this share of the image height), and half-angle.
-ARROW_HEAD_WIDTHS = 5.0
-ARROW_HEAD_MIN = 0.02
-ARROW_HEAD_ANGLE = math.radians(28)
 #: The caption box listing each note's author and words.
 CAPTION_TEXT = 0.028
 CAPTION_BACKGROUND = (0.0, 0.0, 0.0, 0.6)
@@ -63,7 +57,7 @@ def draw_shape(image: Any, shape: Shape, color: raster.RGBA, line_px: float) -> 
         start, end = px(shape.start), px(shape.end)
         raster.polyline(image, [start, end], line_px, color)
         if shape.kind == "arrow":
-            for side in _arrow_head(start, end, line_px, height):
+            for side in arrow_head(start, end, line_px, height):
                 raster.polyline(image, [end, side], line_px, color)
     elif shape.kind in ("rect", "ellipse") and shape.min and shape.max:
         (x0, y0), (x1, y1) = px(shape.min), px(shape.max)
@@ -71,10 +65,7 @@ def draw_shape(image: Any, shape: Shape, color: raster.RGBA, line_px: float) -> 
             corners = [(x0, y0), (x1, y0), (x1, y1), (x0, y1), (x0, y0)]
             raster.polyline(image, corners, line_px, color)
         else:
-            cx, cy, rx, ry = (x0 + x1) / 2, (y0 + y1) / 2, abs(x1 - x0) / 2, abs(y1 - y0) / 2
-            steps = [2 * math.pi * i / ELLIPSE_POINTS for i in range(ELLIPSE_POINTS + 1)]
-            ring = [(cx + rx * math.cos(a), cy + ry * math.sin(a)) for a in steps]
-            raster.polyline(image, ring, line_px, color)
+            raster.polyline(image, ellipse_ring(x0, y0, x1, y1), line_px, color)
     elif shape.kind == "text" and shape.at and shape.text:
         x, y = px(shape.at)
         size = (shape.size or DEFAULT_TEXT_SIZE) * height
@@ -93,21 +84,6 @@ def write_png(path: Path, image: Any) -> None:
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
-
-
-def _arrow_head(
-    start: raster.Point, end: raster.Point, line_px: float, height: int
-) -> list[raster.Point]:
-    dx, dy = end[0] - start[0], end[1] - start[1]
-    length = math.hypot(dx, dy)
-    if length == 0:
-        return []
-    size = min(max(ARROW_HEAD_WIDTHS * line_px, ARROW_HEAD_MIN * height), length * 0.5)
-    back = math.atan2(-dy, -dx)
-    return [
-        (end[0] + size * math.cos(back + a), end[1] + size * math.sin(back + a))
-        for a in (ARROW_HEAD_ANGLE, -ARROW_HEAD_ANGLE)
-    ]
 
 
 def _captions(image: Any, notes: Sequence[Annotation]) -> None:
