@@ -6,6 +6,7 @@ so a file goes back byte for byte: its line endings, a missing final newline and
 
 from __future__ import annotations
 
+import argparse
 import os
 import re
 import shutil
@@ -230,3 +231,18 @@ def remove_tree(path: Path) -> bool:
             f"run again)"
         ) from None
     return True
+
+
+def add_common_arguments(parser: argparse.ArgumentParser, removes: str) -> None:
+    """The options every app's installer has: ``--uninstall`` (``removes``: what it takes
+    out), ``--wheelhouse`` and ``--dry-run``."""
+    parser.add_argument("--uninstall", action="store_true", help=f"remove {removes}")
+    parser.add_argument(
+        "--wheelhouse",
+        type=Path,
+        metavar="DIR",
+        help="offline: take every package from the wheels in DIR, never from an index",
+    )
+    parser.add_argument(
+        "--dry-run", action="store_true", help="print what would be done and change nothing"
+    )

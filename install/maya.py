@@ -26,7 +26,15 @@ from typing import Optional, TextIO
 
 from overshoulder import __version__
 
-from .common import InstallError, UsageError, read_text, remove_tree, swap_folder, umask
+from .common import (
+    InstallError,
+    UsageError,
+    add_common_arguments,
+    read_text,
+    remove_tree,
+    swap_folder,
+    umask,
+)
 from .common import write_text_atomic as write_file
 from .wheels import pip_target_install, project_wheel
 
@@ -355,18 +363,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the modules folder to install into (default: MAYA_APP_DIR/modules, else the "
         "user's Maya folder's modules)",
     )
-    parser.add_argument(
-        "--uninstall", action="store_true", help="remove the module file and folder"
-    )
-    parser.add_argument(
-        "--wheelhouse",
-        type=Path,
-        metavar="DIR",
-        help="offline: take every package from the wheels in DIR, never from an index",
-    )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="print what would be done and change nothing"
-    )
+    add_common_arguments(parser, "the module file and folder")
 
 
 def parse_versions(texts: list[str]) -> list[int]:

@@ -27,6 +27,7 @@ from .common import (
     InstallError,
     Markers,
     UsageError,
+    add_common_arguments,
     edit_block,
     find_block,
     read_text,
@@ -485,11 +486,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="studio-wide: DIR/overshoulder and DIR/init.py, DIR being on NUKE_PATH",
     )
     parser.add_argument(
-        "--uninstall",
-        action="store_true",
-        help="remove the plugin folder and the block from init.py",
-    )
-    parser.add_argument(
         "--nuke-version",
         action="append",
         default=[],
@@ -503,15 +499,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="X.Y",
         help="install for this Python version, e.g. 3.10 (repeatable)",
     )
-    parser.add_argument(
-        "--wheelhouse",
-        type=Path,
-        metavar="DIR",
-        help="offline: take every package from the wheels in DIR, never from an index",
-    )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="print what would be done and change nothing"
-    )
+    add_common_arguments(parser, "the plugin folder and the block from init.py")
 
 
 def run(ns: argparse.Namespace, out: TextIO) -> int:

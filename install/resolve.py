@@ -31,7 +31,15 @@ from typing import Optional, TextIO
 
 from overshoulder import __version__
 
-from .common import InstallError, UsageError, read_text, remove_tree, swap_folder, umask
+from .common import (
+    InstallError,
+    UsageError,
+    add_common_arguments,
+    read_text,
+    remove_tree,
+    swap_folder,
+    umask,
+)
 from .common import write_text_atomic as write_file
 from .wheels import pip_target_install, project_wheel, run_pip
 
@@ -418,9 +426,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="for every user of this machine (Resolve's all-users Scripts/Utility folder)",
     )
     parser.add_argument(
-        "--uninstall", action="store_true", help="remove the script and the packages"
-    )
-    parser.add_argument(
         "--python",
         action="append",
         default=[],
@@ -432,15 +437,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="do not install PySide6 (that Python already has a Qt binding)",
     )
-    parser.add_argument(
-        "--wheelhouse",
-        type=Path,
-        metavar="DIR",
-        help="offline: take every package from the wheels in DIR, never from an index",
-    )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="print what would be done and change nothing"
-    )
+    add_common_arguments(parser, "the script and the packages")
 
 
 def run(ns: argparse.Namespace, out: TextIO) -> int:
