@@ -14,13 +14,17 @@ method on the app's main thread (through ``run_on_main``). Adapters call the
 from __future__ import annotations
 
 import abc
+import logging
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from .model import Anchor, Annotation, HostObject
 from .protocol.messages import SharedTimeline
+
+log = logging.getLogger("overshoulder.host")
 
 #: Pixel layouts a capture may hand over: height x width x channels (1-4),
 #: dtype uint8, uint16, float16 or float32. Kept as ``Any`` so core imports no numpy.
@@ -109,6 +113,32 @@ class HostEvents:
     extra: dict[str, Callable[..., None]] = field(default_factory=dict)
 
 
+class FramePace:
+    """Tells playback or scrubbing from single steps by how close frame changes come.
+
+    Adapters whose app cannot say it plays (Nuke) or whose captures cost a render
+    (Maya) note each frame change and capture less often while ``fast``.
+    """
+
+    def __init__(self, gap_s: float) -> None:
+        self.gap_s = gap_s
+        self._times: list[float] = []
+
+    def note(self, now: Optional[float] = None) -> None:
+        """The frame changed (now)."""
+        self._times = [*self._times[-2:], time.monotonic() if now is None else now]
+
+    def fast(self, now: Optional[float] = None) -> bool:
+        """True while frame changes come closer than ``gap_s`` (and the last one is recent)."""
+        times = self._times
+        now = time.monotonic() if now is None else now
+        return (
+            len(times) >= 2
+            and now - times[-1] < self.gap_s
+            and times[-1] - times[0] < self.gap_s * (len(times) - 1)
+        )
+
+
 class Host(abc.ABC):
     """One app, as the shared parts of Overshoulder see it."""
 
@@ -117,6 +147,18 @@ class Host(abc.ABC):
 
     def __init__(self) -> None:
         self.events = HostEvents()
+        #: Between ``start`` and ``stop``: events are reported (see ``fire``).
+        self._reporting = False
+
+    def fire(self, event: Callable[[], None]) -> None:
+        """Call one of ``events`` if reporting; a failing handler is logged, never raised into
+        the app's callback."""
+        if not self._reporting:
+            return
+        try:
+            event()
+        except Exception:
+            log.exception("%s: an Overshoulder event handler failed", self.name)
 
     # --- pixels -----------------------------------------------------------------
 

@@ -14,7 +14,7 @@ import maya.api.OpenMayaUI as omui
 import maya.utils
 from maya import cmds
 
-from overshoulder.core.host import Capture, Host, PlayheadState, ViewerView
+from overshoulder.core.host import Capture, FramePace, Host, PlayheadState, ViewerView
 from overshoulder.core.model import Anchor, Annotation, HostObject, ImageRef, RationalTime
 
 from . import callouts, identity, scene, sketches
@@ -72,10 +72,9 @@ class MayaHost(Host):
         self._pencil = pencil
         self._callbacks: list[int] = []
         self._render_callback: Optional[tuple[str, int]] = None
-        self._reporting = False
         self._playing = False
         self._reported_frame: Optional[int] = None
-        self._frame_times: list[float] = []
+        self._pace = FramePace(PLAYBACK_GAP_S)
         self._last_grab = 0.0
         self._capture_lock = threading.Lock()
         self._image_size: Optional[tuple[int, int]] = None
@@ -84,7 +83,7 @@ class MayaHost(Host):
 
     def capture(self) -> Optional[Capture]:
         with self._capture_lock:
-            if self._playing or self._moving_fast():
+            if self._playing or self._pace.fast():
                 wait = self._last_grab + PLAYBACK_CAPTURE_INTERVAL_S - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
@@ -129,16 +128,6 @@ class MayaHost(Host):
     _camera_object: Optional[HostObject] = None
     _version: Optional[str] = None
 
-    def _moving_fast(self) -> bool:
-        """True while frame changes come closer than ``PLAYBACK_GAP_S`` (scrubbing)."""
-        times = self._frame_times[-3:]
-        now = time.monotonic()
-        return (
-            len(times) >= 2
-            and now - times[-1] < PLAYBACK_GAP_S
-            and times[-1] - times[0] < PLAYBACK_GAP_S * (len(times) - 1)
-        )
-
     # --- playhead --------------------------------------------------------------------------------
 
     def playhead(self) -> PlayheadState:
@@ -169,7 +158,7 @@ class MayaHost(Host):
         if playing and not was:
             oma.MAnimControl.playForward()
         if not moved and playing is not None and playing != was:
-            self._fire(self.events.playhead_changed)
+            self.fire(self.events.playhead_changed)
 
     # --- what a note is about --------------------------------------------------------------------
 
@@ -350,33 +339,25 @@ class MayaHost(Host):
         frame = scene.current_frame()
         if frame != self._reported_frame:
             self._reported_frame = frame
-            self._frame_times = [*self._frame_times[-2:], time.monotonic()]
-            self._fire(self.events.playhead_changed)
+            self._pace.note()
+            self.fire(self.events.playhead_changed)
 
     def _playhead_event(self, *_: Any) -> None:
         if not self._reporting or self._grab.busy:
             return
         self._playing = scene.is_playing()
-        self._fire(self.events.playhead_changed)
+        self.fire(self.events.playhead_changed)
 
     def _image_event(self, *_: Any) -> None:
         if not self._reporting or self._grab.busy:
             return
         self._watch_panel()
-        self._fire(self.events.image_changed)
+        self.fire(self.events.image_changed)
 
     def _redrawn(self, *_: Any) -> None:
         if not self._reporting or self._grab.busy or self._playing:
             return
-        self._fire(self.events.image_changed)
-
-    def _fire(self, event: Callable[[], None]) -> None:
-        if not self._reporting:
-            return
-        try:
-            event()
-        except Exception:
-            log.exception("an Overshoulder event handler failed")
+        self.fire(self.events.image_changed)
 
 
 def is_camera(path: str) -> bool:

@@ -10,7 +10,7 @@ from typing import Any, Optional
 
 import nuke
 
-from overshoulder.core.host import Capture, Host, PlayheadState, ViewerView
+from overshoulder.core.host import Capture, FramePace, Host, PlayheadState, ViewerView
 from overshoulder.core.model import Anchor, Annotation, HostObject, ImageRef, RationalTime
 
 from . import identity
@@ -71,10 +71,9 @@ class NukeHost(Host):
         self._main = main_thread or threading.main_thread()
         self.notes = NoteStore()
         self._render = ViewerRender(temp_dir)
-        self._reporting = False
         self._remote_playing = False
         self._reported_frame: Optional[int] = None
-        self._frame_times: list[float] = []
+        self._pace = FramePace(PLAYBACK_GAP_S)
         self._last_render = 0.0
         self._capture_lock = threading.Lock()
         self._upstream: Optional[tuple[str, frozenset[str]]] = None
@@ -83,7 +82,7 @@ class NukeHost(Host):
 
     def capture(self) -> Optional[Capture]:
         with self._capture_lock:
-            if self._playing_fast():
+            if self._pace.fast():
                 wait = self._last_render + PLAYBACK_CAPTURE_INTERVAL_S - time.monotonic()
                 if wait > 0:
                     time.sleep(wait)
@@ -104,16 +103,6 @@ class NukeHost(Host):
             view=rendered.view,
             version=rendered.version,
             source=rendered.source,
-        )
-
-    def _playing_fast(self) -> bool:
-        """True while frame changes come closer than ``PLAYBACK_GAP_S`` (playback, scrubbing)."""
-        times = self._frame_times[-3:]
-        now = time.monotonic()
-        return (
-            len(times) >= 2
-            and now - times[-1] < PLAYBACK_GAP_S
-            and (times[-1] - times[0] < PLAYBACK_GAP_S * (len(times) - 1))
         )
 
     # --- playhead ----------------------------------------------------------------------------
@@ -142,7 +131,7 @@ class NukeHost(Host):
         if playing and not was and window is not None:
             window.play(1)
         if not moved and playing is not None and playing != was:
-            self._fire(self.events.playhead_changed)
+            self.fire(self.events.playhead_changed)
 
     # --- what a note is about ---------------------------------------------------------------------
 
@@ -256,15 +245,15 @@ class NukeHost(Host):
             frame = current_frame()
             if frame != self._reported_frame:
                 self._reported_frame = frame
-                self._frame_times = [*self._frame_times[-2:], time.monotonic()]
-                self._fire(self.events.playhead_changed)
+                self._pace.note()
+                self.fire(self.events.playhead_changed)
             return
         if name in UI_KNOBS or name in OUR_KNOBS:
             return
         active = active_viewer_node()
         if active is not None and active.name() == nuke.thisNode().name():
             self._upstream = None
-            self._fire(self.events.image_changed)
+            self.fire(self.events.image_changed)
 
     def _knob_changed(self) -> None:
         """Any node's knob: an image change when the node is the viewed one or above it."""
@@ -279,14 +268,14 @@ class NukeHost(Host):
         if node.Class() == "Root":
             if name in ROOT_PLAYHEAD_KNOBS:
                 if name != "frame":
-                    self._fire(self.events.playhead_changed)
+                    self.fire(self.events.playhead_changed)
             elif name not in UI_KNOBS and name not in OUR_KNOBS:
-                self._fire(self.events.image_changed)
+                self.fire(self.events.image_changed)
             return
         if name in UI_KNOBS or name in OUR_KNOBS:
             return
         if node.fullName() in self._upstream_names():
-            self._fire(self.events.image_changed)
+            self.fire(self.events.image_changed)
 
     def _upstream_names(self) -> frozenset[str]:
         """Full names of the viewed node, the nodes above it and the input process node."""
@@ -302,11 +291,3 @@ class NukeHost(Host):
             names.add(str(knob_value(viewer, "input_process_node", "")))
         self._upstream = (key, frozenset(names))
         return self._upstream[1]
-
-    def _fire(self, event: Callable[[], None]) -> None:
-        if not self._reporting:
-            return
-        try:
-            event()
-        except Exception:
-            log.exception("an Overshoulder event handler failed")

@@ -199,7 +199,7 @@ class ResolveHost(Host):
         )
         self._last_read = (frame, time.monotonic())
         if changed:
-            self._fire(self.events.playhead_changed)
+            self.fire(self.events.playhead_changed)
 
     def _follow_step(self) -> None:
         clock = self._clock
@@ -255,7 +255,7 @@ class ResolveHost(Host):
             timeline_id=self._state.timeline_id,
         )
         if report:
-            self._fire(self.events.playhead_changed)
+            self.fire(self.events.playhead_changed)
 
     # --- what a note is about ---------------------------------------------------------------
 
@@ -331,10 +331,10 @@ class ResolveHost(Host):
         gone, resized = book.edits(timeline, self._index)
         for ann_id in gone:
             log.info("the marker of note %s was deleted in Resolve: resolved", ann_id)
-            self._fire(functools.partial(self.events.note_edited, ann_id, {"deleted": True}))
+            self.fire(functools.partial(self.events.note_edited, ann_id, {"deleted": True}))
         for ann_id, anchor in resized.items():
             log.info("the marker of note %s now spans frames %s", ann_id, anchor.span())
-            self._fire(functools.partial(self.events.note_edited, ann_id, {"anchor": anchor}))
+            self.fire(functools.partial(self.events.note_edited, ann_id, {"anchor": anchor}))
 
     # --- threads ------------------------------------------------------------------------------
 
@@ -406,8 +406,8 @@ class ResolveHost(Host):
         )
         self._cut = self._export_cut(timeline)
         if self._reporting:
-            self._fire(self.events.timeline_changed)
-            self._fire(self.events.playhead_changed)
+            self.fire(self.events.timeline_changed)
+            self.fire(self.events.playhead_changed)
 
     def _export_cut(self, timeline: Timeline) -> SharedTimeline:
         """The timeline's OTIO export read back; the clips listed one by one where it fails."""
@@ -455,7 +455,7 @@ class ResolveHost(Host):
     def _refresh_still(self) -> None:
         """While paused, look at the image again (a grade changes it without moving)."""
         if self._reporting and not self._state.playing and self._clock is None:
-            self._fire(self.events.image_changed)
+            self.fire(self.events.image_changed)
 
     # --- reporting -------------------------------------------------------------------------------
 
@@ -465,15 +465,7 @@ class ResolveHost(Host):
         self._warnings[key] = text
         if text:
             log.warning("%s", text)
-        self._fire(lambda: self.events.warning(key, text))
-
-    def _fire(self, event: Callable[[], None]) -> None:
-        if not self._reporting:
-            return
-        try:
-            event()
-        except Exception:
-            log.exception("an Overshoulder event handler failed")
+        self.fire(lambda: self.events.warning(key, text))
 
 
 def _signature(timeline: Timeline) -> tuple[Any, ...]:
