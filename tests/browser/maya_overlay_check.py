@@ -16,7 +16,7 @@ import sys
 import threading
 from typing import Any
 
-from tests.browser.nuke_overlay_check import colour_near
+from tests.browser.apps import colour_near
 from tests.fakes import maya_control
 
 

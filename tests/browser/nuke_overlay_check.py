@@ -15,25 +15,8 @@ import sys
 import threading
 from typing import Any
 
+from tests.browser.apps import colour_near
 from tests.fakes import nuke_control
-
-
-def colour_near(image: Any, x: int, y: int, colour: str, reach: int = 3) -> bool:
-    """True when a strong ``colour`` ("red", "green") shows within ``reach`` pixels of (x, y)."""
-    for dy in range(-reach, reach + 1):
-        for dx in range(-reach, reach + 1):
-            px, py = x + dx, y + dy
-            if not (0 <= px < image.width() and 0 <= py < image.height()):
-                continue
-            c = image.pixelColor(px, py)
-            if c.alpha() < 150:
-                continue
-            r, g, b = c.red(), c.green(), c.blue()
-            if colour == "red" and r > 190 and g < 110 and b < 110:
-                return True
-            if colour == "green" and g > 190 and r < 110 and b < 110:
-                return True
-    return False
 
 
 def main(script: str, checks_path: str) -> dict[str, Any]:

@@ -10,24 +10,20 @@ overlay's pixels on both Qt bindings. The panel's GUI thread is Maya's main thre
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 from overshoulder.core.client import SessionClient
 from overshoulder.core.model import Anchor, Annotation, Shape, Style, new_id
 from overshoulder.core.ui.links import parse_invite
-from tests.conftest import ROOT, RelayProcess
+from tests.conftest import RelayProcess
 from tests.fakes import maya_control
 
-from .conftest import Review, ReviewerPage
-from .nuke_overlay_check import colour_near
+from .apps import colour_near, overlay_in_child, wait, wait_qt
+from .conftest import Review
 
 WIDTH, HEIGHT = 640, 360
 FRAME = 57
@@ -88,21 +84,6 @@ def maya(qt: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[A
     assert not errors, errors
 
 
-def wait(
-    qt: Any, page: ReviewerPage, cond: Callable[[], Any], what: str, timeout: float = 20.0
-) -> Any:
-    """Wait for ``cond``, turning both event loops: Qt's (the panel, Maya's main thread) and
-    Playwright's (socket events reach the page's logs only while it runs)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        qt.pump()
-        value = cond()
-        if value:
-            return value
-        page.page.wait_for_timeout(15)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def stored(cmds: Any) -> dict[str, Any]:
     """The notes node's records (note id -> record), read as a TD would in the script editor."""
     from overshoulder.plugins.maya.defaults import NOTE_ATTR_PREFIX, STORE_NODE
@@ -133,7 +114,7 @@ def test_maya_shares_a_director_draws_and_the_drawing_lands_on_shotcam_at_57(
     panel.relay_edit.setText(relay_proc.url)
     panel.name_edit.setText("Leo")
     panel.share_button.click()
-    link = _wait_qt(qt, lambda: panel.invite_link_edit.text().strip(), "the invite link")
+    link = wait_qt(qt, lambda: panel.invite_link_edit.text().strip(), "the invite link")
     assert "/s/" in link and "#t=" in link
     assert panel.overlay is not None, "the overlay sits on Maya's viewport while in a session"
 
@@ -213,7 +194,7 @@ def test_maya_shares_a_director_draws_and_the_drawing_lands_on_shotcam_at_57(
             p.page.close()
             assert not errors, errors
         panel.close_session()
-        _wait_qt(qt, lambda: not panel.closing, "the panel to leave the session")
+        wait_qt(qt, lambda: not panel.closing, "the panel to leave the session")
         panel.close()
         panel.deleteLater()
 
@@ -242,36 +223,9 @@ def test_maya_shares_a_director_draws_and_the_drawing_lands_on_shotcam_at_57(
         )
     )
     for binding in ("PySide6", "PySide2"):
-        out = _overlay_in_child(binding, scene, checks_file, tmp_path)
+        out = overlay_in_child(
+            "tests.browser.maya_overlay_check", binding, scene, checks_file, tmp_path
+        )
         assert out["binding"] == binding
         assert out["notes"] == sorted([rect.id, stroke_id])
         assert out["results"] == [expected for (*_, expected) in CHECKS], binding
-
-
-def _wait_qt(qt: Any, cond: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        qt.pump(0.01)
-        value = cond()
-        if value:
-            return value
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _overlay_in_child(binding: str, scene: Path, checks: Path, tmp: Path) -> dict[str, Any]:
-    env = dict(
-        os.environ,
-        QT_PREFERRED_BINDING=binding,
-        QT_QPA_PLATFORM="offscreen",
-        OVERSHOULDER_CONFIG_DIR=str(tmp / f"config-{binding}"),
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.browser.maya_overlay_check", str(scene), str(checks)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))

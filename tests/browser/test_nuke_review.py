@@ -9,24 +9,20 @@ pixels on both Qt bindings. The panel's GUI thread is Nuke's main thread, as in 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
 from overshoulder.core.client import SessionClient
 from overshoulder.core.model import Anchor, Annotation, Shape, Style, new_id
 from overshoulder.core.ui.links import parse_invite
-from tests.conftest import ROOT, RelayProcess
+from tests.conftest import RelayProcess
 from tests.fakes import nuke_control
 
-from .conftest import Review, ReviewerPage
-from .nuke_overlay_check import colour_near
+from .apps import colour_near, overlay_in_child, wait, wait_qt
+from .conftest import Review
 
 WIDTH, HEIGHT = 640, 360
 FIRST = 1001
@@ -100,21 +96,6 @@ def fake_viewer_panel(qt: Any, title: str) -> Any:
     return panel
 
 
-def wait(
-    qt: Any, page: ReviewerPage, cond: Callable[[], Any], what: str, timeout: float = 20.0
-) -> Any:
-    """Wait for ``cond``, turning both event loops: Qt's (the panel, Nuke's main thread) and
-    Playwright's (socket events reach the page's logs only while it runs)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        qt.pump()
-        value = cond()
-        if value:
-            return value
-        page.page.wait_for_timeout(15)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 def stored_notes(node: Any) -> dict[str, Any]:
     from overshoulder.plugins.nuke.defaults import NOTES_KNOB
 
@@ -141,7 +122,7 @@ def test_nuke_shares_reviewers_draw_and_the_notes_stay_in_the_script(
     panel.relay_edit.setText(relay_proc.url)
     panel.name_edit.setText("Mia")
     panel.share_button.click()
-    link = _wait_qt(qt, lambda: panel.invite_link_edit.text().strip(), "the invite link")
+    link = wait_qt(qt, lambda: panel.invite_link_edit.text().strip(), "the invite link")
     assert "/s/" in link and "#t=" in link
     assert panel.overlay is not None, "the overlay sits on Nuke's viewer while in a session"
 
@@ -220,7 +201,7 @@ def test_nuke_shares_reviewers_draw_and_the_notes_stay_in_the_script(
             p.page.close()
             assert not errors, errors
         panel.close_session()
-        _wait_qt(qt, lambda: not panel.closing, "the panel to leave the session")
+        wait_qt(qt, lambda: not panel.closing, "the panel to leave the session")
         panel.close()
         panel.deleteLater()
 
@@ -248,36 +229,9 @@ def test_nuke_shares_reviewers_draw_and_the_notes_stay_in_the_script(
         )
     )
     for binding in ("PySide6", "PySide2"):
-        out = _overlay_in_child(binding, script, checks_file, tmp_path)
+        out = overlay_in_child(
+            "tests.browser.nuke_overlay_check", binding, script, checks_file, tmp_path
+        )
         assert out["binding"] == binding
         assert out["notes"] == sorted([rect.id, stroke_id])
         assert out["results"] == [expected for (*_, expected) in CHECKS], binding
-
-
-def _wait_qt(qt: Any, cond: Callable[[], Any], what: str, timeout: float = 20.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        qt.pump(0.01)
-        value = cond()
-        if value:
-            return value
-    raise AssertionError(f"timed out waiting for {what}")
-
-
-def _overlay_in_child(binding: str, script: Path, checks: Path, tmp: Path) -> dict[str, Any]:
-    env = dict(
-        os.environ,
-        QT_PREFERRED_BINDING=binding,
-        QT_QPA_PLATFORM="offscreen",
-        OVERSHOULDER_CONFIG_DIR=str(tmp / f"config-{binding}"),
-    )
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.browser.nuke_overlay_check", str(script), str(checks)],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))

@@ -9,13 +9,14 @@ for tests that show Qt widgets, the Qt GUI thread (``QtMainThread``).
 from __future__ import annotations
 
 import sys
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any, Optional
 
 import numpy as np
+
+from . import main_thread
 
 FAKES = Path(__file__).resolve().parent / "nuke_api"
 
@@ -50,71 +51,25 @@ def reset(gui: bool = True) -> None:
     nukescripts.panels.registered.clear()
 
 
-class MainLoop:
+class MainLoop(main_thread.MainLoop):
     """Nuke's main thread: runs what ``executeInMainThread`` queued, in order."""
 
     def __init__(self) -> None:
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._run, name="fake-nuke-main", daemon=True)
-
-    def start(self) -> MainLoop:
-        fake().main_thread = self.thread
-        self.thread.start()
-        return self
-
-    def _run(self) -> None:
-        state = fake()
-        while not self._stop.is_set():
-            state.run_next(timeout=0.05)
-
-    def stop(self) -> None:
-        self._stop.set()
-        self.thread.join(5)
-        if fake().main_thread is self.thread:
-            fake().main_thread = None
+        super().__init__(fake, "fake-nuke-main")
 
 
-class QtMainThread:
+class QtMainThread(main_thread.QtMainThread):
     """The Qt GUI thread (the caller's) as Nuke's main thread: a timer drains the queue."""
 
     def __init__(self, interval_ms: int = 5) -> None:
-        from Qt import QtCore
-
-        fake().main_thread = threading.current_thread()
-        self.timer = QtCore.QTimer()
-        self.timer.setInterval(interval_ms)
-        self.timer.timeout.connect(fake().drain)
-        self.timer.start()
-
-    def stop(self) -> None:
-        self.timer.stop()
-        fake().main_thread = None
+        super().__init__(fake, interval_ms)
 
 
 def on_main(fn: Callable[[], Any], timeout: float = 10.0) -> Any:
     """Run ``fn`` on Nuke's main thread and return its result (or raise its error)."""
     import nuke
 
-    main = fake().main_thread
-    if main is None or threading.current_thread() is main:
-        return fn()
-    done = threading.Event()
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:
-            box["error"] = exc
-        finally:
-            done.set()
-
-    nuke.executeInMainThread(run)
-    if not done.wait(timeout):
-        raise TimeoutError("the fake Nuke main thread did not run the call")
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")
+    return main_thread.call_on_main(fake().main_thread, nuke.executeInMainThread, fn, timeout)
 
 
 def build_comp(
