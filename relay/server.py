@@ -91,6 +91,16 @@ GC_THRESHOLDS = (20_000, 20, 20)
 TCP_NOTSENT_LOWAT = getattr(socket, "TCP_NOTSENT_LOWAT", 25)
 
 
+def new_session_id() -> str:
+    """12 URL-safe characters (72 random bits) that never start with "-" or "_", so an id can
+    be typed as a command-line argument (``overshoulder invite ID``) without looking like an
+    option."""
+    while True:
+        sid = secrets.token_urlsafe(9)
+        if sid[0] not in "-_":
+            return sid
+
+
 class HttpError(Exception):
     """An API error with an HTTP status, a code and a sentence."""
 
@@ -239,7 +249,7 @@ class Relay:
         host_name = _text(body, "host_name", self.limits.max_name_chars, default=None)
         expires_s = _duration(body, "expires", HOST_TOKEN_S)
         record = SessionRecord(
-            id=secrets.token_urlsafe(9),
+            id=new_session_id(),
             name=name,
             created=round(time.time(), 3),
             host_name=host_name,

@@ -142,3 +142,12 @@ def test_a_locked_relay_lists_and_creates_sessions_for_its_admin_key_only(tmp_pa
         )
     finally:
         relay.stop()
+
+
+def test_session_ids_can_be_typed_as_command_line_arguments() -> None:
+    from overshoulder.relay.server import new_session_id
+
+    ids = {new_session_id() for _ in range(3000)}
+    assert len(ids) == 3000
+    # About 1 in 32 random ids would start with "-" or "_" (argparse reads "-x" as an option).
+    assert all(len(i) == 12 and i[0] not in "-_" for i in ids)
