@@ -76,6 +76,15 @@ class NoteActions:
         self.client.update_annotation(note_id, status=status)
         self._apply_local(note_id, status=status)
 
+    def set_range(self, note_id: str, first: int, last: int) -> None:
+        """Make the note hold frames ``first .. last`` (either order; one frame: a plain note)."""
+        note = self.client.annotations.get(note_id)
+        if note is None:
+            raise KeyError(f"no note {note_id} in this session")
+        anchor = note.anchor.over(first, last)
+        self.client.update_annotation(note_id, anchor=anchor)
+        self._apply_local(note_id, anchor=anchor)
+
     def set_text(self, note_id: str, text: str) -> None:
         self.client.update_annotation(note_id, text=text)
         self._apply_local(note_id, text=text)

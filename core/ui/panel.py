@@ -223,8 +223,13 @@ class Panel(QtWidgets.QWidget):
         self.goto_button = QtWidgets.QPushButton("Go to", notes_box)
         self.goto_button.setToolTip("Move to the note's frame and select what it is about")
         self.done_button = QtWidgets.QPushButton("Mark done", notes_box)
+        self.end_here_button = QtWidgets.QPushButton("End here", notes_box)
+        self.end_here_button.setToolTip(
+            "The note holds frames up to the one shown now (before its first: from here)"
+        )
         note_buttons.addWidget(self.goto_button)
         note_buttons.addWidget(self.done_button)
+        note_buttons.addWidget(self.end_here_button)
         notes_layout.addWidget(self.notes_tree)
         notes_layout.addLayout(note_buttons)
         root.addWidget(notes_box, 1)
@@ -259,6 +264,7 @@ class Panel(QtWidgets.QWidget):
         self.notes_tree.itemSelectionChanged.connect(self._render_controls)
         self.goto_button.clicked.connect(lambda: self._jump_item(self.notes_tree.currentItem()))
         self.done_button.clicked.connect(self._toggle_done)
+        self.end_here_button.clicked.connect(self._end_here)
         self.send_button.clicked.connect(lambda: self.send_chat(self.chat_edit.text()))
         self.chat_edit.returnPressed.connect(lambda: self.send_chat(self.chat_edit.text()))
         self.relay_edit.editingFinished.connect(self._remember)
@@ -654,6 +660,29 @@ class Panel(QtWidgets.QWidget):
             self.show_error(f"note not changed: {exc}")
         self._render()
 
+    def end_here(self, note_id: str) -> None:
+        """As in the browser: the note now ends on the frame shown (or starts there, when that
+        frame is before its first), for everyone; its author's or a host's only."""
+        note, frame = self._note(note_id), self._frame()
+        if self.note_actions is None or note is None or frame is None:
+            return
+        if not self.note_actions.mine(note):
+            self.show_error("only the note's author or a host may change its frames")
+            return
+        first, last = (
+            (note.anchor.frame, frame) if frame >= note.anchor.frame else (frame, note.anchor.last)
+        )
+        try:
+            self.note_actions.set_range(note_id, first, last)
+        except Exception as exc:
+            self.show_error(f"note not changed: {exc}")
+        self._render()
+
+    def _end_here(self) -> None:
+        item = self.notes_tree.currentItem()
+        if item is not None and item.data(0, NOTE_ROLE):
+            self.end_here(str(item.data(0, NOTE_ROLE)))
+
     def _note(self, note_id: str) -> Optional[Annotation]:
         return self.client.annotations.get(note_id) if self.client is not None else None
 
@@ -788,6 +817,8 @@ class Panel(QtWidgets.QWidget):
         self.done_button.setEnabled(note is not None and can_draw)
         done = note is not None and note.status == "done"
         self.done_button.setText("Reopen" if done else "Mark done")
+        mine = note is not None and self.note_actions is not None and self.note_actions.mine(note)
+        self.end_here_button.setEnabled(mine)
         self.send_button.setEnabled(open_)
 
     def _render_people(self, client: SessionClient) -> None:

@@ -164,6 +164,12 @@ def test_a_host_shares_invites_and_works_the_notes_from_the_panel(relay, panel, 
         )
     )
 
+    # End here: Sam's note on 1001 (the host may change it) now holds 1001-1042, for everyone.
+    panel.end_here(here.id)
+    assert wait_for(lambda: sam.annotations[here.id].anchor.duration == 42)
+    assert wait_for(lambda: "frames 1001-1042" in rows_with(panel, here.id)[0][2])
+    assert sam.annotations[here.id].anchor.frame == 1001
+
     panel.close_session()
     assert panel.client is None and panel.overlay is None
     assert wait_for(lambda: not panel.closing)
