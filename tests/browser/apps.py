@@ -89,3 +89,30 @@ def overlay_in_child(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
+
+
+def paint_checks(
+    viewer: Any, host: Any, checks: dict[str, Any], go_to: Callable[[int], None]
+) -> dict[str, Any]:
+    """In a child process: an overlay over ``viewer`` shows ``host``'s stored notes; for each
+    check, go to its frame and say whether its colour shows near its pixel."""
+    import Qt
+
+    from overshoulder.core.ui import ViewerOverlay
+    from tests.ui.qt import pump
+
+    overlay = ViewerOverlay(viewer, host)
+    overlay.set_image_size(checks["width"], checks["height"])
+    notes = list(host.stored_annotations())
+    overlay.set_annotations(notes)
+    results = []
+    for check in checks["checks"]:
+        go_to(check["frame"])
+        pump(0.1)
+        image = overlay.grab().toImage()
+        results.append(colour_near(image, check["x"], check["y"], check["colour"]))
+    return {
+        "binding": Qt.__binding__,
+        "notes": sorted(n.id for n in notes),
+        "results": results,
+    }

@@ -16,19 +16,17 @@ import sys
 import threading
 from typing import Any
 
-from tests.browser.apps import colour_near
+from tests.browser.apps import paint_checks
 from tests.fakes import maya_control
 
 
 def main(scene: str, checks_path: str) -> dict[str, Any]:
     cmds = maya_control.install()  # before the adapter imports ``maya``
 
-    import Qt
     from Qt import QtWidgets
 
-    from overshoulder.core.ui import ViewerOverlay
     from overshoulder.plugins.maya.host import MayaHost
-    from tests.ui.qt import app, pump
+    from tests.ui.qt import app
 
     cmds.file(scene, open=True, force=True)
     with open(checks_path) as f:
@@ -41,21 +39,7 @@ def main(scene: str, checks_path: str) -> dict[str, Any]:
     host = MayaHost(main_thread=threading.current_thread())
     viewer = host.viewer_widget()
     assert viewer is viewport, "the overlay sits on the model panel's viewport"
-    overlay = ViewerOverlay(viewer, host)
-    overlay.set_image_size(checks["width"], checks["height"])
-    notes = list(host.stored_annotations())
-    overlay.set_annotations(notes)
-    results = []
-    for check in checks["checks"]:
-        cmds.currentTime(check["frame"])
-        pump(0.1)
-        image = overlay.grab().toImage()
-        results.append(colour_near(image, check["x"], check["y"], check["colour"]))
-    return {
-        "binding": Qt.__binding__,
-        "notes": sorted(n.id for n in notes),
-        "results": results,
-    }
+    return paint_checks(viewer, host, checks, lambda frame: cmds.currentTime(frame))
 
 
 if __name__ == "__main__":

@@ -15,19 +15,17 @@ import sys
 import threading
 from typing import Any
 
-from tests.browser.apps import colour_near
+from tests.browser.apps import paint_checks
 from tests.fakes import nuke_control
 
 
 def main(script: str, checks_path: str) -> dict[str, Any]:
     nuke = nuke_control.install(gui=True)  # before the adapter imports ``nuke``
 
-    import Qt
     from Qt import QtWidgets
 
-    from overshoulder.core.ui import ViewerOverlay
     from overshoulder.plugins.nuke.host import NukeHost
-    from tests.ui.qt import app, pump
+    from tests.ui.qt import app
 
     nuke.scriptOpen(script)
     with open(checks_path) as f:
@@ -37,21 +35,7 @@ def main(script: str, checks_path: str) -> dict[str, Any]:
     viewer = QtWidgets.QWidget()
     viewer.resize(checks["width"], checks["height"])
     viewer.show()
-    overlay = ViewerOverlay(viewer, host)
-    overlay.set_image_size(checks["width"], checks["height"])
-    notes = list(host.stored_annotations())
-    overlay.set_annotations(notes)
-    results = []
-    for check in checks["checks"]:
-        nuke.frame(check["frame"])
-        pump(0.1)
-        image = overlay.grab().toImage()
-        results.append(colour_near(image, check["x"], check["y"], check["colour"]))
-    return {
-        "binding": Qt.__binding__,
-        "notes": sorted(n.id for n in notes),
-        "results": results,
-    }
+    return paint_checks(viewer, host, checks, nuke.frame)
 
 
 if __name__ == "__main__":
