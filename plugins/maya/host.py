@@ -71,6 +71,7 @@ class MayaHost(Host):
         self._grab = ViewportGrab(capture_method, temp_dir)
         self._pencil = pencil
         self._callbacks: list[int] = []
+        self._starts = 0
         self._render_callback: Optional[tuple[str, int]] = None
         self._playing = False
         self._reported_frame: Optional[int] = None
@@ -293,7 +294,13 @@ class MayaHost(Host):
     # --- life cycle ------------------------------------------------------------------------------
 
     def start(self) -> None:
-        if self._reporting or scene.is_batch():
+        """Report Maya's changes (callbacks on). Counted: one host serves every panel of the
+        session, so a second start adds nothing and only the last matching stop ends it
+        (a panel closed while a new one already shares must not take its callbacks away)."""
+        if scene.is_batch():
+            return
+        self._starts += 1
+        if self._reporting:
             return
         self._reporting = True
         self._reported_frame = scene.current_frame()
@@ -307,6 +314,9 @@ class MayaHost(Host):
         self._watch_panel()
 
     def stop(self) -> None:
+        self._starts = max(0, self._starts - 1)
+        if self._starts > 0:
+            return
         if self._reporting:
             self._reporting = False
             ids = self._callbacks + ([self._render_callback[1]] if self._render_callback else [])

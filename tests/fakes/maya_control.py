@@ -9,6 +9,7 @@ widgets, the Qt GUI thread (``QtMainThread``), as in Maya, whose GUI thread is i
 from __future__ import annotations
 
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
@@ -62,6 +63,11 @@ class QtMainThread(main_thread.QtMainThread):
 
     def __init__(self, interval_ms: int = 5) -> None:
         super().__init__(fake, interval_ms)
+
+
+def sharer_threads() -> list[threading.Thread]:
+    """The Sharers' capture threads alive in this process (``overshoulder-capture-maya``)."""
+    return [t for t in threading.enumerate() if t.name == "overshoulder-capture-maya"]
 
 
 def on_main(fn: Callable[[], Any], timeout: float = 10.0) -> Any:

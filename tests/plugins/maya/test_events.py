@@ -117,3 +117,17 @@ def test_stop_removes_every_callback_it_added(maya_host: Any, cmds: ModuleType, 
     on_main(lambda: cmds.currentTime(1020))
     on_main(lambda: cmds.select(clear=True))
     assert log.seen == []
+
+
+def test_a_second_start_adds_no_callbacks_and_only_the_last_stop_removes_them(
+    maya_host: Any, cmds: ModuleType, log: Log
+) -> None:
+    count = fake().callback_count()
+    on_main(maya_host.start)  # a second panel's share on the session's one host
+    assert fake().callback_count() == count, "no second set of callbacks"
+    on_main(maya_host.stop)  # the first panel closes: the second still shares
+    assert fake().callback_count() == count
+    on_main(lambda: cmds.currentTime(1020))
+    assert "playhead" in log.seen
+    on_main(maya_host.stop)
+    assert fake().callback_count() == 0

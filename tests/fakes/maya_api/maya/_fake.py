@@ -247,6 +247,33 @@ class State:
             self.selection.remove(node)
         self.record(f"delete {node.name}")
 
+    # --- UI ------------------------------------------------------------------------------
+
+    def close_workspace_control(self, name: str) -> None:
+        """The artist closes a docked control (its tab's or its window's X).
+
+        As ``maya.app.general.mayaMixin`` does: the widget hears
+        ``dockCloseEventTriggered`` (Qt's ``closeEvent`` is not called); a control shown with
+        ``retain=False`` is deleted with its widget, else only hidden.
+        """
+        control = self.workspace_controls.get(name)
+        if control is None:
+            raise MayaError(f"workspaceControl: Object '{name}' not found.")
+        widget = control.get("widget")
+        if widget is not None:
+            widget.dockCloseEventTriggered()
+        if control.get("retain", True):
+            control["visible"] = False
+            return
+        del self.workspace_controls[name]
+        if widget is not None:
+            widget.hide()
+            widget.deleteLater()
+
+    def callback_count(self) -> int:
+        """How many MMessage callbacks are registered now (events and redraws)."""
+        return len(self.event_callbacks) + len(self.render_callbacks)
+
     # --- undo ----------------------------------------------------------------------------
 
     def record(self, what: str) -> None:
