@@ -80,15 +80,24 @@ class _Sender:
         self.task = asyncio.get_running_loop().create_task(self._run())
 
     async def _run(self) -> None:
+        failed = False
         try:
             while not self.closed:
                 await self._wake.wait()
                 self._wake.clear()
-                await self._send_pending()
+                try:
+                    await self._send_pending()
+                except (ConnectionError, RuntimeError, asyncio.CancelledError):
+                    raise
+                except Exception:  # one bad item: dropped; the socket keeps its sender
+                    if not failed:
+                        log.exception(
+                            "sender for %s dropped a message it could not send", self._pid
+                        )
+                    failed = True
+                    self._wake.set()  # what is queued behind it still goes
         except (ConnectionError, RuntimeError, asyncio.CancelledError):
             pass
-        except Exception:
-            log.exception("sender for %s failed", self._pid)
 
     async def _send_pending(self) -> None:
         raise NotImplementedError

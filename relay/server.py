@@ -60,6 +60,7 @@ from overshoulder.core.protocol.messages import (
     FATAL_HELLO_ERRORS,
     MediaWelcome,
     Welcome,
+    unencodable_field,
 )
 from overshoulder.core.protocol.packet import KIND_FRAME
 from overshoulder.core.schema import decode
@@ -210,9 +211,11 @@ class Relay:
         return claims
 
     async def health(self, request: web.Request) -> web.Response:
+        problems = self.store.problems()
         return web.json_response(
             {
-                "status": "ok",
+                "status": "degraded" if problems else "ok",
+                "problems": problems,
                 "version": __version__,
                 "protocol": PROTOCOL_VERSION,
                 "sessions_live": len(self.rooms),
@@ -726,6 +729,13 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
         raise HttpError(400, ErrorCode.BAD_JSON, "the request body is not valid JSON") from None
     if not isinstance(body, dict):
         raise HttpError(400, ErrorCode.BAD_MESSAGE, "the request body must be a JSON object")
+    where = unencodable_field(body)
+    if where is not None:
+        raise HttpError(
+            400,
+            ErrorCode.BAD_MESSAGE,
+            f"{where} holds text that cannot be encoded as UTF-8 (a lone surrogate escape)",
+        )
     return body
 
 

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import builtins
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal, Optional
 
@@ -484,6 +485,57 @@ def _str_or_none(obj: dict[str, Any], key: str, most: int = 128) -> Optional[str
     return value
 
 
+#: A JSON escape of a UTF-16 surrogate: the only way text that UTF-8 cannot carry gets in.
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F][0-9a-fA-F]{2}")
+#: A surrogate itself (in text that came as a Python str rather than as UTF-8 bytes).
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _has_surrogate(text: str) -> bool:
+    return _SURROGATE.search(text) is not None
+
+
+def unencodable_field(obj: Any, path: str = "") -> Optional[str]:
+    """The path of the first string (or key) in ``obj`` holding a lone surrogate, which no
+    UTF-8 encoder can write (``"x\\ud800y"`` in JSON); None when all text encodes.
+
+    Such text decodes as JSON but fails later, wherever it is encoded (the event log,
+    every reader's socket), so it is refused where it enters.
+    """
+    if isinstance(obj, str):
+        return path or "(message)" if _has_surrogate(obj) else None
+    if isinstance(obj, dict):
+        for key, value in obj.items():
+            here = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and _has_surrogate(key):
+                return here
+            found = unencodable_field(value, here)
+            if found:
+                return found
+    elif isinstance(obj, list):
+        for index, value in enumerate(obj):
+            found = unencodable_field(value, f"{path}[{index}]")
+            if found:
+                return found
+    return None
+
+
+def check_encodable(text: str | bytes, obj: Any) -> None:
+    """Refuse ``obj`` (parsed from ``text``) when a string in it cannot be written as UTF-8,
+    naming the field. Costs one regex scan of the text; the walk only runs on a hit."""
+    raw = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    if not _SURROGATE_ESCAPE.search(raw) and not _has_surrogate(raw):
+        return
+    where = unencodable_field(obj)
+    if where is not None:
+        raise ProtocolError(
+            ErrorCode.BAD_MESSAGE,
+            f"{where} holds text that cannot be encoded as UTF-8 (a lone surrogate escape "
+            "such as \\ud800); send valid Unicode",
+            where,
+        )
+
+
 def parse(
     text: str | bytes,
     limits: Limits = DEFAULT_LIMITS,
@@ -502,6 +554,7 @@ def parse(
         raise ProtocolError(ErrorCode.BAD_JSON, f"message is not valid JSON: {exc}") from None
     if not isinstance(obj, dict):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "message must be a JSON object")
+    check_encodable(text, obj)
     ref = _str_or_none(obj, "ref")
     v = obj.get("v")
     if v != PROTOCOL_MAJOR:

@@ -17,6 +17,7 @@ import logging
 import queue
 import sqlite3
 import threading
+import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Optional
@@ -68,6 +69,8 @@ class SqliteStore:
         self._read.executescript(SCHEMA)
         self._read_lock = threading.Lock()
         self._queue: queue.Queue[Optional[_Batch]] = queue.Queue()
+        #: When the writer thread died (it should not: every batch's failure is caught).
+        self.writer_stopped: Optional[float] = None
         self._writer = threading.Thread(
             target=self._write_loop, name="event-log-writer", daemon=True
         )
@@ -132,7 +135,17 @@ class SqliteStore:
         events: Sequence[EventRecord],
         done: Callable[[Optional[BaseException]], None],
     ) -> None:
+        if self.writer_stopped is not None:  # nothing would ever write it: say so now
+            done(RuntimeError("the event log writer has stopped; nothing is being stored"))
+            return
         self._queue.put((events, done))
+
+    def problems(self) -> list[str]:
+        """What keeps the store from doing its work now (for the relay's health)."""
+        if self.writer_stopped is None:
+            return []
+        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.writer_stopped))
+        return [f"the event log writer stopped at {when}: events are not being stored"]
 
     def events_since(
         self, session_id: str, since: int, limit: Optional[int] = None
@@ -187,6 +200,13 @@ class SqliteStore:
     # --- writer thread ---------------------------------------------------------
 
     def _write_loop(self) -> None:
+        try:
+            self._write_batches()
+        except BaseException:
+            self.writer_stopped = time.time()
+            log.critical("the event log writer stopped; nothing more is stored", exc_info=True)
+
+    def _write_batches(self) -> None:
         db = self._writer_db
         stop = False
         while not stop:
@@ -205,29 +225,44 @@ class SqliteStore:
                     break
                 batches.append(nxt)
                 count += len(nxt[0])
-            error: Optional[BaseException] = None
-            try:
-                db.execute("BEGIN")
-                for events, _ in batches:
-                    db.executemany(
-                        "INSERT INTO events (session, seq, eid, type, sender, ts, body) "
-                        "VALUES (?,?,?,?,?,?,?)",
-                        [(e.session, e.seq, e.eid, e.type, e.sender, e.ts, e.text) for e in events],
-                    )
-                db.execute("COMMIT")
-            except sqlite3.Error as exc:
-                log.error("event log write failed: %s", exc)
-                error = exc
-                try:
-                    db.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
-            for _, done in batches:
-                try:
-                    done(error)
-                except Exception:  # a callback's failure must not stop the writer
-                    log.exception("event log completion callback failed")
+            self._write(db, batches)
         db.close()
+
+    def _write(self, db: sqlite3.Connection, batches: list[_Batch]) -> None:
+        """Commit ``batches`` in one transaction; when that fails, each batch alone, so one
+        bad event fails only its own sender's batch. Whatever goes wrong, the writer goes on:
+        every batch's callback is told, with the error when its events were not stored."""
+        error = self._commit(db, [b[0] for b in batches])
+        if error is not None and len(batches) > 1:
+            results = [self._commit(db, [events]) for events, _ in batches]
+        else:
+            results = [error] * len(batches)
+        for (_, done), result in zip(batches, results):
+            try:
+                done(result)
+            except Exception:  # a callback's failure must not stop the writer
+                log.exception("event log completion callback failed")
+
+    def _commit(
+        self, db: sqlite3.Connection, groups: list[Sequence[EventRecord]]
+    ) -> Optional[BaseException]:
+        try:
+            db.execute("BEGIN")
+            for events in groups:
+                db.executemany(
+                    "INSERT INTO events (session, seq, eid, type, sender, ts, body) "
+                    "VALUES (?,?,?,?,?,?,?)",
+                    [(e.session, e.seq, e.eid, e.type, e.sender, e.ts, e.text) for e in events],
+                )
+            db.execute("COMMIT")
+            return None
+        except Exception as exc:  # sqlite3.Error, and text SQLite cannot take (encoding)
+            log.error("event log write failed: %s: %s", type(exc).__name__, exc)
+            try:
+                db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+            return exc
 
 
 def _session(row: tuple[object, ...]) -> SessionRecord:

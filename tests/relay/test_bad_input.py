@@ -229,3 +229,38 @@ def test_a_refused_body_still_names_the_ref_and_type_it_came_with(relay, raw):
     err = host.expect("error")
     assert err["data"]["ref"] == "outbox-7" and err["data"]["type"] == "chat"
     assert err["data"]["field"] == "data.text"
+
+
+def test_a_lone_surrogate_is_refused_where_it_enters_and_the_log_keeps_storing(relay, raw):
+    """``"x\\ud800y"`` is valid JSON but no UTF-8 encoder can write it: once it killed the
+    event-log writer (every session stopped being stored) and the other readers' senders."""
+    s, host = _session_with_host(relay, raw)
+    viewer = raw()
+    viewer.join(relay.invite(s["session"]["id"], "viewer"), "Pat")
+    viewer.expect("snapshot")
+    # json.dumps writes the lone surrogate as the escape a hostile client would send.
+    bad_chat = json.dumps({"v": 1, "type": "chat", "data": {"id": new_id(), "text": "x\ud800y"}})
+    assert "\\ud800" in bad_chat
+    viewer.send_raw(bad_chat)
+    err = viewer.expect("error")["data"]
+    assert (err["code"], err["field"]) == ("bad_message", "data.text"), err
+    assert "cannot be encoded" in err["message"]
+    draft = '{"v": 1, "type": "draft", "data": {"id": "d\\udfff", "shape": null}}'
+    host.send_raw(draft)
+    assert host.expect("error")["data"]["field"] == "data.id"
+    late = raw()
+    hello = {"protocol": "1.0", "token": s["host_token"], "name": "\ud800"}
+    late.send_raw(json.dumps({"v": 1, "type": "hello", "data": hello}))
+    assert late.expect("error")["data"]["code"] == "bad_message"
+    r = requests.post(relay.url + "/api/sessions", data='{"name": "a\\ud800"}', timeout=5)
+    assert r.status_code == 400 and r.json()["error"]["code"] == "bad_message"
+    assert "name" in r.json()["error"]["message"]
+    # A valid pair (an emoji) is fine, and everything after is stored and reaches everyone.
+    host.send("chat", {"id": new_id(), "text": "ok \U0001f600"}, eid=str(uuid.uuid4()))
+    assert host.expect("ack")["data"]["seq"] == 1
+    assert viewer.expect("chat")["data"]["text"] == "ok \U0001f600"
+    host.send("annotation_add", {"annotation": _ann()}, eid=str(uuid.uuid4()))
+    assert host.expect("ack")["data"]["seq"] == 2
+    assert viewer.expect("annotation_add")
+    assert [e["type"] for e in relay.events(s["session"]["id"])][-2:] == ["chat", "annotation_add"]
+    assert requests.get(relay.url + "/api/health", timeout=5).json()["status"] == "ok"

@@ -97,3 +97,57 @@ def test_the_wal_is_checkpointed_beside_the_writer_and_stays_bounded(tmp_path, m
     store.close()
     db = sqlite3.connect(tmp_path / "log.sqlite3")
     assert db.execute("SELECT COUNT(*) FROM events").fetchone()[0] == 2000
+
+
+def test_an_event_sqlite_cannot_encode_fails_only_its_own_batch_and_the_writer_goes_on(tmp_path):
+    store = SqliteStore(tmp_path / "log.sqlite3")
+    store.create_session(SessionRecord("s1", "Shot 10", 1.0, "Mia"))
+    # Hold the writer so the three batches are taken together, in one transaction.
+    gate = threading.Event()
+    store.append([], lambda err: gate.wait(10))
+    results: dict[str, object] = {}
+    finished = threading.Event()
+
+    def cb(name):
+        def done(err):
+            results[name] = err
+            if len(results) == 3:
+                finished.set()
+
+        return done
+
+    good = EventRecord("s1", 1, "e1", "chat", "p", 1.0, '{"text":"ok"}')
+    bad = EventRecord("s1", 2, "e2", "chat", "p", 2.0, '{"text":"x\ud800y"}')
+    after = EventRecord("s1", 3, "e3", "chat", "p", 3.0, '{"text":"after"}')
+    store.append([good], cb("good"))
+    store.append([bad], cb("bad"))
+    store.append([after], cb("after"))
+    gate.set()
+    assert finished.wait(10)
+    assert results["good"] is None and results["after"] is None
+    assert isinstance(results["bad"], UnicodeEncodeError)
+    assert [r.eid for r in store.events_since("s1", 0)] == ["e1", "e3"]
+    # The writer is still alive: a later event is stored.
+    later = EventRecord("s1", 4, "e4", "chat", "p", 4.0, '{"text":"later"}')
+    assert _append_and_wait(store, [later]) is None
+    assert store.last_seq("s1") == 4
+    store.close()
+
+
+def test_a_writer_that_stopped_anyway_is_reported_and_refuses_at_once(tmp_path):
+    class Broken(SqliteStore):
+        def _write(self, db, batches):
+            raise SystemExit("simulated death of the writer thread")
+
+    store = Broken(tmp_path / "log.sqlite3")
+    assert store.problems() == []
+    store.append([EventRecord("s1", 1, "e1", "chat", "p", 1.0, "{}")], lambda err: None)
+    store._writer.join(10)
+    assert not store._writer.is_alive()
+    (problem,) = store.problems()
+    assert "writer stopped at" in problem and "not being stored" in problem
+    # A later event is refused with a sentence at once instead of waiting forever.
+    assert "has stopped" in str(
+        _append_and_wait(store, [EventRecord("s1", 2, "e2", "chat", "p", 2.0, "{}")])
+    )
+    store._stop_checkpoints.set()
