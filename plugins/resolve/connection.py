@@ -1,15 +1,21 @@
 """Reaching DaVinci Resolve: its scripting module found per platform, or the menu's ``app``.
 
 External scripts load ``DaVinciResolveScript`` (in ``RESOLVE_SCRIPT_API/Modules``), which
-loads ``fusionscript`` from ``RESOLVE_SCRIPT_LIB`` and asks the running Resolve for its
-scripting object over IPC (``scriptapp("Resolve")``). A script started from Workspace >
-Scripts is handed ``app`` (Fusion's) and gets Resolve from ``app.GetResolve()``; the free
-edition allows only that way in. Every failure is a ``ResolveError`` that says what to do.
+loads the ``fusionscript`` library from ``RESOLVE_SCRIPT_LIB`` and asks the running Resolve
+for its scripting object over IPC (``scriptapp("Resolve")``). The loader Resolve shipped for
+years imports ``imp``, which Python 3.12 removed, and hides why it failed ("Could not locate
+module dependencies"); so when it cannot be imported, the library is loaded here through
+``importlib`` (``ExtensionFileLoader``, whatever the file's extension: ``.so`` or ``.dll``),
+and a failure names the file and the error. A script started from Workspace > Scripts is
+handed ``app`` (Fusion's) and gets Resolve from ``app.GetResolve()``; the free edition allows
+only that way in. Every failure is a ``ResolveError`` that says what to do.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
+import importlib.util
 import os
 import platform
 import sys
@@ -26,6 +32,13 @@ if TYPE_CHECKING:
 API_ENV = "RESOLVE_SCRIPT_API"
 LIB_ENV = "RESOLVE_SCRIPT_LIB"
 MODULE = "DaVinciResolveScript"
+#: The library ``DaVinciResolveScript`` loads (and replaces itself with, once loaded).
+LIBRARY = "fusionscript"
+
+#: How Overshoulder reached Resolve (``Connection.way``).
+BY_MENU = "menu"  # the Workspace > Scripts entry: app.GetResolve()
+BY_LOADER = "DaVinciResolveScript"  # Blackmagic's loader, as shipped
+BY_LIBRARY = "fusionscript"  # the library loaded here, Blackmagic's loader having failed
 
 
 class ResolveError(RuntimeError):
@@ -94,20 +107,71 @@ def prepare(
     return paths
 
 
+@dataclass(frozen=True)
+class Connection:
+    """The running Resolve, how it was reached (``BY_MENU``, ``BY_LOADER``, ``BY_LIBRARY``)
+    and, for ``BY_LIBRARY``, why Blackmagic's loader could not be used."""
+
+    resolve: Resolve
+    way: str
+    detail: str = ""
+
+
 def load_module(paths: ScriptingPaths) -> Any:
-    """``DaVinciResolveScript``, or a ``ResolveError`` naming the folders it was looked for in."""
+    """Resolve's scripting module: ``DaVinciResolveScript`` as shipped, else the library itself."""
+    return _load(paths)[0]
+
+
+def _load(paths: ScriptingPaths) -> tuple[Any, str, str]:
     try:
-        return importlib.import_module(MODULE)
-    except ImportError as exc:
+        return importlib.import_module(MODULE), BY_LOADER, ""
+    except Exception as exc:  # ModuleNotFoundError for imp on 3.12+, or its own ImportError
+        why = f"{MODULE} from {paths.modules} failed: {type(exc).__name__}: {exc}"
+    return load_library(paths.lib, why), BY_LIBRARY, why
+
+
+def load_library(lib: Path, why: str = "", name: str = LIBRARY) -> Any:
+    """The ``fusionscript`` library: already imported, on ``sys.path``, or loaded from ``lib``
+    with ``importlib`` (as Blackmagic's loader does with ``imp``); a ``ResolveError`` naming
+    the file and what went wrong otherwise. ``why``: how ``DaVinciResolveScript`` failed."""
+    loaded = sys.modules.get(name)
+    if loaded is not None:
+        return loaded
+    try:
+        return importlib.import_module(name)
+    except ImportError:
+        pass
+    before = f" ({why})" if why else ""
+    if not lib.is_file():
         raise ResolveError(
-            f"cannot load Resolve's scripting module ({exc}): looked in {paths.modules} with "
-            f"{LIB_ENV}={paths.lib}. Is DaVinci Resolve installed? If it is installed elsewhere, "
-            f"set {API_ENV} and {LIB_ENV} (docs/resolve.md)"
+            f"cannot load Resolve's scripting library: there is no file {lib}{before}. Is "
+            f"DaVinci Resolve installed? If it is installed elsewhere, set {LIB_ENV} to its "
+            f"{name} library and {API_ENV} to its Developer/Scripting folder (docs/resolve.md)"
+        )
+    try:
+        loader = importlib.machinery.ExtensionFileLoader(name, str(lib))
+        spec = importlib.util.spec_from_loader(name, loader)
+        if spec is None:
+            raise ImportError("importlib made no module spec for it")
+        module = importlib.util.module_from_spec(spec)
+        loader.exec_module(module)
+    except Exception as exc:
+        raise ResolveError(
+            f"cannot load Resolve's scripting library {lib}: {type(exc).__name__}: {exc}"
+            f"{before}. Is it the {name} library of the DaVinci Resolve that is running, "
+            f"built for this Python ({sys.version_info[0]}.{sys.version_info[1]})?"
         ) from None
+    sys.modules[name] = module
+    return module
 
 
 def connect(app: Any = None) -> Resolve:
     """The running Resolve: from the menu's ``app`` when given, else over external scripting."""
+    return reach(app).resolve
+
+
+def reach(app: Any = None) -> Connection:
+    """``connect``, saying how Resolve was reached."""
     if app is not None:
         try:
             resolve = app.GetResolve()
@@ -120,9 +184,9 @@ def connect(app: Any = None) -> Resolve:
                 "Resolve refused scripting to the menu script: this edition or version does not "
                 "allow Python scripts (Resolve 21.1 and later reportedly allow them in Studio only)"
             )
-        return cast("Resolve", resolve)
+        return Connection(cast("Resolve", resolve), BY_MENU)
     paths = prepare()
-    module = load_module(paths)
+    module, way, why = _load(paths)
     resolve = module.scriptapp("Resolve")
     if resolve is None:
         raise ResolveError(
@@ -131,7 +195,7 @@ def connect(app: Any = None) -> Resolve:
             "General > External scripting using: Local). Start Overshoulder from Workspace > "
             "Scripts > Overshoulder inside Resolve instead"
         )
-    return cast("Resolve", resolve)
+    return Connection(cast("Resolve", resolve), way, why)
 
 
 def page_warning(page: Optional[str]) -> Optional[str]:

@@ -50,6 +50,8 @@ MARKER_COLOURS = (
     "Cocoa",
     "Cream",
 )
+#: The colour of a note that has no author.
+NO_AUTHOR_COLOUR = "Yellow"
 #: customData of a marker Overshoulder made: this prefix and the annotation id.
 CUSTOM_DATA_PREFIX = "overshoulder:"
 #: A marker's name: the author and the first words of the note, at most this long.

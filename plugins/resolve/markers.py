@@ -46,6 +46,7 @@ from .defaults import (
     MARKER_COLOURS,
     MARKER_NAME_CHARS,
     MARKER_SEARCH_FRAMES,
+    NO_AUTHOR_COLOUR,
 )
 
 if TYPE_CHECKING:
@@ -72,7 +73,7 @@ def annotation_id(data: str) -> Optional[str]:
 def colour_for(author: Optional[str]) -> str:
     """Resolve's marker colour for an author: the same on every machine (a hash of the id)."""
     if not author:
-        return "Yellow"
+        return NO_AUTHOR_COLOUR
     return MARKER_COLOURS[zlib.crc32(author.encode("utf-8")) % len(MARKER_COLOURS)]
 
 

@@ -1,6 +1,7 @@
 """Driving the FAKE Resolve (tests/fakes/resolve_api) from tests: what Resolve has no API for.
 
-``install()`` puts the fake ``DaVinciResolveScript`` on ``sys.path`` (tests only).
+``install()`` puts the fake ``fusionscript`` library and the stand-in for Blackmagic's
+``DaVinciResolveScript`` loader on ``sys.path`` (tests only) and returns the fake library.
 ``open_resolve()`` makes a running fake Resolve with a project and a timeline read from a
 real OTIO file (``REEL``); the editor's hands (play, stop, scrub, trim a clip, delete a
 marker, switch page, quit) are functions here.
@@ -22,14 +23,14 @@ WIDTH, HEIGHT = 320, 180
 
 
 def install() -> ModuleType:
-    """The fake ``DaVinciResolveScript`` module, importable by that name."""
+    """The fake ``fusionscript`` library (what ``DaVinciResolveScript`` becomes once loaded)."""
     if str(FAKES) not in sys.path:
         sys.path.insert(0, str(FAKES))
-    import DaVinciResolveScript
+    import fusionscript
 
-    if not getattr(DaVinciResolveScript, "_FAKE", False):
-        raise RuntimeError(f"`import DaVinciResolveScript` found {DaVinciResolveScript.__file__}")
-    return DaVinciResolveScript
+    if not getattr(fusionscript, "_FAKE", False):
+        raise RuntimeError(f"`import fusionscript` found {fusionscript.__file__}")
+    return fusionscript
 
 
 def open_resolve(
@@ -40,13 +41,17 @@ def open_resolve(
     project: str = "Reel 1",
     product: str = "DaVinci Resolve Studio",
     running: bool = True,
+    end_frame: str = "after_last",
 ) -> Any:
     """A fake Resolve with one project whose current timeline holds ``reel``'s clips.
 
     ``running``: what ``scriptapp("Resolve")`` answers from now on is this one.
+    ``end_frame``: what its ``GetEndFrame`` answers, the frame after the last
+    (``"after_last"``) or the last (``"last"``).
     """
     dvr = install()
     resolve = dvr.Resolve(product)
+    resolve.end_frame = end_frame
     proj = dvr.Project(resolve, project, WIDTH, HEIGHT)
     timeline = dvr.Timeline.load(resolve, reel, rate, drop)
     proj.timelines.append(timeline)

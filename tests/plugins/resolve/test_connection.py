@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from typing import Any
@@ -86,12 +89,140 @@ def test_an_app_that_refuses_scripting_says_so() -> None:
 
 
 def test_a_missing_scripting_module_names_where_it_was_looked_for(
-    monkeypatch: pytest.MonkeyPatch,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setattr(connection, "MODULE", "NoSuchResolveScriptModule")
-    paths = connection.default_paths("Linux", {})
-    with pytest.raises(ResolveError, match="/opt/resolve/Developer/Scripting/Modules"):
+    monkeypatch.setitem(sys.modules, "fusionscript", None)  # not on sys.path either
+    paths = connection.ScriptingPaths(tmp_path / "Scripting", tmp_path / "fusionscript.so")
+    with pytest.raises(ResolveError) as err:
         connection.load_module(paths)
+    text = str(err.value)
+    assert f"there is no file {tmp_path / 'fusionscript.so'}" in text
+    assert str(paths.modules) in text and "NoSuchResolveScriptModule" in text
+    assert connection.LIB_ENV in text
+
+
+# --- Blackmagic's loader on Python 3.12+ (no imp) -------------------------------------------
+
+
+@pytest.fixture
+def fresh_loader(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``import DaVinciResolveScript`` runs the (stand-in) loader again in this test."""
+    resolve_control.install()
+    for name in ("DaVinciResolveScript", "fusionscript"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+
+
+def test_blackmagics_loader_is_used_where_it_imports(fresh_loader: None) -> None:
+    resolve = resolve_control.open_resolve()
+    try:
+        got = connection.reach()
+    finally:
+        resolve_control.not_running()
+    assert got.resolve is resolve
+    assert got.way == connection.BY_LOADER and got.detail == ""
+
+
+def test_without_imp_the_library_is_loaded_here_and_resolve_is_reached(
+    fresh_loader: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Python 3.12 removed ``imp``: the shipped loader cannot even be imported there."""
+    monkeypatch.setitem(sys.modules, "imp", None)  # `import imp` fails, as on 3.12+
+    with pytest.raises(ImportError, match="imp"):
+        import DaVinciResolveScript  # noqa: F401  (the loader itself fails)
+    resolve = resolve_control.open_resolve()
+    try:
+        got = connection.reach()
+    finally:
+        resolve_control.not_running()
+    assert got.resolve is resolve
+    assert got.way == connection.BY_LIBRARY
+    assert "DaVinciResolveScript" in got.detail and "imp" in got.detail
+
+
+def test_the_library_is_loaded_through_importlib_whatever_its_extension(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Resolve's library is ``fusionscript.dll`` on Windows, a name ``spec_from_file_location``
+    would not take for an extension: the loader is ``ExtensionFileLoader`` by name. A real
+    extension module of this Python, copied under another name, stands in for it."""
+    import _statistics
+
+    copy = tmp_path / "library.dll"
+    shutil.copyfile(_statistics.__file__, copy)
+    monkeypatch.setitem(sys.modules, "_statistics", None)  # neither imported nor importable
+    loaded = connection.load_library(copy, name="_statistics")
+    assert loaded is not _statistics and loaded.__file__ == str(copy)
+    assert loaded._normal_dist_inv_cdf(0.5, 1.0, 2.0) == 1.0
+
+
+def test_a_file_that_is_not_a_library_names_the_file_and_the_error(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setitem(sys.modules, "fusionscript", None)
+    lib = tmp_path / "fusionscript.so"
+    lib.write_text("not a shared library")
+    with pytest.raises(ResolveError) as err:
+        connection.load_library(lib, "DaVinciResolveScript failed: No module named 'imp'")
+    text = str(err.value)
+    assert f"cannot load Resolve's scripting library {lib}: ImportError:" in text
+    assert "No module named 'imp'" in text  # why the library was loaded here at all
+    assert "Is DaVinci Resolve installed" not in text  # it is: the file is there
+
+
+def test_a_library_of_another_module_names_what_is_missing(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import _statistics
+
+    monkeypatch.setitem(sys.modules, "fusionscript", None)
+    lib = tmp_path / "fusionscript.so"
+    shutil.copyfile(_statistics.__file__, lib)
+    with pytest.raises(ResolveError, match="PyInit_fusionscript") as err:
+        connection.load_library(lib)
+    assert str(lib) in str(err.value)
+
+
+PYTHONS = sorted(
+    str(p)
+    for version in ("3.12", "3.13")
+    for p in (Path.home() / ".pyenv" / "versions").glob(f"{version}*/bin/python{version}")
+)
+ROOT = Path(__file__).resolve().parents[3]
+
+REACH = """
+import sys
+sys.path.insert(0, {fakes!r})
+import fusionscript
+fusionscript._State.current = fusionscript.Resolve()
+from overshoulder.plugins.resolve import connection
+got = connection.reach()
+assert got.resolve is fusionscript._State.current
+print(sys.version_info[:2], got.way, got.detail)
+"""
+
+
+@pytest.mark.parametrize("python", PYTHONS or ["none"])
+def test_on_python_312_and_later_resolve_is_still_reached(python: str, tmp_path: Path) -> None:
+    """The real thing: a Python without ``imp``, the stand-in loader failing as shipped."""
+    if python == "none":
+        pytest.skip("no Python 3.12 or 3.13 under ~/.pyenv/versions to run this on")
+    tree = tmp_path / "overshoulder"  # the installed layout: overshoulder.plugins -> plugins/
+    tree.mkdir()
+    for f in (ROOT / "overshoulder").glob("*.py"):
+        (tree / f.name).symlink_to(f)
+    for d in ("core", "plugins"):
+        (tree / d).symlink_to(ROOT / d)
+    done = subprocess.run(
+        [python, "-c", REACH.format(fakes=str(resolve_control.FAKES))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={"PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}", "PATH": os.environ.get("PATH", "")},
+    )
+    assert done.returncode == 0, done.stderr
+    assert "fusionscript" in done.stdout and "No module named 'imp'" in done.stdout
 
 
 @pytest.mark.parametrize("page", ["cut", "edit", "color", "fairlight", "deliver"])
