@@ -2,16 +2,25 @@
 
 Two ways, behind one ``ViewportGrab``:
 
-- ``colorbuffer`` (default): ``M3dView.readColorBuffer(MImage, True)`` copies the pixels of
-  the frame Maya last drew (RGBA, rows bottom-up as OpenGL reads them). No redraw, no file:
-  the main thread only copies bytes (``MImage.pixels()`` is the address of
-  width x height x 4 bytes); flipping and dropping alpha happen on the caller's thread. It is
-  exactly what the artist sees, HUD, grid and manipulators included.
+- ``colorbuffer`` (default): ``M3dView.refresh(False, True)`` draws the view now (as public
+  capture tools do before reading: a buffer read without it can hold a stale or black frame),
+  then ``readColorBuffer(MImage, True)`` copies its pixels (RGBA, rows bottom-up as OpenGL
+  reads them). Under Viewport 2.0 the image is made as floats first
+  (``MImage.create(w, h, 4, kFloat)``, the public fix for black reads) and converted to bytes
+  (``convertPixelFormat(kByte)``); any other pixel type is refused with its name. No file: the
+  main thread only copies bytes (``MImage.pixels()`` is the address of width x height x 4
+  bytes); flipping and dropping alpha happen on the caller's thread. It is exactly what the
+  artist sees, HUD, grid and manipulators included.
 - ``playblast``: a one-frame ``cmds.playblast(format="image", compression="jpg",
   completeFilename=...)`` of the panel: Maya redraws the frame (offscreen) and writes a JPEG
   that goes to reviewers untouched. Slower (a full redraw and a file per frame) but it works
   when the frame buffer cannot be read (a viewport hidden behind another window, a renderer
-  override that reads back nothing).
+  override that reads back nothing). The time is put back exactly with
+  ``currentTime(time, update=True)`` afterwards: a playblast made with undo off can leave it
+  elsewhere (public capture code restores it the same way).
+
+Both set ``busy`` while they run: the redraws and time changes they cause are the adapter's
+own, and never ask for another capture.
 
 A colour-buffer read that fails or gives no pixels falls back to a playblast for that frame
 and says so once in the log. Which is faster on real Maya is measured by bench/maya_capture.py
@@ -20,6 +29,7 @@ and says so once in the log. Which is faster on real Maya is measured by bench/m
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import itertools
 import logging
@@ -27,6 +37,7 @@ import os
 import shutil
 import tempfile
 import threading
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -114,7 +125,22 @@ class ViewportGrab:
     def _read_color_buffer(self, panel: str, frame: int, camera: Optional[str]) -> Grabbed:
         view = omui.M3dView.getM3dViewFromModelPanel(panel)
         image = om.MImage()
-        view.readColorBuffer(image, True)
+        self.busy = True
+        try:
+            view.refresh(False, True)  # this view (not all), forced: drawn now
+            if view.getRendererName() == omui.M3dView.kViewport2Renderer:
+                image.create(int(view.portWidth()), int(view.portHeight()), 4, om.MImage.kFloat)
+            view.readColorBuffer(image, True)
+        finally:
+            self.busy = False
+        kind = image.pixelType()
+        if kind == om.MImage.kFloat:
+            image.convertPixelFormat(om.MImage.kByte)
+        elif kind != om.MImage.kByte:
+            raise CaptureFailed(
+                f"{panel}: the frame buffer came back with pixel type {kind!r}, "
+                f"neither MImage.kByte nor MImage.kFloat"
+            )
         width, height = (int(v) for v in image.getSize())
         if width <= 0 or height <= 0:
             raise CaptureFailed(f"{panel}: the frame buffer read back empty ({width}x{height})")
@@ -125,9 +151,10 @@ class ViewportGrab:
         view = omui.M3dView.getM3dViewFromModelPanel(panel)
         width, height = int(view.portWidth()), int(view.portHeight())
         path = os.path.join(self.folder(), f"view-{next(self._count)}.jpg").replace("\\", "/")
+        before = scene.current_time()
         self.busy = True
         try:
-            with scene.undo_off():
+            with scene.undo_off(), _time_kept(before):
                 cmds.playblast(
                     frame=[float(frame)],
                     format="image",
@@ -150,6 +177,16 @@ class ViewportGrab:
         if not os.path.exists(path):
             raise CaptureFailed(f"playblast of {panel} at frame {frame} wrote no file ({path})")
         return Grabbed(frame, panel, camera, width, height, jpeg_path=path, method="playblast")
+
+
+@contextlib.contextmanager
+def _time_kept(time: float) -> Iterator[None]:
+    """The current time is ``time`` again after the block, whatever the block did to it."""
+    try:
+        yield
+    finally:
+        if scene.current_time() != time:
+            cmds.currentTime(time, update=True)
 
 
 def to_rgb(grabbed: Grabbed) -> Any:

@@ -89,3 +89,47 @@ def test_while_maya_plays_captures_are_spaced(maya_host: Any, cmds: ModuleType) 
         maya_host.capture()
     assert time.monotonic() - start >= 2 * PLAYBACK_CAPTURE_INTERVAL_S * 0.9
     on_main(lambda: cmds.play(state=False))
+
+
+def test_the_view_is_refreshed_before_its_frame_buffer_is_read_and_that_redraw_is_not_news(
+    maya_host: Any,
+) -> None:
+    changes: list[str] = []
+    maya_host.events.image_changed = lambda: changes.append("image")
+    fake().captures.clear()
+    for _ in range(3):
+        maya_host.capture()
+    steps = [(c["how"], c["panel"], c.get("force")) for c in fake().captures]
+    assert steps == [("refresh", "modelPanel4", True), ("readColorBuffer", "modelPanel4", None)] * 3
+    assert changes == [], "the adapter's own redraws never ask for another capture"
+
+
+@pytest.mark.parametrize("renderer", [2, 0], ids=["viewport2-floats", "legacy-bytes"])
+def test_float_and_byte_frame_buffers_give_the_same_pixels(maya_host: Any, renderer: int) -> None:
+    fake().renderer = renderer
+    capture = maya_host.capture()
+    assert np.array_equal(capture.pixels, expected_pattern("shotCam", 1001))
+
+
+def test_a_frame_buffer_of_another_pixel_type_is_refused_by_name_and_played_blast(
+    maya_host: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    fake().image_pixel_type = 0  # MImage.kUnknown
+    capture = maya_host.capture()
+    assert capture.codec == "jpeg" and fake().playblasts == 1
+    (warning,) = [r.getMessage() for r in caplog.records if "using a playblast" in r.getMessage()]
+    assert "pixel type 0" in warning and "kByte" in warning
+
+
+def test_a_playblast_puts_the_exact_time_back_and_reports_nothing(
+    maya_host: Any, cmds: ModuleType
+) -> None:
+    maya_host._grab.method = "playblast"
+    on_main(lambda: cmds.currentTime(1001.3))  # a sub-frame: the playblast blasts 1001
+    moved: list[str] = []
+    maya_host.events.playhead_changed = lambda: moved.append("playhead")
+    maya_host.events.image_changed = lambda: moved.append("image")
+    capture = maya_host.capture()
+    assert capture.frame == 1001 and capture.codec == "jpeg"
+    assert fake().time == 1001.3, "the time is where the artist left it"
+    assert moved == [] and fake().undo_stack == []

@@ -182,6 +182,10 @@ class State:
         self.sketch_imports: list[dict[str, Any]] = []
         self.captures: list[dict[str, Any]] = []
         self.fail_capture: Optional[str] = None
+        #: What ``M3dView.getRendererName`` answers (2: Viewport 2.0).
+        self.renderer = 2
+        #: Forces what ``MImage.pixelType`` answers (None: the image's own type).
+        self.image_pixel_type: Optional[int] = None
         self.read_color_buffers = 0
         self.playblasts = 0
         self.renders = 0

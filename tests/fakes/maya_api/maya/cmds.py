@@ -542,11 +542,15 @@ def playblast(*args: Any, **kw: Any) -> str:
         raise MayaError("playblast: the fake writes one frame")
     state.playblasts += 1
     before = state.time
-    state.set_time(float(frames[0]))  # a playblast moves the time and moves it back
+    state.set_time(float(frames[0]))  # a playblast moves the time ...
     try:
         image = state.frame_buffer(panel)[::-1, :, :3]
     finally:
-        state.set_time(before)
+        # ... and back, except with undo off, where it is known to leave the time disturbed
+        # (abstractfactory/maya-capture capture.py, bug #21: set the time before, restore it
+        # after). Where exactly it leaves it is assumed: at the frame it blasted.
+        if state.undo_on:
+            state.set_time(before)
     size = _flag(kw, "widthHeight", "wh")
     if size and tuple(size) != image.shape[1::-1]:
         raise MayaError("playblast: the fake does not scale; give the viewport's size")

@@ -88,21 +88,66 @@ class MTime:
 
 
 class MImage:
-    """An image in memory: ``pixels()`` is the address of tightly packed RGBA bytes."""
+    """An image in memory: ``pixels()`` is the address of tightly packed RGBA bytes.
 
+    ``create(w, h, 4, kFloat)`` makes a float image (what public Viewport 2.0 capture code
+    reads the colour buffer into); ``pixelType()`` says which, ``convertPixelFormat(kByte)``
+    turns floats (0..1) into bytes. The constants' values are the fake's (the adapter only
+    compares with them).
+    """
+
+    kUnknown = 0
     kByte = 1
+    kFloat = 2
 
     def __init__(self) -> None:
         self._size = (0, 0)
         self._buffer: Optional[ctypes.Array[ctypes.c_ubyte]] = None
+        self._floats: Optional[Any] = None
+        self._type = MImage.kByte
 
     def create(self, width: int, height: int, channels: int = 4, type: int = 1) -> MImage:
-        self._set(bytes(width * height * 4), width, height)
+        if channels != 4 or type not in (MImage.kByte, MImage.kFloat):
+            raise RuntimeError("(kInvalidParameter): the fake makes 4-channel kByte/kFloat images")
+        self._type = type
+        if type == MImage.kFloat:
+            import numpy as np
+
+            self._set_floats(np.zeros((height, width, 4), np.float32))
+        else:
+            self._set(bytes(width * height * 4), width, height)
         return self
 
     def _set(self, data: bytes, width: int, height: int) -> None:
         self._buffer = (ctypes.c_ubyte * len(data)).from_buffer_copy(data)
+        self._floats = None
         self._size = (width, height)
+
+    def _set_floats(self, rgba: Any) -> None:
+        self._floats = rgba
+        self._buffer = None
+        self._size = (int(rgba.shape[1]), int(rgba.shape[0]))
+
+    def _fill(self, rgba: Any) -> None:
+        """What readColorBuffer writes: bytes, or floats when the image was made as floats."""
+        if self._type == MImage.kFloat:
+            self._set_floats(rgba.astype("float32") / 255.0)
+        else:
+            self._set(rgba.tobytes(), int(rgba.shape[1]), int(rgba.shape[0]))
+
+    def pixelType(self) -> int:
+        return state.image_pixel_type if state.image_pixel_type is not None else self._type
+
+    def convertPixelFormat(self, type: int, scale: float = 1.0) -> MImage:
+        import numpy as np
+
+        if type != MImage.kByte:
+            raise RuntimeError("(kInvalidParameter): the fake converts to kByte only")
+        if self._floats is not None:
+            data = np.round(np.clip(self._floats * scale, 0.0, 1.0) * 255).astype(np.uint8)
+            self._set(data.tobytes(), *self._size)
+        self._type = MImage.kByte
+        return self
 
     def getSize(self) -> list[int]:
         return list(self._size)
@@ -111,14 +156,15 @@ class MImage:
         return True
 
     def depth(self) -> int:
-        return 4
+        return 4 if self._type == MImage.kByte else 16
 
     def pixels(self) -> int:
         if self._buffer is None:
-            raise RuntimeError("(kFailure): the image holds no pixels")
+            raise RuntimeError("(kFailure): the image holds no byte pixels")
         return ctypes.addressof(self._buffer)
 
     def release(self) -> MImage:
         self._buffer = None
+        self._floats = None
         self._size = (0, 0)
         return self

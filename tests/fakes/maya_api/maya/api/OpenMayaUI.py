@@ -15,6 +15,12 @@ from .OpenMaya import MImage, MMessage
 
 
 class M3dView:
+    #: ``getRendererName`` answers (the fake's values; the adapter only compares with them).
+    kDefaultQualityRenderer = 0
+    kHighQualityRenderer = 1
+    kViewport2Renderer = 2
+    kExternalRenderer = 3
+
     def __init__(self, panel: str = "") -> None:
         self._panel = panel
 
@@ -44,15 +50,19 @@ class M3dView:
         rgba = state.frame_buffer(self._panel)
         if not readRGBA:
             rgba = rgba[:, :, [2, 1, 0, 3]].copy()  # BGRA by default, as documented
-        height, width = rgba.shape[:2]
-        image._set(rgba.tobytes(), width, height)
+        image._fill(rgba)
         state.read_color_buffers += 1
         state.captures.append({"how": "readColorBuffer", "panel": self._panel})
         return self
 
+    def getRendererName(self) -> int:
+        state.check_thread("M3dView.getRendererName")
+        return state.renderer
+
     def refresh(self, all: bool = False, force: bool = False, offscreen: bool = False) -> None:
         state.check_thread("M3dView.refresh")
-        state.redraw([self._panel])
+        state.captures.append({"how": "refresh", "panel": self._panel, "force": force})
+        state.redraw(None if all else [self._panel])
 
     def widget(self) -> int:
         state.check_thread("M3dView.widget")
