@@ -28,6 +28,15 @@ PLAYBACK_CAPTURE_INTERVAL_S = 0.5
 #: Longest wait for the adapter's thread to answer a call into Resolve.
 CALL_TIMEOUT_S = 20.0
 
+#: Whether ``Timeline.GetEndFrame()`` is the frame after the timeline's last frame (True) or
+#: the last frame itself (False). Blackmagic's README says only "the frame number at the end
+#: of timeline". True is assumed, as for ``TimelineItem.GetEnd()``, which AYON reads as the
+#: frame after the clip (ayon-resolve api/rendering.py: ``MarkOut = GetEnd() - 1``); but AYON
+#: also publishes ``GetEndFrame()`` as an inclusive frameEnd (plugins/publish/
+#: collect_editorial_package.py), so public code disagrees. The self-test measures it in the
+#: running Resolve (check ``end_frame``) and says when this must change (docs/resolve.md).
+END_FRAME_AFTER_LAST = True
+
 #: Pages where Resolve's playhead can be read and set (``GetCurrentTimecode`` works there).
 PLAYHEAD_PAGES = frozenset({"cut", "edit", "color", "fairlight", "deliver"})
 

@@ -32,7 +32,7 @@ from .defaults import (
     PLAYHEAD_POLL_S,
     STRUCTURE_POLL_S,
 )
-from .markers import ITEM_KIND, ItemIndex, MarkerBook, NoteSidecar
+from .markers import ITEM_KIND, ItemIndex, MarkerBook, NoteSidecar, last_frame
 from .timecode import TimelineRate, parse_rate, to_frame, to_timecode
 from .worker import AdapterThread
 
@@ -395,13 +395,13 @@ class ResolveHost(Host):
             timeline.GetSetting("timelineDropFrameTimecode"),
         )
         self._index = ItemIndex.read(timeline)
-        first, end = int(timeline.GetStartFrame()), int(timeline.GetEndFrame())
+        first, last = int(timeline.GetStartFrame()), last_frame(timeline)
         self._state = PlayheadState(
             frame=self._state.frame,
             rate=self._rate.fps,
             playing=self._state.playing,
             first=first,
-            last=max(first, end - 1),
+            last=max(first, last),
             timeline_id=str(timeline.GetName())[:512],
         )
         self._cut = self._export_cut(timeline)
@@ -420,12 +420,12 @@ class ResolveHost(Host):
             log.warning("no OTIO export (%s): listing the timeline's clips instead", exc)
         finally:
             path.unlink(missing_ok=True)
-        first, end = int(timeline.GetStartFrame()), int(timeline.GetEndFrame())
+        first, last = int(timeline.GetStartFrame()), last_frame(timeline)
         clips = [
             TimelineClip(s.name[:128] or "clip", s.start, s.end - s.start + 1, min(s.track, 999))
             for s in self._index.spans
         ][:500]
-        return SharedTimeline(str(timeline.GetName())[:256], self._rate.fps, first, end - 1, clips)
+        return SharedTimeline(str(timeline.GetName())[:256], self._rate.fps, first, last, clips)
 
     def _poll_connection(self) -> None:
         """Resolve still there (else say so once, and tell ``on_disconnect``); its page."""

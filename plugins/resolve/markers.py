@@ -41,6 +41,7 @@ from overshoulder.core.model import (
 )
 from overshoulder.core.schema import decode, encode
 
+from . import defaults
 from .defaults import (
     CUSTOM_DATA_PREFIX,
     MARKER_COLOURS,
@@ -68,6 +69,13 @@ def custom_data(annotation_id: str) -> str:
 def annotation_id(data: str) -> Optional[str]:
     """The annotation id in a marker's customData, or None for markers that are not ours."""
     return data[len(CUSTOM_DATA_PREFIX) :] if data.startswith(CUSTOM_DATA_PREFIX) else None
+
+
+def last_frame(timeline: Timeline) -> int:
+    """The timeline's last frame (absolute), from ``GetEndFrame`` and the convention
+    ``END_FRAME_AFTER_LAST`` says Resolve follows."""
+    end = int(timeline.GetEndFrame())
+    return end - 1 if defaults.END_FRAME_AFTER_LAST else end
 
 
 def colour_for(author: Optional[str]) -> str:
@@ -336,8 +344,8 @@ class MarkerBook:
             item = span.item
             offset = int(item.GetLeftOffset(False))
             return span, item, offset + frame - span.start, offset + span.end - span.start
-        start, end = int(timeline.GetStartFrame()), int(timeline.GetEndFrame())
-        return None, timeline, max(0, frame - start), max(0, end - start)
+        start, last = int(timeline.GetStartFrame()), last_frame(timeline)
+        return None, timeline, max(0, frame - start), max(0, last - start)
 
     @staticmethod
     def _holder(uid: str, timeline: Timeline, index: ItemIndex) -> Optional[Holder]:

@@ -9,6 +9,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from overshoulder.core.model import Anchor, Annotation, Shape, new_id
 from overshoulder.plugins.resolve.defaults import MARKER_COLOURS
 from overshoulder.plugins.resolve.host import ResolveHost
@@ -219,3 +221,26 @@ def test_a_new_note_here_is_about_the_clip_under_the_playhead(
     resolve_host.call_on_main(lambda: resolve_host.set_playhead(REEL_START + 40, False))
     anchor = resolve_host.call_on_main(resolve_host.anchor)
     assert anchor.object.label == "sh010" and anchor.object.item_frame == 40
+
+
+@pytest.mark.parametrize("end_frame", ["after_last", "last"])
+def test_a_note_in_a_gap_is_cut_short_at_the_timelines_last_frame(
+    end_frame: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Whichever ``GetEndFrame`` convention Resolve follows, once ``END_FRAME_AFTER_LAST`` says
+    it, the timeline's last frame is the same: the reel's 156 frames end at offset 155."""
+    from overshoulder.plugins.resolve import defaults
+
+    monkeypatch.setattr(defaults, "END_FRAME_AFTER_LAST", end_frame == "after_last")
+    resolve = resolve_control.open_resolve(end_frame=end_frame)
+    host = ResolveHost(resolve, temp_dir=str(tmp_path), notes_dir=tmp_path / "notes")
+    try:
+        host.call_on_main(host.start)
+        assert host.playhead().last == REEL_START + 155
+        n = note(REEL_START + 90, duration=500)  # in the gap: a timeline marker
+        apply(host, n)
+        [(frame, info)] = resolve_control.timeline(resolve).markers.items()
+        assert (frame, info["duration"]) == (90.0, 66.0)  # offsets 90-155
+    finally:
+        host.close()
+        resolve_control.not_running()
