@@ -34,7 +34,9 @@ from .graph import (
     current_frame,
     deselect_all,
     image_version,
+    in_root,
     knob_value,
+    node_by_full_name,
     undo_disabled,
     viewed_node,
 )
@@ -124,7 +126,7 @@ class ViewerRender:
         made: list[nuke.Node] = []
         self.busy = True
         try:
-            with undo_disabled():
+            with undo_disabled(), in_root():  # temporary nodes at the top, whatever the context
                 try:
                     top = node
                     process = self._input_process(viewer, made)
@@ -178,7 +180,7 @@ class ViewerRender:
         if not knob_value(viewer, "input_process", False):
             return None
         name = str(knob_value(viewer, "input_process_node", "") or "")
-        original = nuke.toNode(name) if name else None
+        original = node_by_full_name(name) if name else None
         if original is None:
             return None
         if original.Class() in ("Group", "Gizmo") or original.knob("gizmo_file") is not None:

@@ -12,6 +12,7 @@ in hidden knobs, what they make is recorded in the undo stack.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 from typing import Optional
 
@@ -31,8 +32,18 @@ from .defaults import (
     STICKY_OFFSET,
     STICKY_STEP_Y,
 )
-from .graph import hidden_text, set_hidden_text, viewed_node
+from .graph import (
+    all_nodes,
+    hidden_text,
+    inside,
+    parent_group,
+    selected_nodes,
+    set_hidden_text,
+    viewed_node,
+)
 from .notes import NoteStore
+
+log = logging.getLogger("overshoulder.nuke")
 
 
 class CommandError(RuntimeError):
@@ -68,7 +79,7 @@ def target_node(node: Optional[nuke.Node] = None) -> nuke.Node:
     """The node a command is about: ``node``, else the one selected, else the viewed one."""
     if node is not None:
         return node
-    chosen = [n for n in nuke.selectedNodes() if n.Class() != "Viewer"]
+    chosen = selected_nodes()
     if len(chosen) == 1:
         return chosen[0]
     viewed = viewed_node()
@@ -84,14 +95,15 @@ def notes_to_stickies(node: Optional[nuke.Node] = None) -> list[nuke.Node]:
     if not notes:
         raise CommandError(f"{target.name()} has no Overshoulder notes.")
     made: dict[str, nuke.Node] = {}
-    for existing in nuke.allNodes("StickyNote"):
+    for existing in all_nodes("StickyNote"):
         for note_id in _made_for(existing):
             made[note_id] = existing
     out = []
     for i, note in enumerate(notes):
         sticky = made.get(note.id)
         if sticky is None:
-            sticky = nuke.nodes.StickyNote()
+            with inside(parent_group(target)):  # beside the node, in its Group
+                sticky = nuke.nodes.StickyNote()
             set_hidden_text(sticky, MADE_FOR_KNOB, json.dumps([note.id]))
             sticky.setXYpos(
                 int(target.xpos() + STICKY_OFFSET[0]),
@@ -115,7 +127,8 @@ def notes_to_roto(node: Optional[nuke.Node] = None) -> nuke.Node:
     if not notes:
         raise CommandError(f"{target.name()} has no Overshoulder notes with marks.")
     width, height = target.width(), target.height()
-    paint = nuke.nodes.RotoPaint()
+    with inside(parent_group(target)):
+        paint = nuke.nodes.RotoPaint()
     paint.setInput(0, target)
     paint.setXYpos(int(target.xpos() + ROTO_OFFSET[0]), int(target.ypos() + ROTO_OFFSET[1]))
     curves = paint.knob("curves")
@@ -155,7 +168,7 @@ def clear_resolved() -> int:
     if not gone:
         return 0
     store.set_cleared(store.cleared() | gone)
-    for made in [*nuke.allNodes("StickyNote"), *nuke.allNodes("RotoPaint")]:
+    for made in [*all_nodes("StickyNote"), *all_nodes("RotoPaint")]:
         ids = _made_for(made)
         if not ids or not set(ids) & gone:
             continue
@@ -189,8 +202,18 @@ def _made_for(node: nuke.Node) -> list[str]:
 # --- as menu items: errors become a message to the artist ------------------------------------
 
 
+#: Menu command names and how the menu labels them.
+TITLES = {
+    "stickies": "Notes to StickyNotes",
+    "roto": "Note marks to RotoPaint",
+    "clear": "Clear resolved notes",
+}
+
+
 def run(command: str) -> None:
-    """Run a command by name from the menu; a ``CommandError`` is shown, not raised."""
+    """Run a command by name from the menu; a ``CommandError`` is shown, not raised, and so
+    is anything else that goes wrong (logged with its traceback): a menu command never
+    raises into Nuke."""
     actions: dict[str, Callable[[], object]] = {
         "stickies": notes_to_stickies,
         "roto": notes_to_roto,
@@ -200,3 +223,7 @@ def run(command: str) -> None:
         actions[command]()
     except CommandError as exc:
         nuke.message(str(exc))
+    except Exception as exc:
+        log.exception("Overshoulder: the %s command failed", command)
+        title = TITLES.get(command, command)
+        nuke.message(f"Overshoulder: {title} failed: {type(exc).__name__}: {exc}")

@@ -3,6 +3,11 @@
 Every function here runs on Nuke's main thread. Knobs are reached with
 ``node.knob(name)`` (None when the node has no such knob), never ``node[name]``,
 which raises for a missing knob.
+
+Nodes inside Groups: Nuke evaluates names relative to the current group context
+(``Group.begin``'s docstring in the stubs) and ``nuke.allNodes()`` lists one group
+only, so the script's nodes are listed with ``recurseGroups=True`` and a node is
+found by its full name (``Group1.Grade1``, ``Node.fullName``) from the root.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ import contextlib
 import hashlib
 import os
 from collections.abc import Iterator
-from typing import Any, Optional
+from typing import Any, Optional, cast
 
 import nuke
 
@@ -117,6 +122,60 @@ def frame_range() -> tuple[int, int, float]:
 # --- the graph ------------------------------------------------------------------------------
 
 
+@contextlib.contextmanager
+def in_root() -> Iterator[None]:
+    """Names are looked up and nodes listed from the root, whatever group the artist is in."""
+    root = cast(Any, nuke.root())
+    root.begin()
+    try:
+        yield
+    finally:
+        root.end()
+
+
+def all_nodes(node_class: Optional[str] = None) -> list[nuke.Node]:
+    """Every node of the script, those inside Groups (and Groups in Groups) too."""
+    with in_root():
+        found: list[nuke.Node] = cast(Any, nuke.allNodes)(node_class, recurseGroups=True)
+    return found
+
+
+def selected_nodes() -> list[nuke.Node]:
+    """The selected nodes of the whole script (``nuke.selectedNodes()`` sees one group only),
+    Viewers left out."""
+    return [n for n in all_nodes() if n.isSelected() and n.Class() != "Viewer"]
+
+
+def node_by_full_name(name: str) -> Optional[nuke.Node]:
+    """The node whose ``fullName()`` is ``name`` ("Group1.Grade1"); None when there is none."""
+    with in_root():
+        return nuke.toNode(name)
+
+
+def parent_group(node: nuke.Node) -> Any:
+    """The Group (or Root) ``node`` lives in."""
+    parent = cast(Any, node).parent()
+    return parent if parent is not None else nuke.root()
+
+
+@contextlib.contextmanager
+def inside(group: Any) -> Iterator[None]:
+    """New nodes are made in ``group`` (a Group or Root) while inside."""
+    group.begin()
+    try:
+        yield
+    finally:
+        group.end()
+
+
+def within(names: frozenset[str], full_name: str) -> bool:
+    """True when ``full_name`` is one of ``names`` or inside a Group that is."""
+    if full_name in names:
+        return True
+    parts = full_name.split(".")
+    return any(".".join(parts[:i]) in names for i in range(1, len(parts)))
+
+
 def upstream(node: nuke.Node) -> list[nuke.Node]:
     """``node`` and every node above it (through inputs), nearest first, each once."""
     out: list[nuke.Node] = []
@@ -131,6 +190,30 @@ def upstream(node: nuke.Node) -> list[nuke.Node]:
         out.append(n)
         todo.extend(n.dependencies(nuke.INPUTS | nuke.HIDDEN_INPUTS))
     return out
+
+
+def upstream_fingerprint(node: nuke.Node, extra: Optional[nuke.Node] = None) -> str:
+    """A short hash of what makes ``node``'s image: the classes and knob values (``toScript``)
+    of it, of every node above it, of the nodes inside Groups among them, and of ``extra``
+    (the viewer's input process). It changes when any of them does."""
+    digest = hashlib.sha1()
+    chain = upstream(node)
+    if extra is not None:
+        chain.append(extra)
+    i = 0
+    while i < len(chain):  # the insides of Groups, and of Groups in them
+        n, i = chain[i], i + 1
+        if n.Class() in ("Group", "Gizmo"):
+            chain.extend(cast(Any, n).nodes())
+    for n in chain:
+        digest.update(n.fullName().encode())
+        digest.update(n.Class().encode())
+        for name, knob in sorted(n.knobs().items()):
+            if name in UI_KNOBS or name in OUR_KNOBS:
+                continue
+            digest.update(name.encode())
+            digest.update(knob.toScript(False).encode("utf-8", "replace"))
+    return digest.hexdigest()[:16]
 
 
 def image_version(node: nuke.Node) -> str:

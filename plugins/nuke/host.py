@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any, Optional
+from typing import Any, Optional, TypeVar
 
 import nuke
 
@@ -16,12 +17,15 @@ from overshoulder.core.model import Anchor, Annotation, HostObject, ImageRef, Ra
 from . import identity
 from .capture import ViewerRender, jpeg_size, read_back
 from .defaults import (
+    KNOB_DRAG_CAPTURE_INTERVAL_S,
+    KNOB_DRAG_GAP_S,
     OUR_KNOBS,
     PLAYBACK_CAPTURE_INTERVAL_S,
     PLAYBACK_GAP_S,
     RENDER_TIMEOUT_S,
     ROOT_PLAYHEAD_KNOBS,
     UI_KNOBS,
+    UPDATE_UI_INTERVAL_S,
 )
 from .graph import (
     active_viewer_node,
@@ -31,13 +35,39 @@ from .graph import (
     go_to_frame,
     image_version,
     knob_value,
+    node_by_full_name,
+    parent_group,
+    selected_nodes,
     upstream,
+    upstream_fingerprint,
     viewed_node,
+    within,
 )
 from .notes import NoteStore
 from .viewer import find_viewer_widget
 
 log = logging.getLogger("overshoulder.nuke")
+
+_F = TypeVar("_F", bound=Callable[..., Any])
+
+
+def never_raises(fn: _F) -> _F:
+    """For a function Nuke calls back: an error is logged, never raised into Nuke.
+
+    Nuke's own callback runner (``_doCallbacks`` in nuke_internal/callbacks.py) catches
+    nothing, so a callback that raised would skip every callback queued after it for
+    that change, other tools' included.
+    """
+
+    @functools.wraps(fn)
+    def guarded(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except Exception:
+            log.exception("Overshoulder: %s failed (Nuke carries on)", fn.__name__)
+            return None
+
+    return guarded  # type: ignore[return-value]
 
 
 class NukeHost(Host):
@@ -50,8 +80,13 @@ class NukeHost(Host):
     - The playhead is Nuke's current frame; Viewer ``frame`` knob changes report
       it. Nuke has no API that tells whether the viewer plays, so ``playing`` is
       what a remote driver last asked for.
-    - ``image_changed`` fires for a knob change on the viewed node or above it,
-      on the active Viewer, on Root's format, or a reconnection.
+    - ``image_changed`` fires for a knob change on the viewed node or above it
+      (inside Groups too), on the active Viewer, on Root's format, or a reconnection:
+      at once from knobChanged (changes in an open panel), and from an updateUI check
+      (a fingerprint of what the viewer shows, at most every ``UPDATE_UI_INTERVAL_S``)
+      for changes knobChanged does not see (a script's, a closed panel's). While
+      knobs keep moving, ``capture`` renders at most every
+      ``KNOB_DRAG_CAPTURE_INTERVAL_S``.
     - Notes live on the nodes they are about (``NoteStore``); a note about no
       node lands on the node the viewer shows when it arrives, else on Root.
 
@@ -74,18 +109,33 @@ class NukeHost(Host):
         self._remote_playing = False
         self._reported_frame: Optional[int] = None
         self._pace = FramePace(PLAYBACK_GAP_S)
+        self._changes = FramePace(KNOB_DRAG_GAP_S)
+        #: Least time between two renders while knobs move (0: no coalescing).
+        self.knob_drag_interval_s = KNOB_DRAG_CAPTURE_INTERVAL_S
+        #: Least time between two updateUI checks of what the viewer shows.
+        self.update_ui_interval_s = UPDATE_UI_INTERVAL_S
         self._last_render = 0.0
         self._capture_lock = threading.Lock()
         self._upstream: Optional[tuple[str, frozenset[str]]] = None
+        #: What the viewer showed at the last updateUI check (None: not checked yet).
+        self._state: Optional[tuple[Any, ...]] = None
+        self._image_reported = False
+        self._last_check = 0.0
+        self._check_pending = False
+        self._timer: Optional[threading.Timer] = None
 
     # --- pixels -----------------------------------------------------------------------------
 
     def capture(self) -> Optional[Capture]:
         with self._capture_lock:
+            interval = 0.0
             if self._pace.fast():
-                wait = self._last_render + PLAYBACK_CAPTURE_INTERVAL_S - time.monotonic()
-                if wait > 0:
-                    time.sleep(wait)
+                interval = PLAYBACK_CAPTURE_INTERVAL_S
+            elif self._changes.fast():
+                interval = self.knob_drag_interval_s
+            wait = self._last_render + interval - time.monotonic()
+            if interval and wait > 0:
+                time.sleep(wait)  # on the capture thread: Nuke's main thread is free
             self._last_render = time.monotonic()
             rendered = self.call_on_main(self._render.render, timeout=RENDER_TIMEOUT_S)
             if rendered is None:
@@ -136,11 +186,12 @@ class NukeHost(Host):
     # --- what a note is about ---------------------------------------------------------------------
 
     def anchor(self) -> Anchor:
-        """Frame, the selected node (else the viewed one), and the viewed image's version."""
+        """Frame, the selected node (in any Group; else the viewed one), and the viewed image's
+        version."""
         frame = current_frame()
         _, _, fps = frame_range()
         viewed = viewed_node()
-        chosen = [n for n in nuke.selectedNodes() if n.Class() != "Viewer"]
+        chosen = selected_nodes()
         about = chosen[-1] if len(chosen) == 1 else viewed
         return Anchor(
             frame=frame,
@@ -156,9 +207,12 @@ class NukeHost(Host):
         node = identity.find(obj.path)
         if node is None:
             return False
+        group = parent_group(node)
         deselect_all()
         node.setSelected(True)
         if nuke.GUI:
+            if group is not nuke.root():
+                nuke.showDag(group)  # the Group's own node graph
             centre = (node.xpos() + node.screenWidth() / 2, node.ypos() + node.screenHeight() / 2)
             nuke.zoom(1, centre)
             node.showControlPanel()
@@ -222,19 +276,39 @@ class NukeHost(Host):
             return
         self._reporting = True
         self._reported_frame = current_frame()
+        self._state = self._viewer_state()
         nuke.addKnobChanged(self._viewer_knob_changed, nodeClass="Viewer")
         nuke.addKnobChanged(self._knob_changed)
+        nuke.addUpdateUI(self._update_ui, nodeClass="Viewer")
 
     def stop(self) -> None:
         if self._reporting:
             self._reporting = False
             nuke.removeKnobChanged(self._viewer_knob_changed, nodeClass="Viewer")
             nuke.removeKnobChanged(self._knob_changed)
+            nuke.removeUpdateUI(self._update_ui, nodeClass="Viewer")
+        timer, self._timer = self._timer, None
+        if timer is not None:
+            timer.cancel()
+        self._check_pending = False
         # Not under the capture lock: a capture waiting for this (main) thread holds it.
         self._render.cleanup()
 
-    # --- callbacks (main thread) ------------------------------------------------------------------
+    # --- callbacks (main thread; each logs its errors, none raises into Nuke) ---------------
 
+    def _image_changed(self) -> None:
+        self._changes.note()
+        self._image_reported = True
+        self.fire(self.events.image_changed)
+
+    def _frame_moved(self) -> None:
+        frame = current_frame()
+        if frame != self._reported_frame:
+            self._reported_frame = frame
+            self._pace.note()
+            self.fire(self.events.playhead_changed)
+
+    @never_raises
     def _viewer_knob_changed(self) -> None:
         """A Viewer's knob: ``frame`` moves the playhead; others, on the active one, the image."""
         knob = nuke.thisKnob()
@@ -242,21 +316,19 @@ class NukeHost(Host):
             return
         name = knob.name()
         if name == "frame":
-            frame = current_frame()
-            if frame != self._reported_frame:
-                self._reported_frame = frame
-                self._pace.note()
-                self.fire(self.events.playhead_changed)
+            self._frame_moved()
             return
         if name in UI_KNOBS or name in OUR_KNOBS:
             return
         active = active_viewer_node()
         if active is not None and active.name() == nuke.thisNode().name():
             self._upstream = None
-            self.fire(self.events.image_changed)
+            self._image_changed()
 
+    @never_raises
     def _knob_changed(self) -> None:
-        """Any node's knob: an image change when the node is the viewed one or above it."""
+        """Any node's knob: an image change when the node is the viewed one, above it, or
+        inside a Group that is."""
         if not self._reporting or self._render.busy:
             return
         node, knob = nuke.thisNode(), nuke.thisKnob()
@@ -265,17 +337,82 @@ class NukeHost(Host):
         name = knob.name()
         if name in ("inputChange", "name"):
             self._upstream = None
+        if name in ("showPanel", "hidePanel"):
+            return
         if node.Class() == "Root":
             if name in ROOT_PLAYHEAD_KNOBS:
                 if name != "frame":
                     self.fire(self.events.playhead_changed)
             elif name not in UI_KNOBS and name not in OUR_KNOBS:
-                self.fire(self.events.image_changed)
+                self._image_changed()
             return
         if name in UI_KNOBS or name in OUR_KNOBS:
             return
-        if node.fullName() in self._upstream_names():
+        if within(self._upstream_names(), node.fullName()):
+            self._image_changed()
+
+    @never_raises
+    def _update_ui(self) -> None:
+        """Nuke's idle-time callback, once per Viewer when things changed: a check of what the
+        viewer shows, at most every ``UPDATE_UI_INTERVAL_S`` (a later one is scheduled)."""
+        if not self._reporting or self._render.busy:
+            return
+        active = active_viewer_node()
+        if active is None or active.name() != nuke.thisNode().name():
+            return
+        wait = self._last_check + self.update_ui_interval_s - time.monotonic()
+        if wait <= 0:
+            self._check_state()
+        elif not self._check_pending:
+            self._check_pending = True
+            timer = threading.Timer(wait, self.run_on_main, args=(self._deferred_check,))
+            timer.daemon = True
+            self._timer = timer
+            timer.start()
+
+    @never_raises
+    def _deferred_check(self) -> None:
+        self._check_pending = False
+        if self._reporting and not self._render.busy:
+            self._check_state()
+
+    def _check_state(self) -> None:
+        """Report what changed since the last check that knobChanged did not report."""
+        self._last_check = time.monotonic()
+        state = self._viewer_state()
+        before, self._state = self._state, state
+        reported, self._image_reported = self._image_reported, False
+        if before is None:
+            return
+        if state[0] != before[0]:
+            self._frame_moved()
+        if state[1] != before[1]:
+            self.fire(self.events.playhead_changed)
+        if state[2:] != before[2:] and not reported:
+            self._upstream = None
+            self._changes.note()
             self.fire(self.events.image_changed)
+
+    def _viewer_state(self) -> tuple[Any, ...]:
+        """(frame, range and rate, viewed node, viewer process settings, upstream hash)."""
+        frame = current_frame()
+        span = frame_range()
+        viewer = active_viewer_node()
+        viewed = viewed_node()
+        if viewer is None or viewed is None:
+            return (frame, span, None)
+        process = None
+        if knob_value(viewer, "input_process", False):
+            process = node_by_full_name(str(knob_value(viewer, "input_process_node", "")))
+        return (
+            frame,
+            span,
+            viewed.fullName(),
+            str(knob_value(viewer, "viewerProcess", "")),
+            bool(knob_value(viewer, "input_process", False)),
+            upstream_fingerprint(viewed, process),
+            str(knob_value(nuke.root(), "format", "")),
+        )
 
     def _upstream_names(self) -> frozenset[str]:
         """Full names of the viewed node, the nodes above it and the input process node."""

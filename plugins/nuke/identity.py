@@ -1,6 +1,8 @@
 """Stable node ids: a UUID in a hidden knob, so a note's node survives renames.
 
-A node gets its id the first time a note is about it. Copy and paste copies
+A node gets its id the first time a note is about it. Nodes inside Groups are
+found too (the lookup lists the whole script, ``graph.all_nodes``), so a note about
+``Group1.Grade1`` finds its node after the Group or the node is renamed. Copy and paste copies
 hidden knobs too, so two nodes may then carry one id: the lookup finds such
 pairs and gives the later node in the script (the copy: Nuke lists nodes in the
 order they were made) a new id, and drops the notes it copied, which belong to
@@ -18,7 +20,7 @@ import nuke
 from overshoulder.core.model import HostObject
 
 from .defaults import ID_KNOB, NOTES_KNOB
-from .graph import hidden_text, set_hidden_text, undo_disabled
+from .graph import all_nodes, hidden_text, set_hidden_text, undo_disabled
 
 log = logging.getLogger("overshoulder.nuke")
 
@@ -48,7 +50,7 @@ def host_object(node: nuke.Node) -> HostObject:
 
 def find(wanted: str) -> Optional[nuke.Node]:
     """The node whose id is ``wanted`` (None when it is gone); duplicates are fixed first."""
-    holders = [n for n in nuke.allNodes() if hidden_text(n, ID_KNOB) == wanted]
+    holders = [n for n in all_nodes() if hidden_text(n, ID_KNOB) == wanted]
     if not holders:
         return None
     if len(holders) > 1:
@@ -59,7 +61,7 @@ def find(wanted: str) -> Optional[nuke.Node]:
 def fix_duplicates() -> int:
     """Give every copied node its own id; how many were given one."""
     by_id: dict[str, list[nuke.Node]] = {}
-    for n in nuke.allNodes():
+    for n in all_nodes():
         known = hidden_text(n, ID_KNOB)
         if known:
             by_id.setdefault(known, []).append(n)

@@ -22,7 +22,7 @@ from overshoulder.core.model import Annotation
 from overshoulder.core.schema import decode, encode
 
 from .defaults import CLEARED_KNOB, NOTES_KNOB
-from .graph import hidden_text, set_hidden_text, undo_disabled
+from .graph import all_nodes, hidden_text, set_hidden_text, undo_disabled
 
 log = logging.getLogger("overshoulder.nuke")
 
@@ -43,8 +43,8 @@ class NoteStore:
     # --- reading ---------------------------------------------------------------------------
 
     def holders(self) -> Iterator[nuke.Node]:
-        """Every node with notes, Root last."""
-        for n in nuke.allNodes():
+        """Every node with notes (inside Groups too), Root last."""
+        for n in all_nodes():
             if n.knob(NOTES_KNOB) is not None:
                 yield n
         root = nuke.root()

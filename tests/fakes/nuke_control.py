@@ -72,6 +72,21 @@ def on_main(fn: Callable[[], Any], timeout: float = 10.0) -> Any:
     return main_thread.call_on_main(fake().main_thread, nuke.executeInMainThread, fn, timeout)
 
 
+def settle() -> None:
+    """Let Nuke go idle once now: the updateUI callbacks run for what changed so far."""
+    on_main(fake().idle)
+
+
+def user_sets(node: Any, knob: str, value: Any) -> None:
+    """The artist changes ``node``'s ``knob`` in its open control panel (opened if it is not)."""
+
+    def change() -> None:
+        node.showControlPanel()
+        node[knob].setValue(value)
+
+    on_main(change)
+
+
 def build_comp(
     first: int = 1001, last: int = 1010, width: int = 320, height: int = 180, fps: float = 24.0
 ) -> dict[str, Any]:

@@ -33,6 +33,8 @@ import traceback
 from collections.abc import Callable, Iterator
 from typing import Any, Optional
 
+from tests.fakes.nuke_vocabulary import VOCABULARY, enum_values
+
 # --- constants (values as in the stubs) -----------------------------------------------------
 
 GUI = True
@@ -124,6 +126,9 @@ _PASS_THROUGH = {
     "OCIOColorSpace",
     "OCIOFileTransform",
     "Vectorfield",
+    "Group",
+    "Gizmo",
+    "NoOp",
 }
 
 #: Knobs that do not change pixels (left out of the pattern).
@@ -145,6 +150,14 @@ class _FakeState:
         self.main_thread: Optional[threading.Thread] = None
         self.strict_threads = True
         self.knob_changed: dict[str, list[tuple[Any, ...]]] = {}
+        self.update_ui: dict[str, list[tuple[Any, ...]]] = {}
+        #: When knobChanged runs. "panel" (Nuke 13-16: "when the user changes a knob" with its
+        #: control panel open, plus the dummy knobs; stubs: nuke/nuke_internal/callbacks.py:164)
+        #: or "any" (Nuke 17.1's documentation: "any knob change, including changes made
+        #: programmatically and ... when the Properties panel is closed").
+        self.knob_changed_rule = "panel"
+        #: Simulated cost of one frame of a Write render, seconds (benchmarks).
+        self.render_cost_s = 0.0
         self.on_create: dict[str, list[tuple[Any, ...]]] = {}
         self.on_script_load: dict[str, list[tuple[Any, ...]]] = {}
         self.callback_errors: list[str] = []
@@ -154,6 +167,11 @@ class _FakeState:
     def reset_script(self) -> None:
         self.nodes: list[Node] = []
         self.root = Root("Root")
+        #: The group context (``Group.begin``/``with group:``); Root at the bottom.
+        self.groups: list[Group] = [self.root]
+        #: Something changed since updateUI last ran (it runs "during idle").
+        self.dirty = False
+        self.idle_passes = 0
         self.script_name = ""
         self.active_viewer: Optional[Node] = None
         self.windows: dict[int, ViewerWindow] = {}
@@ -163,6 +181,7 @@ class _FakeState:
         self.renders: list[dict[str, Any]] = []
         self.zoomed: list[tuple[Any, ...]] = []
         self.shown_panels: list[str] = []
+        self.shown_dags: list[str] = []
         self.fail_render: Optional[str] = None
 
     # undo
@@ -186,6 +205,7 @@ class _FakeState:
                 self.calls.get(timeout=timeout) if timeout else self.calls.get_nowait()
             )
         except queue.Empty:
+            self.idle()
             return False
         try:
             call(*args, **kwargs)
@@ -193,6 +213,22 @@ class _FakeState:
             self.callback_errors.append(traceback.format_exc())
             traceback.print_exc()
         return True
+
+    def idle(self) -> None:
+        """Nuke is idle: if anything changed, run the updateUI callbacks on every node
+        ("Add code to execute on every node when things change. This is done during idle",
+        stubs: nuke/nuke_internal/callbacks.py:186-189). On the main thread only."""
+        main = self.main_thread
+        if main is not None and threading.current_thread() is not main:
+            return
+        if not self.dirty or not any(self.update_ui.values()):
+            self.dirty = False
+            return
+        self.dirty = False
+        self.idle_passes += 1
+        for node in [self.root, *self.nodes]:
+            if not node._deleted:
+                _run_callbacks(self.update_ui, node, None)
 
     def drain(self) -> int:
         """Run every queued call (on the main thread); how many ran."""
@@ -263,9 +299,9 @@ class Knob:
     def __init__(self, name: str, label: Optional[str] = None, value: Any = None, *args: Any):
         self._name = name
         self._label = label if label is not None else name
+        self._node: Optional[Node] = None
         self._value = self._coerce(value) if value is not None else self._default
         self._flags = 0
-        self._node: Optional[Node] = None
         self._tooltip = ""
 
     def _coerce(self, value: Any) -> Any:
@@ -397,10 +433,33 @@ class Boolean_Knob(Knob):
 
 
 class Enumeration_Knob(Knob):
+    """A menu knob. ``setValue(item)``: "item will first be converted into a string and matched
+    against the enum values. If this fails, it will attempt to be used as an index into the
+    enum" (stubs: nuke/classes/Enumeration_Knob.py:84-95). The values of each class's menu
+    come from tests/fakes/nuke_vocabulary.py; anything else raises ValueError (the class and
+    the message are assumed: the stubs do not say what is raised)."""
+
     _default = ""
 
+    def values(self) -> list[str]:
+        node = self._node
+        listed = enum_values(node._class, self._name) if node is not None else None
+        return list(listed) if listed is not None else []
+
     def _coerce(self, value: Any) -> Any:
-        return str(value)
+        node = self._node
+        listed = enum_values(node._class, self._name) if node is not None else None
+        text = str(value)
+        if listed is None or text in listed:
+            return text
+        if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < len(listed):
+            return listed[value]
+        if text.isdigit() and int(text) < len(listed):
+            return listed[int(text)]
+        owner = node.fullName() if node is not None else "?"
+        raise ValueError(
+            f"{owner}.{self._name}: {text!r} is not one of its values ({', '.join(listed)})"
+        )
 
 
 class Format_Knob(Knob):
@@ -494,8 +553,12 @@ _KNOB_CLASSES: dict[str, type[Knob]] = {
 class Node:
     """A node of the graph: a class, a unique name, knobs and inputs."""
 
-    def __init__(self, node_class: str, name: Optional[str] = None) -> None:
+    def __init__(
+        self, node_class: str, name: Optional[str] = None, parent: Optional[Group] = None
+    ) -> None:
         self._class = node_class
+        #: The Group (or Root) the node lives in; None for Root itself.
+        self._parent: Optional[Group] = parent
         self._knobs: dict[str, Knob] = {}
         self._order: list[str] = []
         self._inputs: list[Optional[Node]] = []
@@ -522,25 +585,32 @@ class Node:
         return self._name
 
     def fullName(self) -> str:
-        return self.name()
+        """'group.group.name' (stubs: nuke/classes/Node.py:332-337); top-level nodes: the name."""
+        self._valid()
+        parts = [self._name]
+        parent = self._parent
+        while parent is not None and parent is not _fake.root:
+            parts.append(parent._name)
+            parent = parent._parent
+        return ".".join(reversed(parts))
 
     def setName(self, name: str, uncollide: bool = True, updateExpressions: bool = False) -> None:
         _check("Node.setName()")
         self._valid()
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
             raise ValueError(f"Illegal name: {name!r}")
-        taken = {n._name for n in _fake.nodes if n is not self}
+        taken = {n._name for n in _siblings(self._parent) if n is not self}
         if name in taken:
             if not uncollide:
                 raise ValueError(f"{name} already exists")
-            name = _unique_name(re.sub(r"\d+$", "", name) or name)
+            name = _unique_name(re.sub(r"\d+$", "", name) or name, self._parent)
         self._name = name
         self._knobs["name"]._value = name
         _fake.record(f"rename {name}")
         _knob_changed(self, self._knobs["name"])
 
     def __repr__(self) -> str:
-        return f"<{self._class} {self._name}>"
+        return f"<{self._class} {self._name if self._parent is None else self.fullName()}>"
 
     def __eq__(self, other: object) -> bool:
         return self is other
@@ -563,6 +633,8 @@ class Node:
         return self._knobs.get(p)
 
     def __getitem__(self, key: str) -> Knob:
+        """``node["x"]``: NameError for a missing knob (message shape assumed); ``knob("x")``
+        returns None instead (public code relies on it: adrianpueyo/KnobScripter#19)."""
         knob = self.knob(key)
         if knob is None:
             raise NameError(f"knob {key} does not exist")
@@ -640,7 +712,7 @@ class Node:
             return True
         self._inputs[i] = node
         _fake.record(f"connect {self._name}.{i}")
-        _knob_changed(self, Knob("inputChange"))
+        _knob_changed(self, Knob("inputChange"), dummy=True)
         return True
 
     def connectInput(self, i: int, node: Node) -> bool:
@@ -659,6 +731,9 @@ class Node:
         self._valid()
         return [n for n in _fake.nodes if self in n._inputs]
 
+    def parent(self) -> Optional[Group]:
+        return self._parent
+
     # selection, position, panels
     def setSelected(self, selected: bool) -> None:
         _check("Node.setSelected()")
@@ -673,7 +748,7 @@ class Node:
         return bool(self._knobs["selected"]._value)
 
     def selectOnly(self) -> None:
-        for n in _fake.nodes:
+        for n in _siblings(self._parent):
             n.setSelected(n is self)
 
     def xpos(self) -> int:
@@ -699,12 +774,19 @@ class Node:
         return 18
 
     def showControlPanel(self, forceFloat: bool = False) -> None:
+        """Open the panel: knobChanged runs with the dummy knob "showPanel"
+        (stubs: nuke/nuke_internal/callbacks.py:167)."""
         self._valid()
+        was = self._panel_shown
         self._panel_shown = True
-        _fake.shown_panels.append(self._name)
+        _fake.shown_panels.append(self.fullName())
+        if not was:
+            _knob_changed(self, Knob("showPanel"), dummy=True)
 
     def hideControlPanel(self) -> None:
-        self._panel_shown = False
+        if self._panel_shown:
+            self._panel_shown = False
+            _knob_changed(self, Knob("hidePanel"), dummy=True)
 
     def shown(self) -> bool:
         return self._panel_shown
@@ -746,7 +828,55 @@ class Viewer(Node):
         raise NotImplementedError("FAKE nuke: Viewer.capture is not faked")
 
 
-class Root(Node):
+class Group(Node):
+    """A Group: nodes inside it, a context for names (stubs: nuke/classes/Group.py).
+
+    ``begin()``/``end()`` and ``with group:`` make it the context in which new nodes are
+    made and names are looked up ("All names are evaluated relative to this object",
+    Group.begin's docstring); ``nodes()`` lists the nodes directly inside.
+    """
+
+    def nodes(self) -> list[Node]:
+        _check("Group.nodes()")
+        self._valid()
+        return _siblings(self)
+
+    def numNodes(self) -> int:
+        return len(self.nodes())
+
+    def node(self, s: str) -> Optional[Node]:
+        self._valid()
+        return _resolve(s, self)
+
+    def begin(self) -> Group:
+        self._valid()
+        _fake.groups.append(self)
+        return self
+
+    def end(self) -> None:
+        if len(_fake.groups) <= 1 or _fake.groups[-1] is not self:
+            raise RuntimeError(f"FAKE nuke: {self.fullName()}.end() without its begin()")
+        _fake.groups.pop()
+
+    def __enter__(self) -> Group:
+        return self.begin()
+
+    def __exit__(self, *args: Any) -> None:
+        self.end()
+
+    def run(self, call: Callable[[], Any]) -> Any:
+        with self:
+            return call()
+
+    def output(self) -> Optional[Node]:
+        return next((n for n in self.nodes() if n._class == "Output"), None)
+
+
+class Gizmo(Group):
+    """A Group made from a .gizmo file."""
+
+
+class Root(Group):
     """The script's root: frame range, rate, format, current frame."""
 
     def firstFrame(self) -> int:
@@ -843,20 +973,66 @@ class _NodeMaker:
 nodes = _NodeMaker()
 
 
-def _unique_name(base: str) -> str:
-    taken = {n._name for n in _fake.nodes}
+def _context() -> Group:
+    """The group new nodes go into and names are looked up in."""
+    return _fake.groups[-1]
+
+
+def _siblings(parent: Optional[Group]) -> list[Node]:
+    """The nodes directly inside ``parent`` (Root when None), in the order they were made."""
+    group = parent if parent is not None else _fake.root
+    return [n for n in _fake.nodes if n._parent is group]
+
+
+def _descendants(group: Group) -> list[Node]:
+    out: list[Node] = []
+    for n in _siblings(group):
+        out.append(n)
+        if isinstance(n, Group):
+            out.extend(_descendants(n))
+    return out
+
+
+def _resolve(s: str, context: Group) -> Optional[Node]:
+    """A node by (dotted) name relative to ``context``; "root." starts from the root."""
+    if s in ("root", "Root"):
+        return _fake.root
+    parts = s.split(".")
+    group: Optional[Node] = context
+    if parts[0] == "root":
+        group, parts = _fake.root, parts[1:]
+    for part in parts:
+        if not isinstance(group, Group):
+            return None
+        group = next((n for n in _siblings(group) if n._name == part), None)
+        if group is None:
+            return None
+    return group
+
+
+def _unique_name(base: str, parent: Optional[Group] = None) -> str:
+    taken = {n._name for n in _siblings(parent if parent is not None else _context())}
     i = 1
     while f"{base}{i}" in taken:
         i += 1
     return f"{base}{i}"
 
 
+_NODE_KINDS: dict[str, type[Node]] = {"Viewer": Viewer, "Group": Group, "Gizmo": Gizmo}
+
+
 def _new_node(node_class: str, knobs: dict[str, Any], name: Optional[str] = None) -> Node:
-    kind = {"Viewer": Viewer}.get(node_class, Node)
+    """Make a node in the current group context. A class Nuke does not know raises
+    RuntimeError "<class>: Unknown command" (assumed message: Nuke makes nodes through its
+    TCL commands); a keyword that is no knob of the class raises NameError (assumed)."""
+    if not VOCABULARY.has("node_class", node_class):
+        raise RuntimeError(f"{node_class}: Unknown command")
+    kind = _NODE_KINDS.get(node_class, Node)
+    parent = _context()
     name = knobs.pop("name", None) or name
-    node = kind(node_class, name or _unique_name(node_class))
-    if name and any(n._name == name for n in _fake.nodes):
-        node._name = _unique_name(re.sub(r"\d+$", "", name) or name)
+    node = kind(node_class, name or _unique_name(node_class, parent), parent)
+    if name and any(n._name == name for n in _siblings(parent)):
+        node._name = _unique_name(re.sub(r"\d+$", "", name) or name, parent)
         node._knobs["name"]._value = node._name
     for kname, value in knobs.items():
         knob = node._knobs.get(kname)
@@ -864,6 +1040,7 @@ def _new_node(node_class: str, knobs: dict[str, Any], name: Optional[str] = None
             raise NameError(f"{node_class} has no knob named {kname}")
         knob._value = knob._coerce(value)
     _fake.nodes.append(node)
+    _fake.dirty = True
     _fake.record(f"create {node._name}")
     if node_class == "Viewer":
         _fake.windows[id(node)] = ViewerWindow(node)
@@ -877,7 +1054,9 @@ def _new_node(node_class: str, knobs: dict[str, Any], name: Optional[str] = None
 # --- callbacks --------------------------------------------------------------------------------
 
 
-def _add(table: dict[str, list[tuple[Any, ...]]], call: Any, args: Any, kwargs: Any, cls: str):
+def _add(
+    table: dict[str, list[tuple[Any, ...]]], call: Any, args: Any, kwargs: Any, cls: str, node=None
+):
     if not callable(call):
         raise ValueError("call must be a callable")
     if type(args) is not tuple:
@@ -886,52 +1065,87 @@ def _add(table: dict[str, list[tuple[Any, ...]]], call: Any, args: Any, kwargs: 
     if type(kwargs) is not dict:
         raise ValueError("kwargs must be a dictionary")
     entries = table.setdefault(cls, [])
-    entry = (call, args, kwargs, None)
+    entry = (call, args, kwargs, node)
     if entry in entries:
         entries.remove(entry)
     entries.append(entry)
 
 
-def _remove(table: dict[str, list[tuple[Any, ...]]], call: Any, args: Any, kwargs: Any, cls: str):
+def _remove(
+    table: dict[str, list[tuple[Any, ...]]], call: Any, args: Any, kwargs: Any, cls: str, node=None
+):
     if type(args) is not tuple:
         args = (args,)
     kwargs = {} if kwargs is None else kwargs
     entries = table.get(cls, [])
-    entry = (call, args, kwargs, None)
+    entry = (call, args, kwargs, node)
     if entry in entries:
         entries.remove(entry)
 
 
 def _run_callbacks(table: dict[str, list[tuple[Any, ...]]], node: Node, knob: Optional[Knob]):
-    entries = list(table.get(node._class, [])) + list(table.get("*", []))
+    """As Nuke's ``_doCallbacks`` (stubs: nuke/nuke_internal/callbacks.py:43-54): the class's
+    callbacks, then the "*" ones, each only for its ``node`` when it was given one, and no
+    try/except: the first one that raises ends the run, the rest are skipped. Nuke prints
+    the error (recorded in ``callback_errors``); the knob change itself stands (assumed)."""
+    entries = [
+        e
+        for e in list(table.get(node._class, [])) + list(table.get("*", []))
+        if e[3] is None or e[3] is node
+    ]
     if not entries:
         return
     _fake.context.append((node, knob))
     try:
         for call, args, kwargs, _ in entries:
-            try:
-                call(*args, **kwargs)
-            except Exception:  # Nuke prints a callback's error and goes on
-                _fake.callback_errors.append(traceback.format_exc())
-                traceback.print_exc()
+            call(*args, **kwargs)
+    except Exception:
+        _fake.callback_errors.append(traceback.format_exc())
+        traceback.print_exc()
     finally:
         _fake.context.pop()
 
 
-def _knob_changed(node: Node, knob: Knob) -> None:
-    _run_callbacks(_fake.knob_changed, node, knob)
+#: Knobs whose changes run knobChanged with the panel closed too: a Viewer's frame
+#: (OpenRV's rvNuke follows playback with it, rvNuke.py:285) and the DAG selection
+#: (rvNuke.py:278); unverified in Nuke itself, reported by the self-test.
+_ALWAYS_KNOB_CHANGED = {("Viewer", "frame"), ("*", "selected")}
+
+
+def _knob_changed(node: Node, knob: Knob, dummy: bool = False) -> None:
+    """A knob of ``node`` changed: knobChanged runs as ``knob_changed_rule`` says."""
+    _fake.dirty = True
+    name = knob._name
+    runs = (
+        dummy
+        or _fake.knob_changed_rule == "any"
+        or node._panel_shown
+        or (node._class, name) in _ALWAYS_KNOB_CHANGED
+        or ("*", name) in _ALWAYS_KNOB_CHANGED
+    )
+    if runs:
+        _run_callbacks(_fake.knob_changed, node, knob)
 
 
 def addKnobChanged(
     call: Any, args: Any = (), kwargs: Any = None, nodeClass: str = "*", node: Any = None
 ) -> None:
-    _add(_fake.knob_changed, call, args, kwargs, nodeClass)
+    _add(_fake.knob_changed, call, args, kwargs, nodeClass, node)
 
 
 def removeKnobChanged(
     call: Any, args: Any = (), kwargs: Any = None, nodeClass: str = "*", node=None
 ):
-    _remove(_fake.knob_changed, call, args, kwargs, nodeClass)
+    _remove(_fake.knob_changed, call, args, kwargs, nodeClass, node)
+
+
+def addUpdateUI(call: Any, args: Any = (), kwargs: Any = None, nodeClass: str = "*") -> None:
+    """Run ``call`` on every node of ``nodeClass`` during idle after things changed."""
+    _add(_fake.update_ui, call, args, kwargs, nodeClass)
+
+
+def removeUpdateUI(call: Any, args: Any = (), kwargs: Any = None, nodeClass: str = "*") -> None:
+    _remove(_fake.update_ui, call, args, kwargs, nodeClass)
 
 
 def addOnCreate(call: Any, args: Any = (), kwargs: Any = None, nodeClass: str = "*") -> None:
@@ -964,6 +1178,11 @@ def thisKnob() -> Optional[Knob]:
 
 def thisClass() -> str:
     return thisNode()._class
+
+
+def thisGroup() -> Group:
+    """The current context Group (stubs: nuke/__init__.py:2563)."""
+    return _context()
 
 
 # --- threads ----------------------------------------------------------------------------------
@@ -1046,18 +1265,28 @@ def root() -> Root:
 
 
 def toNode(s: str) -> Optional[Node]:
+    """A node by name, relative to the current group (a dotted name walks into groups);
+    None when there is none (stubs: nuke/__init__.py:2640)."""
     _check("nuke.toNode()")
-    if s in ("root", "Root"):
-        return _fake.root
-    return next((n for n in _fake.nodes if n._name == s), None)
+    return _resolve(str(s), _context())
 
 
 def allNodes(filter: Optional[str] = None, group: Any = None, recurseGroups: bool = False):
+    """The nodes of a group (the current one unless given), with those inside its groups
+    when ``recurseGroups`` (stubs: nuke/__init__.py:217-229)."""
     _check("nuke.allNodes()")
-    return [n for n in _fake.nodes if filter is None or n._class == filter]
+    where = group if group is not None else _context()
+    if isinstance(where, str):
+        found = _resolve(where, _context())
+        if not isinstance(found, Group):
+            raise ValueError(f"{where} is not a group")
+        where = found
+    found_nodes = _descendants(where) if recurseGroups else _siblings(where)
+    return [n for n in found_nodes if filter is None or n._class == filter]
 
 
 def selectedNodes(filter: Optional[str] = None) -> list[Node]:
+    """The selected nodes "in the current group" (stubs: nuke/__init__.py:2312-2316)."""
     _check("nuke.selectedNodes()")
     return [n for n in allNodes(filter) if n.isSelected()]
 
@@ -1070,12 +1299,12 @@ def selectedNode() -> Node:
 
 
 def selectAll() -> None:
-    for n in _fake.nodes:
+    for n in allNodes():
         n.setSelected(True)
 
 
 def clearSelection() -> None:
-    for n in _fake.nodes:
+    for n in allNodes():
         n.setSelected(False)
 
 
@@ -1101,6 +1330,10 @@ def delete(n: Node) -> None:
     n._valid()
     if n is _fake.root:
         raise ValueError("the root cannot be deleted")
+    if isinstance(n, Group):
+        for inner in reversed(_siblings(n)):
+            delete(inner)
+    _fake.dirty = True
     for other in _fake.nodes:
         for i, inp in enumerate(other._inputs):
             if inp is n:
@@ -1131,6 +1364,7 @@ def frame_now() -> int:
 
 
 def _go_to_frame(f: int) -> None:
+    _fake.dirty = True
     root_frame = _fake.root._knobs["frame"]
     if root_frame._value != f:
         root_frame._value = f
@@ -1154,6 +1388,14 @@ def zoom(scale: Any, center: Any = None, group: Any = None) -> Optional[float]:
     _check("nuke.zoom()")
     _fake.zoomed.append((scale, tuple(center) if center else None))
     return float(scale) if GUI else None
+
+
+def showDag(n: Any = None) -> None:
+    """Show a Group's node graph (stubs: nuke/__init__.py:2414)."""
+    _check("nuke.showDag()")
+    if n is not None and not isinstance(n, Group):
+        raise ValueError(f"{n!r} is not a group")
+    _fake.shown_dags.append(n.fullName() if n is not None else "root")
 
 
 def show(n: Any = None, forceFloat: Optional[bool] = None) -> None:
@@ -1214,7 +1456,9 @@ def pattern_source(node: Node) -> Optional[Node]:
 def pattern_key(source: Node, f: int) -> bytes:
     """What the pattern depends on: the source's name, the frame, upstream knob values."""
     parts: list[Any] = [source._name, int(f)]
-    for n in _upstream(source):
+    chain = list(_upstream(source))
+    chain += [inner for n in chain if isinstance(n, Group) for inner in _descendants(n)]
+    for n in chain:
         values = {
             k: kn._dump()
             for k, kn in n._knobs.items()
@@ -1279,7 +1523,7 @@ def execute(
         chain.append({"class": n._class, "knobs": json.loads(n.writeKnobs(0))})
         n = n.input(0)
     fmt = node.format()
-    sub = {"4:1:1": "420", "4:2:0": "420", "4:2:2": "422", "4:4:4": "444"}
+    sub = {"4:1:1": "411", "4:2:2": "422", "4:4:4": "444"}
     for f in range(first, last + 1, int(incr or 1)):
         path = _frame_path(str(node._knobs["file"]._value), f)
         if not path:
@@ -1287,6 +1531,10 @@ def execute(
         if source is None:
             raise RuntimeError(f"{node._name}: nothing upstream to render")
         pixels = pattern_pixels(source, f, fmt.width(), fmt.height())
+        if _fake.render_cost_s:
+            import time
+
+            time.sleep(_fake.render_cost_s)  # what a real comp costs Nuke's main thread
         data = simplejpeg.encode_jpeg(
             pixels,
             quality=max(1, round(quality * 100)),
@@ -1317,10 +1565,12 @@ def _frame_path(pattern: str, f: int) -> str:
 
 
 def nodeCopy(s: str) -> bool:
-    """Copy the selected nodes to a file (the fake's script form; '%clipboard%' is a file too)."""
+    """Copy the selected nodes (with what their groups hold) to a file (the fake's script
+    form; '%clipboard%' is a file too)."""
     chosen = selectedNodes()
+    every = [*chosen, *(i for n in chosen if isinstance(n, Group) for i in _descendants(n))]
     with open(_clip_path(s), "w", encoding="utf-8") as fh:
-        json.dump({"nodes": [_dump_node(n, chosen) for n in chosen]}, fh)
+        json.dump({"nodes": [_dump_node(n, every, _context()) for n in every]}, fh)
     return True
 
 
@@ -1329,7 +1579,7 @@ def nodePaste(s: str) -> Node:
     with open(_clip_path(s), encoding="utf-8") as fh:
         data = json.load(fh)
     clearSelection()
-    made = _load_nodes(data["nodes"], keep_names=False)
+    made = [n for n in _load_nodes(data["nodes"], keep_names=False) if n._parent is _context()]
     for n in made:
         n.setSelected(True)
     if not made:
@@ -1350,10 +1600,17 @@ def _clip_path(s: str) -> str:
 _SCRIPT_HEADER = "# FAKE nuke script (tests only; not .nk syntax)\n"
 
 
-def _dump_node(n: Node, among: list[Node]) -> dict[str, Any]:
+def _dump_node(n: Node, among: list[Node], base: Optional[Group] = None) -> dict[str, Any]:
+    """One node in the fake's script form; ``parent`` is its group's path below ``base``."""
+    parents: list[str] = []
+    group = n._parent
+    while group is not None and group is not (base or _fake.root) and group is not _fake.root:
+        parents.append(group._name)
+        group = group._parent
     return {
         "class": n._class,
         "name": n._name,
+        "parent": ".".join(reversed(parents)),
         "knobs": [
             {
                 "name": k._name,
@@ -1372,12 +1629,18 @@ def _dump_node(n: Node, among: list[Node]) -> dict[str, Any]:
 def _load_nodes(data: list[dict[str, Any]], keep_names: bool) -> list[Node]:
     made: dict[str, Node] = {}
     out = []
+    base = _context()
     for entry in data:
-        kind = Viewer if entry["class"] == "Viewer" else Node
+        kind = _NODE_KINDS.get(entry["class"], Node)
+        parent_path = entry.get("parent", "")
+        parent = made.get(parent_path) if parent_path else base
+        if not isinstance(parent, Group):
+            parent = base
         name = entry["name"]
-        if not keep_names or any(n._name == name for n in _fake.nodes):
-            name = _unique_name(re.sub(r"\d+$", "", name) or entry["class"])
-        node = kind(entry["class"], name)
+        if not keep_names or any(n._name == name for n in _siblings(parent)):
+            name = _unique_name(re.sub(r"\d+$", "", name) or entry["class"], parent)
+        node = kind(entry["class"], name, parent)
+        key = f"{parent_path}.{entry['name']}" if parent_path else entry["name"]
         for k in entry["knobs"]:
             knob = node._knobs.get(k["name"])
             if knob is None:
@@ -1385,7 +1648,7 @@ def _load_nodes(data: list[dict[str, Any]], keep_names: bool) -> list[Node]:
                 node._attach(knob)
             knob._flags = k["flags"]
             knob._load(k["value"])
-        made[entry["name"]] = node
+        made[key] = node
         out.append(node)
         _fake.nodes.append(node)
         if node._class == "Viewer":
@@ -1394,7 +1657,8 @@ def _load_nodes(data: list[dict[str, Any]], keep_names: bool) -> list[Node]:
                 _fake.active_viewer = node
         _fake.record(f"create {node._name}")
     for entry, node in zip(data, out):
-        node._inputs = [made.get(i) if i else None for i in entry["inputs"]]
+        prefix = f"{entry.get('parent')}." if entry.get("parent") else ""
+        node._inputs = [made.get(prefix + i) if i else None for i in entry["inputs"]]
     for node in out:
         _run_callbacks(_fake.on_create, node, None)
     return out

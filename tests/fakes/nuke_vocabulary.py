@@ -1,0 +1,443 @@
+"""What Nuke accepts from the Overshoulder adapter, each name with the public source it came from.
+
+One list serves twice: the FAKE Nuke (tests/fakes/nuke_api) refuses every node class,
+knob, enumeration value and callback kind that is not here, raising what Nuke raises,
+and ``literal_uses`` finds, in the adapter's source, every literal it hands Nuke so
+that tests/plugins/test_vocabulary_literals.py fails on one nobody found in a source.
+
+Sources, abbreviated:
+
+- ``stubs:<file>:<line>``: sisoe24/nuke-python-stubs at commit
+  b0dd0e8716603baa98a7fa2b49ebad31fabf48eb (generated inside Nuke 15.0v1), path under
+  ``stubs/``. Nuke's own Python (``nukescripts``, ``nuke_internal``) is in it verbatim.
+- ``ayon:<path>:<line>``: ynput/ayon-nuke at commit 1437a4cc2bf50fe0c8954f8d883ec629fe0b6a1c.
+- ``rvnuke:<line>``: AcademySoftwareFoundation/OpenRV at commit
+  94a0cd907389d9dd00c25d0a73f66468d6c9e2b7, src/plugins/rv-packages/rvnuke/rvNuke.py.
+- ``foundry:<page>``: Foundry's Nuke Python developer guide, learn.foundry.com/nuke/developers/.
+- ``ours``: a name Overshoulder makes itself (hidden knobs it adds with ``addKnob``).
+- ``assumed``: no public source found; listed under what is unverified in docs/nuke.md
+  and checked by the self-test in a real Nuke.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterator
+from typing import Optional
+
+from tests.fakes.vocabulary import ConstantResolver, Source, Use, Vocabulary, dotted
+
+
+def S(where: str, note: str = "") -> Source:
+    return Source(where, note)
+
+
+# --- node classes ---------------------------------------------------------------------------
+
+NODE_CLASSES: dict[str, Source] = {
+    "Root": S("stubs:nuke/classes/Root.py:12", "class Root(Group); nuke.root()"),
+    "Group": S("stubs:nuke/classes/Group.py:12", "begin/end/nodes/__enter__"),
+    "Gizmo": S("stubs:nuke/classes/Gizmo.py:12", "a Group made from a .gizmo file"),
+    "Viewer": S("stubs:nuke/classes/Viewer.py:12; rvnuke:285 (node.Class() == 'Viewer')"),
+    "Write": S("stubs:nuke/classes/Enumeration_Knob.py:92 (nuke.nodes.Write())"),
+    "Read": S("ayon:client/ayon_nuke/api/plugin.py:1302 (nuke.createNode('Read'))"),
+    "OCIODisplay": S("ayon:client/ayon_nuke/api/plugin.py:1358 (nuke.createNode('OCIODisplay'))"),
+    "StickyNote": S("stubs:nukescripts/toolbars.py:779 (nuke.createNode('StickyNote'))"),
+    "RotoPaint": S("stubs:nukescripts/toolbars.py:820 (a RotoPaint's 'curves')"),
+    "BackdropNode": S("stubs:nukescripts/autobackdrop.py:56 (nuke.nodes.BackdropNode)"),
+    "Dot": S("ayon:client/ayon_nuke/api/pipeline.py:672 (Class() in ['Viewer', 'Dot'])"),
+    "Grade": S("foundry:Nuke 15 node reference, Color > Grade (white, black knobs)"),
+    "Blur": S("foundry:Nuke 15 node reference, Filter > Blur (size knob)"),
+    "Constant": S("foundry:Nuke 15 node reference, Image > Constant (color knob)"),
+    "NoOp": S("foundry:Nuke 15 node reference, Other > NoOp"),
+    "Vectorfield": S("foundry:Nuke 15 node reference, Color > Vectorfield (vfield_file)"),
+}
+
+# --- knobs per class (every node has the common ones) -----------------------------------------
+
+COMMON_KNOBS: dict[str, Source] = {
+    "name": S("stubs:nukescripts/precomp.py:131 (knobs copied by name); Node.setName"),
+    "label": S("stubs:nukescripts/toolbars.py:780 (sticky.knob('label'))"),
+    "selected": S("stubs:nuke/nuke_internal/overrides.py:142 (i['selected'].setValue)"),
+    "xpos": S("stubs:nuke/classes/Node.py:340 (xpos(); the knob of the same name)"),
+    "ypos": S("stubs:nuke/classes/Node.py:340 (ypos(); the knob of the same name)"),
+    "tile_color": S("stubs:nukescripts/precomp.py:131"),
+    "disable": S("stubs:nukescripts/precomp.py:131"),
+}
+
+CLASS_KNOBS: dict[str, dict[str, Source]] = {
+    "Root": {
+        "first_frame": S("stubs:nukescripts/renderpanel.py:18"),
+        "last_frame": S("stubs:nukescripts/renderpanel.py:19"),
+        "fps": S("ayon:client/ayon_nuke/api/lib.py:2168 (root['fps'].setValue)"),
+        "frame": S("stubs:nuke/__init__.py:999 ('frame' is the context's frame)", "assumed knob"),
+        "format": S("stubs:nuke/classes/Format_Knob.py (Root's format)", "assumed knob name"),
+        "colorManagement": S("assumed", "Root's colour management switch (fake only)"),
+    },
+    "Viewer": {
+        "frame": S("rvnuke:285 (knob.name() == 'frame' on a Viewer)"),
+        "viewerProcess": S(
+            "stubs:hiero/exporters/FnExportUtil.py:63; ayon:client/ayon_nuke/api/lib.py:1623"
+        ),
+        "input_process": S(
+            "Nuke's own menu.py, _useAsInputProcess (viewer['input_process'].setValue(True));"
+            " public copies of it"
+        ),
+        "input_process_node": S("ayon:client/ayon_nuke/api/lib.py:810"),
+        "gain": S("assumed", "the viewer's gain slider (fake only)"),
+        "gamma": S("assumed", "the viewer's gamma slider (fake only)"),
+        "file": S("stubs:nukescripts/captureViewer.py:32 (self._viewer['file'])"),
+    },
+    "Write": {
+        "file": S("ayon:client/ayon_nuke/api/lib.py:552 (w['file'].setValue)"),
+        "file_type": S("stubs:nuke/classes/Enumeration_Knob.py:93 (w['file_type'])"),
+        "_jpeg_quality": S(
+            "tws0002/jeeves jnuke/pipeline/thumbnail.py (w['_jpeg_quality'].setValue(1))"
+        ),
+        "_jpeg_sub_sampling": S(
+            "tws0002/jeeves jnuke/pipeline/thumbnail.py (w['_jpeg_sub_sampling'].setValue(2))"
+        ),
+        "raw": S("ayon:client/ayon_nuke/api/plugin.py:1488 (write_node['raw'].setValue(1))"),
+        "colorspace": S("stubs:nukescripts/renderdialog.py:961"),
+        "channels": S("stubs:nukescripts/precomp.py:246 (w.knob('channels'))"),
+        "create_directories": S("assumed", "fake only"),
+    },
+    "Read": {
+        "file": S("stubs:nukescripts/camera.py:25 (i.knob('file'))"),
+        "first": S("ayon:client/ayon_nuke/api/plugin.py:1308"),
+        "last": S("ayon:client/ayon_nuke/api/plugin.py:1310"),
+        "colorspace": S("stubs:nuke/nuke_internal/colorspaces.py:24"),
+    },
+    "OCIODisplay": {
+        "display": S("ayon:client/ayon_nuke/api/plugin.py:1362 (node['display'].setValue)"),
+        "view": S("ayon:client/ayon_nuke/api/plugin.py:1364 (node['view'].setValue)"),
+        "colorspace": S("assumed", "the OCIODisplay's input colour space (fake only)"),
+    },
+    "StickyNote": {
+        "note_font_size": S("stubs:nukescripts/precomp.py:312 (b['note_font_size'])"),
+    },
+    "BackdropNode": {
+        "note_font_size": S("stubs:nukescripts/autobackdrop.py:65"),
+        "bdwidth": S("stubs:nukescripts/autobackdrop.py:61"),
+    },
+    "RotoPaint": {"curves": S("stubs:nukescripts/toolbars.py:820 (rotoNode['curves'])")},
+    "Grade": {
+        "white": S("foundry:Nuke 15 node reference, Grade (gain/white)"),
+        "black": S("foundry:Nuke 15 node reference, Grade (lift/black)"),
+    },
+    "Blur": {"size": S("foundry:Nuke 15 node reference, Blur (size)")},
+    "Constant": {"color": S("foundry:Nuke 15 node reference, Constant (color)")},
+    "Vectorfield": {"vfield_file": S("foundry:Nuke 15 node reference, Vectorfield")},
+    "Group": {},
+    "Gizmo": {"gizmo_file": S("ayon:client/ayon_nuke/api/utils.py:45 ('gizmo_file' in knobs)")},
+    "Dot": {},
+    "NoOp": {},
+}
+
+#: Knobs Overshoulder adds to nodes itself (invisible String_Knobs; plugins/nuke/defaults.py).
+OUR_KNOBS: dict[str, Source] = {
+    name: S("ours", "added with nuke.String_Knob + Node.addKnob (stubs:nuke/classes/Node.py)")
+    for name in (
+        "overshoulder_id",
+        "overshoulder_notes",
+        "overshoulder_cleared",
+        "overshoulder_made_for",
+    )
+}
+
+#: Dummy knobs Nuke passes to knobChanged (stubs:nuke/nuke_internal/callbacks.py:164-170).
+DUMMY_KNOBS: dict[str, Source] = {
+    "showPanel": S("stubs:nuke/nuke_internal/callbacks.py:167 (dummy knob: panel opened)"),
+    "inputChange": S("stubs:nuke/nuke_internal/callbacks.py:168 (dummy knob: inputs changed)"),
+}
+
+#: Enumeration knobs and the values each accepts (as strings; an index 0..n-1 also works).
+ENUMS: dict[str, dict[str, Source]] = {
+    "Write.file_type": {
+        "jpeg": S("tk-nuke-writenode docs (shotgunsoftware): write_nodes file_type: jpeg"),
+        "exr": S("stubs:nuke/classes/Enumeration_Knob.py:94 (k.setValue('exr'))"),
+        "png": S("assumed", "fake only"),
+    },
+    "Write._jpeg_sub_sampling": {
+        "4:1:1": S(
+            "public pipeline code listing Nuke's JPEG options (an ftrack slate hook)"
+            " and docs/nuke.md; HOSTS.md traps"
+        ),
+        "4:2:2": S('tk-nuke-writenode docs (shotgunsoftware): _jpeg_sub_sampling: "4:2:2"'),
+        "4:4:4": S(
+            "public pipeline code: write['_jpeg_sub_sampling'].setValue('4:4:4')"
+            " (review JPEG scripts); index 2 in tws0002/jeeves thumbnail.py"
+        ),
+    },
+    "Write.colorspace": {"default": S("assumed", "fake only")},
+    "Read.colorspace": {"default": S("assumed", "fake only")},
+    "Root.colorManagement": {
+        "OCIO": S("assumed", "fake only"),
+        "Nuke": S("assumed", "fake only"),
+    },
+    "OCIODisplay.colorspace": {"scene_linear": S("assumed", "fake only")},
+}
+
+#: Enumeration knobs whose values are the studio's own (OCIO displays and views, LUTs):
+#: any string is accepted (the OCIO config decides), so no value is listed.
+OPEN_ENUMS = {"Viewer.viewerProcess", "OCIODisplay.display", "OCIODisplay.view"}
+
+CALLBACKS: dict[str, Source] = {
+    "addKnobChanged": S("stubs:nuke/nuke_internal/callbacks.py:164"),
+    "removeKnobChanged": S("stubs:nuke/nuke_internal/callbacks.py:174"),
+    "addUpdateUI": S("stubs:nuke/nuke_internal/callbacks.py:186"),
+    "removeUpdateUI": S("stubs:nuke/nuke_internal/callbacks.py:193"),
+    "addOnCreate": S("stubs:nuke/nuke_internal/callbacks.py:79"),
+    "removeOnCreate": S("stubs:nuke/nuke_internal/callbacks.py:84"),
+    "addOnScriptLoad": S("stubs:nuke/nuke_internal/callbacks.py:96"),
+    "removeOnScriptLoad": S("stubs:nuke/nuke_internal/callbacks.py:101"),
+}
+
+FLAGS: dict[str, Source] = {
+    "INVISIBLE": S("stubs:nuke/__init__.py:43"),
+    "INPUTS": S("stubs:nuke/__init__.py:38"),
+    "HIDDEN_INPUTS": S("stubs:nuke/__init__.py:35"),
+    "TO_SCRIPT": S("stubs:nuke/__init__.py:99"),
+    "WRITE_NON_DEFAULT_ONLY": S("stubs:nuke/__init__.py:105"),
+    "GUI": S("stubs:nuke/__init__.py (GUI: True in a GUI session)"),
+    "NUKE_VERSION_STRING": S("stubs:nuke/__init__.py (NUKE_VERSION_STRING)"),
+    "NUKE_VERSION_MAJOR": S("stubs:nuke/__init__.py (NUKE_VERSION_MAJOR)"),
+}
+
+#: RotoPaint stroke attributes (``stroke.getAttributes().set(name, value)``).
+STROKE_ATTRS: dict[str, Source] = {
+    "ltt": S("Nukepedia Autolife script (life time type)", "assumed: not in the stubs"),
+    "ltn": S("Nukepedia Autolife script (life time from)", "assumed: not in the stubs"),
+    "ltm": S("Nukepedia Autolife script (life time to)", "assumed: not in the stubs"),
+    "r": S("assumed", "stroke colour red"),
+    "g": S("assumed", "stroke colour green"),
+    "b": S("assumed", "stroke colour blue"),
+    "a": S("assumed", "stroke colour alpha"),
+    "bs": S("assumed", "brush size"),
+}
+
+
+def _terms() -> dict[str, dict[str, Source]]:
+    terms: dict[str, dict[str, Source]] = {
+        "node_class": dict(NODE_CLASSES),
+        "callback": dict(CALLBACKS),
+        "flag": dict(FLAGS),
+        "stroke_attr": dict(STROKE_ATTRS),
+        "dummy_knob": dict(DUMMY_KNOBS),
+    }
+    every: dict[str, Source] = {}
+    for cls in NODE_CLASSES:
+        knobs = {**COMMON_KNOBS, **CLASS_KNOBS.get(cls, {}), **OUR_KNOBS}
+        terms[f"knob:{cls}"] = knobs
+        every.update(knobs)
+    #: A knob looked up on a node whose class the scan cannot tell: any class's knob.
+    terms["knob"] = every
+    by_knob: dict[str, dict[str, Source]] = {}
+    for key, values in ENUMS.items():
+        terms[f"enum:{key}"] = dict(values)
+        by_knob.setdefault(key.split(".", 1)[1], {}).update(values)
+    for knob, values in by_knob.items():
+        terms[f"enum:*.{knob}"] = values
+    return terms
+
+
+VOCABULARY = Vocabulary("nuke", _terms())
+
+
+def enum_values(node_class: str, knob: str) -> Optional[list[str]]:
+    """The values the enumeration knob accepts (None: not a listed enumeration, or open)."""
+    key = f"{node_class}.{knob}"
+    if key in OPEN_ENUMS:
+        return None
+    if not VOCABULARY.categories() & {f"enum:{key}"}:
+        return None
+    return sorted(VOCABULARY.names(f"enum:{key}"))
+
+
+def is_enum(node_class: str, knob: str) -> bool:
+    key = f"{node_class}.{knob}"
+    return key in OPEN_ENUMS or f"enum:{key}" in VOCABULARY.categories()
+
+
+# --- the literal scan -------------------------------------------------------------------------
+
+#: Helpers of the adapter (plugins/nuke/graph.py) that take a node and a knob name.
+_KNOB_HELPERS = {"knob_value", "hidden_text", "set_hidden_text"}
+
+
+def _classes_of_names(func: ast.AST, resolver: ConstantResolver, module: str) -> dict[str, str]:
+    """Local names bound to a node of a known class in one function: ``w = nuke.nodes.Write()``."""
+    bound: dict[str, str] = {}
+    for node in ast.walk(func):
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+            if isinstance(target, ast.Name) and isinstance(value, ast.Call):
+                cls = _made_class(value, resolver, module)
+                if cls:
+                    bound[target.id] = cls
+    return bound
+
+
+def _made_class(call: ast.Call, resolver: ConstantResolver, module: str) -> Optional[str]:
+    name = dotted(call.func)
+    if name.startswith("nuke.nodes.") and name.count(".") == 2:
+        return name.rsplit(".", 1)[1]
+    if name == "nuke.createNode" and call.args:
+        value = resolver.value(call.args[0], module)
+        return value if isinstance(value, str) else None
+    return None
+
+
+def _knob_lookup(
+    node: ast.AST, resolver: ConstantResolver, module: str
+) -> Optional[tuple[ast.AST, str]]:
+    """(the node expression, the knob name) of ``n.knob("x")`` or ``n["x"]``."""
+    if (
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and node.func.attr == "knob"
+        and node.args
+        and dotted(node.func.value) != "nuke"
+    ):
+        value = resolver.value(node.args[0], module)
+        if isinstance(value, str):
+            return node.func.value, value
+    if isinstance(node, ast.Subscript):
+        key = node.slice
+        value = resolver.value(key, module)
+        if isinstance(value, str) and not isinstance(node.value, ast.Call):
+            # knobs()[...] and dictionaries of ours are not knob lookups on a node
+            return node.value, value
+    return None
+
+
+def literal_uses(tree: ast.Module, module: str, resolver: ConstantResolver) -> Iterator[Use]:
+    """Every literal one adapter module hands Nuke: node classes (``nuke.nodes.X``,
+    ``createNode``, ``allNodes``, ``Class() ==``), knobs (``knob("x")``, ``["x"]``, keyword
+    knobs of ``nuke.nodes.X(k=...)``, the graph helpers), enumeration values set on a knob
+    looked up by a literal name, callback kinds (``nuke.add*``/``remove*``) with their
+    ``nodeClass``, and ``nuke.`` constants (flags)."""
+    functions = [
+        n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
+    ]
+    scopes: list[ast.AST] = list(functions)
+    seen: set[tuple[str, str, int]] = set()
+
+    def use(category: str, name: str, line: int) -> Iterator[Use]:
+        key = (category, name, line)
+        if key not in seen:
+            seen.add(key)
+            yield Use(category, name, module, line)
+
+    top = ast.Module(
+        body=[
+            stmt
+            for stmt in tree.body
+            if not isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        ],
+        type_ignores=[],
+    )
+    for scope in [top, *scopes]:
+        bound = _classes_of_names(scope, resolver, module) if scope is not top else {}
+        for node in ast.walk(scope):
+            line = getattr(node, "lineno", 0)
+            is_flag = isinstance(node, ast.Attribute) and dotted(node.value) == "nuke"
+            if is_flag and node.attr.isupper():  # type: ignore[union-attr]
+                yield from use("flag", node.attr, line)  # type: ignore[union-attr]
+            if isinstance(node, ast.Compare) and len(node.ops) == 1:
+                left = node.left
+                if (
+                    isinstance(left, ast.Call)
+                    and isinstance(left.func, ast.Attribute)
+                    and left.func.attr == "Class"
+                ):
+                    for name in resolver.strings(node.comparators[0], module):
+                        yield from use("node_class", name, line)
+            if not isinstance(node, (ast.Call, ast.Subscript)):
+                continue
+            lookup = _knob_lookup(node, resolver, module)
+            if lookup is not None:
+                owner, knob = lookup
+                cls = bound.get(owner.id) if isinstance(owner, ast.Name) else None
+                if isinstance(node, ast.Subscript) and cls is None and not _looks_like_node(owner):
+                    pass
+                else:
+                    yield from use(f"knob:{cls}" if cls else "knob", knob, line)
+            if not isinstance(node, ast.Call):
+                continue
+            name = dotted(node.func)
+            made = _made_class(node, resolver, module)
+            if made:
+                yield from use("node_class", made, line)
+                for kw in node.keywords:
+                    if kw.arg and kw.arg != "inputs":
+                        yield from use(f"knob:{made}", kw.arg, line)
+                        value = resolver.value(kw.value, module)
+                        if isinstance(value, str) and is_enum(made, kw.arg):
+                            key = f"{made}.{kw.arg}"
+                            if key not in OPEN_ENUMS:
+                                yield from use(f"enum:{key}", value, line)
+            if name == "nuke.allNodes" and node.args:
+                for cls in resolver.strings(node.args[0], module):
+                    yield from use("node_class", cls, line)
+            if name.startswith("nuke.add") or name.startswith("nuke.remove"):
+                kind = name.split(".", 1)[1]
+                if kind not in ("removeKnob",):
+                    yield from use("callback", kind, line)
+                for kw in node.keywords:
+                    if kw.arg == "nodeClass":
+                        for cls in resolver.strings(kw.value, module):
+                            yield from use("node_class", cls, line)
+            if (
+                isinstance(node.func, ast.Name)
+                and node.func.id in _KNOB_HELPERS
+                and len(node.args) >= 2
+            ):
+                for knob in resolver.strings(node.args[1], module):
+                    yield from use("knob", knob, line)
+            if isinstance(node.func, ast.Attribute) and node.func.attr == "setValue" and node.args:
+                inner = _knob_lookup(node.func.value, resolver, module)
+                value = resolver.value(node.args[0], module)
+                if inner is not None and isinstance(value, str):
+                    owner, knob = inner
+                    cls = bound.get(owner.id) if isinstance(owner, ast.Name) else None
+                    if cls and is_enum(cls, knob):
+                        if f"{cls}.{knob}" not in OPEN_ENUMS:
+                            yield from use(f"enum:{cls}.{knob}", value, line)
+                    elif not cls and f"enum:*.{knob}" in VOCABULARY.categories():
+                        yield from use(f"enum:*.{knob}", value, line)
+            if (
+                isinstance(node.func, ast.Attribute)
+                and node.func.attr == "set"
+                and len(node.args) == 2
+            ):
+                # stroke.getAttributes().set(name, value): RotoPaint stroke attributes
+                owner = node.func.value
+                if isinstance(owner, ast.Name) and owner.id in ("attrs", "attributes"):
+                    for attr in resolver.strings(node.args[0], module):
+                        yield from use("stroke_attr", attr, line)
+
+
+def _looks_like_node(owner: ast.AST) -> bool:
+    """``x["name"]`` is a knob lookup when ``x`` is plainly a node (a call of nuke.* or a
+    name the adapter uses for nodes); other subscripts (dicts, JSON) are not."""
+    if isinstance(owner, ast.Call):
+        return dotted(owner.func).startswith("nuke.")
+    if isinstance(owner, ast.Name):
+        return owner.id in {
+            "node",
+            "n",
+            "root",
+            "viewer",
+            "write",
+            "group",
+            "target",
+            "paint",
+            "sticky",
+            "made",
+            "original",
+            "copy",
+            "ocio",
+            "scratch",
+        }
+    return False

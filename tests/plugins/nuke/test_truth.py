@@ -1,0 +1,325 @@
+"""What real Nuke refuses or does differently, and the adapter doing it Nuke's way.
+
+Each test here failed before its fix: the JPEG chroma layout Nuke offers, a callback
+runner that catches nothing, nodes inside Groups, knob drags rendering once per value,
+and the vocabulary scan that keeps unsourced literals out of the adapter.
+"""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+import threading
+import time
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from overshoulder.core.model import Anchor, Annotation, HostObject, Shape, new_id
+from tests.fakes import nuke_vocabulary
+from tests.fakes.nuke_control import on_main, settle, user_sets
+from tests.fakes.vocabulary import ConstantResolver
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def sampling_factors(jpeg: bytes) -> list[tuple[int, int]]:
+    """(horizontal, vertical) sampling factor of each component, from the SOF header."""
+    i = 2
+    while i + 4 <= len(jpeg):
+        marker, length = jpeg[i + 1], int.from_bytes(jpeg[i + 2 : i + 4], "big")
+        if 0xC0 <= marker <= 0xCF and marker not in (0xC4, 0xC8, 0xCC):
+            count = jpeg[i + 9]
+            comps = jpeg[i + 10 : i + 10 + 3 * count]
+            return [(comps[k + 1] >> 4, comps[k + 1] & 15) for k in range(0, 3 * count, 3)]
+        i += 2 + length
+    raise AssertionError("no SOF marker")
+
+
+# --- 1. the JPEG writer's chroma layouts ------------------------------------------------------
+
+
+def test_nukes_jpeg_writer_refuses_4_2_0_and_the_capture_asks_for_a_layout_it_offers(
+    nuke: ModuleType, comp: dict[str, Any], nuke_host: Any
+) -> None:
+    from overshoulder.plugins.nuke.defaults import JPEG_SUB_SAMPLING
+
+    def refused() -> str:
+        write = nuke.nodes.Write()
+        try:
+            with pytest.raises(ValueError, match="'4:2:0' is not one of its values") as err:
+                write["_jpeg_sub_sampling"].setValue("4:2:0")
+            write["_jpeg_sub_sampling"].setValue(2)  # an index works, as the stubs say
+            assert write["_jpeg_sub_sampling"].value() == "4:4:4"
+            return str(err.value)
+        finally:
+            nuke.delete(write)
+
+    assert "Write1._jpeg_sub_sampling" in on_main(refused)
+    assert JPEG_SUB_SAMPLING in ("4:1:1", "4:2:2", "4:4:4")
+    capture = nuke_host.capture()
+    assert capture is not None
+    assert sampling_factors(capture.encoded) == [(1, 1), (1, 1), (1, 1)]  # 4:4:4
+
+
+def test_nuke_refuses_an_unknown_node_class_and_knob(nuke: ModuleType, comp: dict[str, Any]):
+    with pytest.raises(RuntimeError, match="NoSuchClass: Unknown command"):
+        on_main(lambda: nuke.nodes.NoSuchClass())
+    with pytest.raises(NameError, match="knob nosuch does not exist"):
+        on_main(lambda: comp["grade"]["nosuch"])
+    assert on_main(lambda: comp["grade"].knob("nosuch")) is None
+
+
+# --- 3. callbacks: Nuke's runner catches nothing -------------------------------------------------
+
+
+def test_a_raising_callback_skips_the_ones_after_it_as_in_nuke(nuke: ModuleType, comp: dict):
+    ran: list[str] = []
+
+    def bad() -> None:
+        ran.append("bad")
+        raise RuntimeError("boom")
+
+    def after() -> None:
+        ran.append("after")
+
+    nuke.addKnobChanged(bad)
+    nuke.addKnobChanged(after)
+    try:
+        user_sets(comp["blur"], "size", 7.0)
+    finally:
+        nuke.removeKnobChanged(bad)
+        nuke.removeKnobChanged(after)
+    assert "after" not in ran and "bad" in ran
+    assert nuke._fake.callback_errors and "boom" in nuke._fake.callback_errors[-1]
+    nuke._fake.callback_errors.clear()  # that error was the point of this test
+
+
+def test_no_overshoulder_callback_raises_into_nuke(
+    nuke: ModuleType, comp: dict[str, Any], nuke_host: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import overshoulder.plugins.nuke.host as host_module
+
+    def broken(*args: Any) -> Any:
+        raise RuntimeError("an adapter bug")
+
+    monkeypatch.setattr(host_module, "viewed_node", broken)
+    monkeypatch.setattr(host_module, "current_frame", broken)
+    nuke_host.update_ui_interval_s = 0.0
+    after: list[str] = []
+    nuke.addKnobChanged(lambda: after.append(nuke.thisKnob().name()))
+    nuke.addKnobChanged(lambda: after.append("viewer"), nodeClass="Viewer")
+    nuke.addUpdateUI(lambda: after.append("idle"), nodeClass="Viewer")
+    user_sets(comp["grade"], "white", 1.3)  # our knobChanged fails inside
+    on_main(lambda: nuke.frame(1004))  # our Viewer knobChanged fails inside
+    settle()  # our updateUI fails inside
+    assert "white" in after and "viewer" in after and "idle" in after
+    assert nuke._fake.callback_errors == []
+
+
+def test_a_failing_menu_command_is_a_message_not_a_traceback(
+    nuke: ModuleType, comp: dict[str, Any], monkeypatch: pytest.MonkeyPatch, capsys: Any
+) -> None:
+    from overshoulder.plugins.nuke import commands
+
+    def broken() -> None:
+        raise KeyError("overshoulder_notes")
+
+    monkeypatch.setattr(commands, "notes_to_stickies", broken)
+    on_main(lambda: commands.run("stickies"))
+    assert "Notes to StickyNotes failed" in capsys.readouterr().out
+
+
+# --- 4. nodes inside Groups ----------------------------------------------------------------------
+
+
+def grouped(nuke: ModuleType, comp: dict[str, Any]) -> tuple[Any, Any]:
+    """Group1 (holding Grade1) between Grade1 of the top level and the viewer."""
+
+    def build() -> tuple[Any, Any]:
+        group = nuke.nodes.Group()
+        with group:
+            inner = nuke.nodes.Grade(white=1.2)
+        group.setInput(0, comp["grade"])
+        comp["viewer"].setInput(0, group)
+        return group, inner
+
+    return on_main(build)
+
+
+def test_a_note_about_a_node_inside_a_group_lands_there_and_survives_renames(
+    nuke: ModuleType, comp: dict[str, Any], nuke_host: Any
+) -> None:
+    group, inner = grouped(nuke, comp)
+
+    def choose() -> Any:
+        with group:
+            inner.setSelected(True)
+        return nuke_host.anchor().object
+
+    obj = on_main(choose)
+    assert obj.label == "Group1.Grade1"
+    assert on_main(lambda: nuke.toNode("Group1.Grade1")) is inner
+    note = Annotation(
+        id=new_id(),
+        shape=Shape(kind="stroke", points=[[0.0, 0.0], [0.1, 0.1]]),
+        anchor=Anchor(frame=1002, object=obj),
+        text="inside the group",
+    )
+    on_main(lambda: nuke_host.apply_annotation(note))
+    assert on_main(lambda: inner.knob("overshoulder_notes") is not None)
+    assert on_main(lambda: nuke.root().knob("overshoulder_notes")) is None
+
+    on_main(lambda: group.setName("Hero"))
+    on_main(lambda: inner.setName("Grade_edge"))
+    assert [n.id for n in on_main(nuke_host.stored_annotations)] == [note.id]
+    assert on_main(lambda: nuke_host.select(obj))
+    assert nuke._fake.shown_dags[-1] == "Hero"
+    assert nuke._fake.shown_panels[-1] == "Hero.Grade_edge"
+    moved = dataclasses_replace_text(note, "still there")
+    on_main(lambda: nuke_host.apply_annotation(moved))
+    assert on_main(lambda: "still there" in inner.knob("overshoulder_notes").value())
+
+
+def dataclasses_replace_text(note: Annotation, text: str) -> Annotation:
+    import dataclasses
+
+    return dataclasses.replace(note, text=text)
+
+
+def test_notes_inside_a_group_survive_save_and_reopen(
+    nuke: ModuleType, comp: dict[str, Any], nuke_host: Any, tmp_path: Path
+) -> None:
+    _group, inner = grouped(nuke, comp)
+    obj = on_main(lambda: HostObject(kind="nuke.node", path=_id_of(inner), label="x"))
+    note = Annotation(
+        id=new_id(),
+        shape=Shape(kind="stroke", points=[[0.0, 0.0], [0.1, 0.0]]),
+        anchor=Anchor(frame=1001, object=obj),
+    )
+    on_main(lambda: nuke_host.apply_annotation(note))
+    path = str(tmp_path / "grouped.nk")
+    on_main(lambda: nuke.scriptSave(path))
+    on_main(nuke.scriptClear)
+    on_main(lambda: nuke.scriptOpen(path))
+    assert on_main(lambda: nuke.toNode("Group1.Grade1").knob("overshoulder_notes") is not None)
+    assert [n.id for n in on_main(nuke_host.stored_annotations)] == [note.id]
+
+
+def _id_of(node: Any) -> str:
+    from overshoulder.plugins.nuke.identity import node_id
+
+    made = node_id(node)
+    assert made is not None
+    return made
+
+
+def test_stickies_for_a_node_in_a_group_go_into_that_group(
+    nuke: ModuleType, comp: dict[str, Any], nuke_host: Any
+) -> None:
+    from overshoulder.plugins.nuke import commands
+
+    _group, inner = grouped(nuke, comp)
+    obj = on_main(lambda: HostObject(kind="nuke.node", path=_id_of(inner), label="x"))
+    note = Annotation(
+        id=new_id(),
+        shape=Shape(kind="stroke", points=[[0.0, 0.0], [0.1, 0.0]]),
+        anchor=Anchor(frame=1001, object=obj),
+    )
+    on_main(lambda: nuke_host.apply_annotation(note))
+    stickies = on_main(lambda: commands.notes_to_stickies(inner))
+    assert on_main(lambda: [s.fullName() for s in stickies]) == ["Group1.StickyNote1"]
+
+
+# --- 2. a knob drag renders at most every KNOB_DRAG_CAPTURE_INTERVAL_S ---------------------------
+
+
+def test_while_knobs_keep_moving_captures_are_spaced_and_the_last_state_is_rendered(
+    nuke: ModuleType, comp: dict[str, Any], nuke_host: Any
+) -> None:
+    nuke_host.knob_drag_interval_s = 0.3
+    for value in (1.1, 1.2, 1.3, 1.4):  # a slider drag: a change per value
+        user_sets(comp["grade"], "white", value)
+    first = nuke_host.capture()
+    renders = len(nuke._fake.renders)
+    user_sets(comp["grade"], "white", 1.5)  # the drag ends here
+    t0 = time.monotonic()
+    last = nuke_host.capture()
+    waited = time.monotonic() - t0
+    assert waited >= 0.25, f"a capture during a drag came after {waited:.3f} s"
+    assert len(nuke._fake.renders) == renders + 1
+    assert first is not None and last is not None and last.encoded != first.encoded
+    knobs = on_main(lambda: comp["grade"]["white"].value())
+    assert knobs == 1.5
+
+
+def test_a_single_change_is_rendered_without_waiting(
+    nuke: ModuleType, comp: dict[str, Any], nuke_host: Any
+) -> None:
+    nuke_host.knob_drag_interval_s = 5.0
+    nuke_host.capture()
+    user_sets(comp["grade"], "white", 2.5)  # one change, not a drag
+    done = threading.Event()
+    worker = threading.Thread(target=lambda: (nuke_host.capture(), done.set()))
+    worker.start()
+    assert done.wait(2.0), "a lone knob change waited for the drag interval"
+    worker.join(5)
+
+
+# --- 6. the vocabulary scan ----------------------------------------------------------------------
+
+
+def scan(source: str) -> list[str]:
+    tree = ast.parse(textwrap.dedent(source))
+    resolver = ConstantResolver(ROOT / "plugins" / "nuke")
+    uses = nuke_vocabulary.literal_uses(tree, "planted", resolver)
+    return [
+        f"{u.category} {u.name}"
+        for u in uses
+        if not nuke_vocabulary.VOCABULARY.has(u.category, u.name)
+    ]
+
+
+def test_the_literal_scan_catches_a_planted_4_2_0_and_other_unsourced_names() -> None:
+    bad = scan(
+        """
+        import nuke
+        def capture(node):
+            write = nuke.nodes.Write(file="x.jpg", file_type="jpeg", compresion="none")
+            write.knob("_jpeg_sub_sampling").setValue("4:2:0")
+            write["_jpeg_qualty"].setValue(0.9)
+            node.knob("viewer_process")
+            nuke.createNode("Wirte")
+            nuke.addKnobChanging(capture, nodeClass="Veiwer")
+            if node.Class() == "Grop":
+                pass
+            node.knob("x").setFlag(nuke.INVISBLE)
+        """
+    )
+    assert set(bad) == {
+        "knob:Write compresion",
+        "enum:Write._jpeg_sub_sampling 4:2:0",
+        "knob:Write _jpeg_qualty",
+        "knob viewer_process",
+        "node_class Wirte",
+        "callback addKnobChanging",
+        "node_class Veiwer",
+        "node_class Grop",
+        "knob x",
+        "flag INVISBLE",
+    }
+
+
+def test_the_literal_scan_follows_the_adapters_defaults() -> None:
+    bad = scan(
+        """
+        import nuke
+        from .defaults import JPEG_SUB_SAMPLING
+        def capture():
+            write = nuke.nodes.Write()
+            write.knob("_jpeg_sub_sampling").setValue(JPEG_SUB_SAMPLING)
+        """
+    )
+    assert bad == []
