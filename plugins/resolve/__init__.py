@@ -13,7 +13,17 @@ from typing import Any
 __all__ = ["ResolveHost"]
 
 _SUBMODULES = frozenset(
-    ("connection", "cut", "defaults", "host", "markers", "timecode", "window", "worker")
+    (
+        "connection",
+        "cut",
+        "defaults",
+        "host",
+        "markers",
+        "selftest",
+        "timecode",
+        "window",
+        "worker",
+    )
 )
 
 

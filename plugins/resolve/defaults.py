@@ -70,3 +70,21 @@ MARKER_SEARCH_FRAMES = 24
 
 #: The Qt window's title, and the name of the script in Workspace > Scripts.
 WINDOW_TITLE = "Overshoulder"
+
+# --- the self-test (``selftest``; docs/resolve.md, "Checking in a real app") ---------------
+
+#: Name of the scratch timeline and clip the self-test makes and deletes (a random tag follows).
+SELFTEST_NAME = "Overshoulder self-test"
+#: Frames of the scratch clip (a JPEG sequence written for the test): one second at 24 fps.
+SELFTEST_FRAMES = 24
+#: Size of those frames (small: their content does not matter, only their count).
+SELFTEST_FRAME_SIZE = (160, 90)
+#: Scripting calls timed for the cost of one call (``GetCurrentTimecode``).
+SELFTEST_CALLS = 100
+#: Playhead polls timed, each as the adapter's poll does it.
+SELFTEST_POLLS = 20
+#: Stills exported and timed (``ExportCurrentFrameAsStill``, as each capture does).
+SELFTEST_STILLS = 3
+#: The page the self-test opens when Resolve is on one without a playhead (it opens the
+#: editor's page again at the end).
+SELFTEST_PAGE = "edit"

@@ -77,6 +77,8 @@ NTSC = {"23.976": 24000 / 1001, "29.97": 30000 / 1001, "59.94": 60000 / 1001}
 
 #: Calls made into the fake, by "Class.Method" (every instance).
 calls: collections.Counter[str] = collections.Counter()
+#: Calls made into the fake, by the name of the thread that made them.
+threads: collections.Counter[str] = collections.Counter()
 _lock = threading.RLock()
 
 
@@ -94,6 +96,7 @@ def scriptapp(name: str) -> Optional[Resolve]:
 def _count(fn: Any) -> Any:
     def wrapper(self: Any, *args: Any) -> Any:
         calls[f"{type(self).__name__}.{fn.__name__}"] += 1
+        threads[threading.current_thread().name] += 1
         with _lock:
             if isinstance(self, _Gone) and not self._alive():
                 raise RuntimeError("fake Resolve: the connection to Resolve is closed")

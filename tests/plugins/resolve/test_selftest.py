@@ -1,0 +1,186 @@
+"""The Resolve self-test on the fake: it passes, it measures GetEndFrame in either convention,
+a refused call fails its own check and the rest still run, and the editor's state comes back."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from overshoulder.plugins.resolve import defaults, selftest
+from tests.fakes import resolve_control
+from tests.fakes.resolve_control import REEL_START
+
+ALL = [
+    "connection",
+    "scratch_timeline",
+    "end_frame",
+    "call_cost",
+    "playhead_poll",
+    "playhead",
+    "markers",
+    "still",
+    "otio_export",
+    "restore",
+]
+
+
+def statuses(report: Any) -> dict[str, str]:
+    return {c.name: c.status for c in report.checks}
+
+
+def result(report: Any, name: str) -> Any:
+    return next(c for c in report.checks if c.name == name)
+
+
+def editor_state(resolve: Any) -> tuple[Any, ...]:
+    project = resolve.manager.project
+    return (
+        resolve.page,
+        project.current,
+        project.current.frame() if project.current else None,
+        list(project.timelines),
+        list(project.pool.root.clips),
+        {k: dict(v) for k, v in project.current.markers.items()} if project.current else {},
+    )
+
+
+@pytest.fixture
+def busy_resolve() -> Any:
+    """The fake Resolve with the editor at work: playhead on frame 30, a marker of theirs."""
+    resolve = resolve_control.open_resolve()
+    timeline = resolve_control.timeline(resolve)
+    timeline.seek(REEL_START + 30)
+    timeline.AddMarker(12.0, "Red", "editor's", "keep", 1.0, "theirs")
+    yield resolve
+    resolve_control.not_running()
+
+
+def test_the_self_test_passes_on_the_fake_and_puts_everything_back(busy_resolve: Any) -> None:
+    dvr = resolve_control.install()
+    before = editor_state(busy_resolve)
+    dvr.threads.clear()
+    report = selftest.run()
+    assert [c.name for c in report.checks] == ALL
+    assert report.ok, report.to_text()
+    assert set(statuses(report).values()) == {"pass"}
+    assert editor_state(busy_resolve) == before
+    # Every call went through the adapter's one thread, as the adapter makes them.
+    assert set(dvr.threads) == {"overshoulder-resolve"}
+    end = result(report, "end_frame").figures
+    assert end["convention"] == "after_last" and end["item_duration"] == defaults.SELFTEST_FRAMES
+    cost = result(report, "call_cost").figures
+    assert cost["call_count"] == defaults.SELFTEST_CALLS and cost["call_median_ms"] > 0
+    assert result(report, "connection").figures["edition"] == "Studio"
+    assert result(report, "markers").figures["anchor_clip"].startswith("overshoulder_selftest_")
+    assert result(report, "still").figures["width"] == resolve_control.WIDTH
+
+
+@pytest.mark.parametrize("end_frame", ["after_last", "last"])
+def test_the_end_frame_convention_is_measured_in_both_conventions(
+    end_frame: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    resolve_control.open_resolve(end_frame=end_frame)
+    try:
+        monkeypatch.setattr(defaults, "END_FRAME_AFTER_LAST", end_frame == "after_last")
+        assumed_right = selftest.run()
+        monkeypatch.setattr(defaults, "END_FRAME_AFTER_LAST", end_frame != "after_last")
+        assumed_wrong = selftest.run()
+    finally:
+        resolve_control.not_running()
+    right = result(assumed_right, "end_frame")
+    assert right.status == "pass" and right.figures["convention"] == end_frame
+    assert assumed_right.ok, assumed_right.to_text()
+    wrong = result(assumed_wrong, "end_frame")
+    assert wrong.status == "fail" and wrong.figures["convention"] == end_frame
+    flag = end_frame == "after_last"
+    assert f"set END_FRAME_AFTER_LAST = {flag} in plugins/resolve/defaults.py" in wrong.detail
+    assert result(assumed_wrong, "restore").status == "pass"
+
+
+def test_a_refused_call_fails_its_check_and_the_others_still_run(
+    busy_resolve: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dvr = resolve_control.install()
+    before = editor_state(busy_resolve)
+    monkeypatch.setattr(dvr.Project, "ExportCurrentFrameAsStill", lambda self, path: False)
+    report = selftest.run()
+    still = result(report, "still")
+    assert still.status == "fail"
+    assert still.detail == "ExportCurrentFrameAsStill wrote no still on the edit page"
+    assert {k: v for k, v in statuses(report).items() if k != "still"} == dict.fromkeys(
+        [n for n in ALL if n != "still"], "pass"
+    )
+    assert not report.ok and editor_state(busy_resolve) == before
+
+
+def test_a_call_that_raises_is_reported_with_its_error(
+    busy_resolve: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    dvr = resolve_control.install()
+
+    def broken(self: Any, *args: Any) -> bool:
+        raise RuntimeError("the export went wrong")
+
+    monkeypatch.setattr(dvr.Timeline, "Export", broken)
+    report = selftest.run()
+    otio = result(report, "otio_export")
+    assert otio.status == "fail" and otio.detail == "RuntimeError: the export went wrong"
+    assert otio.error and "the export went wrong" in otio.error
+    assert result(report, "restore").status == "pass"
+
+
+def test_an_unknown_method_in_this_resolve_fails_its_check_by_name(
+    busy_resolve: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Resolve without a method the adapter calls (an older version): None, not callable."""
+    from tests.fakes import resolve_vocabulary
+
+    terms = dict(resolve_vocabulary.VOCABULARY.terms)
+    terms["method:MediaPool"] = {
+        k: v for k, v in terms["method:MediaPool"].items() if k != "CreateEmptyTimeline"
+    }
+    monkeypatch.setattr(resolve_vocabulary.VOCABULARY, "terms", terms)
+    before = editor_state(busy_resolve)
+    report = selftest.run()
+    scratch = result(report, "scratch_timeline")
+    assert scratch.status == "fail"
+    assert scratch.detail == "TypeError: 'NoneType' object is not callable"
+    assert "CreateEmptyTimeline" in (scratch.error or "")
+    assert statuses(report)["end_frame"] == "skip"
+    assert statuses(report)["restore"] == "pass"
+    assert editor_state(busy_resolve) == before
+
+
+def test_from_a_page_without_a_playhead_it_works_on_edit_and_goes_back(busy_resolve: Any) -> None:
+    busy_resolve.OpenPage("fusion")
+    report = selftest.run()
+    assert report.ok, report.to_text()
+    assert busy_resolve.page == "fusion"
+
+
+def test_a_resolve_that_cannot_be_reached_is_a_failed_check_not_an_error() -> None:
+    resolve_control.not_running()
+    report = selftest.run()
+    [check] = report.checks
+    assert check.name == "connection" and check.status == "fail"
+    assert "could not reach DaVinci Resolve" in check.detail
+
+
+def test_the_menus_app_is_used_and_said(busy_resolve: Any) -> None:
+    dvr = resolve_control.install()
+    report = selftest.run(app=dvr.App(busy_resolve))
+    assert report.ok and result(report, "connection").figures["way"] == "menu"
+
+
+def test_the_terminal_entry_writes_both_reports(
+    busy_resolve: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert selftest.main(["--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "[PASS] GetEndFrame" in out and "10 passed, 0 failed" in out
+    assert len(list(tmp_path.glob("overshoulder-selftest-resolve-*.txt"))) == 1
+    assert len(list(tmp_path.glob("overshoulder-selftest-resolve-*.json"))) == 1
+    resolve_control.not_running()
+    assert selftest.main(["--out", str(tmp_path)]) == 1
