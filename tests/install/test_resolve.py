@@ -107,6 +107,71 @@ def test_a_script_not_made_by_the_installer_is_left_alone(home: Path) -> None:
     assert (scripts / "Overshoulder.py").read_text() == "print('mine')\n"
 
 
+def test_a_self_test_script_not_made_by_the_installer_is_left_alone(home: Path) -> None:
+    scripts = home / USER_LINUX_SCRIPTS
+    scripts.mkdir(parents=True)
+    (scripts / "Overshoulder Self-test.py").write_text("print('mine')\n")
+    done = run_install(home, "resolve", "--python", PY, "--dry-run")
+    assert done.returncode == 1
+    assert "Overshoulder Self-test.py exists and was not made by overshoulder install" in (
+        done.stderr
+    )
+
+
+def test_a_dry_run_names_both_menu_entries(home: Path) -> None:
+    done = run_install(home, "resolve", "--python", PY, "--dry-run")
+    assert done.returncode == 0, done.stderr
+    scripts = home / USER_LINUX_SCRIPTS
+    assert f"script: {scripts / 'Overshoulder.py'} (Workspace > Scripts > Overshoulder)" in (
+        done.stdout
+    )
+    assert (
+        f"script: {scripts / 'Overshoulder Self-test.py'} (Workspace > Scripts > Overshoulder "
+        f"Self-test)" in done.stdout
+    )
+    assert list(home.iterdir()) == []
+
+
+ENTRY_PROBE = """
+import json, runpy, sys, types
+calls = []
+for name in ("overshoulder", "overshoulder.plugins", "overshoulder.plugins.resolve"):
+    sys.modules[name] = types.ModuleType(name)
+for module, function in (("window", "main"), ("selftest", "menu_main")):
+    stub = types.ModuleType("overshoulder.plugins.resolve." + module)
+    def entry(app, m=module, f=function):
+        return calls.append([m, f, type(app).__name__]) or 0
+    setattr(stub, function, entry)
+    sys.modules[stub.__name__] = stub
+    setattr(sys.modules["overshoulder.plugins.resolve"], module, stub)
+class App:
+    pass
+for script in sys.argv[1:]:
+    runpy.run_path(script, init_globals={"app": App()}, run_name="__main__")
+print(json.dumps({"calls": calls, "path0": sys.path[0]}))
+"""
+
+
+def test_each_menu_script_runs_its_entry_with_resolves_app(tmp_path: Path) -> None:
+    """Workspace > Scripts > Overshoulder opens the window; > Overshoulder Self-test runs the
+    self-test (``selftest.menu_main``); both with the ``app`` Resolve hands them."""
+    target = installer.Target(tmp_path / "Utility", tmp_path / "data", "user")
+    target.scripts.mkdir()
+    target.site(sys.version_info[:2]).mkdir(parents=True)
+    for name in (installer.SCRIPT_NAME, installer.SELFTEST_SCRIPT_NAME):
+        (target.scripts / name).write_text(installer.script_text(target, name))
+    probe = subprocess.run(
+        [sys.executable, "-I", "-c", ENTRY_PROBE, str(target.script), str(target.selftest_script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert probe.returncode == 0, probe.stderr
+    seen = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert seen["calls"] == [["window", "main", "App"], ["selftest", "menu_main", "App"]]
+    assert seen["path0"] == str(target.site(sys.version_info[:2]))
+
+
 # --- real installs ---------------------------------------------------------------------------
 
 
@@ -229,7 +294,12 @@ def test_install_puts_the_script_and_packages_in_place_twice_alike_and_uninstall
     site = home / USER_LINUX_DATA / f"python{PY}"
     assert f"Workspace > Scripts > Overshoulder: {script}" in done.stdout
     assert script.is_file() and (site / "overshoulder").is_dir() and (site / "PySide6").is_dir()
-    assert [p.name for p in script.parent.iterdir()] == ["Overshoulder.py"]
+    selftest_script = home / USER_LINUX_SCRIPTS / "Overshoulder Self-test.py"
+    assert f"Workspace > Scripts > Overshoulder Self-test: {selftest_script}" in done.stdout
+    assert sorted(p.name for p in script.parent.iterdir()) == [
+        "Overshoulder Self-test.py",
+        "Overshoulder.py",
+    ]
 
     # The script, run as Resolve runs it (its `app` handed in), by a clean interpreter:
     # Overshoulder and its dependencies come from the site folder, and the window opens.
@@ -255,7 +325,7 @@ def test_install_puts_the_script_and_packages_in_place_twice_alike_and_uninstall
 
     gone = run_install(home, "resolve", "--uninstall")
     assert gone.returncode == 0, gone.stderr
-    assert f"Removed {script}" in gone.stdout
+    assert f"Removed {script}" in gone.stdout and f"Removed {selftest_script}" in gone.stdout
     assert tree(local) == before
     nothing = run_install(home, "resolve", "--uninstall")
     assert "Nothing to remove" in nothing.stdout
@@ -270,4 +340,5 @@ def test_uninstall_keeps_the_users_other_scripts(home: Path, wheelhouse: Path) -
     assert run_install(home, "resolve", "--uninstall").returncode == 0
     assert mine.read_text() == "print('conform')\n"
     assert not (home / USER_LINUX_SCRIPTS / "Overshoulder.py").exists()
+    assert not (home / USER_LINUX_SCRIPTS / "Overshoulder Self-test.py").exists()
     assert not (home / USER_LINUX_DATA).exists()
