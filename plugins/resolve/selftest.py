@@ -584,10 +584,12 @@ def menu_main(app: Any = None) -> int:
 
         from overshoulder.core.ui.selftest_dialog import show_report
 
-        qt_app = QtWidgets.QApplication.instance() or QtWidgets.QApplication(sys.argv[:1])
+        existing = QtWidgets.QApplication.instance()
+        qt_app = existing or QtWidgets.QApplication(sys.argv[:1])
         window = show_report(report, paths)
         window.setWindowTitle(f"{WINDOW_TITLE} self-test")
-        qt_app.exec_()
+        if existing is None:  # the menu script's own process: run until the window closes
+            qt_app.exec_()
     except Exception as exc:  # no Qt here: the report is on stdout and on disk
         log.warning("cannot show the report in a window (%s): it is in %s", exc, paths[0])
     return 0 if report.ok else 1

@@ -184,3 +184,32 @@ def test_the_terminal_entry_writes_both_reports(
     assert len(list(tmp_path.glob("overshoulder-selftest-resolve-*.json"))) == 1
     resolve_control.not_running()
     assert selftest.main(["--out", str(tmp_path)]) == 1
+
+
+def test_the_menu_entry_shows_the_report_and_saves_it(
+    busy_resolve: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    from tests.ui.qt import app, pump
+
+    dvr = resolve_control.install()
+    app()  # Resolve's script process has its Qt; here the tests' offscreen one
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    from overshoulder.core.ui import selftest_dialog
+
+    shown: list[Any] = []
+    real = selftest_dialog.show_report
+    monkeypatch.setattr(
+        selftest_dialog,
+        "show_report",
+        lambda r, p, parent=None: shown.append(real(r, p)) or shown[-1],
+    )
+    assert selftest.menu_main(dvr.App(busy_resolve)) == 0
+    pump()
+    [window] = shown
+    assert window.isVisible() and window.windowTitle() == "Overshoulder self-test"
+    assert "[PASS] GetEndFrame" in window.text.toPlainText()
+    [text] = (tmp_path / "overshoulder-selftest").glob("*.txt")
+    assert "way = menu" in text.read_text()
+    window.close()
