@@ -202,6 +202,18 @@ print(sys.version_info[:2], got.way, got.detail)
 """
 
 
+BROKEN = """
+import sys
+sys.path.insert(0, {fakes!r})
+sys.modules["fusionscript"] = None  # only the broken file at RESOLVE_SCRIPT_LIB
+from overshoulder.plugins.resolve import connection
+try:
+    connection.reach()
+except connection.ResolveError as exc:
+    print(exc)
+"""
+
+
 @pytest.mark.parametrize("python", PYTHONS or ["none"])
 def test_on_python_312_and_later_resolve_is_still_reached(python: str, tmp_path: Path) -> None:
     """The real thing: a Python without ``imp``, the stand-in loader failing as shipped."""
@@ -219,10 +231,35 @@ def test_on_python_312_and_later_resolve_is_still_reached(python: str, tmp_path:
         text=True,
         timeout=120,
         cwd=tmp_path,
-        env={"PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}", "PATH": os.environ.get("PATH", "")},
+        env={
+            "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}",
+            "PATH": os.environ.get("PATH", ""),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        },
     )
     assert done.returncode == 0, done.stderr
     assert "fusionscript" in done.stdout and "No module named 'imp'" in done.stdout
+
+    # A broken library there: the sentence names the file and both errors.
+    broken = tmp_path / "fusionscript.so"
+    broken.write_text("not a library")
+    refused = subprocess.run(
+        [python, "-c", BROKEN.format(fakes=str(resolve_control.FAKES))],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,
+        env={
+            "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}",
+            "PATH": os.environ.get("PATH", ""),
+            "RESOLVE_SCRIPT_LIB": str(broken),
+            "PYTHONDONTWRITEBYTECODE": "1",
+        },
+    )
+    assert refused.returncode == 0, refused.stderr
+    said = refused.stdout
+    assert f"cannot load Resolve's scripting library {broken}: ImportError:" in said
+    assert "No module named 'imp'" in said and "Is DaVinci Resolve installed" not in said
 
 
 @pytest.mark.parametrize("page", ["cut", "edit", "color", "fairlight", "deliver"])
