@@ -16,7 +16,18 @@ from typing import Any
 __all__ = ["NukeHost"]
 
 _SUBMODULES = frozenset(
-    ("capture", "commands", "defaults", "graph", "host", "identity", "notes", "panel", "viewer")
+    (
+        "capture",
+        "commands",
+        "defaults",
+        "graph",
+        "host",
+        "identity",
+        "notes",
+        "panel",
+        "selftest",
+        "viewer",
+    )
 )
 
 

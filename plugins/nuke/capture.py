@@ -120,16 +120,23 @@ class ViewerRender:
         node = viewed_node()
         if viewer is None or node is None:
             return None
+        return self.render_node(node, viewer)
+
+    def render_node(
+        self, node: nuke.Node, viewer: Optional[nuke.Node], sub_sampling: str = JPEG_SUB_SAMPLING
+    ) -> Rendered:
+        """Render ``node`` at the current frame as ``viewer`` would show it (its input process
+        and display transform; none without a viewer, as under ``nuke -t``)."""
         frame = current_frame()
         path = os.path.join(self.folder(), f"view-{next(self._count)}.jpg").replace("\\", "/")
-        display, view = display_view(viewer)
+        display, view = display_view(viewer) if viewer is not None else (None, None)
         made: list[nuke.Node] = []
         self.busy = True
         try:
             with undo_disabled(), in_root():  # temporary nodes at the top, whatever the context
                 try:
                     top = node
-                    process = self._input_process(viewer, made)
+                    process = self._input_process(viewer, made) if viewer is not None else None
                     if process is not None:
                         process.setInput(0, top)
                         top = process
@@ -144,7 +151,7 @@ class ViewerRender:
                     write = nuke.nodes.Write(file=path, file_type="jpeg")
                     made.append(write)
                     write.knob("_jpeg_quality").setValue(JPEG_QUALITY)
-                    write.knob("_jpeg_sub_sampling").setValue(JPEG_SUB_SAMPLING)
+                    write.knob("_jpeg_sub_sampling").setValue(sub_sampling)
                     write.knob("raw").setValue(True)
                     write.setInput(0, top)
                     nuke.execute(write, frame, frame)

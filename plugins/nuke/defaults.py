@@ -90,6 +90,12 @@ LIFETIME_FROM = "ltn"
 LIFETIME_TO = "ltm"
 LIFETIME_FRAME_RANGE = 4
 
+#: The self-test (selftest.py): how many captures it times, how long it lets Nuke's event loop
+#: run for idle callbacks after a change, and the name prefix of its scratch nodes.
+SELFTEST_CAPTURES = 10
+SELFTEST_EVENT_WAIT_S = 0.5
+SELFTEST_PREFIX = "overshoulder_selftest_"
+
 #: Where the commands put the nodes they make, relative to the node the notes are on.
 STICKY_OFFSET = (150, 0)
 STICKY_STEP_Y = 70

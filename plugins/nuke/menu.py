@@ -3,7 +3,8 @@
 Importing this module is the startup, and a second import does nothing:
 
 - an "Overshoulder" menu in Nuke's menu bar: open the panel, notes to
-  StickyNotes, note marks to a RotoPaint node, clear resolved notes;
+  StickyNotes, note marks to a RotoPaint node, clear resolved notes, and the
+  self-test (a report of every call the adapter makes, for a TD);
 - the panel registered with ``nukescripts.panels.registerWidgetAsPanel`` so it
   appears in the Pane menu and comes back with saved layouts.
 
@@ -35,6 +36,12 @@ def _command(name: str) -> None:
     commands.run(name)
 
 
+def _self_test() -> None:
+    from . import selftest
+
+    selftest.menu_command()
+
+
 def install() -> None:
     """Add the menu and register the panel; only in a GUI session, only once."""
     global installed
@@ -51,6 +58,7 @@ def install() -> None:
     bar.addCommand(f"{MENU}/Notes to StickyNotes", lambda: _command("stickies"))
     bar.addCommand(f"{MENU}/Note marks to RotoPaint", lambda: _command("roto"))
     bar.addCommand(f"{MENU}/Clear resolved notes", lambda: _command("clear"))
+    bar.addCommand(f"{MENU}/Self-test", _self_test)
     nukescripts.panels.registerWidgetAsPanel(PANEL_WIDGET, PANEL_NAME, PANEL_ID, False)
     installed = True
 

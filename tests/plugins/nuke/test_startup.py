@@ -86,6 +86,7 @@ def test_menu_adds_the_commands_and_registers_the_panel(
         "Notes to StickyNotes",
         "Note marks to RotoPaint",
         "Clear resolved notes",
+        "Self-test",
     ]
     assert nukescripts.panels.registered == {PANEL_ID: (PANEL_WIDGET, PANEL_NAME)}
     assert nuke.menu("Pane").findItem(PANEL_NAME) is not None

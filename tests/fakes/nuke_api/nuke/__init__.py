@@ -177,6 +177,7 @@ class _FakeState:
         self.windows: dict[int, ViewerWindow] = {}
         self.undo_stack: list[str] = []
         self.undo_disabled = 0
+        self.modified = False
         self.context: list[tuple[Node, Optional[Knob]]] = []
         self.renders: list[dict[str, Any]] = []
         self.zoomed: list[tuple[Any, ...]] = []
@@ -186,6 +187,7 @@ class _FakeState:
 
     # undo
     def record(self, what: str) -> None:
+        self.modified = True
         if self.undo_disabled == 0:
             self.undo_stack.append(what)
 
@@ -895,7 +897,10 @@ class Root(Group):
         _go_to_frame(int(n))
 
     def modified(self) -> bool:
-        return bool(_fake.undo_stack)
+        return _fake.modified
+
+    def setModified(self, b: bool) -> None:
+        _fake.modified = bool(b)
 
     def name(self) -> str:
         return "root"
