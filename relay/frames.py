@@ -33,6 +33,33 @@ class FrameStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
         self.root.mkdir(parents=True, exist_ok=True)
+        self.removed_partial = self._remove_partial()
+
+    def _remove_partial(self) -> int:
+        """Delete half-written frames (``*.tmp``) an earlier run left behind.
+
+        A frame is written to ``<name>.<pid>.tmp`` and renamed into place only once whole,
+        so a ``.tmp`` file at start is one a full disk or a killed relay cut short: never
+        served, only taking room. Returns how many were removed.
+        """
+        removed = 0
+        failed: list[str] = []
+        for tmp in self.root.glob("*/*/*.tmp"):
+            try:
+                tmp.unlink()
+                removed += 1
+            except OSError as exc:
+                failed.append(f"{tmp.name} ({exc.strerror or exc})")
+        if removed:
+            log.warning(
+                "removed %d half-written frame files (*.tmp) left in %s by an earlier run "
+                "(a full disk or a crash)",
+                removed,
+                self.root,
+            )
+        if failed:
+            log.error("could not remove half-written frame files: %s", ", ".join(failed[:5]))
+        return removed
 
     def _path(self, session: str, digest: str, ext: str) -> Path:
         return self.root / session / digest[:2] / f"{digest}.{ext}"

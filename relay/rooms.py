@@ -51,7 +51,7 @@ from overshoulder.core.schema import encode
 
 from .frames import FrameStore
 from .ratelimit import TokenBucket
-from .store.base import EventRecord, EventStore, SessionRecord
+from .store.base import DAMAGED_EVENT, EventRecord, EventStore, SessionRecord
 
 log = logging.getLogger("overshoulder.relay.rooms")
 
@@ -286,6 +286,8 @@ class Room:
         self._waiting: dict[str, list[tuple[ControlConn, Optional[str]]]] = {}
         self.size_prefs: dict[str, tuple[Optional[int], Optional[int]]] = {}
         self._sent_size: Optional[tuple[Optional[int], Optional[int]]] = None
+        #: The ``damaged_event`` error each joiner gets when the log had rows that were skipped.
+        self.damage_notice: Optional[str] = None
         self._loop = asyncio.get_running_loop()
 
     # --- state from the log ----------------------------------------------------
@@ -295,15 +297,41 @@ class Room:
 
         A session with thousands of notes takes a while: the relay runs this on
         a worker thread before the room takes its first connection.
+
+        A row that cannot be used (damaged text, not a JSON event, a body that does not
+        fit its type) is skipped: the store names it in health and the log, the room
+        tells each joiner (``damaged_event``), and the rest of the session loads.
         """
+        skipped: list[int] = []
         with collector_paused():
-            for rec in self.store.events_since(self.info.id, 0):
-                msg = json.loads(rec.text)
-                self._apply(rec.type, msg.get("data", {}))
+            for rec in self.store.events_since(self.info.id, 0, damaged=True):
+                self.seq = max(self.seq, rec.seq)
+                why = rec.damage or self._replay(rec)
+                if why is not None:
+                    if rec.damage is None:
+                        self.store.report_damage(self.info.id, rec.seq, why)
+                    skipped.append(rec.seq)
+                    continue
                 self.eids[rec.eid] = rec.seq
-                self.seq = rec.seq
             for ann_id in self.annotations:
                 self._annotation_text(ann_id)
+        self.damage_notice = _damage_notice(skipped)
+
+    def _replay(self, rec: EventRecord) -> Optional[str]:
+        """Apply one stored event; why it cannot be, or None."""
+        try:
+            msg = json.loads(rec.text)
+            data = msg.get("data", {}) if isinstance(msg, dict) else None
+            if not isinstance(data, dict):
+                return "its stored text is not a JSON event with a data object"
+            # Checked before applying: a half-applied event would leave the state torn.
+            _check_replayable(rec.type, data)
+            self._apply(rec.type, data)
+        except ValueError as exc:
+            return f"its stored text is not JSON ({exc})"
+        except (KeyError, TypeError, AttributeError) as exc:
+            return f"its {rec.type or 'event'} body does not fit ({type(exc).__name__}: {exc})"
+        return None
 
     def _apply(self, mtype: str, data: dict[str, Any]) -> None:
         if mtype.startswith("annotation_"):
@@ -349,6 +377,8 @@ class Room:
         if old is not None:
             old.close(CLOSE_REPLACED, "replaced by a newer connection of the same client")
         self.conns[conn.pid] = conn
+        if self.damage_notice is not None:
+            conn.send(self.damage_notice)
         self.broadcast(dumps(build("join", Join(conn.participant), ts=_now())), skip=conn.pid)
         if conn.participant.role == "host":
             if self._sent_size is not None:
@@ -741,6 +771,35 @@ def _rounded(shape: dict[str, Any]) -> dict[str, Any]:
         if pt is not None:
             out[key] = [round(v, COORD_DECIMALS) for v in pt]
     return out
+
+
+def _check_replayable(mtype: str, data: dict[str, Any]) -> None:
+    """Raise ``KeyError``/``TypeError`` unless a stored body has what ``Room._apply`` reads."""
+    if mtype == "annotation_add":
+        ann = data["annotation"]
+        if not isinstance(ann, dict) or not isinstance(ann["id"], str):
+            raise TypeError("annotation must be an object with a text id")
+    elif mtype.startswith("annotation_") and not isinstance(data["id"], str):
+        raise TypeError("id must be text")
+
+
+def _damage_notice(skipped: list[int]) -> Optional[str]:
+    """The error a joiner gets about the events of its session's log that were skipped."""
+    if not skipped:
+        return None
+    if len(skipped) == 1:
+        what = f"event {skipped[0]} of this session's log cannot be read and was skipped"
+    else:
+        shown = ", ".join(str(seq) for seq in skipped[:8]) + (", ..." if len(skipped) > 8 else "")
+        what = (
+            f"{len(skipped)} events of this session's log ({shown}) cannot be read and were skipped"
+        )
+    return error_message(
+        ProtocolError(
+            DAMAGED_EVENT,
+            f"{what}; everything else in the session is here (the relay's health names it)",
+        )
+    )
 
 
 def _report_keep_failure(future: asyncio.Future[Any]) -> None:

@@ -22,7 +22,6 @@ import argparse
 import asyncio
 import gc
 import hmac
-import json
 import logging
 import secrets
 import signal
@@ -69,6 +68,7 @@ from . import config
 from .frames import CONTENT_TYPES, EXTENSIONS, FrameStore, valid_hash
 from .rooms import ControlConn, HeldFrame, MediaConn, Room
 from .store.base import SessionRecord
+from .store.damage import exported
 from .store.sqlite import SqliteStore
 from .tokens import Claims, TokenSigner
 
@@ -123,7 +123,10 @@ class Relay:
         public_url: Optional[str] = None,
         locked: bool = False,
         synchronous: str = "normal",
+        carry_on: bool = False,
     ) -> None:
+        """Open the data dir: keys, event log, kept frames. A damaged key file or log raises
+        ``config.DataDirError`` naming it (a damaged log only without ``carry_on``)."""
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.limits = limits
@@ -131,7 +134,9 @@ class Relay:
         self.locked = locked
         self.signer = TokenSigner(config.token_secret(self.data_dir))
         self.admin_key = config.admin_key(self.data_dir)
-        self.store = SqliteStore(self.data_dir / "events.sqlite3", synchronous=synchronous)
+        self.store = SqliteStore(
+            self.data_dir / "events.sqlite3", synchronous=synchronous, carry_on=carry_on
+        )
         self.frames = FrameStore(self.data_dir / "frames")
         self.rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Task[Room]] = {}
@@ -309,10 +314,10 @@ class Relay:
             raise HttpError(404, ErrorCode.NOT_FOUND, f"no session {session_id!r} on this relay")
         since = _int_query(request, "since", 0)
         limit = min(_int_query(request, "limit", EXPORT_PAGE, least=1), EXPORT_PAGE)
-        records = self.store.events_since(session_id, since, limit + 1)
+        records = self.store.events_since(session_id, since, limit + 1, damaged=True)
         more = len(records) > limit
         records = records[:limit]
-        events = [json.loads(r.text) for r in records]
+        events = exported(records, self.store.report_damage)
         return web.json_response(
             {
                 "session": session_id,
@@ -821,6 +826,13 @@ def build_parser() -> argparse.ArgumentParser:
         "ones may not survive a power cut; full: an fsync before every acknowledgement",
     )
     parser.add_argument(
+        "--carry-on",
+        action="store_true",
+        help="start even when the event log is damaged: a copy of it is kept, what cannot "
+        "be read is skipped and named in /api/health (without it the relay stops and says "
+        "what is wrong)",
+    )
+    parser.add_argument(
         "--log-level", default="info", choices=("debug", "info", "warning", "error")
     )
     return parser
@@ -856,7 +868,17 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 async def _serve(
     args: argparse.Namespace, data_dir: Path, ssl_ctx: Optional[ssl.SSLContext]
 ) -> int:
-    relay = Relay(data_dir, public_url=args.public_url, locked=args.lock, synchronous=args.sync)
+    try:
+        relay = Relay(
+            data_dir,
+            public_url=args.public_url,
+            locked=args.lock,
+            synchronous=args.sync,
+            carry_on=args.carry_on,
+        )
+    except config.DataDirError as exc:
+        print(f"overshoulder relay: {exc}", file=sys.stderr, flush=True)
+        return 1
     runner = web.AppRunner(relay.app(), access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, args.host, args.port, ssl_context=ssl_ctx, reuse_address=True)

@@ -6,6 +6,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Optional, Protocol
 
+#: The error code a participant and an export see for an event of the log that cannot be read.
+DAMAGED_EVENT = "damaged_event"
+
 
 @dataclass(frozen=True)
 class SessionRecord:
@@ -23,7 +26,9 @@ class EventRecord:
     """One persisted event: its place in the session's log and its wire text.
 
     ``text`` is the envelope exactly as broadcast (with ``seq``), so a resume
-    or an export replays the stored bytes as they were.
+    or an export replays the stored bytes as they were. ``damage`` says why a
+    stored row cannot be used (its text is then empty when it could not be read):
+    only ``events_since(..., damaged=True)`` returns such records.
     """
 
     session: str
@@ -33,6 +38,7 @@ class EventRecord:
     sender: str
     ts: float
     text: str
+    damage: Optional[str] = None
 
 
 class EventStore(Protocol):
@@ -62,8 +68,15 @@ class EventStore(Protocol):
     ) -> None: ...
 
     def events_since(
-        self, session_id: str, since: int, limit: Optional[int] = None
-    ) -> list[EventRecord]: ...
+        self, session_id: str, since: int, limit: Optional[int] = None, *, damaged: bool = False
+    ) -> list[EventRecord]:
+        """The session's events after ``since``, in order. Rows that cannot be read (or were
+        reported damaged) are left out, or returned with their ``damage`` when ``damaged``."""
+        ...
+
+    def report_damage(self, session_id: str, seq: int, why: str) -> None:
+        """Note that event ``seq`` of a session cannot be used (named in ``problems``)."""
+        ...
 
     def last_seq(self, session_id: str) -> int: ...
 

@@ -9,10 +9,15 @@ commits. ``full`` adds an fsync per commit: safe against power loss too, at
 0.4-2.5 ms a commit on the disks measured (docs/decisions/event-log.md).
 Reads (snapshot loading, resume, export) use their own connection: WAL lets
 them run beside the writer.
+
+A damaged log (relay/store/damage.py) stops the relay at start unless it is told to
+carry on; a row that cannot be read is skipped, logged once and named in ``problems``,
+and reads step around a damaged page one event at a time.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import queue
 import sqlite3
@@ -22,6 +27,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Optional
 
+from . import damage as damage_mod
 from .base import EventRecord, SessionRecord
 
 log = logging.getLogger("overshoulder.relay.store")
@@ -52,6 +58,11 @@ PRAGMA user_version = 1;
 MAX_BATCH = 512
 #: How often the checkpointer copies the WAL into the database file (seconds).
 CHECKPOINT_INTERVAL_S = 1.0
+#: Reading around a damaged page: unreadable events in a row after which the rest of the
+#: session is taken to be lost (past the end of a log, every seq looks unreadable too).
+MAX_UNREADABLE_RUN = 64
+#: Sessions with unreadable events named one by one in ``problems`` (the rest counted).
+MAX_DAMAGE_SENTENCES = 20
 
 _Batch = tuple[Sequence[EventRecord], Callable[[Optional[BaseException]], None]]
 
@@ -59,15 +70,25 @@ _Batch = tuple[Sequence[EventRecord], Callable[[Optional[BaseException]], None]]
 class SqliteStore:
     """``EventStore`` on one SQLite file."""
 
-    def __init__(self, path: Path, synchronous: str = "normal") -> None:
+    def __init__(self, path: Path, synchronous: str = "normal", carry_on: bool = False) -> None:
+        """Open the log at ``path``, after checking it (``StoreDamaged`` if it is damaged,
+        unless ``carry_on``: then a copy is kept and the damage is named in ``problems``)."""
         if synchronous not in ("full", "normal"):
             raise ValueError("synchronous must be 'full' or 'normal'")
         self.path = Path(path)
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._sync = synchronous.upper()
-        self._read = self._connect()
-        self._read.executescript(SCHEMA)
+        #: Sentences about what was found at start (only when told to carry on).
+        self._startup: list[str] = []
+        #: Events found unreadable: session -> seq -> why.
+        self._damaged: dict[str, dict[int, str]] = {}
+        self._damage_lock = threading.Lock()
+        self._read = self._open_checked(carry_on)
         self._read_lock = threading.Lock()
+        self._seen_lock = threading.Lock()
+        self._seen = self._count()
+        self._seen_written: Optional[tuple[int, int]] = None
+        self._write_seen()
         self._queue: queue.Queue[Optional[_Batch]] = queue.Queue()
         #: When the writer thread died (it should not: every batch's failure is caught).
         self.writer_stopped: Optional[float] = None
@@ -85,6 +106,64 @@ class SqliteStore:
         )
         self._checkpointer.start()
 
+    def _open_checked(self, carry_on: bool) -> sqlite3.Connection:
+        found = damage_mod.inspect(self.path)
+        if found is not None:
+            if not carry_on:
+                raise damage_mod.StoreDamaged(found.advice())
+            copy = damage_mod.set_aside(found)
+            kept = "moved to" if not found.openable else "copied to"
+            then = (
+                "the relay started with a new, empty log"
+                if not found.openable
+                else "the relay carries on with what it can read"
+            )
+            sentence = (
+                f"the event log {self.path.name} was damaged at start ({found.what}); "
+                f"it was {kept} {copy.name} and {then} (--carry-on)"
+            )
+            log.error("%s", sentence)
+            self._startup.append(sentence)
+        try:
+            db = self._connect()
+            db.executescript(SCHEMA)
+            return db
+        except sqlite3.DatabaseError as exc:
+            if not carry_on:
+                raise damage_mod.StoreDamaged(
+                    damage_mod.Damage(self.path, f"SQLite cannot open it ({exc})", False).advice()
+                ) from None
+            # Told to carry on, and the file cannot even be opened: start a new one.
+            moved = damage_mod.set_aside(damage_mod.Damage(self.path, str(exc), openable=False))
+            sentence = (
+                f"the event log {self.path.name} could not be opened ({exc}); it was moved to "
+                f"{moved.name} and the relay started with a new, empty log (--carry-on)"
+            )
+            log.error("%s", sentence)
+            self._startup.append(sentence)
+            db = self._connect()
+            db.executescript(SCHEMA)
+            return db
+
+    def _count(self) -> list[int]:
+        try:
+            sessions = int(self._read.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
+            events = int(self._read.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+        except sqlite3.DatabaseError as exc:  # carrying on over a damaged file
+            log.warning("could not count what the event log holds: %s", exc)
+            seen = damage_mod.read_seen(self.path) or {}
+            return [int(seen.get("sessions", 0)), int(seen.get("events", 0))]
+        return [sessions, events]
+
+    def _write_seen(self) -> None:
+        """Keep the counts beside the log when they changed (for the next start's check)."""
+        with self._seen_lock:
+            now = (self._seen[0], self._seen[1])
+            if now == self._seen_written:
+                return
+            self._seen_written = now
+        damage_mod.write_seen(self.path, *now)
+
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         db.execute("PRAGMA journal_mode=WAL")
@@ -100,6 +179,9 @@ class SqliteStore:
                 "INSERT INTO sessions (id, name, created, host_name, closed) VALUES (?,?,?,?,?)",
                 (record.id, record.name, record.created, record.host_name, int(record.closed)),
             )
+        with self._seen_lock:
+            self._seen[0] += 1
+        self._write_seen()
 
     def get_session(self, session_id: str) -> Optional[SessionRecord]:
         with self._read_lock:
@@ -142,13 +224,40 @@ class SqliteStore:
 
     def problems(self) -> list[str]:
         """What keeps the store from doing its work now (for the relay's health)."""
-        if self.writer_stopped is None:
-            return []
-        when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.writer_stopped))
-        return [f"the event log writer stopped at {when}: events are not being stored"]
+        out = list(self._startup)
+        if self.writer_stopped is not None:
+            when = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(self.writer_stopped))
+            out.append(f"the event log writer stopped at {when}: events are not being stored")
+        with self._damage_lock:
+            damaged = [(sid, sorted(seqs.items())) for sid, seqs in self._damaged.items()]
+        for sid, items in damaged[:MAX_DAMAGE_SENTENCES]:
+            first, why = items[0]
+            if len(items) == 1:
+                out.append(f"event {first} of session {sid} cannot be read and is skipped: {why}")
+            else:
+                shown = ", ".join(str(seq) for seq, _ in items[:8])
+                more = ", ..." if len(items) > 8 else ""
+                out.append(
+                    f"{len(items)} events of session {sid} cannot be read and are skipped "
+                    f"({shown}{more}); event {first}: {why}"
+                )
+        if len(damaged) > MAX_DAMAGE_SENTENCES:
+            out.append(
+                f"and {len(damaged) - MAX_DAMAGE_SENTENCES} more sessions with unreadable events"
+            )
+        return out
+
+    def report_damage(self, session_id: str, seq: int, why: str) -> None:
+        """Note an unusable event (logged the first time it is found)."""
+        with self._damage_lock:
+            seqs = self._damaged.setdefault(session_id, {})
+            if seq in seqs:
+                return
+            seqs[seq] = why
+        log.error("event %s of session %s cannot be read and is skipped: %s", seq, session_id, why)
 
     def events_since(
-        self, session_id: str, since: int, limit: Optional[int] = None
+        self, session_id: str, since: int, limit: Optional[int] = None, *, damaged: bool = False
     ) -> list[EventRecord]:
         sql = (
             "SELECT session, seq, eid, type, sender, ts, body FROM events "
@@ -159,8 +268,82 @@ class SqliteStore:
             sql += " LIMIT ?"
             args += (limit,)
         with self._read_lock:
-            rows = self._read.execute(sql, args).fetchall()
-        return [EventRecord(*row) for row in rows]
+            # Bytes, decoded here: one row of text that is not UTF-8 (a damaged page) would
+            # otherwise fail the whole read.
+            self._read.text_factory = bytes
+            try:
+                try:
+                    rows = self._read.execute(sql, args).fetchall()
+                except sqlite3.DatabaseError as exc:
+                    if not _is_damage(exc):
+                        raise
+                    log.error("reading session %s hit a damaged page: %s", session_id, exc)
+                    rows = self._rows_around_damage(session_id, since, limit)
+            finally:
+                self._read.text_factory = str
+        out: list[EventRecord] = []
+        with self._damage_lock:
+            known = dict(self._damaged.get(session_id, {}))
+        for row in rows:
+            rec = row if isinstance(row, EventRecord) else _record(session_id, row)
+            if rec.damage is not None:
+                self.report_damage(session_id, rec.seq, rec.damage)
+            elif rec.seq in known:
+                rec = dataclasses.replace(rec, damage=known[rec.seq])
+            if rec.damage is None or damaged:
+                out.append(rec)
+        return out
+
+    def _rows_around_damage(
+        self, session_id: str, since: int, limit: Optional[int]
+    ) -> list[object]:
+        """Read one event at a time past a damaged page: what can be read, and a damaged
+        record for each seq that cannot (the caller holds the read lock)."""
+        out: list[object] = []
+        seq = since
+        run = 0
+        one = (
+            "SELECT session, seq, eid, type, sender, ts, body FROM events "
+            "WHERE session = ? AND seq = ?"
+        )
+        while limit is None or len(out) < limit:
+            seq += 1
+            try:
+                row = self._read.execute(one, (session_id, seq)).fetchone()
+            except sqlite3.DatabaseError as exc:
+                run += 1
+                if run > MAX_UNREADABLE_RUN:
+                    break
+                out.append(_unreadable(session_id, seq, f"its page of the log is damaged ({exc})"))
+                continue
+            if row is None:
+                try:
+                    nxt = self._read.execute(
+                        "SELECT MIN(seq) FROM events WHERE session = ? AND seq > ?",
+                        (session_id, seq),
+                    ).fetchone()[0]
+                except sqlite3.DatabaseError:
+                    nxt = seq + 1 if run < MAX_UNREADABLE_RUN else None
+                if nxt is None:
+                    break
+                seq = int(nxt) - 1
+                continue
+            run = 0
+            out.append(row)
+        if run > MAX_UNREADABLE_RUN:
+            # A long unreadable run cannot be told from seqs never written: one record for it.
+            start = seq - run + 1
+            while out and isinstance(out[-1], EventRecord):
+                out.pop()
+            out.append(
+                _unreadable(
+                    session_id,
+                    start,
+                    f"this event and any after it cannot be read (its page of the log is "
+                    f"damaged; {MAX_UNREADABLE_RUN} in a row were unreadable)",
+                )
+            )
+        return out
 
     def last_seq(self, session_id: str) -> int:
         with self._read_lock:
@@ -176,6 +359,7 @@ class SqliteStore:
             self._writer.join(timeout=30)
         self._stop_checkpoints.set()
         self._checkpointer.join(timeout=30)
+        self._write_seen()
         self._read.close()
 
     def _checkpoint_loop(self) -> None:
@@ -192,6 +376,7 @@ class SqliteStore:
                     db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
                 except sqlite3.Error as exc:
                     log.warning("event log checkpoint failed (will retry): %s", exc)
+                self._write_seen()
                 if stopping:
                     return
         finally:
@@ -255,6 +440,8 @@ class SqliteStore:
                     [(e.session, e.seq, e.eid, e.type, e.sender, e.ts, e.text) for e in events],
                 )
             db.execute("COMMIT")
+            with self._seen_lock:
+                self._seen[1] += sum(len(events) for events in groups)
             return None
         except Exception as exc:  # sqlite3.Error, and text SQLite cannot take (encoding)
             log.error("event log write failed: %s: %s", type(exc).__name__, exc)
@@ -263,6 +450,57 @@ class SqliteStore:
             except sqlite3.Error:
                 pass
             return exc
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """A damaged file (corrupt page, not a database), not a busy or full disk."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return bool(code & 0xFF in (11, 26))  # SQLITE_CORRUPT, SQLITE_NOTADB
+    text = str(exc)
+    return "malformed" in text or "not a database" in text
+
+
+def _unreadable(session_id: str, seq: int, why: str) -> EventRecord:
+    return EventRecord(session_id, seq, "", "", "", 0.0, "", damage=why)
+
+
+def _record(session_id: str, row: tuple[object, ...]) -> EventRecord:
+    """An event from a row read as bytes; a damaged record when a field is not as written."""
+    _sid, seq_v, eid_v, type_v, sender_v, ts_v, body_v = row
+    try:
+        seq = int(seq_v)  # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        seq = -1
+    try:
+        eid = _text(eid_v, "eid")
+        mtype = _text(type_v, "type")
+        sender = _text(sender_v, "sender")
+        body = _text(body_v, "body")
+        try:
+            ts = float(ts_v)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise _Unreadable(f"its time is {ts_v!r}, not a number") from None
+    except _Unreadable as exc:
+        return _unreadable(session_id, seq, str(exc))
+    return EventRecord(session_id, seq, eid, mtype, sender, ts, body)
+
+
+class _Unreadable(Exception):
+    pass
+
+
+def _text(value: object, name: str) -> str:
+    if isinstance(value, bytes):
+        try:
+            return value.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _Unreadable(
+                f"its {name} is not UTF-8 text (byte 0x{value[exc.start]:02x} at {exc.start})"
+            ) from None
+    if isinstance(value, str):
+        return value
+    raise _Unreadable(f"its {name} is {type(value).__name__}, not text")
 
 
 def _session(row: tuple[object, ...]) -> SessionRecord:

@@ -6,6 +6,8 @@ import threading
 import time
 from collections import Counter
 
+import requests
+
 from overshoulder.core.client import SessionClient
 from overshoulder.core.model import Anchor, Annotation, Shape, new_id
 
@@ -83,6 +85,10 @@ def test_kill9_mid_stream_keeps_every_acked_note_once_and_outboxes_deliver_the_r
     # The log has no gaps, and both clients converged on it.
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     assert _wait(lambda: len(host.annotations) == len(rev.annotations) == 2 * NOTES_EACH)
+    # A killed relay is not a damaged one: its log passes the start-up check (quick check,
+    # and at least what the log held when last seen), so it started with nothing to report.
+    health = requests.get(relay.url + "/api/health", timeout=5).json()
+    assert (health["status"], health["problems"]) == ("ok", []), health
     # A fresh joiner sees each note once.
     late = SessionClient(relay.url, relay.invite(sid, "viewer"), "Late")
     late.start()

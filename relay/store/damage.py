@@ -1,0 +1,243 @@
+"""Telling a damaged event log apart from a healthy one, and saying what to do about it.
+
+At start the relay looks at its log before opening it for writing:
+
+- the file's first 16 bytes must be SQLite's header (``SQLite format 3``);
+- SQLite's own ``PRAGMA quick_check`` must answer ``ok`` (it walks every page of
+  every table and index: a torn or overwritten page, a file cut short);
+- the log must hold at least as many sessions and events as it held when the
+  relay last saw it. That count is kept beside the log in ``events-seen.json``
+  (written when a session is made, about once a second while events are
+  written, and at a clean stop), so a log emptied or cut to 0 bytes, which
+  SQLite would take for a new one, is noticed instead of starting empty in silence.
+
+A damaged log stops the start with one sentence (which file, what is wrong, what to
+do) unless the relay is told to carry on (``--carry-on``). Carrying on keeps a copy
+of the damaged file first; a file SQLite can still open is then used as it is (what
+cannot be read is skipped, named in health and in the log), one it cannot open at all
+is moved aside and a new, empty log is started. Why: docs/decisions/damaged-store.md.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Optional
+
+from ..config import DataDirError
+from .base import DAMAGED_EVENT, EventRecord
+
+log = logging.getLogger("overshoulder.relay.store")
+
+#: The first 16 bytes of every SQLite database file.
+SQLITE_HEADER = b"SQLite format 3\x00"
+#: What the log held when last seen, kept beside it.
+SEEN_FILE = "events-seen.json"
+#: Lines of ``quick_check``'s answer quoted in the sentence at most.
+QUICK_CHECK_LINES = 3
+#: Files SQLite keeps beside the log while it is open (write-ahead log, shared memory).
+SIDE_SUFFIXES = ("-wal", "-shm")
+
+
+class StoreDamaged(DataDirError):
+    """The event log cannot be trusted; the message says which file, what and what to do."""
+
+
+@dataclass(frozen=True)
+class Damage:
+    """What is wrong with the log, and whether SQLite can still open it."""
+
+    path: Path
+    what: str
+    openable: bool
+
+    def advice(self) -> str:
+        """The sentence the relay stops with."""
+        name = self.path.name
+        return (
+            f"the event log {self.path} is damaged: {self.what}. "
+            f"Stop here and keep a copy of the data dir as it is (cp -a). "
+            f"To get back what is still readable, make a new log from it with SQLite's "
+            f"recover command (sqlite3 {name} .recover | sqlite3 {name}.recovered, then move "
+            f"{name}.recovered to {name} while the relay is stopped), or restore {name} from a "
+            f"backup. To start anyway, run the relay with --carry-on: it keeps a copy of the "
+            f"damaged file, skips what cannot be read and reports it in /api/health"
+        )
+
+
+def inspect(path: Path) -> Optional[Damage]:
+    """What is wrong with the log at ``path`` (None: nothing found, or no log yet)."""
+    seen = read_seen(path)
+    size = path.stat().st_size if path.exists() else None
+    if not size:
+        if seen and (seen.get("sessions") or seen.get("events")):
+            state = "is missing" if size is None else "is empty (0 bytes)"
+            return Damage(path, f"it {state}, but held {_held(seen)}", openable=True)
+        return None
+    with open(path, "rb") as fh:
+        head = fh.read(len(SQLITE_HEADER))
+    if head != SQLITE_HEADER:
+        return Damage(
+            path,
+            f"it is not an SQLite database (its first bytes are {head[:16]!r}, "
+            f"not {SQLITE_HEADER[:15].decode()!r})",
+            openable=False,
+        )
+    try:
+        lines, counts = _quick_check(path)
+    except sqlite3.DatabaseError as exc:
+        # "file is not a database": nothing to open; "malformed": parts may still be read.
+        openable = "not a database" not in str(exc)
+        return Damage(path, f"SQLite's quick check stopped: {exc}", openable=openable)
+    if lines != ["ok"]:
+        shown = "; ".join(lines[:QUICK_CHECK_LINES])
+        more = f" (and {len(lines) - QUICK_CHECK_LINES} more)" if len(lines) > 3 else ""
+        return Damage(path, f"SQLite's quick check found: {shown}{more}", openable=True)
+    if seen and counts is not None:
+        sessions, events = counts
+        if sessions < int(seen.get("sessions", 0)) or events < int(seen.get("events", 0)):
+            return Damage(
+                path,
+                f"it holds {sessions} sessions and {events} events, but held {_held(seen)}",
+                openable=True,
+            )
+    return None
+
+
+def _quick_check(path: Path) -> tuple[list[str], Optional[tuple[int, int]]]:
+    """quick_check's answer, and the numbers of sessions and events when the tables exist.
+
+    Read-only, so a check never changes the file it looks at (the write-ahead log, if
+    one was left by a killed relay, is read as SQLite reads it).
+    """
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        try:
+            lines = [str(row[0]) for row in db.execute("PRAGMA quick_check")]
+        except sqlite3.OperationalError:
+            # Read-only cannot open a write-ahead log left without its -shm file: as the
+            # relay itself would open it, then.
+            db.close()
+            db = sqlite3.connect(path)
+            lines = [str(row[0]) for row in db.execute("PRAGMA quick_check")]
+        if lines != ["ok"]:
+            return lines, None
+        tables = {
+            str(r[0]) for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+        }
+        if not {"sessions", "events"} <= tables:
+            return lines, (0, 0)
+        sessions = int(db.execute("SELECT COUNT(*) FROM sessions").fetchone()[0])
+        events = int(db.execute("SELECT COUNT(*) FROM events").fetchone()[0])
+        return lines, (sessions, events)
+    finally:
+        db.close()
+
+
+def _held(seen: dict[str, Any]) -> str:
+    when = seen.get("at")
+    at = f" on {when}" if isinstance(when, str) else ""
+    return (
+        f"{int(seen.get('sessions', 0))} sessions and {int(seen.get('events', 0))} events "
+        f"when the relay last saw it{at} ({SEEN_FILE} beside it says so)"
+    )
+
+
+def seen_path(path: Path) -> Path:
+    return path.parent / SEEN_FILE
+
+
+def read_seen(path: Path) -> Optional[dict[str, Any]]:
+    """The counts kept beside the log, or None (none kept, or unreadable: only a hint)."""
+    marker = seen_path(path)
+    try:
+        seen = json.loads(marker.read_text(encoding="utf-8"))
+        if not isinstance(seen, dict):
+            raise ValueError("not a JSON object")
+        int(seen.get("sessions", 0))
+        int(seen.get("events", 0))
+        return seen
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, TypeError) as exc:
+        log.warning("ignoring %s, which cannot be read (%s)", marker, exc)
+        return None
+
+
+def write_seen(path: Path, sessions: int, events: int) -> None:
+    """Keep what the log holds now beside it (atomically; a failure is only logged)."""
+    marker = seen_path(path)
+    tmp = marker.with_name(marker.name + ".part")
+    body = {
+        "sessions": sessions,
+        "events": events,
+        "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    try:
+        tmp.write_text(json.dumps(body) + "\n", encoding="utf-8")
+        os.replace(tmp, marker)
+    except OSError as exc:
+        log.warning("could not write %s: %s", marker, exc)
+
+
+def set_aside(damage: Damage) -> Path:
+    """Keep a copy of the damaged log (moved away when SQLite cannot open it at all).
+
+    Returns the copy's path: ``events.sqlite3.damaged-<UTC time>``, with its ``-wal``
+    and ``-shm`` files beside it when there were any.
+    """
+    path = damage.path
+    stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+    copy = path.with_name(f"{path.name}.damaged-{stamp}")
+    for suffix in ("", *SIDE_SUFFIXES):
+        src = Path(f"{path}{suffix}")
+        if not src.exists():
+            continue
+        dst = Path(f"{copy}{suffix}")
+        if damage.openable:
+            shutil.copy2(src, dst)
+        else:
+            os.replace(src, dst)
+    return copy
+
+
+def placeholder(record: EventRecord, why: str) -> dict[str, Any]:
+    """What an export shows in place of an event that cannot be read: its seq, and why."""
+    out: dict[str, Any] = {
+        "v": 1,
+        "type": "damaged",
+        "seq": record.seq,
+        "data": {"code": DAMAGED_EVENT, "message": why},
+    }
+    if record.eid:
+        out["eid"] = record.eid
+    return out
+
+
+def exported(records: list[EventRecord], report: Any) -> list[dict[str, Any]]:
+    """The export's events: each stored event as sent, a named placeholder for a damaged one.
+
+    ``report(session, seq, why)`` is told of each event found damaged here, so health
+    names it too.
+    """
+    out: list[dict[str, Any]] = []
+    for rec in records:
+        why = rec.damage
+        if why is None:
+            try:
+                event = json.loads(rec.text)
+                if not isinstance(event, dict):
+                    raise ValueError("not a JSON object")
+                out.append(event)
+                continue
+            except ValueError as exc:
+                why = f"its stored text is not a JSON event ({exc})"
+                report(rec.session, rec.seq, why)
+        out.append(placeholder(rec, f"event {rec.seq} of this session could not be read: {why}"))
+    return out
