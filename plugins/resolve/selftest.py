@@ -131,11 +131,11 @@ def _connection(s: Session, figures: Figures) -> str:
     if s.connection.detail:
         figures["loader_failure"] = s.connection.detail
     resolve = s.resolve
-    product = s.call(resolve.GetProductName)
+    product = s.call(lambda: resolve.GetProductName())
     figures["product"] = product
     figures["edition"] = "Studio" if "studio" in str(product).lower() else "free"
-    figures["version"] = s.call(resolve.GetVersionString)
-    figures["page"] = s.call(resolve.GetCurrentPage)
+    figures["version"] = s.call(lambda: resolve.GetVersionString())
+    figures["page"] = s.call(lambda: resolve.GetCurrentPage())
     if not product:
         raise CheckFailed("Resolve answered no product name: the scripting connection is dead")
     return f"{product} {figures['version']}, reached through {s.connection.way}"
@@ -301,18 +301,17 @@ def _poll_cost(s: Session, figures: Figures) -> str:
 def _playhead(s: Session, figures: Figures) -> str:
     timeline = s.need_timeline()
     host = s.host
-    first = int(s.call(timeline.GetStartFrame))
+    first = int(s.call(lambda: timeline.GetStartFrame()))
     target = first + SELFTEST_FRAMES // 2
     figures["target_frame"] = target
     t0 = time.perf_counter()
     s.call(lambda: host.set_playhead(target, playing=False))
     figures["set_ms"] = (time.perf_counter() - t0) * 1000
-    text = s.call(timeline.GetCurrentTimecode)
+    text = s.call(lambda: timeline.GetCurrentTimecode())
     figures["timecode"] = text
     if not text:
-        raise CheckFailed(
-            f"GetCurrentTimecode answered nothing on the {s.call(s.resolve.GetCurrentPage)} page"
-        )
+        page = s.call(lambda: s.resolve.GetCurrentPage())
+        raise CheckFailed(f"GetCurrentTimecode answered nothing on the {page} page")
     read = to_frame(str(text), host._rate)
     figures["read_frame"] = read
     figures["adapter_frame"] = host.playhead().frame
@@ -338,7 +337,7 @@ def _note(anchor: Anchor, text: str) -> Annotation:
 def _markers(s: Session, figures: Figures) -> str:
     timeline, item = s.need_timeline(), s.item
     host = s.host
-    first = int(s.call(timeline.GetStartFrame))
+    first = int(s.call(lambda: timeline.GetStartFrame()))
     # What a note made in Resolve is about: the clip under the playhead (GetCurrentVideoItem).
     s.call(lambda: host.set_playhead(first + 3, playing=False))
     anchor = s.call(host.anchor)
@@ -406,7 +405,7 @@ def _still(s: Session, figures: Figures) -> str:
         took.append(time.perf_counter() - t0)
         if got is None:
             figures.update(timing_figures("still", took))
-            page = s.call(s.resolve.GetCurrentPage)
+            page = s.call(lambda: s.resolve.GetCurrentPage())
             raise CheckFailed(f"ExportCurrentFrameAsStill wrote no still on the {page} page")
     figures.update(timing_figures("still", took))
     assert got is not None
@@ -552,7 +551,7 @@ def run(app: Any = None, connection: Optional[Connection] = None) -> Report:
     session = Session(connection, Path(tempfile.mkdtemp(prefix="overshoulder-selftest-")))
     try:
         try:
-            version = str(session.call(connection.resolve.GetVersionString))
+            version = str(session.call(lambda: connection.resolve.GetVersionString()))
         except Exception as exc:  # reported by the connection check
             log.info("Resolve's version is unknown: %s", exc)
             version = "unknown"

@@ -116,6 +116,8 @@ class _Api:
 
     def __getattribute__(self, name: str) -> Any:
         if name[:1].isupper():
+            # Reading a name off a proxy is a call into Resolve too: counted by thread.
+            threads[threading.current_thread().name] += 1
             cls = type(self).__name__
             if not (
                 VOCABULARY.has(f"method:{cls}", name) or VOCABULARY.has(f"constant:{cls}", name)
