@@ -57,6 +57,7 @@ from overshoulder.plugins.nuke.graph import (
     inside,
     node_by_full_name,
     undo_disabled,
+    viewed_node,
 )
 from overshoulder.plugins.nuke.identity import find, host_object
 from overshoulder.plugins.nuke.notes import NoteStore
@@ -178,16 +179,21 @@ class NukeSelfTest:
         return f"{REFUSED_LAYOUT} refused; the adapter uses {JPEG_SUB_SAMPLING}"
 
     def check_capture(self, figures: Figures) -> str:
+        """What the viewer shows, rendered as the adapter does when sharing (the artist's own
+        comp: the real cost); the scratch Grade when no viewer shows anything."""
         _, grade, _, _ = self.scratch.need()
         viewer = active_viewer_node()
+        shown = viewed_node()
+        node = shown if viewer is not None and shown is not None else grade
+        figures["rendered"] = node.fullName()
         figures["with_viewer_settings"] = viewer is not None
         meter = MainThreadMeter()
         spans: list[float] = []
         size = (0, 0)
         for _ in range(SELFTEST_CAPTURES):
             start = time.perf_counter()
-            with meter.on_main():
-                rendered = self.scratch.render.render_node(grade, viewer)
+            with meter.on_main():  # all of it holds Nuke's main thread, as when sharing
+                rendered = self.scratch.render.render_node(node, viewer)
             data = read_back(rendered)
             spans.append(time.perf_counter() - start)
             size = jpeg_size(data)
@@ -365,7 +371,7 @@ class NukeSelfTest:
     # --- the whole run ----------------------------------------------------------------------
 
     def run(self) -> Report:
-        with self.preserved():
+        with undo_disabled(), self.preserved():
             try:
                 report = run_checks("Nuke", nuke_version(), self.checks(), extra=environment())
             finally:

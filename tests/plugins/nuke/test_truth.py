@@ -8,6 +8,7 @@ and the vocabulary scan that keeps unsourced literals out of the adapter.
 from __future__ import annotations
 
 import ast
+import re
 import textwrap
 import threading
 import time
@@ -323,3 +324,16 @@ def test_the_literal_scan_follows_the_adapters_defaults() -> None:
         """
     )
     assert bad == []
+
+
+def test_the_fake_and_the_literal_scan_use_one_sourced_list(nuke: ModuleType) -> None:
+    """Every node class and knob the fake offers is in the vocabulary with a source."""
+    vocab = nuke_vocabulary.VOCABULARY
+    for node_class, knobs in nuke._CLASS_KNOBS.items():
+        assert vocab.has("node_class", node_class), node_class
+        for name, _, _ in knobs + nuke._COMMON_KNOBS:
+            assert vocab.has(f"knob:{node_class}", name), (node_class, name)
+    kinds = [n for n in dir(nuke) if re.fullmatch(r"(add|remove)[A-Z]\w*", n)]
+    assert "addUpdateUI" in kinds
+    for name in kinds:
+        assert vocab.has("callback", name), f"the fake offers {name}, which has no source"
