@@ -203,9 +203,20 @@ def _scratch(s: Session, figures: Figures) -> str:
 
     name = s.call(save_and_make)
     figures["timeline"] = name
-    # The adapter reads the new timeline as its poll does (rate, clips, the cut).
-    s.call(s.host._poll_structure)
-    figures["adapter_last_frame"] = s.host.playhead().last
+    # The adapter reads the new timeline as its poll does: rate, tracks and clips
+    # (GetTrackCount, GetItemListInTrack), the cut (the OTIO export).
+    host = s.host
+    s.call(host._poll_structure)
+    spans = host._index.spans
+    figures["adapter_clips"] = len(spans)
+    figures["adapter_last_frame"] = host.playhead().last
+    figures["adapter_rate"] = host._rate.fps
+    if len(spans) != 1 or spans[0].end - spans[0].start + 1 != figures["clip_frames"]:
+        lengths = [sp.end - sp.start + 1 for sp in spans]
+        raise CheckFailed(
+            f"the adapter reads {len(spans)} clips on the scratch timeline ({lengths} frames), "
+            f"not one of {figures['clip_frames']}"
+        )
     return f"{name}: one clip of {figures['clip_frames']} frames"
 
 
