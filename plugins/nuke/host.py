@@ -377,10 +377,18 @@ class NukeHost(Host):
             self._check_state()
 
     def _check_state(self) -> None:
-        """Report what changed since the last check that knobChanged did not report."""
+        """Report what changed since the last check that knobChanged did not report.
+
+        While the playhead runs (frames closer than ``PLAYBACK_GAP_S``), only the frame and
+        the range are read: the upstream hash costs a pass over every knob above the viewed
+        node, and playback changes no knob."""
         self._last_check = time.monotonic()
-        state = self._viewer_state()
-        before, self._state = self._state, state
+        before = self._state
+        if before is not None and self._pace.fast():
+            state = (current_frame(), frame_range(), *before[2:])
+        else:
+            state = self._viewer_state()
+        self._state = state
         reported, self._image_reported = self._image_reported, False
         if before is None:
             return

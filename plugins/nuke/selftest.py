@@ -57,6 +57,7 @@ from overshoulder.plugins.nuke.graph import (
     inside,
     node_by_full_name,
     undo_disabled,
+    upstream_fingerprint,
     viewed_node,
 )
 from overshoulder.plugins.nuke.identity import find, host_object
@@ -199,6 +200,9 @@ class NukeSelfTest:
             size = jpeg_size(data)
         figures.update(timing_figures("capture", spans))
         figures.update(meter.figures("main_thread"))
+        start = time.perf_counter()
+        upstream_fingerprint(node)
+        figures["change_check_ms"] = (time.perf_counter() - start) * 1000.0
         figures["width"], figures["height"] = size
         return f"{size[0]}x{size[1]} JPEG, median {figures['capture_median_ms']:.1f} ms"
 

@@ -1027,9 +1027,10 @@ _NODE_KINDS: dict[str, type[Node]] = {"Viewer": Viewer, "Group": Group, "Gizmo":
 
 
 def _new_node(node_class: str, knobs: dict[str, Any], name: Optional[str] = None) -> Node:
-    """Make a node in the current group context. A class Nuke does not know raises
-    RuntimeError "<class>: Unknown command" (assumed message: Nuke makes nodes through its
-    TCL commands); a keyword that is no knob of the class raises NameError (assumed)."""
+    """Make a node in the current group context. A class Nuke does not know fails with
+    "<class>: Unknown command" (the message Nuke shows for createNode of a missing plug-in,
+    sosoyan/aton issue 69; the exception class RuntimeError is assumed); a keyword that is no
+    knob of the class raises NameError (assumed)."""
     if not VOCABULARY.has("node_class", node_class):
         raise RuntimeError(f"{node_class}: Unknown command")
     kind = _NODE_KINDS.get(node_class, Node)
