@@ -55,6 +55,8 @@ setup(
             "websockets>=12",
             "pytest>=7.4",
             "pytest-timeout>=2.2",
+            # Property-based fuzzing of the relay (tests/relay/test_fuzz.py).
+            "hypothesis>=6.100",
             "ruff>=0.6",
             "mypy>=1.10",
             "numpy>=1.23",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 #: Seconds per unit, largest first; each unit's accepted spellings.
@@ -63,6 +64,8 @@ def parse_duration(text: str) -> int:
         pos = match.end()
         while pos < len(value) and value[pos].isspace():
             pos += 1
+    if not math.isfinite(total) or total > MAX_SECONDS:
+        raise DurationError(f"duration {text!r} is longer than 100 years")
     seconds = round(total)
     if seconds < 1:
         raise DurationError(f"duration {text!r} is shorter than a second; it must be at least 1s")

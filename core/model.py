@@ -28,6 +28,16 @@ COORD_LIMIT = 10.0
 #: The longest range a note may hold, in frames (over an hour at 24 fps).
 MAX_NOTE_FRAMES = 100_000
 
+#: The largest frame number (either sign) any message carries: a day of 1,000 fps
+#: material is 86.4 M frames; beyond this a frame is a bug or an attack, and would
+#: stretch every reviewer's timeline.
+MAX_FRAME = 10**9
+
+#: A frame number, as every message carries it.
+Frame = Annotated[int, Bounds(min=-MAX_FRAME, max=MAX_FRAME)]
+#: A frame number that may be absent.
+OptionalFrame = Annotated[Optional[int], Bounds(min=-MAX_FRAME, max=MAX_FRAME)]
+
 
 def new_id() -> str:
     """A fresh client-made id (UUID4, text form)."""
@@ -52,6 +62,10 @@ def _check_point(pt: tuple[float, ...] | list[float], path: str) -> None:
                 f"{path} is outside the image's normalised range (|coordinate| <= {COORD_LIMIT})",
                 path,
             )
+    if len(pt) > 2 and not 0.0 <= pt[2] <= 1.0:
+        raise ProtocolError(
+            ErrorCode.BAD_MESSAGE, f"{path}: pressure must be 0..1, got {pt[2]:.3g}", path
+        )
 
 
 @dataclass(frozen=True)
@@ -77,7 +91,7 @@ class HostObject:
     kind: Annotated[str, Bounds(max_len=64)]
     path: Annotated[str, Bounds(limit="max_id_chars")]
     label: Annotated[Optional[str], Bounds(limit="max_name_chars")] = None
-    item_frame: Optional[int] = None
+    item_frame: OptionalFrame = None
 
 
 @dataclass(frozen=True)
@@ -97,7 +111,7 @@ class Anchor:
     rather than reading ``duration``, so every app applies the same rule.
     """
 
-    frame: int
+    frame: Frame
     time: Optional[RationalTime] = None
     object: Optional[HostObject] = None
     image: Optional[ImageRef] = None
@@ -236,10 +250,10 @@ class Annotation:
 class Playhead:
     """Where the driver is: frame, rate, playing, range, timeline, sender clock (ms)."""
 
-    frame: int
+    frame: Frame
     rate: Annotated[float, Bounds(min=0.001, max=1000.0)] = 24.0
     playing: bool = False
-    range: Optional[tuple[int, int]] = None
+    range: Annotated[Optional[tuple[int, int]], Bounds(min=-MAX_FRAME, max=MAX_FRAME)] = None
     timeline_id: Annotated[Optional[str], Bounds(limit="max_id_chars")] = None
     sender_clock: Optional[float] = None
 

@@ -33,6 +33,13 @@ from .limits import DEFAULT_LIMITS, Limits
 T = TypeVar("T")
 
 _MISSING = dataclasses.MISSING
+
+#: The range of a number field that names no bounds of its own: the largest integer every
+#: side represents exactly (JavaScript's ``Number.MAX_SAFE_INTEGER``), so the relay, the
+#: Python client and the page read the same value. Floats beyond it are refused too.
+MAX_SAFE_INT = 2**53 - 1
+#: How deeply free-form JSON (an object field such as ``customData``) may nest.
+MAX_JSON_DEPTH = 32
 # ``X | Y`` unions exist as types.UnionType from Python 3.10; apps still run 3.9.
 _UNIONS: tuple[Any, ...] = (Union, getattr(types, "UnionType", Union))
 
@@ -185,6 +192,7 @@ def _decode_value(hint: Any, value: Any, path: str, meta: dict[str, Any], limits
     if origin is dict:
         if not isinstance(value, dict):
             return _fail_type(path, "an object", value)
+        _check_depth(value, path)
         return value
     if dataclasses.is_dataclass(hint) and isinstance(hint, type):
         return _decode_dataclass(hint, value, path, limits)
@@ -207,14 +215,17 @@ def _decode_value(hint: Any, value: Any, path: str, meta: dict[str, Any], limits
                 value = int(value)
             else:
                 return _fail_type(path, "an integer", value)
+        _check_safe(value, path, meta)
         return _check_bounds(value, path, meta)
     if hint is float:
         if isinstance(value, bool) or not isinstance(value, (int, float)):
             return _fail_type(path, "a number", value)
-        if not math.isfinite(value):
+        if isinstance(value, float) and not math.isfinite(value):
             raise _bad(path, f"{path} must be a finite number")
-        return _check_bounds(float(value), path, meta)
+        _check_safe(value, path, meta)
+        return float(_check_bounds(value, path, meta))
     if hint is Any:
+        _check_depth(value, path)
         return value
     raise TypeError(f"schema cannot decode {hint!r} at {path}")
 
@@ -233,6 +244,8 @@ def _decode_rows(value: list[Any], path: str) -> list[list[float]]:
         for j, v in enumerate(row):
             kind = type(v)
             if kind is int:
+                if not -MAX_SAFE_INT <= v <= MAX_SAFE_INT:
+                    raise _bad(f"{path}[{i}][{j}]", f"{path}[{i}][{j}] is out of range")
                 v = float(v)
             elif kind is not float:
                 return _fail_type(f"{path}[{i}][{j}]", "a number", v)
@@ -243,12 +256,46 @@ def _decode_rows(value: list[Any], path: str) -> list[list[float]]:
     return rows
 
 
+def _check_safe(value: float, path: str, meta: dict[str, Any]) -> None:
+    """A number without bounds of its own stays within +-MAX_SAFE_INT (a 400-digit integer
+    would overflow a float, or reach every browser as -1e300)."""
+    if "min" in meta or "max" in meta:
+        return
+    if not -MAX_SAFE_INT <= value <= MAX_SAFE_INT:
+        raise _bad(path, f"{path} must be within +-{MAX_SAFE_INT}, got {shown(value)}")
+
+
+def shown(value: float) -> str:
+    """A number as an error message shows it: short, however many digits it came with."""
+    if isinstance(value, int) and abs(value) >= 10**15:
+        return f"{str(value)[:8]}... ({len(str(abs(value)))} digits)"
+    if isinstance(value, float) and abs(value) >= 1e15:
+        return f"{value:.3g}"
+    return str(value)
+
+
+def _check_depth(value: Any, path: str, most: int = MAX_JSON_DEPTH) -> None:
+    """Free-form JSON nests at most ``most`` levels (each relay, client and page re-encodes it)."""
+    level = [value]
+    for _ in range(most + 1):
+        level = [
+            item
+            for node in level
+            if isinstance(node, (dict, list))
+            for item in (node.values() if isinstance(node, dict) else node)
+            if isinstance(item, (dict, list))
+        ]
+        if not level:
+            return
+    raise _bad(path, f"{path} nests deeper than {most} levels")
+
+
 def _check_bounds(value: float, path: str, meta: dict[str, Any]) -> Any:
     low, high = meta.get("min"), meta.get("max")
     if low is not None and value < low:
-        raise _bad(path, f"{path} must be >= {low}, got {value}")
+        raise _bad(path, f"{path} must be >= {low}, got {shown(value)}")
     if high is not None and value > high:
-        raise _bad(path, f"{path} must be <= {high}, got {value}")
+        raise _bad(path, f"{path} must be <= {high}, got {shown(value)}")
     return value
 
 

@@ -62,7 +62,7 @@ from overshoulder.core.protocol.messages import (
     unencodable_field,
 )
 from overshoulder.core.protocol.packet import KIND_FRAME
-from overshoulder.core.schema import decode
+from overshoulder.core.schema import MAX_JSON_DEPTH, decode
 
 from . import config
 from .frames import CONTENT_TYPES, EXTENSIONS, FrameStore, valid_hash
@@ -732,6 +732,12 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
         body = await request.json()
     except (ValueError, UnicodeDecodeError):
         raise HttpError(400, ErrorCode.BAD_JSON, "the request body is not valid JSON") from None
+    except RecursionError:
+        raise HttpError(
+            400,
+            ErrorCode.BAD_MESSAGE,
+            f"the request body nests deeper than {MAX_JSON_DEPTH} levels",
+        ) from None
     if not isinstance(body, dict):
         raise HttpError(400, ErrorCode.BAD_MESSAGE, "the request body must be a JSON object")
     where = unencodable_field(body)
@@ -763,9 +769,9 @@ def _duration(body: dict[str, Any], key: str, default: float) -> float:
         raise HttpError(400, ErrorCode.BAD_MESSAGE, f"{key} must be a duration such as 8h")
     try:
         seconds = parse_duration(value) if isinstance(value, str) else float(value)
-    except (ValueError, TypeError) as exc:
+    except (ValueError, TypeError, OverflowError) as exc:
         raise HttpError(400, ErrorCode.BAD_MESSAGE, f"{key}: {exc}") from None
-    if not 0 < seconds <= MAX_INVITE_S:
+    if not 0 < seconds <= MAX_INVITE_S:  # NaN fails this too
         raise HttpError(
             400,
             ErrorCode.BAD_MESSAGE,

@@ -28,10 +28,13 @@ from typing import Annotated, Any, Literal, Optional
 from ..errors import ErrorCode, ProtocolError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import (
+    MAX_FRAME,
     Anchor,
     Annotation,
     ChatMessage,
+    Frame,
     FrameInfo,
+    OptionalFrame,
     Participant,
     Playhead,
     Role,
@@ -39,7 +42,7 @@ from ..model import (
     Shape,
     Style,
 )
-from ..schema import Bounds, decode, encode
+from ..schema import MAX_JSON_DEPTH, MAX_SAFE_INT, Bounds, decode, encode
 
 PROTOCOL_MAJOR = 1
 PROTOCOL_MINOR = 0
@@ -155,11 +158,11 @@ class TimelineClip:
     """
 
     name: Annotated[str, Bounds(max_len=128)]
-    start: int
-    duration: Annotated[int, Bounds(min=1)]
+    start: Frame
+    duration: Annotated[int, Bounds(min=1, max=MAX_FRAME)]
     track: Annotated[int, Bounds(min=1, max=999)] = 1
     media: Annotated[Optional[str], Bounds(max_len=128)] = None
-    source_start: Optional[int] = None
+    source_start: OptionalFrame = None
 
 
 #: Clips one shared timeline carries at most (a stream message stays far below
@@ -178,8 +181,8 @@ class SharedTimeline:
 
     name: Annotated[str, Bounds(max_len=256)]
     rate: Annotated[float, Bounds(min=0.001, max=1000.0)]
-    start: int
-    end: int
+    start: Frame
+    end: Frame
     clips: Annotated[list[TimelineClip], Bounds(max_len=MAX_TIMELINE_CLIPS)] = field(
         default_factory=list
     )
@@ -272,7 +275,7 @@ class Pointer:
 
     x: Annotated[float, Bounds(min=-10.0, max=10.0)]
     y: Annotated[float, Bounds(min=-10.0, max=10.0)]
-    frame: Optional[int] = None
+    frame: OptionalFrame = None
     visible: bool = True
     id: Annotated[Optional[str], Bounds(max_len=64)] = None
 
@@ -287,7 +290,7 @@ class Draft:
     """
 
     id: Annotated[str, Bounds(max_len=64)]
-    frame: Optional[int] = None
+    frame: OptionalFrame = None
     shape: Optional[Shape] = None
     style: Optional[Style] = None
     done: bool = False
@@ -552,12 +555,16 @@ def parse(
         obj = json.loads(text)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ProtocolError(ErrorCode.BAD_JSON, f"message is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise ProtocolError(
+            ErrorCode.BAD_MESSAGE, f"message nests deeper than {MAX_JSON_DEPTH} levels"
+        ) from None
     if not isinstance(obj, dict):
         raise ProtocolError(ErrorCode.BAD_MESSAGE, "message must be a JSON object")
     check_encodable(text, obj)
     ref = _str_or_none(obj, "ref")
     v = obj.get("v")
-    if v != PROTOCOL_MAJOR:
+    if type(v) is not int or v != PROTOCOL_MAJOR:  # not True, not 1.0
         raise ProtocolError(
             ErrorCode.VERSION_UNSUPPORTED,
             f"protocol version {v!r} is not supported; this side speaks {PROTOCOL_MAJOR}",
@@ -579,11 +586,19 @@ def parse(
         raise
     eid = _str_or_none(obj, "eid", 64)
     seq = obj.get("seq")
-    if seq is not None and (isinstance(seq, bool) or not isinstance(seq, int)):
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, "seq must be an integer", "seq")
+    if seq is not None and (type(seq) is not int or not 0 <= seq <= MAX_SAFE_INT):
+        raise ProtocolError(
+            ErrorCode.BAD_MESSAGE, f"seq must be an integer from 0 to {MAX_SAFE_INT}", "seq"
+        )
     ts = obj.get("ts")
-    if ts is not None and (isinstance(ts, bool) or not isinstance(ts, (int, float))):
-        raise ProtocolError(ErrorCode.BAD_MESSAGE, "ts must be a number", "ts")
+    if ts is not None and (
+        isinstance(ts, bool)
+        or not isinstance(ts, (int, float))
+        or not -MAX_SAFE_INT <= ts <= MAX_SAFE_INT  # NaN and infinities fail this too
+    ):
+        raise ProtocolError(
+            ErrorCode.BAD_MESSAGE, f"ts must be a number within +-{MAX_SAFE_INT}", "ts"
+        )
     return Envelope(
         type=mtype,
         data=data,
@@ -641,10 +656,13 @@ def error_message(
     )
 
 
+#: A protocol version as a client writes it: ASCII digits, major.minor ("1.0").
+_VERSION = re.compile(r"[0-9]{1,6}\.[0-9]{1,6}")
+
+
 def check_protocol_version(version: str) -> None:
     """Refuse a hello whose major version this side does not speak."""
-    major = version.split(".", 1)[0]
-    if not major.isdigit() or int(major) != PROTOCOL_MAJOR:
+    if _VERSION.fullmatch(version) is None or int(version.split(".", 1)[0]) != PROTOCOL_MAJOR:
         raise ProtocolError(
             ErrorCode.VERSION_UNSUPPORTED,
             f"client speaks protocol {version!r}; this relay speaks {PROTOCOL_VERSION} "

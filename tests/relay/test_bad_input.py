@@ -264,3 +264,93 @@ def test_a_lone_surrogate_is_refused_where_it_enters_and_the_log_keeps_storing(r
     assert viewer.expect("annotation_add")
     assert [e["type"] for e in relay.events(s["session"]["id"])][-2:] == ["chat", "annotation_add"]
     assert requests.get(relay.url + "/api/health", timeout=5).json()["status"] == "ok"
+
+
+def test_numbers_out_of_range_and_deep_nesting_get_named_errors_not_internal(relay, raw):
+    s, host = _session_with_host(relay, raw)
+    huge = int("9" * 400)
+    rect = {"kind": "rect", "min": [-0.1, -0.1], "max": [0.1, 0.1]}
+    cases = [
+        ({"type": "pointer", "data": {"x": huge, "y": 0}}, "data.x"),
+        (
+            {
+                "type": "annotation_add",
+                "data": {"annotation": {**_ann(), "anchor": {"frame": huge}}},
+            },
+            "data.annotation.anchor.frame",
+        ),
+        (
+            {
+                "type": "annotation_add",
+                "data": {"annotation": {**_ann(), "anchor": {"frame": -1e308}}},
+            },
+            "data.annotation.anchor.frame",
+        ),
+        (
+            {
+                "type": "annotation_add",
+                "data": {
+                    "annotation": {**_ann(), "shape": {"kind": "stroke", "points": [[0, 0, 7.5]]}}
+                },
+            },
+            "data.annotation.shape.points[0]",
+        ),
+        (
+            {
+                "type": "annotation_add",
+                "data": {
+                    "annotation": {**_ann(), "shape": {"kind": "stroke", "points": [[huge, 0]]}}
+                },
+            },
+            "data.annotation.shape.points[0][0]",
+        ),
+        ({"type": "playhead", "data": {"frame": 1, "range": [0, huge]}}, "data.range[1]"),
+        ({"type": "chat", "ts": huge, "data": {"id": new_id(), "text": "hi"}}, "ts"),
+        (
+            {
+                "type": "annotation_add",
+                "data": {
+                    "annotation": {
+                        **_ann(),
+                        "shape": rect,
+                        "anchor": {"frame": 1, "time": {"value": huge, "rate": 24}},
+                    }
+                },
+            },
+            "data.annotation.anchor.time.value",
+        ),
+    ]
+    for body, field in cases:
+        host.send_raw(json.dumps({"v": 1, **body}))
+        err = host.expect("error")["data"]
+        assert err["code"] == "bad_message" and err["field"] == field, (field, err)
+        assert len(err["message"]) < 200, err["message"]  # a 400-digit number is not echoed
+    for v in (True, 1.0):
+        host.send_raw(json.dumps({"v": v, "type": "chat", "data": {"id": new_id(), "text": "x"}}))
+        assert host.expect("error")["data"]["code"] == "version_unsupported"
+    host.send_raw('{"v": 1, "type": "chat", "data": ' + "[" * 3000 + "]" * 3000 + "}")
+    assert "nests deeper" in host.expect("error")["data"]["message"]
+    # A deeply nested hello gets an error too instead of a silent close.
+    late = raw()
+    late.send_raw('{"v": 1, "type": "hello", "data": ' + "{" + '"a":{' * 2000 + "}" * 2001 + "}")
+    assert late.expect("error")["data"]["code"] == "bad_message"
+    # A protocol version in other digits than ASCII is not "1.0".
+    arabic = raw()
+    arabic.send("hello", {"protocol": "\u0661.\u0660", "token": s["host_token"], "name": "A"})
+    assert arabic.expect("error")["data"]["code"] == "version_unsupported"
+    # Over HTTP: a 400-digit expiry and deep nesting get a JSON 400, not a plain-text 500.
+    auth = {"Authorization": f"Bearer {relay.admin_key}"}
+    url = f"{relay.url}/api/sessions/{s['session']['id']}/invites"
+    for body in (
+        '{"role": "viewer", "expires": ' + "9" * 400 + "}",
+        '{"role": "viewer", "expires": "' + "9" * 400 + 'h"}',
+        '{"role": "viewer", "x": ' + "[" * 3000 + "]" * 3000 + "}",
+    ):
+        r = requests.post(url, data=body, headers=auth, timeout=5)
+        assert r.status_code == 400, (body[:40], r.status_code, r.text[:200])
+        assert r.json()["error"]["code"] == "bad_message", r.text[:200]
+    # Nothing of that was stored, and the relay and the session go on.
+    host.send("annotation_add", {"annotation": _ann()}, eid=str(uuid.uuid4()))
+    assert host.expect("ack")["data"]["seq"] == 1
+    assert requests.get(relay.url + "/api/health", timeout=5).json()["status"] == "ok"
+    assert "Traceback" not in relay.log_text()
