@@ -134,7 +134,7 @@ class NukeSelfTest:
             Check("jpeg_layouts", "JPEG chroma layouts of the Write node", self.check_jpeg),
             Check(
                 "capture",
-                f"Capture: {SELFTEST_CAPTURES} Write renders of a scratch node",
+                f"Capture: {SELFTEST_CAPTURES} Write renders of what the viewer shows",
                 self.check_capture,
             ),
             Check("playhead", "Playhead: read, set and put back the frame", self.check_playhead),
@@ -422,8 +422,8 @@ def environment() -> dict[str, Any]:
 
 def _script_name() -> str:
     try:
-        return os.path.basename(str(nuke.root().name())) or "untitled"
-    except Exception:
+        return os.path.basename(str(nuke.scriptName())) or "untitled"
+    except RuntimeError:  # an untitled script
         return "untitled"
 
 
