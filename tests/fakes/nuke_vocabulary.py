@@ -44,7 +44,7 @@ NODE_CLASSES: dict[str, Source] = {
     "OCIODisplay": S("ayon:client/ayon_nuke/api/plugin.py:1358 (nuke.createNode('OCIODisplay'))"),
     "StickyNote": S("stubs:nukescripts/toolbars.py:779 (nuke.createNode('StickyNote'))"),
     "RotoPaint": S("stubs:nukescripts/toolbars.py:820 (a RotoPaint's 'curves')"),
-    "BackdropNode": S("stubs:nukescripts/autobackdrop.py:56 (nuke.nodes.BackdropNode)"),
+    "BackdropNode": S("stubs:nukescripts/autobackdrop.py:60 (nuke.nodes.BackdropNode)"),
     "Dot": S("ayon:client/ayon_nuke/api/pipeline.py:672 (Class() in ['Viewer', 'Dot'])"),
     "Grade": S("foundry:Nuke 15 node reference, Color > Grade (white, black knobs)"),
     "Blur": S("foundry:Nuke 15 node reference, Filter > Blur (size knob)"),
@@ -60,7 +60,7 @@ COMMON_KNOBS: dict[str, Source] = {
     "label": S("stubs:nukescripts/toolbars.py:780 (sticky.knob('label'))"),
     "selected": S("stubs:nuke/nuke_internal/overrides.py:142 (i['selected'].setValue)"),
     "xpos": S("stubs:nuke/classes/Node.py:340 (xpos(); the knob of the same name)"),
-    "ypos": S("stubs:nuke/classes/Node.py:340 (ypos(); the knob of the same name)"),
+    "ypos": S("stubs:nuke/classes/Node.py:375 (ypos(); the knob of the same name)"),
     "tile_color": S("stubs:nukescripts/precomp.py:131"),
     "disable": S("stubs:nukescripts/precomp.py:131"),
 }
@@ -70,8 +70,11 @@ CLASS_KNOBS: dict[str, dict[str, Source]] = {
         "first_frame": S("stubs:nukescripts/renderpanel.py:18"),
         "last_frame": S("stubs:nukescripts/renderpanel.py:19"),
         "fps": S("ayon:client/ayon_nuke/api/lib.py:2168 (root['fps'].setValue)"),
-        "frame": S("stubs:nuke/__init__.py:999 ('frame' is the context's frame)", "assumed knob"),
-        "format": S("stubs:nuke/classes/Format_Knob.py (Root's format)", "assumed knob name"),
+        "frame": S(
+            "stubs:nuke/__init__.py:999 ('frame' evaluates to the context's frame)",
+            "assumed to be a knob of Root (the adapter only compares thisKnob() names with it)",
+        ),
+        "format": S("stubs:nukescripts/snap3d.py:853 (nuke.root()['format'].value())"),
         "colorManagement": S("assumed", "Root's colour management switch (fake only)"),
     },
     "Viewer": {
@@ -199,9 +202,9 @@ FLAGS: dict[str, Source] = {
     "HIDDEN_INPUTS": S("stubs:nuke/__init__.py:35"),
     "TO_SCRIPT": S("stubs:nuke/__init__.py:99"),
     "WRITE_NON_DEFAULT_ONLY": S("stubs:nuke/__init__.py:105"),
-    "GUI": S("stubs:nuke/__init__.py (GUI: True in a GUI session)"),
-    "NUKE_VERSION_STRING": S("stubs:nuke/__init__.py (NUKE_VERSION_STRING)"),
-    "NUKE_VERSION_MAJOR": S("stubs:nuke/__init__.py (NUKE_VERSION_MAJOR)"),
+    "GUI": S("stubs:nuke/__init__.py:34"),
+    "NUKE_VERSION_STRING": S("stubs:nuke/__init__.py:72"),
+    "NUKE_VERSION_MAJOR": S("stubs:nuke/__init__.py:67"),
 }
 
 #: RotoPaint stroke attributes (``stroke.getAttributes().set(name, value)``).
