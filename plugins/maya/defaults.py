@@ -15,7 +15,10 @@ MADE_FOR_ATTR = "overshoulderNote"
 KIND = "maya.dag"
 
 #: Events (``MEventMessage``) that move or re-time the playhead.
-PLAYHEAD_EVENTS = ("timeChanged", "playbackRangeChanged", "timeUnitChanged", "playingBack")
+PLAYHEAD_EVENTS = ("timeChanged", "playbackRangeChanged", "timeUnitChanged")
+#: The condition (``MConditionMessage``) that turns on and off as Maya plays: "playingBack" is
+#: a condition, not an event (``addEventCallback("playingBack")`` is refused).
+PLAY_CONDITION = "playingBack"
 #: Events that change what the viewport shows without moving the playhead. The viewport's
 #: own redraws (``MUiMessage.add3dViewPostRenderMsgCallback``) catch every other edit.
 IMAGE_EVENTS = ("SelectionChanged", "cameraChange", "ModelPanelSetFocus", "ActiveViewChanged")
@@ -35,6 +38,13 @@ CAPTURE_TIMEOUT_S = 10.0
 
 #: Pencil frames: the size of the image a note's marks are drawn into when no capture gave one.
 SKETCH_SIZE = (1920, 1080)
+#: The plug-in that brings Blue Pencil (Maya 2023+), loaded quietly on first use.
+BLUE_PENCIL_PLUGIN = "bluePencil"
+#: Blue Pencil: each note's marks are on a layer of their own, named this + the id's 32 hex
+#: digits, so applying a note again replaces its layer instead of stacking another.
+PENCIL_LAYER_PREFIX = "overshoulder_"
+#: The key of the panel warning shown when notes cannot become pencil drawings.
+PENCIL_WARNING = "maya.pencil"
 #: The Grease Pencil tool context name Maya makes (``greasePencilCtx``, Maya 2022 and older).
 GREASE_PENCIL_CONTEXT = "greasePencilContext"
 #: Where callouts (annotationShapes) sit: this far above the top of the object's bounding box.

@@ -24,6 +24,8 @@ from .defaults import (
     DEFAULT_CAPTURE,
     IMAGE_EVENTS,
     KIND,
+    PENCIL_WARNING,
+    PLAY_CONDITION,
     PLAYBACK_CAPTURE_INTERVAL_S,
     PLAYBACK_GAP_S,
     PLAYHEAD_EVENTS,
@@ -44,8 +46,8 @@ class MayaHost(Host):
       ``PLAYBACK_CAPTURE_INTERVAL_S``.
     - The playhead is Maya's current time rounded to a whole frame (sub-frames round
       half up), the scene's time unit as a rate (23.976 is 24000/1001), the playback range.
-      ``MEventMessage`` "timeChanged", "playingBack", "playbackRangeChanged" and
-      "timeUnitChanged" report it.
+      ``MEventMessage`` "timeChanged", "playbackRangeChanged" and "timeUnitChanged" and
+      the ``MConditionMessage`` condition "playingBack" report it.
     - ``image_changed`` fires on "SelectionChanged", "cameraChange", a change of the
       active panel, and every redraw of the active viewport (``MUiMessage`` post-render:
       tumbling, edits), except while playing (the time changes say it) or capturing.
@@ -202,12 +204,20 @@ class MayaHost(Host):
     # --- notes -----------------------------------------------------------------------------------
 
     def apply_annotation(self, annotation: Annotation) -> None:
+        """Keep the note in the scene; draw it when it is new or its marks changed.
+
+        Idempotent: applying the same note again changes nothing, and a note whose marks
+        changed replaces its own pencil drawing (a Blue Pencil layer of its own) instead of
+        adding one. A note marked done keeps what it showed."""
         old = self.notes.get(annotation.id)
         camera = old.camera if old is not None else self._camera_for(annotation)
         callout = self._callout_for(annotation, old)
         sketch_camera = old.sketch_camera if old is not None else None
-        if sketch_camera is None and annotation.status == "open":
-            sketch_camera = self._sketch(annotation, camera)
+        redraw = sketch_camera is None or (
+            old is not None and _marks(old.note) != _marks(annotation)
+        )
+        if redraw and annotation.status == "open":
+            sketch_camera = self._sketch(annotation, camera) or sketch_camera
         self.notes.put(Stored(annotation, camera, callout, sketch_camera))
 
     def _camera_for(self, note: Annotation) -> Optional[str]:
@@ -245,7 +255,8 @@ class MayaHost(Host):
             return None
 
     def _sketch(self, note: Annotation, camera_uuid: Optional[str]) -> Optional[str]:
-        """A pencil frame of the note's marks on its camera; that camera's UUID, or None."""
+        """A pencil drawing of the note's marks on its camera; that camera's UUID, or None
+        (then the panel is told why, when the reason is this Maya's pencil)."""
         if not self._pencil or camera_uuid is None or not sketches.draws(note):
             return None
         camera = scene.path_of(camera_uuid)
@@ -253,11 +264,12 @@ class MayaHost(Host):
         if camera is None or panel is None:
             return None
         try:
-            writer = sketches.writer_for_this_maya()
+            writer, why = sketches.writer_for_this_maya()
             if writer is None:
+                if why:
+                    self._pencil_warning(why)
                 return None
-            width, height = self._image_size or SKETCH_SIZE
-            same_frame = [
+            others = [
                 s.note
                 for s in self.notes.all()
                 if s.sketch_camera == camera_uuid
@@ -266,18 +278,37 @@ class MayaHost(Host):
                 and s.note.status == "open"
                 and sketches.draws(s.note)
             ]
-            frame = sketches.frame_for([*same_frame, note], width, height)
-            writer.put(panel, camera, [frame], self._rate())
+            writer.put(panel, camera, note, others, self._image_size or SKETCH_SIZE, self._rate())
+        except sketches.PencilUnsupported as exc:
+            self._pencil_warning(str(exc))
+            return None
         except Exception as exc:
             log.warning("no pencil frame for note %s on %s: %s", note.id, camera, exc)
             return None
         return camera_uuid
+
+    def _pencil_warning(self, why: str) -> None:
+        text = f"Notes are kept as data and callouts, without pencil drawings: {why}."
+        if text != self._pencil_said:
+            self._pencil_said = text
+            log.warning("%s", text)
+        self.fire(lambda: self.events.warning(PENCIL_WARNING, text))
+
+    _pencil_said: Optional[str] = None
 
     def remove_annotation(self, annotation_id: str) -> None:
         old = self.notes.get(annotation_id)
         if old is None:
             return
         callouts.remove(old.callout)
+        camera = scene.path_of(old.sketch_camera) if old.sketch_camera else None
+        if camera is not None:
+            try:
+                writer, _ = sketches.writer_for_this_maya()
+                if writer is not None:
+                    writer.remove(camera, annotation_id)
+            except Exception as exc:
+                log.warning("the pencil drawing of note %s stays: %s", annotation_id, exc)
         self.notes.remove(annotation_id)
 
     def stored_annotations(self) -> Sequence[Annotation]:
@@ -305,12 +336,18 @@ class MayaHost(Host):
         self._reporting = True
         self._reported_frame = scene.current_frame()
         self._playing = scene.is_playing()
-        add = om.MEventMessage.addEventCallback
-        self._callbacks = [add("timeChanged", self._time_changed)]
-        self._callbacks += [
-            add(event, self._playhead_event) for event in PLAYHEAD_EVENTS if event != "timeChanged"
+        self._callbacks = [
+            om.MEventMessage.addEventCallback(event, self._playhead_event)
+            for event in PLAYHEAD_EVENTS
+            if event != "timeChanged"
         ]
-        self._callbacks += [add(event, self._image_event) for event in IMAGE_EVENTS]
+        self._callbacks.append(om.MEventMessage.addEventCallback("timeChanged", self._time_changed))
+        self._callbacks += [
+            om.MEventMessage.addEventCallback(event, self._image_event) for event in IMAGE_EVENTS
+        ]
+        self._callbacks.append(
+            om.MConditionMessage.addConditionCallback(PLAY_CONDITION, self._play_state)
+        )
         self._watch_panel()
 
     def stop(self) -> None:
@@ -358,6 +395,12 @@ class MayaHost(Host):
         self._playing = scene.is_playing()
         self.fire(self.events.playhead_changed)
 
+    def _play_state(self, playing: bool, *_: Any) -> None:
+        if not self._reporting or self._grab.busy:
+            return
+        self._playing = bool(playing)
+        self.fire(self.events.playhead_changed)
+
     def _image_event(self, *_: Any) -> None:
         if not self._reporting or self._grab.busy:
             return
@@ -368,6 +411,11 @@ class MayaHost(Host):
         if not self._reporting or self._grab.busy or self._playing:
             return
         self.fire(self.events.image_changed)
+
+
+def _marks(note: Annotation) -> tuple[Any, ...]:
+    """What a note's pencil drawing shows: its shape, style and frame."""
+    return (note.shape, note.style, note.anchor.frame)
 
 
 def is_camera(path: str) -> bool:

@@ -15,19 +15,23 @@ the note's camera when the artist looks through another). ``PencilWriter`` is th
 interface; ``writer_for_this_maya`` picks:
 
 - ``BluePencilWriter`` (Maya 2023+, plug-in ``bluePencil``): ``cmds.bluePencilFrame(
-  importArchive=zip)``. The flag is in the command's stubs; that it reads this archive
-  layout and imports onto the active camera is **unverified** (docs/maya.md).
+  importArchive=zip)`` puts each note on a layer of its own, named for the note and replaced
+  when the note is applied again (an import adds a layer: Autodesk's 2024 help). Whether a
+  Maya's ``bluePencilFrame`` has ``importArchive`` is asked at run time (``cmds.help``): a
+  public stub set of an earlier Maya lists only ``importFrames`` (a dialog). Without it, notes
+  stay data only and the panel says why.
 - ``GreasePencilWriter`` (Maya 2022 and older): ``cmds.greasePencilCtx(
   "greasePencilContext", edit=True, importArchive=zip)``, the route HOSTS.md names;
   the XML's exact nesting is **unverified**.
 
 Whatever a writer does, the note's data is already in the scene (notes.py): a pencil frame
-that cannot be made is logged, and the note stays.
+that cannot be made is logged (and said in the panel), and the note stays.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
 import math
 import os
 import struct
@@ -46,7 +50,9 @@ from overshoulder.core.model import Annotation
 from overshoulder.core.shapes import outlines
 
 from . import scene
-from .defaults import GREASE_PENCIL_CONTEXT
+from .defaults import BLUE_PENCIL_PLUGIN, GREASE_PENCIL_CONTEXT, PENCIL_LAYER_PREFIX
+
+log = logging.getLogger("overshoulder.maya")
 
 ARCHIVE_XML = "greasePencil.xml"
 
@@ -174,56 +180,150 @@ def frame_for(notes: Sequence[Annotation], width: int, height: int) -> PencilFra
 # --- writers -----------------------------------------------------------------------------------
 
 
+class PencilUnsupported(RuntimeError):
+    """This Maya's pencil commands lack what the writer needs; the message says what."""
+
+
 class PencilWriter(Protocol):
-    """Puts pencil frames on a camera; ``name`` says which Maya tool holds them."""
+    """Puts a note's marks on a camera as a pencil frame; ``name`` says which Maya tool."""
 
     name: str
 
-    def put(self, panel: str, camera: str, frames: Sequence[PencilFrame], fps: float) -> None:
-        """Import ``frames`` onto ``camera`` (a transform's full path), seen in ``panel``."""
+    def put(
+        self,
+        panel: str,
+        camera: str,
+        note: Annotation,
+        others: Sequence[Annotation],
+        size: tuple[int, int],
+        fps: float,
+    ) -> None:
+        """Show ``note``'s marks on ``camera`` (a transform's full path), seen in ``panel``;
+        ``others``: the open notes already drawn on that camera and frame. Applying the same
+        note again replaces what it showed (never adds to it)."""
+
+    def remove(self, camera: str, note_id: str) -> None:
+        """Take away what ``put`` made for the note (nothing when the tool cannot)."""
 
 
-class _ArchiveWriter:
-    name = "pencil"
-
-    def put(self, panel: str, camera: str, frames: Sequence[PencilFrame], fps: float) -> None:
-        folder = tempfile.mkdtemp(prefix="overshoulder-pencil-")
-        path = os.path.join(folder, "overshoulder_notes.zip").replace("\\", "/")
-        try:
-            write_archive(path, frames, fps)
-            with scene.undo_off(), looking_through(panel, camera):
-                self._import(path)
-        finally:
-            with contextlib.suppress(OSError):
-                os.remove(path)
-                os.rmdir(folder)
-
-    def _import(self, path: str) -> None:
-        raise NotImplementedError
+def _import_archive(
+    panel: str, camera: str, frames: Sequence[PencilFrame], fps: float, run: Any
+) -> None:
+    """Write ``frames`` to a temporary archive and ``run(path)`` it onto ``camera`` through
+    ``panel`` (looking through the camera for it), with undo off."""
+    folder = tempfile.mkdtemp(prefix="overshoulder-pencil-")
+    path = os.path.join(folder, "overshoulder_notes.zip").replace("\\", "/")
+    try:
+        write_archive(path, frames, fps)
+        with scene.undo_off(), looking_through(panel, camera):
+            run(path)
+    finally:
+        with contextlib.suppress(OSError):
+            os.remove(path)
+            os.rmdir(folder)
 
 
-class BluePencilWriter(_ArchiveWriter):
-    """Maya 2023+: Blue Pencil frames (plug-in ``bluePencil``)."""
+def layer_name(note_id: str) -> str:
+    """The Blue Pencil layer that shows one note (Maya names: letters, digits, _)."""
+    return PENCIL_LAYER_PREFIX + uuid.UUID(note_id).hex
+
+
+class BluePencilWriter:
+    """Maya 2023+: one Blue Pencil layer per note, named for it, replaced when re-applied.
+
+    Autodesk documents that importing a Grease Pencil archive into Blue Pencil adds a new
+    layer (Maya 2024 help, "Import or export Blue Pencil frames"), so importing a frame's
+    notes again would stack layers and strokes. Here each note is imported alone; the layer
+    the import added is renamed ``overshoulder_<id>`` (``bluePencilLayer -editName``), and
+    applying the note again first deletes the layers of that name (``-count``,
+    ``-queryName``, ``-delete``: Autodesk's bluePencilLayer reference, 2023).
+    """
 
     name = "Blue Pencil"
-    PLUGIN = "bluePencil"
 
-    @classmethod
-    def available(cls) -> bool:
-        if not cmds.pluginInfo(cls.PLUGIN, query=True, loaded=True):
-            cmds.loadPlugin(cls.PLUGIN, quiet=True)
-        return bool(cmds.pluginInfo(cls.PLUGIN, query=True, loaded=True))
+    @staticmethod
+    def available() -> bool:
+        if not cmds.pluginInfo(BLUE_PENCIL_PLUGIN, query=True, loaded=True):
+            cmds.loadPlugin(BLUE_PENCIL_PLUGIN, quiet=True)
+        return bool(cmds.pluginInfo(BLUE_PENCIL_PLUGIN, query=True, loaded=True))
 
-    def _import(self, path: str) -> None:
+    def put(
+        self,
+        panel: str,
+        camera: str,
+        note: Annotation,
+        others: Sequence[Annotation],
+        size: tuple[int, int],
+        fps: float,
+    ) -> None:
+        frame = frame_for([note], *size)
+        wanted = layer_name(note.id)
+        self._delete_layers(camera, wanted)
+        before = self._layer_names(camera)
+        try:
+            _import_archive(panel, camera, [frame], fps, self._import)
+        except TypeError as exc:  # cmds: "Invalid flag 'importArchive'" on an older Maya
+            raise PencilUnsupported(f"bluePencilFrame refused the import: {exc}") from exc
+        after = self._layer_names(camera)
+        if len(after) != len(before) + 1:
+            raise RuntimeError(
+                f"importing a pencil archive onto {camera} made {len(after) - len(before)} "
+                f"layers, not one: the note's layer cannot be named"
+            )
+        index = next((i for i, (a, b) in enumerate(zip(after, before)) if a != b), len(before))
+        with scene.undo_off():
+            # The stubs know only bluePencilLayer's -active flag; Autodesk's reference
+            # (2023) documents -count, -queryName, -delete and -editName.
+            cmds.bluePencilLayer(camera, editName=(wanted, index))  # type: ignore[call-overload]
+
+    def remove(self, camera: str, note_id: str) -> None:
+        self._delete_layers(camera, layer_name(note_id))
+
+    @staticmethod
+    def _import(path: str) -> None:
         cmds.bluePencilFrame(importArchive=path)
 
+    @staticmethod
+    def _layer_names(camera: str) -> list[str]:
+        count = int(cmds.bluePencilLayer(camera, count=True) or 0)  # type: ignore[call-overload]
+        return [
+            str(cmds.bluePencilLayer(camera, queryName=i))  # type: ignore[call-overload]
+            for i in range(count)
+        ]
 
-class GreasePencilWriter(_ArchiveWriter):
-    """Maya 2022 and older: Grease Pencil frames, imported through the tool's context."""
+    def _delete_layers(self, camera: str, wanted: str) -> None:
+        names = self._layer_names(camera)
+        with scene.undo_off():
+            for index in reversed(range(len(names))):
+                if names[index] == wanted:
+                    cmds.bluePencilLayer(camera, delete=index)  # type: ignore[call-overload]
+
+
+class GreasePencilWriter:
+    """Maya 2022 and older: Grease Pencil frames, imported through the tool's context.
+
+    Grease Pencil has no layers: a camera holds one frame per frame, so the frame is made of
+    every open note on it (importing one note alone would replace the others')."""
 
     name = "Grease Pencil"
 
-    def _import(self, path: str) -> None:
+    def put(
+        self,
+        panel: str,
+        camera: str,
+        note: Annotation,
+        others: Sequence[Annotation],
+        size: tuple[int, int],
+        fps: float,
+    ) -> None:
+        frame = frame_for([*others, note], *size)
+        _import_archive(panel, camera, [frame], fps, self._import)
+
+    def remove(self, camera: str, note_id: str) -> None:
+        """Not verified for Grease Pencil: its frame stays (docs/maya.md)."""
+
+    @staticmethod
+    def _import(path: str) -> None:
         # greasePencilCtx is missing from types-maya, whose commands come from Maya 2023+,
         # where Grease Pencil is gone (docs/maya.md); it is documented up to Maya 2022.
         cmds.greasePencilCtx(  # type: ignore[attr-defined]
@@ -231,14 +331,67 @@ class GreasePencilWriter(_ArchiveWriter):
         )
 
 
-def writer_for_this_maya() -> Optional[PencilWriter]:
-    """The pencil this Maya has: Blue Pencil from 2023 (when its plug-in loads), Grease
-    Pencil before; None in batch sessions (no viewport to draw in)."""
+# --- what this Maya's commands accept ----------------------------------------------------------
+
+#: Flags the Blue Pencil writer passes, by command (long names).
+BLUE_PENCIL_NEEDS: dict[str, tuple[str, ...]] = {
+    "bluePencilFrame": ("importArchive",),
+    "bluePencilLayer": ("count", "queryName", "delete", "editName"),
+}
+
+_flags_seen: dict[str, Optional[frozenset[str]]] = {}
+
+
+def command_flags(command: str) -> Optional[frozenset[str]]:
+    """The flag names (long and short) ``cmds.help(command)`` lists in this Maya, read once
+    per session; None when help gives nothing readable (then the call itself is tried).
+
+    ``help`` prints one flag a line as ``-short -long [type]`` (the layout public tools such
+    as Muream/maya-stubs build their signatures from)."""
+    if command not in _flags_seen:
+        try:
+            text = str(cmds.help(command) or "")
+        except Exception as exc:  # an unknown command (plug-in not loaded) or no help
+            log.debug("help(%s) failed: %s", command, exc)
+            text = ""
+        found: set[str] = set()
+        for line in text.splitlines():
+            words = line.split()
+            if words and words[0].startswith("-"):
+                found.update(w[1:] for w in words[:2] if w.startswith("-") and len(w) > 1)
+        _flags_seen[command] = frozenset(found) if found else None
+    return _flags_seen[command]
+
+
+def missing_pencil_flags() -> list[str]:
+    """The Blue Pencil flags this Maya's help does not list ("bluePencilFrame -importArchive");
+    empty when all are there or help could not tell."""
+    missing = []
+    for command, flags in BLUE_PENCIL_NEEDS.items():
+        known = command_flags(command)
+        if known is None:
+            continue
+        missing += [f"{command} -{flag}" for flag in flags if flag not in known]
+    return missing
+
+
+def writer_for_this_maya() -> tuple[Optional[PencilWriter], Optional[str]]:
+    """The pencil this Maya has, or None and why (a sentence for the panel; None when there
+    is simply nothing to draw in: a batch session).
+
+    Blue Pencil from 2023 when its plug-in loads and its commands have the flags it uses
+    (queried at run time: the 2023 and 2024 command sets are not known to have them);
+    Grease Pencil before 2023."""
     if scene.is_batch():
-        return None
-    if scene.maya_version() >= 2023:
-        return BluePencilWriter() if BluePencilWriter.available() else None
-    return GreasePencilWriter()
+        return None, None
+    if scene.maya_version() < 2023:
+        return GreasePencilWriter(), None
+    if not BluePencilWriter.available():
+        return None, f"the {BLUE_PENCIL_PLUGIN} plug-in does not load"
+    missing = missing_pencil_flags()
+    if missing:
+        return None, f"this Maya's Blue Pencil commands lack {', '.join(missing)}"
+    return BluePencilWriter(), None
 
 
 @contextlib.contextmanager

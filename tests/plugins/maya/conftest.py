@@ -18,7 +18,10 @@ maya_control.install()
 @pytest.fixture
 def cmds() -> Iterator[ModuleType]:
     """The fake ``maya.cmds``, reset: an empty GUI session with no main thread yet."""
+    from overshoulder.plugins.maya import sketches
+
     module = maya_control.install()
+    sketches._flags_seen.clear()  # what a Maya's commands accept is read once per session
     yield module
     errors = list(maya_control.fake().callback_errors)
     maya_control.reset()

@@ -131,3 +131,16 @@ def test_a_second_start_adds_no_callbacks_and_only_the_last_stop_removes_them(
     assert "playhead" in log.seen
     on_main(maya_host.stop)
     assert fake().callback_count() == 0
+
+
+def test_play_state_comes_from_the_playing_back_condition_which_is_no_event(
+    maya_host: Any, cmds: ModuleType, log: Log
+) -> None:
+    import maya.api.OpenMaya as om
+
+    with pytest.raises(RuntimeError, match="playingBack"):
+        on_main(lambda: om.MEventMessage.addEventCallback("playingBack", lambda *_: None))
+    assert [name for name, _fn, _data in fake().condition_callbacks.values()] == ["playingBack"]
+    on_main(lambda: cmds.play(state=True))
+    assert "playhead" in log.seen and on_main(maya_host.playhead).playing
+    on_main(lambda: cmds.play(state=False))

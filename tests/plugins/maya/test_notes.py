@@ -241,3 +241,80 @@ def test_two_notes_on_one_frame_share_its_pencil_frame(maya_host: Any, cmds: Mod
     pixels = read_png(fake().sketches[cam_uuid][1050])
     assert pixels[round(180 - 0.2 * 360), 320, 3] == 255, "the first note's mark"
     assert pixels[round(180 + 0.2 * 360), 320, 3] == 255, "the second note's mark"
+
+
+def layers(cmds: ModuleType, camera: str = "shotCam") -> list[dict[str, Any]]:
+    cam_uuid = on_main(lambda: cmds.ls(camera, uuid=True)[0])
+    return list(fake().pencil_layers.get(cam_uuid, []))
+
+
+def test_each_note_gets_one_named_blue_pencil_layer_that_applying_again_replaces(
+    maya_host: Any, cmds: ModuleType
+) -> None:
+    from overshoulder.plugins.maya.sketches import layer_name
+
+    maya_host.capture()
+    first, second = stroke_note(1050), stroke_note(1050)
+    for n in (first, second, first, second):  # a reconnect re-applies every note
+        on_main(lambda n=n: maya_host.apply_annotation(n))
+    assert [layer["name"] for layer in layers(cmds)] == [
+        layer_name(first.id),
+        layer_name(second.id),
+    ]
+    assert all(list(layer["frames"]) == [1050] for layer in layers(cmds))
+
+    # New marks for the first note: its own layer is replaced, nothing piles up.
+    moved = dataclasses.replace(
+        first, shape=Shape(kind="line", start=(-0.4, -0.3), end=(0.4, -0.3))
+    )
+    on_main(lambda: maya_host.apply_annotation(moved))
+    names = [layer["name"] for layer in layers(cmds)]
+    assert sorted(names) == sorted([layer_name(first.id), layer_name(second.id)])
+    from maya._fake import read_png
+
+    (mine,) = [layer for layer in layers(cmds) if layer["name"] == layer_name(first.id)]
+    pixels = read_png(mine["frames"][1050])
+    assert pixels[round(180 + 0.3 * 360), 320, 3] == 255, "the new line"
+    assert pixels[round(180 - 0.2 * 360), 320, 3] == 0, "the old stroke is gone"
+    assert fake().undo_stack == []
+
+
+def test_removing_a_note_removes_its_blue_pencil_layer(maya_host: Any, cmds: ModuleType) -> None:
+    from overshoulder.plugins.maya.sketches import layer_name
+
+    kept, gone = stroke_note(1040), stroke_note(1040)
+    for n in (kept, gone):
+        on_main(lambda n=n: maya_host.apply_annotation(n))
+    on_main(lambda: maya_host.remove_annotation(gone.id))
+    assert [layer["name"] for layer in layers(cmds)] == [layer_name(kept.id)]
+
+
+def test_a_maya_whose_blue_pencil_lacks_import_archive_keeps_notes_as_data_and_says_so(
+    maya_host: Any, cmds: ModuleType
+) -> None:
+    fake().version = "2023"
+    fake().missing_flags["bluePencilFrame"] = {"importArchive", "ia"}
+    warnings: list[tuple[str, Any]] = []
+    maya_host.events.warning = lambda key, text: warnings.append((key, text))
+    note = stroke_note(1044)
+    on_main(lambda: maya_host.apply_annotation(note))
+    assert [n.id for n in on_main(maya_host.stored_annotations)] == [note.id]
+    assert not any(fake().pencil_layers.values()) and fake().sketches == {}
+    ((key, text),) = set(warnings)
+    assert key == "maya.pencil"
+    assert "bluePencilFrame -importArchive" in text and "kept as data" in text
+
+
+def test_when_help_cannot_tell_an_invalid_flag_from_maya_is_caught_and_said(
+    maya_host: Any, cmds: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_help(*args: Any, **kw: Any) -> str:
+        raise RuntimeError("help: no help for this command")
+
+    monkeypatch.setattr(cmds, "help", no_help)
+    fake().missing_flags["bluePencilFrame"] = {"importArchive", "ia"}
+    warnings: list[str] = []
+    maya_host.events.warning = lambda key, text: warnings.append(text)
+    on_main(lambda: maya_host.apply_annotation(stroke_note(1044)))
+    assert fake().pencil_layers.get(on_main(lambda: cmds.ls("shotCam", uuid=True)[0])) in (None, [])
+    assert warnings and "Invalid flag 'importArchive'" in warnings[0]

@@ -13,8 +13,8 @@ from overshoulder.plugins.maya.defaults import IMAGE_EVENTS, PLAYHEAD_EVENTS
 from tests.fakes import maya_control
 from tests.fakes.maya_control import fake, sharer_threads
 
-#: What one sharing host registers: every event, plus the active panel's redraws.
-ONE_SET = len(PLAYHEAD_EVENTS) + len(IMAGE_EVENTS) + 1
+#: What one sharing host registers: every event, the play condition, the active panel's redraws.
+ONE_SET = len(PLAYHEAD_EVENTS) + len(IMAGE_EVENTS) + 2
 
 
 def test_closing_and_reopening_the_panel_three_times_never_doubles_callbacks_or_threads(

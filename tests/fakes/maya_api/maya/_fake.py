@@ -154,11 +154,15 @@ class State:
         self.plugins_loaded: set[str] = set()
         self.event_callbacks: dict[int, tuple[str, Callable[..., Any], Any]] = {}
         self.render_callbacks: dict[int, tuple[str, Callable[..., Any], Any]] = {}
+        self.condition_callbacks: dict[int, tuple[str, Callable[..., Any], Any]] = {}
         self.next_callback = 1
         self.menus: dict[str, dict[str, Any]] = {}
         self.workspace_controls: dict[str, dict[str, Any]] = {}
         self.panel_widgets: dict[str, Any] = {}
         self.contexts: set[str] = {"greasePencilContext"}
+        #: Flags this Maya's commands lack (command -> flag names, long and short): a test
+        #: makes an older Maya whose ``bluePencilFrame`` has no ``importArchive``.
+        self.missing_flags: dict[str, set[str]] = {}
         self.new_scene()
 
     # --- the scene -------------------------------------------------------------------------
@@ -177,8 +181,11 @@ class State:
         self.panels: dict[str, Optional[str]] = {}
         self.panel_sizes: dict[str, tuple[int, int]] = {}
         self.active_panel = ""
-        #: camera UUID -> {frame: PNG bytes} for Blue/Grease Pencil frames.
-        self.sketches: dict[str, dict[int, bytes]] = {}
+        #: Grease Pencil (Maya 2022 and older): camera UUID -> {frame: PNG bytes}.
+        self.grease_frames: dict[str, dict[int, bytes]] = {}
+        #: Blue Pencil (2023+): camera UUID -> its layers in order, each
+        #: {"name": ..., "frames": {frame: PNG bytes}}. Importing an archive adds a layer.
+        self.pencil_layers: dict[str, list[dict[str, Any]]] = {}
         self.sketch_imports: list[dict[str, Any]] = []
         self.captures: list[dict[str, Any]] = []
         self.fail_capture: Optional[str] = None
@@ -276,7 +283,9 @@ class State:
 
     def callback_count(self) -> int:
         """How many MMessage callbacks are registered now (events and redraws)."""
-        return len(self.event_callbacks) + len(self.render_callbacks)
+        return (
+            len(self.event_callbacks) + len(self.render_callbacks) + len(self.condition_callbacks)
+        )
 
     # --- undo ----------------------------------------------------------------------------
 
@@ -323,6 +332,12 @@ class State:
         self.event_callbacks[cid] = (event, fn, data)
         return cid
 
+    def add_condition(self, condition: str, fn: Callable[..., Any], data: Any) -> int:
+        cid = self.next_callback
+        self.next_callback += 1
+        self.condition_callbacks[cid] = (condition, fn, data)
+        return cid
+
     def add_render(self, panel: str, fn: Callable[..., Any], data: Any) -> int:
         if panel not in self.panels:
             raise MayaError(f"(kInvalidParameter): no model panel named {panel}")
@@ -332,7 +347,8 @@ class State:
         return cid
 
     def remove_callback(self, cid: int) -> None:
-        if self.event_callbacks.pop(cid, None) is None and not self.render_callbacks.pop(cid, None):
+        held = (self.event_callbacks, self.render_callbacks, self.condition_callbacks)
+        if not any(table.pop(cid, None) is not None for table in held):
             raise MayaError(f"(kInvalidParameter): no callback with id {cid}")
 
     def fire(self, event: str) -> None:
@@ -376,7 +392,9 @@ class State:
         if on == self.playing:
             return
         self.playing = on
-        self.fire("playingBack")
+        for _cid, (name, fn, data) in list(self.condition_callbacks.items()):
+            if name == "playingBack":
+                self._call(fn, on, data)
 
     # --- viewports -----------------------------------------------------------------------
 
@@ -419,15 +437,48 @@ class State:
             frames = root.findall("./frames/frame")
             if not frames:
                 raise MayaError(f"{path}: greasePencil.xml lists no frames")
-            kept = self.sketches.setdefault(camera.uuid, {})
+            kept: dict[int, bytes] = {}
             for frame in frames:
                 data = zf.read(frame.attrib["file"])
                 if data[:8] != b"\x89PNG\r\n\x1a\n":
                     raise MayaError(f"{path}: {frame.attrib['file']} is not a PNG")
                 kept[round(float(frame.attrib["time"]))] = data
+        if how == "bluePencil":
+            # Autodesk (Maya 2024 help, "Import or export Blue Pencil frames"): Grease Pencil
+            # drawings are imported into a new layer. Its default name here is assumed.
+            layers = self.pencil_layers.setdefault(camera.uuid, [])
+            layers.append({"name": f"Layer {len(layers) + 1}", "frames": kept})
+        else:
+            self.grease_frames.setdefault(camera.uuid, {}).update(kept)
         self.sketch_imports.append({"how": how, "camera": camera.name, "path": path})
         self.record(f"import pencil archive {path}")
         self.redraw()
+
+    @property
+    def sketches(self) -> dict[str, dict[int, bytes]]:
+        """What each camera shows of pencil drawings, frame by frame: its Grease Pencil frame,
+        or its Blue Pencil layers at that frame laid over each other in order (one PNG)."""
+        out: dict[str, dict[int, bytes]] = {
+            cam: dict(frames) for cam, frames in self.grease_frames.items() if frames
+        }
+        for cam, layers in self.pencil_layers.items():
+            by_frame: dict[int, list[bytes]] = {}
+            for layer in layers:
+                for frame, data in layer["frames"].items():
+                    by_frame.setdefault(frame, []).append(data)
+            for frame, pngs in by_frame.items():
+                out.setdefault(cam, {})[frame] = pngs[0] if len(pngs) == 1 else over(pngs)
+        return out
+
+    def camera_layers(self, camera: str) -> list[dict[str, Any]]:
+        """``bluePencilLayer``'s camera argument: a camera transform (or its shape)."""
+        node = self.need(camera)
+        if node.kind == "camera" and node.parent is not None:
+            node = node.parent
+        shapes = [c for c in self.children(node) if c.kind == "camera"]
+        if node.kind != "transform" or not shapes:
+            raise MayaError(f"bluePencilLayer: {camera} is not a camera")
+        return self.pencil_layers.setdefault(node.uuid, [])
 
     # --- files ---------------------------------------------------------------------------
 
@@ -451,9 +502,19 @@ class State:
             "unit": self.unit,
             "range": [self.min_time, self.max_time, self.anim_start, self.anim_end],
             "panels": self.panels,
-            "sketches": {
+            "grease_frames": {
                 cam: {str(f): data.hex() for f, data in frames.items()}
-                for cam, frames in self.sketches.items()
+                for cam, frames in self.grease_frames.items()
+            },
+            "pencil_layers": {
+                cam: [
+                    {
+                        "name": layer["name"],
+                        "frames": {str(f): d.hex() for f, d in layer["frames"].items()},
+                    }
+                    for layer in layers
+                ]
+                for cam, layers in self.pencil_layers.items()
             },
         }
 
@@ -478,9 +539,19 @@ class State:
         self.min_time, self.max_time, self.anim_start, self.anim_end = data["range"]
         self.panels = dict(data["panels"])
         self.panel_sizes = {p: sizes.get(p, (640, 360)) for p in self.panels}
-        self.sketches = {
+        self.grease_frames = {
             cam: {int(f): bytes.fromhex(h) for f, h in frames.items()}
-            for cam, frames in data["sketches"].items()
+            for cam, frames in data["grease_frames"].items()
+        }
+        self.pencil_layers = {
+            cam: [
+                {
+                    "name": layer["name"],
+                    "frames": {int(f): bytes.fromhex(h) for f, h in layer["frames"].items()},
+                }
+                for layer in layers
+            ]
+            for cam, layers in data["pencil_layers"].items()
         }
         self.undo_stack.clear()
 
@@ -531,7 +602,23 @@ def read_png(data: bytes) -> np.ndarray:
     return rows[:, 1:].reshape(height, width, 4)
 
 
+def over(pngs: list[bytes]) -> bytes:
+    """RGBA PNGs laid over each other, the first at the bottom (straight alpha)."""
+    out = np.zeros(read_png(pngs[0]).shape, np.float32)
+    for data in pngs:
+        layer = read_png(data).astype(np.float32) / 255.0
+        alpha = layer[..., 3:4]
+        out[..., :3] = layer[..., :3] * alpha + out[..., :3] * (1 - alpha)
+        out[..., 3:4] = alpha + out[..., 3:4] * (1 - alpha)
+    return write_png(np.round(np.clip(out, 0.0, 1.0) * 255).astype(np.uint8))
+
+
 def write_png_rgb(image: np.ndarray) -> bytes:
+    return write_png(image)
+
+
+def write_png(image: np.ndarray) -> bytes:
+    """An 8-bit PNG of an H x W x 3 (RGB) or H x W x 4 (RGBA) uint8 array, no row filters."""
     import struct
     import zlib
 
@@ -542,7 +629,8 @@ def write_png_rgb(image: np.ndarray) -> bytes:
         crc = zlib.crc32(kind + body) & 0xFFFFFFFF
         return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
 
-    head = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    colour = 6 if image.shape[2] == 4 else 2
+    head = struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0)
     return (
         b"\x89PNG\r\n\x1a\n"
         + chunk(b"IHDR", head)

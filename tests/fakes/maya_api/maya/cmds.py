@@ -10,7 +10,15 @@ from __future__ import annotations
 
 import json
 import os
+import sys
+from pathlib import Path
 from typing import Any, Optional
+
+try:
+    from tests.fakes.maya_vocabulary import VOCABULARY, flag_pairs
+except ImportError:  # a fresh interpreter with only the fake on sys.path (startup probes)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[4]))
+    from tests.fakes.maya_vocabulary import VOCABULARY, flag_pairs
 
 from ._fake import (
     DAG_TYPES,
@@ -40,8 +48,23 @@ def _e(kw: dict[str, Any]) -> bool:
     return bool(_flag(kw, "edit", "e", default=False))
 
 
-def _check(what: str) -> None:
+def _check(what: str, kw: Optional[dict[str, Any]] = None) -> None:
+    """Maya's threading rule, then every flag against the vocabulary: an unknown one (or one
+    this fake Maya lacks, ``state.missing_flags``) raises ``TypeError: Invalid flag 'x'`` as
+    maya.cmds does (ynput/OpenPype issue #4033)."""
     state.check_thread(f"maya.cmds.{what}")
+    missing = state.missing_flags.get(what, set())
+    for flag in kw or {}:
+        if not VOCABULARY.has(f"flags:{what}", flag) or flag in missing:
+            raise TypeError(f"Invalid flag '{flag}'")
+
+
+def _value(command: str, flag: str, value: Any) -> Any:
+    """An enumerated flag's value, refused unless the vocabulary lists it (the wording of
+    Maya's refusal is assumed)."""
+    if value is not None and not VOCABULARY.has(f"enum:{command}.{flag}", str(value)):
+        raise MayaError(f"{command}: Invalid {flag} '{value}'")
+    return value
 
 
 def _names(args: tuple[Any, ...]) -> list[str]:
@@ -62,7 +85,7 @@ def _out(node: Node, long: bool) -> str:
 
 
 def about(*args: Any, **kw: Any) -> Any:
-    _check("about")
+    _check("about", kw)
     if _flag(kw, "batch", "b"):
         return state.batch
     if _flag(kw, "version", "v"):
@@ -75,7 +98,7 @@ def about(*args: Any, **kw: Any) -> Any:
 
 
 def evalDeferred(*args: Any, **kw: Any) -> None:
-    _check("evalDeferred")
+    _check("evalDeferred", kw)
     fn = args[0] if args else None
     if isinstance(fn, str):
         code = fn
@@ -87,7 +110,7 @@ def evalDeferred(*args: Any, **kw: Any) -> None:
 
 
 def undoInfo(*args: Any, **kw: Any) -> Any:
-    _check("undoInfo")
+    _check("undoInfo", kw)
     if _q(kw):
         if _flag(kw, "stateWithoutFlush", "swf", "state", "st"):
             return state.undo_on
@@ -105,7 +128,7 @@ def undoInfo(*args: Any, **kw: Any) -> Any:
 
 
 def pluginInfo(*args: Any, **kw: Any) -> Any:
-    _check("pluginInfo")
+    _check("pluginInfo", kw)
     name = str(args[0]) if args else ""
     if _q(kw) and _flag(kw, "loaded", "l"):
         return name in state.plugins_loaded
@@ -115,7 +138,7 @@ def pluginInfo(*args: Any, **kw: Any) -> Any:
 
 
 def loadPlugin(*args: Any, **kw: Any) -> list[str]:
-    _check("loadPlugin")
+    _check("loadPlugin", kw)
     done = []
     for name in _names(args):
         if name not in state.plugins_available:
@@ -131,7 +154,7 @@ def loadPlugin(*args: Any, **kw: Any) -> list[str]:
 
 
 def currentTime(*args: Any, **kw: Any) -> Any:
-    _check("currentTime")
+    _check("currentTime", kw)
     if _q(kw):
         return state.time
     if not args:
@@ -141,7 +164,7 @@ def currentTime(*args: Any, **kw: Any) -> Any:
 
 
 def currentUnit(*args: Any, **kw: Any) -> Any:
-    _check("currentUnit")
+    _check("currentUnit", kw)
     if _q(kw):
         if _flag(kw, "time", "t"):
             return state.unit
@@ -158,7 +181,7 @@ def currentUnit(*args: Any, **kw: Any) -> Any:
 
 
 def playbackOptions(*args: Any, **kw: Any) -> Any:
-    _check("playbackOptions")
+    _check("playbackOptions", kw)
     names = {
         "minTime": ("minTime", "min"),
         "maxTime": ("maxTime", "max"),
@@ -188,7 +211,7 @@ def playbackOptions(*args: Any, **kw: Any) -> Any:
 
 
 def play(*args: Any, **kw: Any) -> Any:
-    _check("play")
+    _check("play", kw)
     if _q(kw) and _flag(kw, "state", "st"):
         return state.playing
     on = _flag(kw, "state", "st")
@@ -200,9 +223,9 @@ def play(*args: Any, **kw: Any) -> Any:
 
 
 def createNode(kind: str, **kw: Any) -> str:
-    _check("createNode")
-    if kind not in DAG_TYPES and kind not in ("network",):
-        raise MayaError(f"createNode: the fake knows no node type {kind!r}")
+    _check("createNode", kw)
+    if not VOCABULARY.has("node_type", kind) or (kind not in DAG_TYPES and kind != "network"):
+        raise MayaError(f"createNode: Unknown object type: {kind}")  # wording assumed
     parent_name = _flag(kw, "parent", "p")
     parent = state.need(parent_name) if parent_name else None
     if parent is None and kind in SHAPE_TYPES:
@@ -224,12 +247,12 @@ def objExists(name: str) -> bool:
 
 
 def nodeType(name: str, **kw: Any) -> str:
-    _check("nodeType")
+    _check("nodeType", kw)
     return state.need(name).kind
 
 
 def ls(*args: Any, **kw: Any) -> list[str]:
-    _check("ls")
+    _check("ls", kw)
     long = bool(_flag(kw, "long", "l", default=False))
     if _flag(kw, "selection", "sl"):
         nodes = list(state.selection)
@@ -259,7 +282,7 @@ def ls(*args: Any, **kw: Any) -> list[str]:
 
 
 def listRelatives(*args: Any, **kw: Any) -> list[str]:
-    _check("listRelatives")
+    _check("listRelatives", kw)
     full = bool(_flag(kw, "fullPath", "f", "path", "pa", default=False))
     out: list[Node] = []
     for name in _names(args):
@@ -279,7 +302,7 @@ def listRelatives(*args: Any, **kw: Any) -> list[str]:
 
 
 def select(*args: Any, **kw: Any) -> None:
-    _check("select")
+    _check("select", kw)
     if _flag(kw, "clear", "cl"):
         state.selection = []
     else:
@@ -295,7 +318,7 @@ def select(*args: Any, **kw: Any) -> None:
 
 
 def rename(old: str, new: str, **kw: Any) -> str:
-    _check("rename")
+    _check("rename", kw)
     node = state.need(old)
     if state.find_name(new) not in (None, node):
         new = state.unique(new.rstrip("0123456789"))
@@ -306,7 +329,7 @@ def rename(old: str, new: str, **kw: Any) -> str:
 
 
 def parent(*args: Any, **kw: Any) -> list[str]:
-    _check("parent")
+    _check("parent", kw)
     names = _names(args)
     if _flag(kw, "world", "w"):
         children, target = names, None
@@ -318,20 +341,19 @@ def parent(*args: Any, **kw: Any) -> list[str]:
         node.parent = target
         out.append(node.name)
     state.record(f"parent {names}")
-    state.fire("DagObjectParented")
     state.redraw()
     return out
 
 
 def delete(*args: Any, **kw: Any) -> None:
-    _check("delete")
+    _check("delete", kw)
     for name in _names(args):
         state.delete(state.need(name))
     state.redraw()
 
 
 def exactWorldBoundingBox(*args: Any, **kw: Any) -> list[float]:
-    _check("exactWorldBoundingBox")
+    _check("exactWorldBoundingBox", kw)
     node = state.need(_names(args)[0])
     x, y, z = (
         sum(float(n.attrs[a].value) for n in _chain(node) if a in n.attrs)
@@ -364,15 +386,15 @@ def _plug(args: tuple[Any, ...], kw: dict[str, Any]) -> tuple[Node, str]:
 
 
 def addAttr(*args: Any, **kw: Any) -> None:
-    _check("addAttr")
+    _check("addAttr", kw)
     node = state.need(_names(args)[0])
     name = _flag(kw, "longName", "ln")
     if not name or not str(name).replace("_", "a").isalnum() or str(name)[0].isdigit():
         raise MayaError(f"addAttr: invalid attribute name {name!r}")
     if name in node.attrs:
         raise MayaError(f"Found more than one attribute named '{name}' on {node.name}")
-    data_type = _flag(kw, "dataType", "dt")
-    attr_type = _flag(kw, "attributeType", "at")
+    data_type = _value("addAttr", "dataType", _flag(kw, "dataType", "dt"))
+    attr_type = _value("addAttr", "attributeType", _flag(kw, "attributeType", "at"))
     kind = _ATTR_TYPES.get(str(data_type or attr_type))
     if kind is None:
         raise MayaError(f"addAttr: the fake supports string, long, double and bool, not {kind}")
@@ -382,7 +404,7 @@ def addAttr(*args: Any, **kw: Any) -> None:
 
 
 def deleteAttr(*args: Any, **kw: Any) -> None:
-    _check("deleteAttr")
+    _check("deleteAttr", kw)
     node, attr = _plug(args, kw)
     held = node.attrs.get(attr)
     if held is None or not held.dynamic:
@@ -392,7 +414,7 @@ def deleteAttr(*args: Any, **kw: Any) -> None:
 
 
 def attributeQuery(name: str, **kw: Any) -> Any:
-    _check("attributeQuery")
+    _check("attributeQuery", kw)
     node = state.need(_flag(kw, "node", "n"))
     if _flag(kw, "exists", "ex"):
         return name in node.attrs
@@ -400,7 +422,7 @@ def attributeQuery(name: str, **kw: Any) -> Any:
 
 
 def listAttr(*args: Any, **kw: Any) -> list[str]:
-    _check("listAttr")
+    _check("listAttr", kw)
     node = state.need(_names(args)[0])
     if _flag(kw, "userDefined", "ud"):
         return [n for n, a in node.attrs.items() if a.dynamic]
@@ -408,7 +430,7 @@ def listAttr(*args: Any, **kw: Any) -> list[str]:
 
 
 def getAttr(*args: Any, **kw: Any) -> Any:
-    _check("getAttr")
+    _check("getAttr", kw)
     node, attr = _plug(args, kw)
     held = node.attrs.get(attr)
     if held is None:
@@ -420,7 +442,7 @@ def getAttr(*args: Any, **kw: Any) -> Any:
 
 
 def setAttr(*args: Any, **kw: Any) -> None:
-    _check("setAttr")
+    _check("setAttr", kw)
     plug, *values = args
     node, attr = _plug((plug,), {})
     held = node.attrs.get(attr)
@@ -430,7 +452,7 @@ def setAttr(*args: Any, **kw: Any) -> None:
         raise MayaError(f"setAttr: no value for {plug}")
     value = values[0]
     if held.kind == "string":
-        if _flag(kw, "type", "typ") != "string":
+        if _value("setAttr", "type", _flag(kw, "type", "typ")) != "string":
             raise MayaError(f"setAttr: {plug} is a string attribute: pass type='string'")
         if not isinstance(value, str):
             raise MayaError(f"setAttr: {plug} takes a string, not {type(value).__name__}")
@@ -447,7 +469,7 @@ def setAttr(*args: Any, **kw: Any) -> None:
 
 
 def setKeyframe(*args: Any, **kw: Any) -> int:
-    _check("setKeyframe")
+    _check("setKeyframe", kw)
     node = state.need(_names(args)[0])
     attr = str(_flag(kw, "attribute", "at"))
     held = node.attrs.get(attr)
@@ -455,7 +477,8 @@ def setKeyframe(*args: Any, **kw: Any) -> int:
         raise MayaError(f"setKeyframe: {node.name} has no attribute {attr}")
     times = _flag(kw, "time", "t", default=state.time)
     value = _flag(kw, "value", "v", default=held.value)
-    if _flag(kw, "outTangentType", "ott") != "step":
+    _value("setKeyframe", "inTangentType", _flag(kw, "inTangentType", "itt"))
+    if _value("setKeyframe", "outTangentType", _flag(kw, "outTangentType", "ott")) != "step":
         raise MayaError("setKeyframe: the fake only keeps step keys (outTangentType='step')")
     for t in times if isinstance(times, (list, tuple)) else [times]:
         held.keys[float(t)] = type(held.value)(value) if held.value is not None else value
@@ -469,7 +492,7 @@ def setKeyframe(*args: Any, **kw: Any) -> int:
 def annotate(*args: Any, **kw: Any) -> str:
     """An annotation pointing at the object: a transform "annotationN" with an
     annotationShape "annotationShapeN" whose arrow follows the object."""
-    _check("annotate")
+    _check("annotate", kw)
     names = _names(args)
     target = state.need(names[0]) if names else None
     point = _flag(kw, "point", "p", default=(0.0, 0.0, 0.0))
@@ -487,7 +510,7 @@ def annotate(*args: Any, **kw: Any) -> str:
 
 
 def getPanel(*args: Any, **kw: Any) -> Any:
-    _check("getPanel")
+    _check("getPanel", kw)
     if _flag(kw, "withFocus", "wf"):
         return state.active_panel
     of = _flag(kw, "typeOf", "to")
@@ -501,7 +524,7 @@ def getPanel(*args: Any, **kw: Any) -> Any:
 
 
 def modelPanel(name: str, **kw: Any) -> Any:
-    _check("modelPanel")
+    _check("modelPanel", kw)
     if name not in state.panels:
         if _flag(kw, "exists", "ex"):
             return False
@@ -518,7 +541,7 @@ def modelPanel(name: str, **kw: Any) -> Any:
 
 
 def lookThru(*args: Any, **kw: Any) -> None:
-    _check("lookThru")
+    _check("lookThru", kw)
     names = _names(args)
     if len(names) == 2:
         panel, camera = names
@@ -529,8 +552,8 @@ def lookThru(*args: Any, **kw: Any) -> None:
 
 def playblast(*args: Any, **kw: Any) -> str:
     """One frame of the active (or named) panel's view written to ``completeFilename``."""
-    _check("playblast")
-    if _flag(kw, "format", "fmt") != "image":
+    _check("playblast", kw)
+    if _value("playblast", "format", _flag(kw, "format", "fmt")) != "image":
         raise MayaError("playblast: the fake writes format='image' only")
     path = _flag(kw, "completeFilename", "cf")
     if not path:
@@ -554,7 +577,7 @@ def playblast(*args: Any, **kw: Any) -> str:
     size = _flag(kw, "widthHeight", "wh")
     if size and tuple(size) != image.shape[1::-1]:
         raise MayaError("playblast: the fake does not scale; give the viewport's size")
-    compression = _flag(kw, "compression", "c", default="png")
+    compression = _value("playblast", "compression", _flag(kw, "compression", "c", default="png"))
     if compression in ("jpg", "jpeg"):
         import simplejpeg
 
@@ -575,7 +598,7 @@ def playblast(*args: Any, **kw: Any) -> str:
 
 
 def bluePencilFrame(*args: Any, **kw: Any) -> None:
-    _check("bluePencilFrame")
+    _check("bluePencilFrame", kw)
     if "bluePencil" not in state.plugins_loaded:
         raise MayaError('Cannot find procedure "bluePencilFrame" (plug-in bluePencil not loaded)')
     archive = _flag(kw, "importArchive", "ia")
@@ -584,9 +607,62 @@ def bluePencilFrame(*args: Any, **kw: Any) -> None:
     state.import_archive(str(archive), "bluePencil")
 
 
+def bluePencilLayer(*args: Any, **kw: Any) -> Any:
+    """Blue Pencil layers of the camera given as argument (Autodesk, bluePencilLayer, 2023):
+    ``count`` the number of layers, ``queryName=i`` a layer's name, ``delete=i`` removes one,
+    ``editName=(name, i)`` renames one. Indexes out of range raise (message assumed)."""
+    _check("bluePencilLayer", kw)
+    if "bluePencil" not in state.plugins_loaded:
+        raise MayaError('Cannot find procedure "bluePencilLayer" (plug-in bluePencil not loaded)')
+    names = _names(args)
+    if not names:
+        raise MayaError("bluePencilLayer: The command requires a camera name as argument.")
+    layers = state.camera_layers(names[0])
+
+    def at(index: Any) -> dict[str, Any]:
+        i = int(index)
+        if not 0 <= i < len(layers):
+            raise MayaError(f"bluePencilLayer: no layer at index {i} on {names[0]}")
+        return layers[i]
+
+    if _flag(kw, "count", "cnt"):
+        return len(layers)
+    if _flag(kw, "queryName", "qn") is not None:
+        return at(_flag(kw, "queryName", "qn"))["name"]
+    if _flag(kw, "delete", "delete") is not None:
+        layers.remove(at(_flag(kw, "delete", "delete")))
+        state.record("bluePencilLayer -delete")
+        state.redraw()
+        return None
+    edit = _flag(kw, "editName", "en")
+    if edit is not None:
+        name, index = edit
+        at(index)["name"] = str(name)
+        state.record("bluePencilLayer -editName")
+        return None
+    raise MayaError("bluePencilLayer: the fake answers count, queryName, delete and editName")
+
+
+def help(*args: Any, **kw: Any) -> str:
+    """A command's synopsis, one flag a line as ``-short -long type`` (the layout public tools
+    parse, e.g. Muream/maya-stubs builds its signatures from it). Here: the flags the
+    vocabulary lists for the command, less those this fake Maya lacks."""
+    _check("help", kw)
+    names = _names(args)
+    if len(names) != 1:
+        raise MayaError("help: the fake answers help(command)")
+    command = names[0]
+    missing = state.missing_flags.get(command, set())
+    lines = [f"Synopsis: {command} [flags]", "Flags:"]
+    for long, short in sorted(flag_pairs(command).items()):
+        if long not in missing and short not in missing:
+            lines.append(f"  -{short} -{long}")
+    return "\n".join(lines) + "\n"
+
+
 def greasePencilCtx(*args: Any, **kw: Any) -> Any:
     """Grease Pencil (Maya 2022 and older; gone from the 2023+ command set)."""
-    _check("greasePencilCtx")
+    _check("greasePencilCtx", kw)
     if int(state.version) >= 2023:
         raise MayaError('Cannot find procedure "greasePencilCtx".')
     name = str(args[0]) if args else ""
@@ -603,7 +679,7 @@ def greasePencilCtx(*args: Any, **kw: Any) -> Any:
 
 
 def file(*args: Any, **kw: Any) -> Any:
-    _check("file")
+    _check("file", kw)
     if _q(kw):
         if _flag(kw, "sceneName", "sn"):
             return state.scene_name
@@ -638,7 +714,7 @@ def file(*args: Any, **kw: Any) -> Any:
 
 
 def menu(*args: Any, **kw: Any) -> Any:
-    _check("menu")
+    _check("menu", kw)
     name = str(args[0]) if args else _unique_menu()
     if _flag(kw, "exists", "ex"):
         return name in state.menus
@@ -651,7 +727,7 @@ def menu(*args: Any, **kw: Any) -> Any:
 
 
 def menuItem(*args: Any, **kw: Any) -> str:
-    _check("menuItem")
+    _check("menuItem", kw)
     parent_menu = _flag(kw, "parent", "p")
     if parent_menu not in state.menus:
         raise MayaError(f"menuItem: no menu {parent_menu}")
@@ -661,14 +737,14 @@ def menuItem(*args: Any, **kw: Any) -> str:
 
 
 def deleteUI(*args: Any, **kw: Any) -> None:
-    _check("deleteUI")
+    _check("deleteUI", kw)
     for name in _names(args):
         state.menus.pop(name, None)
         state.workspace_controls.pop(name, None)
 
 
 def workspaceControl(name: str, **kw: Any) -> Any:
-    _check("workspaceControl")
+    _check("workspaceControl", kw)
     if _flag(kw, "exists", "ex"):
         return name in state.workspace_controls
     if _q(kw):

@@ -6,6 +6,7 @@ import ctypes
 from typing import Any, Callable, Optional
 
 from .._fake import TIME_UNITS, state
+from ..cmds import VOCABULARY
 
 #: MTime units the fake knows (``MTime.k24FPS`` ...), and their frames per second.
 _UNITS = {6: 24.0, 7: 25.0, 8: 30.0, 9: 48.0, 10: 50.0, 11: 60.0, 5: 15.0}
@@ -34,27 +35,32 @@ class MEventMessage(MMessage):
     ) -> int:
         state.check_thread("MEventMessage.addEventCallback")
         if eventName not in MEventMessage.getEventNames():
+            # The exception class and wording are assumed (docs/maya.md).
             raise RuntimeError(f"(kInvalidParameter): Object does not exist: {eventName}")
         return state.add_event(eventName, function, clientData)
 
     @staticmethod
     def getEventNames() -> list[str]:
-        return [
-            "timeChanged",
-            "SelectionChanged",
-            "playbackRangeChanged",
-            "timeUnitChanged",
-            "playingBack",
-            "cameraChange",
-            "ModelPanelSetFocus",
-            "ActiveViewChanged",
-            "NameChanged",
-            "DagObjectParented",
-            "SceneOpened",
-            "NewSceneOpened",
-            "Undo",
-            "Redo",
-        ]
+        """The events of the vocabulary (tests/fakes/maya_vocabulary.py), each sourced."""
+        return sorted(VOCABULARY.names("event"))
+
+
+class MConditionMessage(MMessage):
+    """Named conditions; ``function(state, clientData)`` runs when one turns on or off
+    (types-maya maya-stubs/api/OpenMaya.pyi: addConditionCallback)."""
+
+    @staticmethod
+    def addConditionCallback(
+        conditionName: str, function: Callable[[bool, Any], None], clientData: Any = None
+    ) -> int:
+        state.check_thread("MConditionMessage.addConditionCallback")
+        if conditionName not in MConditionMessage.getConditionNames():
+            raise RuntimeError(f"(kInvalidParameter): Object does not exist: {conditionName}")
+        return state.add_condition(conditionName, function, clientData)
+
+    @staticmethod
+    def getConditionNames() -> list[str]:
+        return sorted(VOCABULARY.names("condition"))
 
 
 class MTime:

@@ -1,0 +1,140 @@
+"""The Maya vocabulary: the literal scan catches what Maya would refuse, every stub line it
+cites says what it is cited for, and the fake refuses what is not in it as Maya does."""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from tests.fakes import maya_vocabulary
+from tests.fakes.maya_vocabulary import STUB_FILE, VOCABULARY, literal_uses
+from tests.fakes.vocabulary import ConstantResolver
+
+PLANTED = """
+from maya import cmds
+import maya.api.OpenMaya as om
+
+from .defaults import GOOD_EVENTS, WRONG_EVENTS
+
+
+def f(panel, node):
+    cmds.playblast(format="image", compression="jpeg", frmae=[1.0], viewer=False)
+    om.MEventMessage.addEventCallback("playingBack", f)
+    for event in WRONG_EVENTS:
+        om.MEventMessage.addEventCallback(event, f)
+    ids = [om.MEventMessage.addEventCallback(event, f) for event in GOOD_EVENTS]
+    cmds.createNode("netwrok", skipSelect=True)
+    cmds.setAttr(f"{node}.visibilty", 1)
+    cmds.getAttr(node + ".txt")
+    cmds.loadPlugin("bluepencil", quiet=True)
+    if cmds.nodeType(node) == "camrea":
+        pass
+    return ids
+"""
+
+
+def scan(tmp_path: Path) -> list[tuple[str, str]]:
+    (tmp_path / "defaults.py").write_text(
+        'GOOD_EVENTS = ("timeChanged", "SelectionChanged")\nWRONG_EVENTS = ("timeChange",)\n'
+    )
+    (tmp_path / "planted.py").write_text(textwrap.dedent(PLANTED))
+    resolver = ConstantResolver(tmp_path)
+    tree = resolver.trees["planted"]
+    return [(u.category, u.name) for u in literal_uses(tree, "planted", resolver)]
+
+
+def test_the_literal_scan_catches_every_planted_name_maya_would_refuse(tmp_path: Path) -> None:
+    found = scan(tmp_path)
+    unknown = {use for use in found if not VOCABULARY.has(*use)}
+    assert unknown == {
+        ("enum:playblast.compression", "jpeg"),
+        ("flags:playblast", "frmae"),
+        ("event", "playingBack"),
+        ("event", "timeChange"),
+        ("node_type", "netwrok"),
+        ("attr", "visibilty"),
+        ("attr", "txt"),
+        ("plugin", "bluepencil"),
+        ("node_type", "camrea"),
+    }
+    # ... and it saw the good ones too (so a pass means something).
+    assert {("event", "timeChanged"), ("event", "SelectionChanged")} <= set(found)
+    assert {("enum:playblast.format", "image"), ("flags:playblast", "viewer")} <= set(found)
+
+
+def test_every_stub_line_cited_defines_that_command_with_that_flag() -> None:
+    import importlib.metadata as metadata
+
+    try:
+        files = metadata.distribution("types-maya").files or []
+    except metadata.PackageNotFoundError:
+        pytest.fail("types-maya is not installed: `make venv` installs the dev extras")
+    (stub,) = [f for f in files if str(f).replace("\\", "/").endswith("maya-stubs/cmds.pyi")]
+    lines = Path(str(stub.locate())).read_text(encoding="utf-8").splitlines()
+    checked = 0
+    for category in VOCABULARY.categories():
+        for name in VOCABULARY.names(category):
+            where = VOCABULARY.source(category, name).where
+            if not where.startswith(STUB_FILE + ":"):
+                continue
+            line = lines[int(where.rsplit(":", 1)[1]) - 1]
+            if category == "command":
+                assert line.startswith(f"def {name}("), (category, name, line[:80])
+            elif category.startswith("flags:"):
+                command = category.split(":", 1)[1]
+                assert line.startswith(f"def {command}("), (category, name, line[:80])
+                assert re.search(rf"\b{re.escape(name)}:", line), (category, name, line[:120])
+            checked += 1
+    assert checked > 100
+
+
+def test_the_fake_refuses_an_unknown_flag_as_maya_cmds_does(cmds: ModuleType) -> None:
+    with pytest.raises(TypeError, match=r"^Invalid flag 'frmae'$"):
+        cmds.playblast(frmae=[1.0], format="image")
+    with pytest.raises(TypeError, match=r"^Invalid flag 'minTim'$"):
+        cmds.playbackOptions(query=True, minTim=True)
+    assert cmds.playbackOptions(q=True, min=True) == 1.0, "short names are accepted"
+
+
+def test_the_fake_refuses_unknown_values_events_and_node_types(
+    cmds: ModuleType, tmp_path: Path
+) -> None:
+    import maya.api.OpenMaya as om
+    from maya._fake import MayaError
+
+    with pytest.raises(MayaError, match="Invalid compression 'jpeg'"):
+        cmds.playblast(
+            frame=[1.0],
+            format="image",
+            compression="jpeg",
+            completeFilename=str(tmp_path / "x.jpg"),
+        )
+    with pytest.raises(MayaError, match="Unknown object type: netwrok"):
+        cmds.createNode("netwrok")
+    with pytest.raises(RuntimeError, match=r"timeChange$"):
+        om.MEventMessage.addEventCallback("timeChange", lambda *_: None)
+    assert sorted(om.MEventMessage.getEventNames()) == sorted(VOCABULARY.names("event"))
+
+
+def test_the_scan_of_the_adapter_sees_its_calls() -> None:
+    root = Path(__file__).resolve().parents[3] / "plugins" / "maya"
+    resolver = ConstantResolver(root)
+    seen = {
+        (u.category, u.name)
+        for module, tree in resolver.modules()
+        for u in maya_vocabulary.literal_uses(tree, module, resolver)
+    }
+    for expected in [
+        ("event", "playbackRangeChanged"),
+        ("condition", "playingBack"),
+        ("flags:bluePencilFrame", "importArchive"),
+        ("flags:bluePencilLayer", "editName"),
+        ("enum:playblast.compression", "jpg"),
+        ("attr", "overshoulderStore"),
+        ("plugin", "bluePencil"),
+    ]:
+        assert expected in seen, expected
