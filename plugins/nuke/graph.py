@@ -29,6 +29,15 @@ def knob_value(node: nuke.Node, name: str, default: Any = None) -> Any:
     return default if knob is None else knob.value()
 
 
+def knob_script(node: nuke.Node, name: str) -> str:
+    """The knob's value as Nuke writes it in a script (``toScript``); "" without the knob.
+
+    For comparing values over time: ``value()`` of a Format_Knob is a new Python object at
+    each call, whose ``str`` may differ while the format does not."""
+    knob = node.knob(name)
+    return "" if knob is None else str(knob.toScript())
+
+
 def hidden_text(node: nuke.Node, name: str) -> Optional[str]:
     """The text of a hidden String_Knob of ours; None when the node has none."""
     knob = node.knob(name)

@@ -34,6 +34,7 @@ from .graph import (
     frame_range,
     go_to_frame,
     image_version,
+    knob_script,
     knob_value,
     node_by_full_name,
     parent_group,
@@ -419,7 +420,7 @@ class NukeHost(Host):
             str(knob_value(viewer, "viewerProcess", "")),
             bool(knob_value(viewer, "input_process", False)),
             upstream_fingerprint(viewed, process),
-            str(knob_value(nuke.root(), "format", "")),
+            knob_script(nuke.root(), "format"),
         )
 
     def _upstream_names(self) -> frozenset[str]:
