@@ -265,7 +265,8 @@ class NukeHost(Host):
     # --- threads ----------------------------------------------------------------------------------
 
     def run_on_main(self, fn: Callable[[], None]) -> None:
-        nuke.executeInMainThread(fn)
+        """Queue ``fn`` for Nuke's main thread; an error in it is logged, not raised into Nuke."""
+        nuke.executeInMainThread(never_raises(fn))
 
     def is_main_thread(self) -> bool:
         return threading.current_thread() is self._main

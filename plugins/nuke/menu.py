@@ -15,19 +15,28 @@ so ``overshoulder`` is bound there. Outside the GUI nothing happens.
 
 from __future__ import annotations
 
+import logging
+
 import nuke
 
 from .defaults import MENU, PANEL_ID, PANEL_NAME, PANEL_WIDGET
+
+log = logging.getLogger("overshoulder.nuke")
 
 #: True once the menu and panel are installed in this session.
 installed = False
 
 
 def open_panel() -> None:
-    """Open the Overshoulder panel (as the Pane menu does)."""
-    import nukescripts.panels
+    """Open the Overshoulder panel (as the Pane menu does); a failure is a message, never a
+    traceback into Nuke."""
+    try:
+        import nukescripts.panels
 
-    nukescripts.panels.restorePanel(PANEL_ID)
+        nukescripts.panels.restorePanel(PANEL_ID)
+    except Exception as exc:
+        log.exception("Overshoulder: the panel could not open")
+        nuke.message(f"Overshoulder: the panel could not open: {type(exc).__name__}: {exc}")
 
 
 def _command(name: str) -> None:

@@ -337,3 +337,34 @@ def test_the_fake_and_the_literal_scan_use_one_sourced_list(nuke: ModuleType) ->
     assert "addUpdateUI" in kinds
     for name in kinds:
         assert vocab.has("callback", name), f"the fake offers {name}, which has no source"
+
+
+def test_work_posted_to_nukes_main_thread_and_the_panel_entry_never_raise_into_nuke(
+    nuke: ModuleType,
+    comp: dict[str, Any],
+    nuke_host: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: Any,
+) -> None:
+    import nukescripts.panels
+
+    from overshoulder.plugins.nuke import menu
+
+    errors_before = len(nuke._fake.callback_errors)
+    ran = threading.Event()
+
+    def broken() -> None:
+        ran.set()
+        raise RuntimeError("a queued call failed")
+
+    nuke_host.run_on_main(broken)
+    assert ran.wait(5)
+    on_main(lambda: None)  # the queued call has finished
+    assert len(nuke._fake.callback_errors) == errors_before
+
+    def refuse(panel_id: str) -> None:
+        raise RuntimeError(f"no panel {panel_id}")
+
+    monkeypatch.setattr(nukescripts.panels, "restorePanel", refuse)
+    on_main(menu.open_panel)
+    assert "the panel could not open: RuntimeError" in capsys.readouterr().out
