@@ -22,8 +22,11 @@ How Resolve refuses (what the fake does for a name not listed):
   creatubers/autosubsdavinci issue 3; AYON tests ``bmdvr.EXPORT_OTIO is None`` for a Resolve
   without the constant: ynput/ayon-resolve client/ayon_resolve/api/lib.py:1097);
 - ``OpenPage``, ``AddMarker``, ``SetCurrentTimecode``, ``SetSetting``, ``Export`` and
-  ``ExportCurrentFrameAsStill`` answer False (README: each "--> Bool"; which inputs give False
-  is assumed, docs/resolve.md);
+  ``ExportCurrentFrameAsStill`` answer False (README: each "--> Bool"). That ``AddMarker``
+  answers False for a duration past its clip's length: pydavinci's wrapper says so when it
+  fails (pedrolabonia/pydavinci at 1a9320fa53bab6c6eb82ec6679234a389862f54a,
+  pydavinci/wrappers/marker.py, ``MarkerCollection.add``); the other inputs that give False
+  are assumed (docs/resolve.md);
 - ``GetSetting`` with a key Resolve does not know answers "" ("getting a property using an
   invalid key will return a trivial result", README:630; "" is assumed).
 """

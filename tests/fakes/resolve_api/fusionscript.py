@@ -10,9 +10,9 @@ source:
 
 - a method or constant that is not in the vocabulary for its class reads as None, so calling
   it raises ``TypeError: 'NoneType' object is not callable``, as on Resolve's proxy objects;
-- ``OpenPage`` of an unknown page, ``AddMarker`` with an unknown colour, an occupied frame or
-  one outside its holder, ``SetCurrentTimecode`` off the timeline or off a playhead page,
-  ``ExportCurrentFrameAsStill`` with an unknown extension: False;
+- ``OpenPage`` of an unknown page, ``AddMarker`` with an unknown colour, an occupied frame,
+  one outside its holder or a duration past its end, ``SetCurrentTimecode`` off the timeline
+  or off a playhead page, ``ExportCurrentFrameAsStill`` with an unknown extension: False;
 - ``GetSetting`` / ``SetSetting`` of an unknown key: "" / False.
 
 What it holds:
@@ -233,7 +233,9 @@ class _Markers(_Gone):
             return False
         if not VOCABULARY.has("marker_color", color):
             return False
-        if duration < 1:
+        if duration < 1 or key + duration - 1 > last:
+            # Past its holder's end: False (pydavinci's wrapper tells its users so when
+            # AddMarker fails: "the duration isn't bigger than the clips' length").
             return False
         self.markers[key] = {
             "color": color,

@@ -108,3 +108,9 @@ def test_the_adapter_is_scanned_at_all() -> None:
     uses = [u for m, t in resolver.modules() for u in literal_uses(t, m, resolver)]
     categories = {u.category for u in uses}
     assert {"method", "marker_color", "page", "setting", "constant:Resolve"} <= categories
+
+
+def test_a_marker_longer_than_its_clip_is_refused(resolve: Any) -> None:
+    sh020 = resolve_control.item(resolve, "sh020")  # 36 frames from source frame 1009
+    assert sh020.AddMarker(1040.0, "Mint", "n", "note", 6.0, "x") is False  # 1040-1045
+    assert sh020.AddMarker(1040.0, "Mint", "n", "note", 5.0, "x") is True  # 1040-1044
