@@ -33,15 +33,13 @@ class SelfTestWindow(QtWidgets.QDialog):
         self.text = QtWidgets.QPlainTextEdit()
         self.text.setReadOnly(True)
         self.text.setPlainText(report.to_text())
-        self.text.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.FixedFont))
+        self.text.setFont(QtGui.QFontDatabase.systemFont(QtGui.QFontDatabase.SystemFont.FixedFont))
         layout.addWidget(self.text, 1)
 
         self.where = QtWidgets.QLabel(
             "Saved as\n" + "\n".join(paths) + "\nAttach the .json file to a bug report."
         )
-        self.where.setTextInteractionFlags(
-            self.where.textInteractionFlags() | QtCore.Qt.TextSelectableByMouse
-        )
+        self.where.setTextInteractionFlags(QtCore.Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.where)
 
         buttons = QtWidgets.QHBoxLayout()

@@ -49,6 +49,20 @@ def main() -> None:
     assert on.red() > 200 and on.green() < 80 and on.alpha() > 200, on.name()
     assert off.alpha() == 0 or off.red() < 200, off.name()
     print("overlay painted the stroke where it belongs")
+
+    import tempfile
+
+    from overshoulder.core.selftest import Check, run_checks
+    from overshoulder.core.ui.selftest_dialog import show_report
+
+    report = run_checks("pyside2", "5", [Check("a", "Capture", lambda figures: "fine")])
+    window = show_report(report, report.write(tempfile.mkdtemp()))
+    pump()
+    window.copy()
+    assert "[PASS] Capture" in window.text.toPlainText()
+    assert "[PASS] Capture" in QtWidgets.QApplication.clipboard().text()
+    window.close()
+    print("self-test window shows the report")
     panel.deleteLater()
     host.shut()
     print("OK")

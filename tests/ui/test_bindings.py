@@ -29,4 +29,5 @@ def test_the_panel_dispatch_and_overlay_work_on_pyside2(tmp_path: Path):
     lines = done.stdout.splitlines()
     assert "dispatch ran on the GUI thread" in lines
     assert "overlay painted the stroke where it belongs" in lines
+    assert "self-test window shows the report" in lines
     assert lines[-1] == "OK"
