@@ -71,7 +71,8 @@ def test_the_self_test_passes_on_the_fake_and_puts_everything_back(busy_resolve:
     end = result(report, "end_frame").figures
     assert end["convention"] == "after_last" and end["item_duration"] == defaults.SELFTEST_FRAMES
     cost = result(report, "call_cost").figures
-    assert cost["call_count"] == defaults.SELFTEST_CALLS and cost["call_median_ms"] > 0
+    assert cost["call_count"] == defaults.SELFTEST_CALLS
+    assert cost["call_worst_ms"] >= cost["call_median_ms"]
     assert result(report, "connection").figures["edition"] == "Studio"
     assert result(report, "markers").figures["anchor_clip"].startswith("overshoulder_selftest_")
     assert result(report, "still").figures["width"] == resolve_control.WIDTH
