@@ -56,10 +56,17 @@ class Damage:
     path: Path
     what: str
     openable: bool
+    #: The log holds less than it did (emptied, missing, fewer rows), rather than bad pages.
+    shrunk: bool = False
 
     def advice(self) -> str:
         """The sentence the relay stops with."""
         name = self.path.name
+        on_purpose = (
+            f" If {name} was emptied or removed on purpose, delete {SEEN_FILE} as well."
+            if self.shrunk
+            else ""
+        )
         return (
             f"the event log {self.path} is damaged: {self.what}. "
             f"Stop here and keep a copy of the data dir as it is (cp -a). "
@@ -67,7 +74,8 @@ class Damage:
             f"recover command (sqlite3 {name} .recover | sqlite3 {name}.recovered, then move "
             f"{name}.recovered to {name} while the relay is stopped), or restore {name} from a "
             f"backup. To start anyway, run the relay with --carry-on: it keeps a copy of the "
-            f"damaged file, skips what cannot be read and reports it in /api/health"
+            f"damaged file, skips what cannot be read and reports it in /api/health."
+            f"{on_purpose}"
         )
 
 
@@ -78,7 +86,7 @@ def inspect(path: Path) -> Optional[Damage]:
     if not size:
         if seen and (seen.get("sessions") or seen.get("events")):
             state = "is missing" if size is None else "is empty (0 bytes)"
-            return Damage(path, f"it {state}, but held {_held(seen)}", openable=True)
+            return Damage(path, f"it {state}, but held {_held(seen)}", True, shrunk=True)
         return None
     with open(path, "rb") as fh:
         head = fh.read(len(SQLITE_HEADER))
@@ -106,6 +114,7 @@ def inspect(path: Path) -> Optional[Damage]:
                 path,
                 f"it holds {sessions} sessions and {events} events, but held {_held(seen)}",
                 openable=True,
+                shrunk=True,
             )
     return None
 

@@ -25,7 +25,9 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional
+
+from overshoulder.core.errors import ErrorCode, ProtocolError
 
 from . import damage as damage_mod
 from .base import EventRecord, SessionRecord
@@ -64,6 +66,8 @@ MAX_UNREADABLE_RUN = 64
 #: Sessions with unreadable events named one by one in ``problems`` (the rest counted).
 MAX_DAMAGE_SENTENCES = 20
 
+_SESSION_COLUMNS = ("id", "name", "created", "host_name", "closed")
+
 _Batch = tuple[Sequence[EventRecord], Callable[[Optional[BaseException]], None]]
 
 
@@ -82,6 +86,8 @@ class SqliteStore:
         self._startup: list[str] = []
         #: Events found unreadable: session -> seq -> why.
         self._damaged: dict[str, dict[int, str]] = {}
+        #: Sentences about session rows that could not be read.
+        self._session_damage: list[str] = []
         self._damage_lock = threading.Lock()
         self._read = self._open_checked(carry_on)
         self._read_lock = threading.Lock()
@@ -184,20 +190,61 @@ class SqliteStore:
         self._write_seen()
 
     def get_session(self, session_id: str) -> Optional[SessionRecord]:
-        with self._read_lock:
-            row = self._read.execute(
-                "SELECT id, name, created, host_name, closed FROM sessions WHERE id = ?",
-                (session_id,),
-            ).fetchone()
-        return _session(row) if row else None
+        rows = self._session_rows(
+            "SELECT id, name, created, host_name, closed FROM sessions WHERE id = ?",
+            (session_id,),
+        )
+        return rows[0] if rows else None
 
     def list_sessions(self, include_closed: bool = False) -> list[SessionRecord]:
         sql = "SELECT id, name, created, host_name, closed FROM sessions"
         if not include_closed:
             sql += " WHERE closed = 0"
+        return self._session_rows(sql + " ORDER BY created DESC", ())
+
+    def _session_rows(self, sql: str, args: tuple[object, ...]) -> list[SessionRecord]:
+        """Sessions read; a row that cannot be read is left out and named in ``problems``;
+        a damaged page refuses with a ``ProtocolError`` saying so (not a traceback)."""
         with self._read_lock:
-            rows = self._read.execute(sql + " ORDER BY created DESC").fetchall()
-        return [_session(r) for r in rows]
+            try:
+                return [_session(r) for r in self._read.execute(sql, args).fetchall()]
+            except sqlite3.DatabaseError as exc:
+                if not (_is_damage(exc) or "decode" in str(exc)):
+                    raise
+                self._read.text_factory = bytes
+                try:
+                    rows = self._read.execute(sql, args).fetchall()
+                except sqlite3.DatabaseError as again:
+                    if not _is_damage(again):
+                        raise
+                    raise self._unreadable_sessions(f"a damaged page ({again})") from None
+                finally:
+                    self._read.text_factory = str
+        out: list[SessionRecord] = []
+        for row in rows:
+            try:
+                fields = [
+                    _text(v, name) if isinstance(v, bytes) else v
+                    for v, name in zip(row, _SESSION_COLUMNS)
+                ]
+                out.append(_session(tuple(fields)))
+            except (_Unreadable, TypeError, ValueError) as exc:
+                self._unreadable_sessions(f"the row of session {row[0]!r} is skipped: {exc}")
+        return out
+
+    def _unreadable_sessions(self, why: str) -> ProtocolError:
+        sentence = f"the sessions table of {self.path.name} cannot be read: {why}"
+        with self._damage_lock:
+            new = sentence not in self._session_damage
+            if new and len(self._session_damage) < MAX_DAMAGE_SENTENCES:
+                self._session_damage.append(sentence)
+        if new:
+            log.error("%s", sentence)
+        return ProtocolError(
+            ErrorCode.INTERNAL,
+            "the relay's log of sessions is damaged and cannot be read here; "
+            "its operator sees why in /api/health",
+        )
 
     def update_session(
         self, session_id: str, *, name: Optional[str] = None, closed: Optional[bool] = None
@@ -230,6 +277,7 @@ class SqliteStore:
             out.append(f"the event log writer stopped at {when}: events are not being stored")
         with self._damage_lock:
             damaged = [(sid, sorted(seqs.items())) for sid, seqs in self._damaged.items()]
+            out.extend(self._session_damage)
         for sid, items in damaged[:MAX_DAMAGE_SENTENCES]:
             first, why = items[0]
             if len(items) == 1:
@@ -268,38 +316,58 @@ class SqliteStore:
             sql += " LIMIT ?"
             args += (limit,)
         with self._read_lock:
-            # Bytes, decoded here: one row of text that is not UTF-8 (a damaged page) would
-            # otherwise fail the whole read.
-            self._read.text_factory = bytes
             try:
-                try:
-                    rows = self._read.execute(sql, args).fetchall()
-                except sqlite3.DatabaseError as exc:
-                    if not _is_damage(exc):
-                        raise
-                    log.error("reading session %s hit a damaged page: %s", session_id, exc)
-                    rows = self._rows_around_damage(session_id, since, limit)
-            finally:
-                self._read.text_factory = str
+                rows: list[Any] = self._read.execute(sql, args).fetchall()
+            except sqlite3.DatabaseError as exc:
+                # One text that is not UTF-8 fails the whole read (a damaged page can do
+                # that too): read again as bytes, decoded here row by row.
+                if not (_is_damage(exc) or "decode" in str(exc)):
+                    raise
+                log.info("reading session %s hit damaged rows: %s", session_id, exc)
+                rows = self._read_as_bytes(session_id, sql, args, since, limit)
         out: list[EventRecord] = []
         with self._damage_lock:
             known = dict(self._damaged.get(session_id, {}))
         for row in rows:
-            rec = row if isinstance(row, EventRecord) else _record(session_id, row)
+            if isinstance(row, EventRecord):
+                rec = row
+            elif _well_typed(row):
+                rec = EventRecord(*row)
+            else:
+                rec = _record(session_id, row)
             if rec.damage is not None:
                 self.report_damage(session_id, rec.seq, rec.damage)
-            elif rec.seq in known:
+            elif known and rec.seq in known:
                 rec = dataclasses.replace(rec, damage=known[rec.seq])
             if rec.damage is None or damaged:
                 out.append(rec)
         return out
 
-    def _rows_around_damage(
-        self, session_id: str, since: int, limit: Optional[int]
-    ) -> list[object]:
+    def _read_as_bytes(
+        self,
+        session_id: str,
+        sql: str,
+        args: tuple[object, ...],
+        since: int,
+        limit: Optional[int],
+    ) -> list[Any]:
+        """The rows with text as bytes (the caller holds the read lock)."""
+        self._read.text_factory = bytes
+        try:
+            try:
+                return self._read.execute(sql, args).fetchall()
+            except sqlite3.DatabaseError as exc:
+                if not _is_damage(exc):
+                    raise
+                log.info("reading session %s hit a damaged page: %s", session_id, exc)
+                return self._rows_around_damage(session_id, since, limit)
+        finally:
+            self._read.text_factory = str
+
+    def _rows_around_damage(self, session_id: str, since: int, limit: Optional[int]) -> list[Any]:
         """Read one event at a time past a damaged page: what can be read, and a damaged
         record for each seq that cannot (the caller holds the read lock)."""
-        out: list[object] = []
+        out: list[Any] = []
         seq = since
         run = 0
         one = (
@@ -459,6 +527,17 @@ def _is_damage(exc: sqlite3.DatabaseError) -> bool:
         return bool(code & 0xFF in (11, 26))  # SQLITE_CORRUPT, SQLITE_NOTADB
     text = str(exc)
     return "malformed" in text or "not a database" in text
+
+
+def _well_typed(row: tuple[Any, ...]) -> bool:
+    """A row whose fields have the types they were written with (the common case)."""
+    return (
+        type(row[6]) is str
+        and type(row[2]) is str
+        and type(row[3]) is str
+        and type(row[4]) is str
+        and type(row[5]) is float
+    )
 
 
 def _unreadable(session_id: str, seq: int, why: str) -> EventRecord:

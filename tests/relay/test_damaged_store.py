@@ -172,6 +172,47 @@ def test_one_bad_row_is_skipped_named_and_the_rest_of_the_session_loads(
     assert "Traceback" not in log
 
 
+def test_a_resume_past_a_skipped_row_gets_the_rest_and_never_the_bad_text(
+    relay: RelayProcess,
+) -> None:
+    sid = _fill(relay)
+    db = sqlite3.connect(relay.data_dir / "events.sqlite3")
+    with db:
+        db.execute(BAD_ROWS["cut-json"], (sid, 3))
+    db.close()
+    relay.start()
+    first, _ = _join(relay, sid)  # loads the session
+    first.close()
+    client = RawClient(relay.ws_url)
+    try:
+        client.join(relay.invite(sid, "viewer"), "Back", since=1)
+        client.expect("snapshot")
+        synced = client.expect("synced")
+        replayed = [m["seq"] for m in client.seen if m["type"] == "annotation_add"]
+        assert replayed == [2, 4, 5, 6]
+        assert synced["data"]["seq"] == NOTES
+    finally:
+        client.close()
+
+
+def test_a_session_row_that_cannot_be_read_is_left_out_of_the_list(relay: RelayProcess) -> None:
+    keep = relay.create_session(name="Shot 020")["session"]["id"]
+    bad = relay.create_session(name="Shot 030")["session"]["id"]
+    relay.stop()
+    db = sqlite3.connect(relay.data_dir / "events.sqlite3")
+    with db:
+        db.execute("UPDATE sessions SET name = CAST(X'53686FFF74' AS TEXT) WHERE id = ?", (bad,))
+    db.close()
+    relay.start()
+    r = requests.get(relay.url + "/api/sessions", timeout=5)
+    assert r.status_code == 200, r.text
+    assert [s["id"] for s in r.json()["sessions"]] == [keep]
+    health = _health(relay)
+    assert health["status"] == "degraded"
+    assert any("sessions table" in p and bad in p for p in health["problems"]), health
+    assert "Traceback" not in relay.log_text()
+
+
 def test_a_new_note_after_a_skipped_row_is_stored_after_it(relay: RelayProcess) -> None:
     sid = _fill(relay)
     db = sqlite3.connect(relay.data_dir / "events.sqlite3")
