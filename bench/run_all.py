@@ -35,6 +35,8 @@ BENCHMARKS: list[tuple[str, str, float]] = [
     ("late_join", "Late join into 10,000 annotations; memory per idle connection", 180.0),
     ("codec", "Frame pipeline: display transform, scale, JPEG/PNG, hash", 300.0),
     ("pipeline", "Capture -> relay -> decoded; sustained EXR playback; second loop", 240.0),
+    ("nuke_knob_drag", "Nuke: main-thread time of a knob drag, before and after coalescing", 120.0),
+    ("nuke_jpeg_subsampling", "Nuke capture: size and quality of each JPEG subsampling", 120.0),
 ]
 DOC = REPO_ROOT / "docs" / "benchmarks.md"
 NOTES_START = "<!-- notes:start -->"
