@@ -885,6 +885,15 @@ async def _serve(
     except config.DataDirError as exc:
         print(f"overshoulder relay: {exc}", file=sys.stderr, flush=True)
         return 1
+    except OSError as exc:  # e.g. the data dir is a file, or cannot be made
+        where = exc.filename or data_dir
+        print(
+            f"overshoulder relay: cannot use the data dir {data_dir}: {where}: "
+            f"{exc.strerror or exc}",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
     runner = web.AppRunner(relay.app(), access_log=None, handle_signals=False)
     await runner.setup()
     site = web.TCPSite(runner, args.host, args.port, ssl_context=ssl_ctx, reuse_address=True)

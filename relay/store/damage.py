@@ -79,6 +79,24 @@ class Damage:
         )
 
 
+def is_damage(exc: sqlite3.DatabaseError) -> bool:
+    """A damaged file (a corrupt page, not a database), not a busy log or a full disk."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None:
+        return bool(code & 0xFF in (11, 26))  # SQLITE_CORRUPT, SQLITE_NOTADB
+    text = str(exc)
+    return "malformed" in text or "not a database" in text
+
+
+def unusable(path: Path, why: str) -> DataDirError:
+    """The sentence for a log that cannot be opened at all, though nothing says it is damaged
+    (no permission, a full disk, a directory where the file should be)."""
+    return DataDirError(
+        f"the event log {path} cannot be opened: {why}. Check that the user running the relay "
+        f"may read and write {path.parent} and that its disk is not full"
+    )
+
+
 def inspect(path: Path) -> Optional[Damage]:
     """What is wrong with the log at ``path`` (None: nothing found, or no log yet)."""
     seen = read_seen(path)
@@ -100,6 +118,8 @@ def inspect(path: Path) -> Optional[Damage]:
     try:
         lines, counts = _quick_check(path)
     except sqlite3.DatabaseError as exc:
+        if not is_damage(exc):
+            raise  # cannot be opened (permissions, a full disk): not damage
         # "file is not a database": nothing to open; "malformed": parts may still be read.
         openable = "not a database" not in str(exc)
         return Damage(path, f"SQLite's quick check stopped: {exc}", openable=openable)

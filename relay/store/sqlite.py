@@ -113,6 +113,18 @@ class SqliteStore:
         self._checkpointer.start()
 
     def _open_checked(self, carry_on: bool) -> sqlite3.Connection:
+        try:
+            return self._open_inspected(carry_on)
+        except OSError as exc:  # not damage: the file or its dir cannot be used
+            raise damage_mod.unusable(self.path, exc.strerror or str(exc)) from None
+        except sqlite3.DatabaseError as exc:
+            if damage_mod.is_damage(exc):
+                raise damage_mod.StoreDamaged(
+                    damage_mod.Damage(self.path, f"SQLite cannot open it ({exc})", False).advice()
+                ) from None
+            raise damage_mod.unusable(self.path, str(exc)) from None
+
+    def _open_inspected(self, carry_on: bool) -> sqlite3.Connection:
         found = damage_mod.inspect(self.path)
         if found is not None:
             if not carry_on:
@@ -135,10 +147,8 @@ class SqliteStore:
             db.executescript(SCHEMA)
             return db
         except sqlite3.DatabaseError as exc:
-            if not carry_on:
-                raise damage_mod.StoreDamaged(
-                    damage_mod.Damage(self.path, f"SQLite cannot open it ({exc})", False).advice()
-                ) from None
+            if not carry_on or not damage_mod.is_damage(exc):
+                raise
             # Told to carry on, and the file cannot even be opened: start a new one.
             moved = damage_mod.set_aside(damage_mod.Damage(self.path, str(exc), openable=False))
             sentence = (
@@ -209,13 +219,13 @@ class SqliteStore:
             try:
                 return [_session(r) for r in self._read.execute(sql, args).fetchall()]
             except sqlite3.DatabaseError as exc:
-                if not (_is_damage(exc) or "decode" in str(exc)):
+                if not (damage_mod.is_damage(exc) or "decode" in str(exc)):
                     raise
                 self._read.text_factory = bytes
                 try:
                     rows = self._read.execute(sql, args).fetchall()
                 except sqlite3.DatabaseError as again:
-                    if not _is_damage(again):
+                    if not damage_mod.is_damage(again):
                         raise
                     raise self._unreadable_sessions(f"a damaged page ({again})") from None
                 finally:
@@ -321,7 +331,7 @@ class SqliteStore:
             except sqlite3.DatabaseError as exc:
                 # One text that is not UTF-8 fails the whole read (a damaged page can do
                 # that too): read again as bytes, decoded here row by row.
-                if not (_is_damage(exc) or "decode" in str(exc)):
+                if not (damage_mod.is_damage(exc) or "decode" in str(exc)):
                     raise
                 log.info("reading session %s hit damaged rows: %s", session_id, exc)
                 rows = self._read_as_bytes(session_id, sql, args, since, limit)
@@ -357,7 +367,7 @@ class SqliteStore:
             try:
                 return self._read.execute(sql, args).fetchall()
             except sqlite3.DatabaseError as exc:
-                if not _is_damage(exc):
+                if not damage_mod.is_damage(exc):
                     raise
                 log.info("reading session %s hit a damaged page: %s", session_id, exc)
                 return self._rows_around_damage(session_id, since, limit)
@@ -518,15 +528,6 @@ class SqliteStore:
             except sqlite3.Error:
                 pass
             return exc
-
-
-def _is_damage(exc: sqlite3.DatabaseError) -> bool:
-    """A damaged file (corrupt page, not a database), not a busy or full disk."""
-    code = getattr(exc, "sqlite_errorcode", None)
-    if code is not None:
-        return bool(code & 0xFF in (11, 26))  # SQLITE_CORRUPT, SQLITE_NOTADB
-    text = str(exc)
-    return "malformed" in text or "not a database" in text
 
 
 def _well_typed(row: tuple[Any, ...]) -> bool:

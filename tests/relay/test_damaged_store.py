@@ -337,6 +337,21 @@ def test_a_clean_restart_and_a_new_data_dir_start_without_a_warning(relay: Relay
     assert (relay.data_dir / "events-seen.json").exists()
 
 
+def test_a_data_dir_that_cannot_be_used_is_named_not_a_traceback(tmp_path: Path) -> None:
+    not_a_dir = tmp_path / "data"
+    not_a_dir.write_text("a file where the data dir should be\n")
+    rc, err = _start_refused(not_a_dir)
+    assert rc == 1 and "Traceback" not in err
+    assert f"cannot use the data dir {not_a_dir}" in err
+
+    data = tmp_path / "data2"
+    (data / "events.sqlite3").mkdir(parents=True)
+    rc, err = _start_refused(data)
+    assert rc == 1 and "Traceback" not in err
+    assert f"the event log {data / 'events.sqlite3'} cannot be opened" in err
+    assert "may read and write" in err
+
+
 # --- key files ----------------------------------------------------------------------------
 
 BAD_KEYS = {
