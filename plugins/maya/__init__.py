@@ -3,8 +3,9 @@
 ``MayaHost`` (``host``) is the adapter; ``notes`` keeps notes in the scene, ``sketches``
 turns their marks into Blue/Grease Pencil frames, ``callouts`` their words into
 annotationShapes; ``startup`` is what the module's userSetup.py imports; ``panel`` is the
-dockable panel (Qt). Importing this package imports nothing of Maya or Qt; submodules load on
-first use, so a batch render pays for nothing it does not run.
+dockable panel (Qt); ``selftest`` checks every call in a real Maya. Importing this package
+imports nothing of Maya or Qt; submodules load on first use, so a batch render pays for
+nothing it does not run.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ _SUBMODULES = frozenset(
         "notes",
         "panel",
         "scene",
+        "selftest",
         "sketches",
         "startup",
         "timeunits",

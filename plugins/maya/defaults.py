@@ -57,3 +57,8 @@ PANEL_TITLE = "Overshoulder"
 MENU = "overshoulderMenu"
 MENU_LABEL = "Overshoulder"
 MAIN_WINDOW = "MayaWindow"
+
+#: The self-test: reads of the viewport per way (frame buffer, playblast), and the name of the
+#: scratch nodes it makes (and deletes).
+SELFTEST_CAPTURES = 10
+SELFTEST_NAME = "overshoulderSelfTest"

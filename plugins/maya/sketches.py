@@ -259,12 +259,12 @@ class BluePencilWriter:
         frame = frame_for([note], *size)
         wanted = layer_name(note.id)
         self._delete_layers(camera, wanted)
-        before = self._layer_names(camera)
+        before = self.layer_names(camera)
         try:
             _import_archive(panel, camera, [frame], fps, self._import)
         except TypeError as exc:  # cmds: "Invalid flag 'importArchive'" on an older Maya
             raise PencilUnsupported(f"bluePencilFrame refused the import: {exc}") from exc
-        after = self._layer_names(camera)
+        after = self.layer_names(camera)
         if len(after) != len(before) + 1:
             raise RuntimeError(
                 f"importing a pencil archive onto {camera} made {len(after) - len(before)} "
@@ -284,7 +284,7 @@ class BluePencilWriter:
         cmds.bluePencilFrame(importArchive=path)
 
     @staticmethod
-    def _layer_names(camera: str) -> list[str]:
+    def layer_names(camera: str) -> list[str]:
         count = int(cmds.bluePencilLayer(camera, count=True) or 0)  # type: ignore[call-overload]
         return [
             str(cmds.bluePencilLayer(camera, queryName=i))  # type: ignore[call-overload]
@@ -292,7 +292,7 @@ class BluePencilWriter:
         ]
 
     def _delete_layers(self, camera: str, wanted: str) -> None:
-        names = self._layer_names(camera)
+        names = self.layer_names(camera)
         with scene.undo_off():
             for index in reversed(range(len(names))):
                 if names[index] == wanted:

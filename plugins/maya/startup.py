@@ -1,5 +1,6 @@
 """What the module's userSetup.py imports: the Overshoulder menu, in GUI sessions only.
 
+The menu has "Open panel" and "Self-test" (the report of every call the adapter makes).
 Importing this module is the startup, and a second import does nothing. In mayapy,
 ``maya -batch`` and farm renders (``cmds.about(batch=True)``) it does nothing at all: no
 UI, no Qt, no network, no callback. In a GUI session it defers the menu with
@@ -40,6 +41,7 @@ def install_menu() -> None:
         cmds.deleteUI(MENU)
     cmds.menu(MENU, label=MENU_LABEL, parent=MAIN_WINDOW, tearOff=True)
     cmds.menuItem(label="Open panel", command=open_panel, parent=MENU)
+    cmds.menuItem(label="Self-test", command=open_selftest, parent=MENU)
 
 
 def open_panel(*_: Any) -> None:
@@ -47,6 +49,13 @@ def open_panel(*_: Any) -> None:
     from .panel import show_panel
 
     show_panel()
+
+
+def open_selftest(*_: Any) -> None:
+    """Run the self-test and show its report (plugins/maya/selftest.py; Qt only now)."""
+    from .selftest import open_window
+
+    open_window()
 
 
 startup()

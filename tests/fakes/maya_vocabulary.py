@@ -57,6 +57,7 @@ STUB_FLAGS: dict[str, dict[str, tuple[Any, ...]]] = {
         "openChunk": ("ock", 90161),
         "closeChunk": ("cck", 90161),
         "chunkName": ("cn", 90161),
+        "undoName": ("un", 90231, 90235),
     },
     "pluginInfo": {
         "query": ("q", 51559, 51561),
@@ -261,6 +262,7 @@ NODE_TYPES: dict[str, Source] = {
     "transform": autodesk(2024, "Nodes/transform"),
     "camera": autodesk(2024, "Nodes/camera"),
     "annotationShape": autodesk(2024, "Nodes/annotationShape", "what cmds.annotate makes"),
+    "locator": autodesk(2024, "Nodes/locator", "the self-test's scratch object"),
 }
 
 #: What ``getPanel(typeOf=...)`` answers for a 3D view.

@@ -77,7 +77,8 @@ def test_the_menu_opens_a_docked_panel_that_the_workspace_restores(
     startup.install_menu()
     startup.install_menu()  # again: one menu, made anew
     menu = fake().menus["overshoulderMenu"]
-    assert menu["parent"] == "MayaWindow" and [i["label"] for i in menu["items"]] == ["Open panel"]
+    assert menu["parent"] == "MayaWindow"
+    assert [i["label"] for i in menu["items"]] == ["Open panel", "Self-test"]
 
     monkeypatch.setattr(panel_module, "_panel", None)
     menu["items"][0]["command"]()

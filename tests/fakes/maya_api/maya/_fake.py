@@ -163,6 +163,9 @@ class State:
         #: Flags this Maya's commands lack (command -> flag names, long and short): a test
         #: makes an older Maya whose ``bluePencilFrame`` has no ``importArchive``.
         self.missing_flags: dict[str, set[str]] = {}
+        #: A mayapy that has not called ``maya.standalone.initialize()`` yet: commands raise.
+        self.standalone_pending = False
+        self.standalone_runs: list[str] = []
         self.new_scene()
 
     # --- the scene -------------------------------------------------------------------------
@@ -296,6 +299,10 @@ class State:
     # --- threads -------------------------------------------------------------------------
 
     def check_thread(self, what: str) -> None:
+        if self.standalone_pending and what.startswith("maya.cmds."):
+            raise AttributeError(
+                f"{what}: Maya is not initialized (call maya.standalone.initialize())"
+            )
         main = self.main_thread
         if self.strict_threads and main is not None and threading.current_thread() is not main:
             raise RuntimeError(

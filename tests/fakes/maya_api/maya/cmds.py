@@ -114,7 +114,9 @@ def undoInfo(*args: Any, **kw: Any) -> Any:
     if _q(kw):
         if _flag(kw, "stateWithoutFlush", "swf", "state", "st"):
             return state.undo_on
-        raise MayaError("undoInfo: the fake queries state and stateWithoutFlush")
+        if _flag(kw, "undoName", "un"):
+            return state.undo_stack[-1] if state.undo_stack else ""
+        raise MayaError("undoInfo: the fake queries state, stateWithoutFlush and undoName")
     on = _flag(kw, "stateWithoutFlush", "swf")
     if on is not None:
         state.undo_on = bool(on)
