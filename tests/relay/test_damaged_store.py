@@ -172,6 +172,30 @@ def test_one_bad_row_is_skipped_named_and_the_rest_of_the_session_loads(
     assert "Traceback" not in log
 
 
+def test_random_bytes_inside_a_row_skip_that_row_and_nothing_else(relay: RelayProcess) -> None:
+    sid = _fill(relay, notes=NOTES, words="y" * 200)
+    log_file = relay.data_dir / "events.sqlite3"
+    data = log_file.read_bytes()
+    at = data.find(b"note-0003-" + b"y" * 50)
+    assert at > 0
+    spoiled = bytes([0xFF]) + random.Random(5).randbytes(15)  # 0xff: never in UTF-8
+    log_file.write_bytes(data[: at + 20] + spoiled + data[at + 20 + len(spoiled) :])
+    # The pages still parse (SQLite's quick check passes), so the relay starts...
+    relay.start()
+    client, snapshot = _join(relay, sid)
+    try:
+        notice = client.expect("error", code="damaged_event")
+        assert "event 4 of this session's log" in notice["data"]["message"]
+        texts = sorted(a["text"][:9] for a in snapshot["data"]["annotations"])
+        assert texts == [f"note-{i:04d}" for i in range(NOTES) if i != 3]
+    finally:
+        client.close()
+    # ...and says which event it could not read, and why.
+    problems = _health(relay)["problems"]
+    assert any(f"event 4 of session {sid}" in p and "not UTF-8" in p for p in problems)
+    assert "Traceback" not in relay.log_text()
+
+
 def test_a_resume_past_a_skipped_row_gets_the_rest_and_never_the_bad_text(
     relay: RelayProcess,
 ) -> None:
