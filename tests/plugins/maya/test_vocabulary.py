@@ -28,6 +28,7 @@ def f(panel, node):
         om.MEventMessage.addEventCallback(event, f)
     ids = [om.MEventMessage.addEventCallback(event, f) for event in GOOD_EVENTS]
     cmds.createNode("netwrok", skipSelect=True)
+    cmds.ls(sll=True, l=True)
     cmds.setAttr(f"{node}.visibilty", 1)
     cmds.getAttr(node + ".txt")
     cmds.loadPlugin("bluepencil", quiet=True)
@@ -60,10 +61,12 @@ def test_the_literal_scan_catches_every_planted_name_maya_would_refuse(tmp_path:
         ("attr", "txt"),
         ("plugin", "bluepencil"),
         ("node_type", "camrea"),
+        ("flags:ls", "sll"),
     }
     # ... and it saw the good ones too (so a pass means something).
     assert {("event", "timeChanged"), ("event", "SelectionChanged")} <= set(found)
     assert {("enum:playblast.format", "image"), ("flags:playblast", "viewer")} <= set(found)
+    assert ("flags:ls", "l") in found, "a short flag is checked like a long one"
 
 
 def test_every_stub_line_cited_defines_that_command_with_that_flag() -> None:
