@@ -52,6 +52,7 @@ from .defaults import (
     PLAYHEAD_EVENTS,
     SELFTEST_CAPTURES,
     SELFTEST_NAME,
+    SKETCH_SIZE,
 )
 
 
@@ -366,9 +367,8 @@ def pencil_check(scratch: Scratch) -> Callable[[Figures], Optional[str]]:
         camera = scratch.node("transform", SELFTEST_NAME + "Cam")
         scratch.node("camera", SELFTEST_NAME + "CamShape", parent=camera)
         note = note_about(None, scene.current_frame())
-        size = (640, 360)
-        writer.put(panel, camera, note, [], size, scene.fps())
-        writer.put(panel, camera, note, [], size, scene.fps())  # again: replaced, not added
+        writer.put(panel, camera, note, [], SKETCH_SIZE, scene.fps())
+        writer.put(panel, camera, note, [], SKETCH_SIZE, scene.fps())  # again: replaced
         if isinstance(writer, sketches.BluePencilWriter):
             names = writer.layer_names(camera)
             figures["layers_after_two_puts"] = len(names)

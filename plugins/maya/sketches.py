@@ -256,14 +256,19 @@ class BluePencilWriter:
         size: tuple[int, int],
         fps: float,
     ) -> None:
+        try:
+            self._put(panel, camera, note, size, fps)
+        except TypeError as exc:  # cmds: "Invalid flag 'importArchive'" on an older Maya
+            raise PencilUnsupported(f"a Blue Pencil command refused a flag: {exc}") from exc
+
+    def _put(
+        self, panel: str, camera: str, note: Annotation, size: tuple[int, int], fps: float
+    ) -> None:
         frame = frame_for([note], *size)
         wanted = layer_name(note.id)
         self._delete_layers(camera, wanted)
         before = self.layer_names(camera)
-        try:
-            _import_archive(panel, camera, [frame], fps, self._import)
-        except TypeError as exc:  # cmds: "Invalid flag 'importArchive'" on an older Maya
-            raise PencilUnsupported(f"bluePencilFrame refused the import: {exc}") from exc
+        _import_archive(panel, camera, [frame], fps, self._import)
         after = self.layer_names(camera)
         if len(after) != len(before) + 1:
             raise RuntimeError(
@@ -277,7 +282,10 @@ class BluePencilWriter:
             cmds.bluePencilLayer(camera, editName=(wanted, index))  # type: ignore[call-overload]
 
     def remove(self, camera: str, note_id: str) -> None:
-        self._delete_layers(camera, layer_name(note_id))
+        try:
+            self._delete_layers(camera, layer_name(note_id))
+        except TypeError as exc:
+            raise PencilUnsupported(f"a Blue Pencil command refused a flag: {exc}") from exc
 
     @staticmethod
     def _import(path: str) -> None:

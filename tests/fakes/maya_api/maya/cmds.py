@@ -1,9 +1,12 @@
 """A FAKE of ``maya.cmds``: the commands the Overshoulder adapter uses, for tests only.
 
-Flags follow Autodesk's command documentation and the ``types-maya`` stubs (long and short
-names both work); commands are queried with ``query=True``/``q=True`` and edited with
-``edit=True``/``e=True``. Errors are raised as ``RuntimeError`` with Maya-like messages.
-Every command checks that it runs on Maya's main thread (see ``maya._fake``).
+Every flag a command accepts is in the vocabulary (tests/fakes/maya_vocabulary.py, each with
+its source: the ``types-maya`` stubs or Autodesk's reference); long and short names both work,
+and any other flag raises ``TypeError: Invalid flag 'x'`` as maya.cmds does. Enumerated
+values, node types and event names are checked against it too. Commands are queried with
+``query=True``/``q=True`` and edited with ``edit=True``/``e=True``; other errors are raised as
+``RuntimeError`` with Maya-like messages. Every command checks that it runs on Maya's main
+thread (see ``maya._fake``).
 """
 
 from __future__ import annotations
