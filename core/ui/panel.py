@@ -38,6 +38,8 @@ log = logging.getLogger("overshoulder.ui")
 POLL_MS = 250
 #: Chat lines shown at most.
 CHAT_LINES = 500
+#: Seconds the panel's lifecycle thread waits for another step before it ends.
+SERIAL_IDLE_S = 2.0
 NOTE_ROLE = QtCore.Qt.ItemDataRole.UserRole
 ERROR_STYLE = "color: #e5534b;"
 WARNING_COLOR = "#d29922"
@@ -51,7 +53,12 @@ STATE_TEXT = {
 
 
 class _Serial:
-    """One worker thread that runs lifecycle steps in order (stop a share, close a client)."""
+    """One worker thread that runs lifecycle steps in order (stop a share, close a client).
+
+    The thread exists only while there is work: it starts with the first step and ends
+    once idle for ``SERIAL_IDLE_S``, so a panel closed and opened again (Maya's dock) leaves
+    no thread behind.
+    """
 
     def __init__(self, gui: GuiDispatcher) -> None:
         self._gui = gui
@@ -60,7 +67,7 @@ class _Serial:
         )
         self._busy = 0
         self._lock = threading.Lock()
-        threading.Thread(target=self._run, name="overshoulder-ui-life", daemon=True).start()
+        self._thread: Optional[threading.Thread] = None
 
     @property
     def busy(self) -> bool:
@@ -70,11 +77,23 @@ class _Serial:
     def submit(self, work: Callable[[], Any], done: Optional[Callable[[Any], None]] = None) -> None:
         with self._lock:
             self._busy += 1
-        self._jobs.put((work, done))
+            self._jobs.put((work, done))
+            if self._thread is None:
+                self._thread = threading.Thread(
+                    target=self._run, name="overshoulder-ui-life", daemon=True
+                )
+                self._thread.start()
 
     def _run(self) -> None:
         while True:
-            work, done = self._jobs.get()
+            try:
+                work, done = self._jobs.get(timeout=SERIAL_IDLE_S)
+            except queue.Empty:
+                with self._lock:
+                    if self._jobs.empty():
+                        self._thread = None
+                        return
+                continue
             result: Any = None
             try:
                 result = work()

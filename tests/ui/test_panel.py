@@ -279,3 +279,24 @@ def test_the_ui_thread_never_waits_for_the_network(panel, silent_relay):
     ticking_while(lambda: True)
     assert panel.client is None
     timer.stop()
+
+
+def test_panels_opened_and_closed_again_leave_no_lifecycle_thread_behind(host, monkeypatch):
+    import threading
+
+    from overshoulder.core.ui import panel as panel_module
+
+    monkeypatch.setattr(panel_module, "SERIAL_IDLE_S", 0.05)
+
+    def life_threads() -> int:
+        return sum(1 for t in threading.enumerate() if t.name == "overshoulder-ui-life")
+
+    for _ in range(3):
+        p = Panel(host, settings=PanelSettings())
+        p.show()
+        p.close_session()
+        assert wait_for(lambda p=p: not p.closing)
+        p.close()
+        p.deleteLater()
+        pump()
+    assert wait_for(lambda: life_threads() == 0), life_threads()
