@@ -834,9 +834,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--carry-on",
         action="store_true",
-        help="start even when the event log is damaged: a copy of it is kept, what cannot "
-        "be read is skipped and named in /api/health (without it the relay stops and says "
-        "what is wrong)",
+        help="start even when the event log is damaged: it is kept aside, a new log is made "
+        "of what can be read and what was lost is named in /api/health (without it the relay "
+        "stops and says what is wrong)",
     )
     parser.add_argument(
         "--log-level", default="info", choices=("debug", "info", "warning", "error")

@@ -12,10 +12,11 @@ At start the relay looks at its log before opening it for writing:
   SQLite would take for a new one, is noticed instead of starting empty in silence.
 
 A damaged log stops the start with one sentence (which file, what is wrong, what to
-do) unless the relay is told to carry on (``--carry-on``). Carrying on keeps a copy
-of the damaged file first; a file SQLite can still open is then used as it is (what
-cannot be read is skipped, named in health and in the log), one it cannot open at all
-is moved aside and a new, empty log is started. Why: docs/decisions/damaged-store.md.
+do) unless the relay is told to carry on (``--carry-on``). Carrying on moves the
+damaged file aside and makes a new log of what can be read from it, a placeholder
+for each event that cannot (relay/store/sqlite.py: ``_rebuild``); one SQLite cannot
+open at all leaves a new, empty log; an emptied one is copied and used. What was lost
+is named in health and in the log. Why: docs/decisions/damaged-store.md.
 """
 
 from __future__ import annotations
@@ -69,12 +70,12 @@ class Damage:
         )
         return (
             f"the event log {self.path} is damaged: {self.what}. "
-            f"Stop here and keep a copy of the data dir as it is (cp -a). "
+            f"Before anything else, keep a copy of the data dir as it is (cp -a). "
             f"To get back what is still readable, make a new log from it with SQLite's "
-            f"recover command (sqlite3 {name} .recover | sqlite3 {name}.recovered, then move "
-            f"{name}.recovered to {name} while the relay is stopped), or restore {name} from a "
-            f"backup. To start anyway, run the relay with --carry-on: it keeps a copy of the "
-            f"damaged file, skips what cannot be read and reports it in /api/health."
+            f"recover command (in the data dir: sqlite3 {name} .recover | sqlite3 "
+            f"{name}.recovered, then move {name}.recovered to {name}), or restore {name} from "
+            f"a backup. To start anyway, run the relay with --carry-on: it keeps the damaged "
+            f"file beside a new log of what can be read, and names what was lost in /api/health."
             f"{on_purpose}"
         )
 
@@ -125,7 +126,11 @@ def inspect(path: Path) -> Optional[Damage]:
         return Damage(path, f"SQLite's quick check stopped: {exc}", openable=openable)
     if lines != ["ok"]:
         shown = "; ".join(lines[:QUICK_CHECK_LINES])
-        more = f" (and {len(lines) - QUICK_CHECK_LINES} more)" if len(lines) > 3 else ""
+        more = (
+            f" (and {len(lines) - QUICK_CHECK_LINES} more)"
+            if len(lines) > QUICK_CHECK_LINES
+            else ""
+        )
         return Damage(path, f"SQLite's quick check found: {shown}{more}", openable=True)
     if seen and counts is not None:
         sessions, events = counts
@@ -215,13 +220,12 @@ def write_seen(path: Path, sessions: int, events: int) -> None:
         log.warning("could not write %s: %s", marker, exc)
 
 
-def set_aside(damage: Damage) -> Path:
-    """Keep a copy of the damaged log (moved away when SQLite cannot open it at all).
+def set_aside(path: Path, move: bool) -> Path:
+    """Keep a copy of a damaged log (moved away, when a new log takes its place).
 
     Returns the copy's path: ``events.sqlite3.damaged-<UTC time>``, with its ``-wal``
     and ``-shm`` files beside it when there were any.
     """
-    path = damage.path
     stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
     copy = path.with_name(f"{path.name}.damaged-{stamp}")
     for suffix in ("", *SIDE_SUFFIXES):
@@ -229,10 +233,10 @@ def set_aside(damage: Damage) -> Path:
         if not src.exists():
             continue
         dst = Path(f"{copy}{suffix}")
-        if damage.openable:
-            shutil.copy2(src, dst)
-        else:
+        if move:
             os.replace(src, dst)
+        else:
+            shutil.copy2(src, dst)
     return copy
 
 

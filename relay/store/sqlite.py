@@ -18,8 +18,10 @@ and reads step around a damaged page one event at a time.
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 import queue
+import shutil
 import sqlite3
 import threading
 import time
@@ -65,6 +67,16 @@ CHECKPOINT_INTERVAL_S = 1.0
 MAX_UNREADABLE_RUN = 64
 #: Sessions with unreadable events named one by one in ``problems`` (the rest counted).
 MAX_DAMAGE_SENTENCES = 20
+
+#: How a read around damage names an unreadable run it cannot see the end of.
+TAIL_LOST = "this event and any after it cannot be read"
+#: The type of a row a rebuilt log holds where an event could not be recovered.
+DAMAGED_TYPE = "damaged"
+#: Why such a row is skipped.
+REBUILT_LOST = (
+    "it was lost to a damaged page of the log (a placeholder since the log was rebuilt "
+    "with --carry-on)"
+)
 
 _SESSION_COLUMNS = ("id", "name", "created", "host_name", "closed")
 
@@ -129,37 +141,70 @@ class SqliteStore:
         if found is not None:
             if not carry_on:
                 raise damage_mod.StoreDamaged(found.advice())
-            copy = damage_mod.set_aside(found)
-            kept = "moved to" if not found.openable else "copied to"
-            then = (
-                "the relay started with a new, empty log"
-                if not found.openable
-                else "the relay carries on with what it can read"
-            )
-            sentence = (
-                f"the event log {self.path.name} was damaged at start ({found.what}); "
-                f"it was {kept} {copy.name} and {then} (--carry-on)"
-            )
-            log.error("%s", sentence)
-            self._startup.append(sentence)
+            self._carry_on(found)
+        db: Optional[sqlite3.Connection] = None
         try:
-            db = self._connect()
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._tune(db)
             db.executescript(SCHEMA)
             return db
         except sqlite3.DatabaseError as exc:
+            if db is not None:
+                db.close()
             if not carry_on or not damage_mod.is_damage(exc):
                 raise
             # Told to carry on, and the file cannot even be opened: start a new one.
-            moved = damage_mod.set_aside(damage_mod.Damage(self.path, str(exc), openable=False))
-            sentence = (
+            moved = damage_mod.set_aside(self.path, move=True)
+            self._said(
                 f"the event log {self.path.name} could not be opened ({exc}); it was moved to "
                 f"{moved.name} and the relay started with a new, empty log (--carry-on)"
             )
-            log.error("%s", sentence)
-            self._startup.append(sentence)
             db = self._connect()
             db.executescript(SCHEMA)
             return db
+
+    def _carry_on(self, found: damage_mod.Damage) -> None:
+        """Start on a damaged log as told: keep it, and go on with what can be read.
+
+        A log that lost rows but whose pages are sound (emptied, cut to fewer rows) is
+        copied and used. One with damaged pages is moved aside and a new log made of what
+        can be read from it: writing into a damaged b-tree can damage it further, and a
+        new file passes the next start's check. One SQLite cannot open is moved aside.
+        """
+        what = f"the event log {self.path.name} was damaged at start ({found.what})"
+        if found.shrunk:
+            copy = damage_mod.set_aside(self.path, move=False)
+            self._said(
+                f"{what}; it was copied to {copy.name} and the relay carries on with what it "
+                "holds (--carry-on)"
+            )
+            return
+        moved = damage_mod.set_aside(self.path, move=True)
+        if not found.openable:
+            self._said(
+                f"{what}; it was moved to {moved.name} and the relay started with a new, "
+                "empty log (--carry-on)"
+            )
+            return
+        try:
+            sessions, events, lost = _rebuild(moved, self.path)
+        except sqlite3.DatabaseError as exc:
+            _remove_log(self.path)
+            self._said(
+                f"{what}; it was moved to {moved.name}, nothing could be read from it "
+                f"({exc}), and the relay started with a new, empty log (--carry-on)"
+            )
+            return
+        self._said(
+            f"{what}; it was moved to {moved.name} and a new log was made of what could be "
+            f"read: {sessions} sessions, {events} events (--carry-on)"
+        )
+        for sentence in lost:
+            self._said(sentence)
+
+    def _said(self, sentence: str) -> None:
+        log.error("%s", sentence)
+        self._startup.append(sentence)
 
     def _count(self) -> list[int]:
         try:
@@ -182,10 +227,13 @@ class SqliteStore:
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self._tune(db)
+        return db
+
+    def _tune(self, db: sqlite3.Connection) -> None:
         db.execute("PRAGMA journal_mode=WAL")
         db.execute(f"PRAGMA synchronous={self._sync}")
         db.execute("PRAGMA busy_timeout=5000")
-        return db
 
     # --- sessions (small, rare: done inline) --------------------------------
 
@@ -345,6 +393,8 @@ class SqliteStore:
                 rec = EventRecord(*row)
             else:
                 rec = _record(session_id, row)
+            if rec.damage is None and rec.type == DAMAGED_TYPE:
+                rec = dataclasses.replace(rec, damage=REBUILT_LOST)
             if rec.damage is not None:
                 self.report_damage(session_id, rec.seq, rec.damage)
             elif known and rec.seq in known:
@@ -370,58 +420,9 @@ class SqliteStore:
                 if not damage_mod.is_damage(exc):
                     raise
                 log.info("reading session %s hit a damaged page: %s", session_id, exc)
-                return self._rows_around_damage(session_id, since, limit)
+                return _around_damage(self._read, session_id, since, limit)
         finally:
             self._read.text_factory = str
-
-    def _rows_around_damage(self, session_id: str, since: int, limit: Optional[int]) -> list[Any]:
-        """Read one event at a time past a damaged page: what can be read, and a damaged
-        record for each seq that cannot (the caller holds the read lock)."""
-        out: list[Any] = []
-        seq = since
-        run = 0
-        one = (
-            "SELECT session, seq, eid, type, sender, ts, body FROM events "
-            "WHERE session = ? AND seq = ?"
-        )
-        while limit is None or len(out) < limit:
-            seq += 1
-            try:
-                row = self._read.execute(one, (session_id, seq)).fetchone()
-            except sqlite3.DatabaseError as exc:
-                run += 1
-                if run > MAX_UNREADABLE_RUN:
-                    break
-                out.append(_unreadable(session_id, seq, f"its page of the log is damaged ({exc})"))
-                continue
-            if row is None:
-                try:
-                    nxt = self._read.execute(
-                        "SELECT MIN(seq) FROM events WHERE session = ? AND seq > ?",
-                        (session_id, seq),
-                    ).fetchone()[0]
-                except sqlite3.DatabaseError:
-                    nxt = seq + 1 if run < MAX_UNREADABLE_RUN else None
-                if nxt is None:
-                    break
-                seq = int(nxt) - 1
-                continue
-            run = 0
-            out.append(row)
-        if run > MAX_UNREADABLE_RUN:
-            # A long unreadable run cannot be told from seqs never written: one record for it.
-            start = seq - run + 1
-            while out and isinstance(out[-1], EventRecord):
-                out.pop()
-            out.append(
-                _unreadable(
-                    session_id,
-                    start,
-                    f"this event and any after it cannot be read (its page of the log is "
-                    f"damaged; {MAX_UNREADABLE_RUN} in a row were unreadable)",
-                )
-            )
-        return out
 
     def last_seq(self, session_id: str) -> int:
         with self._read_lock:
@@ -528,6 +529,255 @@ class SqliteStore:
             except sqlite3.Error:
                 pass
             return exc
+
+
+def _around_damage(
+    db: sqlite3.Connection, session_id: str, since: int, limit: Optional[int]
+) -> list[Any]:
+    """Read one event at a time past a damaged page: the rows that can be read, and a
+    damaged record for each seq that cannot (the caller holds ``db``'s lock)."""
+    out: list[Any] = []
+    seq = since
+    run = 0
+    one = (
+        "SELECT session, seq, eid, type, sender, ts, body FROM events WHERE session = ? AND seq = ?"
+    )
+    while limit is None or len(out) < limit:
+        seq += 1
+        try:
+            row = db.execute(one, (session_id, seq)).fetchone()
+        except sqlite3.DatabaseError as exc:
+            run += 1
+            if run > MAX_UNREADABLE_RUN:
+                break
+            out.append(_unreadable(session_id, seq, f"its page of the log is damaged ({exc})"))
+            continue
+        if row is None:
+            try:
+                nxt = db.execute(
+                    "SELECT MIN(seq) FROM events WHERE session = ? AND seq > ?",
+                    (session_id, seq),
+                ).fetchone()[0]
+            except sqlite3.DatabaseError:
+                nxt = seq + 1 if run < MAX_UNREADABLE_RUN else None
+            if nxt is None:
+                break
+            seq = int(nxt) - 1
+            continue
+        run = 0
+        out.append(row)
+    if run > MAX_UNREADABLE_RUN:
+        # A long unreadable run cannot be told from seqs never written: one record for it.
+        start = seq - run + 1
+        while out and isinstance(out[-1], EventRecord):
+            out.pop()
+        out.append(
+            _unreadable(
+                session_id,
+                start,
+                f"{TAIL_LOST} (its page of the log is damaged; "
+                f"{MAX_UNREADABLE_RUN} in a row were unreadable)",
+            )
+        )
+    return out
+
+
+def _rebuild(src: Path, dst: Path) -> tuple[int, int, list[str]]:
+    """Make a new log at ``dst`` of what can be read from the damaged log ``src``.
+
+    Every session row and event that can be read is copied as it was; an event that
+    cannot is kept as a placeholder row (type ``damaged``) so seqs stay gap-free and the
+    loss stays visible. Returns the numbers of sessions and events copied, and a
+    sentence for each loss.
+    """
+    try:
+        source = _open_read_only(src)
+        scratch = None
+    except sqlite3.DatabaseError as exc:
+        if not damage_mod.is_damage(exc):
+            raise
+        # A file cut short (a full disk, a copy that stopped) still says in its header how
+        # many pages it had, and SQLite refuses it whole: read a copy that says the truth.
+        scratch = _with_true_size(src, dst.with_name(dst.name + ".reading"))
+        try:
+            source = _open_read_only(scratch)
+        except sqlite3.DatabaseError:
+            _remove_log(scratch)
+            raise exc from None
+    source.text_factory = bytes
+    target = sqlite3.connect(dst, isolation_level=None)
+    lost: list[str] = []
+    try:
+        target.execute("PRAGMA journal_mode=WAL")
+        target.executescript(SCHEMA)
+        sessions = _readable_sessions(source, lost)
+        target.execute("BEGIN")
+        target.executemany(
+            "INSERT INTO sessions (id, name, created, host_name, closed) VALUES (?,?,?,?,?)",
+            [(r.id, r.name, r.created, r.host_name, int(r.closed)) for r in sessions],
+        )
+        copied = 0
+        for record in sessions:
+            copied += _copy_events(source, target, record.id, lost)
+        target.execute("COMMIT")
+        return len(sessions), copied, lost
+    finally:
+        source.close()
+        target.close()
+        if scratch is not None:
+            _remove_log(scratch)
+
+
+def _with_true_size(src: Path, scratch: Path) -> Path:
+    """A copy of ``src`` cut to whole pages, whose header gives the pages it really has."""
+    shutil.copyfile(src, scratch)
+    for suffix in ("-wal",):
+        if Path(f"{src}{suffix}").exists():
+            shutil.copyfile(f"{src}{suffix}", f"{scratch}{suffix}")
+    with open(scratch, "r+b") as fh:
+        header = fh.read(100)
+        size = int.from_bytes(header[16:18], "big")
+        page = 65536 if size == 1 else size
+        if page < 512 or page & (page - 1):
+            return scratch  # not a page size: the header is damaged too; read as it is
+        pages = scratch.stat().st_size // page
+        fh.truncate(pages * page)
+        fh.seek(28)  # the "in-header database size" (pages), big-endian
+        fh.write(pages.to_bytes(4, "big"))
+    return scratch
+
+
+def _remove_log(path: Path) -> None:
+    for suffix in ("", "-wal", "-shm"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _open_read_only(path: Path) -> sqlite3.Connection:
+    db = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+    try:
+        db.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.OperationalError:  # a write-ahead log without its -shm: open as usual
+        db.close()
+        db = sqlite3.connect(path)
+    return db
+
+
+def _readable_sessions(source: sqlite3.Connection, lost: list[str]) -> list[SessionRecord]:
+    """Every session row that can be read, and sessions known only from their events."""
+    sql = "SELECT id, name, created, host_name, closed FROM sessions"
+    try:
+        rows = source.execute(sql).fetchall()
+    except sqlite3.DatabaseError as exc:
+        if not damage_mod.is_damage(exc):
+            raise
+        rows = []
+        run = 0
+        rowid = 0
+        while run <= MAX_UNREADABLE_RUN:
+            rowid += 1
+            try:
+                row = source.execute(sql + " WHERE rowid = ?", (rowid,)).fetchone()
+            except sqlite3.DatabaseError:
+                row = None
+            if row is None:
+                run += 1
+                continue
+            run = 0
+            rows.append(row)
+    out: dict[str, SessionRecord] = {}
+    for row in rows:
+        try:
+            fields = [
+                _text(v, name) if isinstance(v, bytes) else v
+                for v, name in zip(row, _SESSION_COLUMNS)
+            ]
+            record = _session(tuple(fields))
+        except (_Unreadable, TypeError, ValueError) as exc:
+            lost.append(f"a session row could not be read ({exc}); its events are kept")
+            continue
+        out[record.id] = record
+    try:
+        ids = [r[0] for r in source.execute("SELECT DISTINCT session FROM events").fetchall()]
+    except sqlite3.DatabaseError:
+        ids = []
+    for raw in ids:
+        try:
+            sid = _text(raw, "session")
+        except _Unreadable:
+            continue
+        if sid not in out:
+            out[sid] = SessionRecord(id=sid, name="Recovered session", created=0.0)
+            lost.append(
+                f"session {sid} had lost its row in the sessions table: its events are kept "
+                "and it is listed as 'Recovered session'"
+            )
+    return list(out.values())
+
+
+def _copy_events(
+    source: sqlite3.Connection, target: sqlite3.Connection, sid: str, lost: list[str]
+) -> int:
+    """Copy one session's events; a placeholder row for each that cannot be read."""
+    try:
+        rows: list[Any] = source.execute(
+            "SELECT session, seq, eid, type, sender, ts, body FROM events "
+            "WHERE session = ? ORDER BY seq",
+            (sid,),
+        ).fetchall()
+    except sqlite3.DatabaseError as exc:
+        if not damage_mod.is_damage(exc):
+            raise
+        rows = _around_damage(source, sid, 0, None)
+    copied = 0
+    placeholders: list[int] = []
+    tail: Optional[int] = None
+    done: set[int] = set()
+    insert = (
+        "INSERT OR IGNORE INTO events (session, seq, eid, type, sender, ts, body) "
+        "VALUES (?,?,?,?,?,?,?)"
+    )
+
+    def placeholder(seq: int, damage: str) -> None:
+        why = f"event {seq} of this session could not be read: {damage}"
+        body = json.dumps(damage_mod.placeholder(_unreadable(sid, seq, damage), why))
+        target.execute(insert, (sid, seq, f"damaged:{seq}", DAMAGED_TYPE, "", 0.0, body))
+        placeholders.append(seq)
+        done.add(seq)
+
+    for row in rows:
+        rec = row if isinstance(row, EventRecord) else _record(sid, row)
+        if rec.damage is None:
+            target.execute(insert, (sid, rec.seq, rec.eid, rec.type, rec.sender, rec.ts, rec.text))
+            copied += 1
+            done.add(rec.seq)
+        elif rec.damage.startswith(TAIL_LOST):
+            tail = rec.seq
+        elif rec.seq > 0:
+            placeholder(rec.seq, rec.damage)
+    # The index of eids is a b-tree of its own: it still names events whose pages are lost.
+    try:
+        indexed = [
+            int(r[0])
+            for r in source.execute(
+                "SELECT seq FROM events INDEXED BY events_eid WHERE session = ?", (sid,)
+            )
+        ]
+    except sqlite3.DatabaseError:
+        indexed = []
+    for seq in sorted(set(indexed) - done):
+        if seq > 0:
+            placeholder(seq, "its page of the log is lost (the log's index still names it)")
+    if placeholders:
+        placeholders.sort()
+        shown = ", ".join(str(seq) for seq in placeholders[:8])
+        more = ", ..." if len(placeholders) > 8 else ""
+        lost.append(
+            f"session {sid}: {len(placeholders)} events could not be read ({shown}{more}) "
+            "and are kept as placeholders"
+        )
+    if tail is not None and not any(seq >= tail for seq in indexed):
+        lost.append(f"session {sid}: any events from {tail} on could not be read")
+    return copied
 
 
 def _well_typed(row: tuple[Any, ...]) -> bool:
