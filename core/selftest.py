@@ -240,6 +240,94 @@ class MainThreadMeter:
         return result
 
 
+@contextmanager
+def timed(figures: Figures, key: str) -> Iterator[None]:
+    """Time the block into ``figures[key]``, in milliseconds (set even when the block raises)."""
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        figures[key] = (time.perf_counter() - start) * 1000.0
+
+
+def single_failure(
+    app: str, app_version: str, name: str, title: str, detail: str, **extra: Any
+) -> Report:
+    """A report of one failed check, for when the checks cannot even start (the app is not
+    reachable, the scratch document cannot be made)."""
+
+    def failed(figures: Figures) -> None:
+        raise CheckFailed(detail)
+
+    return run_checks(app, app_version, [Check(name, title, failed)], extra=extra or None)
+
+
+def run_from_menu(
+    run: Callable[[], Report],
+    show: Callable[[Report, tuple[str, str]], Any],
+    tell: Callable[[str], None],
+    out: Optional[str] = None,
+) -> Optional[Report]:
+    """What an app's "Self-test" menu entry does: run, save, show. Never raises into the app.
+
+    ``run`` makes the report; ``show`` opens the report window (``selftest_dialog``); ``tell``
+    is the app's own message box, used when the window cannot open (no Qt) or the report
+    cannot be saved (a full disk), and when the self-test itself cannot run. Returns the
+    report, or None when there was none.
+    """
+    try:
+        report = run()
+    except Exception as exc:
+        _tell(tell, f"Overshoulder: the self-test could not run: {type(exc).__name__}: {exc}")
+        return None
+    try:
+        paths: Optional[tuple[str, str]] = report.write(out)
+    except Exception as exc:  # a full disk, a folder we may not write: show it unsaved
+        paths = None
+        unsaved = f"(the report could not be saved: {type(exc).__name__}: {exc})"
+    if paths is not None:
+        try:
+            show(report, paths)
+            return report
+        except Exception:
+            pass  # no Qt window here: the app's own message box instead
+        unsaved = "Saved as " + " and ".join(paths)
+    _tell(tell, report.to_text() + "\n" + unsaved)
+    return report
+
+
+def _tell(tell: Callable[[str], None], text: str) -> None:
+    try:
+        tell(text)
+    except Exception:
+        sys.stderr.write(text + "\n")
+
+
+def terminal_main(
+    run: Callable[[Any], Report],
+    prog: str,
+    description: str,
+    argv: Optional[Sequence[str]] = None,
+    more_arguments: Optional[Callable[[Any], None]] = None,
+) -> int:
+    """An app's terminal self-test (``nuke -t``, ``mayapy``, Resolve's external scripting):
+    options, run (``run(args)``), print and write the report. Exit 0 when nothing failed,
+    1 when a check failed, 2 when the self-test could not run at all."""
+    import argparse
+
+    parser = argparse.ArgumentParser(prog=prog, description=description)
+    add_cli_arguments(parser)
+    if more_arguments is not None:
+        more_arguments(parser)
+    args = parser.parse_args(list(argv) if argv is not None else sys.argv[1:])
+    try:
+        report = run(args)
+    except Exception as exc:
+        sys.stderr.write(f"{prog}: the self-test could not run: {type(exc).__name__}: {exc}\n")
+        return 2
+    return cli_main(report, args.out)
+
+
 def cli_main(report: Report, out: Optional[str] = None) -> int:
     """For a terminal (``nuke -t``, ``mayapy``, Resolve's external scripting): print the text
     report, write both files, and exit 0 when nothing failed, else 1."""

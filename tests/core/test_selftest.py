@@ -14,6 +14,10 @@ from overshoulder.core.selftest import (
     MainThreadMeter,
     cli_main,
     run_checks,
+    run_from_menu,
+    single_failure,
+    terminal_main,
+    timed,
     timing_figures,
 )
 
@@ -99,3 +103,66 @@ def test_timings_give_median_worst_and_count() -> None:
             pass
     figures = meter.figures("main")
     assert figures["main_count"] == 3 and figures["main_total_ms"] >= 0.0
+
+
+def test_timed_records_milliseconds_even_when_the_block_raises() -> None:
+    figures: dict = {}
+    with timed(figures, "call_ms"):
+        pass
+    assert figures["call_ms"] >= 0.0
+    with pytest.raises(KeyError), timed(figures, "failed_ms"):
+        raise KeyError("x")
+    assert "failed_ms" in figures
+
+
+def test_a_report_of_one_failure_names_why_nothing_could_run() -> None:
+    report = single_failure("resolve", "?", "connect", "Reach Resolve", "Resolve is not running")
+    assert not report.ok and report.checks[0].detail == "Resolve is not running"
+
+
+def test_the_menu_entry_shows_the_report_or_falls_back_and_never_raises(tmp_path: Path) -> None:
+    told: list[str] = []
+    shown: list[tuple] = []
+    good = lambda: run_checks("app", "1", [Check("a", "A", lambda f: None)])  # noqa: E731
+    assert run_from_menu(good, lambda r, p: shown.append(p), told.append, str(tmp_path))
+    assert shown and Path(shown[0][1]).exists() and told == []
+
+    def no_window(report, paths):
+        raise ImportError("No module named 'Qt'")
+
+    assert run_from_menu(good, no_window, told.append, str(tmp_path)) is not None
+    assert "[PASS] A" in told[-1] and "Saved as" in told[-1]
+    blocked = tmp_path / "file-not-folder"
+    blocked.write_text("")
+    assert run_from_menu(good, lambda r, p: shown.append(p), told.append, str(blocked))
+    assert "could not be saved" in told[-1] and "[PASS] A" in told[-1]
+
+    def broken():
+        raise RuntimeError("no scratch node")
+
+    assert run_from_menu(broken, no_window, told.append) is None
+    assert told[-1] == "Overshoulder: the self-test could not run: RuntimeError: no scratch node"
+
+    def tell_fails(text):
+        raise RuntimeError("no message box either")
+
+    assert run_from_menu(broken, no_window, tell_fails) is None  # still nothing raised
+
+
+def test_the_terminal_entry_says_when_the_self_test_cannot_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def run(args):
+        assert args.rounds == 3
+        return run_checks("app", "1", [Check("a", "A", lambda f: None)])
+
+    def more(parser):
+        parser.add_argument("--rounds", type=int, default=10)
+
+    assert terminal_main(run, "t", "d", ["--out", str(tmp_path), "--rounds", "3"], more) == 0
+
+    def unreachable(args):
+        raise ConnectionError("Resolve is not running")
+
+    assert terminal_main(unreachable, "t", "d", []) == 2
+    assert "could not run: ConnectionError: Resolve is not running" in capsys.readouterr().err

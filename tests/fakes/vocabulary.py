@@ -100,6 +100,33 @@ class ConstantResolver:
             self.trees[path.stem] = tree
             self.constants[path.stem] = _module_constants(tree)
             self._imports[path.stem] = _sibling_imports(tree)
+        #: A parameter's constant default, by the ``id`` of each Name that reads it:
+        #: ``def render(sub=JPEG_SUB_SAMPLING): knob.setValue(sub)`` is checked as the default.
+        self._defaults: dict[int, Value] = {}
+        for module, tree in self.trees.items():
+            self._collect_defaults(tree, module)
+
+    def _collect_defaults(self, tree: ast.Module, module: str) -> None:
+        for fn in ast.walk(tree):
+            if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
+                continue
+            args = fn.args
+            positional = [*args.posonlyargs, *args.args]
+            pairs = list(zip(positional[len(positional) - len(args.defaults) :], args.defaults))
+            pairs += [(a, d) for a, d in zip(args.kwonlyargs, args.kw_defaults) if d is not None]
+            known = {}
+            for arg, default in pairs:
+                value = self.value(default, module)
+                if value is not None:
+                    known[arg.arg] = value
+            if not known:
+                continue
+            body = fn.body if isinstance(fn.body, list) else [fn.body]
+            names = [n for stmt in body for n in ast.walk(stmt) if isinstance(n, ast.Name)]
+            assigned = {n.id for n in names if isinstance(n.ctx, ast.Store)}
+            for name in names:
+                if isinstance(name.ctx, ast.Load) and name.id in known and name.id not in assigned:
+                    self._defaults[id(name)] = known[name.id]
 
     def modules(self) -> Iterable[tuple[str, ast.Module]]:
         return self.trees.items()
@@ -117,6 +144,8 @@ class ConstantResolver:
                 return tuple(item for item in items if isinstance(item, str))
             return None
         if isinstance(node, ast.Name):
+            if id(node) in self._defaults:
+                return self._defaults[id(node)]
             return self._name(node.id, module)
         if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
             target = self._imports.get(module, {}).get(node.value.id)

@@ -80,3 +80,80 @@ def test_the_resolver_follows_constants_through_defaults_and_f_strings(tmp_path:
     values = [resolver.value(arg, "use") for arg in call.args]
     assert values == ["Tools", "Tools", ("a", "b"), "here", "Tools/Open", None, None]
     assert resolver.strings(call.args[2], "use") == ["a", "b"]
+
+
+def test_the_resolver_reads_a_parameter_through_its_constant_default(tmp_path: Path) -> None:
+    """The shape of the Nuke capture: the enumeration value arrives as a parameter."""
+    (tmp_path / "defaults.py").write_text('SUB = "4:2:0"\n')
+    (tmp_path / "capture.py").write_text(
+        textwrap.dedent(
+            """
+            from .defaults import SUB
+            def render(write, sub=SUB, *, q="0.9"):
+                write.knob("_jpeg_sub_sampling").setValue(sub)
+                write.knob("_jpeg_quality").setValue(q)
+            def changed(write, sub=SUB):
+                sub = pick()
+                write.knob("_jpeg_sub_sampling").setValue(sub)
+            """
+        )
+    )
+    resolver = ConstantResolver(tmp_path)
+    values = [
+        resolver.value(call.args[0], "capture")
+        for call in ast.walk(resolver.trees["capture"])
+        if isinstance(call, ast.Call) and getattr(call.func, "attr", "") == "setValue"
+    ]
+    assert values == ["4:2:0", "0.9", None]  # a reassigned parameter is not its default
+
+
+@pytest.mark.parametrize("app", APPS)
+def test_a_bad_default_in_defaults_py_is_caught_by_the_apps_scan(app: str, tmp_path: Path) -> None:
+    """Copy the adapter, break one constant its defaults.py hands the app, and the scan must
+    name it: the next "4:2:0" fails here whichever way the adapter passes it on."""
+    import shutil
+
+    vocab = _vocabulary_module(app)
+    source = ROOT / "plugins" / app
+    copy = tmp_path / app
+    shutil.copytree(source, copy)
+    clean = ConstantResolver(copy)
+    known = {
+        (u.category, u.name)
+        for module, tree in clean.modules()
+        for u in vocab.literal_uses(tree, module, clean)
+    }
+    defaults = clean.constants.get("defaults", {})
+    used = {name: value for name, value in defaults.items() if isinstance(value, str)}
+    target = next((name for name, value in used.items() if any(value == n for _, n in known)), None)
+    assert target is not None, f"{app}: no constant of defaults.py reaches the app"
+    text = (copy / "defaults.py").read_text()
+    text = text.replace(f"{target} = {used[target]!r}", f"{target} = 'no-such-value-4:2:0'", 1)
+    text = text.replace(f'{target} = "{used[target]}"', f'{target} = "no-such-value-4:2:0"', 1)
+    (copy / "defaults.py").write_text(text)
+    broken = ConstantResolver(copy)
+    assert broken.constants["defaults"][target] == "no-such-value-4:2:0", target
+    uses = [
+        u for module, tree in broken.modules() for u in vocab.literal_uses(tree, module, broken)
+    ]
+    unknown = [u for u in uses if not vocab.VOCABULARY.has(u.category, u.name)]
+    assert any(u.name == "no-such-value-4:2:0" for u in unknown), (app, target)
+
+
+def test_the_nuke_capture_asking_for_4_2_0_again_fails_the_scan(tmp_path: Path) -> None:
+    """The bug that started this: the capture's Write asked for a subsampling Nuke lacks."""
+    import shutil
+
+    vocab = _vocabulary_module("nuke")
+    copy = tmp_path / "nuke"
+    shutil.copytree(ROOT / "plugins" / "nuke", copy)
+    defaults = copy / "defaults.py"
+    text = defaults.read_text()
+    assert 'JPEG_SUB_SAMPLING = "4:4:4"' in text
+    defaults.write_text(text.replace('JPEG_SUB_SAMPLING = "4:4:4"', 'JPEG_SUB_SAMPLING = "4:2:0"'))
+    resolver = ConstantResolver(copy)
+    uses = [
+        u for module, tree in resolver.modules() for u in vocab.literal_uses(tree, module, resolver)
+    ]
+    flagged = [u for u in uses if u.name == "4:2:0"]
+    assert flagged and not vocab.VOCABULARY.has(flagged[0].category, "4:2:0"), flagged
