@@ -52,6 +52,7 @@ from overshoulder.core.schema import encode
 from .frames import FrameStore
 from .ratelimit import TokenBucket
 from .store.base import DAMAGED_EVENT, EventRecord, EventStore, SessionRecord
+from .store.damage import check_body
 
 log = logging.getLogger("overshoulder.relay.rooms")
 
@@ -325,7 +326,7 @@ class Room:
             if not isinstance(data, dict):
                 return "its stored text is not a JSON event with a data object"
             # Checked before applying: a half-applied event would leave the state torn.
-            _check_replayable(rec.type, data)
+            check_body(rec.type, data)
             self._apply(rec.type, data)
         except ValueError as exc:
             return f"its stored text is not JSON ({exc})"
@@ -771,16 +772,6 @@ def _rounded(shape: dict[str, Any]) -> dict[str, Any]:
         if pt is not None:
             out[key] = [round(v, COORD_DECIMALS) for v in pt]
     return out
-
-
-def _check_replayable(mtype: str, data: dict[str, Any]) -> None:
-    """Raise ``KeyError``/``TypeError`` unless a stored body has what ``Room._apply`` reads."""
-    if mtype == "annotation_add":
-        ann = data["annotation"]
-        if not isinstance(ann, dict) or not isinstance(ann["id"], str):
-            raise TypeError("annotation must be an object with a text id")
-    elif mtype.startswith("annotation_") and not isinstance(data["id"], str):
-        raise TypeError("id must be text")
 
 
 def _damage_notice(skipped: list[int]) -> Optional[str]:

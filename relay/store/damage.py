@@ -253,6 +253,17 @@ def placeholder(record: EventRecord, why: str) -> dict[str, Any]:
     return out
 
 
+def check_body(mtype: str, data: dict[str, Any]) -> None:
+    """Raise ``KeyError``/``TypeError`` unless a stored event's data has what replaying it
+    into a room reads (relay/rooms.py: ``Room._apply``)."""
+    if mtype == "annotation_add":
+        ann = data["annotation"]
+        if not isinstance(ann, dict) or not isinstance(ann["id"], str):
+            raise TypeError("annotation must be an object with a text id")
+    elif mtype.startswith("annotation_") and not isinstance(data["id"], str):
+        raise TypeError("id must be text")
+
+
 def exported(records: list[EventRecord], report: Any) -> list[dict[str, Any]]:
     """The export's events: each stored event as sent, a named placeholder for a damaged one.
 
@@ -265,12 +276,20 @@ def exported(records: list[EventRecord], report: Any) -> list[dict[str, Any]]:
         if why is None:
             try:
                 event = json.loads(rec.text)
-                if not isinstance(event, dict):
-                    raise ValueError("not a JSON object")
-                out.append(event)
-                continue
+                data = event.get("data", {}) if isinstance(event, dict) else None
+                if not isinstance(data, dict):
+                    raise ValueError("not a JSON event with a data object")
             except ValueError as exc:
-                why = f"its stored text is not a JSON event ({exc})"
-                report(rec.session, rec.seq, why)
+                why = f"its stored text is not JSON ({exc})"
+            else:
+                try:
+                    check_body(rec.type, data)
+                    out.append(event)
+                    continue
+                except (KeyError, TypeError) as exc:
+                    why = (
+                        f"its {rec.type or 'event'} body does not fit ({type(exc).__name__}: {exc})"
+                    )
+            report(rec.session, rec.seq, why)
         out.append(placeholder(rec, f"event {rec.seq} of this session could not be read: {why}"))
     return out

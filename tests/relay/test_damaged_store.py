@@ -125,9 +125,26 @@ BAD_ROWS = {
 }
 
 
+def _export_with_placeholder(relay: RelayProcess, sid: str) -> None:
+    r = requests.get(
+        f"{relay.url}/api/sessions/{sid}/events",
+        headers={"Authorization": f"Bearer {relay.admin_key}"},
+        timeout=10,
+    )
+    assert r.status_code == 200, r.text
+    events = r.json()["events"]
+    assert [e["seq"] for e in events] == list(range(1, NOTES + 1))
+    placeholder = events[2]
+    assert placeholder["type"] == "damaged"
+    assert placeholder["data"]["code"] == "damaged_event"
+    assert "event 3" in placeholder["data"]["message"]
+    assert all(e["type"] == "annotation_add" for i, e in enumerate(events) if i != 2)
+
+
+@pytest.mark.parametrize("export_first", [False, True], ids=["join-first", "export-first"])
 @pytest.mark.parametrize("damage", sorted(BAD_ROWS))
 def test_one_bad_row_is_skipped_named_and_the_rest_of_the_session_loads(
-    relay: RelayProcess, damage: str
+    relay: RelayProcess, damage: str, export_first: bool
 ) -> None:
     sid = _fill(relay)
     db = sqlite3.connect(relay.data_dir / "events.sqlite3")
@@ -135,6 +152,8 @@ def test_one_bad_row_is_skipped_named_and_the_rest_of_the_session_loads(
         db.execute(BAD_ROWS[damage], (sid, 3))
     db.close()
     relay.start()
+    if export_first:  # the export of a session nobody has joined since the start
+        _export_with_placeholder(relay, sid)
 
     client, snapshot = _join(relay, sid)
     try:
@@ -152,20 +171,7 @@ def test_one_bad_row_is_skipped_named_and_the_rest_of_the_session_loads(
     health = _health(relay)
     assert health["status"] == "degraded"
     assert any(f"event 3 of session {sid}" in p for p in health["problems"]), health
-
-    r = requests.get(
-        f"{relay.url}/api/sessions/{sid}/events",
-        headers={"Authorization": f"Bearer {relay.admin_key}"},
-        timeout=10,
-    )
-    assert r.status_code == 200, r.text
-    events = r.json()["events"]
-    assert [e["seq"] for e in events] == list(range(1, NOTES + 1))
-    placeholder = events[2]
-    assert placeholder["type"] == "damaged"
-    assert placeholder["data"]["code"] == "damaged_event"
-    assert "event 3" in placeholder["data"]["message"]
-    assert all(e["type"] == "annotation_add" for i, e in enumerate(events) if i != 2)
+    _export_with_placeholder(relay, sid)
 
     log = relay.log_text()
     assert f"event 3 of session {sid} cannot be read" in log
