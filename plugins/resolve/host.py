@@ -32,7 +32,7 @@ from .defaults import (
     PLAYHEAD_POLL_S,
     STRUCTURE_POLL_S,
 )
-from .markers import ITEM_KIND, ItemIndex, MarkerBook, NoteSidecar, last_frame
+from .markers import ITEM_KIND, ItemIndex, ItemSpan, MarkerBook, NoteSidecar, last_frame
 from .timecode import TimelineRate, parse_rate, to_frame, to_timecode
 from .worker import AdapterThread
 
@@ -369,6 +369,33 @@ class ResolveHost(Host):
         self.stop()
         self._thread.close()
         shutil.rmtree(self._temp, ignore_errors=True)
+
+    # --- one poll now (the self-test, tests; on the adapter's thread) -------------------------
+
+    def refresh(self) -> None:
+        """Read the current project and timeline now, as the structure poll does every
+        ``STRUCTURE_POLL_S`` (rate, clips, range, the cut); on the adapter's thread."""
+        self._poll_structure()
+
+    def read_playhead(self) -> PlayheadState:
+        """One playhead poll now, as the periodic one does it (one ``GetCurrentTimecode``),
+        without reporting it; on the adapter's thread. Returns the state it leaves."""
+        self._poll_playhead(report=False)
+        return self._state
+
+    def check_markers(self) -> None:
+        """One marker poll now (deleted or resized markers of ours are reported, as every
+        ``MARKER_POLL_S``); on the adapter's thread."""
+        self._poll_markers()
+
+    @property
+    def rate(self) -> TimelineRate:
+        """The current timeline's frame rate, as the last structure poll read it."""
+        return self._rate
+
+    def clips(self) -> list[ItemSpan]:
+        """The current timeline's video clips, as the last structure poll read them."""
+        return list(self._index.spans)
 
     # --- polls (the adapter's thread) ----------------------------------------------------------
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -96,7 +95,7 @@ def test_a_marker_the_editor_lengthens_gives_the_note_that_range(
     # The session's update comes back: the marker stays as the editor left it, reported once.
     apply(resolve_host, dataclasses.replace(n, anchor=edited[0][1]["anchor"]))
     assert sh030.markers == {frame: {**info, "duration": 12.0}}
-    time.sleep(0.3)
+    resolve_host.call_on_main(resolve_host.check_markers)  # one more poll, after the update
     assert len(edited) == 1
 
 
