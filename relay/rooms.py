@@ -328,7 +328,7 @@ class Room:
             # Checked before applying: a half-applied event would leave the state torn.
             check_body(rec.type, data)
             self._apply(rec.type, data)
-        except ValueError as exc:
+        except (ValueError, RecursionError) as exc:
             return f"its stored text is not JSON ({exc})"
         except (KeyError, TypeError, AttributeError) as exc:
             return f"its {rec.type or 'event'} body does not fit ({type(exc).__name__}: {exc})"

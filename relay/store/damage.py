@@ -279,7 +279,7 @@ def exported(records: list[EventRecord], report: Any) -> list[dict[str, Any]]:
                 data = event.get("data", {}) if isinstance(event, dict) else None
                 if not isinstance(data, dict):
                     raise ValueError("not a JSON event with a data object")
-            except ValueError as exc:
+            except (ValueError, RecursionError) as exc:
                 why = f"its stored text is not JSON ({exc})"
             else:
                 try:

@@ -104,6 +104,7 @@ class SqliteStore:
         self._read = self._open_checked(carry_on)
         self._read_lock = threading.Lock()
         self._seen_lock = threading.Lock()
+        self._seen_file_lock = threading.Lock()
         self._seen = self._count()
         self._seen_written: Optional[tuple[int, int]] = None
         self._write_seen()
@@ -218,12 +219,13 @@ class SqliteStore:
 
     def _write_seen(self) -> None:
         """Keep the counts beside the log when they changed (for the next start's check)."""
-        with self._seen_lock:
-            now = (self._seen[0], self._seen[1])
+        with self._seen_file_lock:  # one writer of the file at a time (its .part is shared)
+            with self._seen_lock:
+                now = (self._seen[0], self._seen[1])
             if now == self._seen_written:
                 return
             self._seen_written = now
-        damage_mod.write_seen(self.path, *now)
+            damage_mod.write_seen(self.path, *now)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)

@@ -117,6 +117,12 @@ BAD_ROWS = {
         "UPDATE events SET body = CAST(X'7B2276223A31FFFE2C2274797065223A2278227D' AS TEXT) "
         "WHERE session = ? AND seq = ?"
     ),
+    # Nesting deeper than any decoder follows (a body written before depth was bounded).
+    "deep-nesting": (
+        'UPDATE events SET body = \'{"v":1,"data":\' || replace(hex(zeroblob(100000)), '
+        "'00', '[') || replace(hex(zeroblob(100000)), '00', ']') || '}' "
+        "WHERE session = ? AND seq = ?"
+    ),
     # JSON, but not the body its type needs.
     "wrong-shape": (
         'UPDATE events SET body = \'{"v":1,"type":"annotation_add","data":{"annotation":[1]}}\' '
