@@ -267,34 +267,93 @@ def is_enum(node_class: str, knob: str) -> bool:
 #: Helpers of the adapter (plugins/nuke/graph.py) that take a node and a knob name.
 _KNOB_HELPERS = {"knob_value", "hidden_text", "set_hidden_text"}
 
+#: Calls whose result is plainly not a node (``json.loads(text)["id"]`` is no knob lookup).
+_NOT_NODE_CALLS = {"json.loads", "dict", "vars", "globals", "locals", "getattr"}
 
-def _classes_of_names(func: ast.AST, resolver: ConstantResolver, module: str) -> dict[str, str]:
-    """Local names bound to a node of a known class in one function: ``w = nuke.nodes.Write()``."""
+#: Annotations under which a name may hold a node (any other annotation says it does not).
+_NODE_ANNOTATIONS = ("Node", "Any", "Group", "Root", "Viewer")
+
+
+def _scope_names(
+    func: ast.AST, resolver: ConstantResolver, module: str
+) -> tuple[dict[str, str], set[str], set[str]]:
+    """In one scope: names bound to a node of a known class (``w = nuke.nodes.Write()``,
+    ``root = nuke.root()``), names that plainly hold no node (a parameter annotated with a
+    type that is not a node's, a dict or list display, ``json.loads(...)``), and names bound
+    to stroke attributes (``attrs = stroke.getAttributes()``). Any other name may hold a node:
+    a string subscript on it is checked as a knob lookup."""
     bound: dict[str, str] = {}
+    not_nodes: set[str] = set()
+    attributes: set[str] = set()
     for node in ast.walk(func):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            args = node.args
+            for arg in [*args.posonlyargs, *args.args, *args.kwonlyargs]:
+                if arg.annotation is not None and not _may_be_node(arg.annotation):
+                    not_nodes.add(arg.arg)
+        is_annotated = isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name)
+        if is_annotated and not _may_be_node(node.annotation):  # type: ignore[union-attr]
+            not_nodes.add(node.target.id)  # type: ignore[union-attr]
         if isinstance(node, ast.Assign) and len(node.targets) == 1:
             target, value = node.targets[0], node.value
-            if isinstance(target, ast.Name) and isinstance(value, ast.Call):
+            if not isinstance(target, ast.Name):
+                continue
+            if isinstance(value, ast.Call):
                 cls = _made_class(value, resolver, module)
                 if cls:
                     bound[target.id] = cls
-    return bound
+                elif dotted(value.func) in _NOT_NODE_CALLS:
+                    not_nodes.add(target.id)
+                elif isinstance(value.func, ast.Attribute) and value.func.attr == "getAttributes":
+                    attributes.add(target.id)
+            elif isinstance(
+                value, (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.ListComp, ast.SetComp)
+            ):
+                not_nodes.add(target.id)
+    return bound, not_nodes, attributes
+
+
+def _may_be_node(annotation: ast.AST) -> bool:
+    """``nuke.Node``, ``Any``, ``Optional[nuke.Node]``: may be a node; ``dict[str, Any]``,
+    ``Figures``, ``str``: not."""
+    if isinstance(annotation, ast.Constant) and isinstance(annotation.value, str):
+        try:
+            annotation = ast.parse(annotation.value, mode="eval").body
+        except SyntaxError:
+            return True
+    if isinstance(annotation, ast.BinOp):  # Node | None
+        return _may_be_node(annotation.left) or _may_be_node(annotation.right)
+    if isinstance(annotation, ast.Subscript):
+        if dotted(annotation.value).rsplit(".", 1)[-1] in ("Optional", "Union"):
+            inner = annotation.slice
+            items = inner.elts if isinstance(inner, ast.Tuple) else [inner]
+            return any(_may_be_node(item) for item in items)
+        return False
+    return dotted(annotation).rsplit(".", 1)[-1] in _NODE_ANNOTATIONS
 
 
 def _made_class(call: ast.Call, resolver: ConstantResolver, module: str) -> Optional[str]:
+    """The class of the node a call makes or returns, when the call says it."""
     name = dotted(call.func)
     if name.startswith("nuke.nodes.") and name.count(".") == 2:
         return name.rsplit(".", 1)[1]
     if name == "nuke.createNode" and call.args:
         value = resolver.value(call.args[0], module)
         return value if isinstance(value, str) else None
+    if name == "nuke.root":
+        return "Root"
     return None
 
 
 def _knob_lookup(
-    node: ast.AST, resolver: ConstantResolver, module: str
+    node: ast.AST, resolver: ConstantResolver, module: str, not_nodes: set[str]
 ) -> Optional[tuple[ast.AST, str]]:
-    """(the node expression, the knob name) of ``n.knob("x")`` or ``n["x"]``."""
+    """(the node expression, the knob name) of ``n.knob("x")`` or ``n["x"]``.
+
+    A string subscript counts unless its owner plainly holds no node (see ``_scope_names``):
+    on a call's result (``nuke.root()["x"]``, ``nuke.toNode(name)["x"]``, a helper's), on
+    an attribute, or on a name of unknown origin it is a knob lookup, so a wrong knob name
+    cannot escape by the name of the variable that holds the node."""
     if (
         isinstance(node, ast.Call)
         and isinstance(node.func, ast.Attribute)
@@ -306,20 +365,42 @@ def _knob_lookup(
         if isinstance(value, str):
             return node.func.value, value
     if isinstance(node, ast.Subscript):
-        key = node.slice
-        value = resolver.value(key, module)
-        if isinstance(value, str) and not isinstance(node.value, ast.Call):
-            # knobs()[...] and dictionaries of ours are not knob lookups on a node
+        value = resolver.value(node.slice, module)
+        if isinstance(value, str) and not _not_a_node(node.value, not_nodes):
             return node.value, value
+    return None
+
+
+def _not_a_node(owner: ast.AST, not_nodes: set[str]) -> bool:
+    base = owner
+    while isinstance(base, ast.Subscript):  # data["a"]["b"]: as data is
+        base = base.value
+    if isinstance(base, ast.Name):
+        return base.id in not_nodes
+    if isinstance(base, ast.Call):
+        return dotted(base.func) in _NOT_NODE_CALLS
+    if isinstance(base, ast.Attribute):
+        return dotted(base).split(".", 1)[0] in ("os", "sys")
+    # displays and comprehensions ({...}["x"]) hold no node
+    return isinstance(base, (ast.Dict, ast.List, ast.Set, ast.DictComp, ast.Constant))
+
+
+def _owner_class(owner: ast.AST, bound: dict[str, str], resolver: ConstantResolver, module: str):
+    """The node class of a knob lookup's owner, when the code says it (else None)."""
+    if isinstance(owner, ast.Name):
+        return bound.get(owner.id)
+    if isinstance(owner, ast.Call):
+        return _made_class(owner, resolver, module)
     return None
 
 
 def literal_uses(tree: ast.Module, module: str, resolver: ConstantResolver) -> Iterator[Use]:
     """Every literal one adapter module hands Nuke: node classes (``nuke.nodes.X``,
-    ``createNode``, ``allNodes``, ``Class() ==``), knobs (``knob("x")``, ``["x"]``, keyword
-    knobs of ``nuke.nodes.X(k=...)``, the graph helpers), enumeration values set on a knob
-    looked up by a literal name, callback kinds (``nuke.add*``/``remove*``) with their
-    ``nodeClass``, and ``nuke.`` constants (flags)."""
+    ``createNode``, ``allNodes``, ``Class() ==``), knobs (``knob("x")``, ``["x"]`` on anything
+    that may be a node, keyword knobs of ``nuke.nodes.X(k=...)``, the graph helpers),
+    enumeration values set on a knob looked up by a literal name, callback kinds
+    (``nuke.add*``/``remove*``) with their ``nodeClass``, ``nuke.`` constants (flags) and
+    stroke attributes (``set(name, value)`` and ``getValue(frame, name)``)."""
     functions = [
         n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))
     ]
@@ -341,7 +422,7 @@ def literal_uses(tree: ast.Module, module: str, resolver: ConstantResolver) -> I
         type_ignores=[],
     )
     for scope in [top, *scopes]:
-        bound = _classes_of_names(scope, resolver, module) if scope is not top else {}
+        bound, not_nodes, attributes = _scope_names(scope, resolver, module)
         for node in ast.walk(scope):
             line = getattr(node, "lineno", 0)
             is_flag = isinstance(node, ast.Attribute) and dotted(node.value) == "nuke"
@@ -358,18 +439,15 @@ def literal_uses(tree: ast.Module, module: str, resolver: ConstantResolver) -> I
                         yield from use("node_class", name, line)
             if not isinstance(node, (ast.Call, ast.Subscript)):
                 continue
-            lookup = _knob_lookup(node, resolver, module)
+            lookup = _knob_lookup(node, resolver, module, not_nodes)
             if lookup is not None:
                 owner, knob = lookup
-                cls = bound.get(owner.id) if isinstance(owner, ast.Name) else None
-                if isinstance(node, ast.Subscript) and cls is None and not _looks_like_node(owner):
-                    pass
-                else:
-                    yield from use(f"knob:{cls}" if cls else "knob", knob, line)
+                cls = _owner_class(owner, bound, resolver, module)
+                yield from use(f"knob:{cls}" if cls else "knob", knob, line)
             if not isinstance(node, ast.Call):
                 continue
             name = dotted(node.func)
-            made = _made_class(node, resolver, module)
+            made = _made_class(node, resolver, module) if name != "nuke.root" else None
             if made:
                 yield from use("node_class", made, line)
                 for kw in node.keywords:
@@ -399,48 +477,39 @@ def literal_uses(tree: ast.Module, module: str, resolver: ConstantResolver) -> I
                 for knob in resolver.strings(node.args[1], module):
                     yield from use("knob", knob, line)
             if isinstance(node.func, ast.Attribute) and node.func.attr == "setValue" and node.args:
-                inner = _knob_lookup(node.func.value, resolver, module)
+                inner = _knob_lookup(node.func.value, resolver, module, not_nodes)
                 value = resolver.value(node.args[0], module)
                 if inner is not None and isinstance(value, str):
                     owner, knob = inner
-                    cls = bound.get(owner.id) if isinstance(owner, ast.Name) else None
+                    cls = _owner_class(owner, bound, resolver, module)
                     if cls and is_enum(cls, knob):
                         if f"{cls}.{knob}" not in OPEN_ENUMS:
                             yield from use(f"enum:{cls}.{knob}", value, line)
                     elif not cls and f"enum:*.{knob}" in VOCABULARY.categories():
                         yield from use(f"enum:*.{knob}", value, line)
-            if (
-                isinstance(node.func, ast.Attribute)
-                and node.func.attr == "set"
-                and len(node.args) == 2
+            if isinstance(node.func, ast.Attribute) and _is_attributes(
+                node.func.value, attributes, not_nodes
             ):
-                # stroke.getAttributes().set(name, value): RotoPaint stroke attributes
-                owner = node.func.value
-                if isinstance(owner, ast.Name) and owner.id in ("attrs", "attributes"):
+                # stroke.getAttributes().set(name, value) / .getValue(frame, name)
+                if node.func.attr == "set" and len(node.args) == 2:
                     for attr in resolver.strings(node.args[0], module):
+                        yield from use("stroke_attr", attr, line)
+                bound_here = isinstance(node.func.value, ast.Call) or (
+                    isinstance(node.func.value, ast.Name) and node.func.value.id in attributes
+                )
+                # getValue(index, view) of a knob takes a string too: only known attributes
+                if node.func.attr == "getValue" and len(node.args) == 2 and bound_here:
+                    for attr in resolver.strings(node.args[1], module):
                         yield from use("stroke_attr", attr, line)
 
 
-def _looks_like_node(owner: ast.AST) -> bool:
-    """``x["name"]`` is a knob lookup when ``x`` is plainly a node (a call of nuke.* or a
-    name the adapter uses for nodes); other subscripts (dicts, JSON) are not."""
-    if isinstance(owner, ast.Call):
-        return dotted(owner.func).startswith("nuke.")
+def _is_attributes(owner: ast.AST, attributes: set[str], not_nodes: set[str]) -> bool:
+    """Stroke attributes: ``x.getAttributes()`` itself or a name bound to it. Only the
+    RotoPaint attributes take ``set(name, value)`` in the adapter's calls into Nuke, so any
+    other receiver of unknown origin counts too (a name that plainly holds something else
+    does not)."""
+    if isinstance(owner, ast.Call) and isinstance(owner.func, ast.Attribute):
+        return owner.func.attr == "getAttributes"
     if isinstance(owner, ast.Name):
-        return owner.id in {
-            "node",
-            "n",
-            "root",
-            "viewer",
-            "write",
-            "group",
-            "target",
-            "paint",
-            "sticky",
-            "made",
-            "original",
-            "copy",
-            "ocio",
-            "scratch",
-        }
-    return False
+        return owner.id in attributes or owner.id not in not_nodes
+    return True

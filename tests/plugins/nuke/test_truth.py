@@ -7,7 +7,6 @@ and the vocabulary scan that keeps unsourced literals out of the adapter.
 
 from __future__ import annotations
 
-import ast
 import re
 import textwrap
 import threading
@@ -272,18 +271,31 @@ def test_a_single_change_is_rendered_without_waiting(
 # --- 6. the vocabulary scan ----------------------------------------------------------------------
 
 
-def scan(source: str) -> list[str]:
-    tree = ast.parse(textwrap.dedent(source))
-    resolver = ConstantResolver(ROOT / "plugins" / "nuke")
-    uses = nuke_vocabulary.literal_uses(tree, "planted", resolver)
+def planted_uses(source: str, tmp_path: Path) -> list[Any]:
+    """The uses the scan finds in ``source`` planted as a module of a copy of the adapter, so
+    it resolves ``from .defaults import X`` as it does for the adapter's own modules."""
+    import shutil
+
+    package = tmp_path / "nuke"
+    if not package.exists():
+        shutil.copytree(ROOT / "plugins" / "nuke", package)
+    (package / "planted.py").write_text(textwrap.dedent(source))
+    resolver = ConstantResolver(package)
+    return list(nuke_vocabulary.literal_uses(resolver.trees["planted"], "planted", resolver))
+
+
+def scan(source: str, tmp_path: Path) -> list[str]:
+    """The planted uses that are not in the vocabulary, as "category name"."""
     return [
         f"{u.category} {u.name}"
-        for u in uses
+        for u in planted_uses(source, tmp_path)
         if not nuke_vocabulary.VOCABULARY.has(u.category, u.name)
     ]
 
 
-def test_the_literal_scan_catches_a_planted_4_2_0_and_other_unsourced_names() -> None:
+def test_the_literal_scan_catches_a_planted_4_2_0_and_other_unsourced_names(
+    tmp_path: Path,
+) -> None:
     bad = scan(
         """
         import nuke
@@ -297,7 +309,8 @@ def test_the_literal_scan_catches_a_planted_4_2_0_and_other_unsourced_names() ->
             if node.Class() == "Grop":
                 pass
             node.knob("x").setFlag(nuke.INVISBLE)
-        """
+        """,
+        tmp_path,
     )
     assert set(bad) == {
         "knob:Write compresion",
@@ -313,17 +326,80 @@ def test_the_literal_scan_catches_a_planted_4_2_0_and_other_unsourced_names() ->
     }
 
 
-def test_the_literal_scan_follows_the_adapters_defaults() -> None:
-    bad = scan(
+def test_the_literal_scan_follows_the_adapters_defaults(tmp_path: Path) -> None:
+    from overshoulder.plugins.nuke.defaults import JPEG_SUB_SAMPLING
+
+    uses = planted_uses(
         """
         import nuke
         from .defaults import JPEG_SUB_SAMPLING
         def capture():
             write = nuke.nodes.Write()
             write.knob("_jpeg_sub_sampling").setValue(JPEG_SUB_SAMPLING)
-        """
+        """,
+        tmp_path,
     )
-    assert bad == []
+    found = [u.name for u in uses if u.category == "enum:Write._jpeg_sub_sampling"]
+    assert found == [JPEG_SUB_SAMPLING], uses
+    assert all(nuke_vocabulary.VOCABULARY.has(u.category, u.name) for u in uses)
+
+
+def test_the_literal_scan_checks_knobs_on_call_results_and_on_any_variable(
+    tmp_path: Path,
+) -> None:
+    """No knob lookup escapes by the shape of its owner: a call's result, a variable of any
+    name, a parameter; only names that plainly hold no node (a dict, an annotated figures
+    dict) are left alone."""
+    bad = scan(
+        """
+        import json
+        import nuke
+        from typing import Any
+        def f(grade, name, figures: dict[str, Any]):
+            nuke.root()["nosuch"].value()
+            nuke.toNode(name)["nosuch2"].value()
+            grade["nosuch3"].setValue(1)
+            nuke.thisNode().knob("nosuch4")
+            nuke.root()["colorManagement"].setValue("Bogus")
+            self_made = nuke.nodes.Write()
+            self_made["file_type"].setValue("tiff")
+            figures["not_a_knob"] = 1
+            data = {"a": 1}
+            data["not_a_knob_either"] = 2
+            json.loads("{}")["nor_this"]
+        """,
+        tmp_path,
+    )
+    assert set(bad) == {
+        "knob:Root nosuch",
+        "knob nosuch2",
+        "knob nosuch3",
+        "knob nosuch4",
+        "enum:Root.colorManagement Bogus",
+        "enum:Write.file_type tiff",
+    }
+
+
+def test_the_literal_scan_checks_stroke_attributes_whatever_holds_them(tmp_path: Path) -> None:
+    bad = scan(
+        """
+        import nuke.rotopaint as rp
+        def f(stroke, a):
+            a.set("nosuchattr", 1)
+            held = stroke.getAttributes()
+            held.set("nosuchattr2", 1)
+            stroke.getAttributes().set("nosuchattr3", 1)
+            held.getValue(1001, "nosuchattr4")
+            held.set("ltt", 4)
+        """,
+        tmp_path,
+    )
+    assert set(bad) == {
+        "stroke_attr nosuchattr",
+        "stroke_attr nosuchattr2",
+        "stroke_attr nosuchattr3",
+        "stroke_attr nosuchattr4",
+    }
 
 
 def test_the_fake_and_the_literal_scan_use_one_sourced_list(nuke: ModuleType) -> None:
