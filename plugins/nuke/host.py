@@ -6,6 +6,7 @@ import functools
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Sequence
 from typing import Any, Optional, TypeVar
 
@@ -69,6 +70,16 @@ def never_raises(fn: _F) -> _F:
             return None
 
     return guarded  # type: ignore[return-value]
+
+
+#: The NukeHosts reporting to a session in this Nuke (a panel in a session starts one).
+_started: weakref.WeakSet[NukeHost] = weakref.WeakSet()
+
+
+def sharing() -> bool:
+    """True while Overshoulder reports this Nuke to a session (a NukeHost between ``start``
+    and ``stop``): its frame and image changes reach the reviewers."""
+    return len(_started) > 0
 
 
 class NukeHost(Host):
@@ -277,6 +288,7 @@ class NukeHost(Host):
         if self._reporting:
             return
         self._reporting = True
+        _started.add(self)
         self._reported_frame = current_frame()
         self._state = self._viewer_state()
         nuke.addKnobChanged(self._viewer_knob_changed, nodeClass="Viewer")
@@ -284,6 +296,7 @@ class NukeHost(Host):
         nuke.addUpdateUI(self._update_ui, nodeClass="Viewer")
 
     def stop(self) -> None:
+        _started.discard(self)
         if self._reporting:
             self._reporting = False
             nuke.removeKnobChanged(self._viewer_knob_changed, nodeClass="Viewer")

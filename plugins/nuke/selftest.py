@@ -6,13 +6,18 @@ terminal: ``nuke -t <path of this file> [--out FOLDER]`` (the path is printed by
 Editor). It works on scratch nodes it makes (a Constant, a Grade, a Group holding a Grade,
 a RotoPaint, a Write per render) and deletes, with undo off; the artist's selection, frame
 and the script's modified flag are put back, and no callback of its own is left behind.
+It refuses to run while Overshoulder shares this Nuke in a session: its frame moves and
+scratch renders would reach the reviewers.
 
-Imports are absolute so the file runs as a script too.
+Run as a file (``nuke -t selftest.py``), the module names its package itself (PEP 366) so
+its imports of the adapter's modules stay relative, as in every other module of it.
 """
 
 from __future__ import annotations
 
-import argparse
+if __name__ == "__main__" and not __package__:  # nuke -t selftest.py
+    __package__ = "overshoulder.plugins.nuke"
+
 import logging
 import os
 import sys
@@ -31,13 +36,17 @@ from overshoulder.core.selftest import (
     Figures,
     MainThreadMeter,
     Report,
-    add_cli_arguments,
-    cli_main,
     run_checks,
+    run_from_menu,
+    single_failure,
+    terminal_main,
+    timed,
     timing_figures,
 )
-from overshoulder.plugins.nuke.capture import ViewerRender, jpeg_size, read_back
-from overshoulder.plugins.nuke.defaults import (
+
+from . import host as host_module
+from .capture import ViewerRender, jpeg_size, read_back
+from .defaults import (
     JPEG_SUB_SAMPLING,
     LIFETIME_FRAME_RANGE,
     LIFETIME_FROM,
@@ -47,7 +56,7 @@ from overshoulder.plugins.nuke.defaults import (
     SELFTEST_EVENT_WAIT_S,
     SELFTEST_PREFIX,
 )
-from overshoulder.plugins.nuke.graph import (
+from .graph import (
     active_viewer_node,
     all_nodes,
     current_frame,
@@ -60,9 +69,9 @@ from overshoulder.plugins.nuke.graph import (
     upstream_fingerprint,
     viewed_node,
 )
-from overshoulder.plugins.nuke.identity import find, host_object
-from overshoulder.plugins.nuke.notes import NoteStore
-from overshoulder.plugins.nuke.viewer import find_viewer_widget
+from .identity import find, host_object
+from .notes import NoteStore
+from .viewer import find_viewer_widget
 
 log = logging.getLogger("overshoulder.nuke")
 
@@ -200,9 +209,8 @@ class NukeSelfTest:
             size = jpeg_size(data)
         figures.update(timing_figures("capture", spans))
         figures.update(meter.figures("main_thread"))
-        start = time.perf_counter()
-        upstream_fingerprint(node)
-        figures["change_check_ms"] = (time.perf_counter() - start) * 1000.0
+        with timed(figures, "change_check_ms"):
+            upstream_fingerprint(node)
         figures["width"], figures["height"] = size
         return f"{size[0]}x{size[1]} JPEG, median {figures['capture_median_ms']:.1f} ms"
 
@@ -212,9 +220,8 @@ class NukeSelfTest:
         figures.update(frame=frame, first=first, last=last, fps=fps)
         target = frame + 1 if frame < last else max(first, frame - 1)
         try:
-            start = time.perf_counter()
-            go_to_frame(target)
-            figures["set_ms"] = (time.perf_counter() - start) * 1000.0
+            with timed(figures, "set_ms"):
+                go_to_frame(target)
             now = current_frame()
             figures["read_back"] = now
             if now != target:
@@ -289,9 +296,8 @@ class NukeSelfTest:
             anchor=Anchor(frame=current_frame(), object=obj),
             text="Overshoulder self-test",
         )
-        start = time.perf_counter()
-        found = find(obj.path)
-        figures["find_ms"] = (time.perf_counter() - start) * 1000.0
+        with timed(figures, "find_ms"):
+            found = find(obj.path)
         if found is None or found.fullName() != inner.fullName():
             raise CheckFailed(f"the node with id {obj.path} was not found inside its Group")
         store.put(note, inner)
@@ -417,6 +423,7 @@ def environment() -> dict[str, Any]:
         "session": "GUI" if nuke.GUI else "terminal (nuke -t)",
         "nuke_version_major": getattr(nuke, "NUKE_VERSION_MAJOR", None),
         "script": _script_name(),
+        "sharing": host_module.sharing(),
     }
 
 
@@ -449,41 +456,49 @@ def default_pump() -> Optional[Callable[[float], None]]:
     return pump
 
 
-def checks() -> list[Check]:
-    """The checks, for a runner of one's own (they share scratch nodes: run them in order,
-    then ``NukeSelfTest.scratch.remove``); ``run`` does all of it."""
-    return NukeSelfTest().checks()
+#: What the self-test says instead of running while this Nuke shares a session.
+SHARING_REFUSAL = (
+    "Overshoulder is sharing this Nuke in a session: stop sharing first (leave the session"
+    " in the Overshoulder panel), then run the self-test again. Its frame moves and scratch"
+    " renders would reach the reviewers."
+)
 
 
-def run() -> Report:
-    """Run every check on scratch nodes and put the script back as it was."""
-    return NukeSelfTest().run()
+def run(pump: Optional[Callable[[float], None]] = None) -> Report:
+    """Run every check on scratch nodes and put the script back as it was; while this Nuke
+    shares a session, a report of one failed check (``sharing``) saying to stop first."""
+    if host_module.sharing():
+        return single_failure(
+            "Nuke",
+            nuke_version(),
+            "sharing",
+            "Not while sharing a session",
+            SHARING_REFUSAL,
+            **environment(),
+        )
+    return NukeSelfTest(pump).run()
 
 
 def menu_command() -> None:
-    """Overshoulder > Self-test: run, save the report, show it. Never raises into Nuke."""
-    try:
-        report = run()
-        paths = report.write()
-        try:
-            from overshoulder.core.ui.selftest_dialog import show_report
+    """Overshoulder > Self-test: run, save the report, show it (``nuke.message`` when the
+    window cannot open or the report cannot be saved). Never raises into Nuke."""
 
-            show_report(report, paths)
-        except ImportError:
-            nuke.message(report.to_text() + "\nSaved as " + " and ".join(paths))
-    except Exception as exc:
-        log.exception("Overshoulder self-test failed to run")
-        nuke.message(f"Overshoulder: the self-test could not run: {type(exc).__name__}: {exc}")
+    def show(report: Report, paths: tuple[str, str]) -> None:
+        from overshoulder.core.ui.selftest_dialog import show_report
+
+        show_report(report, paths)
+
+    run_from_menu(run, show, nuke.message)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """``nuke -t selftest.py [--out FOLDER]``: print the report, write it, exit 0 if all passed."""
-    parser = argparse.ArgumentParser(
-        prog="overshoulder-nuke-selftest", description="Overshoulder self-test inside Nuke"
+    return terminal_main(
+        lambda args: run(),
+        prog="overshoulder-nuke-selftest",
+        description="Overshoulder self-test inside Nuke",
+        argv=argv,
     )
-    add_cli_arguments(parser)
-    args = parser.parse_args(list(argv) if argv is not None else sys.argv[1:])
-    return cli_main(run(), args.out)
 
 
 if __name__ == "__main__":

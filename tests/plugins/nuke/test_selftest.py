@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def run_selftest(nuke: ModuleType) -> Any:
     """The whole self-test on Nuke's main thread, Nuke's idle loop pumped by the fake."""
-    return on_main(lambda: selftest.NukeSelfTest(pump=lambda s: nuke._fake.idle()).run(), 60)
+    return on_main(lambda: selftest.run(pump=lambda s: nuke._fake.idle()), 60)
 
 
 def script_state(nuke: ModuleType) -> Any:
@@ -96,22 +96,74 @@ def test_the_menu_entry_shows_a_message_when_no_window_can_open(
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    import builtins
+    from overshoulder.core.ui import selftest_dialog
 
-    real_import = builtins.__import__
+    def no_window(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("no Qt application")
 
-    def no_dialog(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name.endswith("selftest_dialog"):
-            raise ImportError("no Qt here")
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_dialog)
+    monkeypatch.setattr(selftest_dialog, "show_report", no_window)
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr("tempfile.tempdir", None)
+    on_main(selftest.menu_command, 60)  # nothing raised into Nuke
+    out = capsys.readouterr().out
+    assert "nuke.message: Overshoulder self-test in Nuke" in out and "Saved as" in out
+    assert list((tmp_path / "overshoulder-selftest").glob("*.json"))
+
+
+def test_the_menu_entry_shows_the_report_unsaved_when_it_cannot_be_written(
+    nuke: ModuleType,
+    comp: dict[str, Any],
+    main_loop: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from overshoulder.core.selftest import Report
+
+    def full_disk(self: Any, folder: Any = None) -> Any:
+        raise OSError(28, "No space left on device")
+
+    shown: list[Any] = []
+    monkeypatch.setattr(Report, "write", full_disk)
+    monkeypatch.setattr(
+        "overshoulder.core.ui.selftest_dialog.show_report", lambda *a, **k: shown.append(a)
+    )
     on_main(selftest.menu_command, 60)
     out = capsys.readouterr().out
-    assert "Overshoulder self-test in Nuke" in out and "Saved as" in out
-    assert list((tmp_path / "overshoulder-selftest").glob("*.json"))
+    assert "nuke.message: Overshoulder self-test in Nuke" in out
+    assert "the report could not be saved: OSError" in out and "No space left" in out
+    assert shown == []
+
+
+def test_the_menu_entry_says_so_when_the_self_test_cannot_run(
+    nuke: ModuleType,
+    comp: dict[str, Any],
+    main_loop: Any,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    def broken(self: Any) -> Any:
+        raise RuntimeError("undo could not be disabled")
+
+    monkeypatch.setattr(selftest.NukeSelfTest, "run", broken)
+    on_main(selftest.menu_command, 60)
+    out = capsys.readouterr().out
+    assert "nuke.message: Overshoulder: the self-test could not run: RuntimeError" in out
+    assert "undo could not be disabled" in out
+
+
+def test_the_self_test_refuses_to_run_while_this_nuke_shares_a_session(
+    nuke: ModuleType, comp: dict[str, Any], nuke_host: Any
+) -> None:
+    before = script_state(nuke)
+    report = run_selftest(nuke)
+    assert [c.name for c in report.checks] == ["sharing"]
+    assert not report.ok and "stop sharing first" in report.checks[0].detail
+    assert report.extra["sharing"] is True
+    assert script_state(nuke) == before
+    on_main(nuke_host.stop)
+    report = run_selftest(nuke)
+    assert report.ok and report.extra["sharing"] is False
+    assert "scratch" in [c.name for c in report.checks]
 
 
 def test_the_terminal_self_test_runs_as_a_script_and_exits_by_its_result(tmp_path: Path) -> None:
