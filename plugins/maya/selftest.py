@@ -74,7 +74,7 @@ class Scratch:
         #: UUIDs of the nodes the self-test made.
         self.made: list[str] = []
 
-    def node(self, kind: str, name: str, parent: Optional[str] = None) -> str:
+    def make_node(self, kind: str, name: str, parent: Optional[str] = None) -> str:
         """A scratch node (undo off); its full path."""
         from maya import cmds
 
@@ -327,8 +327,8 @@ def notes_check(scratch: Scratch) -> Callable[[Figures], Optional[str]]:
         from . import identity, scene
         from .host import MayaHost
 
-        obj = scratch.node("transform", SELFTEST_NAME)
-        scratch.node("locator", SELFTEST_NAME + "Shape", parent=obj)
+        obj = scratch.make_node("transform", SELFTEST_NAME)
+        scratch.make_node("locator", SELFTEST_NAME + "Shape", parent=obj)
         host = MayaHost(pencil=False)
         about = identity.host_object(obj)
         note = note_about(about, scene.current_frame())
@@ -364,8 +364,8 @@ def pencil_check(scratch: Scratch) -> Callable[[Figures], Optional[str]]:
         figures["pencil"] = writer.name if writer else f"none: {why}"
         if writer is None:
             raise CheckFailed(f"notes get no pencil drawings here: {why}")
-        camera = scratch.node("transform", SELFTEST_NAME + "Cam")
-        scratch.node("camera", SELFTEST_NAME + "CamShape", parent=camera)
+        camera = scratch.make_node("transform", SELFTEST_NAME + "Cam")
+        scratch.make_node("camera", SELFTEST_NAME + "CamShape", parent=camera)
         note = note_about(None, scene.current_frame())
         writer.put(panel, camera, note, [], SKETCH_SIZE, scene.fps())
         writer.put(panel, camera, note, [], SKETCH_SIZE, scene.fps())  # again: replaced

@@ -283,6 +283,10 @@ ATTRIBUTES: dict[str, Source] = {
     "text": autodesk(2024, "Nodes/annotationShape", "text (txt), string"),
     "overshoulderStore": Source("plugins/maya/defaults.py STORE_MARK", OWN_ATTR),
     "overshoulderNote": Source("plugins/maya/defaults.py MADE_FOR_ATTR", OWN_ATTR),
+    # What the scan reports for an attribute built on a constant prefix (notes.attr_name).
+    "osNote_*": Source(
+        "plugins/maya/defaults.py NOTE_ATTR_PREFIX", OWN_ATTR + "; one per note, + its id's hex"
+    ),
 }
 
 #: Values of enumerated flags, by "command.flag".
@@ -381,76 +385,349 @@ _NODE_TYPE_FLAGS = {
 _PLUG_COMMANDS = {"getAttr", "setAttr", "deleteAttr", "objExists"}
 
 
-def literal_uses(tree: ast.Module, module: str, resolver: ConstantResolver) -> Iterator[Use]:
-    """Every literal one adapter module hands Maya: ``cmds.<command>`` names and their
-    keyword flags (long or short), enumerated flag values, node types (``createNode``,
-    ``ls(type=)``, ``listRelatives(type=)``, comparisons with ``nodeType``), attribute names
-    (``"node.attr"`` plugs, ``addAttr(longName=)``, ``setKeyframe(attribute=)``,
-    ``attributeQuery``), plug-in and context names, ``MEventMessage.addEventCallback``
-    event names and ``MConditionMessage.addConditionCallback`` conditions (also through a
-    loop variable over a constant tuple, ``for event in PLAYHEAD_EVENTS``)."""
-    loops = _loop_sources(tree)
+#: What the scan yields for a call into Maya it cannot read (a flag dict it cannot see into,
+#: a command or event name that is not a constant, a plug whose attribute it cannot tell):
+#: no vocabulary has this category, so the literal test fails on it and names the line.
+UNREAD = "unread"
 
-    def strings(node: Optional[ast.AST]) -> list[str]:
+
+def literal_uses(tree: ast.Module, module: str, resolver: ConstantResolver) -> Iterator[Use]:
+    """Every literal one adapter module hands Maya: ``maya.cmds`` commands and their
+    keyword flags (long or short, also in a ``**{...}`` dict), enumerated flag values, node
+    types (``createNode``, ``ls(type=)``, ``listRelatives(type=)``, comparisons with
+    ``nodeType``), attribute names (``"node.attr"`` plugs, ``addAttr(longName=)``,
+    ``setKeyframe(attribute=)``, ``attributeQuery``), plug-in and context names,
+    ``MEventMessage.addEventCallback`` event names and
+    ``MConditionMessage.addConditionCallback`` conditions (also through a loop variable over
+    a constant tuple, ``for event in PLAYHEAD_EVENTS``, or a name assigned once in the
+    function).
+
+    Which calls go to Maya is read from the module's imports, not guessed from a name:
+    ``cmds`` is whatever ``from maya import cmds [as x]`` / ``import maya.cmds [as x]`` bound
+    (``getattr(cmds, "name")`` included), and ``MEventMessage`` / ``MConditionMessage``
+    whatever was imported as them or reached through an ``OpenMaya`` module. A call into
+    Maya whose names the scan cannot read (``cmds.playblast(**options)``, ``getattr(cmds,
+    name)``, an event name held in a variable, a plug whose attribute is neither constant nor
+    one the adapter builds from a constant prefix) is yielded in category ``UNREAD``, which
+    no vocabulary holds: the scan fails rather than let it pass unread."""
+    loops = _loop_sources(tree)
+    local = _single_assignments(tree)
+    params = _parameter_sources(tree)
+    binds = _maya_bindings(tree)
+    prefixes = _prefix_functions(resolver)
+
+    def resolve(node: Optional[ast.AST], pattern: bool, depth: int = 0) -> Optional[list[str]]:
+        """The names ``node`` can stand for ([] when Maya itself named them, as a loop over
+        ``cmds.listAttr``), "PREFIX*" for one the adapter builds on a constant prefix (when
+        ``pattern``); None when the scan cannot tell."""
+        if node is None or depth > 8:
+            return None
+        node = _unwrap_str(node)
         found = resolver.strings(node, module)
-        if not found and isinstance(node, ast.Name):
-            found = resolver.strings(loops.get(id(node)), module)
-        return found
+        if found:
+            return found
+        if isinstance(node, (ast.Tuple, ast.List)) and node.elts:
+            out: list[str] = []
+            for item in node.elts:
+                part = resolve(
+                    item.value if isinstance(item, ast.Starred) else item, pattern, depth + 1
+                )
+                if part is None:
+                    return None
+                out += part
+            return out
+        if isinstance(node, ast.Name):
+            if id(node) in loops:
+                source = loops[id(node)]
+                if _from_maya(source, binds, module, resolver):
+                    return []
+                return resolve(source, pattern, depth + 1)
+            if id(node) in local:
+                return resolve(local[id(node)], pattern, depth + 1)
+            if id(node) in params:
+                out = []
+                for arg in params[id(node)]:
+                    part = resolve(arg, pattern, depth + 1)
+                    if part is None:
+                        return None
+                    out += part
+                return out
+        if pattern:
+            prefix = _prefix_of(node, module, prefixes)
+            if prefix:
+                return [prefix + "*"]
+        return None
 
     def use(category: str, name: str, node: ast.AST) -> Use:
         return Use(category, name, module, getattr(node, "lineno", 0))
 
+    def named(
+        category: str, node: Optional[ast.AST], what: str, at: ast.AST, pattern: bool = False
+    ) -> Iterator[Use]:
+        found = resolve(node, pattern)
+        if found is None:
+            shown = ast.unparse(node) if node is not None else "nothing"
+            yield use(UNREAD, f"{what}: {shown}", at)
+            return
+        for s in found:
+            yield use(category, s, at)
+
+    def plug_attr(node: ast.AST) -> Optional[list[str]]:
+        """The attribute part of a ``"node.attr"`` plug (see ``resolve``)."""
+        node = _unwrap_str(node)
+        if isinstance(node, ast.Name):
+            target = local.get(id(node))
+            if target is None and id(node) in params and len(params[id(node)]) == 1:
+                target = params[id(node)][0]
+            return plug_attr(target) if target is not None else None
+        if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+            tail = resolver.value(node.right, module)
+            if isinstance(tail, str) and "." in tail:
+                return [tail.rsplit(".", 1)[1]]
+            return None
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            return [node.value.rsplit(".", 1)[1]] if "." in node.value else []
+        if isinstance(node, ast.JoinedStr):
+            values = node.values
+            for i in range(len(values) - 1, -1, -1):
+                piece = values[i]
+                if (
+                    isinstance(piece, ast.Constant)
+                    and isinstance(piece.value, str)
+                    and "." in piece.value
+                ):
+                    head = piece.value.rsplit(".", 1)[1]
+                    rest = values[i + 1 :]
+                    if not rest:
+                        return [head] if head else None
+                    if len(rest) == 1 and isinstance(rest[0], ast.FormattedValue):
+                        names = resolve(rest[0].value, True)
+                        return None if names is None else [head + n for n in names]
+                    return None
+            return None
+        return None
+
     for call in calls(tree):
-        name = dotted(call.func)
+        command = _command_of(call, binds, module, resolver)
         first = call.args[0] if call.args else None
-        if name.endswith("MEventMessage.addEventCallback"):
-            yield from (use("event", s, call) for s in strings(first))
+        message = _message_of(call.func, binds)
+        if message == "MEventMessage.addEventCallback":
+            yield from named("event", first, "event name", call)
             continue
-        if name.endswith("MConditionMessage.addConditionCallback"):
-            yield from (use("condition", s, call) for s in strings(first))
+        if message == "MConditionMessage.addConditionCallback":
+            yield from named("condition", first, "condition name", call)
             continue
-        if not name.startswith("cmds."):
+        if command is None:
             continue
-        command = name.split(".", 1)[1]
+        if command == "":
+            yield use(
+                UNREAD, f"a maya.cmds command named at run time: {ast.unparse(call.func)}", call
+            )
+            continue
         yield use("command", command, call)
+        flags: list[tuple[str, ast.AST, ast.AST]] = []
         for kw in call.keywords:
-            if kw.arg is None:
-                continue
-            yield use(f"flags:{command}", kw.arg, kw)
-            long = _long(command, kw.arg)
-            if (command, kw.arg) in _NODE_TYPE_FLAGS:
-                yield from (use("node_type", s, kw) for s in strings(kw.value))
-            elif (
-                VOCABULARY.categories() & {f"enum:{command}.{long}"}
-                or (command, long) in _ENUM_FLAGS
+            if kw.arg is not None:
+                flags.append((kw.arg, kw.value, kw))
+            elif isinstance(kw.value, ast.Dict) and all(
+                isinstance(k, ast.Constant) and isinstance(k.value, str) for k in kw.value.keys
             ):
-                yield from (use(f"enum:{command}.{long}", s, kw) for s in strings(kw.value))
+                flags += [
+                    (str(k.value), v, kw.value)
+                    for k, v in zip(kw.value.keys, kw.value.values)
+                    if isinstance(k, ast.Constant)
+                ]
+            else:
+                yield use(UNREAD, f"flags of cmds.{command} in **{ast.unparse(kw.value)}", call)
+        for flag, value, at in flags:
+            yield use(f"flags:{command}", flag, at)
+            long = _long(command, flag)
+            if (command, flag) in _NODE_TYPE_FLAGS:
+                yield from named("node_type", value, f"cmds.{command} -{flag}", at)
+            elif (command, long) in _ENUM_FLAGS:
+                yield from named(f"enum:{command}.{long}", value, f"cmds.{command} -{long}", at)
             if (command, long) in {("addAttr", "longName"), ("setKeyframe", "attribute")}:
-                yield from (use("attr", s, kw) for s in strings(kw.value))
+                yield from named("attr", value, f"cmds.{command} -{long}", at, pattern=True)
         if command == "createNode":
-            yield from (use("node_type", s, call) for s in strings(first))
-        elif command in ("pluginInfo", "loadPlugin"):
-            yield from (use("plugin", s, call) for s in strings(first))
-        elif command == "greasePencilCtx":
-            yield from (use("context", s, call) for s in strings(first))
+            yield from named("node_type", first, "cmds.createNode type", call)
+        elif command in ("pluginInfo", "loadPlugin") and first is not None:
+            yield from named("plugin", first, f"cmds.{command} plug-in", call)
+        elif command == "greasePencilCtx" and first is not None:
+            yield from named("context", first, "cmds.greasePencilCtx context", call)
         elif command == "attributeQuery":
-            yield from (use("attr", s, call) for s in strings(first))
+            yield from named("attr", first, "cmds.attributeQuery attribute", call, pattern=True)
         elif command in _PLUG_COMMANDS and first is not None:
-            attr = _plug_attr(first, module, resolver)
-            if attr:
+            attrs = plug_attr(first)
+            if attrs is None and command != "objExists":  # objExists also takes a node name
+                yield use(UNREAD, f"the attribute of cmds.{command}({ast.unparse(first)})", call)
+            for attr in attrs or []:
                 yield use("attr", attr, call)
     for compare in ast.walk(tree):
         if isinstance(compare, ast.Compare) and len(compare.comparators) == 1:
-            inner = _unwrap_str(compare.left)
-            what = dotted(inner.func) if isinstance(inner, ast.Call) else ""
-            if what == "cmds.nodeType":
-                category = "node_type"
-            elif what == "cmds.getPanel":
-                category = "panel_type"
-            else:
+            for asked, answer in (
+                (compare.left, compare.comparators[0]),
+                (compare.comparators[0], compare.left),
+            ):
+                inner = _unwrap_str(asked)
+                what = (
+                    _command_of(inner, binds, module, resolver)
+                    if isinstance(inner, ast.Call)
+                    else None
+                )
+                if what == "nodeType":
+                    category = "node_type"
+                elif what == "getPanel":
+                    category = "panel_type"
+                else:
+                    continue
+                for s in resolve(answer, False) or []:
+                    yield use(category, s, compare)
+
+
+def _maya_bindings(tree: ast.AST) -> dict[str, str]:
+    """Local name -> what of Maya it is bound to by the module's imports: "cmds" (maya.cmds),
+    "maya" (the maya package, so ``maya.cmds.x``), "OpenMaya" (maya.api.OpenMaya or the
+    1.0 maya.OpenMaya), or the class name for ``from maya.api.OpenMaya import MEventMessage``."""
+    found: dict[str, str] = {}
+    for stmt in ast.walk(tree):
+        if isinstance(stmt, ast.Import):
+            for alias in stmt.names:
+                if alias.name == "maya.cmds" and alias.asname:
+                    found[alias.asname] = "cmds"
+                elif alias.name in ("maya.api.OpenMaya", "maya.OpenMaya") and alias.asname:
+                    found[alias.asname] = "OpenMaya"
+                elif alias.name.split(".")[0] == "maya" and not alias.asname:
+                    found["maya"] = "maya"
+        elif isinstance(stmt, ast.ImportFrom) and stmt.level == 0 and stmt.module:
+            for alias in stmt.names:
+                local = alias.asname or alias.name
+                if stmt.module == "maya" and alias.name == "cmds":
+                    found[local] = "cmds"
+                elif stmt.module in ("maya", "maya.api") and alias.name == "OpenMaya":
+                    found[local] = "OpenMaya"
+                elif stmt.module in ("maya.api.OpenMaya", "maya.OpenMaya"):
+                    found[local] = alias.name
+    return found
+
+
+def _command_of(
+    call: ast.Call, binds: dict[str, str], module: str, resolver: ConstantResolver
+) -> Optional[str]:
+    """The maya.cmds command ``call`` runs: its name, "" when it is named at run time
+    (``getattr(cmds, name)(...)``), None when the call is not into maya.cmds."""
+    func = call.func
+    if (
+        isinstance(func, ast.Call)
+        and isinstance(func.func, ast.Name)
+        and func.func.id == "getattr"
+        and len(func.args) >= 2
+        and _is_cmds(func.args[0], binds)
+    ):
+        name = resolver.value(func.args[1], module)
+        return name if isinstance(name, str) else ""
+    if isinstance(func, ast.Attribute) and _is_cmds(func.value, binds):
+        return func.attr
+    return None
+
+
+def _is_cmds(node: ast.AST, binds: dict[str, str]) -> bool:
+    if isinstance(node, ast.Name):
+        return binds.get(node.id) == "cmds"
+    return (
+        isinstance(node, ast.Attribute)
+        and node.attr == "cmds"
+        and isinstance(node.value, ast.Name)
+        and binds.get(node.value.id) == "maya"
+    )
+
+
+def _message_of(func: ast.AST, binds: dict[str, str]) -> str:
+    """``"MEventMessage.addEventCallback"`` for a call of that method however its class was
+    reached (``om.MEventMessage``, an imported ``MEventMessage``, ``maya.api.OpenMaya.``...)."""
+    if not isinstance(func, ast.Attribute):
+        return ""
+    owner = func.value
+    if isinstance(owner, ast.Name):
+        cls = binds.get(owner.id, "")
+    elif isinstance(owner, ast.Attribute):
+        base = dotted(owner.value)
+        reaches = (
+            isinstance(owner.value, ast.Name) and binds.get(owner.value.id) == "OpenMaya"
+        ) or base in ("maya.api.OpenMaya", "maya.OpenMaya")
+        cls = owner.attr if reaches else ""
+    else:
+        cls = ""
+    return f"{cls}.{func.attr}" if cls else ""
+
+
+def _single_assignments(tree: ast.AST) -> dict[int, ast.AST]:
+    """For each read of a name assigned exactly once in its function (``plug = f"..."``), by
+    the id of the Name node: the value it was given."""
+    found: dict[int, ast.AST] = {}
+    for fn in ast.walk(tree):
+        if not isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            continue
+        values: dict[str, list[ast.AST]] = {}
+        params = {a.arg for a in [*fn.args.posonlyargs, *fn.args.args, *fn.args.kwonlyargs]}
+        targets: set[int] = set()
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        values.setdefault(target.id, []).append(node.value)
+                        targets.add(id(target))
+        for node in ast.walk(fn):
+            stored = isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+            if stored and id(node) not in targets:  # a loop, with or walrus target: not once
+                values.setdefault(node.id, []).extend([node, node])
+        once = {
+            name: vals[0]
+            for name, vals in values.items()
+            if len(vals) == 1 and name not in params and not isinstance(vals[0], ast.Name)
+        }
+        for node in ast.walk(fn):
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in once:
+                found[id(node)] = once[node.id]
+    return found
+
+
+def _prefix_functions(resolver: ConstantResolver) -> dict[tuple[str, str], str]:
+    """(module, function) -> the constant prefix of what it returns, for the adapter's
+    helpers that build attribute names (``return NOTE_ATTR_PREFIX + uuid.hex``)."""
+    found: dict[tuple[str, str], str] = {}
+    for module, tree in resolver.modules():
+        for fn in tree.body:
+            if not isinstance(fn, ast.FunctionDef):
                 continue
-            for s in strings(compare.comparators[0]):
-                yield use(category, s, compare)
+            returns = [n for n in ast.walk(fn) if isinstance(n, ast.Return)]
+            prefixes = {
+                resolver.value(r.value.left, module)
+                for r in returns
+                if isinstance(r.value, ast.BinOp) and isinstance(r.value.op, ast.Add)
+            }
+            if (
+                len(returns) >= 1
+                and len(prefixes) == 1
+                and len(returns) == sum(isinstance(r.value, ast.BinOp) for r in returns)
+            ):
+                (prefix,) = prefixes
+                if isinstance(prefix, str) and prefix:
+                    found[(module, fn.name)] = prefix
+    return found
+
+
+def _prefix_of(
+    node: Optional[ast.AST], module: str, prefixes: dict[tuple[str, str], str]
+) -> Optional[str]:
+    """The constant prefix of an attribute name made by one of ``prefixes``'s functions."""
+    if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+        own = prefixes.get((module, node.func.id))
+        if own:
+            return own
+        for (where, name), prefix in prefixes.items():
+            if name == node.func.id and where != module:
+                return prefix
+    return None
 
 
 #: Enumerated flags whose values are checked (command, long flag).
@@ -509,30 +786,71 @@ def _loop_sources(tree: ast.AST) -> dict[int, ast.AST]:
     return found
 
 
-def _plug_attr(node: ast.AST, module: str, resolver: ConstantResolver) -> Optional[str]:
-    """The attribute of a ``"node.attr"`` plug: a literal, ``x + ".attr"``, or an f-string
-    whose part after its last "." is literal or constant; None when it is not known."""
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        node = node.right
-    if isinstance(node, ast.Constant) and isinstance(node.value, str):
-        return node.value.rsplit(".", 1)[1] if "." in node.value else None
-    if isinstance(node, ast.JoinedStr):
-        pieces: list[Optional[str]] = []
-        for piece in node.values:
-            if isinstance(piece, ast.Constant) and isinstance(piece.value, str):
-                pieces.append(piece.value)
-            elif isinstance(piece, ast.FormattedValue):
-                value = resolver.value(piece.value, module)
-                pieces.append(value if isinstance(value, str) else None)
-        for i in range(len(pieces) - 1, -1, -1):
-            text = pieces[i]
-            if (
-                text is not None
-                and "." in text
-                and not isinstance(node.values[i], ast.FormattedValue)
-            ):
-                tail = [text.rsplit(".", 1)[1], *pieces[i + 1 :]]
-                if any(p is None for p in tail):
-                    return None
-                return "".join(p for p in tail if p is not None) or None
-    return None
+def _from_maya(
+    node: ast.AST, binds: dict[str, str], module: str, resolver: ConstantResolver
+) -> bool:
+    """True for what Maya answers (``cmds.listAttr(...)``, ``cmds.ls(...) or []``): names in
+    it are Maya's own, not literals of the adapter."""
+    if isinstance(node, ast.BoolOp) and node.values:
+        node = node.values[0]
+    return isinstance(node, ast.Call) and bool(_command_of(node, binds, module, resolver))
+
+
+def _parameter_sources(tree: ast.AST) -> dict[int, list[ast.AST]]:
+    """For each read of a function's parameter (never reassigned in it), by the id of the
+    Name node: what every call of that function in this module passes for it (its default
+    where a call passes nothing). Methods are matched by name (``self.node(...)``)."""
+    functions: dict[str, list[ast.FunctionDef]] = {}
+    for fn in ast.walk(tree):
+        if isinstance(fn, ast.FunctionDef):
+            functions.setdefault(fn.name, []).append(fn)
+    sites: dict[str, list[ast.Call]] = {}
+    for call in calls(tree):
+        name = (
+            call.func.attr
+            if isinstance(call.func, ast.Attribute)
+            else (call.func.id if isinstance(call.func, ast.Name) else "")
+        )
+        if name in functions:
+            sites.setdefault(name, []).append(call)
+    found: dict[int, list[ast.AST]] = {}
+    for name, defs in functions.items():
+        if len(defs) != 1 or name not in sites:
+            continue
+        (fn,) = defs
+        positional = [*fn.args.posonlyargs, *fn.args.args]
+        method = bool(positional) and positional[0].arg in ("self", "cls")
+        defaults = dict(
+            zip(
+                [a.arg for a in positional[len(positional) - len(fn.args.defaults) :]],
+                fn.args.defaults,
+            )
+        )
+        stored = {
+            n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)
+        }
+        for index, arg in enumerate(positional):
+            if arg.arg in stored or (method and index == 0):
+                continue
+            passed: list[ast.AST] = []
+            for call in sites[name]:
+                at = index - 1 if method and isinstance(call.func, ast.Attribute) else index
+                given = next((k.value for k in call.keywords if k.arg == arg.arg), None)
+                if given is None and 0 <= at < len(call.args):
+                    given = call.args[at]
+                if given is None:
+                    given = defaults.get(arg.arg)
+                if given is None or isinstance(given, ast.Starred):
+                    passed = []
+                    break
+                passed.append(given)
+            if not passed:
+                continue
+            for node in ast.walk(fn):
+                if (
+                    isinstance(node, ast.Name)
+                    and isinstance(node.ctx, ast.Load)
+                    and node.id == arg.arg
+                ):
+                    found[id(node)] = passed
+    return found

@@ -69,6 +69,102 @@ def test_the_literal_scan_catches_every_planted_name_maya_would_refuse(tmp_path:
     assert ("flags:ls", "l") in found, "a short flag is checked like a long one"
 
 
+#: Calls into Maya the scan used to miss: an alias of maya.cmds, the dotted package, a command
+#: fetched with getattr, flags in a dict, an imported MEventMessage, a plug built before the call,
+#: a node type compared the other way round, a parameter given by the function's callers.
+PLANTED_HIDDEN = """
+import maya
+import maya.cmds
+import maya.cmds as mc
+from maya import cmds as mayacmds
+from maya.api.OpenMaya import MEventMessage as Events
+
+
+def make(kind, name):
+    return mc.createNode(kind, name=name)
+
+
+def g(node, options, name, fn):
+    mc.playblast(formt="image")
+    mayacmds.currentTime(1.0, updte=True)
+    maya.cmds.playbackOptions(query=True, minTme=True)
+    getattr(mc, "bluePencilFram")(importArchive="x.zip")
+    mc.playblast(**{"offScren": True})
+    Events.addEventCallback("timeChangd", fn)
+    plug = f"{node}.translateQ"
+    mc.getAttr(plug)
+    if "camra" == mc.nodeType(node):
+        make("transfrom", "a")
+    make("locator", "b")
+    mc.playblast(**options)
+    getattr(mc, name)()
+    Events.addEventCallback(name, fn)
+    mc.setAttr(f"{node}.{name}", 1)
+"""
+
+
+def test_the_scan_reads_calls_into_maya_by_import_not_by_name_and_fails_what_it_cannot_read(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "planted.py").write_text(textwrap.dedent(PLANTED_HIDDEN))
+    resolver = ConstantResolver(tmp_path)
+    found = [
+        (u.category, u.name) for u in literal_uses(resolver.trees["planted"], "planted", resolver)
+    ]
+    unknown = [use for use in found if not VOCABULARY.has(*use)]
+    named = {use for use in unknown if use[0] != maya_vocabulary.UNREAD}
+    assert named == {
+        ("flags:playblast", "formt"),
+        ("flags:currentTime", "updte"),
+        ("flags:playbackOptions", "minTme"),
+        ("command", "bluePencilFram"),
+        ("flags:bluePencilFram", "importArchive"),
+        ("flags:playblast", "offScren"),
+        ("event", "timeChangd"),
+        ("attr", "translateQ"),
+        ("node_type", "camra"),
+        ("node_type", "transfrom"),
+    }
+    unread = sorted(name for category, name in unknown if category == maya_vocabulary.UNREAD)
+    assert len(unread) == 4, unread
+    assert any("**options" in u for u in unread) and any("getattr" in u for u in unread)
+    assert any(u.startswith("event name: name") for u in unread)
+    assert any("cmds.setAttr(f'{node}.{name}')" in u for u in unread)
+    assert ("node_type", "locator") in found, "a parameter is read from every caller"
+
+
+def test_the_scan_takes_names_maya_answers_and_the_adapters_prefixed_attributes(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "defaults.py").write_text('PREFIX = "osNote_"\n')
+    (tmp_path / "planted.py").write_text(
+        textwrap.dedent(
+            """
+            from maya import cmds
+            from .defaults import PREFIX
+
+            def attr_name(i):
+                return PREFIX + i
+
+            def read(node, attr):
+                return cmds.getAttr(f"{node}.{attr}")
+
+            def every(node):
+                for attr in cmds.listAttr(node, userDefined=True) or []:
+                    read(node, str(attr))
+                read(node, attr_name("x"))
+                cmds.addAttr(node, longName=attr_name("y"), dataType="string")
+            """
+        )
+    )
+    resolver = ConstantResolver(tmp_path)
+    found = {
+        (u.category, u.name) for u in literal_uses(resolver.trees["planted"], "planted", resolver)
+    }
+    assert ("attr", "osNote_*") in found
+    assert not [u for u in found if u[0] == maya_vocabulary.UNREAD], found
+
+
 def test_every_stub_line_cited_defines_that_command_with_that_flag() -> None:
     import importlib.metadata as metadata
 
