@@ -20,6 +20,7 @@ _SUBMODULES = frozenset(
         "host",
         "markers",
         "selftest",
+        "session_flag",
         "timecode",
         "window",
         "worker",

@@ -70,6 +70,11 @@ MARKER_SEARCH_FRAMES = 24
 
 #: The Qt window's title, and the name of the script in Workspace > Scripts.
 WINDOW_TITLE = "Overshoulder"
+#: While the window is in a review session it rewrites its flag file this often
+#: (``session_flag``: the self-test, another process, refuses to run while one is fresh).
+SESSION_FLAG_BEAT_S = 2.0
+#: A flag older than this is from a window that died without removing it: ignored.
+SESSION_FLAG_STALE_S = 10.0
 
 # --- the self-test (``selftest``; docs/resolve.md, "Checking in a real app") ---------------
 

@@ -17,7 +17,6 @@ what each line means.
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import logging
 import shutil
@@ -37,9 +36,11 @@ from overshoulder.core.selftest import (
     CheckSkipped,
     Figures,
     Report,
-    add_cli_arguments,
-    cli_main,
     run_checks,
+    run_from_menu,
+    single_failure,
+    terminal_main,
+    timed,
     timing_figures,
 )
 
@@ -60,6 +61,7 @@ from .defaults import (
 )
 from .host import ResolveHost
 from .markers import ITEM_KIND, custom_data, last_frame
+from .session_flag import flag_folder, sessions_open
 from .timecode import to_frame, to_timecode
 
 log = logging.getLogger("overshoulder.resolve")
@@ -94,6 +96,7 @@ class Session:
     timeline: Any = None
     item: Any = None
     opened_page: bool = False
+    put_back_done: bool = False
     closed: bool = False
 
     def __post_init__(self) -> None:
@@ -115,6 +118,36 @@ class Session:
         if self.timeline is None or self.item is None:
             raise CheckSkipped("there is no scratch timeline (see the scratch_timeline check)")
         return self.timeline
+
+    def put_back(self) -> list[str]:
+        """Delete what the self-test made and open the editor's timeline, page and playhead
+        again, once, on the adapter's thread; returns what Resolve refused. The ``restore``
+        check does it, and ``run`` does it in a ``finally`` if that check never ran."""
+        if self.put_back_done:
+            return []
+        self.put_back_done = True
+        return list(self.call(self._put_back))
+
+    def _put_back(self) -> list[str]:
+        project, saved, resolve = self.project, self.saved, self.resolve
+        problems: list[str] = []
+        if project is None:
+            return problems
+        if saved.timeline is not None and not project.SetCurrentTimeline(saved.timeline):
+            problems.append("SetCurrentTimeline refused the editor's timeline")
+        if self.timeline is not None and not self.pool.DeleteTimelines([self.timeline]):
+            problems.append("DeleteTimelines refused the scratch timeline")
+        if self.clip is not None and not self.pool.DeleteClips([self.clip]):
+            problems.append("DeleteClips refused the scratch clip")
+        if self.opened_page and saved.page and not resolve.OpenPage(saved.page):
+            problems.append(f"OpenPage({saved.page!r}) was refused")
+        if (
+            saved.timeline is not None
+            and saved.timecode
+            and not saved.timeline.SetCurrentTimecode(saved.timecode)
+        ):
+            problems.append(f"SetCurrentTimecode({saved.timecode!r}) was refused")
+        return problems
 
     def close(self) -> None:
         if not self.closed:
@@ -206,11 +239,11 @@ def _scratch(s: Session, figures: Figures) -> str:
     # The adapter reads the new timeline as its poll does: rate, tracks and clips
     # (GetTrackCount, GetItemListInTrack), the cut (the OTIO export).
     host = s.host
-    s.call(host._poll_structure)
-    spans = host._index.spans
+    s.call(host.refresh)
+    spans = host.clips()
     figures["adapter_clips"] = len(spans)
     figures["adapter_last_frame"] = host.playhead().last
-    figures["adapter_rate"] = host._rate.fps
+    figures["adapter_rate"] = host.rate.fps
     if len(spans) != 1 or spans[0].end - spans[0].start + 1 != figures["clip_frames"]:
         lengths = [sp.end - sp.start + 1 for sp in spans]
         raise CheckFailed(
@@ -292,7 +325,7 @@ def _poll_cost(s: Session, figures: Figures) -> str:
 
     def poll() -> None:
         t0 = time.perf_counter()
-        host._poll_playhead(report=False)
+        host.read_playhead()
         inside.append(time.perf_counter() - t0)
 
     for _ in range(SELFTEST_POLLS):
@@ -315,20 +348,19 @@ def _playhead(s: Session, figures: Figures) -> str:
     first = int(s.call(lambda: timeline.GetStartFrame()))
     target = first + SELFTEST_FRAMES // 2
     figures["target_frame"] = target
-    t0 = time.perf_counter()
-    s.call(lambda: host.set_playhead(target, playing=False))
-    figures["set_ms"] = (time.perf_counter() - t0) * 1000
+    with timed(figures, "set_ms"):
+        s.call(lambda: host.set_playhead(target, playing=False))
     text = s.call(lambda: timeline.GetCurrentTimecode())
     figures["timecode"] = text
     if not text:
         page = s.call(lambda: s.resolve.GetCurrentPage())
         raise CheckFailed(f"GetCurrentTimecode answered nothing on the {page} page")
-    read = to_frame(str(text), host._rate)
+    read = to_frame(str(text), host.rate)
     figures["read_frame"] = read
     figures["adapter_frame"] = host.playhead().frame
     if read != target:
         raise CheckFailed(
-            f"the playhead was set to frame {target} ({to_timecode(target, host._rate)}) but "
+            f"the playhead was set to frame {target} ({to_timecode(target, host.rate)}) but "
             f"reads {read} ({text})"
         )
     return f"set to {text} and read back"
@@ -358,9 +390,8 @@ def _markers(s: Session, figures: Figures) -> str:
         raise CheckFailed("GetCurrentVideoItem named no clip under the playhead")
     note = _note(anchor, "self-test note")
     key = custom_data(note.id)
-    t0 = time.perf_counter()
-    s.call(lambda: host.apply_annotation(note))
-    figures["add_ms"] = (time.perf_counter() - t0) * 1000
+    with timed(figures, "add_ms"):
+        s.call(lambda: host.apply_annotation(note))
     found = s.call(lambda: item.GetMarkerByCustomData(key)) or {}
     figures["found_on_clip"] = len(found)
     if len(found) != 1:
@@ -383,9 +414,8 @@ def _markers(s: Session, figures: Figures) -> str:
     notes = [i.get("note") for i in again.values()]
     if notes != ["self-test note, changed"]:
         raise CheckFailed(f"after an edit the marker's note reads {notes}")
-    t0 = time.perf_counter()
-    s.call(lambda: host.remove_annotation(note.id))
-    figures["delete_ms"] = (time.perf_counter() - t0) * 1000
+    with timed(figures, "delete_ms"):
+        s.call(lambda: host.remove_annotation(note.id))
     left = s.call(lambda: item.GetMarkerByCustomData(key)) or {}
     if left:
         raise CheckFailed("DeleteMarkerByCustomData left the note's marker on the clip")
@@ -436,13 +466,12 @@ def _otio(s: Session, figures: Figures) -> str:
         raise CheckSkipped(
             "this Resolve has no EXPORT_OTIO (before 18.5): the adapter lists clips instead"
         )
-    t0 = time.perf_counter()
-    ok = s.call(lambda: timeline.Export(str(path), kind, resolve.EXPORT_NONE))
-    figures["export_ms"] = (time.perf_counter() - t0) * 1000
+    with timed(figures, "export_ms"):
+        ok = s.call(lambda: timeline.Export(str(path), kind, resolve.EXPORT_NONE))
     if not ok or not path.is_file():
         raise CheckFailed(f"Timeline.Export(..., EXPORT_OTIO, EXPORT_NONE) answered {ok!r}")
     figures["otio_bytes"] = path.stat().st_size
-    cut = read_cut(path, s.host._rate.fps)
+    cut = read_cut(path, s.host.rate.fps)
     figures["clips"] = len(cut.clips)
     figures["clip_duration"] = cut.clips[0].duration if cut.clips else 0
     last = s.call(lambda: last_frame(timeline))
@@ -464,25 +493,6 @@ def _otio(s: Session, figures: Figures) -> str:
 def _restore(s: Session, figures: Figures) -> str:
     resolve, saved = s.resolve, s.saved
     problems: list[str] = []
-
-    def put_back() -> None:
-        project = s.project
-        if project is None:
-            return
-        if saved.timeline is not None and not project.SetCurrentTimeline(saved.timeline):
-            problems.append("SetCurrentTimeline refused the editor's timeline")
-        if s.timeline is not None and not s.pool.DeleteTimelines([s.timeline]):
-            problems.append("DeleteTimelines refused the scratch timeline")
-        if s.clip is not None and not s.pool.DeleteClips([s.clip]):
-            problems.append("DeleteClips refused the scratch clip")
-        if s.opened_page and saved.page and not resolve.OpenPage(saved.page):
-            problems.append(f"OpenPage({saved.page!r}) was refused")
-        if (
-            saved.timeline is not None
-            and saved.timecode
-            and not saved.timeline.SetCurrentTimecode(saved.timecode)
-        ):
-            problems.append(f"SetCurrentTimecode({saved.timecode!r}) was refused")
 
     def look() -> None:
         project = s.project
@@ -508,7 +518,7 @@ def _restore(s: Session, figures: Figures) -> str:
                 problems.append("the scratch timeline is still in the project")
 
     try:
-        s.call(put_back)
+        problems += s.put_back()
         if s.project is not None:
             s.call(look)
     finally:
@@ -546,19 +556,40 @@ def checks(session: Session) -> list[Check]:
     return [Check(name, title, bind(fn)) for name, title, fn in table]
 
 
-def run(app: Any = None, connection: Optional[Connection] = None) -> Report:
+#: The check that stands alone when the self-test will not run while a session is shared.
+IN_SESSION = "in_session"
+
+
+def run(
+    app: Any = None,
+    connection: Optional[Connection] = None,
+    flags: Optional[Path] = None,
+) -> Report:
     """Reach Resolve (the menu's ``app``, else external scripting) and run every check.
 
-    Never raises: a Resolve that cannot be reached is a report with one failed check."""
+    A Resolve that cannot be reached, or an Overshoulder window of this machine in a review
+    session (``session_flag``; ``flags``: where its flags are), is a report with one failed
+    check saying so; nothing is made or moved then. Whatever happens, what the checks made
+    is deleted and the editor's timeline, page and playhead put back before this returns."""
+    in_session = sessions_open(flags if flags is not None else flag_folder())
+    if in_session:
+        sharing = any(flag["sharing"] for flag in in_session)
+        return single_failure(
+            APP,
+            "unknown",
+            IN_SESSION,
+            "Refuse to run while a review session is open here",
+            "an Overshoulder window on this machine is in a review session"
+            f"{' and shares its viewer' if sharing else ''}: the self-test would show its "
+            "scratch timeline and playhead moves to the reviewers. Stop sharing first (leave "
+            "the session), then run the self-test again",
+            in_session=True,
+            sharing=sharing,
+        )
     try:
         connection = connection or reach(app)
     except ResolveError as exc:
-        message = str(exc)
-
-        def unreachable(figures: Figures) -> Optional[str]:
-            raise CheckFailed(message)
-
-        return run_checks(APP, "unknown", [Check("connection", "Reach Resolve", unreachable)])
+        return single_failure(APP, "unknown", "connection", "Reach Resolve", str(exc))
     session = Session(connection, Path(tempfile.mkdtemp(prefix="overshoulder-selftest-")))
     try:
         try:
@@ -566,43 +597,67 @@ def run(app: Any = None, connection: Optional[Connection] = None) -> Report:
         except Exception as exc:  # reported by the connection check
             log.info("Resolve's version is unknown: %s", exc)
             version = "unknown"
-        return run_checks(APP, version, checks(session), {"connection": connection.way})
+        extra = {"connection": connection.way, "in_session": False}
+        return run_checks(APP, version, checks(session), extra)
     finally:
+        try:
+            left = session.put_back()  # nothing when the restore check ran
+            if left:
+                log.warning("the self-test could not put all back: %s", "; ".join(left))
+        except Exception as exc:
+            log.warning("the self-test could not put Resolve back: %s", exc)
         session.close()
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``python -m overshoulder.plugins.resolve.selftest``: exit status 0 when nothing failed."""
-    parser = argparse.ArgumentParser(
+    """``python -m overshoulder.plugins.resolve.selftest``: exit status 0 when nothing failed,
+    1 when a check failed, 2 when the self-test could not run."""
+    logging.basicConfig(level=logging.WARNING, format="[overshoulder] %(levelname)s: %(message)s")
+    return terminal_main(
+        lambda args: run(),
         prog="python -m overshoulder.plugins.resolve.selftest",
         description="Check every call Overshoulder makes into the running DaVinci Resolve.",
+        argv=argv,
     )
-    add_cli_arguments(parser)
-    ns = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="[overshoulder] %(levelname)s: %(message)s")
-    return cli_main(run(), ns.out)
 
 
-def menu_main(app: Any = None) -> int:
-    """Workspace > Scripts > Overshoulder Self-test: run, write the report, show it."""
-    logging.basicConfig(level=logging.INFO, format="[overshoulder] %(levelname)s: %(message)s")
-    report = run(app)
-    paths = report.write()
+def show(report: Report, paths: tuple[str, str]) -> None:
+    """The report in a window (the menu script's own Qt, as the Overshoulder window has); it
+    is printed to Resolve's Console too. Raises when there is no Qt to show it."""
     sys.stdout.write(report.to_text() + f"\nReport written to {paths[0]}\nand {paths[1]}\n")
+    from Qt import QtWidgets
+
+    from overshoulder.core.ui.selftest_dialog import show_report
+
+    existing = QtWidgets.QApplication.instance()
+    qt_app = existing or QtWidgets.QApplication(sys.argv[:1])
+    window = show_report(report, paths)
+    window.setWindowTitle(f"{WINDOW_TITLE} self-test")
+    if existing is None:  # the menu script's own process: run until the window closes
+        qt_app.exec_()
+
+
+def tell(text: str) -> None:
+    """Where the menu entry says what it could not show in a window: printed, which Resolve
+    shows in Workspace > Console, then a Qt message box if Qt can still make one."""
+    sys.stdout.write(text + "\n")
+    sys.stdout.flush()
     try:
         from Qt import QtWidgets
 
-        from overshoulder.core.ui.selftest_dialog import show_report
+        if QtWidgets.QApplication.instance() is None:
+            QtWidgets.QApplication(sys.argv[:1])
+        QtWidgets.QMessageBox.information(None, f"{WINDOW_TITLE} self-test", text)
+    except Exception as exc:  # no Qt: the Console has it
+        log.info("no message box for the self-test (%s): see the Console", exc)
 
-        existing = QtWidgets.QApplication.instance()
-        qt_app = existing or QtWidgets.QApplication(sys.argv[:1])
-        window = show_report(report, paths)
-        window.setWindowTitle(f"{WINDOW_TITLE} self-test")
-        if existing is None:  # the menu script's own process: run until the window closes
-            qt_app.exec_()
-    except Exception as exc:  # no Qt here: the report is on stdout and on disk
-        log.warning("cannot show the report in a window (%s): it is in %s", exc, paths[0])
-    return 0 if report.ok else 1
+
+def menu_main(app: Any = None, out: Optional[str] = None) -> int:
+    """Workspace > Scripts > Overshoulder Self-test: run, write the report, show it. Never
+    raises into Resolve (``run_from_menu``)."""
+    logging.basicConfig(level=logging.INFO, format="[overshoulder] %(levelname)s: %(message)s")
+    report = run_from_menu(lambda: run(app), show, tell, out)
+    return 0 if report is not None and report.ok else 1
 
 
 if __name__ == "__main__":

@@ -20,8 +20,9 @@ from overshoulder.core.ui import PanelSettings
 from overshoulder.core.ui.panel import Panel
 
 from .connection import ResolveError, connect
-from .defaults import WINDOW_TITLE
+from .defaults import SESSION_FLAG_BEAT_S, WINDOW_TITLE
 from .host import ResolveHost
+from .session_flag import SessionFlag
 
 log = logging.getLogger("overshoulder.resolve")
 
@@ -29,8 +30,20 @@ log = logging.getLogger("overshoulder.resolve")
 class ResolveWindow(Panel):
     """The panel as a top-level window that stays on top; closes itself when Resolve quits."""
 
-    def __init__(self, host: ResolveHost, *, settings: Optional[PanelSettings] = None) -> None:
+    def __init__(
+        self,
+        host: ResolveHost,
+        *,
+        settings: Optional[PanelSettings] = None,
+        session_flag: Optional[SessionFlag] = None,
+    ) -> None:
         super().__init__(host, None, settings=settings)
+        #: Tells the self-test (another process) that this window is in a session.
+        self.session_flag = session_flag if session_flag is not None else SessionFlag()
+        self._flag_timer = QtCore.QTimer(self)
+        self._flag_timer.setInterval(int(SESSION_FLAG_BEAT_S * 1000 / 2))
+        self._flag_timer.timeout.connect(self.beat)
+        self._flag_timer.start()
         self.resolve_host = host
         self.setWindowTitle(WINDOW_TITLE)
         flags = QtCore.Qt.WindowType
@@ -40,6 +53,10 @@ class ResolveWindow(Panel):
         # From the adapter's thread: handed to the GUI thread, never waited for.
         host.on_disconnect.append(lambda: self._gui.post(self.resolve_gone))
 
+    def beat(self) -> None:
+        """Keep the session flag true to what the panel does (every ``SESSION_FLAG_BEAT_S / 2``)."""
+        self.session_flag.update(self.client is not None, self.sharing)
+
     def resolve_gone(self) -> None:
         """Resolve has quit: leave the session and close the window (which ends the app)."""
         log.info("DaVinci Resolve has gone away: closing Overshoulder")
@@ -48,6 +65,8 @@ class ResolveWindow(Panel):
 
     def closeEvent(self, event: Any) -> None:
         self.close_session()
+        self._flag_timer.stop()
+        self.session_flag.clear()
         super().closeEvent(event)
         app = QtWidgets.QApplication.instance()
         if app is not None:

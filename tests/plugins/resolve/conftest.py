@@ -13,6 +13,15 @@ from tests.fakes import resolve_control
 resolve_control.install()
 
 
+@pytest.fixture(autouse=True)
+def config_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Overshoulder's config folder (notes' sidecars, the windows' session flags) in a
+    temporary folder: a window open on this machine does not reach the tests."""
+    folder = tmp_path / "config"
+    monkeypatch.setenv("OVERSHOULDER_CONFIG_DIR", str(folder))
+    return folder
+
+
 @pytest.fixture
 def resolve() -> Iterator[Any]:
     """A running fake Resolve on the Edit page, the test reel as its current timeline."""

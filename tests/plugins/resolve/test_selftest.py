@@ -214,3 +214,176 @@ def test_the_menu_entry_shows_the_report_and_saves_it(
     [text] = (tmp_path / "overshoulder-selftest").glob("*.txt")
     assert "way = menu" in text.read_text()
     window.close()
+
+
+# --- the menu entry never raises into Resolve ---------------------------------------------------
+
+
+@pytest.fixture
+def told(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What the menu entry said in Resolve's Console / message box (``selftest.tell``)."""
+    said: list[str] = []
+    monkeypatch.setattr(selftest, "tell", said.append, raising=False)
+    return said
+
+
+def test_the_menu_entry_tells_the_report_when_it_cannot_be_saved(
+    busy_resolve: Any, told: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from overshoulder.core.selftest import Report
+
+    def full_disk(self: Any, folder: Any = None) -> tuple[str, str]:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Report, "write", full_disk)
+    dvr = resolve_control.install()
+    assert selftest.menu_main(dvr.App(busy_resolve)) == 0
+    [text] = told
+    assert "[PASS] GetEndFrame" in text
+    assert "the report could not be saved: OSError" in text and "No space left" in text
+
+
+def test_the_menu_entry_tells_the_report_when_no_window_opens(
+    busy_resolve: Any, told: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_window(report: Any, paths: Any) -> None:
+        raise ImportError("No module named 'PySide6'")
+
+    monkeypatch.setattr(selftest, "show", no_window)
+    dvr = resolve_control.install()
+    assert selftest.menu_main(dvr.App(busy_resolve), out=str(tmp_path)) == 0
+    [text] = told
+    assert "10 passed, 0 failed" in text
+    [saved] = tmp_path.glob("overshoulder-selftest-resolve-*.txt")
+    assert f"Saved as {saved}" in text
+
+
+def test_the_menu_entry_says_when_the_self_test_cannot_run(
+    told: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(app: Any = None) -> Any:
+        raise RuntimeError("the scripting module is half loaded")
+
+    monkeypatch.setattr(selftest, "run", broken)
+    assert selftest.menu_main(None) == 1
+    assert told == [
+        "Overshoulder: the self-test could not run: RuntimeError: the scripting module is half "
+        "loaded"
+    ]
+
+
+# --- not while a session is shared ---------------------------------------------------------------
+
+
+def test_it_refuses_to_run_while_a_window_here_is_in_a_session(
+    busy_resolve: Any, config_folder: Path
+) -> None:
+    from overshoulder.plugins.resolve.session_flag import SessionFlag
+
+    dvr = resolve_control.install()
+    before = editor_state(busy_resolve)
+    SessionFlag(config_folder / "resolve", pid=4242).update(in_session=True, sharing=True)
+    dvr.calls.clear()
+    report = selftest.run()
+    [check] = report.checks
+    assert (check.name, check.status) == ("in_session", "fail")
+    assert "is in a review session and shares its viewer" in check.detail
+    assert "Stop sharing first" in check.detail
+    assert report.extra == {"in_session": True, "sharing": True}
+    assert not dvr.calls  # nothing asked of Resolve, nothing made or moved
+    assert editor_state(busy_resolve) == before
+
+
+def test_out_of_a_session_the_report_says_so(busy_resolve: Any) -> None:
+    report = selftest.run()
+    assert report.ok and report.extra["in_session"] is False
+
+
+def test_a_flag_is_fresh_while_beaten_and_gone_once_the_session_ends(tmp_path: Path) -> None:
+    from overshoulder.plugins.resolve.session_flag import SessionFlag, sessions_open
+
+    now = [1000.0]
+    flag = SessionFlag(tmp_path, pid=7, clock=lambda: now[0])
+    flag.update(in_session=True, sharing=False)
+    assert sessions_open(tmp_path, now=now[0]) == [{"pid": 7, "sharing": False, "beat": 1000.0}]
+    # A window that died without removing it: stale after SESSION_FLAG_STALE_S.
+    assert sessions_open(tmp_path, now=now[0] + defaults.SESSION_FLAG_STALE_S + 1) == []
+    now[0] += defaults.SESSION_FLAG_BEAT_S  # the next beat rewrites it
+    flag.update(in_session=True, sharing=True)
+    late = now[0] + defaults.SESSION_FLAG_STALE_S - 1
+    assert sessions_open(tmp_path, now=late) == [{"pid": 7, "sharing": True, "beat": now[0]}]
+    flag.update(in_session=False, sharing=False)
+    assert sessions_open(tmp_path, now=now[0]) == [] and not list(tmp_path.iterdir())
+
+
+def test_the_window_keeps_its_flag_while_in_a_session(resolve: Any, tmp_path: Path) -> None:
+    from overshoulder.plugins.resolve.host import ResolveHost
+    from overshoulder.plugins.resolve.session_flag import SessionFlag, sessions_open
+    from overshoulder.plugins.resolve.window import ResolveWindow
+    from tests.ui.qt import app
+
+    app()
+    host = ResolveHost(resolve, temp_dir=str(tmp_path), notes_dir=tmp_path / "notes")
+    window = ResolveWindow(host, session_flag=SessionFlag(tmp_path / "flags"))
+    try:
+        window.beat()
+        assert sessions_open(tmp_path / "flags") == []
+        window.client = object()  # type: ignore[assignment]  # in a session (no relay here)
+        window.sharing = True
+        window.beat()
+        [flag] = sessions_open(tmp_path / "flags")
+        assert flag["sharing"] is True
+        window.client = None
+        window.sharing = False
+        window.beat()
+        assert sessions_open(tmp_path / "flags") == []
+        window.client = object()  # type: ignore[assignment]
+        window.beat()
+        window.client = None
+        window.close()  # closing removes it too
+        assert sessions_open(tmp_path / "flags") == []
+    finally:
+        host.close()
+
+
+# --- what the self-test made goes, whatever stops it -------------------------------------------
+
+
+def test_what_it_made_is_deleted_when_the_checks_stop_before_the_restore(
+    busy_resolve: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from overshoulder.core import selftest as core_selftest
+
+    before = editor_state(busy_resolve)
+    ran: list[str] = []
+
+    def stops_halfway(app: str, version: str, checks: Any, extra: Any = None) -> Any:
+        for check in checks:
+            if check.name == "markers":
+                raise RuntimeError("the runner stopped")
+            ran.append(core_selftest.run_check(check).status)
+        raise AssertionError("the markers check was not reached")
+
+    monkeypatch.setattr(selftest, "run_checks", stops_halfway)
+    with pytest.raises(RuntimeError, match="the runner stopped"):
+        selftest.run()
+    assert ran == ["pass"] * 6  # the scratch timeline was made and used
+    assert editor_state(busy_resolve) == before
+
+
+def test_the_self_test_uses_no_private_state_of_the_host() -> None:
+    import ast
+    import inspect
+
+    tree = ast.parse(inspect.getsource(selftest))
+    private = sorted(
+        {
+            f"{ast.unparse(node.value)}.{node.attr}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Attribute)
+            and node.attr.startswith("_")
+            and not node.attr.startswith("__")
+            and ast.unparse(node.value).split(".")[-1] == "host"
+        }
+    )
+    assert private == []
