@@ -72,6 +72,14 @@ def never_raises(fn: _F) -> _F:
     return guarded  # type: ignore[return-value]
 
 
+def _timer(seconds: float, fn: Callable[[], None]) -> threading.Timer:
+    """``fn`` on a daemon thread after ``seconds``."""
+    timer = threading.Timer(seconds, fn)
+    timer.daemon = True
+    timer.start()
+    return timer
+
+
 #: The NukeHosts reporting to a session in this Nuke (a panel in a session starts one).
 _started: weakref.WeakSet[NukeHost] = weakref.WeakSet()
 
@@ -113,8 +121,18 @@ class NukeHost(Host):
         *,
         main_thread: Optional[threading.Thread] = None,
         temp_dir: Optional[str] = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+        later: Optional[Callable[[float, Callable[[], None]], Any]] = None,
     ) -> None:
         super().__init__()
+        #: What the pacing of captures and checks reads the time from and waits with (a test
+        #: passes its own, so no assertion depends on how fast the machine is).
+        self._clock = clock
+        self._sleep = sleep
+        #: Runs a function (off the main thread) after some seconds; returns a handle with
+        #: ``cancel()``. A thread timer unless a test passes its own.
+        self._later = later or _timer
         self._main = main_thread or threading.main_thread()
         self.notes = NoteStore()
         self._render = ViewerRender(temp_dir)
@@ -134,21 +152,22 @@ class NukeHost(Host):
         self._image_reported = False
         self._last_check = 0.0
         self._check_pending = False
-        self._timer: Optional[threading.Timer] = None
+        self._timer: Any = None
 
     # --- pixels -----------------------------------------------------------------------------
 
     def capture(self) -> Optional[Capture]:
         with self._capture_lock:
             interval = 0.0
-            if self._pace.fast():
+            now = self._clock()
+            if self._pace.fast(now):
                 interval = PLAYBACK_CAPTURE_INTERVAL_S
-            elif self._changes.fast():
+            elif self._changes.fast(now):
                 interval = self.knob_drag_interval_s
-            wait = self._last_render + interval - time.monotonic()
+            wait = self._last_render + interval - now
             if interval and wait > 0:
-                time.sleep(wait)  # on the capture thread: Nuke's main thread is free
-            self._last_render = time.monotonic()
+                self._sleep(wait)  # on the capture thread: Nuke's main thread is free
+            self._last_render = self._clock()
             rendered = self.call_on_main(self._render.render, timeout=RENDER_TIMEOUT_S)
             if rendered is None:
                 return None
@@ -312,7 +331,7 @@ class NukeHost(Host):
     # --- callbacks (main thread; each logs its errors, none raises into Nuke) ---------------
 
     def _image_changed(self) -> None:
-        self._changes.note()
+        self._changes.note(self._clock())
         self._image_reported = True
         self.fire(self.events.image_changed)
 
@@ -320,7 +339,7 @@ class NukeHost(Host):
         frame = current_frame()
         if frame != self._reported_frame:
             self._reported_frame = frame
-            self._pace.note()
+            self._pace.note(self._clock())
             self.fire(self.events.playhead_changed)
 
     @never_raises
@@ -375,15 +394,12 @@ class NukeHost(Host):
         active = active_viewer_node()
         if active is None or active.name() != nuke.thisNode().name():
             return
-        wait = self._last_check + self.update_ui_interval_s - time.monotonic()
+        wait = self._last_check + self.update_ui_interval_s - self._clock()
         if wait <= 0:
             self._check_state()
         elif not self._check_pending:
             self._check_pending = True
-            timer = threading.Timer(wait, self.run_on_main, args=(self._deferred_check,))
-            timer.daemon = True
-            self._timer = timer
-            timer.start()
+            self._timer = self._later(wait, lambda: self.run_on_main(self._deferred_check))
 
     @never_raises
     def _deferred_check(self) -> None:
@@ -397,9 +413,9 @@ class NukeHost(Host):
         While the playhead runs (frames closer than ``PLAYBACK_GAP_S``), only the frame and
         the range are read: the upstream hash costs a pass over every knob above the viewed
         node, and playback changes no knob."""
-        self._last_check = time.monotonic()
+        self._last_check = self._clock()
         before = self._state
-        if before is not None and self._pace.fast():
+        if before is not None and self._pace.fast(self._last_check):
             state = (current_frame(), frame_range(), *before[2:])
         else:
             state = self._viewer_state()
@@ -413,7 +429,7 @@ class NukeHost(Host):
             self.fire(self.events.playhead_changed)
         if state[2:] != before[2:] and not reported:
             self._upstream = None
-            self._changes.note()
+            self._changes.note(self._clock())
             self.fire(self.events.image_changed)
 
     def _viewer_state(self) -> tuple[Any, ...]:

@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 
 from tests.fakes.nuke_control import on_main, settle, user_sets
-from tests.waiting import wait_for
 
 
 class Events:
@@ -139,18 +138,24 @@ def test_nuke_17s_rule_knob_changed_for_every_change_reports_each_once(
 
 
 def test_the_update_ui_check_is_throttled_and_still_sees_the_last_change(
-    nuke: ModuleType, comp: dict[str, Any], nuke_host: Any
+    nuke: ModuleType, comp: dict[str, Any], clocked_host: Any, clock: Any
 ) -> None:
-    nuke_host.update_ui_interval_s = 0.3
-    seen = Events(nuke_host)
-    for size in (1.0, 2.0, 3.0):
+    clocked_host.update_ui_interval_s = 0.3
+    seen = Events(clocked_host)
+    for size in (1.0, 2.0, 3.0):  # all within the interval: the clock does not move
         on_main(lambda size=size: comp["blur"]["size"].setValue(size))
         settle()
-    # the first check reports at once; the later ones wait for the interval, then one more
+    # the first check reports at once; the later ones wait for the interval: one more check
     assert len(seen.image) == 1
-    assert wait_for(lambda: len(seen.image) == 2, timeout=5)
+    assert clock.waits() == [pytest.approx(0.3)]
+    clock.advance(0.1)
+    assert clock.run_due() == 0  # not yet
+    clock.advance(0.2)
+    assert clock.run_due() == 1
+    on_main(lambda: None)  # the deferred check, queued for the main thread, has run
+    assert len(seen.image) == 2  # and it saw the last value
     settle()
-    assert len(seen.image) == 2
+    assert len(seen.image) == 2 and clock.waits() == []
 
 
 def test_the_roots_range_set_by_a_script_reports_the_playhead(

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 import textwrap
 import threading
-import time
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -237,35 +236,36 @@ def test_stickies_for_a_node_in_a_group_go_into_that_group(
 
 
 def test_while_knobs_keep_moving_captures_are_spaced_and_the_last_state_is_rendered(
-    nuke: ModuleType, comp: dict[str, Any], nuke_host: Any
+    nuke: ModuleType, comp: dict[str, Any], clocked_host: Any, clock: Any
 ) -> None:
-    nuke_host.knob_drag_interval_s = 0.3
+    clocked_host.knob_drag_interval_s = 0.3
     for value in (1.1, 1.2, 1.3, 1.4):  # a slider drag: a change per value
         user_sets(comp["grade"], "white", value)
-    first = nuke_host.capture()
+        clock.advance(0.02)
+    first = clocked_host.capture()  # the first render of the drag: at once
+    assert clock.slept == []
     renders = len(nuke._fake.renders)
+    clock.advance(0.05)
     user_sets(comp["grade"], "white", 1.5)  # the drag ends here
-    t0 = time.monotonic()
-    last = nuke_host.capture()
-    waited = time.monotonic() - t0
-    assert waited >= 0.25, f"a capture during a drag came after {waited:.3f} s"
+    last = clocked_host.capture()
+    # it waited on the capture thread for the rest of the interval, then rendered once
+    assert clock.slept == [pytest.approx(0.25)]
     assert len(nuke._fake.renders) == renders + 1
     assert first is not None and last is not None and last.encoded != first.encoded
-    knobs = on_main(lambda: comp["grade"]["white"].value())
-    assert knobs == 1.5
+    assert on_main(lambda: comp["grade"]["white"].value()) == 1.5
 
 
 def test_a_single_change_is_rendered_without_waiting(
-    nuke: ModuleType, comp: dict[str, Any], nuke_host: Any
+    nuke: ModuleType, comp: dict[str, Any], clocked_host: Any, clock: Any
 ) -> None:
-    nuke_host.knob_drag_interval_s = 5.0
-    nuke_host.capture()
+    clocked_host.knob_drag_interval_s = 5.0
+    clocked_host.capture()
+    clock.advance(10.0)
     user_sets(comp["grade"], "white", 2.5)  # one change, not a drag
-    done = threading.Event()
-    worker = threading.Thread(target=lambda: (nuke_host.capture(), done.set()))
-    worker.start()
-    assert done.wait(2.0), "a lone knob change waited for the drag interval"
-    worker.join(5)
+    renders = len(nuke._fake.renders)
+    assert clocked_host.capture() is not None
+    assert clock.slept == [], "a lone knob change waited for the drag interval"
+    assert len(nuke._fake.renders) == renders + 1
 
 
 # --- 6. the vocabulary scan ----------------------------------------------------------------------
