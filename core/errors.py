@@ -23,6 +23,9 @@ class ErrorCode:
     SESSION_FULL = "session_full"
     NOT_READY = "not_ready"
     INTERNAL = "internal"
+    #: An event of the session's stored log could not be read; it was skipped (the relay
+    #: started with ``--carry-on``, or one row was damaged).
+    DAMAGED_EVENT = "damaged_event"
 
 
 @dataclass

@@ -204,7 +204,10 @@ def admin_key(given: Optional[str], data_dir: Optional[Path]) -> str:
     if env:
         return env
     folder = Path(data_dir).expanduser() if data_dir else relay_config.default_data_dir()
-    key = relay_config.read_admin_key(folder)
+    try:
+        key = relay_config.read_admin_key(folder)
+    except relay_config.DataDirError as exc:
+        raise CliError(str(exc)) from None
     if key:
         return key
     raise CliError(

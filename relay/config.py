@@ -108,10 +108,13 @@ def admin_key(data_dir: Path) -> str:
 
 
 def read_admin_key(data_dir: Path) -> str | None:
-    """The admin key if this data dir has one (for the command line); never creates it."""
+    """The admin key if this data dir has one (for the command line); never creates it.
+    None when there is no such file; a damaged one raises ``DataDirError`` naming it."""
     path = Path(data_dir) / "admin.key"
     try:
         value = _key_text(path.read_bytes(), 32, hex_only=False)
     except OSError:
         return None
-    return None if isinstance(value, _Bad) else value
+    if isinstance(value, _Bad):
+        raise _damaged_key(path, value.what)
+    return value

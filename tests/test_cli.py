@@ -69,3 +69,14 @@ def test_the_command_line_says_when_no_relay_answers(capsys: pytest.CaptureFixtu
     err = capsys.readouterr().err
     assert "cannot reach a relay at http://127.0.0.1:9" in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_a_damaged_admin_key_is_named_instead_of_being_missing(
+    tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "admin.key").write_bytes(b"\x00\xff half a key")
+    argv = ["invite", "some-session", "--role", "viewer", "--expires", "1h"]
+    assert main([*argv, "--relay", "http://127.0.0.1:9", "--data-dir", str(tmp_path)]) == 1
+    err = capsys.readouterr().err
+    assert "admin.key" in err and "is damaged" in err and "no admin key" not in err
+    assert len(err.strip().splitlines()) == 1

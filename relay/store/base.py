@@ -6,8 +6,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Optional, Protocol
 
+from overshoulder.core.errors import ErrorCode
+
 #: The error code a participant and an export see for an event of the log that cannot be read.
-DAMAGED_EVENT = "damaged_event"
+DAMAGED_EVENT = ErrorCode.DAMAGED_EVENT
 
 
 @dataclass(frozen=True)
