@@ -32,6 +32,8 @@ from tests.fakes.vocabulary import ConstantResolver, Source, Use, Vocabulary, ca
 
 STUB_FILE = "types-maya 0.6.1 maya-stubs/cmds.pyi"
 OPENMAYA_STUB = "types-maya 0.6.1 maya-stubs/api/OpenMaya.pyi"
+CAPTURE = "abstractfactory/maya-capture capture.py@1caf3169"
+PLAYBLAST_CAM = "NMVHS/mayaScripts PlayblastCam.py@387483c2"
 
 
 def stub(line: int, note: str = "") -> Source:
@@ -221,15 +223,11 @@ PLAIN_COMMANDS: dict[str, Source] = {
     "greasePencilCtx": autodesk(2020, "CommandsPython/greasePencilCtx", "Maya 2022 and older"),
 }
 
-MGUI = "theodox/mGui mGui/scriptJobs.py@d21b986f (scriptJob -e event names)"
-EVENT_LIST = (
-    "public Maya callback code listing MEventMessage.getEventNames() of a recent Maya "
-    "(the index found it by its 'playbackModeChanged'; it names no repository)"
-)
+MGUI = "theodox/mGui mGui/scriptJobs.py@0aa6a7735e2a5f61dcc3c8cb3cbc60a9b29d2c2e"
 
 #: ``MEventMessage.addEventCallback`` names (``MEventMessage.getEventNames()``).
 EVENTS: dict[str, Source] = {
-    name: Source(MGUI, f"class for {name!r}; also in: {EVENT_LIST}")
+    name: Source(MGUI, f"the ScriptJobE class whose EVENT is {name!r} (scriptJob -e names)")
     for name in (
         "timeChanged",
         "playbackRangeChanged",
@@ -251,8 +249,7 @@ EVENTS: dict[str, Source] = {
 CONDITIONS: dict[str, Source] = {
     "playingBack": Source(
         f"{OPENMAYA_STUB}:760 (MConditionMessage.addConditionCallback)",
-        "condition PlayingBack in theodox/mGui mGui/scriptJobs.py; public plug-ins call "
-        "om.MConditionMessage.addConditionCallback('playingBack', fn)",
+        f"the name: class PlayingBack(ScriptJobC), CONDITION = 'playingBack', in {MGUI}",
     ),
 }
 
@@ -293,13 +290,13 @@ ATTRIBUTES: dict[str, Source] = {
 ENUMS: dict[str, dict[str, Source]] = {
     "playblast.format": {
         "image": Source(
-            "abstractfactory/maya-capture capture.py snap(): format='image'",
-            "also NMVHS/mayaScripts PlayblastCam.py",
+            f"{CAPTURE} snap(): format='image'",
+            f"also {PLAYBLAST_CAM}",
         ),
     },
     "playblast.compression": {
-        "jpg": Source("NMVHS/mayaScripts PlayblastCam.py: format='image', compression='jpg'"),
-        "png": Source("abstractfactory/maya-capture capture.py snap(): compression='png'"),
+        "jpg": Source(f"{PLAYBLAST_CAM}: format='image', compression='jpg'"),
+        "png": Source(f"{CAPTURE} snap(): compression='png'"),
     },
     "setAttr.type": {
         "string": autodesk(2024, "CommandsPython/setAttr", "type 'string' for string attributes"),
@@ -317,8 +314,8 @@ ENUMS: dict[str, dict[str, Source]] = {
     "file.type": {"mayaAscii": autodesk(2024, "CommandsPython/file", "type 'mayaAscii'")},
     "menu.parent": {
         "MayaWindow": Source(
-            "public Maya menus parent to 'MayaWindow' (e.g. ShotGrid tk-maya, AYON ayon-maya "
-            "menu.py: cmds.menu(..., parent='MayaWindow'))"
+            "ynput/ayon-maya client/ayon_maya/api/menu.py@11f4b01b install(): "
+            "cmds.menu(MENU_NAME, ..., tearOff=True, parent='MayaWindow')"
         ),
     },
 }
@@ -326,8 +323,8 @@ ENUMS: dict[str, dict[str, Source]] = {
 #: Plug-ins loaded by name.
 PLUGINS: dict[str, Source] = {
     "bluePencil": Source(
-        "public Blue Pencil tools: cmds.pluginInfo('bluePencil', query=True, loaded=True) then "
-        "cmds.loadPlugin('bluePencil', quiet=True)",
+        "assumed (docs/maya.md): the plug-in name of Maya 2023+'s Blue Pencil; no repository "
+        "or Autodesk page that names it was found",
         "Maya 2023+",
     ),
 }
@@ -335,8 +332,8 @@ PLUGINS: dict[str, Source] = {
 #: Tool contexts named in commands.
 CONTEXTS: dict[str, Source] = {
     "greasePencilContext": Source(
-        "public Maya tools call cmds.setToolTo('greasePencilContext') (Maya 2022 and older)",
-        "the context Maya makes for the Grease Pencil tool",
+        "assumed (docs/maya.md): the context Maya 2022 and older makes for the Grease Pencil "
+        "tool; Autodesk's greasePencilCtx page names no default context",
     ),
 }
 

@@ -237,3 +237,28 @@ def test_the_scan_of_the_adapter_sees_its_calls() -> None:
         ("plugin", "bluePencil"),
     ]:
         assert expected in seen, expected
+
+
+#: What a source may be: a stub file and line, an Autodesk page, a public repository's file at a
+#: commit, this project's own defaults (the adapter's own names), or the word "assumed".
+CHECKABLE = re.compile(
+    r"^(types-maya [\d.]+ maya-stubs/\S+:\d+"
+    r"|https://help\.autodesk\.com/\S+\.html"
+    r"|[\w.-]+/[\w.-]+ \S+@[0-9a-f]{7,40}\b"
+    r"|plugins/maya/defaults\.py [A-Z_]+$"
+    r"|assumed\b)"
+)
+
+
+def test_every_source_is_checkable_by_a_stranger_and_every_assumed_one_is_in_the_docs() -> None:
+    docs = (Path(__file__).resolve().parents[3] / "docs" / "maya.md").read_text(encoding="utf-8")
+    vague, undocumented = [], []
+    for category in VOCABULARY.categories():
+        for name in VOCABULARY.names(category):
+            source = VOCABULARY.source(category, name)
+            if not CHECKABLE.match(source.where):
+                vague.append((category, name, source.where))
+            if source.where.startswith("assumed") and f'"{name}"' not in docs:
+                undocumented.append((category, name))
+    assert not vague, vague
+    assert not undocumented, f"assumed names must be listed in docs/maya.md: {undocumented}"
