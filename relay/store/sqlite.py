@@ -455,9 +455,11 @@ class SqliteStore:
                 stopping = self._stop_checkpoints.wait(CHECKPOINT_INTERVAL_S)
                 try:
                     db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-                except sqlite3.Error as exc:
-                    log.warning("event log checkpoint failed (will retry): %s", exc)
-                self._write_seen()
+                    self._write_seen()
+                except Exception as exc:  # a full disk, a locked file: this worker goes on
+                    log.warning(
+                        "event log checkpoint failed (will retry): %s: %s", type(exc).__name__, exc
+                    )
                 if stopping:
                     return
         finally:

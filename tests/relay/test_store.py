@@ -7,6 +7,7 @@ import threading
 
 from overshoulder.relay.store.base import EventRecord, SessionRecord
 from overshoulder.relay.store.sqlite import SqliteStore
+from tests.waiting import wait_for
 
 
 def _append_and_wait(store, records):
@@ -151,3 +152,23 @@ def test_a_writer_that_stopped_anyway_is_reported_and_refuses_at_once(tmp_path):
         _append_and_wait(store, [EventRecord("s1", 2, "e2", "chat", "p", 2.0, "{}")])
     )
     store._stop_checkpoints.set()
+
+
+def test_the_checkpointer_survives_a_failing_step_and_keeps_checkpointing(tmp_path, monkeypatch):
+    from overshoulder.relay.store import sqlite as sqlite_mod
+
+    monkeypatch.setattr(sqlite_mod, "CHECKPOINT_INTERVAL_S", 0.01)
+    store = SqliteStore(tmp_path / "log.sqlite3")
+    calls = {"n": 0}
+    real = store._write_seen
+
+    def flaky():
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            raise OSError(28, "No space left on device")
+        real()
+
+    monkeypatch.setattr(store, "_write_seen", flaky)
+    assert wait_for(lambda: calls["n"] >= 4), calls
+    assert store._checkpointer.is_alive()
+    store.close()
