@@ -2,11 +2,12 @@
 
 Two ways, behind one ``ViewportGrab``:
 
-- ``colorbuffer`` (default): ``M3dView.refresh(False, True)`` draws the view now (as public
-  capture tools do before reading: a buffer read without it can hold a stale or black frame),
+- ``colorbuffer`` (default): ``M3dView.refresh(False, True)`` draws the view now (a buffer read
+  without it is assumed to risk a stale or black frame: docs/maya.md, unverified),
   then ``readColorBuffer(MImage, True)`` copies its pixels (RGBA, rows bottom-up as OpenGL
   reads them). Under Viewport 2.0 the image is made as floats first
-  (``MImage.create(w, h, 4, kFloat)``, the public fix for black reads) and converted to bytes
+  (``MImage.create(w, h, 4, kFloat)``: the fix for black reads in stackoverflow question
+  44953145) and converted to bytes
   (``convertPixelFormat(kByte)``); any other pixel type is refused with its name. No file: the
   main thread only copies bytes (``MImage.pixels()`` is the address of width x height x 4
   bytes); flipping and dropping alpha happen on the caller's thread. It is exactly what the
@@ -17,7 +18,8 @@ Two ways, behind one ``ViewportGrab``:
   when the frame buffer cannot be read (a viewport hidden behind another window, a renderer
   override that reads back nothing). The time is put back exactly with
   ``currentTime(time, update=True)`` afterwards: a playblast made with undo off can leave it
-  elsewhere (public capture code restores it the same way).
+  elsewhere (abstractfactory/maya-capture capture.py@1caf3169, its bug #21, restores it the
+  same way).
 
 Both set ``busy`` while they run: the redraws and time changes they cause are the adapter's
 own, and never ask for another capture.

@@ -4,7 +4,8 @@
 named ``overshoulderPanelWorkspaceControl``. Maya saves it with the workspace and, on the
 next start, runs its ``uiScript``: ``restore_panel()``, which builds the panel again and
 puts it into the control Maya made for it (``MQtUtil.getCurrentParent`` /
-``addWidgetToMayaLayout``), as ShotGrid Toolkit's tk-maya panel_generation.py does.
+``addWidgetToMayaLayout``), as shotgunsoftware/tk-maya
+python/tk_maya/panel_generation.py@d8b7ad4d does.
 
 Closing the dock ends the panel's session: Maya's mixin tells the widget through
 ``dockCloseEventTriggered`` (it does not call Qt's ``closeEvent``), and the panel leaves the

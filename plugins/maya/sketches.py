@@ -17,9 +17,9 @@ interface; ``writer_for_this_maya`` picks:
 - ``BluePencilWriter`` (Maya 2023+, plug-in ``bluePencil``): ``cmds.bluePencilFrame(
   importArchive=zip)`` puts each note on a layer of its own, named for the note and replaced
   when the note is applied again (an import adds a layer: Autodesk's 2024 help). Whether a
-  Maya's ``bluePencilFrame`` has ``importArchive`` is asked at run time (``cmds.help``): a
-  public stub set of an earlier Maya lists only ``importFrames`` (a dialog). Without it, notes
-  stay data only and the panel says why.
+  Maya's ``bluePencilFrame`` has ``importArchive`` is asked at run time (``cmds.help``): an
+  earlier Maya's stubs are reported to list only ``importFrames`` (a dialog; unverified).
+  Without it, notes stay data only and the panel says why.
 - ``GreasePencilWriter`` (Maya 2022 and older): ``cmds.greasePencilCtx(
   "greasePencilContext", edit=True, importArchive=zip)``, the route HOSTS.md names;
   the XML's exact nesting is **unverified**.
@@ -354,8 +354,9 @@ def command_flags(command: str) -> Optional[frozenset[str]]:
     """The flag names (long and short) ``cmds.help(command)`` lists in this Maya, read once
     per session; None when help gives nothing readable (then the call itself is tried).
 
-    ``help`` prints one flag a line as ``-short -long [type]`` (the layout public tools such
-    as Muream/maya-stubs build their signatures from)."""
+    ``help`` prints one flag a line as ``-short -long [type]`` (the layout Muream/maya-stubs parses:
+    maya-stubgen/maya_stubgen/cli/generate_stubs/parsers/cmds_parsers/synopsis_parser.py
+    at 0c633a2a; assumed the same in every Maya)."""
     if command not in _flags_seen:
         try:
             text = str(cmds.help(command) or "")

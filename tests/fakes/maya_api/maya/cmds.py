@@ -575,8 +575,8 @@ def playblast(*args: Any, **kw: Any) -> str:
         image = state.frame_buffer(panel)[::-1, :, :3]
     finally:
         # ... and back, except with undo off, where it is known to leave the time disturbed
-        # (abstractfactory/maya-capture capture.py, bug #21: set the time before, restore it
-        # after). Where exactly it leaves it is assumed: at the frame it blasted.
+        # (abstractfactory/maya-capture capture.py@1caf3169, bug #21: set the time before,
+        # restore it after). Where exactly it leaves it is assumed: at the frame it blasted.
         if state.undo_on:
             state.set_time(before)
     size = _flag(kw, "widthHeight", "wh")
@@ -649,8 +649,9 @@ def bluePencilLayer(*args: Any, **kw: Any) -> Any:
 
 
 def help(*args: Any, **kw: Any) -> str:
-    """A command's synopsis, one flag a line as ``-short -long type`` (the layout public tools
-    parse, e.g. Muream/maya-stubs builds its signatures from it). Here: the flags the
+    """A command's synopsis, one flag a line as ``-short -long type`` (the layout
+    Muream/maya-stubs parses: maya-stubgen/maya_stubgen/cli/generate_stubs/parsers/
+    cmds_parsers/synopsis_parser.py at 0c633a2a). Here: the flags the
     vocabulary lists for the command, less those this fake Maya lacks."""
     _check("help", kw)
     names = _names(args)

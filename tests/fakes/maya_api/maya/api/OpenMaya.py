@@ -96,8 +96,8 @@ class MTime:
 class MImage:
     """An image in memory: ``pixels()`` is the address of tightly packed RGBA bytes.
 
-    ``create(w, h, 4, kFloat)`` makes a float image (what public Viewport 2.0 capture code
-    reads the colour buffer into); ``pixelType()`` says which, ``convertPixelFormat(kByte)``
+    ``create(w, h, 4, kFloat)`` makes a float image (the Viewport 2.0 recipe of
+    stackoverflow question 44953145); ``pixelType()`` says which, ``convertPixelFormat(kByte)``
     turns floats (0..1) into bytes. The constants' values are the fake's (the adapter only
     compares with them).
     """
