@@ -13,7 +13,9 @@ source:
 - ``OpenPage`` of an unknown page, ``AddMarker`` with an unknown colour, an occupied frame,
   one outside its holder or a duration past its end, ``SetCurrentTimecode`` off the timeline
   or off a playhead page, ``ExportCurrentFrameAsStill`` with an unknown extension: False;
-- ``GetSetting`` / ``SetSetting`` of an unknown key: "" / False.
+- ``GetSetting`` / ``SetSetting`` of an unknown key: "" / False;
+- ``ImportMedia`` / ``AppendToTimeline`` of a clipInfo dict with a key the README does not
+  list: nothing for that entry (assumed).
 
 What it holds:
 
@@ -757,10 +759,14 @@ class MediaPool(_Gone):
     def ImportMedia(self, items: list[Any]) -> list[MediaPoolItem]:
         """Files that exist, or ``{"FilePath": "x_%03d.jpg", "StartIndex", "EndIndex"}``
         sequences whose every frame exists (anything else is left out, as Resolve skips
-        what it cannot read)."""
+        what it cannot read; a clipInfo with a key the README does not list imports nothing,
+        assumed)."""
         made = []
         for entry in items:
             if isinstance(entry, dict):
+                if not all(VOCABULARY.has("clip_info:ImportMedia", str(k)) for k in entry):
+                    calls["MediaPool.ImportMedia (unknown clipInfo key)"] += 1
+                    continue
                 pattern = str(entry.get("FilePath", ""))
                 first, last = int(entry.get("StartIndex", 0)), int(entry.get("EndIndex", -1))
                 frames = (
@@ -809,6 +815,9 @@ class MediaPool(_Gone):
         for entry in clips:
             clip, first, last = entry, 0, None
             if isinstance(entry, dict):
+                if not all(VOCABULARY.has("clip_info:AppendToTimeline", str(k)) for k in entry):
+                    calls["MediaPool.AppendToTimeline (unknown clipInfo key)"] += 1
+                    continue  # a key the README does not list: nothing appended, assumed
                 clip = entry.get("mediaPoolItem")
                 first = int(entry.get("startFrame", 0))
                 last = int(entry["endFrame"]) if "endFrame" in entry else None

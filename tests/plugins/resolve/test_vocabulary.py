@@ -22,6 +22,7 @@ import opentimelineio as otio
 from .defaults import GOOD_COLOUR
 
 REVIEW_PAGES = frozenset({"edit", "review"})
+UNUSED_PAGES = ("not-a-page",)  # reaches no call of Resolve: not a use
 
 
 def f(resolve, timeline, item):
@@ -35,6 +36,8 @@ def f(resolve, timeline, item):
     timeline.Export("x.otio", resolve.EXPORT_OTIOX, resolve.EXPORT_NONE)
     QtCore.QTimer(None)
     otio.schema.Clip(name="x")
+    if resolve.GetCurrentPage() in REVIEW_PAGES:
+        pass
 """
 
 
@@ -63,7 +66,89 @@ def test_the_literal_scan_catches_every_planted_name_resolve_lacks(tmp_path: Pat
     # Qt and OTIO are not Resolve: their capitalised calls are not Resolve methods.
     assert not {"QTimer", "Clip"} & {u.name for u in uses}
     lines = {u.name: u.line for u in uses}
-    assert lines["Scarlet"] == 12 and lines["GetCurrentTimeCode"] == 18
+    assert lines["Scarlet"] == 13 and lines["GetCurrentTimeCode"] == 19
+    assert "not-a-page" not in lines
+
+
+#: Each line of ``g`` hands Resolve a bad name in a way the scan once missed: through a
+#: variable, a dict, a function's answer, a keyword, a tuple's item, a parameter, a chain
+#: from an imported function, a lower-case method, a method of another class.
+GAPS = """
+from typing import TYPE_CHECKING, Union
+
+from .connection import connect
+from .defaults import MARKS, NOTE_COLOR
+
+if TYPE_CHECKING:
+    from fusionscript import Timeline, TimelineItem
+
+    Holder = Union[Timeline, TimelineItem]
+
+
+def colour_of(author):
+    return NOTE_COLOR if author else "Yellow"
+
+
+def is_review(page):
+    return page == "review"
+
+
+def g(resolve, project, timeline: Timeline, holder: "Holder", self_page, user_colour):
+    page = resolve.GetCurrentPage()
+    if page != "colour":
+        pass
+    is_review(resolve.GetCurrentPage())
+    fields = {"color": colour_of("sam"), "name": "n"}
+    timeline.AddMarker(1.0, fields["color"], fields["name"], "note", 1.0, "x")
+    timeline.AddMarker(frameId=1.0, color="Magenta", name="n", note="", duration=1.0)
+    colour = MARKS[0]
+    holder.AddMarker(1.0, colour, "n", "", 1.0, "x")
+    connect(None).GetVersionStrin()
+    timeline.getName()
+    holder.GetLeftOffset(False)
+    current = project.GetCurrentTimeline()
+    current.GetMediaPool()
+    key = "timelineFps"
+    current.GetSetting(key)
+    pool = project.GetMediaPool()
+    pool.ImportMedia([{"FilePath": "x_%03d.jpg", "FirstIndex": 1, "EndIndex": 9}])
+    for item in current.GetItemListInTrack("video", 1) or []:
+        item.GetMarkerz()
+    resolve.OpenPage(self_page)
+    timeline.AddMarker(1.0, user_colour(), "n", "", 1.0, "x")
+    resolve.OpenPage(page)  # a page Resolve answered: fine
+"""
+
+
+def test_the_scan_follows_values_and_receivers_instead_of_guessing_from_names(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "defaults.py").write_text('NOTE_COLOR = "Crimson"\nMARKS = ("Teal", "Mint")\n')
+    (tmp_path / "gaps.py").write_text(textwrap.dedent(GAPS))
+    resolver = ConstantResolver(tmp_path)
+    uses = list(literal_uses(resolver.trees["gaps"], "gaps", resolver))
+    unknown = {(u.category, u.name) for u in uses if not VOCABULARY.has(u.category, u.name)}
+    assert unknown == {
+        ("page", "colour"),  # a variable holding GetCurrentPage()
+        ("page", "review"),  # a parameter handed GetCurrentPage()
+        ("marker_color", "Crimson"),  # a dict's value, from a function, from defaults
+        ("marker_color", "Magenta"),  # by keyword
+        ("marker_color", "Teal"),  # an item of a constant tuple
+        ("method", "GetVersionStrin"),  # on what an imported function answers
+        ("method:Timeline", "getName"),  # lower case, on an evident Timeline
+        ("method:Timeline", "GetLeftOffset"),  # a Holder may be a Timeline, which lacks it
+        ("method:Timeline", "GetMediaPool"),  # a Project's method on a Timeline
+        ("setting", "timelineFps"),  # through a local variable
+        ("clip_info:ImportMedia", "FirstIndex"),
+        ("method:TimelineItem", "GetMarkerz"),  # an item of GetItemListInTrack
+        ("page", "<not a constant: self_page>"),  # cannot be followed: fails
+        ("marker_color", "<not a constant: user_colour()>"),
+    }
+    found = {(u.category, u.name) for u in uses}
+    assert ("marker_color", "Yellow") in found and ("marker_color", "Mint") in found
+    assert ("method:TimelineItem", "AddMarker") in found  # the Holder's other class
+    assert ("method:Project", "GetCurrentTimeline") not in found  # ``project``: not evident
+    assert ("method", "GetCurrentTimeline") in found
 
 
 # --- the fake refuses the same names ---------------------------------------------------------
@@ -108,6 +193,23 @@ def test_the_adapter_is_scanned_at_all() -> None:
     uses = [u for m, t in resolver.modules() for u in literal_uses(t, m, resolver)]
     categories = {u.category for u in uses}
     assert {"method", "marker_color", "page", "setting", "constant:Resolve"} <= categories
+
+
+def test_import_media_refuses_a_clip_info_key_resolve_does_not_list(
+    resolve: Any, tmp_path: Path
+) -> None:
+    for n in (1, 2):
+        (tmp_path / f"f_{n:03d}.jpg").write_bytes(b"x")
+    pool = resolve.GetProjectManager().GetCurrentProject().GetMediaPool()
+    pattern = str(tmp_path / "f_%03d.jpg")
+    assert pool.ImportMedia([{"FilePath": pattern, "FirstIndex": 1, "EndIndex": 2}]) == []
+    [clip] = pool.ImportMedia([{"FilePath": pattern, "StartIndex": 1, "EndIndex": 2}])
+    assert clip.frames == 2
+    project = resolve.GetProjectManager().GetCurrentProject()
+    project.SetCurrentTimeline(project.GetTimelineByIndex(1))
+    assert pool.AppendToTimeline([{"mediaPoolItem": clip, "startFrame": 0, "end": 1}]) == []
+    [item] = pool.AppendToTimeline([{"mediaPoolItem": clip, "startFrame": 0, "endFrame": 0}])
+    assert item.duration == 1
 
 
 def test_a_marker_longer_than_its_clip_is_refused(resolve: Any) -> None:
