@@ -14,6 +14,8 @@ Sources, abbreviated:
 - ``rvnuke:<line>``: AcademySoftwareFoundation/OpenRV at commit
   94a0cd907389d9dd00c25d0a73f66468d6c9e2b7, src/plugins/rv-packages/rvnuke/rvNuke.py.
 - ``foundry:<page>``: Foundry's Nuke Python developer guide, learn.foundry.com/nuke/developers/.
+- ``JEEVES``: tws0002/jeeves at commit db198f0f02d4fd24af29dfdc0c22047c6dfd6e4f,
+  jnuke/pipeline/thumbnail.py.
 - ``ours``: a name Overshoulder makes itself (hidden knobs it adds with ``addKnob``).
 - ``assumed``: no public source found; listed under what is unverified in docs/nuke.md
   and checked by the self-test in a real Nuke.
@@ -26,6 +28,9 @@ from collections.abc import Iterator
 from typing import Optional
 
 from tests.fakes.vocabulary import ConstantResolver, Source, Use, Vocabulary, dotted
+
+#: A public pipeline's thumbnail script that sets the Write's JPEG knobs (by index).
+JEEVES = "tws0002/jeeves@db198f0f02d4fd24af29dfdc0c22047c6dfd6e4f jnuke/pipeline/thumbnail.py"
 
 
 def S(where: str, note: str = "") -> Source:
@@ -56,7 +61,10 @@ NODE_CLASSES: dict[str, Source] = {
 # --- knobs per class (every node has the common ones) -----------------------------------------
 
 COMMON_KNOBS: dict[str, Source] = {
-    "name": S("stubs:nukescripts/precomp.py:131 (knobs copied by name); Node.setName"),
+    "name": S(
+        "stubs:nukescripts/misc.py:23 ('name', 'xpos', 'ypos' excluded from copied knobs);"
+        " stubs:nukescripts/pyQtExamples/pyQtRender.py:41 (n['name'].value())"
+    ),
     "label": S("stubs:nukescripts/toolbars.py:780 (sticky.knob('label'))"),
     "selected": S("stubs:nuke/nuke_internal/overrides.py:142 (i['selected'].setValue)"),
     "xpos": S("stubs:nuke/classes/Node.py:340 (xpos(); the knob of the same name)"),
@@ -83,8 +91,7 @@ CLASS_KNOBS: dict[str, dict[str, Source]] = {
             "stubs:hiero/exporters/FnExportUtil.py:63; ayon:client/ayon_nuke/api/lib.py:1623"
         ),
         "input_process": S(
-            "Nuke's own menu.py, _useAsInputProcess (viewer['input_process'].setValue(True));"
-            " public copies of it"
+            "assumed", "the Viewer's input process switch; the self-test's capture reads it"
         ),
         "input_process_node": S("ayon:client/ayon_nuke/api/lib.py:810"),
         "gain": S("assumed", "the viewer's gain slider (fake only)"),
@@ -95,15 +102,18 @@ CLASS_KNOBS: dict[str, dict[str, Source]] = {
         "file": S("ayon:client/ayon_nuke/api/lib.py:552 (w['file'].setValue)"),
         "file_type": S("stubs:nuke/classes/Enumeration_Knob.py:93 (w['file_type'])"),
         "_jpeg_quality": S(
-            "tws0002/jeeves jnuke/pipeline/thumbnail.py (w['_jpeg_quality'].setValue(1))"
+            f"{JEEVES}:38 (w['_jpeg_quality'].setValue(1))",
         ),
         "_jpeg_sub_sampling": S(
-            "tws0002/jeeves jnuke/pipeline/thumbnail.py (w['_jpeg_sub_sampling'].setValue(2))"
+            f"{JEEVES}:37 (w['_jpeg_sub_sampling'].setValue(2): an index)",
         ),
         "raw": S("ayon:client/ayon_nuke/api/plugin.py:1488 (write_node['raw'].setValue(1))"),
         "colorspace": S("stubs:nukescripts/renderdialog.py:961"),
         "channels": S("stubs:nukescripts/precomp.py:246 (w.knob('channels'))"),
-        "create_directories": S("assumed", "fake only"),
+        "create_directories": S(
+            "stubs:hiero/exporters/FnExternalRender.py:236"
+            " (writeNode.setKnob('create_directories', ...))"
+        ),
     },
     "Read": {
         "file": S("stubs:nukescripts/camera.py:25 (i.knob('file'))"),
@@ -148,29 +158,34 @@ OUR_KNOBS: dict[str, Source] = {
     )
 }
 
-#: Dummy knobs Nuke passes to knobChanged (stubs:nuke/nuke_internal/callbacks.py:164-170).
+#: Dummy knobs Nuke passes to knobChanged. That there are such knobs, for an opened panel and
+#: for changed inputs, is in addKnobChanged's docstring (stubs:nuke/nuke_internal/callbacks.py,
+#: and Foundry's page learn.foundry.com/nuke/developers/132/pythondevguide/_autosummary/
+#: nuke.addKnobChanged.html); neither page names them.
 DUMMY_KNOBS: dict[str, Source] = {
-    "showPanel": S("stubs:nuke/nuke_internal/callbacks.py:167 (dummy knob: panel opened)"),
-    "inputChange": S("stubs:nuke/nuke_internal/callbacks.py:168 (dummy knob: inputs changed)"),
+    "showPanel": S(
+        "assumed", "the dummy knob of an opened panel; the self-test reports whether it fires"
+    ),
+    "inputChange": S(
+        "Psyop/Cryptomatte@968d5e4b6171e29ba5f89d554117132a164e747e"
+        " nuke/cryptomatte_utilities.py:455 (knob.name() == 'inputChange' in knobChanged)"
+    ),
 }
 
 #: Enumeration knobs and the values each accepts (as strings; an index 0..n-1 also works).
 ENUMS: dict[str, dict[str, Source]] = {
     "Write.file_type": {
-        "jpeg": S("tk-nuke-writenode docs (shotgunsoftware): write_nodes file_type: jpeg"),
+        "jpeg": S("ayon:client/ayon_nuke/api/lib.py:1174 (ext = jpg / file_type = jpeg)"),
         "exr": S("stubs:nuke/classes/Enumeration_Knob.py:94 (k.setValue('exr'))"),
         "png": S("assumed", "fake only"),
     },
+    # The menu's three entries in this order: assumed (public code that names them could not
+    # be traced to a repository and path); that index 2 exists is in jeeves' thumbnail.py.
+    # The self-test lists the menu of the real Nuke (figure ``offered``).
     "Write._jpeg_sub_sampling": {
-        "4:1:1": S(
-            "public pipeline code listing Nuke's JPEG options (an ftrack slate hook)"
-            " and docs/nuke.md; HOSTS.md traps"
-        ),
-        "4:2:2": S('tk-nuke-writenode docs (shotgunsoftware): _jpeg_sub_sampling: "4:2:2"'),
-        "4:4:4": S(
-            "public pipeline code: write['_jpeg_sub_sampling'].setValue('4:4:4')"
-            " (review JPEG scripts); index 2 in tws0002/jeeves thumbnail.py"
-        ),
+        "4:1:1": S("assumed", "entry 0 of the menu"),
+        "4:2:2": S("assumed", "entry 1 of the menu"),
+        "4:4:4": S("assumed", f"entry 2 of the menu; {JEEVES}:37 sets index 2"),
     },
     "Write.colorspace": {"default": S("assumed", "fake only")},
     "Read.colorspace": {"default": S("assumed", "fake only")},
@@ -209,9 +224,9 @@ FLAGS: dict[str, Source] = {
 
 #: RotoPaint stroke attributes (``stroke.getAttributes().set(name, value)``).
 STROKE_ATTRS: dict[str, Source] = {
-    "ltt": S("Nukepedia Autolife script (life time type)", "assumed: not in the stubs"),
-    "ltn": S("Nukepedia Autolife script (life time from)", "assumed: not in the stubs"),
-    "ltm": S("Nukepedia Autolife script (life time to)", "assumed: not in the stubs"),
+    "ltt": S("assumed", "life time type; not in the stubs (a Nukepedia script sets it)"),
+    "ltn": S("assumed", "life time from; not in the stubs (a Nukepedia script sets it)"),
+    "ltm": S("assumed", "life time to; not in the stubs (a Nukepedia script sets it)"),
     "r": S("assumed", "stroke colour red"),
     "g": S("assumed", "stroke colour green"),
     "b": S("assumed", "stroke colour blue"),

@@ -444,3 +444,28 @@ def test_work_posted_to_nukes_main_thread_and_the_panel_entry_never_raise_into_n
     monkeypatch.setattr(nukescripts.panels, "restorePanel", refuse)
     on_main(menu.open_panel)
     assert "the panel could not open: RuntimeError" in capsys.readouterr().out
+
+
+#: The forms a source in the Nuke vocabulary may take (see its docstring): a stub, AYON or
+#: OpenRV file and line at the commits it names, a Foundry page, a repository at a commit with
+#: a path, a knob of ours, or "assumed".
+SOURCE_FORMS = re.compile(
+    r"^(stubs:\S+:\d+|ayon:\S+:\d+|rvnuke:\d+|foundry:.+|ours$|assumed$"
+    r"|[\w.-]+/[\w.-]+@[0-9a-f]{40} \S+:\d+)"
+)
+
+
+def test_every_nuke_source_is_checkable_and_every_assumed_name_is_in_the_docs() -> None:
+    vocab = nuke_vocabulary.VOCABULARY
+    docs = (ROOT / "docs" / "nuke.md").read_text(encoding="utf-8")
+    assumed_section = docs.split("### Assumed names", 1)[-1].split("\n## ", 1)[0]
+    vague, undocumented = [], []
+    for category in sorted(vocab.categories()):
+        for name in sorted(vocab.names(category)):
+            where = vocab.source(category, name).where
+            if not SOURCE_FORMS.match(where) or "docs/" in where or "HOSTS.md" in where:
+                vague.append(f"{category} {name}: {where}")
+            if where == "assumed" and f"`{name}`" not in assumed_section:
+                undocumented.append(f"{category} {name}")
+    assert not vague, "sources a stranger cannot check:\n" + "\n".join(vague)
+    assert not undocumented, "assumed, and not listed in docs/nuke.md:\n" + "\n".join(undocumented)
