@@ -48,7 +48,7 @@ NODE_CLASSES: dict[str, Source] = {
     "Read": S("ayon:client/ayon_nuke/api/plugin.py:1302 (nuke.createNode('Read'))"),
     "OCIODisplay": S("ayon:client/ayon_nuke/api/plugin.py:1358 (nuke.createNode('OCIODisplay'))"),
     "StickyNote": S("stubs:nukescripts/toolbars.py:779 (nuke.createNode('StickyNote'))"),
-    "RotoPaint": S("stubs:nukescripts/toolbars.py:820 (a RotoPaint's 'curves')"),
+    "RotoPaint": S('stubs:nukescripts/toolbars.py:73 (nuke.createNode("RotoPaint"))'),
     "BackdropNode": S("stubs:nukescripts/autobackdrop.py:60 (nuke.nodes.BackdropNode)"),
     "Dot": S("ayon:client/ayon_nuke/api/pipeline.py:672 (Class() in ['Viewer', 'Dot'])"),
     "Grade": S("foundry:Nuke 15 node reference, Color > Grade (white, black knobs)"),
@@ -133,7 +133,12 @@ CLASS_KNOBS: dict[str, dict[str, Source]] = {
         "note_font_size": S("stubs:nukescripts/autobackdrop.py:65"),
         "bdwidth": S("stubs:nukescripts/autobackdrop.py:61"),
     },
-    "RotoPaint": {"curves": S("stubs:nukescripts/toolbars.py:820 (rotoNode['curves'])")},
+    "RotoPaint": {
+        "curves": S(
+            "stubs:nukescripts/toolbars.py:820 (a Roto node's rotoNode['curves']);"
+            " stubs:nuke/nuke_internal/curvelib.py:2 (one curve library for Roto and RotoPaint)"
+        )
+    },
     "Grade": {
         "white": S("foundry:Nuke 15 node reference, Grade (gain/white)"),
         "black": S("foundry:Nuke 15 node reference, Grade (lift/black)"),
