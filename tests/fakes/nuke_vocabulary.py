@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Iterator
-from typing import Optional
+from typing import Any, Optional
 
 from tests.fakes.vocabulary import ConstantResolver, Source, Use, Vocabulary, dotted
 
@@ -366,9 +366,10 @@ def _made_class(call: ast.Call, resolver: ConstantResolver, module: str) -> Opti
 
 
 def _knob_lookup(
-    node: ast.AST, resolver: ConstantResolver, module: str, not_nodes: set[str]
-) -> Optional[tuple[ast.AST, str]]:
-    """(the node expression, the knob name) of ``n.knob("x")`` or ``n["x"]``.
+    node: ast.AST, resolver: Any, module: str, not_nodes: set[str]
+) -> Optional[tuple[ast.AST, list[str]]]:
+    """(the node expression, the knob names) of ``n.knob("x")`` or ``n["x"]`` (several when
+    the name is a loop's variable over constants).
 
     A string subscript counts unless its owner plainly holds no node (see ``_scope_names``):
     on a call's result (``nuke.root()["x"]``, ``nuke.toNode(name)["x"]``, a helper's), on
@@ -381,13 +382,13 @@ def _knob_lookup(
         and node.args
         and dotted(node.func.value) != "nuke"
     ):
-        value = resolver.value(node.args[0], module)
-        if isinstance(value, str):
-            return node.func.value, value
+        names = resolver.strings(node.args[0], module)
+        if names:
+            return node.func.value, names
     if isinstance(node, ast.Subscript):
-        value = resolver.value(node.slice, module)
-        if isinstance(value, str) and not _not_a_node(node.value, not_nodes):
-            return node.value, value
+        names = resolver.strings(node.slice, module)
+        if names and not _not_a_node(node.value, not_nodes):
+            return node.value, names
     return None
 
 
@@ -443,6 +444,7 @@ def literal_uses(tree: ast.Module, module: str, resolver: ConstantResolver) -> I
     )
     for scope in [top, *scopes]:
         bound, not_nodes, attributes = _scope_names(scope, resolver, module)
+        scoped = _LoopAware(resolver, _loop_values(scope, resolver, module))
         for node in ast.walk(scope):
             line = getattr(node, "lineno", 0)
             is_flag = isinstance(node, ast.Attribute) and dotted(node.value) == "nuke"
@@ -455,15 +457,16 @@ def literal_uses(tree: ast.Module, module: str, resolver: ConstantResolver) -> I
                     and isinstance(left.func, ast.Attribute)
                     and left.func.attr == "Class"
                 ):
-                    for name in resolver.strings(node.comparators[0], module):
+                    for name in scoped.strings(node.comparators[0], module):
                         yield from use("node_class", name, line)
             if not isinstance(node, (ast.Call, ast.Subscript)):
                 continue
-            lookup = _knob_lookup(node, resolver, module, not_nodes)
+            lookup = _knob_lookup(node, scoped, module, not_nodes)
             if lookup is not None:
-                owner, knob = lookup
+                owner, knobs = lookup
                 cls = _owner_class(owner, bound, resolver, module)
-                yield from use(f"knob:{cls}" if cls else "knob", knob, line)
+                for knob in knobs:
+                    yield from use(f"knob:{cls}" if cls else "knob", knob, line)
             if not isinstance(node, ast.Call):
                 continue
             name = dotted(node.func)
@@ -473,13 +476,12 @@ def literal_uses(tree: ast.Module, module: str, resolver: ConstantResolver) -> I
                 for kw in node.keywords:
                     if kw.arg and kw.arg != "inputs":
                         yield from use(f"knob:{made}", kw.arg, line)
-                        value = resolver.value(kw.value, module)
-                        if isinstance(value, str) and is_enum(made, kw.arg):
-                            key = f"{made}.{kw.arg}"
-                            if key not in OPEN_ENUMS:
+                        key = f"{made}.{kw.arg}"
+                        if is_enum(made, kw.arg) and key not in OPEN_ENUMS:
+                            for value in scoped.strings(kw.value, module):
                                 yield from use(f"enum:{key}", value, line)
             if name == "nuke.allNodes" and node.args:
-                for cls in resolver.strings(node.args[0], module):
+                for cls in scoped.strings(node.args[0], module):
                     yield from use("node_class", cls, line)
             if name.startswith("nuke.add") or name.startswith("nuke.remove"):
                 kind = name.split(".", 1)[1]
@@ -487,40 +489,91 @@ def literal_uses(tree: ast.Module, module: str, resolver: ConstantResolver) -> I
                     yield from use("callback", kind, line)
                 for kw in node.keywords:
                     if kw.arg == "nodeClass":
-                        for cls in resolver.strings(kw.value, module):
+                        for cls in scoped.strings(kw.value, module):
                             yield from use("node_class", cls, line)
             if (
                 isinstance(node.func, ast.Name)
                 and node.func.id in _KNOB_HELPERS
                 and len(node.args) >= 2
             ):
-                for knob in resolver.strings(node.args[1], module):
+                for knob in scoped.strings(node.args[1], module):
                     yield from use("knob", knob, line)
             if isinstance(node.func, ast.Attribute) and node.func.attr == "setValue" and node.args:
-                inner = _knob_lookup(node.func.value, resolver, module, not_nodes)
-                value = resolver.value(node.args[0], module)
-                if inner is not None and isinstance(value, str):
-                    owner, knob = inner
+                inner = _knob_lookup(node.func.value, scoped, module, not_nodes)
+                values = scoped.strings(node.args[0], module)
+                if inner is not None and values:
+                    owner, knobs = inner
                     cls = _owner_class(owner, bound, resolver, module)
-                    if cls and is_enum(cls, knob):
-                        if f"{cls}.{knob}" not in OPEN_ENUMS:
-                            yield from use(f"enum:{cls}.{knob}", value, line)
-                    elif not cls and f"enum:*.{knob}" in VOCABULARY.categories():
-                        yield from use(f"enum:*.{knob}", value, line)
+                    for knob, value in ((k, v) for k in knobs for v in values):
+                        if cls and is_enum(cls, knob):
+                            if f"{cls}.{knob}" not in OPEN_ENUMS:
+                                yield from use(f"enum:{cls}.{knob}", value, line)
+                        elif not cls and f"enum:*.{knob}" in VOCABULARY.categories():
+                            yield from use(f"enum:*.{knob}", value, line)
             if isinstance(node.func, ast.Attribute) and _is_attributes(
                 node.func.value, attributes, not_nodes
             ):
                 # stroke.getAttributes().set(name, value) / .getValue(frame, name)
                 if node.func.attr == "set" and len(node.args) == 2:
-                    for attr in resolver.strings(node.args[0], module):
+                    for attr in scoped.strings(node.args[0], module):
                         yield from use("stroke_attr", attr, line)
                 bound_here = isinstance(node.func.value, ast.Call) or (
                     isinstance(node.func.value, ast.Name) and node.func.value.id in attributes
                 )
                 # getValue(index, view) of a knob takes a string too: only known attributes
                 if node.func.attr == "getValue" and len(node.args) == 2 and bound_here:
-                    for attr in resolver.strings(node.args[1], module):
+                    for attr in scoped.strings(node.args[1], module):
                         yield from use("stroke_attr", attr, line)
+
+
+class _LoopAware:
+    """The resolver, plus the constants a loop's variable takes in one scope:
+    ``for channel, value in (("r", r), ("g", g)): attrs.set(channel, value)`` is checked as
+    "r" and "g"."""
+
+    def __init__(self, resolver: ConstantResolver, loops: dict[str, list[str]]) -> None:
+        self.resolver = resolver
+        self.loops = loops
+
+    def value(self, node: Optional[ast.AST], module: str) -> Any:
+        return self.resolver.value(node, module)
+
+    def strings(self, node: Optional[ast.AST], module: str) -> list[str]:
+        if isinstance(node, ast.Name) and node.id in self.loops:
+            return list(self.loops[node.id])
+        return self.resolver.strings(node, module)
+
+
+def _loop_values(scope: ast.AST, resolver: ConstantResolver, module: str) -> dict[str, list[str]]:
+    """Names bound only by a ``for`` (or comprehension) over a literal tuple or list, to the
+    strings they take: ``for k in ("a", "b")`` and ``for k, v in (("a", 1), ("b", 2))``."""
+    stores: dict[str, int] = {}
+    for node in ast.walk(scope):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            stores[node.id] = stores.get(node.id, 0) + 1
+    found: dict[str, list[str]] = {}
+    for node in ast.walk(scope):
+        if not isinstance(node, (ast.For, ast.comprehension)):
+            continue
+        items = node.iter.elts if isinstance(node.iter, (ast.Tuple, ast.List)) else None
+        if items is None:
+            continue
+        targets = node.target.elts if isinstance(node.target, ast.Tuple) else [node.target]
+        for i, target in enumerate(targets):
+            if not isinstance(target, ast.Name) or stores.get(target.id) != 1:
+                continue
+            values = []
+            for item in items:
+                if isinstance(node.target, ast.Tuple):
+                    if not isinstance(item, (ast.Tuple, ast.List)) or len(item.elts) <= i:
+                        continue
+                    item = item.elts[i]
+                value = resolver.value(item, module)
+                if isinstance(value, str):
+                    values.append(value)
+            if values:
+                found[target.id] = values
+    return found
 
 
 def _is_attributes(owner: ast.AST, attributes: set[str], not_nodes: set[str]) -> bool:

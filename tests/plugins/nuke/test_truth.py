@@ -402,6 +402,24 @@ def test_the_literal_scan_checks_stroke_attributes_whatever_holds_them(tmp_path:
     }
 
 
+def test_the_literal_scan_follows_a_loop_over_constants(tmp_path: Path) -> None:
+    """The RotoPaint colour is set in a loop over (name, value) pairs: a wrong name there, or a
+    knob named by a loop, is caught like one written in place."""
+    bad = scan(
+        """
+        def f(stroke, node, r, g):
+            attrs = stroke.getAttributes()
+            for channel, value in (("r", r), ("gg", g)):
+                attrs.set(channel, value)
+            for name in ("white", "whit"):
+                node.knob(name).setValue(1)
+            node.knob(pick()).setValue(1)  # not a constant: nothing to check
+        """,
+        tmp_path,
+    )
+    assert set(bad) == {"stroke_attr gg", "knob whit"}
+
+
 def test_the_fake_and_the_literal_scan_use_one_sourced_list(nuke: ModuleType) -> None:
     """Every node class and knob the fake offers is in the vocabulary with a source."""
     vocab = nuke_vocabulary.VOCABULARY
