@@ -181,8 +181,8 @@ def reach(app: Any = None) -> Connection:
             ) from None
         if resolve is None:
             raise ResolveError(
-                "Resolve refused scripting to the menu script: this edition or version does not "
-                "allow Python scripts (Resolve 21.1 and later reportedly allow them in Studio only)"
+                "Resolve refused scripting to the menu script (app.GetResolve() answered None): "
+                "this edition or version of Resolve does not allow Python scripts from its menu"
             )
         return Connection(cast("Resolve", resolve), BY_MENU)
     paths = prepare()

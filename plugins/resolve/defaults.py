@@ -31,9 +31,11 @@ CALL_TIMEOUT_S = 20.0
 #: Whether ``Timeline.GetEndFrame()`` is the frame after the timeline's last frame (True) or
 #: the last frame itself (False). Blackmagic's README says only "the frame number at the end
 #: of timeline". True is assumed, as for ``TimelineItem.GetEnd()``, which AYON reads as the
-#: frame after the clip (ayon-resolve api/rendering.py: ``MarkOut = GetEnd() - 1``); but AYON
-#: also publishes ``GetEndFrame()`` as an inclusive frameEnd (plugins/publish/
-#: collect_editorial_package.py), so public code disagrees. The self-test measures it in the
+#: frame after the clip (ynput/ayon-resolve at ba25312212a302e0e9bdd75595bad8ee3ceb64f9,
+#: client/ayon_resolve/api/rendering.py:256: ``"MarkOut": GetEnd() - 1``); but AYON also
+#: publishes ``GetEndFrame()`` as an inclusive frameEnd (same commit,
+#: client/ayon_resolve/plugins/publish/collect_editorial_package.py:56), so public code
+#: disagrees. The self-test measures it in the
 #: running Resolve (check ``end_frame``) and says when this must change (docs/resolve.md).
 END_FRAME_AFTER_LAST = True
 

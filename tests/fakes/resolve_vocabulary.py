@@ -11,22 +11,25 @@ Sources:
   7 Oct 2025"), vendored by AYON: ynput/ayon-resolve at
   ba25312212a302e0e9bdd75595bad8ee3ceb64f9, client/ayon_resolve/RESOLVE_API_v20.3.2-build9.txt,
   line numbers as given.
-- ``STUBS``: fusionscript-stubs 21.0.0 (czukowski/fusionscript-stubs on PyPI and GitHub),
-  fusionscript-stubs/fusionscript.pyi, line numbers as given.
+- ``STUBS``: the fusionscript-stubs package, version 21.0.0 as published on PyPI
+  (``pip download fusionscript-stubs==21.0.0``; its home page is
+  github.com/czukowski/fusionscript-stubs), file fusionscript-stubs/fusionscript.pyi, line
+  numbers as given.
 
 How Resolve refuses (what the fake does for a name not listed):
 
 - a method or constant a Resolve object does not have reads as None, so calling it raises
   ``TypeError: 'NoneType' object is not callable`` (a script calling
   ``project.delete_all_render_jobs()`` from Fusion/Scripts/Utility got exactly that:
-  creatubers/autosubsdavinci issue 3; AYON tests ``bmdvr.EXPORT_OTIO is None`` for a Resolve
-  without the constant: ynput/ayon-resolve client/ayon_resolve/api/lib.py:1097);
+  https://github.com/creatubers/autosubsdavinci/issues/3; AYON tests ``bmdvr.EXPORT_OTIO is
+  None`` for a Resolve without the constant: ynput/ayon-resolve at
+  ba25312212a302e0e9bdd75595bad8ee3ceb64f9, client/ayon_resolve/api/lib.py:1097);
 - ``OpenPage``, ``AddMarker``, ``SetCurrentTimecode``, ``SetSetting``, ``Export`` and
   ``ExportCurrentFrameAsStill`` answer False (README: each "--> Bool"). That ``AddMarker``
   answers False for a duration past its clip's length: pydavinci's wrapper says so when it
   fails (pedrolabonia/pydavinci at 1a9320fa53bab6c6eb82ec6679234a389862f54a,
-  pydavinci/wrappers/marker.py, ``MarkerCollection.add``); the other inputs that give False
-  are assumed (docs/resolve.md);
+  pydavinci/wrappers/marker.py:132, in ``MarkerCollection.add``); the other inputs that give
+  False are assumed (docs/resolve.md);
 - ``GetSetting`` with a key Resolve does not know answers "" ("getting a property using an
   invalid key will return a trivial result", README:630; "" is assumed).
 """
@@ -39,8 +42,17 @@ from typing import Any
 
 from tests.fakes.vocabulary import ConstantResolver, Source, Use, Vocabulary
 
-README = "ynput/ayon-resolve@ba25312 client/ayon_resolve/RESOLVE_API_v20.3.2-build9.txt"
-STUBS = "fusionscript-stubs 21.0.0 fusionscript-stubs/fusionscript.pyi"
+#: The AYON integration for Resolve at the commit every AYON source here is read at.
+AYON = "ynput/ayon-resolve@ba25312212a302e0e9bdd75595bad8ee3ceb64f9"
+README = f"{AYON}:client/ayon_resolve/RESOLVE_API_v20.3.2-build9.txt"
+STUBS = "PyPI fusionscript-stubs==21.0.0 fusionscript-stubs/fusionscript.pyi"
+
+
+#: A public mapping of Resolve 20's project settings to their scripting keys.
+SETTINGS = (
+    "akarcode/DaVinciResolveProjectSettings@e02fdcf627c26a8e9a7c36c578a5a6b5220b394b"
+    ":davinci-master-settings.html"
+)
 
 
 def _readme(line: int, note: str = "") -> Source:
@@ -150,7 +162,7 @@ _TERMS: dict[str, dict[str, Source]] = {
 # Fusion's ``app``, which Resolve hands a script it runs from Workspace > Scripts.
 _TERMS["method:App"] = {
     "GetResolve": Source(
-        "ynput/ayon-resolve client/ayon_resolve/api/pipeline.py:91",
+        f"{AYON}:client/ayon_resolve/api/pipeline.py:91",
         "self._app.GetResolve() inside Resolve's own Python",
     )
 }
@@ -194,26 +206,21 @@ _TERMS["marker_color"] = {
 _TERMS["setting"] = {
     "timelineFrameRate": _readme(643, "'29.97 DF' enables drop frame"),
     "timelineDropFrameTimecode": Source(
-        "akarcode/DaVinciResolveProjectSettings@e02fdcf davinci-master-settings.html",
+        f"{SETTINGS}:149",
         "Resolve 20 project settings mapped to scripting keys: 'timelineDropFrameTimecode bool'",
     ),
-    "timelineResolutionWidth": Source(
-        "akarcode/DaVinciResolveProjectSettings@e02fdcf davinci-master-settings.html",
-        "'timelineResolutionWidth string'",
-    ),
-    "timelineResolutionHeight": Source(
-        "akarcode/DaVinciResolveProjectSettings@e02fdcf davinci-master-settings.html",
-        "'timelineResolutionHeight string'",
-    ),
+    "timelineResolutionWidth": Source(f"{SETTINGS}:127", "'timelineResolutionWidth string'"),
+    "timelineResolutionHeight": Source(f"{SETTINGS}:126", "'timelineResolutionHeight string'"),
 }
 _TERMS["track_type"] = {
     name: _readme(323, "GetTrackCount(trackType)") for name in ("audio", "video", "subtitle")
 }
 _TERMS["still_format"] = {
-    name: _stubs(
-        26,
-        "GalleryStillExportFormat; ExportCurrentFrameAsStill says only 'filePath must end in "
-        "valid export file format' (README:197): the same list is assumed",
+    name: _readme(
+        518,
+        "GalleryStillAlbum.ExportStills' 'supported formats' (its drx is a grade, not an "
+        "image); ExportCurrentFrameAsStill says only 'filePath must end in valid export file "
+        "format' (README:197): the same list is assumed (docs/resolve.md)",
     )
     for name in ("dpx", "cin", "tif", "jpg", "png", "ppm", "bmp", "xpm")
 }

@@ -38,7 +38,7 @@ What it holds:
   ``Export(path, EXPORT_OTIO, EXPORT_NONE)`` writing a real OTIO file of its clips;
 - ``TimelineItem``: name, unique id, ``GetStart`` / ``GetEnd`` / ``GetDuration`` /
   ``GetLeftOffset`` (``subframe_precision`` argument as in Resolve 19+), markers (frameIds
-  in the clip's source frames, as AYON's Resolve integration uses them),
+  in the clip's source frames: assumed, docs/resolve.md),
   ``GetMediaPoolItem``;
 - markers on timelines and items: one per frameId, ``AddMarker`` refuses an occupied frame or
   one outside the holder; ``GetMarkers``, ``GetMarkerByCustomData``, ``UpdateMarkerCustomData``,

@@ -216,3 +216,21 @@ def test_a_marker_longer_than_its_clip_is_refused(resolve: Any) -> None:
     sh020 = resolve_control.item(resolve, "sh020")  # 36 frames from source frame 1009
     assert sh020.AddMarker(1040.0, "Mint", "n", "note", 6.0, "x") is False  # 1040-1045
     assert sh020.AddMarker(1040.0, "Mint", "n", "note", 5.0, "x") is True  # 1040-1044
+
+
+def test_every_source_can_be_checked_by_a_stranger() -> None:
+    """A repository at a full commit, a path and a line; a package pinned on PyPI, a path and a
+    line; or "assumed" (and then listed in docs/resolve.md)."""
+    import re
+
+    checkable = re.compile(
+        r"^(?:[\w.-]+/[\w.-]+@[0-9a-f]{40}:|PyPI [\w.-]+==[\w.]+ )[\w./-]+\.\w+:\d+$"
+    )
+    bad = sorted(
+        f"{category} {name}: {VOCABULARY.source(category, name).where}"
+        for category in VOCABULARY.categories()
+        for name in VOCABULARY.names(category)
+        if not checkable.match(VOCABULARY.source(category, name).where)
+        and not VOCABULARY.source(category, name).where.startswith("assumed")
+    )
+    assert bad == []
