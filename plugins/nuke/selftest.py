@@ -15,7 +15,7 @@ its imports of the adapter's modules stay relative, as in every other module of 
 
 from __future__ import annotations
 
-if __name__ == "__main__" and not __package__:  # nuke -t selftest.py
+if not globals().get("__package__"):  # run as a file: nuke -t selftest.py
     __package__ = "overshoulder.plugins.nuke"
 
 import logging
