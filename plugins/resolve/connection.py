@@ -182,7 +182,8 @@ def reach(app: Any = None) -> Connection:
         if resolve is None:
             raise ResolveError(
                 "Resolve refused scripting to the menu script (app.GetResolve() answered None): "
-                "this edition or version of Resolve does not allow Python scripts from its menu"
+                "this edition or version of Resolve does not allow Python scripts from its menu "
+                "(since Resolve 21.1, Python scripting needs Resolve Studio)"
             )
         return Connection(cast("Resolve", resolve), BY_MENU)
     paths = prepare()

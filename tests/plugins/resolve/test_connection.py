@@ -86,7 +86,8 @@ def test_an_app_that_refuses_scripting_says_so() -> None:
     dvr = resolve_control.install()
     with pytest.raises(
         ResolveError,
-        match=r"app.GetResolve\(\) answered None.*does not allow Python scripts from its menu",
+        match=r"app.GetResolve\(\) answered None.*does not allow Python scripts from its menu "
+        r"\(since Resolve 21.1, Python scripting needs Resolve Studio\)",
     ):
         connect(dvr.App(None))
 
