@@ -218,9 +218,19 @@ def _overshoulder_main(app):
         return 1
     if site not in sys.path:
         sys.path.insert(0, site)
-    from overshoulder.plugins.resolve import {module}
-
-    return {module}.{function}(app)
+    try:
+        from overshoulder.plugins.resolve import {module}
+    except Exception as exc:  # a broken install: one sentence in Workspace > Console
+        sys.stderr.write(
+            "[overshoulder] cannot load Overshoulder for Python %s from %s: %s: %s; run "
+            "overshoulder install resolve again\\n" % (python, site, type(exc).__name__, exc)
+        )
+        return 1
+    try:
+        return {module}.{function}(app)
+    except Exception as exc:  # never a traceback into Resolve
+        sys.stderr.write("[overshoulder] {menu} failed: %s: %s\\n" % (type(exc).__name__, exc))
+        return 1
 
 
 _overshoulder_main(globals().get("app"))

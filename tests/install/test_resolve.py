@@ -172,6 +172,45 @@ def test_each_menu_script_runs_its_entry_with_resolves_app(tmp_path: Path) -> No
     assert seen["path0"] == str(target.site(sys.version_info[:2]))
 
 
+BROKEN_PROBE = """
+import runpy, sys, types
+for name in ("overshoulder", "overshoulder.plugins", "overshoulder.plugins.resolve"):
+    sys.modules[name] = types.ModuleType(name)
+window = types.ModuleType("overshoulder.plugins.resolve.window")
+def main(app):
+    raise RuntimeError("no display")
+window.main = main
+sys.modules[window.__name__] = window
+sys.modules["overshoulder.plugins.resolve"].window = window
+# selftest is missing altogether: importing it fails, as in a half-installed folder.
+for script in sys.argv[1:]:
+    runpy.run_path(script, init_globals={"app": None}, run_name="__main__")
+print("both scripts returned")
+"""
+
+
+def test_a_menu_script_whose_entry_fails_says_so_and_raises_nothing(tmp_path: Path) -> None:
+    """A half-installed Overshoulder or an entry that raises: one sentence in Resolve's
+    Console, never a traceback out of the menu script."""
+    target = installer.Target(tmp_path / "Utility", tmp_path / "data", "user")
+    target.scripts.mkdir()
+    target.site(sys.version_info[:2]).mkdir(parents=True)
+    for name in (installer.SCRIPT_NAME, installer.SELFTEST_SCRIPT_NAME):
+        (target.scripts / name).write_text(installer.script_text(target, name))
+    probe = subprocess.run(
+        [sys.executable, "-I", "-c", BROKEN_PROBE, str(target.script), str(target.selftest_script)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert probe.returncode == 0, probe.stderr
+    assert "both scripts returned" in probe.stdout
+    assert "Traceback" not in probe.stderr
+    assert "[overshoulder] Overshoulder failed: RuntimeError: no display" in probe.stderr
+    assert "[overshoulder] cannot load Overshoulder for Python" in probe.stderr
+    assert "ImportError: cannot import name 'selftest'" in probe.stderr
+
+
 # --- real installs ---------------------------------------------------------------------------
 
 
