@@ -32,7 +32,8 @@ class FrameStore:
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(self.root, 0o700)
         self.removed_partial = self._remove_partial()
 
     def _remove_partial(self) -> int:
@@ -71,9 +72,13 @@ class FrameStore:
         path = self._path(session, digest, EXTENSIONS.get(codec, "bin"))
         if path.exists():
             return path
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
-        tmp.write_bytes(payload)
+        # Readable by the relay's user alone, whatever the umask: a kept frame is the
+        # studio's picture.
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(payload)
         os.replace(tmp, path)
         log.info("kept annotated frame %s (%d bytes)", digest, len(payload))
         return path

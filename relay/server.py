@@ -23,6 +23,7 @@ import asyncio
 import gc
 import hmac
 import logging
+import os
 import secrets
 import signal
 import socket
@@ -124,14 +125,26 @@ class Relay:
         locked: bool = False,
         synchronous: str = "normal",
         carry_on: bool = False,
+        allow_origins: Sequence[str] = (),
+        allow_embed: Sequence[str] = (),
     ) -> None:
         """Open the data dir: keys, event log, kept frames. A damaged key file or log raises
-        ``config.DataDirError`` naming it (a damaged log only without ``carry_on``)."""
+        ``config.DataDirError`` naming it (a damaged log only without ``carry_on``).
+
+        ``allow_origins``: web origins besides the relay's own whose pages may open its
+        sockets; ``allow_embed``: origins that may show the reviewer page in a frame."""
         self.data_dir = Path(data_dir)
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        # Keys, the log and kept frames are the studio's: no other local user may list or
+        # read them (an older data dir is tightened too).
+        os.chmod(self.data_dir, 0o700)
         self.limits = limits
         self.public_url = public_url.rstrip("/") if public_url else None
         self.locked = locked
+        self.allow_origins = {_origin(o) for o in allow_origins}
+        if self.public_url:
+            self.allow_origins.add(_origin(self.public_url))
+        self.csp = page_policy(allow_embed)
         self.signer = TokenSigner(config.token_secret(self.data_dir))
         self.admin_key = config.admin_key(self.data_dir)
         self.store = SqliteStore(
@@ -358,7 +371,25 @@ class Relay:
 
     # --- the control socket -----------------------------------------------------------
 
+    def check_origin(self, request: web.Request) -> None:
+        """A page of another site may not open a socket with a token it got hold of: a
+        browser names the page's origin, which must be the relay's own or an allowed one.
+        Clients that are not browsers send the relay's own origin or none."""
+        origin = request.headers.get("Origin")
+        if origin is None:
+            return
+        own = f"{request.scheme}://{request.host}".lower()
+        if origin.lower() == own or _origin(origin) in self.allow_origins:
+            return
+        raise HttpError(
+            403,
+            ErrorCode.FORBIDDEN,
+            f"a page from {origin[:100]} may not connect to this relay; the relay accepts its "
+            "own pages and the origins given with --allow-origin",
+        )
+
     async def control_socket(self, request: web.Request) -> web.StreamResponse:
+        self.check_origin(request)
         ws = web.WebSocketResponse(
             heartbeat=20.0,
             compress=False,
@@ -551,6 +582,7 @@ class Relay:
     # --- the media socket ----------------------------------------------------------------
 
     async def media_socket(self, request: web.Request) -> web.StreamResponse:
+        self.check_origin(request)
         ws = web.WebSocketResponse(
             heartbeat=20.0,
             compress=False,
@@ -631,6 +663,14 @@ class Relay:
             return
         room.publish(HeldFrame(header, data, len(data) - len(payload)), media.pid)
 
+    async def _security_headers(self, request: web.Request, response: web.StreamResponse) -> None:
+        """On every page, file and API answer: what the page may load, that it is never
+        framed by another site, no content sniffing, and no referrer leaving the relay
+        (an invite link's path names the session)."""
+        response.headers["Content-Security-Policy"] = self.csp
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+
     # --- life cycle -------------------------------------------------------------------------
 
     async def shutdown(self, app: web.Application) -> None:
@@ -661,6 +701,7 @@ class Relay:
             ]
         )
         app.router.add_static("/web/", WEB_DIR)
+        app.on_response_prepare.append(self._security_headers)
         app.on_shutdown.append(self.shutdown)
         app.on_cleanup.append(self.cleanup)
         return app
@@ -721,6 +762,29 @@ async def _errors_middleware(request: web.Request, handler: Any) -> web.StreamRe
         raise
 
 
+#: The reviewer page's content policy (also in its <meta> tag): only the relay's own scripts,
+#: styles and sockets; images from itself and the frames it decodes.
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'none'"
+)
+
+
+def page_policy(allow_embed: Sequence[str] = ()) -> str:
+    """The Content-Security-Policy header: the page's policy, and who may frame it (nobody
+    unless ``--allow-embed`` names origins)."""
+    ancestors = " ".join(_origin(o) for o in allow_embed) or "'none'"
+    return f"{PAGE_POLICY}; frame-ancestors {ancestors}"
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, lower case, as browsers send it in ``Origin``."""
+    parts = url.strip().rstrip("/").split("/")
+    if len(parts) < 3 or not parts[0].endswith(":") or not parts[2]:
+        raise ValueError(f"{url!r} is not an origin such as https://review.studio.example")
+    return f"{parts[0]}//{parts[2]}".lower()
+
+
 def _error_response(status: int, code: str, message: str) -> web.Response:
     return web.json_response({"error": {"code": code, "message": message}}, status=status)
 
@@ -728,6 +792,13 @@ def _error_response(status: int, code: str, message: str) -> web.Response:
 async def _json_body(request: web.Request) -> dict[str, Any]:
     if not request.can_read_body:
         return {}
+    if request.content_type != "application/json":
+        # A cross-site form or text/plain POST needs no CORS preflight: only JSON is read.
+        raise HttpError(
+            415,
+            ErrorCode.BAD_MESSAGE,
+            f"send the body as application/json (got {request.content_type[:60] or 'none'})",
+        )
     try:
         body = await request.json()
     except (ValueError, UnicodeDecodeError):
@@ -839,6 +910,22 @@ def build_parser() -> argparse.ArgumentParser:
         "stops and says what is wrong)",
     )
     parser.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a web origin (https://host[:port]) besides the relay's own whose pages may open "
+        "its sockets; repeatable (--public-url's origin is always allowed)",
+    )
+    parser.add_argument(
+        "--allow-embed",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="a web origin whose pages may show the reviewer page in a frame; repeatable "
+        "(default: no site may frame it)",
+    )
+    parser.add_argument(
         "--log-level", default="info", choices=("debug", "info", "warning", "error")
     )
     return parser
@@ -881,7 +968,12 @@ async def _serve(
             locked=args.lock,
             synchronous=args.sync,
             carry_on=args.carry_on,
+            allow_origins=args.allow_origin,
+            allow_embed=args.allow_embed,
         )
+    except ValueError as exc:  # an --allow-origin or --allow-embed that is no origin
+        print(f"overshoulder relay: {exc}", file=sys.stderr, flush=True)
+        return 2
     except config.DataDirError as exc:
         print(f"overshoulder relay: {exc}", file=sys.stderr, flush=True)
         return 1

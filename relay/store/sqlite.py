@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
 import queue
 import shutil
 import sqlite3
@@ -102,6 +103,7 @@ class SqliteStore:
         self._session_damage: list[str] = []
         self._damage_lock = threading.Lock()
         self._read = self._open_checked(carry_on)
+        _owner_only(self.path)
         self._read_lock = threading.Lock()
         self._seen_lock = threading.Lock()
         self._seen_file_lock = threading.Lock()
@@ -846,3 +848,13 @@ def _session(row: tuple[object, ...]) -> SessionRecord:
         host_name=None if host_name is None else str(host_name),
         closed=bool(closed),
     )
+
+
+def _owner_only(path: Path) -> None:
+    """The log and its WAL files readable by the relay's user alone (every note, chat line
+    and name is in them). SQLite gives the WAL files the log's own mode."""
+    for name in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            os.chmod(name, 0o600)
+        except FileNotFoundError:
+            pass

@@ -16,6 +16,10 @@ from overshoulder.relay import config
 from overshoulder.relay.tokens import TokenSigner
 
 
+#: What every JSON body is sent with (the relay reads no other content type).
+JSON = {"Content-Type": "application/json"}
+
+
 def _ann(frame: int = 1001) -> dict:
     return {
         "id": new_id(),
@@ -252,7 +256,9 @@ def test_a_lone_surrogate_is_refused_where_it_enters_and_the_log_keeps_storing(r
     hello = {"protocol": "1.0", "token": s["host_token"], "name": "\ud800"}
     late.send_raw(json.dumps({"v": 1, "type": "hello", "data": hello}))
     assert late.expect("error")["data"]["code"] == "bad_message"
-    r = requests.post(relay.url + "/api/sessions", data='{"name": "a\\ud800"}', timeout=5)
+    r = requests.post(
+        relay.url + "/api/sessions", data='{"name": "a\\ud800"}', headers=JSON, timeout=5
+    )
     assert r.status_code == 400 and r.json()["error"]["code"] == "bad_message"
     assert "name" in r.json()["error"]["message"]
     # A valid pair (an emoji) is fine, and everything after is stored and reaches everyone.
@@ -339,7 +345,7 @@ def test_numbers_out_of_range_and_deep_nesting_get_named_errors_not_internal(rel
     arabic.send("hello", {"protocol": "\u0661.\u0660", "token": s["host_token"], "name": "A"})
     assert arabic.expect("error")["data"]["code"] == "version_unsupported"
     # Over HTTP: a 400-digit expiry and deep nesting get a JSON 400, not a plain-text 500.
-    auth = {"Authorization": f"Bearer {relay.admin_key}"}
+    auth = {"Authorization": f"Bearer {relay.admin_key}", **JSON}
     url = f"{relay.url}/api/sessions/{s['session']['id']}/invites"
     for body in (
         '{"role": "viewer", "expires": ' + "9" * 400 + "}",

@@ -54,7 +54,12 @@ def test_bad_api_input_gets_400_with_a_sentence(relay):
         r = getattr(requests, method)(relay.url + path, json=body, headers=admin, timeout=5)
         assert r.status_code == 400, (path, body, r.text)
         assert words in r.json()["error"]["message"], r.json()
-    r = requests.post(relay.url + "/api/sessions", data="{nope", headers=admin, timeout=5)
+    r = requests.post(
+        relay.url + "/api/sessions",
+        data="{nope",
+        headers={**admin, "Content-Type": "application/json"},
+        timeout=5,
+    )
     assert r.status_code == 400 and r.json()["error"]["code"] == "bad_json"
     r = requests.get(f"{relay.url}/api/sessions/{sid}/events?limit=0", headers=admin, timeout=5)
     assert r.status_code == 400 and ">= 1" in r.json()["error"]["message"]
