@@ -62,3 +62,6 @@ MAIN_WINDOW = "MayaWindow"
 #: scratch nodes it makes (and deletes).
 SELFTEST_CAPTURES = 10
 SELFTEST_NAME = "overshoulderSelfTest"
+#: The title of Maya's message box (``cmds.confirmDialog``) the Self-test menu entry falls
+#: back to when its report window cannot open.
+SELFTEST_DIALOG_TITLE = "Overshoulder self-test"

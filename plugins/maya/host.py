@@ -328,9 +328,9 @@ class MayaHost(Host):
         """Report Maya's changes (callbacks on). Counted: one host serves every panel of the
         session, so a second start adds nothing and only the last matching stop ends it
         (a panel closed while a new one already shares must not take its callbacks away)."""
+        self._starts += 1
         if scene.is_batch():
             return
-        self._starts += 1
         if self._reporting:
             return
         self._reporting = True
@@ -349,6 +349,11 @@ class MayaHost(Host):
             om.MConditionMessage.addConditionCallback(PLAY_CONDITION, self._play_state)
         )
         self._watch_panel()
+
+    @property
+    def sharing(self) -> bool:
+        """True while a session shares through this host (between ``start`` and ``stop``)."""
+        return self._starts > 0
 
     def stop(self) -> None:
         self._starts = max(0, self._starts - 1)

@@ -48,6 +48,11 @@ def session_host() -> MayaHost:
     return _host
 
 
+def current_host() -> Optional[MayaHost]:
+    """The MayaHost of this session if a panel made one (None otherwise; nothing is made)."""
+    return _host
+
+
 class MayaPanel(MayaQWidgetDockableMixin, Panel):
     """The shared panel, sharing this Maya session (a ``MayaHost`` on the main thread).
 

@@ -12,20 +12,26 @@ from a terminal, ``mayapy -m overshoulder.plugins.maya.selftest [--out FOLDER]``
 - ``frame_change_events``: register, one by one, every event and condition the adapter
   registers (a name this Maya refuses fails here, by name), move one frame, and list which
   fired;
+- ``edit_events``: change an attribute of a scratch object and select it, and list which of
+  the adapter's events and the viewport's redraw callback fired for each (skipped in batch);
 - ``notes``: a note on a scratch object: the notes node, the callout, read back, removed;
 - ``pencil``: what this Maya's Blue Pencil commands accept (``cmds.help``) and a note's
   layer made, named, replaced and removed on a scratch camera;
 - ``viewer_widget``: the viewport's QWidget for the overlay (skipped in batch);
 - ``scene_restored``: scratch nodes deleted; selection, time, the panel's camera and the undo
-  queue as they were.
+  queue as they were (as far as Maya lets it be read: the names of the next undo and redo,
+  whether the queue is empty, and undo on or off; ``undoInfo -printQueue`` prints the queue
+  to the Script Editor and returns only a bool, so its entries are not compared one by one).
 
-Everything scratch is made with undo off and deleted at the end; a check that fails is
-reported with its reason and the next one runs; nothing raises into Maya.
+Everything scratch is made with undo off and deleted at the end (also when a check raises:
+``run`` puts the scene back in a ``finally``); a check that fails is reported with its reason
+and the next one runs; nothing raises into Maya. It refuses to run while this Maya is sharing
+a review session (it moves the playhead and draws scratch notes reviewers would see).
 """
 
 from __future__ import annotations
 
-import argparse
+import logging
 import sys
 import time
 from collections.abc import Sequence
@@ -39,9 +45,11 @@ from overshoulder.core.selftest import (
     Figures,
     MainThreadMeter,
     Report,
-    add_cli_arguments,
-    cli_main,
     run_checks,
+    run_from_menu,
+    single_failure,
+    terminal_main,
+    timed,
     timing_figures,
 )
 
@@ -51,9 +59,12 @@ from .defaults import (
     PLAY_CONDITION,
     PLAYHEAD_EVENTS,
     SELFTEST_CAPTURES,
+    SELFTEST_DIALOG_TITLE,
     SELFTEST_NAME,
     SKETCH_SIZE,
 )
+
+log = logging.getLogger("overshoulder.maya")
 
 
 class Scratch:
@@ -66,13 +77,14 @@ class Scratch:
 
         self.selection = [str(p) for p in cmds.ls(selection=True, long=True) or []]
         self.time = scene.current_time()
-        self.undo_name = str(cmds.undoInfo(query=True, undoName=True) or "")
-        self.undo_on = bool(cmds.undoInfo(query=True, stateWithoutFlush=True))
+        self.undo = _undo_state()
         self.panel = scene.active_model_panel()
         self.camera = scene.panel_camera(self.panel) if self.panel else None
         self.store_existed = _store_node() is not None
         #: UUIDs of the nodes the self-test made.
         self.made: list[str] = []
+        #: Set once ``restore`` has put everything back.
+        self.restored = False
 
     def make_node(self, kind: str, name: str, parent: Optional[str] = None) -> str:
         """A scratch node (undo off); its full path."""
@@ -120,11 +132,32 @@ class Scratch:
             str(p) for p in cmds.ls(selection=True, long=True) or []
         ] == self.selection
         figures["time_kept"] = scene.current_time() == self.time
-        figures["undo_kept"] = (
-            str(cmds.undoInfo(query=True, undoName=True) or "") == self.undo_name
-            and bool(cmds.undoInfo(query=True, stateWithoutFlush=True)) == self.undo_on
-        )
+        undo = _undo_state()
+        figures["undo_kept"] = undo == self.undo
+        if undo != self.undo:
+            figures["undo_was"], figures["undo_now"] = str(self.undo), str(undo)
         figures["camera_kept"] = self.panel is None or scene.panel_camera(self.panel) == self.camera
+        self.restored = True
+
+
+def _undo_state() -> tuple[str, str, bool, bool]:
+    """What Maya lets a script read of its undo queue: the next undo's and redo's names,
+    whether the queue is empty, and whether undo is on."""
+    from maya import cmds
+
+    return (
+        str(cmds.undoInfo(query=True, undoName=True) or ""),
+        str(cmds.undoInfo(query=True, redoName=True) or ""),
+        bool(cmds.undoInfo(query=True, undoQueueEmpty=True)),
+        bool(cmds.undoInfo(query=True, stateWithoutFlush=True)),
+    )
+
+
+def sharing_now() -> bool:
+    """True while this Maya shares a review session (the panel's host has been started)."""
+    panel = sys.modules.get("overshoulder.plugins.maya.panel")
+    host = panel.current_host() if panel is not None else None
+    return bool(host is not None and host.sharing)
 
 
 def _store_node() -> Optional[str]:
@@ -245,9 +278,8 @@ def playhead(figures: Figures) -> Optional[str]:
     target = start + 1 if start + 1 <= last else start - 1
     was = scene.current_time()
     try:
-        began = time.perf_counter()
-        scene.go_to_frame(target)
-        figures["set_ms"] = (time.perf_counter() - began) * 1000.0
+        with timed(figures, "set_ms"):
+            scene.go_to_frame(target)
         figures["read_back"] = scene.current_frame()
     finally:
         _back_to(was)
@@ -309,6 +341,70 @@ def frame_change_events(figures: Figures) -> Optional[str]:
     return None
 
 
+def edit_events_check(scratch: Scratch) -> Callable[[Figures], Optional[str]]:
+    """An edit that does not move the playhead: an attribute of a scratch object changed, then
+    the object selected. The adapter hears the first only through the viewport's redraw
+    (``MUiMessage.add3dViewPostRenderMsgCallback``) and the second through "SelectionChanged"
+    (``IMAGE_EVENTS``): both must fire, or a reviewer would not see the edit."""
+
+    def run(figures: Figures) -> Optional[str]:
+        import maya.api.OpenMaya as om
+        import maya.api.OpenMayaUI as omui
+        import maya.utils
+        from maya import cmds
+
+        from . import scene
+
+        panel = _gui()
+        obj = scratch.make_node("transform", SELFTEST_NAME + "Edit")
+        scratch.make_node("locator", SELFTEST_NAME + "EditShape", parent=obj)
+        heard: list[str] = []
+        ids: list[Any] = []
+
+        def hear(name: str) -> Callable[..., None]:
+            return lambda *_: heard.append(name)
+
+        fired: dict[str, list[str]] = {}
+        try:
+            for event in IMAGE_EVENTS:
+                try:
+                    ids.append(om.MEventMessage.addEventCallback(event, hear(event)))
+                except Exception:  # a name this Maya refuses: frame_change_events names it
+                    figures.setdefault("not_registered", []).append(event)
+            ids.append(omui.MUiMessage.add3dViewPostRenderMsgCallback(panel, hear("redraw")))
+            maya.utils.processIdleEvents()
+            del heard[:]
+            with scene.undo_off():
+                was = cmds.getAttr(f"{obj}.translateX")
+                cmds.setAttr(f"{obj}.translateX", float(was) + 1.0)
+            maya.utils.processIdleEvents()
+            fired["attribute"], heard[:] = sorted(set(heard)), []
+            with scene.undo_off():
+                cmds.select(obj, replace=True)
+            maya.utils.processIdleEvents()
+            fired["selection"] = sorted(set(heard))
+        finally:
+            for cid in ids:
+                om.MMessage.removeCallback(cid)
+            with scene.undo_off():
+                if scratch.selection:
+                    cmds.select(scratch.selection, replace=True)
+                else:
+                    cmds.select(clear=True)
+        figures["fired_on_attribute_change"] = fired.get("attribute", [])
+        figures["fired_on_selection"] = fired.get("selection", [])
+        missed = []
+        if not fired.get("attribute"):
+            missed.append("nothing fired for an attribute change (no redraw of the viewport)")
+        if "SelectionChanged" not in fired.get("selection", []):
+            missed.append("selecting an object did not fire SelectionChanged")
+        if missed:
+            raise CheckFailed("; ".join(missed))
+        return None
+
+    return run
+
+
 def note_about(obj: Any, frame: int, text: str = "self-test note") -> Annotation:
     return Annotation(
         id=new_id(),
@@ -329,21 +425,25 @@ def notes_check(scratch: Scratch) -> Callable[[Figures], Optional[str]]:
 
         obj = scratch.make_node("transform", SELFTEST_NAME)
         scratch.make_node("locator", SELFTEST_NAME + "Shape", parent=obj)
-        host = MayaHost(pencil=False)
-        about = identity.host_object(obj)
-        note = note_about(about, scene.current_frame())
-        host.apply_annotation(note)
-        stored = host.notes.get(note.id)
-        figures["stored"] = stored is not None and stored.note == note
-        callout = scene.path_of(stored.callout) if stored and stored.callout else None
-        figures["callout"] = bool(callout)
-        if callout and stored and stored.callout:
-            scratch.made.append(stored.callout)
-            figures["callout_marked"] = cmds.getAttr(f"{callout}.{MADE_FOR_ATTR}") == note.id
-        host.remove_annotation(note.id)
-        figures["removed"] = host.notes.get(note.id) is None and not (
-            stored and stored.callout and scene.path_of(stored.callout)
-        )
+        host = MayaHost(pencil=False)  # never started: no callback; its grab is cleaned below
+        try:
+            about = identity.host_object(obj)
+            note = note_about(about, scene.current_frame())
+            host.apply_annotation(note)
+            stored = host.notes.get(note.id)
+            figures["stored"] = stored is not None and stored.note == note
+            callout = scene.path_of(stored.callout) if stored and stored.callout else None
+            figures["callout"] = bool(callout)
+            if callout and stored and stored.callout:
+                scratch.made.append(stored.callout)
+                marked = cmds.getAttr(f"{callout}.{MADE_FOR_ATTR}")
+                figures["callout_marked"] = marked == note.id
+            host.remove_annotation(note.id)
+            figures["removed"] = host.notes.get(note.id) is None and not (
+                stored and stored.callout and scene.path_of(stored.callout)
+            )
+        finally:
+            host.stop()
         wrong = [k for k in ("stored", "callout", "removed") if not figures[k]]
         if wrong:
             raise CheckFailed(f"the note round trip failed at: {', '.join(wrong)}")
@@ -429,6 +529,11 @@ def checks(rounds: int = SELFTEST_CAPTURES, scratch: Optional[Scratch] = None) -
             frame_change_events,
         ),
         Check(
+            "edit_events",
+            "An attribute changed and an object selected: which of the adapter's callbacks fire",
+            edit_events_check(scratch),
+        ),
+        Check(
             "notes", "A note on a scratch object: stored, called out, removed", notes_check(scratch)
         ),
         Check(
@@ -440,31 +545,63 @@ def checks(rounds: int = SELFTEST_CAPTURES, scratch: Optional[Scratch] = None) -
 
 
 def run(rounds: int = SELFTEST_CAPTURES) -> Report:
-    """Run every check in this Maya (main thread) and return the report."""
+    """Run every check in this Maya (main thread) and return the report. Refused (one failed
+    check, nothing touched) while this Maya shares a review session."""
     from maya import cmds
 
     from . import scene
 
     version = str(cmds.about(version=True))
+    extra = {"edition": "batch" if scene.is_batch() else "GUI", "sharing": sharing_now()}
+    if extra["sharing"]:
+        return single_failure(
+            "maya",
+            version,
+            "not_while_sharing",
+            "Not while sharing",
+            "this Maya is sharing a review session: stop sharing first (the self-test moves "
+            "the playhead and draws scratch notes that reviewers would see)",
+            **extra,
+        )
     try:
         scratch = Scratch()
     except Exception as exc:  # the scene cannot even be read: say so, run nothing else
-        reason = f"{type(exc).__name__}: {exc}"
+        return single_failure(
+            "maya",
+            version,
+            "scene",
+            "Read the scene",
+            f"the scene could not be read before the checks: {type(exc).__name__}: {exc}",
+            **extra,
+        )
+    try:
+        return run_checks("maya", version, checks(rounds, scratch), extra)
+    finally:
+        if not scratch.restored:  # the last check raised halfway: put the scene back anyway
+            try:
+                scratch.restore({})
+            except Exception:
+                log.exception("the self-test could not put the scene back")
 
-        def unreadable(figures: Figures) -> Optional[str]:
-            raise CheckFailed(f"the scene could not be read before the checks: {reason}")
 
-        return run_checks("maya", version, [Check("scene", "Read the scene", unreadable)])
-    extra = {"edition": "batch" if scene.is_batch() else "GUI"}
-    return run_checks("maya", version, checks(rounds, scratch), extra)
+def tell(text: str) -> None:
+    """Maya's own message box (what the menu entry falls back to when no window opens)."""
+    from maya import cmds
+
+    cmds.confirmDialog(title=SELFTEST_DIALOG_TITLE, message=text, button=["OK"])
 
 
-def open_window(*_: Any) -> None:
-    """The menu entry: run the self-test and show the report (Qt only now)."""
+def show(report: Report, paths: tuple[str, str]) -> None:
+    """The report window (Qt, imported only now)."""
     from overshoulder.core.ui.selftest_dialog import show_report
 
-    report = run()
-    show_report(report, report.write())
+    show_report(report, paths)
+
+
+def open_window(*_: Any) -> Optional[Report]:
+    """The menu entry: run, save, show the report; Maya's message box when the window cannot
+    open or the report cannot be saved. Never raises into Maya."""
+    return run_from_menu(run, show, tell)
 
 
 def _maya_ready() -> bool:
@@ -477,15 +614,8 @@ def _maya_ready() -> bool:
         return False
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """``mayapy -m overshoulder.plugins.maya.selftest``: start Maya if needed, run, report."""
-    parser = argparse.ArgumentParser(
-        prog="mayapy -m overshoulder.plugins.maya.selftest",
-        description="Check every Maya call Overshoulder makes, and write a report to send back.",
-    )
-    add_cli_arguments(parser)
-    parser.add_argument("--rounds", type=int, default=SELFTEST_CAPTURES, help="captures per way")
-    args = parser.parse_args(argv)
+def _run_in_mayapy(args: Any) -> Report:
+    """Start maya.standalone when this is a bare mayapy, run, and stop it again."""
     started = False
     if not _maya_ready():
         try:
@@ -494,15 +624,32 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             maya.standalone.initialize(name="python")
             started = True
         except Exception as exc:
-            sys.stderr.write(f"Maya could not be started here ({exc}): run this with mayapy\n")
-            return 2
+            raise RuntimeError(
+                f"Maya could not be started here ({exc}): run this with mayapy"
+            ) from exc
     try:
-        return cli_main(run(args.rounds), args.out)
+        return run(args.rounds)
     finally:
         if started:
             import maya.standalone
 
             maya.standalone.uninitialize()
+
+
+def _rounds(parser: Any) -> None:
+    parser.add_argument("--rounds", type=int, default=SELFTEST_CAPTURES, help="captures per way")
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """``mayapy -m overshoulder.plugins.maya.selftest``: start Maya if needed, run, report.
+    Exit 0 when nothing failed, 1 when a check failed, 2 when it could not run."""
+    return terminal_main(
+        _run_in_mayapy,
+        prog="mayapy -m overshoulder.plugins.maya.selftest",
+        description="Check every Maya call Overshoulder makes, and write a report to send back.",
+        argv=argv,
+        more_arguments=_rounds,
+    )
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ from typing import Any
 
 from maya import cmds
 
-from .defaults import MAIN_WINDOW, MENU, MENU_LABEL
+from .defaults import MAIN_WINDOW, MENU, MENU_LABEL, SELFTEST_DIALOG_TITLE
 
 log = logging.getLogger("overshoulder.maya")
 
@@ -52,9 +52,18 @@ def open_panel(*_: Any) -> None:
 
 
 def open_selftest(*_: Any) -> None:
-    """Run the self-test and show its report (plugins/maya/selftest.py; Qt only now)."""
-    from .selftest import open_window
-
+    """Run the self-test and show its report (plugins/maya/selftest.py; Qt only now). Never
+    raises into Maya: what goes wrong is said in Maya's message box."""
+    try:
+        from .selftest import open_window
+    except Exception as exc:  # a broken install: say so instead of a traceback
+        text = f"Overshoulder: the self-test could not start: {type(exc).__name__}: {exc}"
+        log.error(text)
+        try:
+            cmds.confirmDialog(title=SELFTEST_DIALOG_TITLE, message=text, button=["OK"])
+        except Exception:
+            log.debug("no message box either", exc_info=True)
+        return
     open_window()
 
 

@@ -60,6 +60,8 @@ STUB_FLAGS: dict[str, dict[str, tuple[Any, ...]]] = {
         "closeChunk": ("cck", 90161),
         "chunkName": ("cn", 90161),
         "undoName": ("un", 90231, 90235),
+        "redoName": ("rn", 90199, 90203),
+        "undoQueueEmpty": ("uqe", 90239, 90243),
     },
     "pluginInfo": {
         "query": ("q", 51559, 51561),
@@ -146,6 +148,11 @@ STUB_FLAGS: dict[str, dict[str, tuple[Any, ...]]] = {
         "tearOff": ("to", 42316),
     },
     "menuItem": {"label": ("l", 42902), "command": ("c", 42902), "parent": ("p", 42902)},
+    "confirmDialog": {
+        "title": ("t", 18658),
+        "message": ("m", 18658),
+        "button": ("b", 18658),
+    },
     "workspaceControl": {
         "exists": ("ex", 92494),
         "edit": ("e", 92636, 92638),

@@ -39,6 +39,7 @@ def scene_state(cmds: ModuleType) -> dict[str, Any]:
         "selection": cmds.ls(selection=True, long=True),
         "time": fake().time,
         "undo": list(fake().undo_stack),
+        "redo": list(fake().redo_stack),
         "undo_on": fake().undo_on,
         "camera": cmds.modelPanel("modelPanel4", query=True, camera=True),
         "callbacks": fake().callback_count(),
@@ -58,6 +59,7 @@ def test_the_self_test_passes_on_the_fake_and_leaves_the_scene_as_it_was(
     cmds.select(gui["arm"])
     cmds.currentTime(1001.25)
     fake().undo_stack.append("the artist's last edit")
+    fake().redo_stack.append("the edit the artist undid")
     before = scene_state(cmds)
 
     report = selftest.run(rounds=3)
@@ -66,10 +68,15 @@ def test_the_self_test_passes_on_the_fake_and_leaves_the_scene_as_it_was(
     checks = by_name(report)
     assert [c.status for c in report.checks] == ["pass"] * len(report.checks), report.to_text()
     colour = checks["capture_colorbuffer"].figures
-    assert colour["colorbuffer_main_count"] == 3 and colour["colorbuffer_main_median_ms"] >= 0
+    assert colour["colorbuffer_main_count"] == 3 and colour["colorbuffer_size"] == "640x360"
+    assert colour["colorbuffer_main_worst_ms"] >= colour["colorbuffer_main_median_ms"]
     assert colour["colorbuffer_own_redraws_after"] == 0
     assert checks["capture_playblast"].figures["playblast_main_count"] == 3
     assert "timeChanged" in checks["frame_change_events"].figures["fired_on_frame_change"]
+    edits = checks["edit_events"].figures
+    assert edits["fired_on_attribute_change"] == ["redraw"], "an attribute change: a redraw"
+    assert "SelectionChanged" in edits["fired_on_selection"]
+    assert report.extra["sharing"] is False and "sharing: False" in report.to_text()
     pencil = checks["pencil"].figures
     assert "importArchive" in pencil["bluePencilFrame_flags"] and pencil["pencil"] == "Blue Pencil"
     assert pencil["layers_after_two_puts"] == 1 and pencil["layers_after_remove"] == 0
@@ -144,3 +151,155 @@ def test_the_menu_entry_shows_the_report(
     ((report, paths),) = shown
     assert report.app == "maya" and all(Path(p).exists() for p in paths)
     assert all(Path(p).is_relative_to(tmp_path) for p in paths)
+
+
+def test_it_refuses_to_run_while_this_maya_shares_a_session(
+    gui: dict[str, str], cmds: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from overshoulder.plugins.maya import panel, selftest
+
+    monkeypatch.setattr(panel, "_host", None)
+    host = panel.session_host()
+    host.start()  # what the Sharer does when a session starts
+    try:
+        before = scene_state(cmds)
+        report = selftest.run(rounds=2)
+        after = scene_state(cmds)
+    finally:
+        host.stop()
+    ((only,),) = [report.checks]
+    assert only.name == "not_while_sharing" and only.status == "fail"
+    assert "stop sharing first" in only.detail and report.extra["sharing"] is True
+    assert after == before, "nothing was touched"
+    assert fake().captures == [] and fake().playblasts == 0
+
+
+def test_the_undo_check_sees_more_than_the_last_entry(
+    gui: dict[str, str], cmds: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from overshoulder.plugins.maya import selftest
+
+    fake().undo_stack.append("the artist's last edit")
+    fake().redo_stack.append("the edit the artist undid")
+
+    def flushes_redo(figures: dict[str, Any]) -> None:
+        fake().redo_stack.clear()  # what any undoable action does to Maya's redo queue
+
+    monkeypatch.setattr(selftest, "playhead", flushes_redo)
+    report = selftest.run(rounds=1)
+    restored = by_name(report)["scene_restored"]
+    assert restored.status == "fail" and "undo_kept" in restored.detail
+    assert "the edit the artist undid" in restored.figures["undo_was"]
+
+
+def test_a_restore_that_raises_halfway_still_leaves_no_scratch_behind(
+    gui: dict[str, str], cmds: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from overshoulder.plugins.maya import selftest
+
+    def broken(scratch: Any) -> Any:
+        def run(figures: dict[str, Any]) -> None:
+            raise RuntimeError("the last check failed before it put anything back")
+
+        return run
+
+    monkeypatch.setattr(selftest, "restored_check", broken)
+    before = scene_state(cmds)
+    report = selftest.run(rounds=1)
+    assert by_name(report)["scene_restored"].status == "fail"
+    assert scene_state(cmds) == before, "run() put the scene back in its finally"
+
+
+def test_every_viewport_grab_the_self_test_makes_is_cleaned_up(
+    gui: dict[str, str], cmds: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from overshoulder.plugins.maya import capture, selftest
+
+    made: list[int] = []
+    cleaned: list[int] = []
+    real_init, real_cleanup = capture.ViewportGrab.__init__, capture.ViewportGrab.cleanup
+
+    def init(self: Any, *args: Any, **kw: Any) -> None:
+        made.append(id(self))
+        real_init(self, *args, **kw)
+
+    def cleanup(self: Any) -> None:
+        cleaned.append(id(self))
+        real_cleanup(self)
+
+    monkeypatch.setattr(capture.ViewportGrab, "__init__", init)
+    monkeypatch.setattr(capture.ViewportGrab, "cleanup", cleanup)
+    report = selftest.run(rounds=1)
+    assert report.ok, report.to_text()
+    assert len(made) >= 3, "two capture checks and the notes check's host"
+    assert set(made) <= set(cleaned)
+
+
+def _menu_item(label: str) -> Any:
+    from overshoulder.plugins.maya import startup
+
+    startup.install_menu()
+    return next(i for i in fake().menus["overshoulderMenu"]["items"] if i["label"] == label)
+
+
+def test_when_the_window_cannot_open_the_report_goes_to_mayas_message_box(
+    gui: dict[str, str], cmds: ModuleType, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import tempfile
+
+    from overshoulder.core.ui import selftest_dialog
+
+    def no_window(*_: Any, **__: Any) -> None:
+        raise RuntimeError("no QApplication")
+
+    monkeypatch.setattr(selftest_dialog, "show_report", no_window)
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    _menu_item("Self-test")["command"]()  # nothing raises into Maya
+    ((title, text),) = fake().dialogs
+    assert title == "Overshoulder self-test"
+    assert "Overshoulder self-test in maya" in text and "Saved as " + str(tmp_path) in text
+
+
+def test_when_the_report_cannot_be_saved_it_is_shown_unsaved_in_mayas_message_box(
+    gui: dict[str, str], cmds: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from overshoulder.core import selftest as core_selftest
+    from overshoulder.core.ui import selftest_dialog
+
+    shown: list[Any] = []
+
+    def full_disk(self: Any, folder: Any = None) -> Any:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(core_selftest.Report, "write", full_disk)
+    monkeypatch.setattr(selftest_dialog, "show_report", lambda *a, **k: shown.append(a))
+    _menu_item("Self-test")["command"]()
+    ((_title, text),) = fake().dialogs
+    assert "the report could not be saved: OSError" in text and "[PASS]" in text
+    assert shown == []
+
+
+def test_when_the_self_test_cannot_run_maya_says_so_and_nothing_raises(
+    gui: dict[str, str], cmds: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from overshoulder.plugins.maya import selftest
+
+    def cannot(*_: Any) -> Any:
+        raise ImportError("no module named overshoulder.core.model")
+
+    monkeypatch.setattr(selftest, "run", cannot)
+    _menu_item("Self-test")["command"]()
+    ((_title, text),) = fake().dialogs
+    assert text.startswith("Overshoulder: the self-test could not run: ImportError")
+
+
+def test_when_the_self_test_cannot_even_be_imported_maya_says_so(
+    gui: dict[str, str], cmds: ModuleType, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    item = _menu_item("Self-test")
+    monkeypatch.setitem(sys.modules, "overshoulder.plugins.maya.selftest", None)
+    item["command"]()  # ImportError inside: nothing raises into Maya
+    ((_title, text),) = fake().dialogs
+    assert text.startswith("Overshoulder: the self-test could not start: ModuleNotFoundError")

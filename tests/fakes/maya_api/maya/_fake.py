@@ -166,6 +166,8 @@ class State:
         #: A mayapy that has not called ``maya.standalone.initialize()`` yet: commands raise.
         self.standalone_pending = False
         self.standalone_runs: list[str] = []
+        #: The messages ``cmds.confirmDialog`` showed (title, message), and whether it fails.
+        self.dialogs: list[tuple[str, str]] = []
         self.new_scene()
 
     # --- the scene -------------------------------------------------------------------------
@@ -181,6 +183,8 @@ class State:
         self.playing = False
         self.undo_on = True
         self.undo_stack: list[str] = []
+        #: What Undo took back, for Redo (a test puts entries here; the fake never undoes).
+        self.redo_stack: list[str] = []
         self.panels: dict[str, Optional[str]] = {}
         self.panel_sizes: dict[str, tuple[int, int]] = {}
         self.active_panel = ""

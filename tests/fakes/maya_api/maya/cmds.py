@@ -119,7 +119,14 @@ def undoInfo(*args: Any, **kw: Any) -> Any:
             return state.undo_on
         if _flag(kw, "undoName", "un"):
             return state.undo_stack[-1] if state.undo_stack else ""
-        raise MayaError("undoInfo: the fake queries state, stateWithoutFlush and undoName")
+        if _flag(kw, "redoName", "rn"):
+            return state.redo_stack[-1] if state.redo_stack else ""
+        if _flag(kw, "undoQueueEmpty", "uqe"):
+            return not state.undo_stack
+        raise MayaError(
+            "undoInfo: the fake queries state, stateWithoutFlush, undoName, redoName and "
+            "undoQueueEmpty"
+        )
     on = _flag(kw, "stateWithoutFlush", "swf")
     if on is not None:
         state.undo_on = bool(on)
@@ -740,6 +747,15 @@ def menuItem(*args: Any, **kw: Any) -> str:
     items: list[dict[str, Any]] = state.menus[parent_menu]["items"]
     items.append({"label": _flag(kw, "label", "l"), "command": _flag(kw, "command", "c")})
     return f"{parent_menu}|item{len(items)}"
+
+
+def confirmDialog(*args: Any, **kw: Any) -> str:
+    """Maya's modal message box: recorded in ``state.dialogs``; answers its first button."""
+    _check("confirmDialog", kw)
+    title = str(_flag(kw, "title", "t", default="") or "")
+    state.dialogs.append((title, str(_flag(kw, "message", "m", default="") or "")))
+    buttons = _flag(kw, "button", "b", default=["Confirm"])
+    return str(buttons if isinstance(buttons, str) else next(iter(buttons)))
 
 
 def deleteUI(*args: Any, **kw: Any) -> None:
