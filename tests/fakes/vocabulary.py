@@ -99,7 +99,7 @@ class ConstantResolver:
             tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
             self.trees[path.stem] = tree
             self.constants[path.stem] = _module_constants(tree)
-            self._imports[path.stem] = _sibling_imports(tree)
+            self._imports[path.stem] = _sibling_imports(tree, self.package_dir.name)
         #: A parameter's constant default, by the ``id`` of each Name that reads it:
         #: ``def render(sub=JPEG_SUB_SAMPLING): knob.setValue(sub)`` is checked as the default.
         self._defaults: dict[int, Value] = {}
@@ -208,16 +208,31 @@ def _module_constants(tree: ast.Module) -> dict[str, Value]:
     return found
 
 
-def _sibling_imports(tree: ast.Module) -> dict[str, tuple[str, Optional[str]]]:
-    """Local name -> (sibling module, name in it; None when the module itself is bound)."""
+def _sibling_imports(tree: ast.Module, package: str) -> dict[str, tuple[str, Optional[str]]]:
+    """Local name -> (sibling module, name in it; None when the module itself is bound).
+
+    Siblings are named relatively (``from .defaults import X``, ``from . import defaults``)
+    or in full (``from overshoulder.plugins.<package>.defaults import X``,
+    ``from overshoulder.plugins.<package> import defaults``)."""
+    full = f"overshoulder.plugins.{package}"
     found: dict[str, tuple[str, Optional[str]]] = {}
     for stmt in ast.walk(tree):
-        if not isinstance(stmt, ast.ImportFrom) or stmt.level != 1:
+        if not isinstance(stmt, ast.ImportFrom):
+            continue
+        if stmt.level == 1:
+            module = stmt.module or ""
+        elif (
+            stmt.level == 0
+            and stmt.module is not None
+            and (stmt.module == full or stmt.module.startswith(full + "."))
+        ):
+            module = stmt.module[len(full) + 1 :]
+        else:
             continue
         for alias in stmt.names:
             local = alias.asname or alias.name
-            if stmt.module:
-                found[local] = (stmt.module.split(".")[0], alias.name)
+            if module:
+                found[local] = (module.split(".")[0], alias.name)
             else:
                 found[local] = (alias.name, None)
     return found

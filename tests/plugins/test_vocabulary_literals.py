@@ -82,6 +82,21 @@ def test_the_resolver_follows_constants_through_defaults_and_f_strings(tmp_path:
     assert resolver.strings(call.args[2], "use") == ["a", "b"]
 
 
+def test_the_resolver_follows_full_overshoulder_import_names_too(tmp_path: Path) -> None:
+    package = tmp_path / "nuke"
+    package.mkdir()
+    (package / "defaults.py").write_text('SUB = "4:2:0"\n')
+    (package / "selftest.py").write_text(
+        "from overshoulder.plugins.nuke.defaults import SUB\n"
+        "from overshoulder.plugins.nuke import defaults\n"
+        "from overshoulder.plugins.maya.defaults import OTHER\n"
+        "f(SUB, defaults.SUB, OTHER)\n"
+    )
+    resolver = ConstantResolver(package)
+    call = next(n for n in ast.walk(resolver.trees["selftest"]) if isinstance(n, ast.Call))
+    assert [resolver.value(a, "selftest") for a in call.args] == ["4:2:0", "4:2:0", None]
+
+
 def test_the_resolver_reads_a_parameter_through_its_constant_default(tmp_path: Path) -> None:
     """The shape of the Nuke capture: the enumeration value arrives as a parameter."""
     (tmp_path / "defaults.py").write_text('SUB = "4:2:0"\n')
