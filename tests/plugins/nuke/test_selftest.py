@@ -47,8 +47,12 @@ def test_the_self_test_passes_on_the_fake_and_leaves_the_script_as_it_was(
     on_main(lambda: nuke.frame(1004))
     before = script_state(nuke)
     report = run_selftest(nuke)
-    failed = {c.name: c.detail for c in report.checks if c.status == "fail"}
-    assert report.ok, failed
+    # The fake has no viewer widget: with a Qt application in the process (other tests made
+    # one) that check fails, without one it is skipped; it is asserted on its own below.
+    failed = {
+        c.name: c.detail for c in report.checks if c.status == "fail" and c.name != "viewer_widget"
+    }
+    assert not failed, failed
     names = [c.name for c in report.checks]
     assert names[:3] == ["scratch", "jpeg_layouts", "capture"]
     by_name = {c.name: c for c in report.checks}
@@ -66,7 +70,8 @@ def test_the_self_test_passes_on_the_fake_and_leaves_the_script_as_it_was(
     assert by_name["stroke_lifetime"].status == "pass"
     assert by_name["viewer_widget"].status in ("skip", "fail")  # no Qt viewer in the fake
     assert script_state(nuke) == before
-    assert json.loads(report.to_json())["summary"]["fail"] == 0
+    summary = json.loads(report.to_json())["summary"]
+    assert summary["fail"] == (by_name["viewer_widget"].status == "fail")
 
 
 def test_a_refused_call_fails_its_check_with_the_reason_and_the_others_still_run(
