@@ -32,8 +32,8 @@ from tests.fakes.vocabulary import ConstantResolver, Source, Use, Vocabulary, ca
 
 STUB_FILE = "types-maya 0.6.1 maya-stubs/cmds.pyi"
 OPENMAYA_STUB = "types-maya 0.6.1 maya-stubs/api/OpenMaya.pyi"
-CAPTURE = "abstractfactory/maya-capture capture.py@1caf3169"
-PLAYBLAST_CAM = "NMVHS/mayaScripts PlayblastCam.py@387483c2"
+CAPTURE = "abstractfactory/maya-capture capture.py@1caf3169"  # snap(), lines 252-253
+PLAYBLAST_CAM = "NMVHS/mayaScripts PlayblastCam.py@8ad58146"  # line 20
 
 
 def stub(line: int, note: str = "") -> Source:
@@ -297,13 +297,13 @@ ATTRIBUTES: dict[str, Source] = {
 ENUMS: dict[str, dict[str, Source]] = {
     "playblast.format": {
         "image": Source(
-            f"{CAPTURE} snap(): format='image'",
+            f"{CAPTURE} snap():252 format default 'image'",
             f"also {PLAYBLAST_CAM}",
         ),
     },
     "playblast.compression": {
-        "jpg": Source(f"{PLAYBLAST_CAM}: format='image', compression='jpg'"),
-        "png": Source(f"{CAPTURE} snap(): compression='png'"),
+        "jpg": Source(f"{PLAYBLAST_CAM}:20 format='image', compression='jpg'"),
+        "png": Source(f"{CAPTURE} snap():253 compression default 'png'"),
     },
     "setAttr.type": {
         "string": autodesk(2024, "CommandsPython/setAttr", "type 'string' for string attributes"),
