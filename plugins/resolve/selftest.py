@@ -27,7 +27,7 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import TYPE_CHECKING, Any, Callable, Optional, cast
 
 from overshoulder.core.model import Anchor, Annotation, Shape, new_id
 from overshoulder.core.selftest import (
@@ -64,6 +64,18 @@ from .markers import ITEM_KIND, custom_data, last_frame
 from .session_flag import flag_folder, sessions_open
 from .timecode import to_frame, to_timecode
 
+if TYPE_CHECKING:
+    from fusionscript import (
+        MarkerColor,
+        MediaPool,
+        MediaPoolItem,
+        PageName,
+        Project,
+        Resolve,
+        Timeline,
+        TimelineItem,
+    )
+
 log = logging.getLogger("overshoulder.resolve")
 
 #: ``Report.app``.
@@ -76,8 +88,8 @@ _CONVENTIONS = {"after_last": "the frame after the last", "last": "the last fram
 class _Saved:
     """What the editor had before the self-test: put back by the last check."""
 
-    page: Optional[str] = None
-    timeline: Any = None
+    page: Optional[PageName] = None
+    timeline: Optional[Timeline] = None
     timeline_uid: str = ""
     timecode: str = ""
 
@@ -90,11 +102,11 @@ class Session:
     work: Path
     host: ResolveHost = field(init=False)
     saved: _Saved = field(default_factory=_Saved)
-    project: Any = None
-    pool: Any = None
-    clip: Any = None
-    timeline: Any = None
-    item: Any = None
+    project: Optional[Project] = None
+    pool: Optional[MediaPool] = None
+    clip: Optional[MediaPoolItem] = None
+    timeline: Optional[Timeline] = None
+    item: Optional[TimelineItem] = None
     opened_page: bool = False
     put_back_done: bool = False
     closed: bool = False
@@ -107,17 +119,23 @@ class Session:
         )
 
     @property
-    def resolve(self) -> Any:
+    def resolve(self) -> Resolve:
         return self.connection.resolve
 
     def call(self, fn: Callable[[], Any]) -> Any:
         """``fn()`` on the adapter's thread (every call into Resolve goes there)."""
         return self.host.call_on_main(fn, timeout=CALL_TIMEOUT_S)
 
-    def need_timeline(self) -> Any:
+    def need_timeline(self) -> Timeline:
         if self.timeline is None or self.item is None:
             raise CheckSkipped("there is no scratch timeline (see the scratch_timeline check)")
         return self.timeline
+
+    def need_item(self) -> TimelineItem:
+        """The scratch clip on the scratch timeline."""
+        self.need_timeline()
+        assert self.item is not None
+        return self.item
 
     def put_back(self) -> list[str]:
         """Delete what the self-test made and open the editor's timeline, page and playhead
@@ -135,9 +153,11 @@ class Session:
             return problems
         if saved.timeline is not None and not project.SetCurrentTimeline(saved.timeline):
             problems.append("SetCurrentTimeline refused the editor's timeline")
-        if self.timeline is not None and not self.pool.DeleteTimelines([self.timeline]):
+        pool = self.pool
+        timeline = self.timeline
+        if timeline is not None and pool is not None and not pool.DeleteTimelines([timeline]):
             problems.append("DeleteTimelines refused the scratch timeline")
-        if self.clip is not None and not self.pool.DeleteClips([self.clip]):
+        if self.clip is not None and pool is not None and not pool.DeleteClips([self.clip]):
             problems.append("DeleteClips refused the scratch clip")
         if self.opened_page and saved.page and not resolve.OpenPage(saved.page):
             problems.append(f"OpenPage({saved.page!r}) was refused")
@@ -204,13 +224,13 @@ def _scratch(s: Session, figures: Figures) -> str:
             s.saved.timeline_uid = str(current.GetUniqueId())
             s.saved.timecode = str(current.GetCurrentTimecode() or "")
         if s.saved.page not in PLAYHEAD_PAGES:
-            if not resolve.OpenPage(SELFTEST_PAGE):
+            if not resolve.OpenPage(cast("PageName", SELFTEST_PAGE)):
                 raise CheckFailed(f"Resolve refused OpenPage({SELFTEST_PAGE!r})")
             s.opened_page = True
-        s.pool = project.GetMediaPool()
+        pool = s.pool = project.GetMediaPool()
         tag = uuid.uuid4().hex[:8]
         pattern = _write_frames(s.work / "frames", f"overshoulder_selftest_{tag}")
-        clips = s.pool.ImportMedia(
+        clips = pool.ImportMedia(
             [{"FilePath": str(pattern), "StartIndex": 1, "EndIndex": SELFTEST_FRAMES}]
         )
         figures["imported_clips"] = len(clips or [])
@@ -219,19 +239,21 @@ def _scratch(s: Session, figures: Figures) -> str:
                 f"ImportMedia of the {SELFTEST_FRAMES}-frame JPEG sequence {pattern.name} made "
                 f"{len(clips or [])} clips, not one (is 'Show Individual Frames' on?)"
             )
-        s.clip = clips[0]
+        clip = s.clip = clips[0]
         name = f"{SELFTEST_NAME} {tag}"
-        s.timeline = s.pool.CreateEmptyTimeline(name)
-        if s.timeline is None:
+        timeline = s.timeline = pool.CreateEmptyTimeline(name)
+        if timeline is None:
             raise CheckFailed(f"Resolve refused CreateEmptyTimeline({name!r})")
-        if not project.SetCurrentTimeline(s.timeline):
+        if not project.SetCurrentTimeline(timeline):
             raise CheckFailed("Resolve refused SetCurrentTimeline on the scratch timeline")
-        items = s.pool.AppendToTimeline([s.clip])
+        # README (MediaPool): AppendToTimeline([clips]); the stubs' first form of it lacks
+        # @overload, so mypy sees only AppendToTimeline(clip1, *clips).
+        items = pool.AppendToTimeline([clip])  # type: ignore[arg-type]
         figures["appended_items"] = len(items or [])
         if not items:
             raise CheckFailed("Resolve refused AppendToTimeline of the scratch clip")
-        s.item = items[0]
-        figures["clip_frames"] = int(s.item.GetDuration(False))
+        item = s.item = items[0]
+        figures["clip_frames"] = int(item.GetDuration(False))
         return name
 
     name = s.call(save_and_make)
@@ -254,7 +276,7 @@ def _scratch(s: Session, figures: Figures) -> str:
 
 
 def _end_frame(s: Session, figures: Figures) -> str:
-    timeline, item = s.need_timeline(), s.item
+    timeline, item = s.need_timeline(), s.need_item()
 
     def read() -> tuple[int, int, int, int, int]:
         return (
@@ -378,7 +400,7 @@ def _note(anchor: Anchor, text: str) -> Annotation:
 
 
 def _markers(s: Session, figures: Figures) -> str:
-    timeline, item = s.need_timeline(), s.item
+    timeline, item = s.need_timeline(), s.need_item()
     host = s.host
     first = int(s.call(lambda: timeline.GetStartFrame()))
     # What a note made in Resolve is about: the clip under the playhead (GetCurrentVideoItem).
@@ -422,7 +444,9 @@ def _markers(s: Session, figures: Figures) -> str:
     # And on the timeline itself, where a note in a gap goes.
     mark = f"{key}:timeline"
     added = s.call(
-        lambda: timeline.AddMarker(1.0, defaults.NO_AUTHOR_COLOUR, "self-test", "", 1.0, mark)
+        lambda: timeline.AddMarker(
+            1.0, cast("MarkerColor", defaults.NO_AUTHOR_COLOUR), "self-test", "", 1.0, mark
+        )
     )
     on_timeline = s.call(lambda: timeline.GetMarkerByCustomData(mark)) or {}
     deleted = s.call(lambda: timeline.DeleteMarkerByCustomData(mark))
@@ -496,6 +520,8 @@ def _restore(s: Session, figures: Figures) -> str:
 
     def look() -> None:
         project = s.project
+        if project is None:
+            return
         page = resolve.GetCurrentPage()
         figures["page"] = page
         if saved.page is not None and page != saved.page:

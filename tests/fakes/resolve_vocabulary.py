@@ -389,6 +389,9 @@ class _Flow:
         self.imported: dict[str, set[str]] = {}
         #: module -> module-level name -> its value, or the sibling module it is imported from.
         self._globals: dict[str, dict[str, ast.expr]] = {}
+        #: module -> its classes by name; scope id -> the class a method belongs to.
+        self._classdefs: dict[str, dict[str, ast.ClassDef]] = {}
+        self._method_of: dict[int, ast.ClassDef] = {}
         self._siblings: dict[str, dict[str, tuple[str, str]]] = {}
         for module, tree in resolver.modules():
             self._read(module, tree)
@@ -424,9 +427,13 @@ class _Flow:
                 self.functions.setdefault(stmt.name, (module, stmt))  # type: ignore[arg-type]
                 scopes.append(stmt)
             elif isinstance(stmt, ast.ClassDef):
-                scopes += [
+                methods = [
                     f for f in stmt.body if isinstance(f, (ast.FunctionDef, ast.AsyncFunctionDef))
                 ]
+                scopes += methods
+                self._classdefs.setdefault(module, {})[stmt.name] = stmt
+                for method in methods:
+                    self._method_of[id(method)] = stmt
         for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 imported.update((a.asname or a.name).split(".")[0] for a in node.names)
@@ -481,7 +488,16 @@ class _Flow:
         elif isinstance(target, ast.Attribute):
             attrs.setdefault(target.attr, []).append((how[0], how[1], scope))
         elif isinstance(target, (ast.Tuple, ast.List)):
-            for elt in target.elts:  # unpacked: nothing known of each part
+            value = how[1]
+            if (
+                how[0] == "value"
+                and isinstance(value, (ast.Tuple, ast.List))
+                and len(value.elts) == len(target.elts)
+            ):  # a, b = x, y
+                for elt, part in zip(target.elts, value.elts):
+                    _Flow._bind(elt, ("value", part), local, attrs, scope)
+                return
+            for elt in target.elts:  # unpacked otherwise: nothing known of each part
                 _Flow._bind(elt, ("value", ast.Constant(...)), local, attrs, scope)
 
     def _find_pages(self) -> None:
@@ -667,7 +683,20 @@ class _Flow:
             if isinstance(func, ast.Name) and func.id == "cast" and node.args:
                 named = self._annotation(node.args[0], module)
                 return (named, False) if named else None
-            return None
+            returns = None  # what an adapter function or method says it returns
+            if isinstance(func, ast.Attribute):
+                owner = self._owner(func.value, scope, module, depth + 1)
+                method = _method(owner, func.attr) if owner is not None else None
+                returns = method.returns if method is not None else None
+            elif isinstance(func, ast.Name) and func.id in self.functions:
+                returns = self.functions[func.id][1].returns
+            named = self._annotation(returns, module) if returns is not None else frozenset()
+            return (named, False) if named else None
+        if isinstance(node, ast.IfExp):  # ``x.GetCurrentTimeline() if x is not None else None``
+            branches = [b for b in (node.body, node.orelse) if not _is_none(b)]
+            found = [self._classes(b, scope, module, depth + 1) for b in branches]
+            known = [f for f in found if f is not None]
+            return _merge(known) if known and len(known) == len(found) else None
         if isinstance(node, ast.BoolOp):  # ``x.GetItemListInTrack(...) or []``
             parts = [self._classes(v, scope, module, depth + 1) for v in node.values]
             known = [p for p in parts if p is not None]
@@ -685,11 +714,61 @@ class _Flow:
                 named = self._annotation(params[node.id], module)
                 return (named, False) if named else None
             return self._bound(bound, scope, module, depth)
-        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name):
-            if node.value.id != "self":
-                return None
-            bound = self._attrs[module].get(node.attr, [])
-            return self._bound([(h, v) for h, v, _ in bound], None, module, depth, bound)
+        if isinstance(node, ast.Attribute):
+            owner = self._owner(node.value, scope, module, depth + 1)
+            note = self._field(owner, node.attr) if owner is not None else None
+            if note is not None:
+                named = self._annotation(note, module)
+                return (named, False) if named else None
+            if isinstance(node.value, ast.Name) and node.value.id == "self":
+                bound = self._attrs[module].get(node.attr, [])
+                return self._bound([(h, v) for h, v, _ in bound], None, module, depth, bound)
+        return None
+
+    def _owner(self, node: ast.AST, scope: Scope, module: str, depth: int) -> ast.ClassDef | None:
+        """The adapter's own class ``node`` is an instance of, where evident (``self``, a
+        parameter annotated with it, a field or a variable holding one)."""
+        if depth > 6:
+            return None
+        local = self._classdefs.get(module, {})
+        if isinstance(node, ast.Name):
+            if node.id == "self":
+                return self._method_of.get(id(scope))
+            bound = self._locals.get(id(scope), {}).get(node.id, [])
+            if bound:
+                if any(how != "value" for how, _ in bound):
+                    return None
+                owners = [self._owner(v, scope, module, depth + 1) for _, v in bound]
+                first = owners[0]
+                return first if all(o is first for o in owners) else None
+            return self._local_class(self._params.get(id(scope), {}).get(node.id), local)
+        if isinstance(node, ast.Attribute):
+            owner = self._owner(node.value, scope, module, depth + 1)
+            note = self._field(owner, node.attr) if owner is not None else None
+            return self._local_class(note, local)
+        return None
+
+    @staticmethod
+    def _local_class(note: ast.AST | None, local: dict[str, ast.ClassDef]) -> ast.ClassDef | None:
+        if isinstance(note, ast.Constant) and isinstance(note.value, str):
+            return local.get(note.value)
+        return local.get(note.id) if isinstance(note, ast.Name) else None
+
+    @staticmethod
+    def _field(cls: ast.ClassDef, name: str) -> ast.expr | None:
+        """The annotation of field ``name`` of the adapter's class ``cls`` (a dataclass field,
+        or what a property returns)."""
+        for stmt in cls.body:
+            if isinstance(stmt, ast.AnnAssign) and isinstance(stmt.target, ast.Name):
+                if stmt.target.id == name:
+                    return stmt.annotation
+            elif (
+                isinstance(stmt, ast.FunctionDef)
+                and stmt.name == name
+                and stmt.returns is not None
+                and any(isinstance(d, ast.Name) and d.id == "property" for d in stmt.decorator_list)
+            ):
+                return stmt.returns
         return None
 
     def _bound(
@@ -747,6 +826,10 @@ class _Flow:
             named = [self._annotation(s, module) for s in sides]
             return frozenset().union(*named) if named and all(named) else frozenset()
         return frozenset()
+
+
+def _method(cls: ast.ClassDef, name: str) -> ast.FunctionDef | None:
+    return next((f for f in cls.body if isinstance(f, ast.FunctionDef) and f.name == name), None)
 
 
 def _module_level_nodes(tree: ast.Module) -> list[ast.AST]:

@@ -234,3 +234,59 @@ def test_every_source_can_be_checked_by_a_stranger() -> None:
         and not VOCABULARY.source(category, name).where.startswith("assumed")
     )
     assert bad == []
+
+
+OWN_CLASSES = """
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from fusionscript import Resolve, Timeline
+
+
+@dataclass
+class Saved:
+    timeline: Optional[Timeline] = None
+
+
+@dataclass
+class Session:
+    saved: Saved
+    timeline: Optional[Timeline] = None
+
+    @property
+    def resolve(self) -> Resolve:
+        return self.connection
+
+    def need_timeline(self) -> Timeline:
+        return self.timeline
+
+    def look(self):
+        self.timeline.GetStartFrames()
+
+
+def check(s: Session):
+    s.timeline.GetEndFrames()
+    s.saved.timeline.GetCurrentTimecodes()
+    s.resolve.GetCurrentTimeline()  # a Project's method, not Resolve's
+    timeline, resolve = s.need_timeline(), s.resolve
+    timeline.GetNames()
+    resolve.GetProductName()
+"""
+
+
+def test_the_scan_reads_receivers_through_the_adapters_own_annotated_classes(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "own.py").write_text(textwrap.dedent(OWN_CLASSES))
+    resolver = ConstantResolver(tmp_path)
+    uses = list(literal_uses(resolver.trees["own"], "own", resolver))
+    unknown = {(u.category, u.name) for u in uses if not VOCABULARY.has(u.category, u.name)}
+    assert unknown == {
+        ("method:Timeline", "GetStartFrames"),  # self's field
+        ("method:Timeline", "GetEndFrames"),  # a dataclass field of a parameter's class
+        ("method:Timeline", "GetCurrentTimecodes"),  # a field of a field
+        ("method:Resolve", "GetCurrentTimeline"),  # what a property returns
+        ("method:Timeline", "GetNames"),  # what a method returns, unpacked
+    }
+    assert ("method:Resolve", "GetProductName") in {(u.category, u.name) for u in uses}
