@@ -623,7 +623,7 @@ def run(
         except Exception as exc:  # reported by the connection check
             log.info("Resolve's version is unknown: %s", exc)
             version = "unknown"
-        extra = {"connection": connection.way, "in_session": False}
+        extra = {"connection": connection.way, "in_session": False, "sharing": False}
         return run_checks(APP, version, checks(session), extra)
     finally:
         try:

@@ -296,7 +296,7 @@ def test_it_refuses_to_run_while_a_window_here_is_in_a_session(
 
 def test_out_of_a_session_the_report_says_so(busy_resolve: Any) -> None:
     report = selftest.run()
-    assert report.ok and report.extra["in_session"] is False
+    assert report.ok and report.extra["in_session"] is False and report.extra["sharing"] is False
 
 
 def test_a_flag_is_fresh_while_beaten_and_gone_once_the_session_ends(tmp_path: Path) -> None:
