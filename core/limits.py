@@ -50,6 +50,12 @@ class Limits:
     recent_frames: int = 32
     #: Send buffer kept in the kernel per socket: TCP_NOTSENT_LOWAT in bytes.
     notsent_lowat_bytes: int = 64 * 1024
+    #: Seconds a new connection has to send its request line and headers; one that trickles
+    #: them (holding a descriptor) is closed.
+    header_timeout_s: float = 10.0
+    #: Open connections from one client address (a studio's NAT counts as one address:
+    #: every browser tab holds two sockets).
+    max_connections_per_address: int = 256
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import gc
 import hmac
 import logging
@@ -67,6 +68,7 @@ from overshoulder.core.schema import MAX_JSON_DEPTH, decode
 
 from . import config
 from .frames import CONTENT_TYPES, EXTENSIONS, FrameStore, valid_hash
+from .guard import ConnectionGuard, quiet_accept_errors, raise_descriptor_limit
 from .rooms import ControlConn, HeldFrame, MediaConn, Room
 from .store.base import SessionRecord
 from .store.damage import exported
@@ -910,6 +912,21 @@ def build_parser() -> argparse.ArgumentParser:
         "stops and says what is wrong)",
     )
     parser.add_argument(
+        "--header-timeout",
+        type=float,
+        default=DEFAULT_LIMITS.header_timeout_s,
+        metavar="S",
+        help="seconds a new connection has to send its request headers (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-connections-per-address",
+        type=int,
+        default=DEFAULT_LIMITS.max_connections_per_address,
+        metavar="N",
+        help="open connections one client address may hold (default %(default)s; a studio's "
+        "NAT is one address)",
+    )
+    parser.add_argument(
         "--allow-origin",
         action="append",
         default=[],
@@ -962,8 +979,18 @@ async def _serve(
     args: argparse.Namespace, data_dir: Path, ssl_ctx: Optional[ssl.SSLContext]
 ) -> int:
     try:
+        if not (0 < args.header_timeout <= 3600) or args.max_connections_per_address < 1:
+            raise ValueError(
+                "--header-timeout must be 0-3600 seconds and --max-connections-per-address "
+                "at least 1"
+            )
         relay = Relay(
             data_dir,
+            limits=dataclasses.replace(
+                DEFAULT_LIMITS,
+                header_timeout_s=args.header_timeout,
+                max_connections_per_address=args.max_connections_per_address,
+            ),
             public_url=args.public_url,
             locked=args.lock,
             synchronous=args.sync,
@@ -988,9 +1015,20 @@ async def _serve(
         return 1
     runner = web.AppRunner(relay.app(), access_log=None, handle_signals=False)
     await runner.setup()
-    site = web.TCPSite(runner, args.host, args.port, ssl_context=ssl_ctx, reuse_address=True)
+    loop = asyncio.get_running_loop()
+    quiet_accept_errors(loop)
+    soft, _ = raise_descriptor_limit()
+    # aiohttp's protocols, behind per-address limits and a header timeout (relay/guard.py).
+    assert runner.server is not None
+    guard = ConnectionGuard(
+        runner.server,
+        header_timeout_s=relay.limits.header_timeout_s,
+        per_address=relay.limits.max_connections_per_address,
+    )
     try:
-        await site.start()
+        server = await loop.create_server(
+            guard, args.host, args.port, ssl=ssl_ctx, reuse_address=True, backlog=128
+        )
     except OSError as exc:
         print(
             f"overshoulder relay: cannot listen on {args.host}:{args.port}: {exc.strerror}",
@@ -998,7 +1036,8 @@ async def _serve(
         )
         await runner.cleanup()
         return 1
-    server = site._server
+    if soft:
+        log.info("open files allowed: %d", soft)
     sockets = getattr(server, "sockets", None) or []
     port = sockets[0].getsockname()[1] if sockets else args.port
     scheme = "https" if ssl_ctx else "http"
@@ -1008,7 +1047,6 @@ async def _serve(
     print(f"  reviewers go to: {url}", flush=True)
     print(f"  data: {data_dir} (admin key in {data_dir / 'admin.key'})", flush=True)
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         try:
             loop.add_signal_handler(sig, stop.set)
@@ -1016,7 +1054,9 @@ async def _serve(
             pass
     await stop.wait()
     log.info("shutting down")
+    server.close()
     await runner.cleanup()
+    await server.wait_closed()
     return 0
 
 

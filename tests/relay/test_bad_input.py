@@ -15,7 +15,6 @@ from overshoulder.core.protocol.packet import FrameHeader, pack
 from overshoulder.relay import config
 from overshoulder.relay.tokens import TokenSigner
 
-
 #: What every JSON body is sent with (the relay reads no other content type).
 JSON = {"Content-Type": "application/json"}
 
