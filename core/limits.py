@@ -29,8 +29,11 @@ class Limits:
     max_name_chars: int = 80
     #: Characters of any identifier (session id, annotation id, node path...).
     max_id_chars: int = 512
-    #: Participants connected to one session at once.
+    #: Participants connected to one session at once. One seat is always kept for a host.
     max_connections_per_session: int = 64
+    #: People in a session at once through one invite link, unless the invite says
+    #: otherwise (``seats``): a link forwarded around cannot fill the session.
+    seats_per_link: int = 4
     #: Pointer messages per second per participant, and drafts (counted apart);
     #: extra ones are dropped.
     pointer_rate_hz: float = 60.0
@@ -38,6 +41,12 @@ class Limits:
     presence_rate_hz: float = 4.0
     #: Burst allowance of the rate limiters (messages).
     rate_burst: int = 20
+    #: Lease claims and releases and frame requests per second per participant (a lease
+    #: claim reaches everyone); extra ones are dropped.
+    control_rate_hz: float = 10.0
+    #: Chat lines per second per participant; extra ones are refused (``rate_limited``, not
+    #: stored: send again later).
+    chat_rate_hz: float = 5.0
     #: Control messages queued for one slow client before it is disconnected
     #: (it resumes with "since" when it comes back).
     max_queued_control: int = 2048

@@ -109,6 +109,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="lifetime, e.g. 90s, 30m, 8h, 2d, 1h30m",
     )
     invite.add_argument("--name", help="the display name of the person invited")
+    invite.add_argument(
+        "--seats",
+        type=int,
+        metavar="N",
+        help="how many people may use the link at once (default: the relay's, 4)",
+    )
     invite.add_argument("--relay", metavar="URL", help=relay_help)
     invite.add_argument(
         "--key",
@@ -156,6 +162,8 @@ def cmd_invite(ns: argparse.Namespace) -> int:
     request: dict[str, Any] = {"role": ns.role, "expires": format_duration(seconds)}
     if ns.name:
         request["name"] = ns.name
+    if ns.seats is not None:
+        request["seats"] = ns.seats
     body = api_call(
         "POST",
         base,

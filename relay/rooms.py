@@ -123,9 +123,15 @@ class ControlConn(_Sender):
         self.limits = limits
         self.last_seq = 0
         self._queue: deque[str] = deque()
+        #: The invite link this participant came with (its nonce), for seats per link.
+        self.link = ""
         self.pointer_rate = TokenBucket(limits.pointer_rate_hz, limits.rate_burst)
         self.draft_rate = TokenBucket(limits.pointer_rate_hz, limits.rate_burst)
         self.presence_rate = TokenBucket(limits.presence_rate_hz, limits.rate_burst)
+        self.control_rate = TokenBucket(limits.control_rate_hz, limits.rate_burst)
+        #: Frame requests by hash or size: one per frame at most, as pointers.
+        self.frame_request_rate = TokenBucket(limits.pointer_rate_hz, limits.rate_burst)
+        self.chat_rate = TokenBucket(limits.chat_rate_hz, limits.rate_burst)
         self._rate_warned = 0.0
 
     @property

@@ -290,6 +290,25 @@ class Relay:
             status=201,
         )
 
+    def _check_seats(self, room: Room, claims: Claims) -> None:
+        """A new participant takes a seat: within the session's seats (one always kept for
+        a host) and within the seats of the link it came with."""
+        most = self.limits.max_connections_per_session
+        taken = len(room.conns)
+        if taken >= most or (claims.role != "host" and taken >= most - 1):
+            raise ProtocolError(
+                ErrorCode.SESSION_FULL,
+                f"the session is full ({most} people, one seat kept for the host)",
+            )
+        seats = claims.seats if claims.seats is not None else self.limits.seats_per_link
+        through = sum(1 for c in room.conns.values() if c.link == claims.nonce)
+        if claims.role != "host" and through >= seats:
+            raise ProtocolError(
+                ErrorCode.SESSION_FULL,
+                f"this link is in use by {through} people already, as many as it admits; "
+                "ask the host for a link of your own",
+            )
+
     async def create_invite(self, request: web.Request) -> web.Response:
         session_id = request.match_info["sid"]
         claims = self._auth(request, session_id)
@@ -309,7 +328,13 @@ class Relay:
             # A host's invites never outlive the host's own link.
             expires_s = min(expires_s, max(1.0, claims.expires - time.time()))
         name = _text(body, "name", self.limits.max_name_chars, default=None)
-        token = self.signer.issue(session_id, role, expires_s, name=name)
+        seats = body.get("seats")
+        most = self.limits.max_connections_per_session - 1
+        if seats is not None and (type(seats) is not int or not 1 <= seats <= most):
+            raise HttpError(
+                400, ErrorCode.BAD_MESSAGE, f"seats must be a whole number from 1 to {most}"
+            )
+        token = self.signer.issue(session_id, role, expires_s, name=name, seats=seats)
         log.info("invite for session %s as %s, %ds", session_id, role, expires_s)
         return web.json_response(
             {
@@ -477,11 +502,8 @@ class Relay:
             if room.info.closed and claims.role != "host":
                 raise ProtocolError(ErrorCode.NOT_FOUND, "this session has been closed by its host")
             pid = _participant_id(claims, hello.client_id)
-            if pid not in room.conns and len(room.conns) >= self.limits.max_connections_per_session:
-                raise ProtocolError(
-                    ErrorCode.SESSION_FULL,
-                    f"the session is full ({self.limits.max_connections_per_session} people)",
-                )
+            if pid not in room.conns:
+                self._check_seats(room, claims)
         except ProtocolError as exc:
             fatal = exc.code in FATAL_HELLO_ERRORS
             await self._refuse(ws, exc, CLOSE_REFUSED if fatal else CLOSE_PROTOCOL)
@@ -493,6 +515,7 @@ class Relay:
             client=hello.client,
         )
         conn = ControlConn(ws, participant, self.limits)
+        conn.link = claims.nonce
         conn.start()
         ticket = self.signer.issue(
             room.info.id, claims.role, MEDIA_TICKET_S, kind="media", participant=pid
@@ -543,6 +566,19 @@ class Relay:
                     "type",
                 )
             mtype = env.type
+            if mtype in _CONTROL_RATED or (mtype == "frame_request" and env.data.lossless):
+                if not conn.control_rate.allow():
+                    conn.warn_rate(mtype)
+                    return None
+            elif mtype == "frame_request" and not conn.frame_request_rate.allow():
+                conn.warn_rate(mtype)  # a cache miss per frame at most, as pointers
+                return None
+            if mtype == "chat" and not conn.chat_rate.allow():
+                raise ProtocolError(
+                    ErrorCode.RATE_LIMITED,
+                    f"more than {self.limits.chat_rate_hz:g} chat lines a second; this one was "
+                    "not kept, send it again",
+                )
             if spec.persisted:
                 room.submit(conn, env)
             elif mtype in ("pointer", "draft", "presence", "timeline"):
@@ -762,6 +798,11 @@ async def _errors_middleware(request: web.Request, handler: Any) -> web.StreamRe
         if exc.status >= 400 and request.path.startswith("/api/"):
             return _error_response(exc.status, "http_error", exc.reason)
         raise
+
+
+#: Message kinds that share one rate limit per participant (``Limits.control_rate_hz``), with
+#: the lossless-still ``frame_request`` (each asks the host for a render).
+_CONTROL_RATED = frozenset({"lease_claim", "lease_release"})
 
 
 #: The reviewer page's content policy (also in its <meta> tag): only the relay's own scripts,

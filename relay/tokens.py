@@ -42,6 +42,9 @@ class Claims:
     name: Optional[str] = None
     participant: Optional[str] = None
     nonce: str = ""
+    #: How many people may be in the session at once through this link (None: the
+    #: relay's default, ``Limits.seats_per_link``).
+    seats: Optional[int] = None
 
 
 class TokenSigner:
@@ -64,6 +67,7 @@ class TokenSigner:
         kind: str = "invite",
         name: Optional[str] = None,
         participant: Optional[str] = None,
+        seats: Optional[int] = None,
         now: Optional[float] = None,
     ) -> str:
         if role not in ROLES:
@@ -81,6 +85,8 @@ class TokenSigner:
             payload["nm"] = name
         if participant:
             payload["p"] = participant
+        if seats is not None:
+            payload["st"] = int(seats)
         body = f"{PREFIX}.{_b64(json.dumps(payload, separators=(',', ':')).encode())}"
         return f"{body}.{self._sign(body)}"
 
@@ -107,6 +113,7 @@ class TokenSigner:
                 name=payload.get("nm"),
                 participant=payload.get("p"),
                 nonce=str(payload.get("n", "")),
+                seats=None if payload.get("st") is None else int(payload["st"]),
             )
         except (ValueError, KeyError, TypeError):
             raise ProtocolError(ErrorCode.UNAUTHORIZED, "the link's token is malformed") from None

@@ -1,0 +1,99 @@
+"""Seats: one link cannot fill a session, and a host always finds a seat."""
+
+from __future__ import annotations
+
+import requests
+
+from overshoulder.cli import main
+
+
+def _invite(relay, sid: str, role: str = "viewer", **more) -> requests.Response:
+    return requests.post(
+        f"{relay.url}/api/sessions/{sid}/invites",
+        json={"role": role, "expires": "1h", **more},
+        headers={"Authorization": f"Bearer {relay.admin_key}"},
+        timeout=5,
+    )
+
+
+def test_a_forwarded_link_seats_as_many_as_it_admits_and_no_more(relay, raw):
+    s = relay.create_session()
+    sid = s["session"]["id"]
+    link = _invite(relay, sid).json()["token"]
+    for i in range(4):  # the relay's default seats per link
+        raw().join(link, f"Viewer {i}")
+    fifth = raw()
+    fifth.send("hello", {"protocol": "1.0", "token": link, "name": "Fifth"})
+    err = fifth.expect("error")["data"]
+    assert err["code"] == "session_full" and "this link" in err["message"]
+    # Another link, and the host, still get in.
+    raw().join(_invite(relay, sid).json()["token"], "Someone else")
+    assert raw().join(s["host_token"], "Mia")["type"] == "welcome"
+    # An invite may name its own seats.
+    two = _invite(relay, sid, seats=2).json()["token"]
+    raw().join(two, "A")
+    raw().join(two, "B")
+    third = raw()
+    third.send("hello", {"protocol": "1.0", "token": two, "name": "C"})
+    assert third.expect("error")["data"]["code"] == "session_full"
+
+
+def test_a_session_full_of_guests_still_has_a_seat_for_its_host(relay, raw):
+    s = relay.create_session()
+    sid = s["session"]["id"]
+    big = _invite(relay, sid, "reviewer", seats=63).json()["token"]
+    for i in range(63):
+        raw().join(big, f"Reviewer {i}")
+    late = raw()
+    late.send(
+        "hello", {"protocol": "1.0", "token": _invite(relay, sid).json()["token"], "name": "Late"}
+    )
+    err = late.expect("error")["data"]
+    assert err["code"] == "session_full" and "kept for the host" in err["message"]
+    assert raw().join(s["host_token"], "Mia")["type"] == "welcome"
+
+
+def test_seats_out_of_range_are_refused_by_name(relay, capsys):
+    sid = relay.create_session()["session"]["id"]
+    for seats in (0, 64, "3", 2.5, True):
+        r = _invite(relay, sid, seats=seats)
+        assert r.status_code == 400 and "seats must be" in r.json()["error"]["message"], seats
+    args = ["--relay", relay.url, "--data-dir", str(relay.data_dir)]
+    assert main(["invite", sid, "--role", "viewer", "--expires", "1h", "--seats", "10", *args]) == 0
+    assert capsys.readouterr().out.startswith(relay.url)
+
+
+def test_a_flood_of_lease_claims_or_chat_is_cut_and_nobody_else_notices(relay, raw):
+    import uuid
+
+    s = relay.create_session()
+    sid = s["session"]["id"]
+    host = raw()
+    host.join(s["host_token"], "Mia")
+    host.expect("snapshot")
+    flooder, watcher = raw(), raw()
+    flooder.join(_invite(relay, sid, "reviewer").json()["token"], "Flood")
+    flooder.expect("snapshot")
+    watcher.join(_invite(relay, sid, "reviewer").json()["token"], "Watch")
+    watcher.expect("snapshot")
+    for _ in range(500):
+        flooder.send("lease_claim", {"name": "playhead"})
+    assert flooder.expect("error", code="rate_limited")["data"]["message"]
+    chats = [str(uuid.uuid4()) for _ in range(60)]
+    for cid in chats:
+        flooder.send("chat", {"id": cid, "text": "spam"}, eid=str(uuid.uuid4()))
+    host.send("chat", {"id": str(uuid.uuid4()), "text": "still here"}, eid=str(uuid.uuid4()))
+    assert host.expect("ack")["data"]["seq"] >= 1
+    # The watcher saw far fewer lease requests than were sent, and the host's line.
+    seen: list[dict] = []
+    while True:
+        msg = watcher.recv(5)
+        seen.append(msg)
+        if msg["type"] == "chat" and msg["data"]["text"] == "still here":
+            break
+    claims = [m for m in seen if m["type"] == "lease" and m["data"].get("requested_by")]
+    assert len(claims) <= 40, len(claims)
+    # Most of the 60 lines were refused by name, not kept.
+    assert flooder.expect("error", code="rate_limited")["data"]["message"].startswith("more than")
+    spam = [e for e in relay.events(sid) if e["type"] == "chat" and e["data"]["text"] == "spam"]
+    assert 0 < len(spam) < 40, len(spam)
