@@ -47,6 +47,15 @@ class Limits:
     #: Chat lines per second per participant; extra ones are refused (``rate_limited``, not
     #: stored: send again later).
     chat_rate_hz: float = 5.0
+    #: Bytes of one note as stored (its shape, style, anchor and text as JSON).
+    max_note_bytes: int = 128 * 1024
+    #: Notes added or changed per minute by one participant other than a host (a host's
+    #: app syncs the notes its document holds when it shares, so it is not counted).
+    notes_per_minute: int = 600
+    #: Bytes of notes added or changed per minute by one participant other than a host.
+    note_bytes_per_minute: int = 8 * 1024 * 1024
+    #: Notes one session holds at most.
+    max_session_notes: int = 50_000
     #: Control messages queued for one slow client before it is disconnected
     #: (it resumes with "since" when it comes back).
     max_queued_control: int = 2048

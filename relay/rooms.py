@@ -129,6 +129,8 @@ class ControlConn(_Sender):
         self.draft_rate = TokenBucket(limits.pointer_rate_hz, limits.rate_burst)
         self.presence_rate = TokenBucket(limits.presence_rate_hz, limits.rate_burst)
         self.control_rate = TokenBucket(limits.control_rate_hz, limits.rate_burst)
+        #: (time, bytes) of the notes this participant sent in the last minute.
+        self.note_window: deque[tuple[float, int]] = deque()
         #: Frame requests by hash or size: one per frame at most, as pointers.
         self.frame_request_rate = TokenBucket(limits.pointer_rate_hz, limits.rate_burst)
         self.chat_rate = TokenBucket(limits.chat_rate_hz, limits.rate_burst)
@@ -477,6 +479,8 @@ class Room:
         if self.info.closed and env.type != "session":
             raise ProtocolError(ErrorCode.CONFLICT, "this session is closed; nothing more is kept")
         data = self._prepare(conn, env)
+        if env.type in ("annotation_add", "annotation_update"):
+            self._check_note_budget(conn, env.type, data)
         self.seq += 1
         seq = self.seq
         self.eids[eid] = seq
@@ -491,6 +495,37 @@ class Room:
             self._loop.call_soon_threadsafe(self._persisted, conn, env.ref, record, filled, error)
 
         self.store.append([record], done)
+
+    def _check_note_budget(self, conn: ControlConn, mtype: str, data: Any) -> None:
+        """One note's size, what one participant may add per minute, what a session holds."""
+        limits = self.limits
+        size = len(dumps(data))
+        if size > limits.max_note_bytes:
+            raise ProtocolError(
+                ErrorCode.TOO_LARGE,
+                f"this note is {size} bytes stored; at most {limits.max_note_bytes} allowed "
+                "(fewer points, shorter text)",
+            )
+        if mtype == "annotation_add" and len(self.annotations) >= limits.max_session_notes:
+            raise ProtocolError(
+                ErrorCode.TOO_LARGE,
+                f"this session holds {limits.max_session_notes} notes, as many as it may",
+            )
+        if conn.participant.role == "host":
+            return
+        now = time.monotonic()
+        window = conn.note_window
+        while window and now - window[0][0] > 60.0:
+            window.popleft()
+        count, total = len(window), sum(b for _, b in window)
+        if count >= limits.notes_per_minute or total + size > limits.note_bytes_per_minute:
+            raise ProtocolError(
+                ErrorCode.RATE_LIMITED,
+                f"more notes in a minute than a participant may send ({limits.notes_per_minute} "
+                f"notes or {limits.note_bytes_per_minute // (1024 * 1024)} MiB); this one was not "
+                "kept, send it again in a moment",
+            )
+        window.append((now, size))
 
     def _persisted(
         self,

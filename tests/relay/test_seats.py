@@ -97,3 +97,44 @@ def test_a_flood_of_lease_claims_or_chat_is_cut_and_nobody_else_notices(relay, r
     assert flooder.expect("error", code="rate_limited")["data"]["message"].startswith("more than")
     spam = [e for e in relay.events(sid) if e["type"] == "chat" and e["data"]["text"] == "spam"]
     assert 0 < len(spam) < 40, len(spam)
+
+
+def test_one_reviewer_cannot_fill_the_relay_with_notes(relay, raw):
+    import uuid
+
+    from overshoulder.core.limits import DEFAULT_LIMITS
+    from overshoulder.core.model import new_id
+
+    s = relay.create_session()
+    sid = s["session"]["id"]
+    reviewer = raw()
+    reviewer.join(_invite(relay, sid, "reviewer").json()["token"], "Heavy")
+    reviewer.expect("snapshot")
+
+    def note(points: int) -> dict:
+        return {
+            "id": new_id(),
+            "shape": {"kind": "stroke", "points": [[0.1235, -0.1235, 0.5]] * points},
+            "anchor": {"frame": 1001},
+        }
+
+    reviewer.send("annotation_add", {"annotation": note(7000)}, eid=str(uuid.uuid4()))
+    err = reviewer.expect("error")["data"]
+    assert err["code"] == "too_large" and "bytes stored" in err["message"]
+    # Notes of ~100 KB: the per-minute budget runs out long before 1,000 of them.
+    answers = []
+    for _ in range(DEFAULT_LIMITS.note_bytes_per_minute // 100_000 + 10):
+        reviewer.send("annotation_add", {"annotation": note(4500)}, eid=str(uuid.uuid4()))
+        msg = reviewer.recv(5)
+        while msg["type"] not in ("ack", "error"):
+            msg = reviewer.recv(5)
+        answers.append(msg)
+    acked = [m for m in answers if m["type"] == "ack"]
+    refused = [m["data"] for m in answers if m["type"] == "error"]
+    assert acked and refused and all(e["code"] == "rate_limited" for e in refused)
+    assert len(acked) * 90_000 <= DEFAULT_LIMITS.note_bytes_per_minute  # each ~95 KB stored
+    # The host is not slowed by it.
+    host = raw()
+    host.join(s["host_token"], "Mia")
+    host.send("annotation_add", {"annotation": note(10)}, eid=str(uuid.uuid4()))
+    assert host.expect("ack")["data"]["seq"] == len(acked) + 1
