@@ -30,6 +30,7 @@ from overshoulder.core.limits import Limits
 from overshoulder.core.model import Participant
 from overshoulder.core.protocol import PROTOCOL_MAJOR, Envelope, build, dumps, error_message
 from overshoulder.core.protocol.messages import (
+    CLOSE_REFUSED,
     CLOSE_REPLACED,
     CLOSE_TOO_SLOW,
     Ack,
@@ -400,6 +401,10 @@ class Room:
             return  # replaced: the new connection keeps the seat
         del self.conns[conn.pid]
         self.size_prefs.pop(conn.pid, None)
+        media = self.media.get(conn.pid)
+        if media is not None:  # a media socket lives only as long as its control socket
+            media.closed = True
+            self._loop.create_task(media.ws.close(code=CLOSE_REFUSED, message=b"left the session"))
         self.broadcast(dumps(build("leave", Leave(id=conn.pid), ts=_now())))
         if self.driver == conn.pid:
             hosts = self.hosts()

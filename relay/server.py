@@ -518,7 +518,12 @@ class Relay:
         conn.link = claims.nonce
         conn.start()
         ticket = self.signer.issue(
-            room.info.id, claims.role, MEDIA_TICKET_S, kind="media", participant=pid
+            room.info.id,
+            claims.role,
+            # Never beyond the invite's own expiry.
+            min(MEDIA_TICKET_S, max(1.0, claims.expires - time.time())),
+            kind="media",
+            participant=pid,
         )
         welcome = Welcome(
             protocol=PROTOCOL_VERSION,
@@ -646,6 +651,12 @@ class Relay:
                     )
                 claims = self.signer.verify(env.data.ticket, kind="media")
                 room = await self.room(claims.session)
+                if room.conns.get(claims.participant or "") is None:
+                    raise ProtocolError(
+                        ErrorCode.NOT_READY,
+                        "join the session first: a media socket lives only while its "
+                        "participant's control socket does",
+                    )
             except asyncio.TimeoutError:
                 await self._refuse(
                     ws, ProtocolError(ErrorCode.BAD_MESSAGE, "no media_hello in time"), CLOSE_POLICY

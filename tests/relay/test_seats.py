@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import requests
 
 from overshoulder.cli import main
@@ -138,3 +139,32 @@ def test_one_reviewer_cannot_fill_the_relay_with_notes(relay, raw):
     host.join(s["host_token"], "Mia")
     host.send("annotation_add", {"annotation": note(10)}, eid=str(uuid.uuid4()))
     assert host.expect("ack")["data"]["seq"] == len(acked) + 1
+
+
+def test_a_media_socket_lives_only_while_its_control_socket_does(relay, raw):
+    import base64
+    import json as json_mod
+
+    s = relay.create_session()
+    sid = s["session"]["id"]
+    invite = _invite(relay, sid, expires="10m").json()["token"]
+    viewer = raw()
+    welcome = viewer.join(invite, "Pat")["data"]
+    ticket = welcome["media_ticket"]
+
+    def exp(token: str) -> int:
+        body = token.split(".")[1]
+        return int(json_mod.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))["exp"])
+
+    assert exp(ticket) <= exp(invite)  # never outlives the invite (it was 7 days)
+    media = raw(relay.media_url)
+    media.send("media_hello", {"ticket": ticket})
+    assert media.expect("media_welcome")
+    viewer.close()
+    with pytest.raises(ConnectionError, match="left the session"):
+        media.recv(5)
+    # The same ticket opens nothing once its participant has left.
+    again = raw(relay.media_url)
+    again.send("media_hello", {"ticket": ticket})
+    err = again.expect("error")["data"]
+    assert err["code"] == "not_ready" and "join the session first" in err["message"]
