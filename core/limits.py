@@ -56,6 +56,11 @@ class Limits:
     note_bytes_per_minute: int = 8 * 1024 * 1024
     #: Notes one session holds at most.
     max_session_notes: int = 50_000
+    #: Sessions one client address may create per minute without the admin key (on an
+    #: unlocked relay), after a burst of ``rate_burst``.
+    sessions_per_minute: float = 10.0
+    #: Open sessions one relay holds; creating one more is refused until some are closed.
+    max_open_sessions: int = 1000
     #: Control messages queued for one slow client before it is disconnected
     #: (it resumes with "since" when it comes back).
     max_queued_control: int = 2048

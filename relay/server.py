@@ -69,6 +69,7 @@ from overshoulder.core.schema import MAX_JSON_DEPTH, decode
 from . import config
 from .frames import CONTENT_TYPES, EXTENSIONS, FrameStore, valid_hash
 from .guard import ConnectionGuard, quiet_accept_errors, raise_descriptor_limit
+from .ratelimit import TokenBucket
 from .rooms import ControlConn, HeldFrame, MediaConn, Room
 from .store.base import SessionRecord
 from .store.damage import exported
@@ -147,6 +148,8 @@ class Relay:
         if self.public_url:
             self.allow_origins.add(_origin(self.public_url))
         self.csp = page_policy(allow_embed)
+        #: Session creations per client address (an unlocked relay's one open door).
+        self._session_rates: dict[str, TokenBucket] = {}
         self.signer = TokenSigner(config.token_secret(self.data_dir))
         self.admin_key = config.admin_key(self.data_dir)
         self.store = SqliteStore(
@@ -264,9 +267,38 @@ class Relay:
         sessions = self.store.list_sessions(include_closed=include_closed)
         return web.json_response({"sessions": [self._session_json(s) for s in sessions]})
 
+    def _is_admin(self, request: web.Request) -> bool:
+        header = request.headers.get("Authorization", "")
+        return header.startswith("Bearer ") and hmac.compare_digest(
+            header[7:].strip().encode(), self.admin_key.encode()
+        )
+
     async def create_session(self, request: web.Request) -> web.Response:
         if self.locked:
             self._auth(request)
+        elif not self._is_admin(request):
+            address = request.remote or "unknown"
+            bucket = self._session_rates.get(address)
+            if bucket is None:
+                if len(self._session_rates) > 10_000:  # forget quiet addresses
+                    self._session_rates.clear()
+                bucket = self._session_rates[address] = TokenBucket(
+                    self.limits.sessions_per_minute / 60.0, self.limits.rate_burst
+                )
+            if not bucket.allow():
+                raise HttpError(
+                    429,
+                    ErrorCode.RATE_LIMITED,
+                    f"more than {self.limits.sessions_per_minute:g} new sessions a minute from "
+                    f"{address}; wait a moment, or use the admin key",
+                )
+        if len(self.store.list_sessions()) >= self.limits.max_open_sessions:
+            raise HttpError(
+                503,
+                ErrorCode.SESSION_FULL,
+                f"this relay holds {self.limits.max_open_sessions} open sessions, as many as it "
+                "may; close some (or raise max_open_sessions)",
+            )
         body = await _json_body(request)
         name = _text(body, "name", self.limits.max_name_chars, default="Review session")
         host_name = _text(body, "host_name", self.limits.max_name_chars, default=None)

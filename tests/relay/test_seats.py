@@ -168,3 +168,41 @@ def test_a_media_socket_lives_only_while_its_control_socket_does(relay, raw):
     again.send("media_hello", {"ticket": ticket})
     err = again.expect("error")["data"]
     assert err["code"] == "not_ready" and "join the session first" in err["message"]
+
+
+def test_one_address_cannot_create_sessions_without_end(relay):
+    from overshoulder.core.limits import DEFAULT_LIMITS
+
+    made = refused = 0
+    for i in range(DEFAULT_LIMITS.rate_burst + 15):
+        r = requests.post(relay.url + "/api/sessions", json={"name": f"s{i}"}, timeout=5)
+        if r.status_code == 201:
+            made += 1
+        else:
+            assert r.status_code == 429 and r.json()["error"]["code"] == "rate_limited"
+            assert "new sessions a minute" in r.json()["error"]["message"]
+            refused += 1
+    assert refused >= 10 and made <= DEFAULT_LIMITS.rate_burst + 5
+    # The studio's tools, with the admin key, are not limited; the relay goes on serving.
+    admin = {"Authorization": f"Bearer {relay.admin_key}"}
+    r = requests.post(relay.url + "/api/sessions", json={"name": "tool"}, headers=admin, timeout=5)
+    assert r.status_code == 201
+    assert requests.get(relay.url + "/api/health", timeout=5).json()["status"] == "ok"
+
+
+def test_a_relay_holds_at_most_its_documented_number_of_open_sessions(relay):
+    from overshoulder.core.limits import DEFAULT_LIMITS
+
+    admin = {"Authorization": f"Bearer {relay.admin_key}"}
+    with requests.Session() as http:
+        open_now = len(http.get(relay.url + "/api/sessions", timeout=5).json()["sessions"])
+        for i in range(DEFAULT_LIMITS.max_open_sessions - open_now):
+            r = http.post(
+                relay.url + "/api/sessions", json={"name": f"s{i}"}, headers=admin, timeout=5
+            )
+            assert r.status_code == 201, r.text
+        r = http.post(
+            relay.url + "/api/sessions", json={"name": "one more"}, headers=admin, timeout=5
+        )
+    assert r.status_code == 503 and r.json()["error"]["code"] == "session_full"
+    assert str(DEFAULT_LIMITS.max_open_sessions) in r.json()["error"]["message"]
