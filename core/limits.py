@@ -47,6 +47,10 @@ class Limits:
     #: Chat lines per second per participant; extra ones are refused (``rate_limited``, not
     #: stored: send again later).
     chat_rate_hz: float = 5.0
+    #: Messages per second one participant may have refused for its rates, on average
+    #: (bursts of ten times that), before the relay closes its socket as a flood (1008); it
+    #: may come back and resume.
+    flood_drops_per_s: float = 100.0
     #: Bytes of one note as stored (its shape, style, anchor and text as JSON).
     max_note_bytes: int = 128 * 1024
     #: Notes added or changed per minute by one participant other than a host (a host's

@@ -30,6 +30,7 @@ from overshoulder.core.limits import Limits
 from overshoulder.core.model import Participant
 from overshoulder.core.protocol import PROTOCOL_MAJOR, Envelope, build, dumps, error_message
 from overshoulder.core.protocol.messages import (
+    CLOSE_POLICY,
     CLOSE_REFUSED,
     CLOSE_REPLACED,
     CLOSE_TOO_SLOW,
@@ -132,6 +133,10 @@ class ControlConn(_Sender):
         self.control_rate = TokenBucket(limits.control_rate_hz, limits.rate_burst)
         #: (time, bytes) of the notes this participant sent in the last minute.
         self.note_window: deque[tuple[float, int]] = deque()
+        #: Refusals for rate this participant may still have before it counts as a flood.
+        self.flood = TokenBucket(limits.flood_drops_per_s, int(limits.flood_drops_per_s * 10))
+        #: The driver's playhead (a correction per frame at most, as pointers).
+        self.playhead_rate = TokenBucket(limits.pointer_rate_hz, limits.rate_burst)
         #: Frame requests by hash or size: one per frame at most, as pointers.
         self.frame_request_rate = TokenBucket(limits.pointer_rate_hz, limits.rate_burst)
         self.chat_rate = TokenBucket(limits.chat_rate_hz, limits.rate_burst)
@@ -166,7 +171,18 @@ class ControlConn(_Sender):
         ref = env.ref if env else exc.ref
         self.send(error_message(exc, ref, env.type if env else exc.mtype))
 
+    def dropped(self) -> None:
+        """One message refused for its rate; a participant that keeps flooding is closed."""
+        if not self.flood.allow() and not self.closed:
+            log.warning(
+                "closed the socket of %s (%s): flooding past its rate limits",
+                self.pid,
+                self.participant.name,
+            )
+            self.close(CLOSE_POLICY, "flooding: too many messages past the rate limits")
+
     def warn_rate(self, what: str) -> None:
+        self.dropped()
         now = time.monotonic()
         if now - self._rate_warned > 5.0:
             self._rate_warned = now
@@ -484,7 +500,7 @@ class Room:
         if self.info.closed and env.type != "session":
             raise ProtocolError(ErrorCode.CONFLICT, "this session is closed; nothing more is kept")
         data = self._prepare(conn, env)
-        if env.type in ("annotation_add", "annotation_update"):
+        if env.type in ("annotation_add", "annotation_update", "annotation_delete"):
             self._check_note_budget(conn, env.type, data)
         self.seq += 1
         seq = self.seq
@@ -504,7 +520,7 @@ class Room:
     def _check_note_budget(self, conn: ControlConn, mtype: str, data: Any) -> None:
         """One note's size, what one participant may add per minute, what a session holds."""
         limits = self.limits
-        size = len(dumps(data))
+        size = len(dumps(data)) if mtype != "annotation_delete" else 0
         if size > limits.max_note_bytes:
             raise ProtocolError(
                 ErrorCode.TOO_LARGE,

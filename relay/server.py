@@ -610,6 +610,9 @@ class Relay:
             elif mtype == "frame_request" and not conn.frame_request_rate.allow():
                 conn.warn_rate(mtype)  # a cache miss per frame at most, as pointers
                 return None
+            elif mtype == "playhead" and not conn.playhead_rate.allow():
+                conn.warn_rate(mtype)
+                return None
             if mtype == "chat" and not conn.chat_rate.allow():
                 raise ProtocolError(
                     ErrorCode.RATE_LIMITED,
@@ -644,6 +647,8 @@ class Relay:
         except ProtocolError as exc:
             log.info("refused %s from %s: %s", env.type if env else "a message", conn.pid, exc)
             conn.error(exc, env)
+            if exc.code == ErrorCode.RATE_LIMITED:
+                conn.dropped()
         except Exception:
             log.exception("failed to handle a message from %s", conn.pid)
             conn.error(
@@ -845,7 +850,7 @@ async def _errors_middleware(request: web.Request, handler: Any) -> web.StreamRe
 
 #: Message kinds that share one rate limit per participant (``Limits.control_rate_hz``), with
 #: the lossless-still ``frame_request`` (each asks the host for a render).
-_CONTROL_RATED = frozenset({"lease_claim", "lease_release"})
+_CONTROL_RATED = frozenset({"lease_claim", "lease_release", "stream", "session"})
 
 
 #: The reviewer page's content policy (also in its <meta> tag): only the relay's own scripts,

@@ -206,3 +206,31 @@ def test_a_relay_holds_at_most_its_documented_number_of_open_sessions(relay):
         )
     assert r.status_code == 503 and r.json()["error"]["code"] == "session_full"
     assert str(DEFAULT_LIMITS.max_open_sessions) in r.json()["error"]["message"]
+
+
+def test_a_participant_that_keeps_flooding_is_disconnected_and_may_come_back(relay, raw):
+    import uuid
+
+    s = relay.create_session()
+    sid = s["session"]["id"]
+    host = raw()
+    host.join(s["host_token"], "Mia")
+    host.expect("snapshot")
+    link = _invite(relay, sid, "reviewer").json()["token"]
+    flooder = raw()
+    flooder.join(link, "Flood", client_id=str(uuid.uuid4()))
+    flooder.expect("snapshot")
+    closed = None
+    try:
+        for _ in range(5000):
+            flooder.send("lease_claim", {"name": "playhead"})
+        while True:
+            flooder.recv(5)
+    except (ConnectionError, OSError) as exc:
+        closed = str(exc)
+    # Closed mid-flood (1008, or the pipe broke under the sender), and the relay says why.
+    assert closed is not None and ("03f0" in closed or "Broken pipe" in closed), closed
+    assert "flooding past its rate limits" in relay.log_text()
+    host.send("chat", {"id": str(uuid.uuid4()), "text": "fine"}, eid=str(uuid.uuid4()))
+    assert host.expect("ack")["data"]["seq"] >= 1
+    assert raw().join(link, "Flood again")["type"] == "welcome"
