@@ -53,7 +53,7 @@ from overshoulder.core.schema import encode
 
 from .frames import FrameStore
 from .ratelimit import TokenBucket
-from .store.base import DAMAGED_EVENT, EventRecord, EventStore, SessionRecord
+from .store.base import DAMAGED_EVENT, AuditEntry, EventRecord, EventStore, SessionRecord
 from .store.damage import check_body
 
 log = logging.getLogger("overshoulder.relay.rooms")
@@ -403,6 +403,7 @@ class Room:
         if old is not None:
             old.close(CLOSE_REPLACED, "replaced by a newer connection of the same client")
         self.conns[conn.pid] = conn
+        self._audit("join", conn, f"client {conn.participant.client}; link {conn.link[:8]}")
         if self.damage_notice is not None:
             conn.send(self.damage_notice)
         self.broadcast(dumps(build("join", Join(conn.participant), ts=_now())), skip=conn.pid)
@@ -416,6 +417,7 @@ class Room:
         if self.conns.get(conn.pid) is not conn:
             return  # replaced: the new connection keeps the seat
         del self.conns[conn.pid]
+        self._audit("leave", conn)
         self.size_prefs.pop(conn.pid, None)
         media = self.media.get(conn.pid)
         if media is not None:  # a media socket lives only as long as its control socket
@@ -426,6 +428,11 @@ class Room:
             hosts = self.hosts()
             self._set_driver(hosts[0].pid if hosts else None)
         self._update_frame_size()
+
+    def _audit(self, action: str, conn: ControlConn, detail: str = "") -> None:
+        me = conn.participant
+        who = f"{me.name} ({me.id})"
+        self.store.audit(AuditEntry(self.info.id, _now(), action, who, me.role, detail))
 
     def snapshot_text(self, full: bool) -> str:
         """The ``snapshot`` message, with annotations and chat when ``full``.

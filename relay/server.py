@@ -71,7 +71,7 @@ from .frames import CONTENT_TYPES, EXTENSIONS, FrameStore, valid_hash
 from .guard import ConnectionGuard, quiet_accept_errors, raise_descriptor_limit
 from .ratelimit import TokenBucket
 from .rooms import ControlConn, HeldFrame, MediaConn, Room
-from .store.base import SessionRecord
+from .store.base import AuditEntry, SessionRecord
 from .store.damage import exported
 from .store.sqlite import SqliteStore
 from .tokens import Claims, TokenSigner
@@ -367,6 +367,13 @@ class Relay:
                 400, ErrorCode.BAD_MESSAGE, f"seats must be a whole number from 1 to {most}"
             )
         token = self.signer.issue(session_id, role, expires_s, name=name, seats=seats)
+        self._audit(
+            session_id,
+            "invite",
+            claims,
+            f"a {role} link for {name or 'anyone'}, "
+            f"{seats or self.limits.seats_per_link} seats, {round(expires_s)} s",
+        )
         log.info("invite for session %s as %s, %ds", session_id, role, expires_s)
         return web.json_response(
             {
@@ -381,10 +388,12 @@ class Relay:
 
     async def export_events(self, request: web.Request) -> web.Response:
         session_id = request.match_info["sid"]
-        self._auth(request, session_id)
+        claims = self._auth(request, session_id)
         if self.store.get_session(session_id) is None:
             raise HttpError(404, ErrorCode.NOT_FOUND, f"no session {session_id!r} on this relay")
         since = _int_query(request, "since", 0)
+        if since == 0:  # one entry per export, not per page
+            self._audit(session_id, "export", claims, "the event log")
         limit = min(_int_query(request, "limit", EXPORT_PAGE, least=1), EXPORT_PAGE)
         records = self.store.events_since(session_id, since, limit + 1, damaged=True)
         more = len(records) > limit
@@ -399,9 +408,33 @@ class Relay:
             }
         )
 
+    def _audit(self, session_id: str, action: str, claims: Optional[Claims], detail: str) -> None:
+        """An audit entry for an HTTP action: by the admin key, or by whose link."""
+        if claims is None:
+            who, role = "the admin key", None
+        else:
+            who = f"{claims.name or 'a ' + claims.role} ({claims.role} link {claims.nonce[:8]})"
+            role = claims.role
+        self.store.audit(AuditEntry(session_id, round(time.time(), 6), action, who, role, detail))
+
+    async def audit_log(self, request: web.Request) -> web.Response:
+        """Who joined, left, invited, downloaded and exported: the host's and the admin's."""
+        session_id = request.match_info["sid"]
+        claims = self._auth(request, session_id)
+        if claims is not None and claims.role != "host":
+            raise HttpError(
+                403, ErrorCode.FORBIDDEN, "only a host (or the admin key) reads the audit"
+            )
+        if self.store.get_session(session_id) is None:
+            raise HttpError(404, ErrorCode.NOT_FOUND, f"no session {session_id!r} on this relay")
+        entries = self.store.audit_log(session_id)
+        return web.json_response(
+            {"session": session_id, "audit": [dataclasses.asdict(e) for e in entries]}
+        )
+
     async def get_frame(self, request: web.Request) -> web.StreamResponse:
         session_id, digest = request.match_info["sid"], request.match_info["hash"]
-        self._auth(request, session_id)
+        claims = self._auth(request, session_id)
         if not valid_hash(digest):
             raise HttpError(400, ErrorCode.BAD_MESSAGE, "a frame hash is 32 hex digits")
         if self.store.get_session(session_id) is None:
@@ -409,6 +442,7 @@ class Relay:
         room = self.rooms.get(session_id)
         kept = room.recent.get(digest) if room else None
         if kept is not None:
+            self._audit(session_id, "download", claims, f"frame {digest}")
             ext = EXTENSIONS.get(kept.header.codec, "bin")
             return web.Response(
                 body=kept.payload,
@@ -417,6 +451,7 @@ class Relay:
         found = self.frames.find(session_id, digest)
         if found is None:
             raise HttpError(404, ErrorCode.NOT_FOUND, f"frame {digest} is not kept here")
+        self._audit(session_id, "download", claims, f"frame {digest}")
         path, ctype = found
         return web.FileResponse(path, headers={"Content-Type": ctype})
 
@@ -778,6 +813,7 @@ class Relay:
                 web.post("/api/sessions", self.create_session),
                 web.post("/api/sessions/{sid}/invites", self.create_invite),
                 web.get("/api/sessions/{sid}/events", self.export_events),
+                web.get("/api/sessions/{sid}/audit", self.audit_log),
                 web.get("/api/sessions/{sid}/frames/{hash}", self.get_frame),
                 web.get("/api/openapi.json", self.openapi),
                 web.get("/ws", self.control_socket),

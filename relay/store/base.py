@@ -43,6 +43,20 @@ class EventRecord:
     damage: Optional[str] = None
 
 
+@dataclass(frozen=True)
+class AuditEntry:
+    """Who did what to a session's people and data: joined, left, invited, downloaded,
+    exported. Kept beside the event log (never sent to participants), read by the host and
+    the admin key."""
+
+    session: str
+    ts: float
+    action: str
+    who: str
+    role: Optional[str] = None
+    detail: str = ""
+
+
 class EventStore(Protocol):
     """A durable, per-session, gap-free event log.
 
@@ -81,6 +95,14 @@ class EventStore(Protocol):
         ...
 
     def last_seq(self, session_id: str) -> int: ...
+
+    def audit(self, entry: AuditEntry) -> None:
+        """Keep one audit entry (small and rare: may be done inline)."""
+        ...
+
+    def audit_log(self, session_id: str, limit: int = 10_000) -> list[AuditEntry]:
+        """A session's audit entries, oldest first."""
+        ...
 
     def problems(self) -> list[str]:
         """Sentences naming what keeps the store from working now (empty when healthy)."""

@@ -33,7 +33,7 @@ from typing import Any, Optional
 from overshoulder.core.errors import ErrorCode, ProtocolError
 
 from . import damage as damage_mod
-from .base import EventRecord, SessionRecord
+from .base import AuditEntry, EventRecord, SessionRecord
 
 log = logging.getLogger("overshoulder.relay.store")
 
@@ -56,6 +56,15 @@ CREATE TABLE IF NOT EXISTS events (
     PRIMARY KEY (session, seq)
 ) WITHOUT ROWID;
 CREATE UNIQUE INDEX IF NOT EXISTS events_eid ON events (session, eid);
+CREATE TABLE IF NOT EXISTS audit (
+    session TEXT NOT NULL,
+    ts REAL NOT NULL,
+    action TEXT NOT NULL,
+    who TEXT NOT NULL,
+    role TEXT,
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS audit_session ON audit (session, ts);
 PRAGMA user_version = 1;
 """
 
@@ -257,6 +266,29 @@ class SqliteStore:
             (session_id,),
         )
         return rows[0] if rows else None
+
+    def audit(self, entry: AuditEntry) -> None:
+        try:
+            with self._read_lock:
+                self._read.execute(
+                    "INSERT INTO audit (session, ts, action, who, role, detail) "
+                    "VALUES (?,?,?,?,?,?)",
+                    (entry.session, entry.ts, entry.action, entry.who, entry.role, entry.detail),
+                )
+        except (sqlite3.Error, UnicodeEncodeError) as exc:  # never stops what it records
+            log.warning("could not keep an audit entry (%s %s): %s", entry.action, entry.who, exc)
+
+    def audit_log(self, session_id: str, limit: int = 10_000) -> list[AuditEntry]:
+        with self._read_lock:
+            rows = self._read.execute(
+                "SELECT session, ts, action, who, role, detail FROM audit WHERE session = ? "
+                "ORDER BY ts, rowid LIMIT ?",
+                (session_id, limit),
+            ).fetchall()
+        return [
+            AuditEntry(str(r[0]), float(r[1]), str(r[2]), str(r[3]), r[4], str(r[5] or ""))
+            for r in rows
+        ]
 
     def list_sessions(self, include_closed: bool = False) -> list[SessionRecord]:
         sql = "SELECT id, name, created, host_name, closed FROM sessions"
