@@ -21,6 +21,10 @@ ROLES: tuple[Role, ...] = ("host", "reviewer", "viewer")
 
 ShapeKind = Literal["stroke", "line", "arrow", "rect", "ellipse", "text"]
 
+#: Who sees their name and the time tiled over the frame (and burned into PNG downloads), so a
+#: leaked screenshot names its source: viewers only (the default), everyone, or nobody.
+Watermark = Literal["viewers", "everyone", "off"]
+
 #: Shapes may reach a little outside the image (an arrow pointing in from the
 #: margin) but not to absurd coordinates.
 COORD_LIMIT = 10.0
@@ -310,3 +314,4 @@ class SessionInfo:
     host_name: Optional[str] = None
     participants: int = 0
     closed: bool = False
+    watermark: Watermark = "viewers"

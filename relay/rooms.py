@@ -297,6 +297,8 @@ class Room:
         self.limits = limits
         self.seq = 0
         self.annotations: dict[str, dict[str, Any]] = {}
+        #: Who sees the watermark (``SessionUpdate.watermark``), from the log's session events.
+        self.watermark = "viewers"
         self.deleted: dict[str, dict[str, Any]] = {}
         self.chat: deque[dict[str, Any]] = deque(maxlen=limits.snapshot_chat)
         self.eids: dict[str, int] = {}
@@ -384,6 +386,8 @@ class Room:
                 self.info = _replace(self.info, name=data["name"])
             if data.get("closed") is not None:
                 self.info = _replace(self.info, closed=bool(data["closed"]))
+            if data.get("watermark") is not None:
+                self.watermark = str(data["watermark"])
 
     # --- participants -----------------------------------------------------------
 
@@ -478,6 +482,7 @@ class Room:
             "host_name": self.info.host_name,
             "participants": len(self.conns),
             "closed": self.info.closed,
+            "watermark": self.watermark,
         }
 
     def broadcast(self, text: str, skip: Optional[str] = None) -> None:
@@ -649,6 +654,8 @@ class Room:
             data = encode(update)
             if not data:
                 raise ProtocolError(ErrorCode.BAD_MESSAGE, "session update changes nothing", "data")
+            if update.watermark is not None:
+                self._audit("settings", conn, f"watermark {update.watermark}")
         return data
 
     @staticmethod

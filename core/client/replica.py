@@ -160,7 +160,9 @@ class SessionReplica:
             return True
         if mtype == "session" and self.session is not None:
             changes = {
-                k: getattr(body, k) for k in ("name", "closed") if getattr(body, k) is not None
+                k: getattr(body, k)
+                for k in ("name", "closed", "watermark")
+                if getattr(body, k) is not None
             }
             self.session = dataclasses.replace(self.session, **changes)
             return True

@@ -22,6 +22,7 @@ from ..model import (
     Participant,
     Playhead,
     SessionInfo,
+    Watermark,
     check_uuid,
     new_id,
 )
@@ -366,9 +367,17 @@ class SessionClient:
         """Send a chat line; returns the event id."""
         return self._submit("chat", encode(ChatMessage(id=new_id(), text=text)))
 
-    def update_session(self, *, name: Optional[str] = None, closed: Optional[bool] = None) -> str:
-        """Host: rename or close the session; returns the event id."""
-        return self._submit("session", encode(SessionUpdate(name=name, closed=closed)))
+    def update_session(
+        self,
+        *,
+        name: Optional[str] = None,
+        closed: Optional[bool] = None,
+        watermark: Optional[Watermark] = None,
+    ) -> str:
+        """Host: rename or close the session, or set who sees the watermark ("viewers",
+        "everyone", "off"); returns the event id."""
+        update = SessionUpdate(name=name, closed=closed, watermark=watermark)
+        return self._submit("session", encode(update))
 
     # --- ephemeral messages --------------------------------------------------------------------
 

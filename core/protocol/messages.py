@@ -41,6 +41,7 @@ from ..model import (
     SessionInfo,
     Shape,
     Style,
+    Watermark,
 )
 from ..schema import MAX_JSON_DEPTH, MAX_SAFE_INT, Bounds, decode, encode
 
@@ -329,10 +330,11 @@ class Lease:
 
 @dataclass(frozen=True)
 class SessionUpdate:
-    """Host: rename or close the session (persisted)."""
+    """Host: rename or close the session, or set who sees the watermark (persisted)."""
 
     name: Annotated[Optional[str], Bounds(limit="max_name_chars")] = None
     closed: Optional[bool] = None
+    watermark: Optional[Watermark] = None
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,8 @@ log = logging.getLogger("overshoulder.ui")
 POLL_MS = 250
 #: Chat lines shown at most.
 CHAT_LINES = 500
+#: The watermark settings a host picks from (SessionInfo.watermark).
+WATERMARKS = ("viewers", "everyone", "off")
 #: Seconds the panel's lifecycle thread waits for another step before it ends.
 SERIAL_IDLE_S = 2.0
 NOTE_ROLE = QtCore.Qt.ItemDataRole.UserRole
@@ -192,6 +194,14 @@ class Panel(QtWidgets.QWidget):
         start.addWidget(self.role_combo, 4, 0)
         start.addWidget(self.invite_button, 4, 1, 1, 2)
         start.addWidget(self.invite_link_edit, 5, 0, 1, 3)
+        self.watermark_combo = QtWidgets.QComboBox(start_box)
+        self.watermark_combo.addItems(list(WATERMARKS))
+        self.watermark_combo.setToolTip(
+            "Whose frames carry their name and the time, burned into their downloads too, so "
+            "a leaked screenshot names its source"
+        )
+        start.addWidget(QtWidgets.QLabel("Watermark", start_box), 6, 0)
+        start.addWidget(self.watermark_combo, 6, 1, 1, 2)
         root.addWidget(start_box)
 
         self.status_label = QtWidgets.QLabel("", self)
@@ -276,6 +286,9 @@ class Panel(QtWidgets.QWidget):
         self.share_button.clicked.connect(lambda checked=False: self.set_sharing(checked))
         self.leave_button.clicked.connect(self.close_session)
         self.invite_button.clicked.connect(lambda: self.make_invite())
+        self.watermark_combo.activated.connect(
+            lambda index: self.set_watermark(self.watermark_combo.itemText(index))
+        )
         self.follow_button.clicked.connect(lambda checked=False: self.follow(checked))
         self.drive_button.clicked.connect(self.toggle_drive)
         self.people_list.itemChanged.connect(self._layer_toggled)
@@ -617,6 +630,18 @@ class Panel(QtWidgets.QWidget):
             self._failed("invite"),
         )
 
+    def set_watermark(self, mode: str) -> None:
+        """Host: who sees the watermark ("viewers", "everyone", "off"), for the whole session."""
+        client = self.client
+        if client is None or self._role != "host":
+            self.show_error("only the session's host sets the watermark")
+            return
+        if mode not in WATERMARKS:
+            self.show_error(f"the watermark is one of {', '.join(WATERMARKS)}, not {mode!r}")
+            return
+        client.update_session(watermark=mode)  # type: ignore[arg-type]
+        self._status(f"watermark: {mode}")
+
     # --- driving, following, chat, notes --------------------------------------------------------
 
     def follow(self, on: bool) -> None:
@@ -821,6 +846,11 @@ class Panel(QtWidgets.QWidget):
         self.share_button.setText("Sharing the viewer" if self.sharing else "Share")
         self.invite_button.setEnabled(open_ and host and "invite" not in self._busy)
         self.role_combo.setEnabled(open_ and host)
+        self.watermark_combo.setEnabled(open_ and host)
+        session = self.client.session if self.client is not None else None
+        mode = session.watermark if session is not None else "viewers"
+        if self.watermark_combo.currentText() != mode and not self.watermark_combo.hasFocus():
+            self.watermark_combo.setCurrentText(mode)
         item = self.sessions_list.currentItem()
         relay = self.relay_edit.text().strip()
         kept = item is not None and self.settings.hosted_session(relay, str(item.data(NOTE_ROLE)))

@@ -300,3 +300,27 @@ def test_panels_opened_and_closed_again_leave_no_lifecycle_thread_behind(host, m
         p.deleteLater()
         pump()
     assert wait_for(lambda: life_threads() == 0), life_threads()
+
+
+def test_the_host_sets_the_watermark_from_the_panel_and_every_guest_gets_it(relay, panel, guests):
+    panel.relay_edit.setText(relay.url)
+    panel.name_edit.setText("Mia")
+    assert not panel.watermark_combo.isEnabled()  # no session yet
+    panel.create_session()
+    assert wait_for(lambda: panel.client is not None and panel.client.state == "synced")
+    assert panel.watermark_combo.isEnabled() and panel.watermark_combo.currentText() == "viewers"
+    panel.make_invite("viewer")
+    assert wait_for(lambda: bool(panel.invite_link_edit.text()))
+    val = guests(panel.invite_link_edit.text(), "Val")
+    assert val.session is not None and val.session.watermark == "viewers"
+    index = panel.watermark_combo.findText("everyone")
+    panel.watermark_combo.activated.emit(index)
+    assert wait_for(lambda: val.session is not None and val.session.watermark == "everyone")
+    assert wait_for(
+        lambda: (
+            [e["data"].get("watermark") for e in relay.events(panel.client.session.id)]
+            == ["everyone"]
+        )
+    )
+    panel.set_watermark("sometimes")
+    assert "not 'sometimes'" in panel.error_label.text()

@@ -4,11 +4,13 @@
 
 import { pixelFromOri } from "./protocol.js";
 import { paintMark } from "./shapes.js";
+import { paintWatermark } from "./watermark.js";
 
 const CAPTION_TEXT = 0.028;
 
-/** Renders the PNG (a Blob): `image` {bitmap, width, height}, `notes` in drawing order. */
-export async function burnIn(image, notes) {
+/** Renders the PNG (a Blob): `image` {bitmap, width, height}, `notes` in drawing order, and
+ * the `watermark` text tiled over it when this participant's frames carry one. */
+export async function burnIn(image, notes, watermark = null) {
   const { width, height } = image;
   const canvas = makeCanvas(width, height);
   const ctx = canvas.getContext("2d");
@@ -16,6 +18,7 @@ export async function burnIn(image, notes) {
   const map = { pt: (x, y) => pixelFromOri(x, y, width, height), unit: height };
   for (const note of notes) paintMark(ctx, note, map, note.status === "done" ? 0.35 : 1);
   captions(ctx, notes.filter((n) => n.text && n.status !== "done"), width, height);
+  if (watermark) paintWatermark(ctx, watermark, width, height, Math.max(1, height / 1080));
   if (canvas.convertToBlob) return canvas.convertToBlob({ type: "image/png" });
   return new Promise((ok) => canvas.toBlob(ok, "image/png"));
 }

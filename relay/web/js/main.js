@@ -24,6 +24,7 @@ import { TimelineBar, timecode } from "./timeline.js";
 import { Toolbar } from "./toolbar.js";
 import { Tools } from "./tools.js";
 import { Viewer } from "./viewer.js";
+import { WatermarkLayer, marked, watermarkText } from "./watermark.js";
 
 // Frames this page keeps by hash (the relay then sends repeats as references: a loop is
 // streamed once), and the most encoded bytes they may take.
@@ -262,6 +263,21 @@ function join({ sid, token, clientId }, name) {
     },
     typing: (on) => presence({ state: on ? "typing" : "idle" }),
   });
+  const watermark = new WatermarkLayer($("#watermark"), {
+    active: () => marked(state.session?.watermark, state.role),
+    name: () => state.me?.name ?? "",
+  });
+  $("#watermark-mode").addEventListener("change", (event) => {
+    const mode = event.target.value;
+    state.session = { ...state.session, watermark: mode }; // the relay acks, not echoes, it
+    state.emit("session");
+    conn.submit("session", { watermark: mode });
+  });
+  function renderWatermark() {
+    $("#watermark-setting").hidden = state.role !== "host";
+    $("#watermark-mode").value = state.session?.watermark ?? "viewers";
+    watermark.render();
+  }
   const bar = new TimelineBar($("#timeline"));
   bar.on("seek", (f) => playback.seek(f));
 
@@ -273,6 +289,7 @@ function join({ sid, token, clientId }, name) {
     $("#tools").hidden = !state.canDraw;
     $("#me-name").textContent = data.participant.name;
     $("#me-role").textContent = data.participant.role;
+    renderWatermark();
     chat.setLimit(state.limits.max_text_chars);
     // Rates from the relay's limits, with headroom for bursts.
     pointerSend.hz = state.limits.pointer_rate_hz * RATE_SHARE;
@@ -339,6 +356,7 @@ function join({ sid, token, clientId }, name) {
     renderTransport();
   });
   state.on("session", () => {
+    renderWatermark();
     const name = state.session?.name ?? "";
     $("#session-name").textContent = name;
     document.title = name ? `${name} — Overshoulder` : "Overshoulder";
@@ -432,7 +450,8 @@ function join({ sid, token, clientId }, name) {
       toast(missing !== null ? `Frame ${missing} is not on this page.` : "There is no frame to download yet.");
       return;
     }
-    const blob = await burnIn(img, onFrame());
+    const mark = marked(state.session?.watermark, state.role) ? watermarkText(state.me?.name ?? "") : null;
+    const blob = await burnIn(img, onFrame(), mark);
     const base = (state.session?.name || "overshoulder").replace(/[^\w.-]+/g, "_");
     save(blob, `${base}_${img.frame}.png`);
   }
