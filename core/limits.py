@@ -60,6 +60,9 @@ class Limits:
     note_bytes_per_minute: int = 8 * 1024 * 1024
     #: Notes one session holds at most.
     max_session_notes: int = 50_000
+    #: Bytes of notes (as stored) one session holds at most: about a thousand notes of the
+    #: largest size, or a hundred thousand ordinary strokes.
+    max_session_note_bytes: int = 128 * 1024 * 1024
     #: Sessions one client address may create per minute without the admin key (on an
     #: unlocked relay), after a burst of ``rate_burst``.
     sessions_per_minute: float = 10.0

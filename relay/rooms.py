@@ -303,6 +303,9 @@ class Room:
         self.chat: deque[dict[str, Any]] = deque(maxlen=limits.snapshot_chat)
         self.eids: dict[str, int] = {}
         self._ann_text: dict[str, str] = {}
+        #: Stored bytes of each note, and their total (``_note_sizes``; None until needed).
+        self._ann_size: Optional[dict[str, int]] = None
+        self._note_total = 0
         self.conns: dict[str, ControlConn] = {}
         self.media: dict[str, MediaConn] = {}
         self.playhead: Optional[dict[str, Any]] = None
@@ -544,8 +547,40 @@ class Room:
                 ErrorCode.TOO_LARGE,
                 f"this session holds {limits.max_session_notes} notes, as many as it may",
             )
-        if conn.participant.role == "host":
-            return
+        note_id = str(data["annotation"]["id"] if "annotation" in data else data["id"])
+        sizes = self._note_sizes()
+        if mtype == "annotation_add":
+            stored = size
+        elif mtype == "annotation_update" and note_id in self.annotations:
+            changes = {k: v for k, v in data.items() if k != "id"}
+            stored = len(dumps({**self.annotations[note_id], **changes}))
+        else:
+            stored = 0
+        after = self._note_total - sizes.get(note_id, 0) + stored
+        if stored and after > limits.max_session_note_bytes:
+            raise ProtocolError(
+                ErrorCode.TOO_LARGE,
+                f"this session's notes would take {after // (1024 * 1024)} MiB; at most "
+                f"{limits.max_session_note_bytes // (1024 * 1024)} MiB are kept per session",
+            )
+        if conn.participant.role != "host":
+            self._check_note_rate(conn, size)
+        self._note_total = after
+        if stored:
+            sizes[note_id] = stored
+        else:
+            sizes.pop(note_id, None)
+
+    def _note_sizes(self) -> dict[str, int]:
+        """Bytes of each note the session holds, counted once (the first time a note arrives
+        after the room was loaded), then kept up to date."""
+        if self._ann_size is None:
+            self._ann_size = {i: len(dumps(a)) for i, a in self.annotations.items()}
+            self._note_total = sum(self._ann_size.values())
+        return self._ann_size
+
+    def _check_note_rate(self, conn: ControlConn, size: int) -> None:
+        limits = self.limits
         now = time.monotonic()
         window = conn.note_window
         while window and now - window[0][0] > 60.0:
@@ -606,6 +641,7 @@ class Room:
             self.info = record
         self._waiting.clear()
         self._ann_text.clear()
+        self._ann_size = None
         self.annotations.clear()
         self.deleted.clear()
         self.chat.clear()
