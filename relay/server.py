@@ -1123,7 +1123,7 @@ async def _serve(
             allow_origins=args.allow_origin,
             allow_embed=args.allow_embed,
         )
-    except ValueError as exc:  # an --allow-origin or --allow-embed that is no origin
+    except ValueError as exc:  # an option out of range, or an --allow-* that is no origin
         print(f"overshoulder relay: {exc}", file=sys.stderr, flush=True)
         return 2
     except config.DataDirError as exc:
