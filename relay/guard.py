@@ -119,6 +119,8 @@ class _Guarded(asyncio.Protocol):
         self.transport.close()
 
     def data_received(self, data: bytes) -> None:
+        if self.address is None:  # refused at connection_made: aiohttp never saw it
+            return
         if not self.passed:
             self.head = (self.head + data)[-_HEAD_MOST:]
             if _HEAD_END in self.head:
@@ -133,6 +135,8 @@ class _Guarded(asyncio.Protocol):
             self.timer = None
 
     def eof_received(self) -> Optional[bool]:
+        if self.address is None:
+            return None
         return self.inner.eof_received()
 
     def connection_lost(self, exc: Optional[Exception]) -> None:
@@ -146,10 +150,12 @@ class _Guarded(asyncio.Protocol):
             self.inner.connection_lost(exc)
 
     def pause_writing(self) -> None:
-        self.inner.pause_writing()
+        if self.address is not None:
+            self.inner.pause_writing()
 
     def resume_writing(self) -> None:
-        self.inner.resume_writing()
+        if self.address is not None:
+            self.inner.resume_writing()
 
 
 def quiet_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
