@@ -123,6 +123,10 @@ class Relay:
             str(self.data_dir / "data"),
             "--log-level",
             self.log_level,
+            # One load process stands for many people on one address: the per-address
+            # connection limit (256) is for a real client address, not for a load generator.
+            "--max-connections-per-address",
+            "100000",
             *self.extra_args,
         ]
         self.proc = subprocess.Popen(

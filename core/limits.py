@@ -41,8 +41,12 @@ class Limits:
     presence_rate_hz: float = 4.0
     #: Burst allowance of the rate limiters (messages).
     rate_burst: int = 20
-    #: Lease claims and releases and frame requests per second per participant (a lease
-    #: claim reaches everyone); extra ones are dropped.
+    #: Playhead messages per second from one participant (a driver's correction per frame
+    #: during playback: 120 fps twice over); extra ones are dropped.
+    playhead_rate_hz: float = 240.0
+    #: Lease claims and releases, ``stream``, ``session`` and lossless-still requests per
+    #: second per participant (a lease claim reaches everyone, a still asks the host for a
+    #: render); extra ones are dropped.
     control_rate_hz: float = 10.0
     #: Chat lines per second per participant; extra ones are refused (``rate_limited``, not
     #: stored: send again later).

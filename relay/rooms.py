@@ -135,8 +135,8 @@ class ControlConn(_Sender):
         self.note_window: deque[tuple[float, int]] = deque()
         #: Refusals for rate this participant may still have before it counts as a flood.
         self.flood = TokenBucket(limits.flood_drops_per_s, int(limits.flood_drops_per_s * 10))
-        #: The driver's playhead (a correction per frame at most, as pointers).
-        self.playhead_rate = TokenBucket(limits.pointer_rate_hz, limits.rate_burst)
+        #: The driver's playhead (a correction per frame at most).
+        self.playhead_rate = TokenBucket(limits.playhead_rate_hz, limits.rate_burst)
         #: Frame requests by hash or size: one per frame at most, as pointers.
         self.frame_request_rate = TokenBucket(limits.pointer_rate_hz, limits.rate_burst)
         self.chat_rate = TokenBucket(limits.chat_rate_hz, limits.rate_burst)
