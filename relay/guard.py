@@ -65,8 +65,6 @@ class ConnectionGuard:
         self.header_timeout_s = header_timeout_s
         self.per_address = per_address
         self.open: Counter[str] = Counter()
-        self.refused = 0
-        self.timed_out = 0
         self.report = _Throttled()
 
     def __call__(self) -> asyncio.Protocol:
@@ -91,7 +89,6 @@ class _Guarded(asyncio.Protocol):
         self.address = str(peer[0]) if isinstance(peer, tuple) and peer else "unknown"
         guard = self.guard
         if guard.open[self.address] >= guard.per_address:
-            guard.refused += 1
             guard.report(
                 "per-address:" + self.address,
                 "closed a connection from %s: it already has %d open (max_connections_per_address)",
@@ -108,7 +105,6 @@ class _Guarded(asyncio.Protocol):
     def _too_slow(self) -> None:
         if self.passed or self.transport is None:
             return
-        self.guard.timed_out += 1
         self.guard.report(
             "header-timeout",
             "closed a connection from %s that sent no whole request within %.0f s "

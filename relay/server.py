@@ -292,7 +292,7 @@ class Relay:
                     f"more than {self.limits.sessions_per_minute:g} new sessions a minute from "
                     f"{address}; wait a moment, or use the admin key",
                 )
-        if len(self.store.list_sessions()) >= self.limits.max_open_sessions:
+        if self.store.open_sessions() >= self.limits.max_open_sessions:
             raise HttpError(
                 503,
                 ErrorCode.SESSION_FULL,

@@ -96,6 +96,10 @@ class EventStore(Protocol):
 
     def last_seq(self, session_id: str) -> int: ...
 
+    def open_sessions(self) -> int:
+        """How many sessions are not closed (without reading them)."""
+        ...
+
     def audit(self, entry: AuditEntry) -> None:
         """Keep one audit entry (small and rare: may be done inline)."""
         ...

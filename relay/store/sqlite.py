@@ -267,6 +267,11 @@ class SqliteStore:
         )
         return rows[0] if rows else None
 
+    def open_sessions(self) -> int:
+        with self._read_lock:
+            row = self._read.execute("SELECT COUNT(*) FROM sessions WHERE closed = 0").fetchone()
+        return int(row[0] or 0)
+
     def audit(self, entry: AuditEntry) -> None:
         try:
             with self._read_lock:
