@@ -1,16 +1,24 @@
-"""Two editors' timelines, compared clip by clip before one follows the other.
+"""Two editors' timelines, compared clip by clip before one follows the other, and the
+playhead kept inside the driver's range.
 
 Pure Python on the protocol's ``SharedTimeline``: the app adapters turn their own
 timelines into one (Resolve through its OTIO export), the ``Sharer`` compares the
 driver's with its own and shows the differences as a warning. Following works
 by timeline frame, so what matters is where each clip sits and what it shows.
+
+A playhead's ``range`` is the first and last frame there is: a frame past it (a driver
+stepping on from the last frame) is no frame anyone can show. ``in_range`` brings it back:
+to the nearest end while paused, round the loop while playing (playback loops its range).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+import dataclasses
 from dataclasses import dataclass
+from typing import Optional
 
+from .model import Playhead
 from .protocol.messages import SharedTimeline, TimelineClip
 
 #: Differences listed by name at most; the rest are counted.
@@ -23,6 +31,27 @@ class Difference:
 
     clip: str
     text: str
+
+
+def frame_in_range(frame: int, span: Optional[tuple[int, int]], playing: bool) -> int:
+    """``frame`` inside ``span`` (first, last): clamped while paused, wrapped while playing.
+
+    No span, or one whose last frame comes before its first, leaves the frame as it is.
+    """
+    if span is None:
+        return frame
+    first, last = span
+    if last < first or first <= frame <= last:
+        return frame
+    if playing:
+        return first + (frame - first) % (last - first + 1)
+    return first if frame < first else last
+
+
+def in_range(playhead: Playhead) -> Playhead:
+    """``playhead`` with its frame inside its own range (see ``frame_in_range``)."""
+    frame = frame_in_range(playhead.frame, playhead.range, playhead.playing)
+    return playhead if frame == playhead.frame else dataclasses.replace(playhead, frame=frame)
 
 
 def compare(mine: SharedTimeline, theirs: SharedTimeline) -> list[Difference]:

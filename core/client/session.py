@@ -67,6 +67,7 @@ from ..protocol.packet import (
     unpack,
 )
 from ..schema import decode, encode
+from ..timeline import in_range
 from . import timeouts
 from .backoff import reconnect_delay
 from .decode import decode_relay_message, limits_from_welcome
@@ -424,8 +425,12 @@ class SessionClient:
         return self._replica.stream
 
     def set_playhead(self, playhead: Playhead) -> None:
-        """As the driver: where the playhead is. Kept and sent on reconnect if you still drive."""
-        body = self._checked("playhead", playhead)
+        """As the driver: where the playhead is. Kept and sent on reconnect if you still drive.
+
+        A frame outside the playhead's own range goes to its nearest end (round the loop while
+        playing): a step past the last frame stays on the last frame.
+        """
+        body = in_range(self._checked("playhead", playhead))
         with self._lock:
             me = self._replica.me
             if self._replica.driver is None or (me is not None and self._replica.driver == me.id):
@@ -853,6 +858,9 @@ class SessionClient:
                 else:
                     self._replica.apply(mtype, env.data)
             else:
+                if mtype == "playhead":
+                    # A driver elsewhere may step past its range: this side shows a frame there is.
+                    env = dataclasses.replace(env, data=in_range(env.data))
                 self._replica.apply_live(env)
                 if mtype == "lease":
                     self._on_lease(env.data)

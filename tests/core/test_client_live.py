@@ -142,6 +142,19 @@ def test_the_reviewer_drives_after_the_host_hands_over_the_lease(
     assert wait_for(lambda: bool(pointers) and pointers[-1] == (0.09, 0.0))
 
 
+def test_a_driver_stepping_past_the_range_stays_on_its_last_frame(
+    relay: Any, session: dict[str, Any], connect: Callable[..., SessionClient]
+) -> None:
+    host = connect(session["host_token"], "Mia")
+    rev = connect(relay.invite(session["session"]["id"], "reviewer"), "Sam")
+    assert wait_for(lambda: host.driver == host.participant.id)  # type: ignore[union-attr]
+    host.set_playhead(Playhead(frame=1060, range=(1001, 1048)))
+    assert host.playhead is not None and host.playhead.frame == 1048
+    assert wait_for(lambda: rev.playhead is not None and rev.playhead.frame == 1048)
+    host.set_playhead(Playhead(frame=1050, playing=True, range=(1001, 1048)))
+    assert wait_for(lambda: rev.playhead is not None and rev.playhead.frame == 1002)
+
+
 def test_frames_reach_the_reviewer_and_a_known_frame_comes_from_its_cache(
     relay: Any, session: dict[str, Any], connect: Callable[..., SessionClient]
 ) -> None:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 
+from overshoulder.core.model import Playhead
 from overshoulder.core.protocol.messages import SharedTimeline, TimelineClip
-from overshoulder.core.timeline import MAX_LISTED, compare, summary
+from overshoulder.core.timeline import MAX_LISTED, compare, frame_in_range, in_range, summary
 
 CUT = SharedTimeline(
     name="Reel 1",
@@ -86,3 +87,22 @@ def test_the_summary_lists_the_first_few_and_counts_the_rest() -> None:
     assert lines[0] == "Your timeline differs from Ana's:"
     assert len(lines) == 1 + MAX_LISTED + 1
     assert lines[-1] == f"- and {len(compare(many, CUT)) - MAX_LISTED} more"
+
+
+def test_a_paused_playhead_past_its_range_stops_at_the_nearest_end() -> None:
+    assert frame_in_range(1060, (1001, 1048), playing=False) == 1048
+    assert frame_in_range(990, (1001, 1048), playing=False) == 1001
+    assert frame_in_range(1020, (1001, 1048), playing=False) == 1020
+    assert in_range(Playhead(frame=1060, range=(1001, 1048))).frame == 1048
+
+
+def test_a_playing_playhead_past_its_range_goes_round_the_loop() -> None:
+    assert frame_in_range(1049, (1001, 1048), playing=True) == 1001
+    assert frame_in_range(1060, (1001, 1048), playing=True) == 1012
+    assert frame_in_range(1000, (1001, 1048), playing=True) == 1048
+
+
+def test_a_playhead_without_a_usable_range_is_left_alone() -> None:
+    head = Playhead(frame=1060)
+    assert in_range(head) is head
+    assert frame_in_range(1060, (1048, 1001), playing=False) == 1060
