@@ -10,12 +10,19 @@ What it does, in order:
    ``overshoulder.plugins.player.sample``); complete files are kept, so later
    starts skip this;
 3. creates a session and shares the sequence into it with ``overshoulder share
-   --session ID --token HOST_TOKEN`` as a child process (its lines go to
-   ``<data-dir>/share.log``), waiting until the player has joined;
-4. prints a reviewer link and a viewer link (8 h each), last, and waits.
+   --session ID`` as a child process, the host token in its environment
+   (``OVERSHOULDER_TOKEN``: the command line is visible to every user of the
+   machine, the environment only to the same user); its lines go to
+   ``<data-dir>/share.log``; it waits until the player has joined;
+4. prints a reviewer link and a viewer link (8 h each), the command that makes
+   more (``overshoulder invite`` with the data dir, which holds the admin key),
+   last, and waits.
 
-Ctrl-C or SIGTERM stops the player, then the relay, and exits 0; if either
-child stops by itself the other is stopped too and the exit status is 1.
+A child that stops by itself is started again: the relay on the same port and
+data dir (the player reconnects by itself, resumes and shares on as host), the
+player with the same session and token. Only a child that keeps stopping
+(``MAX_RESTARTS`` times within ``RESTART_WINDOW_S``) ends the demo, with exit
+status 1. Ctrl-C or SIGTERM stops the player, then the relay, and exits 0.
 Without OpenImageIO (``overshoulder[player]``) it runs the relay and the
 session only and prints the host link instead of playing the sample.
 """
@@ -26,12 +33,15 @@ import argparse
 import os
 import queue
 import re
+import shlex
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
@@ -48,6 +58,11 @@ START_TIMEOUT_S = 30.0
 #: Seconds each child gets to exit after SIGTERM before it is killed.
 STOP_TIMEOUT_S = 15.0
 HTTP_TIMEOUT_S = 5.0
+#: A child that stops by itself this many times within RESTART_WINDOW_S ends the demo.
+MAX_RESTARTS = 5
+RESTART_WINDOW_S = 60.0
+#: Where the player finds the host token (never on its command line: ``ps`` shows that).
+TOKEN_ENV = "OVERSHOULDER_TOKEN"
 
 Line = Callable[[str], None]
 
@@ -125,36 +140,40 @@ class Demo:
         self.share_log = self.data_dir / "share.log"
         self.relay: Optional[subprocess.Popen[str]] = None
         self.share: Optional[subprocess.Popen[str]] = None
+        self._relay_lines: queue.Queue[str] = queue.Queue()
+        self._port: Optional[int] = None
+        self._share_args: Optional[tuple[str, str, str, Path]] = None
+        self._stops: dict[str, deque[float]] = {
+            "relay": deque(maxlen=MAX_RESTARTS),
+            "player": deque(maxlen=MAX_RESTARTS),
+        }
         self._pipes: list[threading.Thread] = []
 
     # --- the run -------------------------------------------------------------------------------
 
     def run(self) -> int:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        relay_lines: queue.Queue[str] = queue.Queue()
-        self.relay = self._start_relay(relay_lines.put)
+        self.relay = self._start_relay()
         sample = self._sample()
         if self.stop.is_set():
             return 0
-        base = self._wait_listening(relay_lines)
+        base = self._wait_listening()
         if base is None:
             return 0
         sid, host_token, host_link = self._session(base)
         reviewer = self._invite(base, sid, "reviewer")
         viewer = self._invite(base, sid, "viewer")
         if sample is not None:
-            self.share = self._start_share(base, sid, host_token, sample.pattern)
+            self._share_args = (base, sid, host_token, sample.pattern)
+            self.share = self._start_share(*self._share_args)
             if not self._wait_joined(base, sid):
                 return 0
         self._print_links(base, sid, sample, reviewer, viewer, host_link)
         while not self.stop.wait(0.5):
-            for name, child in (("relay", self.relay), ("player", self.share)):
-                if child is not None and child.poll() is not None:
-                    log = self.relay_log if name == "relay" else self.share_log
-                    raise DemoError(
-                        f"the {name} stopped by itself (exit status {child.returncode}); "
-                        f"its log: {log}{_tail(log)}"
-                    )
+            if self.relay is not None and self.relay.poll() is not None:
+                self._restart_relay(self.relay.returncode)
+            if self.share is not None and self.share.poll() is not None:
+                self._restart_share(self.share.returncode)
         return 0
 
     def shutdown(self) -> None:
@@ -171,10 +190,52 @@ class Demo:
         for pipe in self._pipes:
             pipe.join(timeout=2)
 
+    # --- children that stop by themselves --------------------------------------------------
+
+    def _stopped_by_itself(self, name: str, status: int, log: Path) -> None:
+        """Count a stop; DemoError when the child keeps stopping (starting it again is no use)."""
+        now = time.monotonic()
+        stops = self._stops[name]
+        stops.append(now)
+        if len(stops) == MAX_RESTARTS and now - stops[0] < RESTART_WINDOW_S:
+            raise DemoError(
+                f"the {name} stopped by itself {MAX_RESTARTS} times within "
+                f"{RESTART_WINDOW_S:.0f} s (last exit status {status}); its log: {log}{_tail(log)}"
+            )
+        print(
+            f"  {name}: stopped by itself (exit status {status}); starting it again "
+            f"(its log: {log})",
+            flush=True,
+        )
+
+    def _restart_relay(self, status: int) -> None:
+        """The relay again, on the same port and data dir: links and the player's address hold,
+        the log and the keys are the same, and every client reconnects and resumes by itself."""
+        self._stopped_by_itself("relay", status, self.relay_log)
+        self.relay = self._start_relay()
+        try:
+            base = self._wait_listening()
+        except DemoError as exc:
+            print(f"  relay: {exc}", flush=True)
+            return  # the next round of the loop sees it stopped and counts it
+        if base is not None:
+            print(
+                f"  relay: back at {base}; the player and the reviewers reconnect by themselves",
+                flush=True,
+            )
+
+    def _restart_share(self, status: int) -> None:
+        assert self._share_args is not None
+        self._stopped_by_itself("player", status, self.share_log)
+        self.share = self._start_share(*self._share_args)
+
     # --- the relay -------------------------------------------------------------------------------
 
-    def _start_relay(self, on_line: Line) -> subprocess.Popen[str]:
-        port = _free_port(self.args.host, self.args.port)
+    def _start_relay(self) -> subprocess.Popen[str]:
+        """Start the relay: on ``--port`` (or a free one) the first time, then on that port."""
+        if self._port is None:
+            self._port = _free_port(self.args.host, self.args.port)
+        self._relay_lines = queue.Queue()
         log = open(self.relay_log, "a", encoding="utf-8")  # noqa: SIM115 - the child writes it
         try:
             relay = subprocess.Popen(
@@ -185,7 +246,7 @@ class Demo:
                     "--host",
                     self.args.host,
                     "--port",
-                    str(port),
+                    str(self._port),
                     "--data-dir",
                     str(self.data_dir),
                 ],
@@ -198,12 +259,13 @@ class Demo:
         finally:
             log.close()
         assert relay.stdout is not None
-        self._pipe(relay.stdout, self.relay_log, on_line)
+        self._pipe(relay.stdout, self.relay_log, self._relay_lines.put)
         return relay
 
-    def _wait_listening(self, lines: queue.Queue[str]) -> Optional[str]:
+    def _wait_listening(self) -> Optional[str]:
         """The relay's base URL once it answers (None: stopped meanwhile)."""
         assert self.relay is not None
+        lines = self._relay_lines
         deadline = time.monotonic() + START_TIMEOUT_S
         port = None
         while port is None:
@@ -304,14 +366,13 @@ class Demo:
                 base,
                 "--session",
                 sid,
-                "--token",
-                token,
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,
-            env=dict(os.environ, PYTHONUNBUFFERED="1"),
+            # The token in the environment: /proc/PID/environ is the same user's alone.
+            env=dict(os.environ, PYTHONUNBUFFERED="1", **{TOKEN_ENV: token}),
         )
         assert share.stdout is not None
         self._pipe(share.stdout, self.share_log, self._echo_player_line)
@@ -362,6 +423,11 @@ class Demo:
             f"  reviewer link ({LINK_EXPIRES}, draws and drives): {reviewer}",
             f"  viewer link   ({LINK_EXPIRES}, watches):          {viewer}",
             "",
+            "More links (the data dir holds the relay's admin key; --role host, reviewer or "
+            "viewer):",
+            f"  {invite_command(base, sid, self.data_dir)}",
+            "",
+            "If the relay stops, it is started again; the player and the pages reconnect.",
             "Press Ctrl-C to stop.",
         ]
         print("\n".join(lines), flush=True)
@@ -375,7 +441,9 @@ class Demo:
         text = line.strip()
         if "drives the playhead now" in text:
             print(f"  {text.split(' (press', 1)[0]}", flush=True)
-        elif text.startswith(("Connection to the relay lost", "overshoulder share:")):
+        elif text.startswith(
+            ("Connection to the relay lost", "In sync with the relay again", "overshoulder share:")
+        ):
             print(f"  player: {text}", flush=True)
 
     def _pipe(self, stream: IO[str], log_path: Path, on_line: Optional[Line]) -> None:
@@ -394,6 +462,44 @@ def _copy_lines(stream: IO[str], log_path: Path, on_line: Optional[Line]) -> Non
             log.flush()
             if on_line is not None:
                 on_line(line)
+
+
+def invite_command(base: str, sid: str, data_dir: Path) -> str:
+    """The command line that makes another invite link for ``sid`` (admin key from the dir)."""
+    return shlex.join(
+        [
+            *_overshoulder_command(),
+            "invite",
+            sid,
+            "--role",
+            "reviewer",
+            "--expires",
+            LINK_EXPIRES,
+            "--relay",
+            base,
+            "--data-dir",
+            _shown_path(data_dir),
+        ]
+    )
+
+
+def _overshoulder_command() -> list[str]:
+    """How to run this install's ``overshoulder``: its script beside the interpreter, or
+    ``python -m overshoulder`` when there is none."""
+    script = Path(sys.executable).parent / "overshoulder"
+    if shutil.which("overshoulder") == str(script):
+        return ["overshoulder"]
+    if script.is_file():
+        return [_shown_path(script)]
+    return [_shown_path(Path(sys.executable)), "-m", "overshoulder"]
+
+
+def _shown_path(path: Path) -> str:
+    """``path`` relative to the current folder when it is inside it (shorter to copy)."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _api(method: str, url: str, body: Optional[dict[str, Any]] = None, key: str = "") -> Any:

@@ -6,9 +6,12 @@ Python client through the printed link and checks the picture it gets, pixel by 
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import queue
 import re
+import shlex
 import signal
 import socket
 import subprocess
@@ -21,11 +24,15 @@ from typing import Any, Optional
 
 import numpy as np
 import pytest
+import requests
 
 from overshoulder.core.client import SessionClient
 from overshoulder.core.codec import DisplayTransform, decode_jpeg
+from overshoulder.core.model import Anchor, Annotation, Shape, new_id
 from overshoulder.core.protocol.packet import FrameHeader
 from overshoulder.plugins.player import read_frame, sample
+from overshoulder.relay import config
+from tests.waiting import wait_for
 
 WIDTH, HEIGHT, FRAMES = 320, 180, 6
 
@@ -203,3 +210,127 @@ def check_picture(header: FrameHeader, payload: bytes, folder: Path) -> None:
     # The frame number is drawn large: its box, bottom right, holds near-white pixels.
     counter: Any = image[int(HEIGHT * 0.72) : int(HEIGHT * 0.95), int(WIDTH * 0.6) :]
     assert (counter.min(axis=2) > 200).mean() > 0.1
+
+
+def demo_children(demo: Demo) -> dict[str, tuple[int, str]]:
+    """The demo's live children by kind ("relay", "player"): (pid, command line)."""
+    found: dict[str, tuple[int, str]] = {}
+    for line in processes_using(demo.data):
+        pid, cmdline = line.split(": ", 1)
+        try:
+            parent = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+        except (OSError, IndexError):
+            continue
+        if int(parent) != demo.proc.pid:
+            continue
+        kind = "relay" if "overshoulder.relay" in cmdline else "player"
+        found[kind] = (int(pid), cmdline)
+    return found
+
+
+def token_payload(token: str) -> dict[str, Any]:
+    body = token.split(".")[1]
+    return dict(json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))))
+
+
+def test_a_killed_relay_comes_back_and_the_player_shares_on_as_host(demo: Demo) -> None:
+    base = f"http://127.0.0.1:{demo.port}"
+    link = demo.wait_line(r"reviewer link \(8h[^)]*\):\s*(\S+)").group(1)
+    command = demo.wait_line(r"^\s+(\S*overshoulder\S* .*invite .*)$").group(1)
+    demo.wait_line(r"Press Ctrl-C to stop")
+    sid = link.split("/s/", 1)[1].split("#", 1)[0]
+
+    # The host token is in the player's environment, never on its command line.
+    children = demo_children(demo)
+    assert set(children) == {"relay", "player"}, children
+    player_pid, player_cmdline = children["player"]
+    raw = Path(f"/proc/{player_pid}/cmdline").read_bytes()
+    assert b"os1." not in raw and b"--token" not in raw, player_cmdline
+    environ = Path(f"/proc/{player_pid}/environ").read_bytes().split(b"\0")
+    token = next(v.split(b"=", 1)[1] for v in environ if v.startswith(b"OVERSHOULDER_TOKEN="))
+    assert token_payload(token.decode())["r"] == "host"
+
+    # The printed command makes another link (the admin key comes from the data dir).
+    made = subprocess.run(
+        shlex.split(command), capture_output=True, text=True, timeout=60, check=False
+    )
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith(f"{base}/s/{sid}#t=")
+    more = made.stdout.strip().split("#t=", 1)[1]
+    assert token_payload(more)["r"] == "reviewer"
+
+    frames: list[int] = []
+    lock = threading.Lock()
+
+    def on_frame(header: FrameHeader, payload: bytes) -> None:
+        with lock:
+            frames.append(header.frame)
+
+    reviewer = SessionClient(base, link.split("#t=", 1)[1], "Tess")
+    viewer = SessionClient(base, more, "Vic", receive_frames=True)
+    viewer.on_frame(on_frame)
+    try:
+        for client in (reviewer, viewer):
+            client.start()
+            assert client.wait_synced(20), f"{client.state}: {client.last_error}"
+        me = reviewer.participant
+        assert me is not None
+        kept = reviewer.add_annotation(
+            Annotation(
+                id=new_id(),
+                shape=Shape(kind="arrow", start=(0.1, 0.1), end=(0.3, 0.2)),
+                anchor=Anchor(frame=1002),
+                text="lift the shadows",
+            )
+        )
+        assert wait_for(lambda: reviewer.pending == 0, 20)
+        # Asking to drive: the player hands the drive over.
+        reviewer.claim_lease()
+        assert wait_for(lambda: viewer.driver == me.id, 20), viewer.driver
+        assert wait_for(lambda: frames, 30), "no frame before the relay was killed"
+
+        relay_pid = children["relay"][0]
+        os.kill(relay_pid, signal.SIGKILL)
+        assert wait_for(lambda: viewer.state == "reconnecting", 20)
+        # A note drawn while the relay is down goes out once it is back.
+        offline = reviewer.add_annotation(
+            Annotation(
+                id=new_id(),
+                shape=Shape(kind="line", start=(0.5, 0.5), end=(0.6, 0.6)),
+                anchor=Anchor(frame=1003),
+            )
+        )
+        with lock:
+            frames.clear()
+
+        def relay_back() -> bool:
+            now = demo_children(demo).get("relay")
+            return now is not None and now[0] != relay_pid and viewer.state == "synced"
+
+        assert wait_for(relay_back, 60), f"{demo_children(demo)}; {viewer.last_error}"
+        demo.wait_line(r"relay: back at " + re.escape(base))
+        # Frames flow again, from the same player, which shares on as host.
+        assert wait_for(lambda: frames, 60), "no frame after the relay came back"
+        assert demo_children(demo)["player"][0] == player_pid
+        hosts = [p for p in viewer.participants.values() if p.role == "host"]
+        assert len(hosts) == 1, viewer.participants
+        # The drive comes back to whoever held it.
+        assert wait_for(lambda: viewer.driver == me.id and reviewer.driver == me.id, 30), (
+            viewer.driver,
+            hosts,
+        )
+        # Every note once: the one kept before, the one sent while the relay was down.
+        assert wait_for(lambda: reviewer.pending == 0 and len(viewer.annotations) == 2, 30)
+        key = config.read_admin_key(demo.data)
+        events = requests.get(
+            f"{base}/api/sessions/{sid}/events",
+            headers={"Authorization": f"Bearer {key}"},
+            timeout=10,
+        ).json()["events"]
+        adds = [e["data"]["annotation"]["id"] for e in events if e["type"] == "annotation_add"]
+        assert sorted(adds) == sorted(viewer.annotations) and len(set(adds)) == 2
+        assert {kept, offline} <= {e["eid"] for e in events}
+        assert demo.proc.poll() is None, "the demo gave up"
+    finally:
+        reviewer.close()
+        viewer.close()

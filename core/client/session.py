@@ -185,6 +185,10 @@ class SessionClient:
         self._stream: Optional[Any] = None
         self._frame_request: Optional[FrameRequest] = None
         self._lease_intent: _LeaseIntent = None
+        # A host whose connection dropped while someone else drove: hand the drive back to
+        # them when both are in again (the relay gives a host the drive when it is free).
+        self._hand_back: Optional[str] = None
+        self._hand_back_until = 0.0
         self._playhead_pending: Optional[Playhead] = None
 
         self._media_ws: Optional[websocket.WebSocket] = None
@@ -442,6 +446,7 @@ class SessionClient:
         """Ask to drive the playhead (a host always gets it; others when it is free)."""
         body = self._checked("lease_claim", LeaseClaim())
         with self._lock:
+            self._hand_back = None
             if not self._send_live("lease_claim", body):
                 self._lease_intent = "claim"
 
@@ -449,6 +454,7 @@ class SessionClient:
         """Stop driving; ``to``: hand the drive to that participant."""
         body = self._checked("lease_release", LeaseRelease(to=to))
         with self._lock:
+            self._hand_back = None
             if not self._send_live("lease_release", body):
                 self._lease_intent = body
 
@@ -774,6 +780,8 @@ class SessionClient:
                 me, driver = self._replica.me, self._replica.driver
                 if self._lease_intent is None and me is not None and driver == me.id:
                     self._lease_intent = "reclaim"
+                elif me is not None and me.role == "host" and driver not in (None, me.id):
+                    self._hand_back = driver
                 self._phase = "down"
                 self._queue.clear()
             close_quietly(ws)
@@ -864,9 +872,11 @@ class SessionClient:
                 self._replica.apply_live(env)
                 if mtype == "lease":
                     self._on_lease(env.data)
-                elif mtype == "join" and self._timeline_share is not None:
-                    # The relay keeps no guest's timeline: newcomers hear it from the guest.
-                    self._send_live("timeline", self._timeline_share)
+                elif mtype == "join":
+                    if self._timeline_share is not None:
+                        # The relay keeps no guest's timeline: newcomers hear it from the guest.
+                        self._send_live("timeline", self._timeline_share)
+                    self._maybe_hand_back()
             if deliver:
                 self._emit(env)
         if saved:
@@ -904,6 +914,9 @@ class SessionClient:
             put(Outgoing(gen, dumps(build("lease_claim", LeaseClaim())), "lease_claim"))
         elif isinstance(intent, LeaseRelease) and replica.driver == me:
             put(Outgoing(gen, dumps(build("lease_release", intent)), "lease_release"))
+        if self._hand_back is not None:
+            self._hand_back_until = time.monotonic() + timeouts.HAND_BACK_S
+            self._maybe_hand_back()
         playhead, self._playhead_pending = self._playhead_pending, None
         if playhead is not None and (claiming or replica.driver in (None, me)):
             put(Outgoing(gen, dumps(build("playhead", playhead)), "playhead"))
@@ -948,6 +961,23 @@ class SessionClient:
         me = self._replica.me
         if me is not None and lease.holder not in (None, me.id):
             self._playhead_pending = None
+            if self._phase == "live":
+                self._hand_back = None  # someone drives: the drive went where it goes
+
+    def _maybe_hand_back(self) -> None:
+        """As a host back after a dropped connection: give the drive back to whoever held it,
+        once they are in again too (within ``HAND_BACK_S``; call with the lock held)."""
+        whom, replica = self._hand_back, self._replica
+        me = replica.me
+        if whom is None or me is None or self._phase != "live":
+            return
+        if time.monotonic() > self._hand_back_until or replica.driver not in (None, me.id):
+            self._hand_back = None
+            return
+        if whom in replica.participants:
+            self._hand_back = None
+            log.info("giving the drive back to %s, who held it before the connection dropped", whom)
+            self._send_live("lease_release", LeaseRelease(to=whom))
 
     # --- the media connection --------------------------------------------------------------------
 

@@ -17,5 +17,8 @@ BACKOFF_MAX_S = 10.0
 CLOSE_GRACE_S = 1.0
 #: After the relay could not store an event ("internal"), wait this long, then send again.
 RETRY_AFTER_ERROR_S = 2.0
+#: A host back after a dropped connection gives the drive back to whoever held it if they are
+#: back within this many seconds of the host (the relay gives a returning host a free drive).
+HAND_BACK_S = 60.0
 #: A refused media ticket is renewed by rejoining the control socket, at most this often.
 MEDIA_REJOIN_MIN_S = 30.0

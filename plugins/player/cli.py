@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import logging
+import os
 import signal
 import sys
 import threading
@@ -28,6 +29,9 @@ from .notes import NoteBook, read_notes
 from .writer import NotesWriter
 
 PROG = "overshoulder share"
+#: The environment variable that holds the host token of --session (``ps`` shows a command
+#: line to every user of the machine; a process's environment only to its own user).
+TOKEN_ENV = "OVERSHOULDER_TOKEN"
 #: How long the reviewer link made at start stays valid.
 INVITE_EXPIRES = "8h"
 #: Seconds to wait for the first sync with the relay before saying so (sharing goes on).
@@ -56,8 +60,24 @@ def build_parser() -> argparse.ArgumentParser:
     joining = parser.add_argument_group(
         "session", "without --session, a new session is made and a reviewer link printed"
     )
-    joining.add_argument("--session", metavar="ID", help="share into this existing session")
-    joining.add_argument("--token", metavar="TOKEN", help="a host token of --session")
+    joining.add_argument(
+        "--session",
+        metavar="ID",
+        help=f"share into this existing session, with its host token from ${TOKEN_ENV} "
+        "or --token-file",
+    )
+    joining.add_argument(
+        "--token-file",
+        type=Path,
+        metavar="FILE",
+        help="a file holding the host token of --session (keep it 0600)",
+    )
+    joining.add_argument(
+        "--token",
+        metavar="TOKEN",
+        help=f"the host token itself: UNSAFE, every user of this machine sees a command line "
+        f"(ps); use ${TOKEN_ENV} or --token-file",
+    )
     joining.add_argument("--name", metavar="NAME", help="the new session's name")
     play = parser.add_argument_group("playback")
     play.add_argument("--fps", type=float, metavar="N", help="frame rate (default: the media's)")
@@ -117,8 +137,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _prepare(ns: argparse.Namespace) -> tuple[Playlist, NoteBook]:
     """Check everything the user typed before going near the network (``MediaError``)."""
+    ns.token = _host_token(ns)
     if bool(ns.session) != bool(ns.token):
-        raise MediaError("--session and --token go together (the token of that session's host)")
+        if ns.session:
+            raise MediaError(
+                f"--session needs that session's host token: in ${TOKEN_ENV}, or in a file "
+                "named by --token-file"
+            )
+        raise MediaError("--token and --token-file go with --session (the session to share into)")
     if ns.session and ns.name:
         raise MediaError("--name names a new session; it cannot rename --session")
     if not 1 <= ns.quality <= 100:
@@ -135,6 +161,27 @@ def _prepare(ns: argparse.Namespace) -> tuple[Playlist, NoteBook]:
     return playlist, book
 
 
+def _host_token(ns: argparse.Namespace) -> Optional[str]:
+    """The host token: --token-file, else --token, else $OVERSHOULDER_TOKEN (with --session)."""
+    if ns.token_file is not None and ns.token:
+        raise MediaError("give the host token once: --token-file or --token, not both")
+    if ns.token_file is not None:
+        try:
+            text = ns.token_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as exc:
+            raise MediaError(f"--token-file {ns.token_file}: cannot read it ({exc})") from None
+        if not text or len(text.split()) != 1:
+            raise MediaError(
+                f"--token-file {ns.token_file}: it should hold one token and nothing else"
+            )
+        return text
+    if ns.token:
+        return str(ns.token).strip()
+    if ns.session:
+        return os.environ.get(TOKEN_ENV, "").strip() or None
+    return None
+
+
 class Share:
     """One run of the command: the session, the player, the sharer, until quit."""
 
@@ -144,6 +191,7 @@ class Share:
         self.notes = notes
         self.done = threading.Event()
         self.base = relay_base(ns.relay)
+        self._lost = False
 
     def run(self) -> int:
         sid, token, link = self._session()
@@ -188,7 +236,7 @@ class Share:
             me = client.participant
             if me is not None and me.role != "host":
                 raise CliError(
-                    f"--token is a {me.role} token; sharing needs the session's host token"
+                    f"the token is a {me.role} token; sharing needs the session's host token"
                 )
             if not ns.start_paused:
                 _prime(sharer, encoder)
@@ -278,9 +326,15 @@ class Share:
 
     def _state(self, state: str) -> None:
         if state == "reconnecting":
-            print("Connection to the relay lost; reconnecting...", flush=True)
+            if not self._lost:
+                self._lost = True
+                print("Connection to the relay lost; reconnecting...", flush=True)
         elif state == "synced":
-            log.info("in sync with the relay")
+            if self._lost:
+                self._lost = False
+                print("In sync with the relay again; sharing on as host.", flush=True)
+            else:
+                log.info("in sync with the relay")
 
     def _signals(self) -> Any:
         """SIGINT and SIGTERM end the run cleanly (notes written, client closed)."""

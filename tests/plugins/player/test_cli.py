@@ -33,14 +33,29 @@ def plates(tmp_path: Path) -> Path:
         (["{tmp}/plates", "--part", "beauty"], "no part named 'beauty'"),
         (["{tmp}/plates", "--colorspace", "no such space"], "--colorspace no such space"),
         (["{tmp}/plates", "--notes", "{tmp}/bad.otio"], "not a notes file"),
-        (["{tmp}/plates", "--session", "abc"], "--session and --token go together"),
+        (["{tmp}/plates", "--session", "abc"], "--session needs that session's host token"),
+        (["{tmp}/plates", "--token", "os1.a.b"], "--token and --token-file go with --session"),
+        (
+            ["{tmp}/plates", "--session", "abc", "--token-file", "{tmp}/nowhere"],
+            "--token-file {tmp}/nowhere: cannot read it",
+        ),
+        (
+            ["{tmp}/plates", "--session", "abc", "--token-file", "{tmp}/bad.otio", "--token", "x"],
+            "give the host token once",
+        ),
         (["{tmp}/plates", "--quality", "0"], "--quality 0 is outside 1-100"),
         (["{tmp}/plates", "--fps", "0"], "--fps 0 is outside"),
     ],
 )
 def test_bad_input_is_one_line_and_exit_status_2(
-    tmp_path: Path, plates: Path, capsys: pytest.CaptureFixture[str], args: list[str], says: str
+    tmp_path: Path,
+    plates: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    args: list[str],
+    says: str,
 ) -> None:
+    monkeypatch.delenv("OVERSHOULDER_TOKEN", raising=False)
     (tmp_path / "empty").mkdir()
     (tmp_path / "bad.otio").write_text("{not json")
     argv = ["share", *(a.replace("{tmp}", str(tmp_path)) for a in args)]
@@ -48,8 +63,25 @@ def test_bad_input_is_one_line_and_exit_status_2(
     out, err = capsys.readouterr()
     assert out == ""
     assert err.count("\n") == 1 and err.startswith("overshoulder share: ")
-    assert says in err
+    assert says.replace("{tmp}", str(tmp_path)) in err
     assert "Traceback" not in err
+
+
+def test_the_host_token_comes_from_a_file_or_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from overshoulder.plugins.player.cli import _host_token, build_parser
+
+    token_file = tmp_path / "host.token"
+    token_file.write_text("os1.from.file\n")
+    token_file.chmod(0o600)
+    monkeypatch.setenv("OVERSHOULDER_TOKEN", "os1.from.env")
+    parse = build_parser().parse_args
+    assert _host_token(parse(["x", "--session", "s", "--token-file", str(token_file)])) == (
+        "os1.from.file"
+    )
+    assert _host_token(parse(["x", "--session", "s"])) == "os1.from.env"
+    assert _host_token(parse(["x"])) is None, "without --session the variable is not used"
 
 
 def test_as_a_command_a_missing_path_says_so_without_a_traceback(tmp_path: Path) -> None:
@@ -80,6 +112,8 @@ def test_help_documents_the_options_and_the_keys(capsys: pytest.CaptureFixture[s
     text = capsys.readouterr().out
     for option in ("--relay", "--session", "--token", "--name", "--fps", "--no-loop"):
         assert option in text
+    # The host token: from the environment or a file; on the command line only with a warning.
+    assert "$OVERSHOULDER_TOKEN" in text and "--token-file" in text and "UNSAFE" in text
     for option in ("--start-paused", "--notes", "--burn-in", "--colorspace", "--part"):
         assert option in text
     assert "--quality" in text and "shot.####.exr" in text and ".otio" in text
