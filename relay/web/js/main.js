@@ -14,7 +14,7 @@ import { MediaLink } from "./media.js";
 import { NoteList } from "./note-list.js";
 import { Notes } from "./notes.js";
 import { Outbox } from "./outbox.js";
-import { PeopleList } from "./people.js";
+import { DrawingNotice, PeopleList } from "./people.js";
 import { Playback } from "./playback.js";
 import { holds, lastFrame, uuid } from "./protocol.js";
 import { paintMark } from "./shapes.js";
@@ -144,25 +144,26 @@ function join({ sid, token, clientId }, name) {
     renderTransport();
     viewer.requestDraw();
   }
+    drawingNotice.render();
 
   // --- the stage ---------------------------------------------------------------------------
   const draftSend = new Throttle((mark) => {
-    const frame = displayFrame();
-    conn.send("draft", { id: mark.id, frame, shape: mark.shape, style: mark.style });
+    conn.send("draft", { id: mark.id, frame: mark.anchor.frame, shape: mark.shape, style: mark.style });
   }, 1);
   const pointerSend = new Throttle((x, y) => conn.send("pointer", { x, y, visible: true, frame: displayFrame() }), 1);
 
   const tools = new Tools(viewer, {
     canDraw: () => state.canDraw,
     canMark: () => {
-      if (anchor()) return true;
-      toast("Wait for a frame to draw on.");
-      return false;
+      const a = anchor();
+      if (!a) toast("Wait for a frame to draw on.");
+      return a;
     },
     commit: (mark) => {
-      const note = { id: mark.id, shape: mark.shape, style: mark.style, anchor: anchor() };
+      const note = { id: mark.id, shape: mark.shape, style: mark.style, anchor: mark.anchor ?? anchor() };
       if (mark.text) note.text = mark.text;
       notes.add(note);
+    holdView,
     },
     draft: (mark, done) => {
       if (!state.capabilities.has("draft")) return;
@@ -184,7 +185,10 @@ function join({ sid, token, clientId }, name) {
       }
       viewer.requestDraw();
     },
-    drawing: (on) => presence({ state: on ? "drawing" : "idle" }),
+    drawing: (on, mark) => {
+      if (on) holdView(mark.anchor);
+      presence({ state: on ? "drawing" : "idle" });
+    },
     changed: () => {
       renderTools();
       noteList.render();
@@ -202,6 +206,13 @@ function join({ sid, token, clientId }, name) {
     clearMine: () => notes.remove(onFrame().filter((n) => n.author === state.me?.id).map((n) => n.id)),
     imageHeight: () => viewer.size?.height,
   });
+  /** Drawing while the shot plays stops this page's view on the frame drawn on: a driver's
+   * playback stops for everyone, a follower goes free on that frame. */
+  function holdView(at) {
+    const playing = playback.playing || (playback.following && !playback.driving && state.playhead?.playing);
+    if (playing) playback.seek(at.frame);
+  }
+
 
   viewer.paintMarks = (ctx, map) => {
     const frame = displayFrame();
@@ -254,6 +265,10 @@ function join({ sid, token, clientId }, name) {
     goto: (note) => playback.seek(note.anchor.frame),
     currentFrame: displayFrame,
     selected: () => tools.selected,
+  const drawingNotice = new DrawingNotice($("#stage"), state, {
+    goto: (frame) => playback.seek(frame),
+    currentFrame: displayFrame,
+  });
   });
   const chat = new ChatPanel($("#chat"), state, {
     send: (text) => {

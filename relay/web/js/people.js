@@ -1,5 +1,6 @@
 // Who is here: name, role, who drives, who draws or types, who follows; and each person's layer
-// of marks, shown or hidden (people who left but whose notes remain are listed too).
+// of marks, shown or hidden (people who left but whose notes remain are listed too). Over the
+// stage, who is drawing right now and on which frame, one click from going there.
 
 import { el, icon, personColor } from "./dom.js";
 
@@ -65,6 +66,64 @@ export class PeopleList {
     else this.hidden.add(id);
     this.render();
     this.onLayers();
+  }
+}
+
+// While a notice shows, how often it looks again (a drawer that went silent drops out).
+const NOTICE_RECHECK_MS = 500;
+
+/**
+ * "Ana is drawing on 1018" over the stage for each mark others are drawing (from their drafts,
+ * which carry the frame the mark is anchored to); a click goes to that frame.
+ */
+export class DrawingNotice {
+  #key = "";
+  #timer = 0;
+
+  constructor(stage, state, { goto, currentFrame }) {
+    this.state = state;
+    this.goto = goto;
+    this.currentFrame = currentFrame;
+    this.root = el("div", { className: "drawing-notice", attrs: { "aria-live": "polite" } });
+    stage.append(this.root);
+    for (const kind of ["drafts", "people"]) state.on(kind, () => this.render());
+  }
+
+  /** Who draws where: participant id -> frame (null when their client names none). */
+  drawers() {
+    const found = new Map();
+    for (const d of this.state.liveDrafts()) if (!d.done && d.from) found.set(d.from, d.frame ?? null);
+    return found;
+  }
+
+  render() {
+    const drawers = this.drawers();
+    const here = this.currentFrame();
+    const rows = [...drawers].map(([id, frame]) => [id, this.state.name(id), frame]);
+    const key = JSON.stringify([rows, here]);
+    clearTimeout(this.#timer);
+    if (drawers.size) this.#timer = setTimeout(() => this.render(), NOTICE_RECHECK_MS);
+    if (key === this.#key) return;
+    this.#key = key;
+    this.root.replaceChildren(...rows.map(([id, name, frame]) => this.#item(id, name, frame, here)));
+  }
+
+  #item(id, name, frame, here) {
+    const text = frame === null ? `${name} is drawing` : `${name} is drawing on ${frame}`;
+    const there = frame === null || frame === here;
+    return el(
+      "button",
+      {
+        className: `drawing${there ? " here" : ""}`,
+        disabled: there,
+        title: there ? `${name} is drawing on the frame on screen` : `Go to frame ${frame}`,
+        dataset: { id, frame: frame ?? "" },
+        onclick: () => frame !== null && this.goto(frame),
+      },
+      el("span", { className: "dot", style: { background: personColor(id) } }),
+      el("span", { className: "what" }, text),
+      there ? null : el("span", { className: "go" }, "Go"),
+    );
   }
 }
 

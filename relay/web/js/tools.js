@@ -11,6 +11,10 @@ const DRAWING = new Set(["pen", "line", "arrow", "rect", "ellipse"]);
 const PICK_PX = 8;
 // A pen point is kept when it is at least this many CSS pixels from the last one.
 const PEN_STEP_PX = 1.5;
+// A gesture that never gets this many CSS pixels from where it went down is a tap, not a mark:
+// it makes no note, sends no draft and holds no playback (a finger wobbles more than a pen).
+// A dot is drawn as a small ellipse or pointed at with an arrow; there is no dot tool.
+export const TAP_PX = { touch: 10, pen: 4, mouse: 3 };
 // Marks may reach a little outside the image, not beyond the protocol's coordinate bound (10).
 const COORD_LIMIT = 9.99;
 const CURSORS = {
@@ -69,9 +73,9 @@ export class Tools {
   /** Drops what is being drawn (Escape). */
   cancel() {
     const g = this.#gesture;
-    if (g?.kind === "draw") {
+    if (g?.kind === "draw" && g.started) {
       this.hooks.draft(g.mark, true);
-      this.hooks.drawing(false);
+      this.hooks.drawing(false, g.mark);
     }
     this.#gesture = null;
     this.#closeText(false);
@@ -146,12 +150,24 @@ export class Tools {
       return this.#erase(at);
     }
     if (this.tool === "text") return this.#openText(e, at);
-    if (!DRAWING.has(this.tool) || !this.hooks.canMark()) return;
-    const mark = { id: uuid(), shape: this.#startShape(at, e), style: { color: [...this.color], width: this.width } };
-    this.#gesture = { kind: "draw", mark, from: at, last: [e.clientX, e.clientY] };
-    this.hooks.drawing(true);
-    this.hooks.draft(mark, false);
+    if (!DRAWING.has(this.tool)) return;
+    // The mark belongs to the frame on screen at pen-down, whatever plays on meanwhile.
+    const anchor = this.hooks.canMark();
+    if (!anchor) return;
+    const mark = { id: uuid(), anchor, shape: this.#startShape(at, e), style: { color: [...this.color], width: this.width } };
+    const down = [e.clientX, e.clientY];
+    const tap = TAP_PX[e.pointerType] ?? TAP_PX.mouse;
+    this.#gesture = { kind: "draw", mark, from: at, last: down, down, tap, started: false };
     this.hooks.redraw();
+  }
+
+  /** A gesture past the tap distance becomes a mark: the view holds, the others see it grow. */
+  #started(g, e) {
+    if (!g.started && Math.hypot(e.clientX - g.down[0], e.clientY - g.down[1]) >= g.tap) {
+      g.started = true;
+      this.hooks.drawing(true, g.mark);
+    }
+    return g.started;
   }
 
   #move(e) {
@@ -174,8 +190,11 @@ export class Tools {
       this.#erase(at);
     } else if (g.kind === "draw") {
       const events = e.getCoalescedEvents?.() ?? [e];
-      for (const ev of events.length ? events : [e]) this.#extend(g, ev);
-      this.hooks.draft(g.mark, false);
+      for (const ev of events.length ? events : [e]) {
+        this.#extend(g, ev);
+        this.#started(g, ev);
+      }
+      if (g.started) this.hooks.draft(g.mark, false);
       this.hooks.redraw();
     }
   }
@@ -194,8 +213,8 @@ export class Tools {
       this.hooks.move(g.id, g.note.shape, moved(g.note.shape, g.dx, g.dy));
     }
     if (g.kind === "erase" && g.ids.size && !cancelled) this.hooks.erase([...g.ids]);
-    if (g.kind === "draw") {
-      this.hooks.drawing(false);
+    if (g.kind === "draw" && g.started) {
+      this.hooks.drawing(false, g.mark);
       if (!cancelled && !degenerate(g.mark.shape)) this.hooks.commit(g.mark);
       this.hooks.draft(g.mark, true);
     }
@@ -259,13 +278,16 @@ export class Tools {
   }
 
   #openText(e, at) {
-    if (!this.hooks.canMark()) return;
     this.#closeText(true);
+    const anchor = this.hooks.canMark();
+    if (!anchor) return;
+    // Typing takes a while: the text is about the frame clicked on, held while it is typed.
+    this.hooks.holdView(anchor);
     const input = this.textInput;
     const size = Math.max(DEFAULT_TEXT_SIZE / 2, Math.min(0.12, this.width * 10));
     const px = size * this.viewer.scale;
     const stage = this.viewer.stage.getBoundingClientRect();
-    this.#textAt = { at, size };
+    this.#textAt = { at, size, anchor };
     Object.assign(input.style, {
       left: `${e.clientX - stage.left}px`,
       top: `${e.clientY - stage.top - px * 0.9}px`,
@@ -287,13 +309,14 @@ export class Tools {
     const input = this.textInput;
     if (input.hidden || !this.#textAt) return;
     const text = input.value.trim();
-    const { at, size } = this.#textAt;
+    const { at, size, anchor } = this.#textAt;
     this.#textAt = null;
     input.hidden = true;
     input.blur();
     if (!keep || !text) return;
     this.hooks.commit({
       id: uuid(),
+      anchor,
       shape: { kind: "text", at, text, size },
       style: { color: [...this.color], width: this.width },
       text,
