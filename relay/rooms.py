@@ -666,7 +666,10 @@ class Room:
             gone = self.deleted.get(ann["id"])
             if gone is not None:
                 self._check_owner(me, gone, "restore")
-            ann.update(author=me.id, author_name=me.name, created=_now())
+            if not (me.role == "host" and _authored(ann)):
+                ann.update(author=me.id, author_name=me.name, created=_now())
+            # else: a note back from the host's document (a script reopened and shared
+            # again) keeps who made it and when; a host may change any note anyway.
             self._pin_image(ann)
             data = {"annotation": ann}
         elif env.type in ("annotation_update", "annotation_delete"):
@@ -923,6 +926,17 @@ def _filled(mtype: str, data: dict[str, Any]) -> Optional[dict[str, Any]]:
     if mtype == "chat":
         return {k: data[k] for k in ("author", "author_name", "ts")}
     return None
+
+
+def _authored(ann: dict[str, Any]) -> bool:
+    """The note says, whole, who made it and when (as the relay once stored it)."""
+    created = ann.get("created")
+    return (
+        bool(ann.get("author"))
+        and bool(ann.get("author_name"))
+        and isinstance(created, (int, float))
+        and 0 < created <= _now() + 60.0
+    )
 
 
 def _derived_eid(env: Envelope) -> Optional[str]:
