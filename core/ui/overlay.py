@@ -30,6 +30,7 @@ from ..protocol.messages import Draft
 from ..share import Sharer
 from . import geometry, notes
 from .dispatch import GuiDispatcher
+from .drawing_notice import drawing_notices, paint_notices
 from .geometry import DEFAULT_TEXT_SIZE, ImageRect, clamp_point, image_rect
 from .history import NoteActions
 from .images import PublishedImages
@@ -246,6 +247,13 @@ class ViewerOverlay(QtWidgets.QWidget):
         if self._sharer is not None:
             return self._sharer.client.annotations
         return self._static
+
+    def drawing_notices(self) -> list[tuple[str, str]]:
+        """(participant id, "Ana is drawing on 1018") for each other person drawing now."""
+        client = self._sharer.client if self._sharer is not None else None
+        names = {p.id: p.name for p in client.participants.values()} if client else {}
+        live = [(d.sender, d.frame) for d in self._drafts.values() if d.done_at is None]
+        return drawing_notices(live, names)
 
     def set_author_visible(self, author: str, visible: bool) -> None:
         """Show or hide one participant's marks (their layer)."""
@@ -751,6 +759,7 @@ class ViewerOverlay(QtWidgets.QWidget):
         if selected is not None and selected.id not in hides:
             self._paint_selection(painter, rect, selected)
         self._paint_trails(painter, rect)
+        paint_notices(painter, self.width(), self.drawing_notices())
 
     def _paint_selection(self, painter: Any, rect: ImageRect, note: Annotation) -> None:
         x0, y0, x1, y1 = geometry.bounds(note.shape)
