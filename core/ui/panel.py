@@ -10,6 +10,7 @@ names what was wrong), and the panel keeps working.
 
 from __future__ import annotations
 
+import html
 import logging
 import queue
 import threading
@@ -21,15 +22,18 @@ from Qt import QtCore, QtGui, QtWidgets
 
 from ..client import SessionClient
 from ..host import Host
-from ..model import Anchor, Annotation, ImageRef, SessionInfo
+from ..model import Anchor, Annotation, ImageRef, Participant, SessionInfo
 from ..protocol import Envelope
 from ..share import Sharer
 from . import links, notes, relay_api
+from . import widgets as w
+from .cards import NoteCard, PersonRow
 from .dispatch import GuiDispatcher
 from .history import NoteActions
 from .images import PublishedImages
 from .overlay import ViewerOverlay
 from .settings import HostedSession, PanelSettings
+from .thumbs import Thumbnails
 from .toolbar import OverlayToolbar
 
 log = logging.getLogger("overshoulder.ui")
@@ -45,13 +49,16 @@ SERIAL_IDLE_S = 2.0
 NOTE_ROLE = QtCore.Qt.ItemDataRole.UserRole
 ERROR_STYLE = "color: #e5534b;"
 WARNING_COLOR = "#d29922"
-STATE_TEXT = {
-    "connecting": "connecting…",
-    "synced": "connected",
-    "reconnecting": "connection lost, reconnecting…",
-    "refused": "refused",
-    "closed": "closed",
+#: The header's connection state: a word and the dot's colour.
+STATE_DOTS = {
+    "connecting": ("connecting", w.AMBER),
+    "synced": ("connected", w.GREEN),
+    "reconnecting": ("reconnecting", w.AMBER),
+    "refused": ("refused", w.RED),
+    "closed": ("closed", w.GREY),
 }
+#: How often the sessions list is asked for again while it is shown (ms).
+SESSIONS_REFRESH_MS = 10_000
 
 
 class _Serial:
@@ -127,18 +134,29 @@ class Panel(QtWidgets.QWidget):
         self._role: Optional[str] = None
         self._undo: list[Callable[[], None]] = []
         self._seen: dict[str, Any] = {}
-        #: The notes list as built: (group item, the group, [(row item, note)]) per frame.
+        #: The notes list as laid out: (group title, the group, [(card, note)]) per frame.
         self._groups: list[tuple[Any, notes.FrameNotes, list[tuple[Any, Annotation]]]] = []
+        self._cards: dict[str, NoteCard] = {}
+        self._heads: dict[int, Any] = {}
+        self._people: dict[str, PersonRow] = {}
+        self._people_text: list[str] = []
+        #: Which relay the sessions list shows, and the newest refresh asked for.
+        self._listed_relay: Optional[str] = None
+        self._refresh_gen = 0
         self._pending_share = False
         self._restarting = False
         #: HTTP calls in flight ("refresh", "create", "invite"): their buttons wait.
         self._busy: set[str] = set()
         self._gui = GuiDispatcher(self)
         self._life = _Serial(self._gui)
+        self.thumbnails = Thumbnails(self)
         self._build()
         self._poll = QtCore.QTimer(self)
         self._poll.timeout.connect(self._render)
         self._poll.start(POLL_MS)
+        self._sessions_timer = QtCore.QTimer(self)
+        self._sessions_timer.timeout.connect(self._refresh_quietly)
+        self._sessions_timer.start(SESSIONS_REFRESH_MS)
         self._render()
 
     # --- layout -----------------------------------------------------------------------------
@@ -146,67 +164,143 @@ class Panel(QtWidgets.QWidget):
     def _build(self) -> None:
         self.setWindowTitle("Overshoulder")
         root = QtWidgets.QVBoxLayout(self)
+        root.setContentsMargins(8, 8, 8, 8)
+        root.setSpacing(6)
 
-        relay_box = QtWidgets.QGroupBox("Relay", self)
-        relay = QtWidgets.QGridLayout(relay_box)
-        self.relay_edit = QtWidgets.QLineEdit(self.settings.relay, relay_box)
+        # Before joining: the relay and its sessions, your name, Share / Join.
+        self.setup_box = QtWidgets.QWidget(self)
+        setup = QtWidgets.QVBoxLayout(self.setup_box)
+        setup.setContentsMargins(0, 0, 0, 0)
+        setup.setSpacing(4)
+        setup.addWidget(w.section_title("Relay", self.setup_box))
+        relay_row = QtWidgets.QHBoxLayout()
+        self.relay_edit = QtWidgets.QLineEdit(self.settings.relay, self.setup_box)
         self.relay_edit.setPlaceholderText("http://relay.studio:8770")
-        self.refresh_button = QtWidgets.QPushButton("Refresh", relay_box)
-        self.sessions_list = QtWidgets.QListWidget(relay_box)
-        self.sessions_list.setMaximumHeight(110)
-        self.rejoin_button = QtWidgets.QPushButton("Take back as host", relay_box)
+        self.refresh_button = QtWidgets.QPushButton("Refresh", self.setup_box)
+        self.refresh_button.setToolTip("Ask the relay for its open sessions again")
+        relay_row.addWidget(self.relay_edit, 1)
+        relay_row.addWidget(self.refresh_button)
+        setup.addLayout(relay_row)
+        self.sessions_list = QtWidgets.QListWidget(self.setup_box)
+        self.sessions_list.setMaximumHeight(96)
+        self.sessions_list.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
+        self.sessions_list.setHorizontalScrollBarPolicy(
+            QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+        )
+        self.sessions_hint = w.muted(QtWidgets.QLabel("", self.setup_box))
+        self.sessions_hint.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        self.sessions_hint.setWordWrap(True)
+        self.rejoin_button = QtWidgets.QPushButton("Take back as host", self.setup_box)
         self.rejoin_button.setToolTip("Join a session made from this panel again, as its host")
-        relay.addWidget(self.relay_edit, 0, 0)
-        relay.addWidget(self.refresh_button, 0, 1)
-        relay.addWidget(self.sessions_list, 1, 0, 1, 2)
-        relay.addWidget(self.rejoin_button, 2, 1)
-        root.addWidget(relay_box)
-
-        start_box = QtWidgets.QGroupBox("Session", self)
-        start = QtWidgets.QGridLayout(start_box)
-        self.name_edit = QtWidgets.QLineEdit(self.settings.name, start_box)
+        setup.addWidget(self.sessions_list)
+        setup.addWidget(self.sessions_hint)
+        rejoin_row = QtWidgets.QHBoxLayout()
+        rejoin_row.addStretch(1)
+        rejoin_row.addWidget(self.rejoin_button)
+        setup.addLayout(rejoin_row)
+        setup.addWidget(w.section_title("You", self.setup_box))
+        self.name_edit = QtWidgets.QLineEdit(self.settings.name, self.setup_box)
         self.name_edit.setPlaceholderText("Your name, as the others see it")
-        self.session_name_edit = QtWidgets.QLineEdit(start_box)
+        setup.addWidget(self.name_edit)
+        setup.addWidget(w.section_title("Share this viewer", self.setup_box))
+        self.session_name_edit = QtWidgets.QLineEdit(self.setup_box)
         self.session_name_edit.setPlaceholderText("Session name (optional)")
-        self.create_button = QtWidgets.QPushButton("Create", start_box)
-        self.invite_edit = QtWidgets.QLineEdit(start_box)
+        setup.addWidget(self.session_name_edit)
+        share_row = QtWidgets.QHBoxLayout()
+        self.share_button = QtWidgets.QPushButton("Share", self.setup_box)
+        self.share_button.setDefault(True)
+        self.share_button.setToolTip(
+            "Make a session, share this app's viewer and copy a reviewer link"
+        )
+        self.create_button = QtWidgets.QPushButton("Create only", self.setup_box)
+        self.create_button.setToolTip("Make a session and join it as host without sharing yet")
+        share_row.addWidget(self.share_button, 1)
+        share_row.addWidget(self.create_button)
+        setup.addLayout(share_row)
+        setup.addWidget(w.section_title("Or join one", self.setup_box))
+        join_row = QtWidgets.QHBoxLayout()
+        self.invite_edit = QtWidgets.QLineEdit(self.setup_box)
         self.invite_edit.setPlaceholderText("Paste an invite link or token")
-        self.join_button = QtWidgets.QPushButton("Join", start_box)
-        self.share_button = QtWidgets.QPushButton("Share", start_box)
-        self.share_button.setCheckable(True)
-        self.share_button.setToolTip("Share this app's viewer (makes a session if none is open)")
-        self.leave_button = QtWidgets.QPushButton("Leave", start_box)
-        start.addWidget(QtWidgets.QLabel("Name", start_box), 0, 0)
-        start.addWidget(self.name_edit, 0, 1, 1, 2)
-        start.addWidget(self.session_name_edit, 1, 0, 1, 2)
-        start.addWidget(self.create_button, 1, 2)
-        start.addWidget(self.invite_edit, 2, 0, 1, 2)
-        start.addWidget(self.join_button, 2, 2)
-        start.addWidget(self.share_button, 3, 0, 1, 2)
-        start.addWidget(self.leave_button, 3, 2)
-        self.role_combo = QtWidgets.QComboBox(start_box)
+        self.join_button = QtWidgets.QPushButton("Join", self.setup_box)
+        join_row.addWidget(self.invite_edit, 1)
+        join_row.addWidget(self.join_button)
+        setup.addLayout(join_row)
+        root.addWidget(self.setup_box)
+
+        # After joining: a compact header; the connection settings folded away.
+        self.header = QtWidgets.QFrame(self)
+        self.header.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
+        head = QtWidgets.QVBoxLayout(self.header)
+        head.setContentsMargins(8, 6, 8, 6)
+        head.setSpacing(4)
+        title_row = QtWidgets.QHBoxLayout()
+        self.session_label = w.ElidedLabel("", self.header)
+        font = self.session_label.font()
+        font.setBold(True)
+        self.session_label.setFont(font)
+        self.leave_button = QtWidgets.QPushButton("Leave", self.header)
+        self.leave_button.setToolTip("Leave the session (a host's session stays open on the relay)")
+        title_row.addWidget(self.session_label, 1)
+        title_row.addWidget(self.leave_button)
+        head.addLayout(title_row)
+        state_row = QtWidgets.QHBoxLayout()
+        state_row.setSpacing(6)
+        self.state_dot = w.dot(w.GREY, self.header)
+        self.state_label = QtWidgets.QLabel("", self.header)
+        self.state_label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        self.role_label = w.badge("", self.header)
+        self.sharing_button = w.toggle(
+            "Share", self.header, "Share this app's viewer with the session (host only)"
+        )
+        state_row.addWidget(self.state_dot)
+        state_row.addWidget(self.state_label)
+        state_row.addWidget(self.role_label)
+        state_row.addStretch(1)
+        state_row.addWidget(self.sharing_button)
+        head.addLayout(state_row)
+        self.details_button = QtWidgets.QToolButton(self.header)
+        self.details_button.setText("Connection and invites")
+        self.details_button.setCheckable(True)
+        self.details_button.setAutoRaise(True)
+        self.details_button.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.details_button.setArrowType(QtCore.Qt.ArrowType.RightArrow)
+        head.addWidget(self.details_button)
+        self.details = QtWidgets.QWidget(self.header)
+        details = QtWidgets.QGridLayout(self.details)
+        details.setContentsMargins(0, 0, 0, 0)
+        details.setColumnStretch(1, 1)
+        self.relay_label = w.ElidedLabel("", self.details)
+        details.addWidget(w.muted(QtWidgets.QLabel("Relay", self.details)), 0, 0)
+        details.addWidget(self.relay_label, 0, 1, 1, 2)
+        self.role_combo = QtWidgets.QComboBox(self.details)
         self.role_combo.addItems(["reviewer", "viewer"])
         self.role_combo.setCurrentText(self.settings.invite_role)
         self.role_combo.setToolTip("reviewer: draws and talks; viewer: watches and chats")
-        self.invite_button = QtWidgets.QPushButton("Copy invite link", start_box)
-        self.invite_link_edit = QtWidgets.QLineEdit(start_box)
+        self.invite_button = QtWidgets.QPushButton("Copy link", self.details)
+        self.invite_button.setToolTip("Make an invite link for this role and copy it")
+        details.addWidget(w.muted(QtWidgets.QLabel("Invite", self.details)), 1, 0)
+        details.addWidget(self.role_combo, 1, 1)
+        details.addWidget(self.invite_button, 1, 2)
+        self.invite_link_edit = QtWidgets.QLineEdit(self.details)
         self.invite_link_edit.setReadOnly(True)
-        start.addWidget(self.role_combo, 4, 0)
-        start.addWidget(self.invite_button, 4, 1, 1, 2)
-        start.addWidget(self.invite_link_edit, 5, 0, 1, 3)
-        self.watermark_combo = QtWidgets.QComboBox(start_box)
+        self.invite_link_edit.setPlaceholderText("the last invite link made")
+        details.addWidget(self.invite_link_edit, 2, 0, 1, 3)
+        self.watermark_combo = QtWidgets.QComboBox(self.details)
         self.watermark_combo.addItems(list(WATERMARKS))
         self.watermark_combo.setToolTip(
             "Whose frames carry their name and the time, burned into their downloads too, so "
             "a leaked screenshot names its source"
         )
-        start.addWidget(QtWidgets.QLabel("Watermark", start_box), 6, 0)
-        start.addWidget(self.watermark_combo, 6, 1, 1, 2)
-        root.addWidget(start_box)
+        details.addWidget(w.muted(QtWidgets.QLabel("Watermark", self.details)), 3, 0)
+        details.addWidget(self.watermark_combo, 3, 1, 1, 2)
+        self.details.hide()
+        head.addWidget(self.details)
+        root.addWidget(self.header)
 
-        self.status_label = QtWidgets.QLabel("", self)
+        self.status_label = w.muted(QtWidgets.QLabel("", self))
         self.status_label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
         self.status_label.setWordWrap(True)
+        self.status_label.hide()
         self.error_label = QtWidgets.QLabel("", self)
         self.error_label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
         self.error_label.setWordWrap(True)
@@ -221,60 +315,76 @@ class Panel(QtWidgets.QWidget):
         root.addWidget(self.error_label)
         root.addWidget(self.warning_label)
 
-        people_box = QtWidgets.QGroupBox("People (tick: show their marks)", self)
-        people = QtWidgets.QVBoxLayout(people_box)
-        self.people_list = QtWidgets.QListWidget(people_box)
-        self.people_list.setMaximumHeight(110)
-        self.driver_label = QtWidgets.QLabel("", people_box)
-        self.driver_label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
-        buttons = QtWidgets.QHBoxLayout()
-        self.follow_button = QtWidgets.QPushButton("Follow", people_box)
-        self.follow_button.setCheckable(True)
-        self.follow_button.setChecked(True)
-        self.follow_button.setToolTip("Follow the driver's playhead; off: go free")
-        self.drive_button = QtWidgets.QPushButton("Drive", people_box)
-        buttons.addWidget(self.follow_button)
-        buttons.addWidget(self.drive_button)
-        people.addWidget(self.people_list)
-        people.addWidget(self.driver_label)
-        people.addLayout(buttons)
-        root.addWidget(people_box)
-
-        self.toolbar = OverlayToolbar(None, self)
-        root.addWidget(self.toolbar)
-
-        notes_box = QtWidgets.QGroupBox("Notes", self)
-        notes_layout = QtWidgets.QVBoxLayout(notes_box)
-        self.notes_tree = QtWidgets.QTreeWidget(notes_box)
-        self.notes_tree.setHeaderHidden(True)
-        self.notes_tree.setWordWrap(True)
-        note_buttons = QtWidgets.QHBoxLayout()
-        self.goto_button = QtWidgets.QPushButton("Go to", notes_box)
-        self.goto_button.setToolTip("Move to the note's frame and select what it is about")
-        self.done_button = QtWidgets.QPushButton("Mark done", notes_box)
-        self.end_here_button = QtWidgets.QPushButton("End here", notes_box)
-        self.end_here_button.setToolTip(
-            "The note holds frames up to the one shown now (before its first: from here)"
+        # In a session: people, the drawing tools, notes, chat.
+        self.session_box = QtWidgets.QWidget(self)
+        inside = QtWidgets.QVBoxLayout(self.session_box)
+        inside.setContentsMargins(0, 0, 0, 0)
+        inside.setSpacing(6)
+        self.people_title = w.section_title("People", self.session_box)
+        inside.addWidget(self.people_title)
+        self.people_box = QtWidgets.QWidget(self.session_box)
+        self.people_layout = QtWidgets.QVBoxLayout(self.people_box)
+        self.people_layout.setContentsMargins(0, 0, 0, 0)
+        self.people_layout.setSpacing(0)
+        inside.addWidget(self.people_box)
+        drive_row = QtWidgets.QHBoxLayout()
+        self.follow_button = w.toggle(
+            "Following", self.session_box, "Follow the driver's playhead; off: go free"
         )
-        note_buttons.addWidget(self.goto_button)
-        note_buttons.addWidget(self.done_button)
-        note_buttons.addWidget(self.end_here_button)
-        notes_layout.addWidget(self.notes_tree)
-        notes_layout.addLayout(note_buttons)
-        root.addWidget(notes_box, 1)
+        self.follow_button.setChecked(True)
+        self.drive_button = w.toggle(
+            "Drive", self.session_box, "Take the playhead: everyone who follows sees your frame"
+        )
+        self.driver_label = w.muted(w.ElidedLabel("", self.session_box))
+        drive_row.addWidget(self.follow_button)
+        drive_row.addWidget(self.drive_button)
+        drive_row.addWidget(self.driver_label, 1)
+        inside.addLayout(drive_row)
 
-        chat_box = QtWidgets.QGroupBox("Chat", self)
-        chat = QtWidgets.QGridLayout(chat_box)
-        self.chat_log = QtWidgets.QPlainTextEdit(chat_box)
+        self.toolbar = OverlayToolbar(None, self.session_box)
+        inside.addWidget(self.toolbar)
+
+        self.notes_title = w.section_title("Notes", self.session_box)
+        inside.addWidget(self.notes_title)
+        self.notes_area = QtWidgets.QScrollArea(self.session_box)
+        self.notes_area.setWidgetResizable(True)
+        self.notes_area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
+        self.notes_area.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.notes_box = QtWidgets.QWidget(self.notes_area)
+        self.notes_layout = QtWidgets.QVBoxLayout(self.notes_box)
+        self.notes_layout.setContentsMargins(0, 0, 4, 0)
+        self.notes_layout.setSpacing(4)
+        self.notes_empty = w.muted(
+            QtWidgets.QLabel("No notes yet. Draw on the viewer to make one.", self.notes_box)
+        )
+        self.notes_empty.setWordWrap(True)
+        self.notes_layout.addWidget(self.notes_empty)
+        self.notes_layout.addStretch(1)
+        self.notes_area.setWidget(self.notes_box)
+        inside.addWidget(self.notes_area, 1)
+
+        inside.addWidget(w.section_title("Chat", self.session_box))
+        self.chat_log = QtWidgets.QTextEdit(self.session_box)
         self.chat_log.setReadOnly(True)
+        self.chat_log.setAcceptRichText(False)
         self.chat_log.setMaximumHeight(140)
-        self.chat_edit = QtWidgets.QLineEdit(chat_box)
-        self.chat_edit.setPlaceholderText("Say something to everyone")
-        self.send_button = QtWidgets.QPushButton("Send", chat_box)
-        chat.addWidget(self.chat_log, 0, 0, 1, 2)
-        chat.addWidget(self.chat_edit, 1, 0)
-        chat.addWidget(self.send_button, 1, 1)
-        root.addWidget(chat_box)
+        self.chat_log.setLineWrapMode(QtWidgets.QTextEdit.LineWrapMode.WidgetWidth)
+        self.chat_log.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.chat_log.setPlaceholderText("No messages yet.")
+        inside.addWidget(self.chat_log)
+        chat_row = QtWidgets.QHBoxLayout()
+        self.chat_edit = QtWidgets.QLineEdit(self.session_box)
+        self.chat_edit.setPlaceholderText("Message everyone")
+        self.send_button = QtWidgets.QPushButton("Send", self.session_box)
+        chat_row.addWidget(self.chat_edit, 1)
+        chat_row.addWidget(self.send_button)
+        inside.addLayout(chat_row)
+        root.addWidget(self.session_box, 1)
+        self.bottom_stretch = QtWidgets.QWidget(self)
+        self.bottom_stretch.setSizePolicy(
+            QtWidgets.QSizePolicy.Policy.Preferred, QtWidgets.QSizePolicy.Policy.Expanding
+        )
+        root.addWidget(self.bottom_stretch, 1)
 
         self.refresh_button.clicked.connect(self.refresh_sessions)
         self.sessions_list.itemSelectionChanged.connect(self._render_controls)
@@ -283,25 +393,30 @@ class Panel(QtWidgets.QWidget):
         self.create_button.clicked.connect(lambda: self.create_session())
         self.join_button.clicked.connect(lambda: self.join(self.invite_edit.text()))
         self.invite_edit.returnPressed.connect(lambda: self.join(self.invite_edit.text()))
-        self.share_button.clicked.connect(lambda checked=False: self.set_sharing(checked))
+        self.share_button.clicked.connect(lambda checked=False: self.set_sharing(True))
+        self.sharing_button.clicked.connect(lambda checked=False: self.set_sharing(checked))
         self.leave_button.clicked.connect(self.close_session)
+        self.details_button.toggled.connect(self._fold)
         self.invite_button.clicked.connect(lambda: self.make_invite())
         self.watermark_combo.activated.connect(
             lambda index: self.set_watermark(self.watermark_combo.itemText(index))
         )
         self.follow_button.clicked.connect(lambda checked=False: self.follow(checked))
         self.drive_button.clicked.connect(self.toggle_drive)
-        self.people_list.itemChanged.connect(self._layer_toggled)
-        self.notes_tree.itemDoubleClicked.connect(lambda item, col=0: self._jump_item(item))
-        self.notes_tree.itemSelectionChanged.connect(self._render_controls)
-        self.goto_button.clicked.connect(lambda: self._jump_item(self.notes_tree.currentItem()))
-        self.done_button.clicked.connect(self._toggle_done)
-        self.end_here_button.clicked.connect(self._end_here)
         self.send_button.clicked.connect(lambda: self.send_chat(self.chat_edit.text()))
         self.chat_edit.returnPressed.connect(lambda: self.send_chat(self.chat_edit.text()))
-        self.relay_edit.editingFinished.connect(self._remember)
+        self.relay_edit.editingFinished.connect(self._relay_edited)
+        self.relay_edit.textEdited.connect(self._relay_typed)
         self.name_edit.editingFinished.connect(self._remember)
         self.role_combo.currentTextChanged.connect(lambda _: self._remember())
+        self.thumbnails.ready.connect(self._picture_arrived)
+
+    def _fold(self, open_: bool) -> None:
+        """Unfold (or fold away) the connection settings and invites."""
+        self.details.setVisible(open_)
+        self.details_button.setArrowType(
+            QtCore.Qt.ArrowType.DownArrow if open_ else QtCore.Qt.ArrowType.RightArrow
+        )
 
     # --- messages ---------------------------------------------------------------------------
 
@@ -335,6 +450,7 @@ class Panel(QtWidgets.QWidget):
 
     def _status(self, text: str) -> None:
         self.status_label.setText(text)
+        self.status_label.setVisible(bool(text))
 
     def _remember(self) -> None:
         self.settings.relay = self.relay_edit.text().strip() or self.settings.relay
@@ -358,26 +474,75 @@ class Panel(QtWidgets.QWidget):
 
     # --- relay: sessions, create, join ---------------------------------------------------------
 
-    def refresh_sessions(self) -> None:
-        """Ask the relay for its sessions on a worker thread; the list fills in with the answer."""
-        relay = self._relay()
-        if relay is None:
-            return
-        self.clear_error()
-        self._status(f"asking {relay} for its sessions…")
-        self._busy.add("refresh")
-        self._render_controls()
+    def refresh_sessions(self, quiet: bool = False) -> None:
+        """Ask the relay for its sessions on a worker thread; the list fills in with the answer.
+
+        ``quiet`` (the panel's own refreshes: on showing, every ``SESSIONS_REFRESH_MS``, after
+        leaving, when the address changed): no status line and no error line, only the hint
+        under the list says when the relay does not answer. The newest request wins.
+        """
+        if quiet:
+            try:
+                relay = links.normalise_relay(self.relay_edit.text())
+            except links.LinkError:
+                return
+        else:
+            found_relay = self._relay()
+            if found_relay is None:
+                return
+            relay = found_relay
+            self.clear_error()
+            self._status(f"asking {relay} for its sessions…")
+            self._busy.add("refresh")
+            self._render_controls()
+        self._refresh_gen += 1
+        gen = self._refresh_gen
 
         def done(found: list[SessionInfo]) -> None:
-            self._busy.discard("refresh")
+            if not quiet:
+                self._busy.discard("refresh")
+            if gen != self._refresh_gen:
+                self._render_controls()
+                return
             self.sessions = found
-            self._remember()
+            if not quiet:
+                self._remember()
+                self._status(f"{len(found)} open session(s) on {relay}")
             self._fill_sessions(relay)
-            self._status(f"{len(found)} open session(s) on {relay}")
 
-        self._gui.in_background(
-            lambda: relay_api.list_sessions(relay), done, self._failed("refresh")
-        )
+        def failed(exc: BaseException) -> None:
+            if not quiet:
+                self._failed("refresh")(exc)
+            if gen == self._refresh_gen:
+                self.sessions = []
+                self._fill_sessions(relay, f"No sessions listed: {exc}")
+
+        self._gui.in_background(lambda: relay_api.list_sessions(relay), done, failed)
+
+    def _refresh_quietly(self) -> None:
+        if self.client is None and self.isVisible() and "refresh" not in self._busy:
+            self.refresh_sessions(quiet=True)
+
+    def _relay_typed(self, text: str) -> None:
+        """The address is being changed: the list of the old relay's sessions goes at once."""
+        if self._listed_relay is not None:
+            self._refresh_gen += 1  # an answer still on its way is for the old address
+            self.sessions = []
+            self._fill_sessions(None, "Press Enter or Refresh to list this relay's sessions")
+
+    def _relay_edited(self) -> None:
+        self._remember()
+        try:
+            relay = links.normalise_relay(self.relay_edit.text())
+        except links.LinkError:
+            return
+        if relay != self._listed_relay:
+            self.refresh_sessions(quiet=True)
+
+    def showEvent(self, event: Any) -> None:
+        super().showEvent(event)
+        if self.client is None and self._listed_relay is None:
+            QtCore.QTimer.singleShot(0, self._refresh_quietly)
 
     def _failed(self, job: str = "") -> Callable[[BaseException], None]:
         def failed(exc: BaseException) -> None:
@@ -388,16 +553,30 @@ class Panel(QtWidgets.QWidget):
 
         return failed
 
-    def _fill_sessions(self, relay: str) -> None:
+    def _fill_sessions(self, relay: Optional[str], hint: str = "") -> None:
+        """The list as the relay last answered (the selection kept when still there)."""
+        current = self.sessions_list.currentItem()
+        keep = current.data(NOTE_ROLE) if current is not None else None
+        self.sessions_list.blockSignals(True)
         self.sessions_list.clear()
+        self._listed_relay = relay
         for s in self.sessions:
-            mine = self.settings.hosted_session(relay, s.id) is not None
+            mine = relay is not None and self.settings.hosted_session(relay, s.id) is not None
             people = f"{s.participants} here" if s.participants else "nobody here"
-            host = f" · host {s.host_name}" if s.host_name else ""
-            text = f"{s.name or s.id}{host} · {people}{' · yours' if mine else ''}"
+            host = f"host {s.host_name} · " if s.host_name else ""
+            text = f"{s.name or s.id}\n{host}{people}{' · yours' if mine else ''}"
             item = QtWidgets.QListWidgetItem(text)
+            item.setToolTip(text)
             item.setData(NOTE_ROLE, s.id)
             self.sessions_list.addItem(item)
+            if s.id == keep:
+                self.sessions_list.setCurrentItem(item)
+        self.sessions_list.blockSignals(False)
+        if not hint and relay is not None and not self.sessions:
+            hint = f"No open sessions on {relay}: Share makes one."
+        self.sessions_hint.setText(hint)
+        self.sessions_hint.setVisible(bool(hint))
+        self.sessions_list.setVisible(bool(self.sessions))
         self._render_controls()
 
     def create_session(self, share: bool = False) -> None:
@@ -546,8 +725,10 @@ class Panel(QtWidgets.QWidget):
         def done(_: Any) -> None:
             if self.client is None:
                 self._status("left the session")
+                self._refresh_quietly()  # the list shows who is where now, not before
             self._render()
 
+        self.thumbnails.set_source(None, None, None)
         self._life.submit(stop, done)
         self._render()
 
@@ -722,32 +903,20 @@ class Panel(QtWidgets.QWidget):
             self.show_error(f"note not changed: {exc}")
         self._render()
 
-    def _end_here(self) -> None:
-        item = self.notes_tree.currentItem()
-        if item is not None and item.data(0, NOTE_ROLE):
-            self.end_here(str(item.data(0, NOTE_ROLE)))
+    def delete_note(self, note_id: str) -> None:
+        """Delete a note for everyone (its author's or a host's; undo brings it back)."""
+        if self.note_actions is None:
+            return
+        try:
+            self.note_actions.delete([note_id])
+        except Exception as exc:
+            self.show_error(f"note not deleted: {exc}")
+        if self.overlay is not None:
+            self.overlay.changed.emit()
+        self._render()
 
     def _note(self, note_id: str) -> Optional[Annotation]:
         return self.client.annotations.get(note_id) if self.client is not None else None
-
-    def _jump_item(self, item: Any) -> None:
-        note_id = item.data(0, NOTE_ROLE) if item is not None else None
-        if note_id:
-            self.jump_to(str(note_id))
-
-    def _toggle_done(self) -> None:
-        item = self.notes_tree.currentItem()
-        note = self._note(str(item.data(0, NOTE_ROLE))) if item is not None else None
-        if note is not None:
-            self.set_status(note.id, "open" if note.status == "done" else "done")
-
-    def _layer_toggled(self, item: Any) -> None:
-        if self.overlay is None:
-            return
-        author = str(item.data(NOTE_ROLE))
-        shown = item.checkState() == QtCore.Qt.CheckState.Checked
-        if (author in self.overlay.hidden_authors) == shown:
-            self.overlay.set_author_visible(author, shown)
 
     # --- from the client --------------------------------------------------------------------------
 
@@ -765,12 +934,9 @@ class Panel(QtWidgets.QWidget):
             err = client.last_error
             self._status(f"connection lost ({err.message if err else 'no answer'}), retrying…")
         elif state == "synced":
-            session = client.session
             me = client.participant
             self._role = me.role if me is not None else self._role
-            self._status(
-                f"in {session.name if session else 'the session'} as {self._role or 'guest'}"
-            )
+            self._status("")  # the header says where and as what
             self._presence()
             if self._pending_share:
                 self._pending_share = False
@@ -797,24 +963,28 @@ class Panel(QtWidgets.QWidget):
         self._render_warnings()
         client = self.client
         if client is None:
-            for key, widget in (
-                ("people", self.people_list),
-                ("notes", self.notes_tree),
-                ("chat", self.chat_log),
-            ):
-                if self._seen.get(key) is not None:
-                    widget.clear()
-                    self._seen[key] = None
-            self._groups = []
-            self.driver_label.setText("")
+            if self._seen.get("people") is not None:
+                self._clear_people()
+                self._clear_notes()
+                self.chat_log.clear()
+                self._seen.clear()
+            self.driver_label.set_full_text("")
             return
+        session = client.session
+        if session is not None:
+            self.thumbnails.set_source(client.relay_url, session.id, self._token)
         anns = client.annotations
-        people_key = (id(client.participants), client.driver, id(anns))
+        hidden = self.overlay.hidden_authors if self.overlay is not None else set()
+        people_key = (id(client.participants), client.driver, id(anns), frozenset(hidden))
         if self._seen.get("people") != people_key:
             self._seen["people"] = people_key
             self._render_people(client)
         frame = self._frame()
-        notes_key = (id(anns), self.images.version if self.images else 0)
+        can = self.note_actions is not None and self.note_actions.can_draw
+        if self._seen.get("can_draw") != can:  # known once in: the tools follow the role
+            self._seen["can_draw"] = can
+            self.toolbar.refresh()
+        notes_key = (id(anns), self.images.version if self.images else 0, can)
         if self._seen.get("notes") != notes_key:
             self._seen["notes"] = notes_key
             self._render_notes(anns, frame)
@@ -833,42 +1003,82 @@ class Panel(QtWidgets.QWidget):
             return None
 
     def _render_controls(self) -> None:
-        open_ = self.client is not None
+        client = self.client
+        open_ = client is not None
         host = self._role == "host"
+        self.setup_box.setVisible(not open_)
+        self.bottom_stretch.setVisible(not open_)
+        self.header.setVisible(open_)
+        self.session_box.setVisible(open_)
         self.refresh_button.setEnabled("refresh" not in self._busy)
         self.create_button.setEnabled(not open_ and "create" not in self._busy)
         self.join_button.setEnabled(not open_)
         self.leave_button.setEnabled(open_)
         self.share_button.setEnabled(
-            (not open_ or host) and not self._restarting and "create" not in self._busy
+            not open_ and not self._restarting and "create" not in self._busy
         )
-        self.share_button.setChecked(self.sharing)
-        self.share_button.setText("Sharing the viewer" if self.sharing else "Share")
+        self.share_button.setText(
+            "Sharing…" if "create" in self._busy and self._pending_share else "Share"
+        )
+        self.sharing_button.setVisible(open_ and host)
+        self.sharing_button.setEnabled(host and not self._restarting)
+        self.sharing_button.setChecked(self.sharing)
+        self.sharing_button.setText("Sharing" if self.sharing else "Share viewer")
         self.invite_button.setEnabled(open_ and host and "invite" not in self._busy)
         self.role_combo.setEnabled(open_ and host)
         self.watermark_combo.setEnabled(open_ and host)
-        session = self.client.session if self.client is not None else None
+        session = client.session if client is not None else None
         mode = session.watermark if session is not None else "viewers"
         if self.watermark_combo.currentText() != mode and not self.watermark_combo.hasFocus():
             self.watermark_combo.setCurrentText(mode)
         item = self.sessions_list.currentItem()
         relay = self.relay_edit.text().strip()
         kept = item is not None and self.settings.hosted_session(relay, str(item.data(NOTE_ROLE)))
+        self.rejoin_button.setVisible(bool(kept))
         self.rejoin_button.setEnabled(bool(kept) and not open_)
+        if client is not None:
+            self._render_header(client)
         sharer = self.sharer
         can_draw = self.note_actions is not None and self.note_actions.can_draw
+        following = self.follow_button.isChecked()
         self.follow_button.setEnabled(sharer is not None)
+        self.follow_button.setText("Following" if following else "Follow")
+        driving = sharer is not None and sharer.driving
         self.drive_button.setEnabled(sharer is not None and can_draw)
-        self.drive_button.setText("Give back" if sharer is not None and sharer.driving else "Drive")
-        note_item = self.notes_tree.currentItem()
-        note = self._note(str(note_item.data(0, NOTE_ROLE))) if note_item is not None else None
-        self.goto_button.setEnabled(note is not None)
-        self.done_button.setEnabled(note is not None and can_draw)
-        done = note is not None and note.status == "done"
-        self.done_button.setText("Reopen" if done else "Mark done")
-        mine = note is not None and self.note_actions is not None and self.note_actions.mine(note)
-        self.end_here_button.setEnabled(mine)
+        self.drive_button.setChecked(driving)
+        self.drive_button.setText("Driving" if driving else "Drive")
+        self.drive_button.setToolTip(
+            "You drive: click to give the playhead back"
+            if driving
+            else "Take the playhead: everyone who follows sees your frame"
+        )
         self.send_button.setEnabled(open_)
+
+    def _render_header(self, client: SessionClient) -> None:
+        session = client.session
+        self.session_label.set_full_text(
+            (session.name or session.id) if session is not None else "joining…"
+        )
+        word, color = STATE_DOTS.get(client.state, (client.state, w.GREY))
+        if self.state_label.text() != word:
+            self.state_label.setText(word)
+            w.set_dot(self.state_dot, color)
+        role = self._role or "guest"
+        if self.role_label.text() != role:
+            self.role_label.setText(role)
+        self.relay_label.set_full_text(client.relay_url)
+
+    def _marks_toggled(self, person_id: str, shown: bool) -> None:
+        """A person's tick: show or hide their marks on the viewer (their layer)."""
+        if self.overlay is not None and (person_id in self.overlay.hidden_authors) == shown:
+            self.overlay.set_author_visible(person_id, shown)
+
+    def _clear_people(self) -> None:
+        for row in self._people.values():
+            row.hide()
+            row.deleteLater()
+        self._people = {}
+        self._people_text = []
 
     def _render_people(self, client: SessionClient) -> None:
         me = client.participant
@@ -877,42 +1087,42 @@ class Panel(QtWidgets.QWidget):
             client.participants.values(),
             key=lambda p: ({"host": 0, "reviewer": 1}.get(p.role, 2), p.name.lower()),
         )
-        rows: list[tuple[str, str]] = []
-        for p in people:
-            bits: list[str] = [p.role]
-            if client.driver == p.id:
-                bits.append("drives")
-            if me is not None and p.id == me.id:
-                bits.append("you")
-            if p.state in ("drawing", "typing", "away"):
-                bits.append(p.state)
-            elif not p.following:
-                bits.append("free")
-            rows.append((p.id, f"{p.name} ({', '.join(bits)})"))
         here = {p.id for p in people}
         gone: dict[str, str] = {}
         for n in client.annotations.values():
             if n.author and n.author not in here:
                 gone[n.author] = n.author_name or "someone"
-        rows.extend((pid, f"{name} (left)") for pid, name in gone.items())
-        self.people_list.blockSignals(True)
-        self.people_list.clear()
-        for pid, text in rows:
-            item = QtWidgets.QListWidgetItem(text)
-            item.setData(NOTE_ROLE, pid)
-            item.setFlags(item.flags() | QtCore.Qt.ItemFlag.ItemIsUserCheckable)
-            state = QtCore.Qt.CheckState
-            item.setCheckState(state.Unchecked if pid in hidden else state.Checked)
-            self.people_list.addItem(item)
-        self.people_list.blockSignals(False)
+        rows: list[tuple[str, str, Optional[Participant]]] = [(p.id, p.name, p) for p in people]
+        rows.extend((pid, name, None) for pid, name in gone.items())
+        texts: list[str] = []
+        layout = self.people_layout
+        while layout.count():
+            layout.takeAt(0)
+        kept: dict[str, PersonRow] = {}
+        for pid, name, person in rows:
+            row = self._people.get(pid) or PersonRow(pid, self._marks_toggled, self.people_box)
+            kept[pid] = row
+            mine = me is not None and pid == me.id
+            drives = client.driver == pid
+            row.show_person(name, person, me=mine, drives=drives, shown=pid not in hidden)
+            layout.addWidget(row)
+            row.show()
+            texts.append(_person_text(name, person, mine, drives))
+        for pid, row in self._people.items():
+            if pid not in kept:
+                row.hide()
+                row.deleteLater()
+        self._people = kept
+        self._people_text = texts
+        self.people_title.setText(f"PEOPLE {len(people)}")
         driver = client.driver
         if driver is None:
-            self.driver_label.setText("Nobody drives")
+            self.driver_label.set_full_text("Nobody drives")
         elif me is not None and driver == me.id:
-            self.driver_label.setText("You drive")
+            self.driver_label.set_full_text("You drive")
         else:
             who = client.participants.get(driver)
-            self.driver_label.setText(f"{who.name if who else 'someone'} drives")
+            self.driver_label.set_full_text(f"{who.name if who else 'someone'} drives")
 
     def current_image(self, frame: int, anchor: Optional[Anchor] = None) -> Optional[ImageRef]:
         """What is known of the image now shown for ``frame``: published hash, the app's version.
@@ -937,34 +1147,57 @@ class Panel(QtWidgets.QWidget):
             log.debug("no anchor for the image check: %s", exc)
             return None
 
+    def _clear_notes(self) -> None:
+        layout = self.notes_layout
+        while layout.count():
+            layout.takeAt(0)
+        for widget in [*self._cards.values(), *self._heads.values()]:
+            widget.hide()
+            widget.deleteLater()
+        self._cards, self._heads, self._groups = {}, {}, []
+        layout.addWidget(self.notes_empty)
+        layout.addStretch(1)
+        self.notes_empty.show()
+
     def _render_notes(self, anns: Any, frame: Optional[int]) -> None:
-        """Rebuild the list (the notes or the images changed)."""
-        tree = self.notes_tree
-        current = tree.currentItem()
-        keep = current.data(0, NOTE_ROLE) if current is not None else None
-        tree.blockSignals(True)
-        tree.clear()
+        """Lay the list out again (the notes or the images changed); cards are reused."""
+        layout = self.notes_layout
+        while layout.count():
+            layout.takeAt(0)
         self._groups = []
         anchor = self._host_anchor()
-        select = None
+        cards: dict[str, NoteCard] = {}
+        heads: dict[int, Any] = {}
+        count = 0
         for group in notes.by_frame(anns.values()):
-            head = QtWidgets.QTreeWidgetItem([self._frame_title(group, frame)])
-            head.setData(0, NOTE_ROLE, None)
-            tree.addTopLevelItem(head)
+            head = self._heads.get(group.frame)
+            if head is None:
+                head = w.ElidedLabel("", self.notes_box)
+                head.setContentsMargins(0, 6, 0, 0)
+            heads[group.frame] = head
+            layout.addWidget(head)
+            head.show()
             rows = []
             for note in group.notes:
-                row = QtWidgets.QTreeWidgetItem([""])
-                row.setData(0, NOTE_ROLE, note.id)
-                head.addChild(row)
-                rows.append((row, note))
-                if note.id == keep:
-                    select = row
+                card = self._cards.get(note.id) or NoteCard(self, note, self.notes_box)
+                cards[note.id] = card
+                card.note = note
+                layout.addWidget(card)
+                card.show()
+                rows.append((card, note))
+                count += 1
             self._groups.append((head, group, rows))
             self._decorate(head, group, rows, frame, anchor)
-            head.setExpanded(True)
-        if select is not None:
-            tree.setCurrentItem(select)
-        tree.blockSignals(False)
+        for old in [c for i, c in self._cards.items() if i not in cards] + [
+            h for f, h in self._heads.items() if f not in heads
+        ]:
+            old.hide()
+            old.deleteLater()
+        self._cards, self._heads = cards, heads
+        layout.addWidget(self.notes_empty)
+        self.notes_empty.setVisible(count == 0)
+        layout.addStretch(1)
+        self.notes_title.setText(f"NOTES {count}")
 
     def _mark_frame(self, frame: Optional[int]) -> None:
         """The frame moved: retitle the groups whose "here" changed, and re-check the images of
@@ -987,27 +1220,28 @@ class Panel(QtWidgets.QWidget):
         frame: Optional[int],
         anchor: Optional[Anchor],
     ) -> None:
-        """A group's title, its bold "here", and its rows' texts and image warnings."""
-        head.setText(0, self._frame_title(group, frame))
-        font = head.font(0)
+        """A group's title, its bold "here", and its cards (texts, image warnings, pictures)."""
+        head.set_full_text(self._frame_title(group, frame))
+        font = head.font()
         font.setBold(self._here(group, frame))
-        head.setFont(0, font)
+        head.setFont(font)
         image = self.current_image(group.frame, anchor)
-        for row, note in rows:
-            warning = notes.stale_warning(note, image)
-            text = notes.describe(note)
-            about = notes.about(note)
-            if about:
-                text += f"\non {about}"
-            if note.created is None:
-                text += " (sending…)"
-            if warning:
-                text += f"\n⚠ {warning}"
-            row.setText(0, text)
-            row.setForeground(
-                0, QtGui.QBrush(QtGui.QColor(WARNING_COLOR)) if warning else QtGui.QBrush()
+        actions = self.note_actions
+        can = actions is not None and actions.can_draw
+        for card, note in rows:
+            drawn = note.anchor.image
+            card.show_note(
+                note,
+                notes.stale_warning(note, image),
+                can_edit=can,
+                mine=actions is not None and actions.mine(note),
+                picture=self.thumbnails.get(drawn.hash if drawn is not None else None),
             )
-            row.setToolTip(0, warning or "")
+
+    def _picture_arrived(self, digest: str) -> None:
+        for card in self._cards.values():
+            if card.image_hash == digest:
+                card.set_picture(self.thumbnails.get(digest))
 
     @staticmethod
     def _here(group: notes.FrameNotes, frame: Optional[int]) -> bool:
@@ -1023,11 +1257,20 @@ class Panel(QtWidgets.QWidget):
         return title + (" · here" if cls._here(group, frame) else "")
 
     def _render_chat(self, chat: Any) -> None:
+        """The chat, names in their colours (user text escaped: never read as markup)."""
+        palette = self.chat_log.palette()
+        faint = palette.color(QtGui.QPalette.ColorRole.PlaceholderText).name()
         lines = []
         for line in list(chat)[-CHAT_LINES:]:
             when = time.strftime("%H:%M", time.localtime(line.ts)) if line.ts else "--:--"
-            lines.append(f"[{when}] {line.author_name or 'someone'}: {line.text}")
-        self.chat_log.setPlainText("\n".join(lines))
+            color = w.person_color(line.author, palette).name()
+            name = html.escape(line.author_name or "someone")
+            text = html.escape(line.text).replace("\n", "<br>")
+            lines.append(
+                f'<div><span style="color:{faint}">{when}</span> '
+                f'<b style="color:{color}">{name}</b>: {text}</div>'
+            )
+        self.chat_log.setHtml("".join(lines))
         bar = self.chat_log.verticalScrollBar()
         bar.setValue(bar.maximum())
 
@@ -1035,16 +1278,38 @@ class Panel(QtWidgets.QWidget):
 
     def note_rows(self) -> list[tuple[int, str, str]]:
         """(frame, note id, row text) of every note in the list, in order."""
-        out = []
-        for i in range(self.notes_tree.topLevelItemCount()):
-            head = self.notes_tree.topLevelItem(i)
-            if head is None:
-                continue
-            for j in range(head.childCount()):
-                row = head.child(j)
-                frame = int(str(head.text(0)).split()[1])
-                out.append((frame, str(row.data(0, NOTE_ROLE)), str(row.text(0))))
-        return out
+        return [
+            (group.frame, card.note.id, card.text)
+            for _, group, rows in self._groups
+            for card, _ in rows
+        ]
+
+    def note_card(self, note_id: str) -> Optional[NoteCard]:
+        """The card that shows ``note_id`` in the list (None when not listed)."""
+        return self._cards.get(note_id)
+
+    def group_titles(self) -> list[str]:
+        """The frame groups' titles, in order ("Frame 1001 · 2 notes · here")."""
+        return [head.full_text for head, _, _ in self._groups]
 
     def people_rows(self) -> list[str]:
-        return [str(self.people_list.item(i).text()) for i in range(self.people_list.count())]
+        """One line per person listed: "Mia (host, drives, you)"."""
+        return list(self._people_text)
+
+    def person_row(self, person_id: str) -> Optional[PersonRow]:
+        return self._people.get(person_id)
+
+
+def _person_text(name: str, person: Optional[Participant], me: bool, drives: bool) -> str:
+    if person is None:
+        return f"{name} (left)"
+    bits: list[str] = [person.role]
+    if drives:
+        bits.append("drives")
+    if me:
+        bits.append("you")
+    if person.state in ("drawing", "typing", "away"):
+        bits.append(person.state)
+    elif not person.following:
+        bits.append("free")
+    return f"{name} ({', '.join(bits)})"

@@ -1,4 +1,5 @@
-"""The relay's JSON API as the panel uses it: list sessions, make one, make an invite.
+"""The relay's HTTP API as the panel uses it: list sessions, make one, make an invite, and
+fetch the image a note was drawn on.
 
 Plain blocking calls (``requests``): the panel runs them on worker threads and
 never on the UI thread. Every failure is a ``RelayError`` whose message names
@@ -8,7 +9,7 @@ the relay and what went wrong. No Qt here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, NoReturn, Optional
 from urllib.parse import quote
 
 import requests
@@ -91,6 +92,82 @@ def make_invite(
     )
 
 
+@dataclass(frozen=True)
+class FrameImage:
+    """An image the relay keeps (the one a note was drawn on): its bytes and their type."""
+
+    data: bytes
+    content_type: str
+
+
+#: The most bytes a kept frame may have (a 4K PNG is well under it).
+MAX_FRAME_BYTES = 64 * 1024 * 1024
+
+
+def fetch_frame(relay: str, session_id: str, digest: str, token: str) -> FrameImage:
+    """``GET /api/sessions/{id}/frames/{hash}`` with a token of the session (any role)."""
+    path = f"/api/sessions/{quote(session_id, safe='')}/frames/{quote(digest, safe='')}"
+    response = _request("GET", relay, path, key=token, stream=True)
+    with response:
+        if response.status_code >= 400:
+            _refused(relay, response)
+        chunks: list[bytes] = []
+        total = 0
+        try:
+            for chunk in response.iter_content(1 << 16):
+                total += len(chunk)
+                if total > MAX_FRAME_BYTES:
+                    raise RelayError(
+                        f"the image {digest} from {relay} is larger than {MAX_FRAME_BYTES} bytes"
+                    )
+                chunks.append(chunk)
+        except requests.exceptions.RequestException as exc:
+            raise RelayError(f"the image {digest} from {relay} was cut short: {exc}") from None
+    data = b"".join(chunks)
+    ctype = str(response.headers.get("Content-Type") or "application/octet-stream")
+    return FrameImage(data=data, content_type=ctype.split(";")[0].strip())
+
+
+def _request(
+    method: str,
+    relay: str,
+    path: str,
+    *,
+    json_body: Optional[dict[str, Any]] = None,
+    key: Optional[str] = None,
+    stream: bool = False,
+) -> requests.Response:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    try:
+        return requests.request(
+            method,
+            relay + path,
+            json=json_body,
+            headers=headers,
+            timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
+            stream=stream,
+        )
+    except requests.exceptions.Timeout:
+        raise RelayError(f"the relay at {relay} did not answer in time") from None
+    except requests.exceptions.ConnectionError:
+        raise RelayError(f"cannot reach a relay at {relay}: is the address right?") from None
+    except requests.exceptions.RequestException as exc:
+        raise RelayError(f"the request to {relay} failed: {exc}") from None
+
+
+def _refused(relay: str, response: requests.Response) -> NoReturn:
+    """Raise the RelayError an answer of 400 or more means."""
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    error = body.get("error") if isinstance(body, dict) else None
+    if isinstance(error, dict):
+        message = str(error.get("message") or f"HTTP {response.status_code}").rstrip(".")
+        raise RelayError(f"the relay at {relay} refused: {message} ({error.get('code')})")
+    raise RelayError(f"the relay at {relay} answered HTTP {response.status_code}")
+
+
 def _call(
     method: str,
     relay: str,
@@ -99,31 +176,13 @@ def _call(
     json_body: Optional[dict[str, Any]] = None,
     key: Optional[str] = None,
 ) -> dict[str, Any]:
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
-    try:
-        response = requests.request(
-            method,
-            relay + path,
-            json=json_body,
-            headers=headers,
-            timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
-        )
-    except requests.exceptions.Timeout:
-        raise RelayError(f"the relay at {relay} did not answer in time") from None
-    except requests.exceptions.ConnectionError:
-        raise RelayError(f"cannot reach a relay at {relay}: is the address right?") from None
-    except requests.exceptions.RequestException as exc:
-        raise RelayError(f"the request to {relay} failed: {exc}") from None
+    response = _request(method, relay, path, json_body=json_body, key=key)
+    if response.status_code >= 400:
+        _refused(relay, response)
     try:
         body = response.json()
     except ValueError:
         body = None
-    if response.status_code >= 400:
-        error = body.get("error") if isinstance(body, dict) else None
-        if isinstance(error, dict):
-            message = str(error.get("message") or f"HTTP {response.status_code}").rstrip(".")
-            raise RelayError(f"the relay at {relay} refused: {message} ({error.get('code')})")
-        raise RelayError(f"the relay at {relay} answered HTTP {response.status_code}")
     if not isinstance(body, dict):
         raise RelayError(f"{relay} answered without JSON: is it an Overshoulder relay?")
     return body

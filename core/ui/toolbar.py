@@ -12,6 +12,7 @@ from typing import Any, Optional
 from Qt import QtCore, QtWidgets
 
 from .overlay import MAX_WIDTH, MIN_WIDTH, PALETTE, TOOLS, ViewerOverlay
+from .widgets import TOGGLE_STYLE, FlowLayout
 
 TOOL_LABELS = {
     "pen": ("Pen", "Draw freehand"),
@@ -34,8 +35,8 @@ class OverlayToolbar(QtWidgets.QWidget):
         self.overlay: Optional[ViewerOverlay] = None
         layout = QtWidgets.QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        row = QtWidgets.QHBoxLayout()
-        row.setSpacing(2)
+        layout.setSpacing(4)
+        row = FlowLayout(spacing=2)  # as many rows as a narrow dock needs
         self.buttons: dict[str, Any] = {}
         for name in TOOLS:
             label, tip = TOOL_LABELS[name]
@@ -43,13 +44,12 @@ class OverlayToolbar(QtWidgets.QWidget):
             button.setText(label)
             button.setToolTip(tip)
             button.setCheckable(True)
+            button.setStyleSheet(TOGGLE_STYLE)
             button.clicked.connect(lambda checked=False, n=name: self._pick(n, checked))
             row.addWidget(button)
             self.buttons[name] = button
-        row.addStretch(1)
         layout.addLayout(row)
-        style = QtWidgets.QHBoxLayout()
-        style.setSpacing(2)
+        style = FlowLayout(spacing=2)
         self.colors: dict[str, Any] = {}
         for title, rgba in PALETTE:
             swatch = QtWidgets.QToolButton(self)
@@ -57,14 +57,17 @@ class OverlayToolbar(QtWidgets.QWidget):
             swatch.setCheckable(True)
             swatch.setFixedSize(18, 18)
             r, g, b, _ = (round(v * 255) for v in rgba)
-            swatch.setStyleSheet(f"background: rgb({r}, {g}, {b}); border: 1px solid #444;")
+            swatch.setStyleSheet(
+                f"QToolButton {{ background: rgb({r}, {g}, {b}); border: 1px solid palette(mid); }}"
+                " QToolButton:checked { border: 2px solid palette(window-text); }"
+            )
             swatch.clicked.connect(lambda checked=False, c=rgba: self._color(c))
             style.addWidget(swatch)
             self.colors[title] = swatch
         self.width_slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, self)
         self.width_slider.setRange(round(MIN_WIDTH * 1000), round(MAX_WIDTH * 1000))
         self.width_slider.setToolTip("Line width")
-        self.width_slider.setMaximumWidth(120)
+        self.width_slider.setFixedWidth(90)
         self.width_slider.valueChanged.connect(self._width)
         style.addWidget(self.width_slider)
         self.undo_button = QtWidgets.QToolButton(self)
@@ -74,7 +77,6 @@ class OverlayToolbar(QtWidgets.QWidget):
         self.redo_button.setText("Redo")
         style.addWidget(self.undo_button)
         style.addWidget(self.redo_button)
-        style.addStretch(1)
         layout.addLayout(style)
         self.undo_button.clicked.connect(lambda: self.overlay and self.overlay.undo())
         self.redo_button.clicked.connect(lambda: self.overlay and self.overlay.redo())

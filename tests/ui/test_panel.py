@@ -84,10 +84,14 @@ def test_a_host_shares_invites_and_works_the_notes_from_the_panel(relay, panel, 
     panel.create_button.click()
     assert wait_for(lambda: panel.client is not None and panel.client.state == "synced")
     assert panel.overlay is not None and panel.overlay.parent() is host.viewer
-    panel.share_button.click()
+    assert panel.header.isVisible() and not panel.setup_box.isVisible()
+    assert not panel.sharing_button.isChecked()
+    panel.sharing_button.click()
     assert wait_for(lambda: panel.sharing and panel.images.hash_of(1001) is not None)
     first_image = panel.images.hash_of(1001)
 
+    assert wait_for(lambda: panel.sharing_button.isChecked())
+    assert panel.sharing_button.text() == "Sharing"
     panel.role_combo.setCurrentText("reviewer")
     panel.invite_button.click()
     assert wait_for(lambda: panel.invite_link_edit.text().startswith(relay.url))
@@ -114,19 +118,14 @@ def test_a_host_shares_invites_and_works_the_notes_from_the_panel(relay, panel, 
     assert "different image" not in text
     assert panel.client.annotations[here.id].anchor.image.hash == first_image  # pinned
 
-    # Marked done from the panel: the reviewer sees it; reopened from the list's button.
-    panel.set_status(here.id, "done")
+    # Marked done from the note's tick: the reviewer sees it; unticked: open again.
+    card = panel.note_card(here.id)
+    assert card is not None and not card.done.isChecked()
+    card.done.click()
     assert wait_for(lambda: sam.annotations[here.id].status == "done")
     assert wait_for(lambda: "(done)" in rows_with(panel, here.id)[0][2])
-    item = next(
-        panel.notes_tree.topLevelItem(0).child(j)
-        for j in range(panel.notes_tree.topLevelItem(0).childCount())
-        if panel.notes_tree.topLevelItem(0).child(j).data(0, QtCore.Qt.ItemDataRole.UserRole)
-        == here.id
-    )
-    panel.notes_tree.setCurrentItem(item)
-    assert panel.done_button.text() == "Reopen"
-    panel.done_button.click()
+    assert wait_for(lambda: panel.note_card(here.id).done.isChecked())
+    panel.note_card(here.id).done.click()
     assert wait_for(lambda: sam.annotations[here.id].status == "open")
 
     # A note drawn on another image of the frame says so; a new image makes the old note stale.
@@ -152,10 +151,7 @@ def test_a_host_shares_invites_and_works_the_notes_from_the_panel(relay, panel, 
 
     # Only the frame moved: the list marks where the playhead is, and the version the app
     # names now for 1042 makes the note drawn on v001 say so.
-    def titles() -> list[str]:
-        tree = panel.notes_tree
-        return [tree.topLevelItem(i).text(0) for i in range(tree.topLevelItemCount())]
-
+    titles = panel.group_titles
     assert wait_for(lambda: titles()[1].endswith("· here") and not titles()[0].endswith("here"))
     assert wait_for(
         lambda: (
@@ -165,7 +161,7 @@ def test_a_host_shares_invites_and_works_the_notes_from_the_panel(relay, panel, 
     )
 
     # End here: Sam's note on 1001 (the host may change it) now holds 1001-1042, for everyone.
-    panel.end_here(here.id)
+    panel.note_card(here.id).end_here.click()
     assert wait_for(lambda: sam.annotations[here.id].anchor.duration == 42)
     assert wait_for(lambda: "frames 1001-1042" in rows_with(panel, here.id)[0][2])
     assert sam.annotations[here.id].anchor.frame == 1001

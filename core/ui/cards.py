@@ -1,0 +1,241 @@
+"""The panel's rows: one per person (colour, role, who drives, who draws, their marks' tick)
+and one card per note (thumbnail, author in their colour, words, done, actions).
+
+Both are plain widgets in the application's palette; they take their data from the panel
+and call back into it. Qt through Qt.py only.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any, Optional
+
+from Qt import QtCore, QtGui, QtWidgets
+
+from ..model import Annotation, Participant
+from . import notes
+from .thumbs import THUMB_H, THUMB_W
+from .widgets import (
+    AMBER,
+    ElidedLabel,
+    FlowLayout,
+    badge,
+    dot,
+    muted,
+    person_color,
+)
+
+#: What a person is doing, as the browser page says it.
+STATES = {"drawing": "drawing…", "typing": "typing…", "away": "away"}
+_LONG_WORD = re.compile(r"(\S{24})(?=\S)")
+
+
+def breakable(text: str) -> str:
+    """``text`` with a break opportunity every 24 characters of an unbroken word (a pasted
+    path or link), so a wrapped label never gets wider than the panel."""
+    return _LONG_WORD.sub("\\1\u200b", text)
+
+
+class PersonRow(QtWidgets.QWidget):  # type: ignore[misc]
+    """Someone in the session (or who left but whose notes remain), and their marks' tick."""
+
+    def __init__(
+        self, person_id: str, on_marks: Callable[[str, bool], None], parent: Any = None
+    ) -> None:
+        super().__init__(parent)
+        self.person_id = person_id
+        row = QtWidgets.QHBoxLayout(self)
+        row.setContentsMargins(0, 1, 0, 1)
+        row.setSpacing(5)
+        self.dot = dot(person_color(person_id, self.palette()), self)
+        self.name = ElidedLabel("", self)
+        self.you = muted(QtWidgets.QLabel("(you)", self))
+        self.role = badge("", self)
+        self.drives = badge("drives", self, AMBER)
+        self.status = muted(QtWidgets.QLabel("", self))
+        self.status.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        self.marks = QtWidgets.QCheckBox(self)
+        self.marks.setChecked(True)
+        self.marks.toggled.connect(lambda on: on_marks(self.person_id, bool(on)))
+        row.addWidget(self.dot)
+        row.addWidget(self.name)
+        row.addWidget(self.you)
+        row.addWidget(self.role)
+        row.addWidget(self.drives)
+        row.addWidget(self.status)
+        row.addStretch(1)
+        row.addWidget(self.marks)
+
+    def show_person(
+        self,
+        name: str,
+        person: Optional[Participant],
+        *,
+        me: bool,
+        drives: bool,
+        shown: bool,
+    ) -> None:
+        self.name.set_full_text(name)
+        self.you.setVisible(me)
+        self.role.setText(person.role if person is not None else "")
+        self.role.setVisible(person is not None)
+        self.drives.setVisible(drives)
+        if person is None:
+            status = "left"
+        else:
+            status = STATES.get(person.state, "" if person.following else "free")
+        self.status.setText(status)
+        self.status.setVisible(bool(status))
+        self.marks.blockSignals(True)
+        self.marks.setChecked(shown)
+        self.marks.blockSignals(False)
+        self.marks.setToolTip(f"{'Hide' if shown else 'Show'} {name}'s marks on the viewer")
+
+
+class NoteCard(QtWidgets.QFrame):  # type: ignore[misc]
+    """One note: the image it was drawn on, who, what, its words, done, and its actions."""
+
+    def __init__(self, panel: Any, note: Annotation, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.panel = panel
+        self.note = note
+        self.text = ""
+        self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
+        self.setBackgroundRole(QtGui.QPalette.ColorRole.AlternateBase)
+        self.setAutoFillBackground(True)
+        outer = QtWidgets.QHBoxLayout(self)
+        outer.setContentsMargins(6, 6, 6, 6)
+        outer.setSpacing(8)
+        self.thumb = QtWidgets.QLabel(self)
+        self.thumb.setFixedSize(THUMB_W, THUMB_H)
+        self.thumb.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
+        self.thumb.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        self.thumb.setStyleSheet("QLabel { background: palette(window); }")
+        self.thumb.setCursor(QtGui.QCursor(QtCore.Qt.CursorShape.PointingHandCursor))
+        self.thumb.mousePressEvent = lambda event: self.panel.jump_to(self.note.id)
+        outer.addWidget(self.thumb, 0, QtCore.Qt.AlignmentFlag.AlignTop)
+        body = QtWidgets.QVBoxLayout()
+        body.setSpacing(2)
+        head = QtWidgets.QHBoxLayout()
+        head.setSpacing(6)
+        self.author = ElidedLabel("", self)
+        bold = self.author.font()
+        bold.setBold(True)
+        self.author.setFont(bold)
+        self.kind = muted(ElidedLabel("", self))
+        head.addWidget(self.author)
+        head.addWidget(self.kind, 1)
+        body.addLayout(head)
+        self.words = _wrapped(self)
+        self.about = muted(_wrapped(self))
+        self.warning = _wrapped(self)
+        self.warning.setStyleSheet(f"QLabel {{ color: {AMBER}; }}")
+        body.addWidget(self.words)
+        body.addWidget(self.about)
+        body.addWidget(self.warning)
+        actions = FlowLayout(spacing=4)
+        self.done = QtWidgets.QCheckBox("Done", self)
+        self.done.setToolTip("Done for everyone (untick to reopen)")
+        self.goto = _small_button(
+            "Go to", "Move to the note's frame and select what it is about", self
+        )
+        self.end_here = _small_button(
+            "End here", "The note holds frames up to the one shown now (before it: from here)", self
+        )
+        self.delete = _small_button("Delete", "Delete this note, for everyone", self)
+        for w in (self.done, self.goto, self.end_here, self.delete):
+            actions.addWidget(w)
+        body.addLayout(actions)
+        outer.addLayout(body, 1)
+        self.done.clicked.connect(
+            lambda on: self.panel.set_status(self.note.id, "done" if on else "open")
+        )
+        self.goto.clicked.connect(lambda: self.panel.jump_to(self.note.id))
+        self.end_here.clicked.connect(lambda: self.panel.end_here(self.note.id))
+        self.delete.clicked.connect(lambda: self.panel.delete_note(self.note.id))
+
+    def show_note(
+        self,
+        note: Annotation,
+        warning: Optional[str],
+        *,
+        can_edit: bool,
+        mine: bool,
+        picture: Optional[Any],
+    ) -> None:
+        """Bring the card up to ``note`` (and the image check's ``warning``)."""
+        self.note = note
+        text = notes.describe(note)
+        about = notes.about(note)
+        if about:
+            text += f"\non {about}"
+        if note.created is None:
+            text += " (sending…)"
+        if warning:
+            text += f"\n⚠ {warning}"
+        self.text = text
+        author = note.author_name or "someone"
+        self.author.set_full_text(author)
+        pal = self.author.palette()
+        pal.setColor(QtGui.QPalette.ColorRole.WindowText, person_color(note.author, self.palette()))
+        self.author.setPalette(pal)
+        kind = notes.KIND_LABELS.get(note.shape.kind, note.shape.kind)
+        if note.anchor.last != note.anchor.frame:
+            kind += f" · frames {note.anchor.span()}"
+        if note.created is None:
+            kind += " · sending…"
+        self.kind.set_full_text(kind)
+        words = note.text or (note.shape.text if note.shape.kind == "text" else None)
+        self.words.setText(breakable(words or ""))
+        self.words.setVisible(bool(words))
+        self.about.setText(breakable(f"on {about}") if about else "")
+        self.about.setVisible(bool(about))
+        self.warning.setText(breakable(f"⚠ {warning}") if warning else "")
+        self.warning.setVisible(bool(warning))
+        self.setToolTip(warning or "")
+        done = note.status == "done"
+        self.done.blockSignals(True)
+        self.done.setChecked(done)
+        self.done.blockSignals(False)
+        self.done.setEnabled(can_edit)
+        self.end_here.setVisible(mine)
+        self.delete.setVisible(mine)
+        font = self.words.font()
+        font.setStrikeOut(done)
+        self.words.setFont(font)
+        self.set_picture(picture)
+
+    def set_picture(self, picture: Optional[Any]) -> None:
+        if picture is not None and not picture.isNull():
+            self.thumb.setPixmap(picture)
+        else:
+            self.thumb.clear()
+            self.thumb.setText(str(self.note.anchor.frame))
+
+    @property
+    def image_hash(self) -> Optional[str]:
+        image = self.note.anchor.image
+        return image.hash if image is not None else None
+
+    def has_picture(self) -> bool:
+        pixmap = self.thumb.pixmap()
+        return pixmap is not None and not pixmap.isNull()
+
+
+def _wrapped(parent: Any) -> Any:
+    label = QtWidgets.QLabel(parent)
+    label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+    label.setWordWrap(True)
+    label.setSizePolicy(
+        QtWidgets.QSizePolicy.Policy.Ignored, QtWidgets.QSizePolicy.Policy.Preferred
+    )
+    return label
+
+
+def _small_button(text: str, tip: str, parent: Any) -> Any:
+    button = QtWidgets.QToolButton(parent)
+    button.setText(text)
+    button.setToolTip(tip)
+    button.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
+    return button
