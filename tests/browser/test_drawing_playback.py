@@ -173,6 +173,11 @@ def test_a_tap_with_a_mouse_a_pen_or_a_finger_makes_no_note_and_stops_nothing(
     touch("touchMove", [(x + 2, y + 62)])
     touch("touchEnd", [])
 
+    # A tap with the ellipse tool (it made a tiny ellipse once).
+    a.tool("e")
+    a.drag([(x, y + 80), (x + 2, y + 81)])
+    a.tool("p")
+
     # Nothing was drawn: no draft went out, the session still plays.
     expect(a.page.locator("#play")).to_have_attribute("title", "Pause (Space)")
     assert r.shot.host.playing
@@ -201,3 +206,22 @@ def test_a_finger_stroke_past_the_tap_distance_is_a_note(review, browser_context
     cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
     note = r.shot.wait(lambda: next(iter(r.shot.host.notes.values()), None), "the finger note")
     assert note.shape.kind == "stroke" and len(note.shape.points) >= 5
+
+
+def test_text_typed_while_the_shot_plays_belongs_to_the_frame_clicked_on(review):
+    r = review()
+    a = r.open(r.link(name="Sam"))
+    drive_and_play(r, a)
+    left, top, scale = a.image_rect(WIDTH, HEIGHT)
+    a.tool("t")
+    a.page.mouse.click(left + 200 * scale, top + 80 * scale)
+    expect(a.page.locator("#play")).to_have_attribute("title", "Play (Space)")
+    host = r.shot.host
+    r.shot.wait(lambda: not host.playing, "the host to stop")
+    frame = host.frame
+    a.page.keyboard.type("too hot")
+    a.page.keyboard.press("Enter")
+    note = r.shot.wait(lambda: next(iter(host.notes.values()), None), "the text note")
+    assert note.shape.kind == "text" and note.text == "too hot"
+    assert note.anchor.frame == frame
+    assert note.anchor.image is not None and note.anchor.image.hash == r.shot.hash_of(frame)
