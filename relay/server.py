@@ -386,6 +386,27 @@ class Relay:
             status=201,
         )
 
+    async def check_link(self, request: web.Request) -> web.Response:
+        """What a link's token lets its holder do, without joining: the page asks before it
+        asks for a name, so a tampered, expired or closed link says so at once."""
+        session_id = request.match_info["sid"]
+        claims = self._auth(request, session_id)
+        record = self.store.get_session(session_id)
+        if record is None:
+            raise HttpError(404, ErrorCode.NOT_FOUND, f"no session {session_id!r} on this relay")
+        if claims is None:
+            return web.json_response({"session": session_id, "role": None, "name": None})
+        if record.closed and claims.role != "host":
+            raise HttpError(404, ErrorCode.NOT_FOUND, "this session has been closed by its host")
+        return web.json_response(
+            {
+                "session": session_id,
+                "role": claims.role,
+                "name": claims.name,
+                "expires_at": int(claims.expires),
+            }
+        )
+
     async def export_events(self, request: web.Request) -> web.Response:
         session_id = request.match_info["sid"]
         claims = self._auth(request, session_id)
@@ -812,6 +833,7 @@ class Relay:
                 web.get("/api/sessions", self.list_sessions),
                 web.post("/api/sessions", self.create_session),
                 web.post("/api/sessions/{sid}/invites", self.create_invite),
+                web.get("/api/sessions/{sid}/link", self.check_link),
                 web.get("/api/sessions/{sid}/events", self.export_events),
                 web.get("/api/sessions/{sid}/audit", self.audit_log),
                 web.get("/api/sessions/{sid}/frames/{hash}", self.get_frame),

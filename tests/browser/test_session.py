@@ -1,9 +1,7 @@
 """The browser reviewer in a session: joining by link, chat, the laser, following and driving,
-viewers, refused links, and getting through a relay restart with every note exactly once."""
+viewers, and getting through a relay restart with every note exactly once."""
 
 from __future__ import annotations
-
-import time
 
 from playwright.sync_api import expect
 
@@ -229,32 +227,6 @@ def test_viewer_link_has_no_drawing_tools(review):
     r.shot.wait(lambda: len(r.shot.client.chat_log) == 1, "the viewer's chat line")
     assert [e["type"] for e in r.events()] == ["chat"]
     assert not [m for m in v.received if m["type"] == "error"]
-
-
-def test_tampered_and_expired_links_show_the_relays_sentence_and_nothing_else(review, relay_proc):
-    r = review(shot=False)
-    token = relay_proc.invite(r.sid, "reviewer", name="Sam")
-    head, body, sig = token.split(".")
-    forged = f"{head}.{body}.{'A' if sig[0] != 'A' else 'B'}{sig[1:]}"
-    page = r.open(f"{relay_proc.url}/s/{r.sid}#t={forged}", expect_live=False)
-    refused = page.page.locator("[data-gate='refused']")
-    expect(refused).to_be_visible()
-    sentence = page.wait_received(lambda m: m["type"] == "error", "the refusal")["data"]["message"]
-    expect(refused.locator(".gate-message")).to_have_text(sentence[0].upper() + sentence[1:])
-    assert refused.locator("button, a, input").count() == 0
-    expect(page.page.locator("#app")).to_be_hidden()
-    page.errors.clear()  # the refusal was the point
-
-    short = relay_proc.invite(r.sid, "reviewer", expires="1s", name="Sam")
-    time.sleep(1.2)
-    late = r.open(f"{relay_proc.url}/s/{r.sid}#t={short}", expect_live=False)
-    expired = late.wait_received(lambda m: m["type"] == "error", "the refusal")["data"]
-    assert expired["code"] == "token_expired"
-    expect(late.page.locator("[data-gate='refused'] .gate-message")).to_contain_text("expired")
-    late.errors.clear()
-    n = len(late.received)
-    late.page.wait_for_timeout(1000)
-    assert len(late.received) == n, "a refused link is not retried"
 
 
 def test_relay_restart_keeps_every_note_once_and_sends_the_offline_note_once(review, relay):

@@ -1,10 +1,16 @@
 // Joining by link: `{base}/s/{sid}#t={token}`. The token is read from the fragment (never sent
 // to a server), removed from the address bar, and kept in sessionStorage for reloads; the tab's
 // client id lives there too. The display name is asked for once and kept in localStorage.
+// Before that, the relay is asked whether the link holds (GET /api/sessions/{sid}/link): a
+// tampered, expired or closed link shows the relay's sentence and never asks for a name.
 
 import { NAME_HINT_CHARS, tokenClaims, uuid } from "./protocol.js";
 
 const NAME_KEY = "overshoulder.name";
+
+// The relay's answer about the link read last: null when it holds (or cannot be asked now: the
+// socket then says what is wrong), else the sentence of its refusal.
+let linkCheck = Promise.resolve(null);
 
 /** {sid, token, clientId, claims} of the link this page was opened with; null off a session. */
 export function readInvite() {
@@ -25,14 +31,36 @@ export function readInvite() {
     clientId = uuid();
     sessionStorage.setItem(clientKey, clientId);
   }
+  if (token) linkCheck = checkLink(sid, token);
   return { sid, token, clientId, claims: token ? tokenClaims(token) : {} };
 }
 
-/** The name to join with: the one the link carries, the remembered one, or asked for now. */
-export function askName(gate, claims) {
-  if (claims.nm) return Promise.resolve(claims.nm);
+async function checkLink(sid, token) {
+  let response;
+  try {
+    response = await fetch(`/api/sessions/${encodeURIComponent(sid)}/link`, {
+      headers: { Authorization: `Bearer ${token}` },
+      cache: "no-store",
+    });
+  } catch {
+    return null; // the relay is unreachable: joining retries and says so
+  }
+  if (response.ok || ![401, 403, 404].includes(response.status)) return null;
+  const body = await response.json().catch(() => null);
+  return body?.error?.message || `the relay refused this link (HTTP ${response.status})`;
+}
+
+/** The name to join with: the one the link carries, the remembered one, or asked for now;
+ * never, when the relay refuses the link (its sentence shows instead). */
+export async function askName(gate, claims) {
+  const refusal = await linkCheck;
+  if (refusal) {
+    showGate(gate, "refused", refusal.charAt(0).toUpperCase() + refusal.slice(1));
+    return new Promise(() => {}); // nothing to join
+  }
+  if (claims.nm) return claims.nm;
   const saved = localStorage.getItem(NAME_KEY);
-  if (saved) return Promise.resolve(saved);
+  if (saved) return saved;
   const form = gate.querySelector("#name-form");
   const input = form.querySelector("input");
   input.maxLength = NAME_HINT_CHARS;
