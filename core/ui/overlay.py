@@ -162,6 +162,8 @@ class ViewerOverlay(QtWidgets.QWidget):
         self._drafts: dict[str, _RemoteDraft] = {}
         self._trails: dict[str, _Trail] = {}
         self._gesture: Optional[_Gesture] = None
+        #: The pen's pressure (0-1) while a tablet event is handled; None for the mouse.
+        self._pressure: Optional[float] = None
         self._text_box: Optional[Any] = None
         self._text_at: Optional[tuple[float, float, float]] = None
         self._seen: tuple[Any, ...] = ()
@@ -564,9 +566,8 @@ class ViewerOverlay(QtWidgets.QWidget):
             self._open_text(at, px)
         elif tool in DRAWING:
             mark_id = new_id()
-            self._gesture = _Gesture(
-                "draw", mark_id=mark_id, shape=_start_shape(tool, at), start=at, last_px=px
-            )
+            shape = _start_shape(tool, at, self._pressure)
+            self._gesture = _Gesture("draw", mark_id=mark_id, shape=shape, start=at, last_px=px)
             self._presence("drawing")
             self._draft_now()
         self.update()
@@ -610,6 +611,26 @@ class ViewerOverlay(QtWidgets.QWidget):
         self.changed.emit()
         self.update()
 
+    def tabletEvent(self, event: Any) -> None:
+        """A pen tablet: the mouse's tools, and the pen's pressure on every point of a freehand
+        stroke, as the browser page takes a stylus's. Accepted, so Qt makes no mouse event
+        of it; with no tool it is left to the viewer."""
+        handlers = {
+            QtCore.QEvent.Type.TabletPress: self.mousePressEvent,
+            QtCore.QEvent.Type.TabletMove: self.mouseMoveEvent,
+            QtCore.QEvent.Type.TabletRelease: self.mouseReleaseEvent,
+        }
+        handle = handlers.get(event.type())
+        if handle is None or (self.tool is None and self._gesture is None):
+            event.ignore()
+            return
+        self._pressure = round(min(1.0, max(0.0, float(event.pressure()))), 3)
+        try:
+            handle(event)
+        finally:
+            self._pressure = None
+        event.accept()
+
     def leaveEvent(self, event: Any) -> None:
         if self.tool == "laser":
             self._hide_pointer()
@@ -649,7 +670,7 @@ class ViewerOverlay(QtWidgets.QWidget):
             if step < PEN_STEP_PX or len(points) >= limit:
                 return shape
             g.last_px = px
-            return dataclasses.replace(shape, points=[*points, [at[0], at[1]]])
+            return dataclasses.replace(shape, points=[*points, _point(at, self._pressure)])
         if shape.kind in ("line", "arrow"):
             return dataclasses.replace(shape, end=at)
         lo = (min(g.start[0], at[0]), min(g.start[1], at[1]))
@@ -798,14 +819,25 @@ class ViewerOverlay(QtWidgets.QWidget):
 
 
 def event_pos(event: Any) -> tuple[float, float]:
-    """A mouse event's position in its widget (Qt 6 ``position()``, Qt 5 ``localPos()``)."""
-    pos = event.position() if hasattr(event, "position") else event.localPos()
+    """A mouse or tablet event's position in its widget (Qt 6 ``position()``; Qt 5
+    ``localPos()`` for the mouse, ``posF()`` for a tablet)."""
+    if hasattr(event, "position"):
+        pos = event.position()
+    elif hasattr(event, "localPos"):
+        pos = event.localPos()
+    else:
+        pos = event.posF()
     return float(pos.x()), float(pos.y())
 
 
-def _start_shape(tool: str, at: tuple[float, float]) -> Shape:
+def _point(at: tuple[float, float], pressure: Optional[float]) -> list[float]:
+    """A stroke point: [x, y], or [x, y, pressure] from a pen (docs/protocol.md, stroke)."""
+    return [at[0], at[1]] if pressure is None else [at[0], at[1], pressure]
+
+
+def _start_shape(tool: str, at: tuple[float, float], pressure: Optional[float] = None) -> Shape:
     if tool == "pen":
-        return Shape(kind="stroke", points=[[at[0], at[1]]])
+        return Shape(kind="stroke", points=[_point(at, pressure)])
     if tool in ("line", "arrow"):
         return Shape(kind=tool, start=at, end=at)  # type: ignore[arg-type]
     return Shape(kind=tool, min=at, max=at)  # type: ignore[arg-type]

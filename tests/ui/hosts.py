@@ -80,3 +80,61 @@ def mouse(widget: Any, kind: str, x: float, y: float, held: bool = True) -> None
         types[kind], local, glob, button, buttons, QtCore.Qt.KeyboardModifier.NoModifier
     )
     QtWidgets.QApplication.sendEvent(widget, event)
+
+
+def tablet(widget: Any, kind: str, x: float, y: float, pressure: float) -> bool:
+    """Send a pen tablet's press, move or release at (x, y) with ``pressure`` to ``widget``;
+    True when the widget accepted it. The constructor differs between Qt 5 and Qt 6."""
+    import Qt
+
+    types = {
+        "press": QtCore.QEvent.Type.TabletPress,
+        "move": QtCore.QEvent.Type.TabletMove,
+        "release": QtCore.QEvent.Type.TabletRelease,
+    }
+    left = QtCore.Qt.MouseButton.LeftButton
+    button = QtCore.Qt.MouseButton.NoButton if kind == "move" else left
+    buttons = left if kind != "release" else QtCore.Qt.MouseButton.NoButton
+    local = QtCore.QPointF(x, y)
+    glob = QtCore.QPointF(widget.mapToGlobal(QtCore.QPoint(int(x), int(y))))
+    mods = QtCore.Qt.KeyboardModifier.NoModifier
+    if Qt.__binding__ == "PySide6":
+        # Qt 6's input devices are not among Qt.py's common members: the binding's own module.
+        gui = Qt._QtGui
+        input_device = gui.QInputDevice
+        device = gui.QPointingDevice(
+            "test stylus",
+            1,
+            input_device.DeviceType.Stylus,
+            gui.QPointingDevice.PointerType.Pen,
+            input_device.Capability.Position | input_device.Capability.Pressure,
+            1,
+            1,
+        )
+        widget._test_stylus = device  # kept alive as long as the widget (Qt holds a pointer)
+        tilt_etc = (0.0, 0.0, 0.0, 0.0, 0.0)  # x and y tilt, tangential pressure, rotation, z
+        event = QtGui.QTabletEvent(
+            types[kind], device, local, glob, pressure, *tilt_etc, mods, button, buttons
+        )
+    else:  # Qt 5: device and pointer type are enumerations, and a unique id comes last
+        tab = QtGui.QTabletEvent
+        event = tab(
+            types[kind],
+            local,
+            glob,
+            int(tab.TabletDevice.Stylus),
+            int(tab.PointerType.Pen),
+            pressure,
+            0,
+            0,
+            0.0,
+            0.0,
+            0,
+            mods,
+            1,
+            button,
+            buttons,
+        )
+    event.setAccepted(False)
+    QtWidgets.QApplication.sendEvent(widget, event)
+    return bool(event.isAccepted())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,9 +15,10 @@ from overshoulder.core.share import Sharer
 from overshoulder.core.ui import ViewerOverlay
 from overshoulder.core.ui.dispatch import GuiDispatcher
 
-from .hosts import ClickLog, ViewerHost, mouse
+from .hosts import ClickLog, ViewerHost, mouse, tablet
 from .qt import QtCore, app, pump, wait_for
 
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
 RED = (1.0, 0.0, 0.0, 1.0)
 GREEN = (0.0, 1.0, 0.0, 1.0)
 BLUE = (0.0, 0.0, 1.0, 1.0)
@@ -261,3 +263,46 @@ def test_eraser_and_move_change_only_ones_own_notes(viewer, host, live):
     mouse(overlay, "press", 200, 150)
     mouse(overlay, "release", 200, 150)
     assert wait_for(lambda: theirs.id not in rev.annotations)
+
+
+def test_a_pen_tablet_draws_with_its_pressure_as_a_stylus_does_in_the_page(viewer, host, live):
+    client, sharer, rev = live
+    overlay = ViewerOverlay(viewer, host)
+    overlay.set_session(sharer)
+    overlay.set_tool("pen")
+    overlay.set_width(0.02)
+    # Light at first, pressing harder along the stroke: each point keeps the pen's pressure.
+    assert tablet(overlay, "press", 100, 100, 0.2)
+    for i in range(1, 6):
+        assert tablet(overlay, "move", 100 + 40 * i, 100, 0.2 + 0.15 * i)
+        pump(0.02)
+    assert tablet(overlay, "release", 300, 100, 0.0)
+    assert wait_for(lambda: len(rev.annotations) == 1)
+    got = next(iter(rev.annotations.values()))
+    assert got.shape.kind == "stroke"
+    points = got.shape.points
+    assert [len(p) for p in points] == [3] * 6
+    assert [p[2] for p in points] == pytest.approx([0.2, 0.35, 0.5, 0.65, 0.8, 0.95])
+    assert points[0][:2] == pytest.approx([-0.5, 0.0])
+    assert points[-1][:2] == pytest.approx([0.5, 0.0])
+    # Heavier ends are drawn wider: the stroke at the right is thicker than at the left.
+    assert wait_for(lambda: got.id in client.annotations)
+    overlay.set_tool(None)
+    image = pixels(overlay)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    image.save(str(ARTIFACTS / "overlay-tablet-pressure.png"))
+
+    def thickness(x: int) -> int:
+        return sum(1 for y in range(60, 140) if image.pixelColor(x, y).alpha() > 128)
+
+    assert thickness(290) > thickness(150) > 0
+    # A mouse stroke still has plain [x, y] points; with no tool the tablet is left alone.
+    overlay.set_tool("pen")
+    mouse(overlay, "press", 100, 150)
+    mouse(overlay, "move", 200, 150)
+    mouse(overlay, "release", 200, 150)
+    assert wait_for(lambda: len(rev.annotations) == 2)
+    plain = next(n for n in rev.annotations.values() if n.id != got.id)
+    assert all(len(p) == 2 for p in plain.shape.points)
+    overlay.set_tool(None)
+    assert not tablet(overlay, "press", 100, 100, 0.5)
