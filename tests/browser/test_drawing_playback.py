@@ -105,6 +105,8 @@ def test_a_follower_drawing_goes_free_on_its_frame_and_the_others_go_there_in_on
 
     # Lee, following Dana elsewhere, reads where Sam draws, and one click goes there.
     expect(notice(c)).to_have_text(f"Sam is drawing on {frame}Go")
+    sam_row = c.page.locator("#people li", has_text="Sam")
+    expect(sam_row.locator(".status")).to_have_text(f"drawing on {frame}")
     BROWSER_ARTIFACTS.mkdir(parents=True, exist_ok=True)
     c.page.screenshot(path=str(BROWSER_ARTIFACTS / "drawing-notice.png"))
     notice(c).click()

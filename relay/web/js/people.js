@@ -8,16 +8,22 @@ const STATES = { drawing: "drawing…", typing: "typing…", away: "away" };
 
 export class PeopleList {
   hidden = new Set();
+  #drawers = new Map();
 
   constructor(root, state, onLayers) {
     this.root = root;
     this.state = state;
     this.onLayers = onLayers;
     for (const kind of ["people", "lease", "notes"]) state.on(kind, () => this.render());
+    // Drafts come many times a second: the list changes only when who draws where does.
+    state.on("drafts", () => {
+      if (JSON.stringify([...drawersOf(state)]) !== JSON.stringify([...this.#drawers])) this.render();
+    });
   }
 
   render() {
     const { state } = this;
+    this.#drawers = drawersOf(state);
     const rows = [...state.people.values()].sort((a, b) => rolesFirst(a) - rolesFirst(b) || a.name.localeCompare(b.name));
     const authors = new Map();
     for (const n of state.notes.values()) if (!state.people.has(n.author)) authors.set(n.author, n.author_name);
@@ -30,7 +36,9 @@ export class PeopleList {
   #row(id, name, person, gone) {
     const me = this.state.me?.id === id;
     const shown = !this.hidden.has(id);
-    const status = person ? (STATES[person.state] ?? (person.following === false ? "free" : "")) : "left";
+    const frame = this.#drawers.get(id);
+    const drawing = frame !== undefined && frame !== null ? `drawing on ${frame}` : null;
+    const status = person ? (drawing ?? STATES[person.state] ?? (person.following === false ? "free" : "")) : "left";
     return el(
       "li",
       { className: `person${gone ? " gone" : ""}`, dataset: { id } },
@@ -45,7 +53,7 @@ export class PeopleList {
           { className: "badges" },
           person ? el("span", { className: `badge role-${person.role}` }, person.role) : null,
           this.state.driver === id ? el("span", { className: "badge drives" }, "drives") : null,
-          status ? el("span", { className: `status status-${person?.state ?? "left"}` }, status) : null,
+          status ? el("span", { className: `status status-${drawing ? "drawing" : (person?.state ?? "left")}` }, status) : null,
         ),
       ),
       el(
@@ -89,15 +97,8 @@ export class DrawingNotice {
     for (const kind of ["drafts", "people"]) state.on(kind, () => this.render());
   }
 
-  /** Who draws where: participant id -> frame (null when their client names none). */
-  drawers() {
-    const found = new Map();
-    for (const d of this.state.liveDrafts()) if (!d.done && d.from) found.set(d.from, d.frame ?? null);
-    return found;
-  }
-
   render() {
-    const drawers = this.drawers();
+    const drawers = drawersOf(this.state);
     const here = this.currentFrame();
     const rows = [...drawers].map(([id, frame]) => [id, this.state.name(id), frame]);
     const key = JSON.stringify([rows, here]);
@@ -125,6 +126,13 @@ export class DrawingNotice {
       there ? null : el("span", { className: "go" }, "Go"),
     );
   }
+}
+
+/** Who draws where now: participant id -> frame (null when their client names none). */
+function drawersOf(state) {
+  const found = new Map();
+  for (const d of state.liveDrafts()) if (!d.done && d.from) found.set(d.from, d.frame ?? null);
+  return found;
 }
 
 function rolesFirst(p) {
