@@ -43,6 +43,10 @@ class Capture:
     display-referred pixels that need no transform); ``display`` and ``view``
     pick the OCIO display/view the artist sees (None: a plain conversion to
     sRGB, no tone mapping; a tone-mapping view costs far more per frame).
+    ``matrix`` (9 numbers, row-major) takes linear pixels in other primaries to
+    ``colorspace``'s first (an EXR's ``chromaticities``; None: none needed).
+    ``colorspace_label`` is how reviewers see the colour handling named, with why
+    (``"lin_rec709 (EXR default)"``; None: ``colorspace``).
     ``version`` is how the app names this image (a file version, a render id),
     shown to reviewers when a note was drawn on a different one.
     """
@@ -57,6 +61,8 @@ class Capture:
     display: Optional[str] = None
     view: Optional[str] = None
     ocio_config: Optional[str] = None
+    matrix: Optional[tuple[float, ...]] = None
+    colorspace_label: Optional[str] = None
     version: Optional[str] = None
     source: Optional[HostObject] = None
 

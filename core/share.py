@@ -347,7 +347,7 @@ class Sharer:
         )
         stream = Stream(
             name=name[:256] if name else None,
-            colorspace=capture.colorspace,
+            colorspace=(capture.colorspace_label or capture.colorspace)[:128],
             display=capture.display,
             view=capture.view,
             width=capture.width,

@@ -51,6 +51,14 @@ curve), under the same check; else path 5.
 Grey input (1 or 2 channels) is repeated into R, G and B; alpha is dropped,
 never composited.
 
+Other primaries: ``matrix`` (9 numbers, row-major) takes linear RGB in other
+primaries to ``colorspace``'s, e.g. an EXR's ``chromaticities`` to linear
+Rec.709 (``primaries.to_rec709``). It joins the transform's own matrix in path
+4, so it costs nothing per frame; the exact reference it is checked against is
+the matrix in float32, then OpenImageIO. A matrix within 1e-4 of identity is
+dropped (the transform stays per-channel, its exact tables apply). A matrix
+needs a scene-linear ``colorspace``: display-referred pixels are not linear.
+
 The config: ``config`` is a path (or ``ocio://`` URI) to an OCIO config; None
 means ``$OCIO`` or, without it, the ACES studio config OpenImageIO bundles, in
 which the ``scene_linear`` role is ACEScg (so the default transform is path 4;
@@ -142,11 +150,25 @@ class DisplayTransform:
     display: Optional[str] = None
     view: Optional[str] = None
     config: Optional[str] = None
+    #: Linear RGB in other primaries -> ``colorspace``'s: 9 numbers, row-major (module doc).
+    matrix: Optional[tuple[float, ...]] = None
+
+    def __post_init__(self) -> None:
+        if self.matrix is None:
+            return
+        values = tuple(float(v) for v in self.matrix)
+        if len(values) != 9 or not all(np.isfinite(values)):
+            raise ValueError(f"a primaries matrix is 9 finite numbers, got {self.matrix!r}")
+        if np.abs(np.reshape(values, (3, 3)) - np.eye(3)).max() <= 1e-4:
+            object.__setattr__(self, "matrix", None)  # identity: the exact tables still apply
+        else:
+            object.__setattr__(self, "matrix", values)
 
     @classmethod
     def of(cls, capture: Any) -> DisplayTransform:
         """The transform a ``Capture`` asks for."""
-        return cls(capture.colorspace, capture.display, capture.view, capture.ocio_config)
+        matrix = getattr(capture, "matrix", None)
+        return cls(capture.colorspace, capture.display, capture.view, capture.ocio_config, matrix)
 
     @property
     def needs_ocio(self) -> bool:
@@ -226,9 +248,19 @@ class _Compiled:
         self._uniform_done = False
         self._lock = threading.RLock()
         self.op: tuple[str, ...] = ()
+        self.input_matrix: Optional[np.ndarray] = None
         if self.passthrough:
+            if spec.matrix is not None:
+                raise ValueError(
+                    f"a primaries matrix needs linear pixels; {spec.colorspace!r} is "
+                    "display-referred"
+                )
             self.key = f"{spec.colorspace or 'display'}|display-referred"
             return
+        if spec.matrix is not None:
+            self.input_matrix = np.array(spec.matrix, dtype=np.float64).reshape(3, 3)
+            self._per_channel = False
+        self._raw_per_channel: Optional[bool] = None
         oiio = oiio_module()
         self.oiio = oiio
         self.config = spec.config or ""
@@ -267,14 +299,24 @@ class _Compiled:
                 )
             self.op = ("ociodisplay", colorspace, display, view)
             self.key = f"{colorspace}|{display}|{view}{suffix}"
+        if spec.matrix is not None:
+            self.key += "|m=" + ",".join(f"{v:.6g}" for v in spec.matrix)
 
     @property
     def per_channel(self) -> bool:
         """Measured on first use (on the encoder's worker, not in ``submit``)."""
         with self._lock:
             if self._per_channel is None:
-                self._per_channel = self._measure_per_channel()
+                self._per_channel = self.raw_per_channel
             return self._per_channel
+
+    @property
+    def raw_per_channel(self) -> bool:
+        """Whether OpenImageIO's transform, without ``input_matrix``, is per channel."""
+        with self._lock:
+            if self._raw_per_channel is None:
+                self._raw_per_channel = self._measure_per_channel()
+            return self._raw_per_channel
 
     # --- which path -----------------------------------------------------------------
 
@@ -324,24 +366,43 @@ class _Compiled:
 
     # --- OpenImageIO --------------------------------------------------------------------
 
-    def oiio_float(self, rgb: np.ndarray) -> np.ndarray:
-        """The transform's float output for an H x W x 3 array (probing only)."""
+    def oiio_float(self, rgb: np.ndarray, raw: bool = False) -> np.ndarray:
+        """The transform's float output for an H x W x 3 array (probing only).
+
+        ``raw``: OpenImageIO's transform alone, without ``input_matrix``.
+        """
         oiio = self.oiio
-        src = oiio.ImageBuf(np.ascontiguousarray(rgb))
+        src = oiio.ImageBuf(np.ascontiguousarray(rgb if raw else self._premultiply(rgb)))
         height, width = rgb.shape[:2]
         dst = oiio.ImageBuf(oiio.ImageSpec(width, height, 3, oiio.FLOAT))
         self._run_op(dst, src)
         return np.asarray(dst.get_pixels(oiio.FLOAT), dtype=np.float32).reshape(height, width, 3)
 
     def oiio_apply(self, rgb: np.ndarray) -> np.ndarray:
-        """The whole image through OpenImageIO, quantised to uint8 by OpenImageIO."""
+        """The whole image through OpenImageIO, quantised to uint8 by OpenImageIO.
+
+        With an ``input_matrix``, it is applied first, in float32 (the reference the
+        fast paths are checked against).
+        """
         oiio = self.oiio
-        src = oiio.ImageBuf(np.ascontiguousarray(rgb))
+        src = oiio.ImageBuf(np.ascontiguousarray(self._premultiply(rgb)))
         height, width = rgb.shape[:2]
         dst = oiio.ImageBuf(oiio.ImageSpec(width, height, 3, oiio.UINT8))
         self._run_op(dst, src)
         out = dst.get_pixels(oiio.UINT8)
         return np.ascontiguousarray(out, dtype=np.uint8).reshape(height, width, 3)
+
+    def _premultiply(self, rgb: np.ndarray) -> np.ndarray:
+        """``input_matrix`` @ each pixel, in float32 (integers as 0..1 first); else as is."""
+        if self.input_matrix is None:
+            return rgb
+        floats = np.asarray(rgb, dtype=np.float32)
+        if np.issubdtype(rgb.dtype, np.integer):
+            floats = floats / np.float32(np.iinfo(rgb.dtype).max)
+        if floats.shape[2] == 1:
+            floats = np.broadcast_to(floats, (*floats.shape[:2], 3))
+        with np.errstate(invalid="ignore", over="ignore"):
+            return floats[:, :, :3] @ self.input_matrix.T.astype(np.float32)
 
     def _run_op(self, dst: Any, src: Any) -> None:
         alg = self.oiio.ImageBufAlgo
@@ -365,7 +426,7 @@ class _Compiled:
         triples = values[picks]
         greys = np.repeat(values[:, None], 3, axis=1)
         probe = np.concatenate([triples, greys])[None, :, :]
-        out = self.oiio_float(probe)[0]
+        out = self.oiio_float(probe, raw=True)[0]
         got, grey_out = out[:_PROBE_TRIPLES], out[_PROBE_TRIPLES:]
         want = np.stack([grey_out[picks[:, c], c] for c in range(3)], axis=1)
         return bool(np.allclose(got, want, rtol=1e-5, atol=1e-6, equal_nan=True))
@@ -416,7 +477,7 @@ class _Compiled:
             return self._uniform
 
     def _build_uniform(self) -> Optional[_Uniform]:
-        matrix = np.eye(3) if self.per_channel else self._estimate_matrix()
+        matrix = self._total_matrix()
         if matrix is None or abs(np.linalg.det(matrix)) < 1e-6:
             return None
         inverse = np.linalg.inv(matrix)
@@ -458,6 +519,15 @@ class _Compiled:
             return None
         return uniform
 
+    def _total_matrix(self) -> Optional[np.ndarray]:
+        """The matrix of path 4: the transform's own (estimated), times ``input_matrix``."""
+        if self.per_channel:
+            return np.eye(3)
+        own = np.eye(3) if self.raw_per_channel else self._estimate_matrix()
+        if own is None or self.input_matrix is None:
+            return own
+        return own @ self.input_matrix
+
     def _estimate_matrix(self) -> Optional[np.ndarray]:
         """M such that the transform is ``curve(M @ rgb)`` with a per-channel curve, if any.
 
@@ -467,9 +537,10 @@ class _Compiled:
         amount. A tone-mapping view gives a wrong M, which ``_agrees`` rejects.
         """
         grid = np.concatenate([-np.geomspace(8.0, 1e-5, 1500), [0.0], np.geomspace(1e-5, 8, 1500)])
-        greys = self.oiio_float(np.repeat(grid[None, :, None], 3, axis=2).astype(np.float32))[0]
+        grey_input = np.repeat(grid[None, :, None], 3, axis=2).astype(np.float32)
+        greys = self.oiio_float(grey_input, raw=True)[0]
         amount = 0.5
-        primaries = self.oiio_float((np.eye(3) * amount)[None].astype(np.float32))[0]
+        primaries = self.oiio_float((np.eye(3) * amount)[None].astype(np.float32), raw=True)[0]
         matrix = np.empty((3, 3))
         for c in range(3):
             curve = greys[:, c].astype(np.float64)

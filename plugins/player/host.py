@@ -18,7 +18,7 @@ from overshoulder.core.model import Anchor, Annotation, HostObject, ImageRef, Ra
 from .clock import PlaybackClock
 from .defaults import FILE_WATCH_S, FOLLOW_TOLERANCE_FRAMES
 from .errors import FrameUnreadable
-from .images import FrameImage
+from .images import LINEAR_REC709, FrameImage
 from .mainloop import MainLoop
 from .media import Clip, Playlist
 from .notes import NoteBook
@@ -143,19 +143,24 @@ class PlayerHost(Host):
                 self._captured(frame)
                 return self._last_capture[1]
         source = self._object(clip, source_frame)
+        matrix: Optional[tuple[float, ...]] = None
         try:
             image = clip.read(source_frame)
             pixels, colorspace = image.pixels, self._usable(image.colorspace, image)
+            matrix, label = self._colour(colorspace, image)
             self._solved(frame)
         except FrameUnreadable as problem:
             self._report(frame, problem)
             pixels, colorspace = render_slate(problem, clip.width, clip.height), "sRGB"
+            label = "sRGB (slate)"
         capture = Capture(
             frame=frame,
             width=int(pixels.shape[1]),
             height=int(pixels.shape[0]),
             pixels=pixels,
             colorspace=colorspace,
+            matrix=matrix,
+            colorspace_label=label,
             version=path.name,
             source=source,
         )
@@ -187,7 +192,9 @@ class PlayerHost(Host):
             image = clip.read(source_frame)
         except FrameUnreadable as problem:
             return render_slate(problem, clip.width, clip.height)
-        return DisplayTransform(self._usable(image.colorspace, image)).apply(image.pixels)
+        colorspace = self._usable(image.colorspace, image)
+        matrix, _ = self._colour(colorspace, image)
+        return DisplayTransform(colorspace, matrix=matrix).apply(image.pixels)
 
     # --- Host: playhead -----------------------------------------------------------------------
 
@@ -354,7 +361,7 @@ class PlayerHost(Host):
                 DisplayTransform(colorspace).check()
                 known = colorspace
             except (ValueError, ColorUnavailable) as exc:
-                known = "sRGB" if np.issubdtype(image.pixels.dtype, np.integer) else "scene_linear"
+                known = "sRGB" if np.issubdtype(image.pixels.dtype, np.integer) else _linear()
                 log.warning(
                     "%s: colour space %r cannot be used (%s); showing it as %s "
                     "(--colorspace sets it)",
@@ -367,6 +374,18 @@ class PlayerHost(Host):
                 self._colorspaces[colorspace] = known
         return known
 
+    def _colour(
+        self, colorspace: str, image: FrameImage
+    ) -> tuple[Optional[tuple[float, ...]], str]:
+        """The primaries matrix and the badge's words for ``image`` taken as ``colorspace``."""
+        if image.colour is None:
+            return None, colorspace
+        if colorspace != image.colorspace:  # the config lacks the file's space: see _usable
+            linear = not np.issubdtype(image.pixels.dtype, np.integer)
+            label = f"{colorspace} (fallback: {image.colorspace})"
+            return (image.matrix if linear else None), label
+        return image.matrix, image.colour.label
+
     def _report(self, frame: int, problem: FrameUnreadable) -> None:
         with self._lock:
             known = self._problems.get(frame)
@@ -378,6 +397,15 @@ class PlayerHost(Host):
         with self._lock:
             if self._problems.pop(frame, None) is not None:
                 log.info("frame %d reads fine again", frame)
+
+
+def _linear() -> str:
+    """Linear Rec.709 when the OCIO config has it, else its ``scene_linear`` role."""
+    try:
+        DisplayTransform(LINEAR_REC709).check()
+    except (ValueError, ColorUnavailable):
+        return "scene_linear"
+    return LINEAR_REC709
 
 
 def _stamp(path: os.PathLike[str]) -> Optional[tuple[int, int]]:

@@ -1,4 +1,21 @@
-"""Reading one frame with OpenImageIO: the part, the RGB channels, the display window, colour."""
+"""Reading one frame with OpenImageIO: the part, the RGB channels, the display window, colour.
+
+Colour (``colour_of``), first that applies:
+
+1. ``--colorspace`` (the ``colorspace`` argument): that name, nothing else looked at;
+2. the file's ``oiio:ColorSpace`` (an EXR's ``colorInteropID``, a PNG's sRGB chunk, ...);
+3. float pixels with an EXR ``chromaticities`` attribute: linear Rec.709 after the 3x3
+   matrix from the file's primaries and white (``core.codec.primaries.to_rec709``,
+   the file's ``adoptedNeutral`` honoured), which the codec folds into its own;
+4. other float pixels: linear Rec.709 (``lin_rec709``), OpenEXR's convention for a
+   file without ``chromaticities`` (not the OCIO config's ``scene_linear`` role,
+   ACEScg in OpenImageIO's built-in config, which would oversaturate every colour);
+5. integer pixels: ``sRGB`` display values.
+
+``Colour.label`` says which and why, for the reviewers' colour-space badge:
+``lin_rec709 (EXR default)``, ``CIE XYZ -> lin_rec709 (from chromaticities)``,
+``ACEScg (--colorspace)``.
+"""
 
 from __future__ import annotations
 
@@ -11,10 +28,40 @@ from typing import Any, Optional
 import numpy as np
 import OpenImageIO as oiio
 
+from overshoulder.core.codec import primaries
+
 from .errors import FrameUnreadable
 
 #: Pixel types read as they are; everything else integer is read as uint16.
 _NATIVE = {oiio.HALF: "half", oiio.FLOAT: "float", oiio.DOUBLE: "float", oiio.UINT8: "uint8"}
+
+#: What untagged float pixels are taken as: linear, Rec.709 primaries, D65 (OpenEXR's default).
+LINEAR_REC709 = "lin_rec709"
+#: What untagged integer pixels are taken as.
+DISPLAY_SRGB = "sRGB"
+
+
+@dataclass(frozen=True)
+class Colour:
+    """What a frame's pixels are taken as, and why (see the module doc).
+
+    ``name`` is the colour space handed to the codec; ``matrix`` (9 numbers,
+    row-major) takes the pixels from the file's primaries to ``name``'s first;
+    ``why`` is ``"--colorspace"``, ``"from the file"``, ``"from chromaticities"``,
+    ``"EXR default"``, ``"float default"`` or ``"integer default"``; ``primaries``
+    names the file's primaries when a matrix came from them.
+    """
+
+    name: str
+    why: str
+    matrix: Optional[tuple[float, ...]] = None
+    primaries: Optional[str] = None
+
+    @property
+    def label(self) -> str:
+        """For the badge: ``lin_rec709 (EXR default)``, ``CIE XYZ -> lin_rec709 (...)``."""
+        taken = f"{self.primaries} \u2192 {self.name}" if self.primaries else self.name
+        return f"{taken} ({self.why})"
 
 
 @dataclass(frozen=True)
@@ -40,15 +87,25 @@ class ImageInfo:
     fps: Optional[float]
     part: Part
     parts: tuple[Part, ...]
+    colour: Optional[Colour] = None
 
 
 @dataclass(frozen=True)
 class FrameImage:
-    """One frame's pixels (H x W x 3; uint8, uint16, float16 or float32) and their colour space."""
+    """One frame's pixels (H x W x 3; uint8, uint16, float16 or float32) and their colour space.
+
+    ``colour`` says what they were taken as and why; ``colorspace`` is its name.
+    """
 
     pixels: Any
     colorspace: str
     path: Path
+    colour: Optional[Colour] = None
+
+    @property
+    def matrix(self) -> Optional[tuple[float, ...]]:
+        """The primaries matrix to hand the codec with ``colorspace`` (None: none needed)."""
+        return self.colour.matrix if self.colour is not None else None
 
     @property
     def height(self) -> int:
@@ -70,16 +127,18 @@ class PartNotFound(FrameUnreadable):
 
 def probe(path: Path, frame: int, part: Optional[str] = None) -> ImageInfo:
     """The header of ``path`` (frame ``frame``), without reading pixels."""
-    inp = _open(path, frame)
-    try:
-        parts = _parts(inp)
-        chosen = _choose(parts, part, path, frame)
-        inp.seek_subimage(chosen.index, 0)
-        spec = inp.spec()
-        width, height = _display_size(spec)
-        return ImageInfo(width, height, colorspace_of(spec), _fps(spec), chosen, parts)
-    finally:
-        inp.close()
+    with _reading(path, frame):
+        inp = _open(path, frame)
+        try:
+            parts = _parts(inp)
+            chosen = _choose(parts, part, path, frame)
+            inp.seek_subimage(chosen.index, 0)
+            spec = inp.spec()
+            width, height = _display_size(spec)
+            colour = colour_of(spec, path, frame)
+            return ImageInfo(width, height, colour.name, _fps(spec), chosen, parts, colour)
+        finally:
+            inp.close()
 
 
 def read_frame(
@@ -90,8 +149,15 @@ def read_frame(
     Any format OpenImageIO reads (EXR, DPX, TIFF, PNG, JPEG, ...). Of a multi-part
     EXR, ``part`` names the part (or gives its index); without it, the first part
     with R, G and B channels. A file that cannot be shown raises ``FrameUnreadable``
-    naming the file, the frame and why.
+    naming the file, the frame and why (whatever bytes OpenImageIO's message holds).
     """
+    with _reading(path, frame):
+        return _read_frame(path, frame, part, colorspace)
+
+
+def _read_frame(
+    path: Path, frame: int, part: Optional[str], colorspace: Optional[str]
+) -> FrameImage:
     inp = _open(path, frame)
     try:
         chosen = _choose(_parts(inp), part, path, frame)
@@ -103,7 +169,7 @@ def read_frame(
         fmt = _NATIVE.get(spec.format.basetype, "uint16")
         data = inp.read_image(chosen.index, 0, lo, hi, fmt)
         if data is None or inp.has_error:
-            raise FrameUnreadable(path, frame, _damaged(inp.geterror(), path))
+            raise FrameUnreadable(path, frame, _damaged(_error_text(inp.geterror), path))
         data = np.asarray(data)
         if data.ndim == 2:
             data = data[:, :, np.newaxis]
@@ -114,28 +180,90 @@ def read_frame(
         in_order = order == list(range(data.shape[2]))
         rgb = data if in_order else np.take(data, order, axis=2)
         pixels = _into_display_window(rgb, spec)
-        return FrameImage(pixels, colorspace or colorspace_of(spec), path)
+        colour = Colour(colorspace, "--colorspace") if colorspace else colour_of(spec, path, frame)
+        return FrameImage(pixels, colour.name, path, colour)
     finally:
         inp.close()
 
 
-def colorspace_of(spec: Any) -> str:
-    """The colour space to hand the codec: the file's ``oiio:ColorSpace``, else by pixel type.
+def colour_of(spec: Any, path: Path, frame: int) -> Colour:
+    """What the pixels of ``spec`` are taken as, and why (the module doc's rules 2-5).
 
     OpenImageIO's names (``lin_rec709_scene``, ``srgb_rec709_scene``, ...) pass
-    through as they are: OpenImageIO resolves them in the OCIO config. Without
-    one, float pixels are ``scene_linear`` (the config's role) and integer ones
-    ``sRGB`` display values.
+    through as they are: OpenImageIO resolves them in the OCIO config.
+    Chromaticities that describe no RGB space raise ``FrameUnreadable``.
     """
     named = spec.get_string_attribute("oiio:ColorSpace")
     if named:
-        return str(named)
-    if spec.format.basetype in (oiio.HALF, oiio.FLOAT, oiio.DOUBLE):
-        return "scene_linear"
-    return "sRGB"
+        return Colour(str(named), "from the file")
+    if spec.format.basetype not in (oiio.HALF, oiio.FLOAT, oiio.DOUBLE):
+        return Colour(DISPLAY_SRGB, "integer default")
+    exr = _is_exr(path)
+    value = spec.getattribute("chromaticities")
+    if value is None:
+        return Colour(LINEAR_REC709, "EXR default" if exr else "float default")
+    try:
+        chroma = primaries.parse(value)
+        neutral = _adopted_neutral(spec)
+        matrix = primaries.to_rec709(chroma, neutral)
+    except primaries.BadChromaticities as exc:
+        raise FrameUnreadable(path, frame, f"its colour cannot be known: {exc}") from None
+    known = primaries.name_of(chroma)
+    shown = None if known == "Rec.709" and neutral is None else primaries.describe(chroma)
+    flat = None if primaries.is_identity(matrix) else tuple(float(v) for v in matrix.ravel())
+    return Colour(LINEAR_REC709, "from chromaticities", flat, shown)
 
 
 # --- pieces ------------------------------------------------------------------------------------
+
+
+class _reading:
+    """Around a read: a message OpenImageIO could not hand over as text still names the file.
+
+    OpenImageIO's Python binding turns its C++ messages into ``str``; a damaged file
+    can put bytes that are not UTF-8 into one (an attribute type such as
+    ``f\\xadoat``), and the binding then raises ``UnicodeDecodeError`` from wherever
+    the message was asked for. The bytes it could not decode are kept (as ``\\xNN``).
+    """
+
+    def __init__(self, path: Path, frame: int) -> None:
+        self.path, self.frame = path, frame
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
+        if isinstance(exc, UnicodeDecodeError):
+            raise FrameUnreadable(
+                self.path, self.frame, _damaged(_decoded(exc), self.path)
+            ) from None
+        return False
+
+
+def _decoded(exc: UnicodeDecodeError) -> str:
+    raw = exc.object if isinstance(exc.object, (bytes, bytearray)) else b""
+    return bytes(raw).decode("utf-8", "backslashreplace") or "a message that is not text"
+
+
+def _error_text(getter: Any) -> str:
+    """``getter()`` (an OpenImageIO ``geterror``), its bytes kept when they are not UTF-8."""
+    try:
+        return str(getter())
+    except UnicodeDecodeError as exc:
+        return _decoded(exc)
+
+
+def _is_exr(path: Path) -> bool:
+    return path.suffix.lower() in (".exr", ".sxr", ".mxr")
+
+
+def _adopted_neutral(spec: Any) -> Optional[tuple[float, float]]:
+    value = spec.getattribute("adoptedNeutral")
+    try:
+        x, y = (float(v) for v in value)
+    except (TypeError, ValueError):
+        return None
+    return (x, y) if np.isfinite(x) and np.isfinite(y) and y > 0 else None
 
 
 def _open(path: Path, frame: int) -> Any:
@@ -149,7 +277,7 @@ def _open(path: Path, frame: int) -> Any:
         raise FrameUnreadable(path, frame, "the file is empty (0 bytes)")
     inp = oiio.ImageInput.open(str(path))
     if inp is None:
-        raise FrameUnreadable(path, frame, _unreadable(oiio.geterror(), path))
+        raise FrameUnreadable(path, frame, _unreadable(_error_text(oiio.geterror), path))
     return inp
 
 
@@ -162,7 +290,7 @@ def _parts(inp: Any) -> tuple[Part, ...]:
             Part(index, spec.get_string_attribute("name"), tuple(str(c) for c in spec.channelnames))
         )
         index += 1
-    inp.geterror()  # the seek past the last part set an error: clear it
+    _error_text(inp.geterror)  # the seek past the last part set an error: clear it
     return tuple(parts)
 
 
@@ -244,7 +372,21 @@ def _clean(message: str, path: Path) -> str:
     return text or "no reason given"
 
 
+#: OpenImageIO's refusal of subsampled channels: ``... (channel "BY" has sampling 2,2).``
+_SUBSAMPLED = re.compile(
+    r'Subsampled channels are not supported \(channel "([^"]*)" has sampling (\d+),(\d+)\)'
+)
+
+
 def _unreadable(message: str, path: Path) -> str:
+    found = _SUBSAMPLED.findall(message)
+    if found:
+        channels = ", ".join(sorted({name for name, _, _ in found}))
+        _, x, y = found[0]
+        return (
+            f"subsampled channels ({channels} at 1/{x} x 1/{y}), as in a luminance/chroma "
+            "EXR, which OpenImageIO cannot read; write the frame as RGB"
+        )
     return f"not a readable image: {_clean(message, path)}"
 
 

@@ -94,6 +94,17 @@ def text_width(words: str, size: float) -> int:
     return int(roi.xend - roi.xbegin) if roi.defined else int(len(words) * size * 0.6)
 
 
+def fit_size(words: str, size: float, width: float, smallest: float = 7.0) -> float:
+    """The largest size up to ``size`` (not below ``smallest``) at which ``words`` fit ``width``."""
+    wide = text_width(words, size)
+    if wide <= width:
+        return size
+    fitted = max(smallest, float(np.floor(size * width / max(wide, 1))))
+    while fitted > smallest and text_width(words, fitted) > width:  # glyphs round per size
+        fitted -= 1.0
+    return fitted
+
+
 def wrap(words: str, size: float, width: float) -> list[str]:
     """``words`` broken into lines no wider than ``width`` pixels (long words are cut)."""
     lines: list[str] = []

@@ -23,10 +23,13 @@ def render_slate(problem: FrameUnreadable, width: int, height: int) -> Any:
     band = max(2, height // 60)
     raster.box(image, 0, 0, width, band, BAND)
     margin = max(4, width // 24)
-    title = max(8.0, height / 14)
-    body = max(7.0, height / 24)
-    y = band + margin + title
-    raster.text(image, margin, y, f"Frame {problem.frame} cannot be shown", title, TITLE)
+    heading = f"Frame {problem.frame} cannot be shown"
+    title = raster.fit_size(heading, max(8.0, height / 14), width - 2 * margin, smallest=8.0)
+    body = max(7.0, min(height / 24, title * 0.6))
+    y = band + margin
+    for piece in raster.wrap(heading, title, width - 2 * margin):  # one line unless tiny
+        y += title
+        raster.text(image, margin, y, piece, title, TITLE)
     y += title * 0.6
     lines = [problem.path.name, problem.reason, str(problem.path.parent)]
     for line in lines:

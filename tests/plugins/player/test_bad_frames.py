@@ -75,7 +75,7 @@ def test_the_good_frames_around_bad_ones_still_read(player: PlayerHost) -> None:
         player.call_on_main(lambda frame=frame: player.set_playhead(frame, False))
         capture = player.capture()
         assert capture is not None and capture.frame == frame
-        assert capture.colorspace == "scene_linear" and capture.pixels.dtype == np.float16
+        assert capture.colorspace == "lin_rec709" and capture.pixels.dtype == np.float16
         expected = media_files.frame_pixels(frame)
         assert np.allclose(capture.pixels.astype(np.float32), expected, atol=0.01)
         assert player.problem(frame) is None
@@ -109,7 +109,7 @@ def test_a_problem_is_logged_once_and_cleared_when_the_file_is_fixed(
     assert caplog.text.count("shot.1004.exr") == 1
     media_files.write_image(damaged / "shot.1004.exr", media_files.frame_pixels(1004))
     capture = player.capture()
-    assert capture is not None and capture.colorspace == "scene_linear"
+    assert capture is not None and capture.colorspace == "lin_rec709"
     assert player.problem(1004) is None
 
 
@@ -144,7 +144,7 @@ def test_a_colour_space_the_config_does_not_know_is_shown_as_the_default_and_sai
         with caplog.at_level(logging.WARNING, logger="overshoulder.player"):
             capture = host.capture()
             host.display_image(1)
-        assert capture is not None and capture.colorspace == "scene_linear"
+        assert capture is not None and capture.colorspace == "lin_rec709"
         assert caplog.text.count("'Studio Log v3' cannot be used") == 1
         encoder = FrameEncoder(lambda header, payload: None)
         try:

@@ -15,27 +15,28 @@ from .media_files import HEIGHT, WIDTH
 
 
 @pytest.mark.parametrize(
-    ("ext", "pixel_type", "dtype", "colorspace"),
+    ("ext", "pixel_type", "dtype", "label"),
     [
-        ("exr", "half", np.float16, "scene_linear"),
-        ("exr", "float", np.float32, "scene_linear"),
-        ("dpx", "float", np.float32, "scene_linear"),
-        ("dpx", "uint16", np.uint16, "sRGB"),
-        ("tif", "uint8", np.uint8, "sRGB"),
-        ("tif", "uint16", np.uint16, "sRGB"),
-        ("png", "uint8", np.uint8, "srgb_rec709_scene"),
-        ("jpg", "uint8", np.uint8, "srgb_rec709_scene"),
+        ("exr", "half", np.float16, "lin_rec709 (EXR default)"),
+        ("exr", "float", np.float32, "lin_rec709 (EXR default)"),
+        ("dpx", "float", np.float32, "lin_rec709 (float default)"),
+        ("dpx", "uint16", np.uint16, "sRGB (integer default)"),
+        ("tif", "uint8", np.uint8, "sRGB (integer default)"),
+        ("tif", "uint16", np.uint16, "sRGB (integer default)"),
+        ("png", "uint8", np.uint8, "srgb_rec709_scene (from the file)"),
+        ("jpg", "uint8", np.uint8, "srgb_rec709_scene (from the file)"),
     ],
 )
 def test_each_format_reads_as_rgb_with_its_colour_space(
-    tmp_path: Path, ext: str, pixel_type: str, dtype: type, colorspace: str
+    tmp_path: Path, ext: str, pixel_type: str, dtype: type, label: str
 ) -> None:
     media_files.sequence(tmp_path, frames=[7], ext=ext, pixel_type=pixel_type)
     playlist = open_media(tmp_path / f"shot.####.{ext}")
     image = playlist.clips[0].read(7)
     assert image.pixels.shape == (HEIGHT, WIDTH, 3)
     assert image.pixels.dtype == dtype
-    assert image.colorspace == colorspace
+    assert image.colour is not None and image.colour.label == label
+    assert image.colorspace == label.split(" ")[0]
     expected = media_files.frame_pixels(7)
     got = image.pixels.astype(np.float32)
     if np.issubdtype(dtype, np.integer):
@@ -51,7 +52,9 @@ def test_the_files_colour_space_metadata_wins_and_the_option_overrides_it(tmp_pa
     media_files.write_image(path, media_files.frame_pixels(1), colorspace="ACEScg")
     assert read_frame(path, 1).colorspace == "lin_ap1_scene"  # OpenImageIO's name for ACEScg
     playlist = open_media(path, colorspace="lin_rec709")
-    assert playlist.clips[0].read(1).colorspace == "lin_rec709"
+    image = playlist.clips[0].read(1)
+    assert image.colorspace == "lin_rec709"
+    assert image.colour is not None and image.colour.label == "lin_rec709 (--colorspace)"
 
 
 def test_the_frame_rate_comes_from_the_files_unless_given(tmp_path: Path) -> None:
