@@ -6,12 +6,14 @@ encoded-frame cache); the pieces it is made of are public for tests,
 benchmarks and tools: ``DisplayTransform`` (OCIO through OpenImageIO, exact
 lookup tables for per-channel transforms), ``fit_size`` / ``downscale``
 (area filter), ``encode_jpeg`` / ``decode_jpeg`` (libjpeg-turbo),
-``encode_png`` / ``decode_png`` and the content hashes.
+``encode_png`` / ``decode_png``, the content hashes, and ``primaries`` (a file's
+RGB primaries and white to the 3x3 matrix ``DisplayTransform(matrix=...)`` takes).
 
 Needs numpy, simplejpeg and xxhash; OpenImageIO (``overshoulder[color]``) only
 for captures that are not display-referred.
 """
 
+from . import primaries
 from .cache import FAST, LOSSLESS, REFINE, VARIANTS, EncodedFrame, FrameCache
 from .encoder import EncoderStats, FrameEncoder, OnFrame
 from .identity import HASH_BYTES, encoded_hash, pixels_hash
@@ -56,5 +58,6 @@ __all__ = [
     "jpeg_size",
     "pixels_hash",
     "png_size",
+    "primaries",
     "quantise_float",
 ]

@@ -26,6 +26,7 @@ from overshoulder.core.codec import (
     encode_png,
     encoded_hash,
     fit_size,
+    primaries,
 )
 from overshoulder.core.host import Capture
 from overshoulder.core.protocol.packet import FLAG_LOSSLESS, FLAG_REFINEMENT, FrameHeader
@@ -187,6 +188,91 @@ def test_tone_mapping_views_and_log_encodings_take_the_oiio_path_exactly() -> No
     pixels = scene(32, 16, channels=3)
     assert np.array_equal(log.apply(pixels), oiio_colorconvert_u8(pixels, "ACEScct"))
     assert DisplayTransform("lin_rec709", "sRGB - Display", "Un-tone-mapped").per_channel
+
+
+# --- a file's primaries ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "colorspace"),
+    [
+        ("ACEScg (AP1)", "ACEScg"),
+        ("ACES2065-1 (AP0)", "ACES2065-1"),
+        ("P3-D65", "lin_p3d65_scene"),
+        ("Rec.2020", "lin_rec2020_scene"),
+        ("CIE XYZ", "CIE XYZ-D65 - Scene-referred"),
+    ],
+)
+def test_chromaticities_give_the_matrix_ocio_uses_for_the_same_space(
+    name: str, colorspace: str
+) -> None:
+    """Bradford from the ACES white (D60) to D65 as the built-in config does; XYZ seen at D65."""
+    ours = primaries.to_rec709(primaries.KNOWN[name])
+    theirs = np.empty((3, 3))
+    for j in range(3):
+        unit = np.zeros((1, 1, 3), dtype=np.float32)
+        unit[0, 0, j] = 1.0
+        out = oiio.ImageBufAlgo.colorconvert(oiio.ImageBuf(unit), colorspace, "lin_rec709")
+        theirs[:, j] = np.asarray(out.get_pixels(oiio.FLOAT)).reshape(3)
+    assert np.abs(ours - theirs).max() < 1e-5
+    assert primaries.is_identity(primaries.to_rec709(primaries.REC709))
+
+
+def test_bradford_is_identity_for_one_white_and_maps_white_to_white() -> None:
+    assert np.allclose(primaries.bradford(primaries.D65, (0.31270, 0.32900)), np.eye(3))
+    d60 = primaries.KNOWN["ACEScg (AP1)"][6:8]
+    adapt = primaries.bradford(d60, primaries.D65)
+    white = lambda xy: np.array([xy[0] / xy[1], 1.0, (1 - xy[0] - xy[1]) / xy[1]])  # noqa: E731
+    assert np.allclose(adapt @ white(d60), white(primaries.D65), atol=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ((0.64, 0.33, 0.3), "3 numbers, not 8"),
+        ((0.2, 0.2, 0.4, 0.4, 0.6, 0.6, 0.3127, 0.329), "lie on one line"),
+        ((0.64, 0.33, 0.3, 0.6, 0.15, 0.06, 0.3127, 0.0), "the white has y = 0"),
+        ((0.64, 0.33, 0.3, 0.6, 0.15, 0.06, float("nan"), 0.329), "not finite"),
+        ("red", "not numbers"),
+    ],
+)
+def test_chromaticities_that_describe_no_rgb_space_are_refused_saying_why(
+    value: object, message: str
+) -> None:
+    with pytest.raises(primaries.BadChromaticities, match=message):
+        primaries.parse(value)
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32"])
+def test_a_primaries_matrix_joins_the_transforms_own_within_one_code_of_the_reference(
+    dtype: str,
+) -> None:
+    """XYZ -> Rec.709 before lin_rec709 (per channel alone) and before ACEScg (a matrix too)."""
+    to_709 = tuple(primaries.to_rec709(primaries.CIE_XYZ).ravel())
+    to_ap1 = np.linalg.inv(primaries.to_rec709(primaries.KNOWN["ACEScg (AP1)"]))
+    rng = np.random.default_rng(11)
+    rgb709 = (rng.random((32, 48, 3)) ** 2 * 1.4).astype(np.float32)
+    xyz = (rgb709 @ primaries.rgb_to_xyz(primaries.REC709).T).astype(dtype)
+    for colorspace, extra in (("lin_rec709", np.eye(3)), ("ACEScg", to_ap1)):
+        matrix = tuple((extra @ np.reshape(to_709, (3, 3))).ravel())
+        transform = DisplayTransform(colorspace, matrix=matrix)
+        assert transform.path(dtype) == "matrix" and not transform.per_channel
+        assert transform.key.startswith(f"{colorspace}|sRGB|default|m=")
+        reference = np.asarray(xyz, dtype=np.float32) @ np.reshape(matrix, (3, 3)).T
+        expected = oiio_colorconvert_u8(reference.astype(np.float32), colorspace)
+        assert np.abs(transform.apply(xyz).astype(int) - expected).max() <= 1, colorspace
+
+
+def test_an_identity_matrix_is_dropped_and_a_matrix_needs_linear_pixels() -> None:
+    near = (1.00001, 0, 0, 0, 1, 0, 0, 0, 0.99999)
+    assert DisplayTransform("lin_rec709", matrix=near) == LINEAR_709
+    assert DisplayTransform("lin_rec709", matrix=near).path(np.float16) == "lut"
+    with pytest.raises(ValueError, match="9 finite numbers"):
+        DisplayTransform("lin_rec709", matrix=(1.0, 2.0))
+    with pytest.raises(ValueError, match="needs linear pixels; 'sRGB' is display-referred"):
+        DisplayTransform("sRGB", matrix=(0, 1, 0, 1, 0, 0, 0, 0, 1)).check()
+    capture = Capture(frame=1, width=2, height=2, pixels=np.zeros((2, 2, 3), np.float16))
+    assert DisplayTransform.of(capture).matrix is None
 
 
 @pytest.mark.parametrize("dtype", ["uint8", "uint16", "float16", "float32"])
