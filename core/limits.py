@@ -90,6 +90,13 @@ class Limits:
     #: Open connections from one client address (a studio's NAT counts as one address:
     #: every browser tab holds two sockets).
     max_connections_per_address: int = 256
+    #: Bytes of notes in one ``snapshot_page``: a late joiner gets a big session's notes a
+    #: page at a time, each sent once the one before has left, so a joiner that does not
+    #: read holds one page of the relay's memory, not a copy of the session.
+    snapshot_page_bytes: int = 256 * 1024
+    #: Missed events a resume replays at most; a client further behind gets a full snapshot
+    #: (replaying more would fill ``max_queued_control`` before it could read them).
+    max_resume_events: int = 1024
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

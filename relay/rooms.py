@@ -21,8 +21,8 @@ import json
 import logging
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
-from typing import Any, Optional, Protocol
+from collections.abc import Callable, Iterator
+from typing import Any, Optional, Protocol, Union
 
 from overshoulder.core.collector import collector_paused
 from overshoulder.core.errors import ErrorCode, ProtocolError
@@ -116,6 +116,42 @@ class _Sender:
                 pass
 
 
+@dataclasses.dataclass(frozen=True)
+class _SnapshotHead:
+    """A snapshot's body without its notes; ``text`` makes the message around them."""
+
+    data: str
+    with_notes: bool
+
+    def text(self, notes: str = "") -> str:
+        body = self.data
+        if self.with_notes:
+            body = f'{body[:-1]},"annotations":[{notes}]}}'
+        return f'{{"v":{PROTOCOL_MAJOR},"type":"snapshot","data":{body}}}'
+
+
+@dataclasses.dataclass(frozen=True)
+class SnapshotParts:
+    """A full snapshot waiting in a joiner's queue: its head and its notes' texts by page."""
+
+    head: _SnapshotHead
+    pages: list[list[str]]
+    paged: bool
+
+    def messages(self) -> Iterator[str]:
+        """The messages to send, each made when asked for."""
+        if not self.paged:
+            yield self.head.text(",".join(t for page in self.pages for t in page))
+            return
+        yield self.head.text()
+        for index, page in enumerate(self.pages):
+            notes = ",".join(page)
+            yield (
+                f'{{"v":{PROTOCOL_MAJOR},"type":"snapshot_page",'
+                f'"data":{{"index":{index},"annotations":[{notes}]}}}}'
+            )
+
+
 class ControlConn(_Sender):
     """One participant's control socket: an ordered queue and a sender task."""
 
@@ -124,7 +160,7 @@ class ControlConn(_Sender):
         self.participant = participant
         self.limits = limits
         self.last_seq = 0
-        self._queue: deque[str] = deque()
+        self._queue: deque[Union[str, SnapshotParts]] = deque()
         #: The invite link this participant came with (its nonce), for seats per link.
         self.link = ""
         self.pointer_rate = TokenBucket(limits.pointer_rate_hz, limits.rate_burst)
@@ -146,7 +182,7 @@ class ControlConn(_Sender):
     def pid(self) -> str:
         return self.participant.id
 
-    def send(self, text: str) -> None:
+    def send(self, text: Union[str, SnapshotParts]) -> None:
         if self.closed:
             return
         if len(self._queue) >= self.limits.max_queued_control:
@@ -205,7 +241,17 @@ class ControlConn(_Sender):
 
     async def _send_pending(self) -> None:
         while self._queue and not self.closed:
-            await self.ws.send_str(self._queue.popleft())
+            item = self._queue.popleft()
+            if isinstance(item, str):
+                await self.ws.send_str(item)
+                continue
+            # A full snapshot: each message is made only once the one before has been
+            # sent (send_str waits while the socket's buffer is full), so a joiner that
+            # reads slowly, or not at all, holds one page of memory, not the session.
+            for text in item.messages():
+                if self.closed:
+                    return
+                await self.ws.send_str(text)
 
 
 def _rank(flags: int) -> int:
@@ -442,12 +488,43 @@ class Room:
         self.store.audit(AuditEntry(self.info.id, _now(), action, who, me.role, detail))
 
     def snapshot_text(self, full: bool) -> str:
-        """The ``snapshot`` message, with annotations and chat when ``full``.
+        """The ``snapshot`` message, with annotations and chat when ``full``, as one text."""
+        if not full:
+            return self._snapshot_head(False).text()
+        return "".join(self.full_snapshot(paged=False).messages())
 
-        Each annotation's JSON is kept from the moment it changes, so a late
-        joiner of a session with thousands of notes costs a string join, not a
-        walk over every point of every stroke.
+    def full_snapshot(self, paged: bool) -> SnapshotParts:
+        """A full snapshot as of now, to be sent later by the joiner's sender task.
+
+        Each note's JSON is kept from the moment it changes, and the snapshot holds
+        references to those texts, not copies: a late joiner of a session with
+        thousands of notes costs a list of references, the same texts shared by every
+        joiner, and each message is made only when it is sent. A note changed after
+        this point keeps its old text alive for this joiner; the change reaches it as
+        an event after ``synced``, as it would have after one big message.
+
+        ``paged`` (the client said ``snapshot_pages``): the snapshot carries no notes
+        and says how many ``snapshot_page`` messages of at most ``snapshot_page_bytes``
+        follow. Otherwise one message holds them all, for older clients.
         """
+        notes = [self._annotation_text(a) for a in self.annotations]
+        if not paged:
+            return SnapshotParts(self._snapshot_head(True), [notes], paged=False)
+        pages: list[list[str]] = []
+        page: list[str] = []
+        size = 0
+        budget = self.limits.snapshot_page_bytes
+        for text in notes:
+            if page and size + len(text) > budget:
+                pages.append(page)
+                page, size = [], 0
+            page.append(text)
+            size += len(text) + 1
+        if page:
+            pages.append(page)
+        return SnapshotParts(self._snapshot_head(True, pages=len(pages)), pages, paged=True)
+
+    def _snapshot_head(self, full: bool, pages: Optional[int] = None) -> _SnapshotHead:
         data: dict[str, Any] = {
             "session": self.session_info(),
             "participants": [encode(p) for p in self.participants()],
@@ -465,11 +542,9 @@ class Room:
         if full:
             data["chat"] = list(self.chat)
             data["deleted"] = list(self.deleted)
-        text = dumps(data)
-        if full:
-            notes = ",".join(self._annotation_text(a) for a in self.annotations)
-            text = f'{text[:-1]},"annotations":[{notes}]}}'
-        return f'{{"v":{PROTOCOL_MAJOR},"type":"snapshot","data":{text}}}'
+        if pages is not None:
+            data["pages"] = pages
+        return _SnapshotHead(dumps(data), with_notes=full)
 
     def _annotation_text(self, ann_id: str) -> str:
         text = self._ann_text.get(ann_id)

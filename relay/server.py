@@ -627,13 +627,15 @@ class Relay:
         # From here to room.add there is no await: the state sent and the live
         # stream that follows meet exactly, with nothing missed or doubled.
         since = hello.since
-        if since is not None and since <= room.seq:
+        if since is not None and 0 <= room.seq - since <= self.limits.max_resume_events:
             conn.send(room.snapshot_text(full=False))
             conn.last_seq = since
+            # At most max_resume_events rows: a short read, bounded, on the loop.
             for record in self.store.events_since(room.info.id, since):
                 conn.send_event(record.seq, record.text)
         else:
-            conn.send(room.snapshot_text(full=True))
+            # Sent a page at a time by the joiner's sender task, made as it goes.
+            conn.send(room.full_snapshot(paged="snapshot_pages" in hello.capabilities))
             conn.last_seq = room.seq
         conn.send(dumps(build("synced", {"seq": conn.last_seq})))
         room.add(conn)

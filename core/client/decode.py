@@ -1,4 +1,4 @@
-"""Decoding what the relay sends: a fast path for big snapshots, and the welcome's limits."""
+"""Decoding what the relay sends: a fast path for snapshots' notes, and the welcome's limits."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ MAX_INCOMING_BYTES = 512 * 1024 * 1024
 
 
 def decode_relay_message(text: Union[str, bytes], limits: Limits = DEFAULT_LIMITS) -> Envelope:
-    """Parse one control message from the relay; snapshots take a fast path for annotations.
+    """Parse one control message from the relay; snapshots and their pages take a fast path.
 
     A snapshot's annotations were checked by the relay when they came in; decoding
     10,000 of them with the generic schema walk takes seconds, so they are built
@@ -39,7 +39,7 @@ def decode_relay_message(text: Union[str, bytes], limits: Limits = DEFAULT_LIMIT
     """
     incoming = dataclasses.replace(limits, max_message_bytes=MAX_INCOMING_BYTES)
     head = text[:64]
-    maybe_snapshot = b'"snapshot"' in head if isinstance(head, bytes) else '"snapshot"' in head
+    maybe_snapshot = b'"snapshot' in head if isinstance(head, bytes) else '"snapshot' in head
     if not maybe_snapshot:
         return parse(text, incoming, direction="relay")
     try:
@@ -47,7 +47,7 @@ def decode_relay_message(text: Union[str, bytes], limits: Limits = DEFAULT_LIMIT
             obj = json.loads(text)
     except ValueError:  # also UnicodeDecodeError
         return parse(text, incoming, direction="relay")  # raises the usual error
-    if not isinstance(obj, dict) or obj.get("type") != "snapshot":
+    if not isinstance(obj, dict) or obj.get("type") not in ("snapshot", "snapshot_page"):
         return parse(text, incoming, direction="relay")
     data = obj.get("data")
     if not isinstance(data, dict):
@@ -55,7 +55,7 @@ def decode_relay_message(text: Union[str, bytes], limits: Limits = DEFAULT_LIMIT
     raw_annotations = data.get("annotations")
     if not isinstance(raw_annotations, list):
         return parse(text, incoming, direction="relay")
-    rest = dict(obj, data=dict(data, annotations=None))
+    rest = dict(obj, data=dict(data, annotations=[]))
     env = parse(dumps(rest), incoming, direction="relay")
     annotations = []
     with collector_paused():

@@ -11,7 +11,7 @@ from ..errors import ProtocolError
 from ..limits import Limits
 from ..model import Annotation, ChatMessage, Participant, Playhead, SessionInfo
 from ..protocol import MESSAGES, Envelope
-from ..protocol.messages import AnnotationUpdate, Snapshot, Stream, Welcome
+from ..protocol.messages import AnnotationUpdate, Snapshot, SnapshotPage, Stream, Welcome
 from ..schema import decode
 from .outbox import PendingEvent
 
@@ -106,6 +106,13 @@ class SessionReplica:
             self._ahead.clear()
         self._full_snapshot = snap.full
         self.joined = True
+
+    def snapshot_page(self, page: SnapshotPage) -> None:
+        """More of a full snapshot's notes (``snapshot.pages`` of them come before ``synced``)."""
+        for ann in page.annotations:
+            self.annotations[ann.id] = ann
+            self.deleted.discard(ann.id)
+        self.annotations_version += 1
 
     def synced(self, seq: int) -> None:
         """The relay has sent every event up to ``seq``.

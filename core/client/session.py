@@ -830,7 +830,7 @@ class SessionClient:
         except (ValueError, AttributeError, UnicodeDecodeError):
             mtype = None
         log.warning("the relay sent a %s message this client cannot read: %s", mtype, exc)
-        needed = mtype in ("welcome", "snapshot", "synced")
+        needed = mtype in ("welcome", "snapshot", "snapshot_page", "synced")
         with self._lock:
             self._error(Error(code=exc.code, message=f"unreadable {mtype} from the relay: {exc}"))
         self._flush_notes()
@@ -848,8 +848,12 @@ class SessionClient:
                 self._on_welcome(env.data)
             elif mtype == "snapshot":
                 self._replica.snapshot(env.data)
-                if env.data.full:
+                if env.data.full and not env.data.pages:
                     saved = self._go_live()
+            elif mtype == "snapshot_page":
+                # The notes of a paged snapshot: live (and the outbox sent) only at
+                # synced, once the state is whole, so nothing is sent twice.
+                self._replica.snapshot_page(env.data)
             elif mtype == "synced":
                 # Ends a resume; after a full snapshot (live already) it only confirms it.
                 self._replica.synced(env.data.seq)

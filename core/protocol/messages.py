@@ -70,7 +70,14 @@ FATAL_HELLO_ERRORS = frozenset(
 )
 
 #: Capabilities this implementation understands (sent in hello / welcome).
-CAPABILITIES = ("resume", "media_socket", "frame_cache", "lease_handover", "draft")
+CAPABILITIES = (
+    "resume",
+    "media_socket",
+    "frame_cache",
+    "lease_handover",
+    "draft",
+    "snapshot_pages",
+)
 
 
 # --- bodies ---------------------------------------------------------------
@@ -118,6 +125,18 @@ class Snapshot:
     #: note while offline removes it instead of sending it back.
     deleted: Optional[list[str]] = None
     stream: Optional[Stream] = None
+    #: How many ``snapshot_page`` messages follow with the notes (for a client that said
+    #: ``snapshot_pages`` in its hello); ``annotations`` is then empty. The state is whole
+    #: at ``synced``.
+    pages: Optional[int] = None
+
+
+@dataclass(frozen=True)
+class SnapshotPage:
+    """Part of a full snapshot's notes, in creation order: page ``index`` of ``snapshot.pages``."""
+
+    index: int
+    annotations: list[Annotation]
 
 
 @dataclass(frozen=True)
@@ -404,6 +423,7 @@ MESSAGES: dict[str, MessageSpec] = {
         MessageSpec("hello", Hello, "client", doc="first message: token, name, since"),
         MessageSpec("welcome", Welcome, "relay", doc="accepted: who you are, limits"),
         MessageSpec("snapshot", Snapshot, "relay", doc="the session's state at seq"),
+        MessageSpec("snapshot_page", SnapshotPage, "relay", doc="part of a snapshot's notes"),
         MessageSpec("synced", Synced, "relay", doc="a resume has caught up"),
         MessageSpec("join", Join, "relay", doc="someone joined"),
         MessageSpec("leave", Leave, "both", doc="leaving / someone left"),

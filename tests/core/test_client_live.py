@@ -309,3 +309,32 @@ def test_a_host_alone_in_its_session_keeps_its_control_socket(
         time.sleep(0.1)
     assert host._ws is first and states == []
     assert host.state == "synced"
+
+
+def test_a_late_joiner_of_a_big_session_gets_its_notes_in_pages_and_is_synced_after_them(
+    relay: Any, session: dict[str, Any], connect: Callable[..., SessionClient]
+) -> None:
+    from tests.conftest import RawClient
+    from tests.relay.test_snapshot_pages import _fill
+
+    host = RawClient(relay.ws_url)
+    try:
+        host.join(session["host_token"], "Mia")
+        host.expect("synced")
+        ids = _fill(host, 12, 3000)  # about 70 KB a note: four pages
+    finally:
+        host.close()
+    seen: list[tuple[str, Any]] = []
+    late = SessionClient(relay.url, relay.invite(session["session"]["id"], "viewer"), "Ana")
+    late.on("snapshot_page", lambda env: seen.append(("page", env.data.index)))
+    late.on_state(lambda state: seen.append(("state", state)))
+    late.start()
+    try:
+        assert late.wait_synced(20), late.last_error
+        # Synced only once every page is in: the whole state, every note once, in order.
+        assert list(late.annotations) == ids
+        pages = [i for kind, i in seen if kind == "page"]
+        assert len(pages) > 1 and pages == list(range(len(pages)))
+        assert seen.index(("state", "synced")) > seen.index(("page", pages[-1]))
+    finally:
+        late.close()

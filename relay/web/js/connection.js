@@ -13,7 +13,14 @@ import {
 
 // Seconds between reconnection attempts (the last one repeats), each with up to 30% jitter.
 const BACKOFF_S = [0.25, 0.5, 1, 2, 3, 5];
-const CAPABILITIES = ["resume", "media_socket", "frame_cache", "lease_handover", "draft"];
+const CAPABILITIES = [
+  "resume",
+  "media_socket",
+  "frame_cache",
+  "lease_handover",
+  "draft",
+  "snapshot_pages",
+];
 
 export class Connection extends Emitter {
   state = "connecting";

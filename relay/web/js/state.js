@@ -25,6 +25,8 @@ export class SessionState extends Emitter {
   pending = new Set();
   // Marks others are drawing: mark id -> {from, frame, shape, style, done, at}.
   drafts = new Map();
+  // Pages of a full snapshot's notes still to come before `synced`.
+  #pagesLeft = 0;
 
   constructor(outbox) {
     super();
@@ -60,6 +62,8 @@ export class SessionState extends Emitter {
     switch (msg.type) {
       case "snapshot":
         return this.#snapshot(d);
+      case "snapshot_page":
+        return this.#snapshotPage(d);
       case "join":
         this.people.set(d.participant.id, d.participant);
         return this.emit("people");
@@ -149,11 +153,20 @@ export class SessionState extends Emitter {
       this.notes = new Map((d.annotations ?? []).map((a) => [a.id, a]));
       this.chat = [...(d.chat ?? [])];
       this.pending.clear();
-      this.#reapply();
+      // A paged snapshot: the notes follow in `pages` messages; ours go on top after them.
+      this.#pagesLeft = d.pages ?? 0;
+      if (!this.#pagesLeft) this.#reapply();
     }
     this.emit("people");
     this.emit("stream");
     this.emit("session");
+  }
+
+  #snapshotPage(d) {
+    if (!this.#pagesLeft) return;
+    for (const a of d.annotations ?? []) this.notes.set(a.id, a);
+    this.#pagesLeft -= 1;
+    if (!this.#pagesLeft) this.#reapply();
   }
 
   #setPlayhead(d) {
