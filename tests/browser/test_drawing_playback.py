@@ -128,6 +128,23 @@ def test_a_follower_drawing_goes_free_on_its_frame_and_the_others_go_there_in_on
     assert host.playing, "a follower's drawing never stopped the others"
 
 
+def test_a_follower_stays_on_its_frame_when_the_driver_moves_while_it_draws(review):
+    r = review()
+    a = r.open(r.link(name="Sam"))
+    expect(a.page.locator("#frame-no")).to_have_text(str(FIRST))
+    a.drag(path_on_stage(a), release=False)
+    assert drafted_frame(a) == FIRST
+    expect(a.page.locator("#follow")).to_have_attribute("aria-pressed", "true")  # nothing plays
+    r.shot.move_to(FIRST + 4)  # the artist scrubs while Sam draws
+    expect(a.page.locator("#follow")).to_have_attribute("aria-pressed", "false")
+    expect(a.page.locator("#frame-no")).to_have_text(str(FIRST))
+    a.page.wait_for_function(TEAL_AT, arg=teal_of(a, FIRST))
+    a.page.mouse.up()
+    host = r.shot.host
+    note = r.shot.wait(lambda: next(iter(host.notes.values()), None), "the note at the host")
+    assert note.anchor.frame == FIRST and host.frame == FIRST + 4
+
+
 def test_a_tap_with_a_mouse_a_pen_or_a_finger_makes_no_note_and_stops_nothing(
     review, browser_context
 ):

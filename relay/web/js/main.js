@@ -190,6 +190,7 @@ function join({ sid, token, clientId }, name) {
       presence({ state: on ? "drawing" : "idle" });
     },
     changed: () => {
+      drawingOn = on ? mark.anchor.frame : null;
       renderTools();
       noteList.render();
     },
@@ -212,6 +213,12 @@ function join({ sid, token, clientId }, name) {
     const playing = playback.playing || (playback.following && !playback.driving && state.playhead?.playing);
     if (playing) playback.seek(at.frame);
   }
+  // The frame of the stroke under way: a follower whose driver moves meanwhile stays on it.
+  let drawingOn = null;
+  state.on("playhead", () => {
+    const moved = state.playhead?.frame !== drawingOn;
+    if (drawingOn !== null && moved && playback.following && !playback.driving) playback.seek(drawingOn);
+  });
 
 
   viewer.paintMarks = (ctx, map) => {
