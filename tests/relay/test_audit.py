@@ -47,6 +47,20 @@ def test_joins_leaves_invites_and_exports_are_kept_for_the_host_and_no_one_else(
     assert r.status_code == 403 and r.json()["error"]["code"] == "forbidden"
 
 
+def test_a_hosts_watermark_change_is_in_the_audit_with_who_made_it(relay, raw):
+    s = relay.create_session()
+    sid = s["session"]["id"]
+    host = raw()
+    host.join(s["host_token"], "Mia")
+    host.expect("synced")
+    host.send("session", {"watermark": "everyone"}, eid="8d0f3c52-4a55-4b3f-9a55-2f0f1c0b7a11")
+    host.expect("ack")
+    entries = _audit(relay, sid, {"Authorization": f"Bearer {s['host_token']}"})
+    settings = [e for e in entries if e["action"] == "settings"]
+    assert len(settings) == 1 and settings[0]["detail"] == "watermark everyone"
+    assert settings[0]["who"].startswith("Mia (") and settings[0]["role"] == "host"
+
+
 def _audit(relay, sid, auth):
     r = requests.get(f"{relay.url}/api/sessions/{sid}/audit", headers=auth, timeout=5)
     r.raise_for_status()

@@ -114,6 +114,12 @@ def test_annotated_frames_are_kept_and_served_by_hash(relay, raw):
     assert r.status_code == 200 and r.content == p and r.headers["Content-Type"] == "image/jpeg"
     r = requests.get(f"{relay.url}/api/sessions/{sid}/frames/{'0' * 32}", headers=auth, timeout=5)
     assert r.status_code == 404
+    # The download is in the audit trail, with who and which frame; the miss is not.
+    r = requests.get(f"{relay.url}/api/sessions/{sid}/audit", headers=auth, timeout=5)
+    downloads = [e for e in r.json()["audit"] if e["action"] == "download"]
+    assert [(e["who"], e["detail"]) for e in downloads] == [
+        ("the admin key", f"frame {h.hash.hex()}")
+    ]
 
 
 def test_subscriber_size_requests_reach_the_host_as_the_largest_asked(relay, raw):
