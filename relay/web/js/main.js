@@ -140,11 +140,11 @@ function join({ sid, token, clientId }, name) {
     if (!img) msg.textContent = missing !== null ? `Frame ${missing} is not on this page` : "Waiting for the first frame…";
     $("#frame-info").textContent = img ? `${img.width}×${img.height} · ${["fast", "refined", "lossless"][img.rank]}` : "";
     noteList.markFrame(displayFrame());
+    drawingNotice.render();
     renderTools();
     renderTransport();
     viewer.requestDraw();
   }
-    drawingNotice.render();
 
   // --- the stage ---------------------------------------------------------------------------
   const draftSend = new Throttle((mark) => {
@@ -159,11 +159,11 @@ function join({ sid, token, clientId }, name) {
       if (!a) toast("Wait for a frame to draw on.");
       return a;
     },
+    holdView,
     commit: (mark) => {
       const note = { id: mark.id, shape: mark.shape, style: mark.style, anchor: mark.anchor ?? anchor() };
       if (mark.text) note.text = mark.text;
       notes.add(note);
-    holdView,
     },
     draft: (mark, done) => {
       if (!state.capabilities.has("draft")) return;
@@ -186,11 +186,11 @@ function join({ sid, token, clientId }, name) {
       viewer.requestDraw();
     },
     drawing: (on, mark) => {
+      drawingOn = on ? mark.anchor.frame : null;
       if (on) holdView(mark.anchor);
       presence({ state: on ? "drawing" : "idle" });
     },
     changed: () => {
-      drawingOn = on ? mark.anchor.frame : null;
       renderTools();
       noteList.render();
     },
@@ -203,10 +203,6 @@ function join({ sid, token, clientId }, name) {
     maxPoints: () => state.limits.max_stroke_points,
   });
 
-  const toolbar = new Toolbar($("#tools"), tools, notes, {
-    clearMine: () => notes.remove(onFrame().filter((n) => n.author === state.me?.id).map((n) => n.id)),
-    imageHeight: () => viewer.size?.height,
-  });
   /** Drawing while the shot plays stops this page's view on the frame drawn on: a driver's
    * playback stops for everyone, a follower goes free on that frame. */
   function holdView(at) {
@@ -220,6 +216,10 @@ function join({ sid, token, clientId }, name) {
     if (drawingOn !== null && moved && playback.following && !playback.driving) playback.seek(drawingOn);
   });
 
+  const toolbar = new Toolbar($("#tools"), tools, notes, {
+    clearMine: () => notes.remove(onFrame().filter((n) => n.author === state.me?.id).map((n) => n.id)),
+    imageHeight: () => viewer.size?.height,
+  });
 
   viewer.paintMarks = (ctx, map) => {
     const frame = displayFrame();
@@ -268,14 +268,14 @@ function join({ sid, token, clientId }, name) {
     viewer.requestDraw();
     noteList.render();
   });
-  const noteList = new NoteList($("#notes"), state, notes, {
-    goto: (note) => playback.seek(note.anchor.frame),
-    currentFrame: displayFrame,
-    selected: () => tools.selected,
   const drawingNotice = new DrawingNotice($("#stage"), state, {
     goto: (frame) => playback.seek(frame),
     currentFrame: displayFrame,
   });
+  const noteList = new NoteList($("#notes"), state, notes, {
+    goto: (note) => playback.seek(note.anchor.frame),
+    currentFrame: displayFrame,
+    selected: () => tools.selected,
   });
   const chat = new ChatPanel($("#chat"), state, {
     send: (text) => {
@@ -373,7 +373,6 @@ function join({ sid, token, clientId }, name) {
     $("#source-name").textContent = s.name ?? "";
     const colour = [s.colorspace, [s.display, s.view].filter(Boolean).join(" / ")].filter(Boolean).join(" → ");
     $("#colorspace").textContent = colour;
-    $("#colorspace").title = colour ? `Frames taken as ${colour}` : "";
     $("#colorspace").hidden = !colour;
     requestSize();
     renderTransport();
