@@ -831,10 +831,31 @@ class Room:
             raise ProtocolError(
                 ErrorCode.FORBIDDEN, f"{who} drives the playhead; claim the drive lease first"
             )
-        self.playhead = encode(env.data)
+        playhead = encode(env.data)
+        asked = playhead["frame"]
+        playhead = self._within_range(playhead)
+        self.playhead = playhead
         self.broadcast(
             dumps(build("playhead", self.playhead, sender=conn.pid, ts=_now())), skip=conn.pid
         )
+        if playhead["frame"] != asked:
+            # The driver stepped past the shot: it hears where the session really is.
+            conn.send(dumps(build("playhead", playhead, sender=conn.pid, ts=_now())))
+
+    def _within_range(self, playhead: dict[str, Any]) -> dict[str, Any]:
+        """The playhead with its frame inside its range, or the session's last known one.
+
+        A driver (a page, an app, a script) that steps past the last frame would
+        otherwise stretch everyone's timeline and leave the followers behind the image.
+        """
+        known = playhead.get("range") or (self.playhead or {}).get("range")
+        if not known:
+            return playhead
+        first, last = min(known), max(known)
+        frame = min(max(playhead["frame"], first), last)
+        if frame == playhead["frame"] and playhead.get("range"):
+            return playhead
+        return {**playhead, "frame": frame, "range": [first, last]}
 
     def claim(self, conn: ControlConn) -> None:
         if self.driver in (None, conn.pid) or conn.participant.role == "host":

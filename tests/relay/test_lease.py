@@ -60,3 +60,34 @@ def test_a_viewer_can_never_drive_even_when_no_one_does(relay, raw):
     viewer.send("playhead", {"frame": 1001, "rate": 24})
     err = viewer.expect("error")["data"]
     assert err["code"] == "forbidden" and "viewer" in err["message"]
+
+
+def test_a_driver_stepping_past_the_shot_is_held_at_its_last_frame_for_everyone(relay, raw):
+    s = relay.create_session()
+    sid = s["session"]["id"]
+    host, _ = _join(relay, raw, s["host_token"], "Mia")
+    rev, rev_id = _join(relay, raw, relay.invite(sid, "reviewer"), "Sam")
+    host.send("playhead", {"frame": 1010, "rate": 24, "range": [1001, 1048]})
+    assert rev.expect("playhead")["data"]["frame"] == 1010
+    host.send("lease_release", {"name": "playhead", "to": rev_id})
+    rev.expect("lease", holder=rev_id)
+
+    # Sam's page sends no range and steps to 1060: everyone hears 1048, Sam too.
+    rev.send("playhead", {"frame": 1060, "rate": 24})
+    ph = host.expect("playhead")["data"]
+    assert ph["frame"] == 1048 and ph["range"] == [1001, 1048]
+    mine = rev.expect("playhead")
+    assert mine["data"]["frame"] == 1048 and mine["from"] == rev_id
+    # Before the first frame too, even with a range given the wrong way round.
+    rev.send("playhead", {"frame": 900, "rate": 24, "range": [1048, 1001]})
+    assert host.expect("playhead")["data"]["frame"] == 1001
+    # A late joiner's snapshot says where the session really is.
+    late, _ = _join(relay, raw, relay.invite(sid, "viewer"), "Ana")
+    snap = next(m for m in late.seen if m["type"] == "snapshot")
+    assert snap["data"]["playhead"]["frame"] == 1001
+    # Inside the range nothing changes, and the sender hears nothing back.
+    rev.send("playhead", {"frame": 1020, "rate": 24})
+    assert host.expect("playhead")["data"]["frame"] == 1020
+    rev.send("chat", {"id": "7e0b8a4c-3c1f-4f5e-9d7a-0c9e8f7a6b5d", "text": "here"})
+    assert rev.expect("ack")  # no playhead came back before the chat's ack
+    assert not [m for m in rev.seen if m["type"] == "playhead" and m["data"]["frame"] == 1020]
