@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--colorspace",
         metavar="CS",
         help="the files' colour space (OCIO name; default: from the files: float is "
-        "scene_linear, 8-bit is sRGB)",
+        "linear Rec.709 or the EXR's chromaticities, 8-bit is sRGB)",
     )
     image.add_argument("--part", metavar="NAME", help="the part of multi-part EXRs to show")
     image.add_argument(
