@@ -69,7 +69,7 @@ def parse(value: object) -> Chromaticities:
         raise BadChromaticities(f"chromaticities have {len(numbers)} numbers, not 8")
     if not all(np.isfinite(numbers)):
         raise BadChromaticities(f"chromaticities {_short(numbers)} are not finite")
-    chroma: Chromaticities = numbers  # type: ignore[assignment]
+    chroma: Chromaticities = numbers
     rgb_to_xyz(chroma)  # degenerate primaries or a white with y = 0 raise here
     return chroma
 

@@ -127,18 +127,24 @@ class PartNotFound(FrameUnreadable):
 
 def probe(path: Path, frame: int, part: Optional[str] = None) -> ImageInfo:
     """The header of ``path`` (frame ``frame``), without reading pixels."""
-    with _reading(path, frame):
-        inp = _open(path, frame)
-        try:
-            parts = _parts(inp)
-            chosen = _choose(parts, part, path, frame)
-            inp.seek_subimage(chosen.index, 0)
-            spec = inp.spec()
-            width, height = _display_size(spec)
-            colour = colour_of(spec, path, frame)
-            return ImageInfo(width, height, colour.name, _fps(spec), chosen, parts, colour)
-        finally:
-            inp.close()
+    try:
+        return _probe(path, frame, part)
+    except UnicodeDecodeError as exc:
+        raise _not_text(exc, path, frame) from None
+
+
+def _probe(path: Path, frame: int, part: Optional[str]) -> ImageInfo:
+    inp = _open(path, frame)
+    try:
+        parts = _parts(inp)
+        chosen = _choose(parts, part, path, frame)
+        inp.seek_subimage(chosen.index, 0)
+        spec = inp.spec()
+        width, height = _display_size(spec)
+        colour = colour_of(spec, path, frame)
+        return ImageInfo(width, height, colour.name, _fps(spec), chosen, parts, colour)
+    finally:
+        inp.close()
 
 
 def read_frame(
@@ -151,8 +157,10 @@ def read_frame(
     with R, G and B channels. A file that cannot be shown raises ``FrameUnreadable``
     naming the file, the frame and why (whatever bytes OpenImageIO's message holds).
     """
-    with _reading(path, frame):
+    try:
         return _read_frame(path, frame, part, colorspace)
+    except UnicodeDecodeError as exc:
+        raise _not_text(exc, path, frame) from None
 
 
 def _read_frame(
@@ -217,27 +225,16 @@ def colour_of(spec: Any, path: Path, frame: int) -> Colour:
 # --- pieces ------------------------------------------------------------------------------------
 
 
-class _reading:
-    """Around a read: a message OpenImageIO could not hand over as text still names the file.
+def _not_text(exc: UnicodeDecodeError, path: Path, frame: int) -> FrameUnreadable:
+    """A message OpenImageIO could not hand over as text, as the frame's reason.
 
-    OpenImageIO's Python binding turns its C++ messages into ``str``; a damaged file
-    can put bytes that are not UTF-8 into one (an attribute type such as
-    ``f\\xadoat``), and the binding then raises ``UnicodeDecodeError`` from wherever
-    the message was asked for. The bytes it could not decode are kept (as ``\\xNN``).
+    OpenImageIO's Python binding turns its C++ messages (and a header's strings)
+    into ``str``; a damaged file can put bytes that are not UTF-8 into one (an
+    attribute type such as ``f\\xadoat``), and the binding then raises
+    ``UnicodeDecodeError`` from wherever the text was asked for. The bytes it could
+    not decode are kept, as ``\\xNN``.
     """
-
-    def __init__(self, path: Path, frame: int) -> None:
-        self.path, self.frame = path, frame
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, kind: Any, exc: Any, tb: Any) -> bool:
-        if isinstance(exc, UnicodeDecodeError):
-            raise FrameUnreadable(
-                self.path, self.frame, _damaged(_decoded(exc), self.path)
-            ) from None
-        return False
+    return FrameUnreadable(path, frame, _damaged(_decoded(exc), path))
 
 
 def _decoded(exc: UnicodeDecodeError) -> str:

@@ -26,7 +26,7 @@ def render_slate(problem: FrameUnreadable, width: int, height: int) -> Any:
     heading = f"Frame {problem.frame} cannot be shown"
     title = raster.fit_size(heading, max(8.0, height / 14), width - 2 * margin, smallest=8.0)
     body = max(7.0, min(height / 24, title * 0.6))
-    y = band + margin
+    y = float(band + margin)
     for piece in raster.wrap(heading, title, width - 2 * margin):  # one line unless tiny
         y += title
         raster.text(image, margin, y, piece, title, TITLE)

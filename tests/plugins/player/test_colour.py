@@ -18,6 +18,7 @@ import pytest
 from overshoulder.core.codec import DisplayTransform, primaries
 from overshoulder.plugins.player import PlayerHost, open_media, read_frame, render_slate
 from overshoulder.plugins.player.errors import FrameUnreadable
+from tests.conftest import ARTIFACTS
 
 from . import media_files
 
@@ -336,6 +337,8 @@ def test_the_slate_title_fits_the_slate_whatever_its_shape(width: int, height: i
         Path("/shows/x/shot_comp_v012.1003.exr"), 1003, "damaged or truncated"
     )
     image = render_slate(problem, width, height)
+    ARTIFACTS.joinpath("player").mkdir(parents=True, exist_ok=True)
+    oiio.ImageBuf(image).write(str(ARTIFACTS / "player" / f"slate-{width}x{height}.png"))
     background = image[-1, -1]
     inked = np.any(image != background, axis=2)
     band = max(2, height // 60)
