@@ -197,15 +197,14 @@ class Demo:
         now = time.monotonic()
         stops = self._stops[name]
         stops.append(now)
+        how = _exit_status(status)
         if len(stops) == MAX_RESTARTS and now - stops[0] < RESTART_WINDOW_S:
             raise DemoError(
                 f"the {name} stopped by itself {MAX_RESTARTS} times within "
-                f"{RESTART_WINDOW_S:.0f} s (last exit status {status}); its log: {log}{_tail(log)}"
+                f"{RESTART_WINDOW_S:.0f} s (the last time {how}); its log: {log}{_tail(log, 1)}"
             )
         print(
-            f"  {name}: stopped by itself (exit status {status}); starting it again "
-            f"(its log: {log})",
-            flush=True,
+            f"  {name}: stopped by itself ({how}); starting it again (its log: {log})", flush=True
         )
 
     def _restart_relay(self, status: int) -> None:
@@ -215,8 +214,8 @@ class Demo:
         self.relay = self._start_relay()
         try:
             base = self._wait_listening()
-        except DemoError as exc:
-            print(f"  relay: {exc}", flush=True)
+        except DemoError:
+            print(f"  relay: did not start again{_tail(self.relay_log, 1)}", flush=True)
             return  # the next round of the loop sees it stopped and counts it
         if base is not None:
             print(
@@ -510,6 +509,16 @@ def _api(method: str, url: str, body: Optional[dict[str, Any]] = None, key: str 
         return response.json()
     except (requests.RequestException, ValueError) as exc:
         raise DemoError(f"{method} {url} failed: {exc}") from None
+
+
+def _exit_status(status: int) -> str:
+    """How a child ended, in words: "exit status 1", "killed by SIGKILL"."""
+    if status < 0:
+        try:
+            return f"killed by {signal.Signals(-status).name}"
+        except ValueError:
+            return f"killed by signal {-status}"
+    return f"exit status {status}"
 
 
 def _tail(path: Path, lines: int = 8) -> str:

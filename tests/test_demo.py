@@ -30,6 +30,7 @@ from overshoulder.core.client import SessionClient
 from overshoulder.core.codec import DisplayTransform, decode_jpeg
 from overshoulder.core.model import Anchor, Annotation, Shape, new_id
 from overshoulder.core.protocol.packet import FrameHeader
+from overshoulder.demo import MAX_RESTARTS
 from overshoulder.plugins.player import read_frame, sample
 from overshoulder.relay import config
 from tests.waiting import wait_for
@@ -334,3 +335,17 @@ def test_a_killed_relay_comes_back_and_the_player_shares_on_as_host(demo: Demo) 
     finally:
         reviewer.close()
         viewer.close()
+
+
+def test_a_relay_that_cannot_start_again_ends_the_demo_saying_why(demo: Demo) -> None:
+    demo.wait_line(r"Press Ctrl-C to stop")
+    relay_pid = demo_children(demo)["relay"][0]
+    # The running relay read its key at start; a damaged one stops every new start.
+    (demo.data / "secret.key").write_text("not a key\n")
+    os.kill(relay_pid, signal.SIGKILL)
+    demo.wait_line(r"relay: stopped by itself \(killed by SIGKILL\); starting it again")
+    assert demo.proc.wait(90) == 1
+    said = Path(demo.errors.name).read_text()
+    assert f"the relay stopped by itself {MAX_RESTARTS} times" in said, said
+    assert "secret.key is damaged" in said, said
+    assert processes_using(demo.data) == [], "the player was left running"
