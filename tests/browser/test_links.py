@@ -1,4 +1,5 @@
-"""A link the relay refuses says so at once: its sentence, before any name is asked for."""
+"""Links and coming back: a link the relay refuses says so before any name is asked for, and a
+page that drove drives again after the relay was killed, with nothing for the reviewer to do."""
 
 from __future__ import annotations
 
@@ -11,6 +12,16 @@ from tests.conftest import ARTIFACTS, RelayProcess
 from tests.waiting import wait_for
 
 from .conftest import Review, ReviewerPage
+
+#: JS: keeps the text of every toast the page shows from now on in window.__toasts.
+TOAST_LOG = """() => {
+    window.__toasts = [];
+    new MutationObserver((changes) => {
+        for (const c of changes) for (const n of c.addedNodes) {
+            if (n.classList && n.classList.contains("toast")) window.__toasts.push(n.textContent);
+        }
+    }).observe(document.body, { childList: true, subtree: true });
+}"""
 
 
 def check(relay: RelayProcess, sid: str, token: str) -> requests.Response:
@@ -105,3 +116,30 @@ def test_a_link_of_another_session_or_none_is_refused_by_the_check(
     assert answer.status_code == 404 and "nosuchsession" in answer.json()["error"]["message"]
     missing = requests.get(f"{relay_proc.url}/api/sessions/{r.sid}/link", timeout=5)
     assert missing.status_code == 401
+
+
+def test_a_page_that_drove_drives_again_after_the_relay_is_killed(
+    review: Any, relay: RelayProcess
+) -> None:
+    r = review(relay=relay)
+    page = r.open(r.link(name="Dana"))
+    page.page.locator("#drive").click()
+    expect(page.page.locator("#driver-label")).to_have_text("You drive")
+    dana = page.received[0]["data"]["participant"]["id"]
+    client = r.shot.client
+    r.shot.wait(lambda: client.driver == dana, "the host to see Dana drive")
+
+    page.page.evaluate(TOAST_LOG)
+    relay.kill9()
+    expect(page.page.locator("#conn-state")).to_have_text("reconnecting…")
+    relay.start()
+    page.wait_live()
+    r.shot.wait(lambda: client.state == "synced", "the host back in the session")
+    # Whoever is back first, the drive ends where it was: with Dana.
+    expect(page.page.locator("#driver-label")).to_have_text("You drive")
+    r.shot.wait(lambda: client.driver == dana, "the host to see Dana drive again")
+    # Frames flow again, and the way back needed nothing of Dana: nothing to read or dismiss.
+    r.shot.move_to(1003)
+    expect(page.page.locator("#frame-no")).to_have_text("1003")
+    assert page.page.evaluate("window.__toasts") == []
+    page.page.screenshot(path=str(ARTIFACTS / "browser" / "drive-after-relay-restart.png"))

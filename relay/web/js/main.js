@@ -5,7 +5,7 @@ import { ChatPanel } from "./chat.js";
 import { Connection } from "./connection.js";
 import { FrameDecoder, decodeFrame } from "./decode.js";
 import { burnIn, save } from "./download.js";
-import { FrameCache } from "./frame-cache.js";
+import { FrameCache, FrameFiles } from "./frame-cache.js";
 import { el, icon } from "./dom.js";
 import { askName, readInvite, showGate } from "./join.js";
 import { bindKeys } from "./keyboard.js";
@@ -58,6 +58,7 @@ function join({ sid, token, clientId }, name) {
   const viewer = new Viewer($("#stage"));
   const trails = new Trails();
   const frameIndex = new Map(); // frame number -> hash of the latest image seen for it
+  const files = new FrameFiles(); // frame number -> the host's name for it (its file)
   let live = null; // header of the newest live frame
   let missing = null; // a frame shown while free that this page does not hold
   let wanted = null; // the frame the page is fetching for free viewing
@@ -83,7 +84,9 @@ function join({ sid, token, clientId }, name) {
   }
 
   // --- playback ----------------------------------------------------------------------------
-  const playback = new Playback({ conn, state, show: showFree, liveFrame: () => live?.frame ?? null });
+  // Following, the frame is the one on screen (a frame that came is on screen once decoded).
+  const liveFrame = () => (viewer.image ? viewer.image.frame : live?.frame) ?? null;
+  const playback = new Playback({ conn, state, show: showFree, liveFrame });
   const decoder = new FrameDecoder(
     (frame, entry, bitmap) => {
       missing = null;
@@ -126,6 +129,7 @@ function join({ sid, token, clientId }, name) {
 
   media.on("frame", (header, entry) => {
     frameIndex.set(header.frame, header.hash);
+    files.note(header.frame, state.stream?.name);
     live = header;
     if (playback.following || playback.driving) decoder.show(header, entry);
     renderTransport();
@@ -370,7 +374,6 @@ function join({ sid, token, clientId }, name) {
   state.on("notes", () => renderTransport());
   state.on("stream", () => {
     const s = state.stream ?? {};
-    $("#source-name").textContent = s.name ?? "";
     const colour = [s.colorspace, [s.display, s.view].filter(Boolean).join(" / ")].filter(Boolean).join(" → ");
     $("#colorspace").textContent = colour;
     $("#colorspace").hidden = !colour;
@@ -397,8 +400,17 @@ function join({ sid, token, clientId }, name) {
 
   function drawTransport() {
     transportQueued = 0;
-    const f = playback.current();
+    // The readout names the image on screen; a frame asked for and still coming says so.
+    const f = displayFrame();
     $("#frame-no").textContent = f ?? "—";
+    const goingTo = playback.current();
+    const coming = !playback.playing && goingTo !== null && f !== null && goingTo !== f;
+    $("#frame-wanted").hidden = !coming;
+    $("#frame-wanted").textContent = coming ? `→ ${goingTo}` : "";
+    $("#frame-wanted").title = coming ? `Frame ${goingTo} is on its way` : "";
+    const file = fileOf(f);
+    $("#source-name").textContent = file;
+    $("#source-name").title = file;
     $("#timecode").textContent = f !== null && f !== undefined ? timecode(f, playback.rate) : "--:--:--:--";
     $("#play").replaceChildren(icon(playback.playing ? "pause" : "play"));
     $("#play").title = playback.playing ? "Pause (Space)" : "Play (Space)";
@@ -430,6 +442,18 @@ function join({ sid, token, clientId }, name) {
     const clips = cut?.clips ?? [];
     bar.update({ range, frame: f ?? null, noteSpans, heldFrames: held, loop: playback.loop, clips });
     renderZoom();
+  }
+
+  /** The host's name for the file of `frame`: as it came, or the note's, or the shared cut's
+   * clip; a frame that never came here has none (not the host's file of another frame). */
+  function fileOf(frame) {
+    if (frame === null || frame === undefined) return state.stream?.name ?? "";
+    const came = files.get(frame);
+    if (came) return came;
+    for (const n of state.notes.values()) if (n.anchor.frame === frame && n.anchor.image?.version) return n.anchor.image.version;
+    const clip = bar.clipAt(frame);
+    if (clip) return clip.media ?? clip.name;
+    return playback.following && live?.frame === frame ? state.stream?.name ?? "" : "";
   }
 
   function renderZoom() {

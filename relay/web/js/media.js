@@ -52,7 +52,9 @@ export class MediaLink extends Emitter {
       this.#attempt = 0;
       this.emit("state", "open");
     } else if (msg.type === "error") {
-      this.emit("error", msg.data);
+      // `not_ready`: the control socket has not joined again yet (the relay restarted); a
+      // retry or the next `welcome` opens this socket, nothing for the person to do.
+      if (msg.data?.code !== "not_ready") this.emit("error", msg.data);
     }
   }
 
