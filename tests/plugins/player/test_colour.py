@@ -18,6 +18,7 @@ import pytest
 from overshoulder.core.codec import DisplayTransform, primaries
 from overshoulder.plugins.player import PlayerHost, open_media, read_frame, render_slate
 from overshoulder.plugins.player.errors import FrameUnreadable
+from overshoulder.plugins.player.images import probe
 from tests.conftest import ARTIFACTS
 
 from . import media_files
@@ -283,6 +284,16 @@ def test_a_damaged_file_whose_message_is_not_utf8_is_unreadable_naming_the_file(
     assert caught.value.path == damaged and caught.value.frame == 2
     assert "Invalid type 'c\\xffhlist'" in caught.value.reason
     assert str(tmp_path) not in caught.value.reason  # the file is named once, by FrameUnreadable
+    # Opening the sequence probes its first frames: the damaged one is skipped, not fatal.
+    with pytest.raises(FrameUnreadable, match="c\\\\xffhlist"):
+        probe(damaged, 2)
+    (tmp_path / "shot.0001.exr").rename(tmp_path / "shot.0003.exr")
+    playlist = open_media(tmp_path / "shot.####.exr")
+    assert (playlist.first, playlist.last) == (2, 3)
+    assert (playlist.clips[0].width, playlist.clips[0].height) == (
+        media_files.WIDTH,
+        media_files.HEIGHT,
+    )
 
 
 def test_fuzzed_and_truncated_exrs_read_or_raise_frame_unreadable_never_anything_else(
