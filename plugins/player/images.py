@@ -226,15 +226,18 @@ def colour_of(spec: Any, path: Path, frame: int) -> Colour:
 
 
 def _not_text(exc: UnicodeDecodeError, path: Path, frame: int) -> FrameUnreadable:
-    """A message OpenImageIO could not hand over as text, as the frame's reason.
+    """A string of the file's header OpenImageIO could not hand over as text, as the reason.
 
-    OpenImageIO's Python binding turns its C++ messages (and a header's strings)
-    into ``str``; a damaged file can put bytes that are not UTF-8 into one (an
-    attribute type such as ``f\\xadoat``), and the binding then raises
-    ``UnicodeDecodeError`` from wherever the text was asked for. The bytes it could
-    not decode are kept, as ``\\xNN``.
+    OpenImageIO's Python binding turns C++ strings into ``str``; a damaged file can
+    put bytes that are not UTF-8 into one, and the binding then raises
+    ``UnicodeDecodeError`` where it was asked for. Error messages quote such bytes
+    too (an attribute type such as ``f\\xadoat``): ``_error_text`` reads those. The
+    bytes that could not be decoded are kept, as ``\\xNN``.
     """
-    return FrameUnreadable(path, frame, _damaged(_decoded(exc), path))
+    text = _decoded(exc)
+    return FrameUnreadable(
+        path, frame, f"damaged: its header holds text that is not UTF-8 ({text!r})"
+    )
 
 
 def _decoded(exc: UnicodeDecodeError) -> str:
