@@ -349,3 +349,38 @@ def test_a_relay_that_cannot_start_again_ends_the_demo_saying_why(demo: Demo) ->
     assert f"the relay stopped by itself {MAX_RESTARTS} times" in said, said
     assert "secret.key is damaged" in said, said
     assert processes_using(demo.data) == [], "the player was left running"
+
+
+def test_a_killed_player_is_started_again_and_shares_into_the_same_session(demo: Demo) -> None:
+    base = f"http://127.0.0.1:{demo.port}"
+    viewer_link = demo.wait_line(r"viewer link\s+\(8h[^)]*\):\s*(\S+)").group(1)
+    demo.wait_line(r"Press Ctrl-C to stop")
+    frames: list[int] = []
+    lock = threading.Lock()
+
+    def on_frame(header: FrameHeader, payload: bytes) -> None:
+        with lock:
+            frames.append(header.frame)
+
+    viewer = SessionClient(base, viewer_link.split("#t=", 1)[1], "Vic", receive_frames=True)
+    viewer.on_frame(on_frame)
+    viewer.start()
+    try:
+        assert viewer.wait_synced(20), f"{viewer.state}: {viewer.last_error}"
+        assert wait_for(lambda: frames, 30)
+        player_pid = demo_children(demo)["player"][0]
+        os.kill(player_pid, signal.SIGKILL)
+        demo.wait_line(r"player: stopped by itself \(killed by SIGKILL\); starting it again")
+
+        def new_player_shares() -> bool:
+            now = demo_children(demo).get("player")
+            hosts = [p for p in viewer.participants.values() if p.role == "host"]
+            return now is not None and now[0] != player_pid and len(hosts) == 1
+
+        assert wait_for(new_player_shares, 60), viewer.participants
+        with lock:
+            frames.clear()
+        assert wait_for(lambda: frames, 30), "no frame from the new player"
+        assert demo.proc.poll() is None
+    finally:
+        viewer.close()
