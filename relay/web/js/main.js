@@ -376,6 +376,7 @@ function join({ sid, token, clientId }, name) {
     const s = state.stream ?? {};
     const colour = [s.colorspace, [s.display, s.view].filter(Boolean).join(" / ")].filter(Boolean).join(" → ");
     $("#colorspace").textContent = colour;
+    $("#colorspace").title = colour ? `Frames taken as ${colour}` : "";
     $("#colorspace").hidden = !colour;
     requestSize();
     renderTransport();
