@@ -333,11 +333,16 @@ async def _drain(ws: ClientConnection) -> None:
             pass
 
 
-def hello(token: str, name: str) -> str:
-    return envelope(
-        "hello",
-        {"protocol": PROTOCOL_VERSION, "token": token, "name": name, "client": "bench"},
-    )
+def hello(token: str, name: str, capabilities: Sequence[str] = ()) -> str:
+    data: dict[str, Any] = {
+        "protocol": PROTOCOL_VERSION,
+        "token": token,
+        "name": name,
+        "client": "bench",
+    }
+    if capabilities:
+        data["capabilities"] = list(capabilities)
+    return envelope("hello", data)
 
 
 async def join(
@@ -415,13 +420,15 @@ def annotation_add(ann: Json, ref: Optional[str] = None) -> str:
 
 
 def playhead(frame: int) -> str:
+    """A playhead at ``frame`` (also a benchmark's message number, so its range holds it:
+    the relay holds a playhead inside its range)."""
     return envelope(
         "playhead",
         {
             "frame": frame,
             "rate": 24.0,
             "playing": True,
-            "range": [1001, 1240],
+            "range": [min(frame, 1001), max(frame, 1240)],
             "timeline_id": "edit_v012",
         },
     )

@@ -4,9 +4,10 @@ Snapshot: a session gets 10,000 annotations (freehand strokes of 20 points,
 a sentence of text each) through the protocol, from its host (pipelined,
 each acknowledged after the SQLite commit). Then a new reviewer joins,
 ``--joins`` times, one after the other: the time runs from sending ``hello``
-(the WebSocket is already open) to the full snapshot delivered (its last byte
-received: the budget, as ARCHITECTURE.md states it), and then to it parsed by
-the Python SessionClient's own decoder (``decode_relay_message``: JSON, then
+(the WebSocket is already open) to the full snapshot delivered, as our clients
+ask for it (the snapshot, its ``snapshot_page`` messages and ``synced``; the
+last byte received: the budget, as ARCHITECTURE.md states it), and to it parsed
+by the Python SessionClient's own decoder (``decode_relay_message``: JSON, then
 typed notes), reported beside it. Cold (for information): the first join after
 the relay (re)starts, nobody connected, so the relay first replays the
 session's SQLite log (on a worker thread) into the room. Warm: the host stays
@@ -125,26 +126,37 @@ async def fill(relay: Relay, host: Client, count: int) -> float:
 
 
 async def timed_join(ws_url: str, token: str) -> JoinTime:
+    """One join as our clients make it: the snapshot in pages, whole at ``synced``."""
     ws = await connect(ws_url, **ws_kwargs())
     try:
-        msg = hello(token, "Late reviewer")
+        msg = hello(token, "Late reviewer", capabilities=["snapshot_pages"])
         t0 = time.perf_counter()
         await ws.send(msg)
         welcome = await ws.recv()
         t1 = time.perf_counter()
-        raw = await ws.recv()
+        if json.loads(welcome)["type"] != "welcome":
+            raise RuntimeError("expected welcome")
+        texts = []
+        while True:  # read everything first, as before: delivery, then parsing
+            raw = await ws.recv()
+            texts.append(raw)
+            if '"synced"' in raw[:40]:
+                break
         t2 = time.perf_counter()
-        env = decode_relay_message(raw)
+        envs = [decode_relay_message(raw) for raw in texts]
         t3 = time.perf_counter()
-        if json.loads(welcome)["type"] != "welcome" or env.type != "snapshot":
-            raise RuntimeError("expected welcome + snapshot")
+        types = [e.type for e in envs]
+        if types[0] != "snapshot" or types[-1] != "synced" or set(types[1:-1]) - {"snapshot_page"}:
+            raise RuntimeError(f"expected snapshot, its pages and synced, got {types[:5]}")
+        size = sum(len(raw.encode() if isinstance(raw, str) else raw) for raw in texts)
+        notes = sum(len(e.data.annotations or []) for e in envs[:-1])
         return JoinTime(
             welcome_ms=(t1 - t0) * 1000,
             received_ms=(t2 - t0) * 1000,
             total_ms=(t3 - t0) * 1000,
             parse_ms=(t3 - t2) * 1000,
-            size=len(raw.encode() if isinstance(raw, str) else raw),
-            annotations=len(env.data.annotations or []),
+            size=size,
+            annotations=notes,
         )
     finally:
         ws.transport.abort()
