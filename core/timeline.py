@@ -13,8 +13,8 @@ to the nearest end while paused, round the loop while playing (playback loops it
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Optional
 

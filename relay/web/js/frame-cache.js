@@ -51,3 +51,32 @@ export class FrameCache {
     this.#entries.delete(hash);
   }
 }
+
+// The last run of digits in a name, with what comes before and after it.
+const LAST_NUMBER = /^(.*\D|)(\d+)(\D*)$/;
+
+/** The host's name for each frame that came (its file), as the stream named it then.
+ *
+ * The stream names the host's latest capture, and its frames come on another socket: while the
+ * shot plays a frame can come after the names of the next few. Files numbered by frame (a name
+ * seen with the very number of the frame it came with, shot.1001.exr with 1001) are named by
+ * the frame itself, so the file of 1041 reads shot.1041.exr whichever name came with it. */
+export class FrameFiles {
+  #names = new Map(); // frame -> name
+  #byFrame = new Set(); // names numbered by frame, without their number
+
+  note(frame, name) {
+    if (!name) return;
+    this.#names.set(frame, name);
+    const m = LAST_NUMBER.exec(name);
+    if (m && Number(m[2]) === frame) this.#byFrame.add(`${m[1]}\u0000${m[3]}`);
+  }
+
+  /** The file of `frame`, or null when no frame of that number came. */
+  get(frame) {
+    const name = this.#names.get(frame);
+    const m = name && LAST_NUMBER.exec(name);
+    if (!m || frame < 0 || !this.#byFrame.has(`${m[1]}\u0000${m[3]}`)) return name ?? null;
+    return m[1] + String(frame).padStart(m[2].length, "0") + m[3];
+  }
+}

@@ -44,7 +44,19 @@ export class Playback extends Emitter {
     return this.loop ?? this.state.playhead?.range ?? null;
   }
 
-  /** The frame number the readouts show. */
+  /** `frame` inside the range: at its nearest end (a step past the last frame stays on the
+   * last), or round the loop while playing. No range known: as it is. */
+  within(frame, playing = this.playing) {
+    const r = this.range;
+    if (!r || r[1] < r[0] || (frame >= r[0] && frame <= r[1])) return frame;
+    if (playing) {
+      const span = r[1] - r[0] + 1;
+      return r[0] + ((((frame - r[0]) % span) + span) % span);
+    }
+    return frame < r[0] ? r[0] : r[1];
+  }
+
+  /** The playhead: the frame this page goes to (the image on screen may still be coming). */
   current() {
     if (this.driving || !this.following) return this.frame;
     return this.liveFrame() ?? this.state.playhead?.frame ?? null;
@@ -77,8 +89,8 @@ export class Playback extends Emitter {
     this.#goFree();
     this.#clock.stop();
     this.playing = false;
-    this.frame = frame;
-    if (!this.driving) this.show(frame);
+    this.frame = this.within(frame, false);
+    if (!this.driving) this.show(this.frame);
     this.#seekSent();
   }
 
@@ -148,7 +160,7 @@ export class Playback extends Emitter {
 
   #sendPlayhead() {
     if (this.frame === null) return;
-    const playhead = { frame: this.frame, rate: this.rate, playing: this.playing, sender_clock: Date.now() };
+    const playhead = { frame: this.within(this.frame), rate: this.rate, playing: this.playing, sender_clock: Date.now() };
     if (this.range) playhead.range = this.range;
     if (this.state.playhead?.timeline_id) playhead.timeline_id = this.state.playhead.timeline_id;
     this.conn.send("playhead", playhead);
