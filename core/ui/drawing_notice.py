@@ -43,7 +43,7 @@ def person_color(person_id: str) -> Any:
 
 def paint_notices(painter: Any, width: int, notices: list[tuple[str, str]]) -> None:
     """Pills centred at the top of a ``width`` px wide widget: a dot in the person's colour and
-    the words, light on dark whatever the image under them."""
+    the words (a long name gives way in the middle, the frame stays), light on dark."""
     if not notices:
         return
     painter.save()
@@ -54,7 +54,7 @@ def paint_notices(painter: Any, width: int, notices: list[tuple[str, str]]) -> N
     y = float(TOP_PX)
     for pid, text in notices:
         room = max(40.0, width - 40.0)
-        words = metrics.elidedText(text, QtCore.Qt.TextElideMode.ElideRight, room - 34)
+        words = metrics.elidedText(text, QtCore.Qt.TextElideMode.ElideMiddle, room - 34)
         w = min(room, metrics.horizontalAdvance(words) + 34)
         x = (width - w) / 2
         box = QtCore.QRectF(x, y, w, HEIGHT_PX)

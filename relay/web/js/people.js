@@ -110,7 +110,7 @@ export class DrawingNotice {
   }
 
   #item(id, name, frame, here) {
-    const text = frame === null ? `${name} is drawing` : `${name} is drawing on ${frame}`;
+    const text = frame === null ? " is drawing" : ` is drawing on ${frame}`;
     const there = frame === null || frame === here;
     return el(
       "button",
@@ -122,7 +122,7 @@ export class DrawingNotice {
         onclick: () => frame !== null && this.goto(frame),
       },
       el("span", { className: "dot", style: { background: personColor(id) } }),
-      el("span", { className: "what" }, text),
+      el("span", { className: "what" }, el("span", { className: "name", title: name }, name), text),
       there ? null : el("span", { className: "go" }, "Go"),
     );
   }
