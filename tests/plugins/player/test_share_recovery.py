@@ -1,4 +1,5 @@
-"""``overshoulder share`` outlives its relay: killed and started again, it shares on as host.
+"""``overshoulder share`` outlives its relay (killed, started again: it shares on as host), and its
+notes file, shared again into a new session, keeps who wrote each note.
 
 The player runs as its own process with its host token in a 0600 file (never on its command line);
 the relay is a real process killed with SIGKILL and started again on the same port and data dir.
@@ -12,10 +13,14 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from typing import Any
 
 from overshoulder.core.client import SessionClient
 from overshoulder.core.model import Anchor, Annotation, Shape, new_id
 from overshoulder.core.protocol.packet import FrameHeader
+from overshoulder.core.share import Sharer
+from overshoulder.plugins.player import NoteBook, PlayerHost, open_media, read_notes
+from overshoulder.plugins.player.notes import notes_document, write_notes
 from tests.conftest import RelayProcess
 from tests.waiting import wait_for
 
@@ -124,3 +129,69 @@ def test_the_player_shares_on_as_host_after_its_relay_is_killed(
 
 def notes(relay: RelayProcess, sid: str) -> list[dict[str, object]]:
     return [e for e in relay.events(sid) if e["type"] == "annotation_add"]
+
+
+def test_a_notes_file_shared_again_keeps_who_wrote_each_note_and_when(
+    relay: RelayProcess, tmp_path: Path
+) -> None:
+    """The player's document is its notes file: reopened into a new session, authors hold."""
+    media_files.sequence(tmp_path / "plates", frames=range(1, 9))
+    plates = tmp_path / "plates" / "shot.####.exr"
+    notes_file = tmp_path / "notes.json"
+    made: list[SessionClient] = []
+
+    def share(session: dict[str, Any], book: NoteBook) -> tuple[Sharer, PlayerHost]:
+        player = PlayerHost(open_media(plates), autoplay=False, notes=book)
+        client = SessionClient(relay.url, session["host_token"], "Mia", client="player")
+        made.append(client)
+        sharer = Sharer(player, client)
+        sharer.start()
+        client.start()
+        assert client.wait_synced(15)
+        return sharer, player
+
+    def join(session: dict[str, Any], name: str) -> SessionClient:
+        client = SessionClient(relay.url, relay.invite(session["session"]["id"]), name)
+        made.append(client)
+        client.start()
+        assert client.wait_synced(15)
+        return client
+
+    monday = relay.create_session(host_name="Mia")
+    sharer, player = share(monday, NoteBook())
+    try:
+        sam = join(monday, "Sam")
+        note_id = sam.add_annotation(
+            Annotation(
+                id=new_id(),
+                shape=Shape(kind="line", start=(0.1, 0.1), end=(0.4, 0.2)),
+                anchor=Anchor(frame=3),
+                text="grade this warmer",
+            )
+        )
+        assert wait_for(lambda: sam.pending == 0 and len(player.notes) == 1, 15)
+        (kept,) = player.notes.all()
+        assert kept.author_name == "Sam" and kept.created is not None, note_id
+        write_notes(notes_file, notes_document(player.notes.all(), "shot", lambda f: None))
+    finally:
+        sharer.stop()
+        player.close()
+
+    tuesday = relay.create_session(host_name="Mia")
+    sharer, player = share(tuesday, NoteBook(read_notes(notes_file)))
+    try:
+        vic = join(tuesday, "Vic")
+        assert wait_for(lambda: kept.id in vic.annotations, 15)
+        seen = vic.annotations[kept.id]
+        assert (seen.author, seen.author_name, seen.created, seen.text) == (
+            kept.author,
+            "Sam",
+            kept.created,
+            "grade this warmer",
+        )
+        assert player.notes.get(kept.id) == kept, "the file's note is not rewritten as Mia's"
+    finally:
+        sharer.stop()
+        player.close()
+        for client in made:
+            client.close()
