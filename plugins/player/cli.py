@@ -137,7 +137,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 def _prepare(ns: argparse.Namespace) -> tuple[Playlist, NoteBook]:
     """Check everything the user typed before going near the network (``MediaError``)."""
-    ns.token = _host_token(ns)
+    ns.token, ns.token_source = _host_token(ns)
     if bool(ns.session) != bool(ns.token):
         if ns.session:
             raise MediaError(
@@ -161,8 +161,9 @@ def _prepare(ns: argparse.Namespace) -> tuple[Playlist, NoteBook]:
     return playlist, book
 
 
-def _host_token(ns: argparse.Namespace) -> Optional[str]:
-    """The host token: --token-file, else --token, else $OVERSHOULDER_TOKEN (with --session)."""
+def _host_token(ns: argparse.Namespace) -> tuple[Optional[str], str]:
+    """(the host token, where it came from): --token-file, else --token, else
+    $OVERSHOULDER_TOKEN (with --session)."""
     if ns.token_file is not None and ns.token:
         raise MediaError("give the host token once: --token-file or --token, not both")
     if ns.token_file is not None:
@@ -174,12 +175,12 @@ def _host_token(ns: argparse.Namespace) -> Optional[str]:
             raise MediaError(
                 f"--token-file {ns.token_file}: it should hold one token and nothing else"
             )
-        return text
+        return text, f"the token in {ns.token_file}"
     if ns.token:
-        return str(ns.token).strip()
+        return str(ns.token).strip(), "--token"
     if ns.session:
-        return os.environ.get(TOKEN_ENV, "").strip() or None
-    return None
+        return os.environ.get(TOKEN_ENV, "").strip() or None, f"${TOKEN_ENV}"
+    return None, ""
 
 
 class Share:
@@ -236,7 +237,8 @@ class Share:
             me = client.participant
             if me is not None and me.role != "host":
                 raise CliError(
-                    f"the token is a {me.role} token; sharing needs the session's host token"
+                    f"{ns.token_source or 'the token'} is a {me.role} token; sharing needs the "
+                    "session's host token"
                 )
             if not ns.start_paused:
                 _prime(sharer, encoder)

@@ -78,10 +78,11 @@ def test_the_host_token_comes_from_a_file_or_the_environment(
     monkeypatch.setenv("OVERSHOULDER_TOKEN", "os1.from.env")
     parse = build_parser().parse_args
     assert _host_token(parse(["x", "--session", "s", "--token-file", str(token_file)])) == (
-        "os1.from.file"
+        "os1.from.file",
+        f"the token in {token_file}",
     )
-    assert _host_token(parse(["x", "--session", "s"])) == "os1.from.env"
-    assert _host_token(parse(["x"])) is None, "without --session the variable is not used"
+    assert _host_token(parse(["x", "--session", "s"])) == ("os1.from.env", "$OVERSHOULDER_TOKEN")
+    assert _host_token(parse(["x"])) == (None, ""), "without --session the variable is not used"
 
 
 def test_as_a_command_a_missing_path_says_so_without_a_traceback(tmp_path: Path) -> None:
