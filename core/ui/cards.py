@@ -239,3 +239,43 @@ def _small_button(text: str, tip: str, parent: Any) -> Any:
     button.setToolTip(tip)
     button.setToolButtonStyle(QtCore.Qt.ToolButtonStyle.ToolButtonTextOnly)
     return button
+
+
+class SessionDelegate(QtWidgets.QStyledItemDelegate):  # type: ignore[misc]
+    """A session in the relay's list on two lines: its name (bold), then who hosts and how
+    many are in (muted); each cut with "…" to the list's width, never scrolled sideways."""
+
+    PAD = 4
+
+    def paint(self, painter: Any, option: Any, index: Any) -> None:
+        opt = QtWidgets.QStyleOptionViewItem(option)
+        self.initStyleOption(opt, index)
+        text = str(index.data(QtCore.Qt.ItemDataRole.DisplayRole) or "")
+        opt.text = ""
+        widget = opt.widget
+        style = widget.style() if widget is not None else QtWidgets.QApplication.style()
+        style.drawControl(QtWidgets.QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        name, _, detail = text.partition("\n")
+        selected = bool(opt.state & QtWidgets.QStyle.StateFlag.State_Selected)
+        palette = opt.palette
+        role = QtGui.QPalette.ColorRole
+        ink = palette.color(role.HighlightedText if selected else role.Text)
+        faint = QtGui.QColor(ink)
+        faint.setAlphaF(0.65)
+        rect = opt.rect.adjusted(self.PAD + 2, self.PAD, -self.PAD, -self.PAD)
+        bold = QtGui.QFont(opt.font)
+        bold.setBold(True)
+        painter.save()
+        line = QtGui.QFontMetrics(opt.font).height()
+        for i, (words, font, colour) in enumerate(((name, bold, ink), (detail, opt.font, faint))):
+            metrics = QtGui.QFontMetrics(font)
+            shown = metrics.elidedText(words, QtCore.Qt.TextElideMode.ElideRight, rect.width())
+            painter.setFont(font)
+            painter.setPen(colour)
+            baseline = rect.top() + i * line + metrics.ascent()
+            painter.drawText(QtCore.QPoint(rect.left(), baseline), shown)
+        painter.restore()
+
+    def sizeHint(self, option: Any, index: Any) -> Any:
+        line = QtGui.QFontMetrics(option.font).height()
+        return QtCore.QSize(16, 2 * line + 2 * self.PAD)

@@ -27,7 +27,7 @@ from ..protocol import Envelope
 from ..share import Sharer
 from . import links, notes, relay_api
 from . import widgets as w
-from .cards import NoteCard, PersonRow
+from .cards import NoteCard, PersonRow, SessionDelegate
 from .dispatch import GuiDispatcher
 from .history import NoteActions
 from .images import PublishedImages
@@ -182,7 +182,8 @@ class Panel(QtWidgets.QWidget):
         relay_row.addWidget(self.refresh_button)
         setup.addLayout(relay_row)
         self.sessions_list = QtWidgets.QListWidget(self.setup_box)
-        self.sessions_list.setMaximumHeight(96)
+        self.sessions_list.setMaximumHeight(130)
+        self.sessions_list.setItemDelegate(SessionDelegate(self.sessions_list))
         self.sessions_list.setTextElideMode(QtCore.Qt.TextElideMode.ElideRight)
         self.sessions_list.setHorizontalScrollBarPolicy(
             QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff
@@ -367,7 +368,7 @@ class Panel(QtWidgets.QWidget):
         self.chat_log = QtWidgets.QTextEdit(self.session_box)
         self.chat_log.setReadOnly(True)
         self.chat_log.setAcceptRichText(False)
-        self.chat_log.setMaximumHeight(140)
+        self.chat_log.setMaximumHeight(110)
         self.chat_log.setLineWrapMode(QtWidgets.QTextEdit.LineWrapMode.WidgetWidth)
         self.chat_log.setHorizontalScrollBarPolicy(QtCore.Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.chat_log.setPlaceholderText("No messages yet.")
@@ -801,6 +802,7 @@ class Panel(QtWidgets.QWidget):
         def done(made: relay_api.InviteLink) -> None:
             self._busy.discard("invite")
             self.invite_link_edit.setText(made.link)
+            self.invite_link_edit.setCursorPosition(0)
             QtWidgets.QApplication.clipboard().setText(made.link)
             self._status(f"{made.role} link copied to the clipboard")
             self.clear_error()
@@ -830,6 +832,7 @@ class Panel(QtWidgets.QWidget):
             self.sharer.follow(on)
             self._presence()
         self.follow_button.setChecked(on)
+        self._render_controls()
 
     def toggle_drive(self) -> None:
         sharer = self.sharer

@@ -22,7 +22,7 @@ import requests
 
 from overshoulder.core.client import SessionClient
 from overshoulder.core.host import Capture
-from overshoulder.core.model import Anchor, Annotation, Shape, Style, new_id
+from overshoulder.core.model import Anchor, Annotation, ImageRef, Shape, Style, new_id
 from overshoulder.core.ui import Panel, PanelSettings
 from overshoulder.core.ui.links import parse_invite
 from overshoulder.core.ui.widgets import ElidedLabel
@@ -282,17 +282,21 @@ class PanelStates:
         self.reviewer_panel = panel
         panel.join(self.link)
         _wait(lambda: panel.client is not None and panel.client.state == "synced", "Leo joined")
-        sam.add_annotation(_note("arrow", 1001, "the edge of the matte flickers against the sky"))
-        sam.add_annotation(_note("stroke", 1001, None))
-        host = self.hosts[0]
-        host.set_playhead(1012)
         images = host_panel.images
         assert images is not None
+        # Sam draws on the image Sam sees, as the page names it (once the relay holds it).
+        first = self._held(images.hash_of(1001))
+        sam.add_annotation(
+            _note("arrow", 1001, "the edge of the matte flickers against the sky", first)
+        )
+        sam.add_annotation(_note("stroke", 1001, None, first))
+        host = self.hosts[0]
+        host.set_playhead(1012)
         _wait(lambda: images.hash_of(1012) is not None, "frame 1012 published")
-        wait_for(lambda: host_panel.client is not None and host_panel.client.state == "synced")
-        ranged = _note("rect", 1012, "grain does not match the plate here", duration=8)
+        later = self._held(images.hash_of(1012))
+        ranged = _note("rect", 1012, "grain does not match the plate here", later, duration=8)
         sam.add_annotation(ranged)
-        done = _note("ellipse", 1012, "lift the shadows a touch")
+        done = _note("ellipse", 1012, "lift the shadows a touch", later)
         sam.add_annotation(done)
         _wait(lambda: len(panel.note_rows()) == 4, "the notes in the reviewer's list")
         panel.set_status(done.id, "done")
@@ -307,8 +311,29 @@ class PanelStates:
             cards = [panel.note_card(i) for _, i, _ in panel.note_rows()]
             return all(c is not None and c.has_picture() for c in cards)
 
-        _wait(pictures, "every note's thumbnail")
+        if not wait_for(pictures, 20.0):
+            thumbs = panel.thumbnails
+            cards = [panel.note_card(i) for _, i, _ in panel.note_rows()]
+            raise AssertionError(
+                "timed out waiting for every note's thumbnail: "
+                f"cards {[(c.image_hash, c.has_picture()) for c in cards if c is not None]}, "
+                f"pictures {dict(thumbs._pictures)}, failed {thumbs._failed}, "
+                f"pending {thumbs._pending}, source {thumbs._source is not None}"
+            )
         return panel
+
+    def _held(self, digest: Optional[str]) -> str:
+        """``digest`` once the relay holds that image (the host's frame reached it)."""
+        assert digest is not None and self.sam is not None and self.sam.session is not None
+        url = f"{self.relay}/api/sessions/{self.sam.session.id}/frames/{digest}"
+        token = parse_invite(self.link).token
+
+        def held() -> bool:
+            got = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=5)
+            return got.status_code == 200
+
+        _wait(held, f"the relay to hold {digest}")
+        return digest
 
     def picture(self, panel: Panel, state: str, width: int, look: str) -> tuple[Path, list[str]]:
         """Render ``panel`` at width x HEIGHT; the file and the layout problems found."""
@@ -344,14 +369,15 @@ class PanelStates:
         pump()
 
 
-def _note(kind: str, frame: int, text: Optional[str], duration: int = 0) -> Annotation:
+def _note(kind: str, frame: int, text: Optional[str], image: str, duration: int = 0) -> Annotation:
     shapes = {
         "arrow": Shape(kind="arrow", start=(-0.3, -0.1), end=(0.1, 0.2)),
         "stroke": Shape(kind="stroke", points=[[-0.5, 0.1], [-0.3, 0.2], [-0.1, 0.1]]),
         "rect": Shape(kind="rect", min=(-0.2, -0.2), max=(0.3, 0.1)),
         "ellipse": Shape(kind="ellipse", min=(0.2, -0.3), max=(0.5, 0.0)),
     }
-    anchor = Anchor(frame=frame, duration=duration) if duration else Anchor(frame=frame)
+    drawn = ImageRef(hash=image)
+    anchor = Anchor(frame=frame, image=drawn, **({"duration": duration} if duration else {}))
     return Annotation(
         id=new_id(),
         shape=shapes[kind],
