@@ -195,6 +195,13 @@ class Share:
         self._lost = False
 
     def run(self) -> int:
+        if self.ns.token_source == "--token":
+            log.warning(
+                "%s: --token is on the command line, which every user of this machine can read "
+                "(ps); pass it in $%s or --token-file instead",
+                PROG,
+                TOKEN_ENV,
+            )
         sid, token, link = self._session()
         print(f"Sharing {self.playlist.describe()}", flush=True)
         print(f"Session {sid} on {self.base}", flush=True)

@@ -287,3 +287,4 @@ def test_sharing_into_a_session_needs_its_host_token(
     assert main([*args, "--token", relay.invite(sid)]) == 1
     err = capsys.readouterr().err
     assert "--token is a reviewer token; sharing needs the session's host token" in err
+    assert "--token is on the command line, which every user of this machine can read" in err
