@@ -196,11 +196,11 @@ class Share:
 
     def run(self) -> int:
         if self.ns.token_source == "--token":
-            log.warning(
-                "%s: --token is on the command line, which every user of this machine can read "
-                "(ps); pass it in $%s or --token-file instead",
-                PROG,
-                TOKEN_ENV,
+            print(
+                f"{PROG}: --token is on the command line, which every user of this machine can "
+                f"read (ps); pass it in ${TOKEN_ENV} or --token-file instead",
+                file=sys.stderr,
+                flush=True,
             )
         sid, token, link = self._session()
         print(f"Sharing {self.playlist.describe()}", flush=True)
