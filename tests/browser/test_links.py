@@ -8,6 +8,7 @@ from typing import Any
 import requests
 from playwright.sync_api import expect
 
+from overshoulder.core.client import SessionClient
 from tests.conftest import ARTIFACTS, RelayProcess
 from tests.waiting import wait_for
 
@@ -143,3 +144,25 @@ def test_a_page_that_drove_drives_again_after_the_relay_is_killed(
     expect(page.page.locator("#frame-no")).to_have_text("1003")
     assert page.page.evaluate("window.__toasts") == []
     page.page.screenshot(path=str(ARTIFACTS / "browser" / "drive-after-relay-restart.png"))
+
+
+def test_a_link_to_a_closed_session_says_so_before_asking_a_name(
+    review: Any, relay_proc: RelayProcess
+) -> None:
+    r = review(shot=False)
+    token = relay_proc.invite(r.sid, "reviewer")
+    host = SessionClient(relay_proc.url, r.host_token, "Mia")
+    host.start()
+    try:
+        assert host.wait_synced(15)
+        host.update_session(closed=True)
+        assert wait_for(lambda: host.pending == 0, 15)
+    finally:
+        host.close()
+    answer = check(relay_proc, r.sid, token)
+    assert answer.status_code == 404
+    sentence = answer.json()["error"]["message"]
+    assert sentence == "this session has been closed by its host"
+    shows_refusal(open_without_a_name(r, relay_proc, token), sentence)
+    # Its host may still come in (to reopen it, or read it).
+    assert check(relay_proc, r.sid, r.host_token).json()["role"] == "host"
