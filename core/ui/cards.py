@@ -247,17 +247,23 @@ class SessionDelegate(QtWidgets.QStyledItemDelegate):  # type: ignore[misc]
 
     PAD = 4
 
+    def __init__(self, view: Any) -> None:
+        super().__init__(view)
+        self._view = view
+
     def paint(self, painter: Any, option: Any, index: Any) -> None:
         opt = QtWidgets.QStyleOptionViewItem(option)
         self.initStyleOption(opt, index)
         text = str(index.data(QtCore.Qt.ItemDataRole.DisplayRole) or "")
         opt.text = ""
-        widget = opt.widget
-        style = widget.style() if widget is not None else QtWidgets.QApplication.style()
-        style.drawControl(QtWidgets.QStyle.ControlElement.CE_ItemViewItem, opt, painter, widget)
+        view = self._view
+        item = QtWidgets.QStyle.ControlElement.CE_ItemViewItem
+        view.style().drawControl(item, opt, painter, view)
         name, _, detail = text.partition("\n")
-        selected = bool(opt.state & QtWidgets.QStyle.StateFlag.State_Selected)
-        palette = opt.palette
+        # Not from the option's state flags nor its palette: PySide2 5.13 on a recent Python
+        # cannot combine those flags, nor does it expose the palette. The list knows both.
+        selected = bool(self._view.selectionModel().isSelected(index))
+        palette = self._view.palette()
         role = QtGui.QPalette.ColorRole
         ink = palette.color(role.HighlightedText if selected else role.Text)
         faint = QtGui.QColor(ink)
