@@ -226,7 +226,10 @@ class Host(abc.ABC):
 
     @abc.abstractmethod
     def apply_annotation(self, annotation: Annotation) -> None:
-        """Keep ``annotation`` in the document (new or changed): a knob, attribute or marker."""
+        """Keep ``annotation`` in the document (new or changed): a knob, attribute or marker.
+
+        Keep it whole, ``author``, ``author_name`` and ``created`` included: a note shared
+        again from the document (``stored_annotations``) keeps who made it and when."""
 
     @abc.abstractmethod
     def remove_annotation(self, annotation_id: str) -> None:
