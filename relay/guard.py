@@ -171,12 +171,25 @@ def quiet_accept_errors(loop: asyncio.AbstractEventLoop) -> None:
                 exc.strerror,
             )
             return
+        if _resume_after_close(context):
+            return
         if previous is not None:
             previous(loop, context)
         else:
             loop.default_exception_handler(context)
 
     loop.set_exception_handler(handler)
+
+
+def _resume_after_close(context: dict[str, Any]) -> bool:
+    """asyncio's retry to accept again after running out of descriptors, firing after the
+    listening socket was closed (the relay stopping within that second): nothing to do."""
+    handle = context.get("handle")
+    callback = getattr(handle, "_callback", None)
+    return (
+        isinstance(context.get("exception"), ValueError)
+        and getattr(callback, "__name__", "") == "_start_serving"
+    )
 
 
 def raise_descriptor_limit() -> tuple[int, int]:
