@@ -101,6 +101,7 @@ class NoteCard(QtWidgets.QFrame):  # type: ignore[misc]
         self.panel = panel
         self.note = note
         self.text = ""
+        self._shown: Any = None
         self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
         self.setBackgroundRole(QtGui.QPalette.ColorRole.AlternateBase)
         self.setAutoFillBackground(True)
@@ -164,7 +165,12 @@ class NoteCard(QtWidgets.QFrame):  # type: ignore[misc]
         mine: bool,
         picture: Optional[Any],
     ) -> None:
-        """Bring the card up to ``note`` (and the image check's ``warning``)."""
+        """Bring the card up to ``note`` (and the image check's ``warning``); nothing to do when
+        all of it is as last shown (a long list is laid out again on every change)."""
+        key = (id(note), warning, can_edit, mine, None if picture is None else picture.cacheKey())
+        if key == self._shown:
+            return
+        self._shown = key
         self.note = note
         text = notes.describe(note)
         about = notes.about(note)

@@ -164,6 +164,7 @@ def badge(text: str, parent: Any, color: Any = None) -> Any:
     """A small framed word ("host", "drives"): the palette's mid line around it, or ``color``."""
     label = QtWidgets.QLabel(text, parent)
     label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+    label.setSizePolicy(QtWidgets.QSizePolicy.Policy.Fixed, QtWidgets.QSizePolicy.Policy.Fixed)
     font = label.font()
     font.setPointSizeF(max(6.0, font.pointSizeF() * 0.85))
     label.setFont(font)
