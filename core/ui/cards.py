@@ -37,7 +37,7 @@ def breakable(text: str) -> str:
     return _LONG_WORD.sub("\\1\u200b", text)
 
 
-class PersonRow(QtWidgets.QWidget):  # type: ignore[misc]
+class PersonRow(QtWidgets.QWidget):
     """Someone in the session (or who left but whose notes remain), and their marks' tick."""
 
     def __init__(
@@ -93,7 +93,7 @@ class PersonRow(QtWidgets.QWidget):  # type: ignore[misc]
         self.marks.setToolTip(f"{'Hide' if shown else 'Show'} {name}'s marks on the viewer")
 
 
-class NoteCard(QtWidgets.QFrame):  # type: ignore[misc]
+class NoteCard(QtWidgets.QFrame):
     """One note: the image it was drawn on, who, what, its words, done, and its actions."""
 
     def __init__(self, panel: Any, note: Annotation, parent: Any = None) -> None:
@@ -108,13 +108,13 @@ class NoteCard(QtWidgets.QFrame):  # type: ignore[misc]
         outer = QtWidgets.QHBoxLayout(self)
         outer.setContentsMargins(6, 6, 6, 6)
         outer.setSpacing(8)
-        self.thumb = QtWidgets.QLabel(self)
+        self.thumb = _Thumb(lambda: self.panel.jump_to(self.note.id), self)
         self.thumb.setFixedSize(THUMB_W, THUMB_H)
         self.thumb.setAlignment(QtCore.Qt.AlignmentFlag.AlignCenter)
         self.thumb.setTextFormat(QtCore.Qt.TextFormat.PlainText)
         self.thumb.setStyleSheet("QLabel { background: palette(window); }")
         self.thumb.setCursor(QtGui.QCursor(QtCore.Qt.CursorShape.PointingHandCursor))
-        self.thumb.mousePressEvent = lambda event: self.panel.jump_to(self.note.id)
+        self.thumb.setToolTip("Go to the note's frame")
         outer.addWidget(self.thumb, 0, QtCore.Qt.AlignmentFlag.AlignTop)
         body = QtWidgets.QVBoxLayout()
         body.setSpacing(2)
@@ -150,7 +150,7 @@ class NoteCard(QtWidgets.QFrame):  # type: ignore[misc]
         body.addLayout(actions)
         outer.addLayout(body, 1)
         self.done.clicked.connect(
-            lambda on: self.panel.set_status(self.note.id, "done" if on else "open")
+            lambda checked=False: self.panel.set_status(self.note.id, "done" if checked else "open")
         )
         self.goto.clicked.connect(lambda: self.panel.jump_to(self.note.id))
         self.end_here.clicked.connect(lambda: self.panel.end_here(self.note.id))
@@ -229,6 +229,18 @@ class NoteCard(QtWidgets.QFrame):  # type: ignore[misc]
         return pixmap is not None and not pixmap.isNull()
 
 
+class _Thumb(QtWidgets.QLabel):
+    """The note's picture; a click on it goes to the note."""
+
+    def __init__(self, on_click: Callable[[], None], parent: Any) -> None:
+        super().__init__(parent)
+        self._on_click = on_click
+
+    def mousePressEvent(self, event: Any) -> None:
+        if event.button() == QtCore.Qt.MouseButton.LeftButton:
+            self._on_click()
+
+
 def _wrapped(parent: Any) -> Any:
     label = QtWidgets.QLabel(parent)
     label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
@@ -247,7 +259,7 @@ def _small_button(text: str, tip: str, parent: Any) -> Any:
     return button
 
 
-class SessionDelegate(QtWidgets.QStyledItemDelegate):  # type: ignore[misc]
+class SessionDelegate(QtWidgets.QStyledItemDelegate):
     """A session in the relay's list on two lines: its name (bold), then who hosts and how
     many are in (muted); each cut with "…" to the list's width, never scrolled sideways."""
 

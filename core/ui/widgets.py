@@ -43,7 +43,7 @@ def app_palette() -> Any:
     return app.palette() if app is not None else QtGui.QPalette()
 
 
-class FlowLayout(QtWidgets.QLayout):  # type: ignore[misc]
+class FlowLayout(QtWidgets.QLayout):
     """Lays its items out left to right and wraps to a new row when the width runs out.
 
     Buttons in a row that may be narrower than they are wide together (a 320 px dock) go
@@ -112,7 +112,7 @@ class FlowLayout(QtWidgets.QLayout):  # type: ignore[misc]
         return y + row - rect.y() + m.bottom()
 
 
-class ElidedLabel(QtWidgets.QLabel):  # type: ignore[misc]
+class ElidedLabel(QtWidgets.QLabel):
     """One line of plain text that ends in "…" when it does not fit (the whole in its tooltip)."""
 
     def __init__(self, text: str = "", parent: Any = None) -> None:
