@@ -207,17 +207,9 @@ def toggle(text: str, parent: Any, tip: str = "") -> Any:
 
 
 def muted(label: Any) -> Any:
-    """A label in the palette's secondary text colour."""
-    palette = label.palette()
-    text = palette.color(QtGui.QPalette.ColorRole.WindowText)
-    window = palette.color(QtGui.QPalette.ColorRole.Window)
-    mixed = QtGui.QColor(
-        (text.red() * 3 + window.red() * 2) // 5,
-        (text.green() * 3 + window.green() * 2) // 5,
-        (text.blue() * 3 + window.blue() * 2) // 5,
-    )
-    palette.setColor(QtGui.QPalette.ColorRole.WindowText, mixed)
-    label.setPalette(palette)
+    """A label in the palette's secondary text colour (it follows the app's palette when that
+    changes: the colour is a role, not a value)."""
+    label.setForegroundRole(QtGui.QPalette.ColorRole.PlaceholderText)
     return label
 
 
