@@ -843,7 +843,8 @@ class Room:
             conn.send(dumps(build("playhead", playhead, sender=conn.pid, ts=_now())))
 
     def _within_range(self, playhead: dict[str, Any]) -> dict[str, Any]:
-        """The playhead with its frame inside its range, or the session's last known one.
+        """The playhead with its frame inside its range, or the session's last known one:
+        held at the end when paused, round the loop when playing.
 
         A driver (a page, an app, a script) that steps past the last frame would
         otherwise stretch everyone's timeline and leave the followers behind the image.
@@ -852,7 +853,11 @@ class Room:
         if not known:
             return playhead
         first, last = min(known), max(known)
-        frame = min(max(playhead["frame"], first), last)
+        frame = playhead["frame"]
+        if playhead.get("playing"):  # round the loop, as the page and the Python client do
+            frame = first + (frame - first) % (last - first + 1)
+        else:
+            frame = min(max(frame, first), last)
         if frame == playhead["frame"] and playhead.get("range"):
             return playhead
         return {**playhead, "frame": frame, "range": [first, last]}

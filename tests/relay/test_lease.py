@@ -81,6 +81,11 @@ def test_a_driver_stepping_past_the_shot_is_held_at_its_last_frame_for_everyone(
     # Before the first frame too, even with a range given the wrong way round.
     rev.send("playhead", {"frame": 900, "rate": 24, "range": [1048, 1001]})
     assert host.expect("playhead")["data"]["frame"] == 1001
+    # Playing, it goes round the loop, as the page and the Python client do.
+    rev.send("playhead", {"frame": 1050, "rate": 24, "playing": True})
+    assert host.expect("playhead")["data"]["frame"] == 1002
+    rev.send("playhead", {"frame": 900, "rate": 24})
+    assert host.expect("playhead")["data"]["frame"] == 1001
     # A late joiner's snapshot says where the session really is.
     late, _ = _join(relay, raw, relay.invite(sid, "viewer"), "Ana")
     snap = next(m for m in late.seen if m["type"] == "snapshot")
