@@ -12,6 +12,7 @@ a child process): the same states on both bindings, against a real relay.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Optional
@@ -31,6 +32,8 @@ from .hosts import ViewerHost
 from .qt import QtCore, QtGui, QtWidgets, app, pump, wait_for
 
 WIDTHS = (320, 480)
+#: Long on purpose: the header cuts it with "…", never wider than the dock.
+SESSION_NAME = "sh010 comp review, second pass with the new plate"
 HEIGHT = 900
 #: A dark palette as Nuke's and Maya's (their windows are dark grey, text light).
 DARK = {
@@ -123,7 +126,8 @@ def _clipped(widget: Any, name: str) -> list[str]:
         room = widget.contentsRect()
         if widget.wordWrap():
             need = widget.heightForWidth(room.width())
-            longest = max((metrics.horizontalAdvance(word) for word in text.split()), default=0)
+            words = re.split(r"[\s\u200b]+", text)  # a zero-width space is a place to wrap
+            longest = max((metrics.horizontalAdvance(word) for word in words), default=0)
             out = []
             if need > room.height() + 1:
                 out.append(f"{name}: needs {need} px of height, has {room.height()}")
@@ -255,7 +259,7 @@ class PanelStates:
     def host_sharing(self) -> Panel:
         """The host pressed Share: a session made, the viewer shared, a reviewer link copied."""
         panel = self.host_panel or self.before_join()
-        panel.session_name_edit.setText("sh010 comp review")
+        panel.session_name_edit.setText(SESSION_NAME)
         panel.share_button.click()
         _wait(lambda: panel.sharing and panel.images is not None, "the share")
         _wait(lambda: panel.images.hash_of(1001) is not None, "the first frame published")
@@ -289,7 +293,8 @@ class PanelStates:
         sam.add_annotation(
             _note("arrow", 1001, "the edge of the matte flickers against the sky", first)
         )
-        sam.add_annotation(_note("stroke", 1001, None, first))
+        plate = "/shows/abc/sh010/plates/sh010_bg_v003.1001.exr"  # one long word, to wrap
+        sam.add_annotation(_note("stroke", 1001, f"compare with {plate}", first))
         host = self.hosts[0]
         host.set_playhead(1012)
         _wait(lambda: images.hash_of(1012) is not None, "frame 1012 published")

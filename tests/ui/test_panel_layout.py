@@ -20,7 +20,7 @@ from overshoulder.core.ui import panel as panel_module
 from overshoulder.core.ui.widgets import GREEN, person_color
 
 from .hosts import ViewerHost
-from .panel_states import WIDTHS, PanelStates, artifacts_dir, use_app_look
+from .panel_states import SESSION_NAME, WIDTHS, PanelStates, artifacts_dir, use_app_look
 from .qt import QtCore, QtGui, QtWidgets, app, pump, wait_for
 
 
@@ -89,13 +89,16 @@ def test_every_state_fits_a_320_to_480_dock_in_the_apps_palette(states, look, fe
     # Joined as host, sharing: a compact header, the connection settings folded away.
     host = states.host_sharing()
     assert not host.setup_box.isVisible() and host.header.isVisible()
-    assert host.session_label.full_text == "sh010 comp review"
+    assert host.session_label.full_text == host.session_label.toolTip() == SESSION_NAME
     assert host.state_label.text() == "connected"
     assert QtGui.QColor(host.state_dot.property("dot_color")).name() == QtGui.QColor(GREEN).name()
     assert host.role_label.text() == "host"
     assert host.sharing_button.isChecked() and host.sharing_button.text() == "Sharing"
     assert not host.details.isVisible() and not host.invite_button.isVisible()
     check_pictures(states, host, "host-sharing", look)
+    host.resize(320, 900)  # the long name is cut on purpose there, the whole in its tooltip
+    assert wait_for(lambda: host.session_label.elided and host.width() == 320)
+    assert str(host.session_label.text()).endswith("…")
     host.details_button.click()
     assert host.details.isVisible() and host.invite_button.isVisible()
     assert host.relay_label.full_text == states.relay
