@@ -28,11 +28,11 @@ from .widgets import (
 
 #: What a person is doing, as the browser page says it.
 STATES = {"drawing": "drawing…", "typing": "typing…", "away": "away"}
-_LONG_WORD = re.compile(r"(\S{24})(?=\S)")
+_LONG_WORD = re.compile(r"(\S{12})(?=\S)")
 
 
 def breakable(text: str) -> str:
-    """``text`` with a break opportunity every 24 characters of an unbroken word (a pasted
+    """``text`` with a break opportunity every 12 characters of an unbroken word (a pasted
     path or link), so a wrapped label never gets wider than the panel."""
     return _LONG_WORD.sub("\\1\u200b", text)
 

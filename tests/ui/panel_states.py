@@ -12,7 +12,6 @@ a child process): the same states on both bindings, against a real relay.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Optional
@@ -126,13 +125,12 @@ def _clipped(widget: Any, name: str) -> list[str]:
         room = widget.contentsRect()
         if widget.wordWrap():
             need = widget.heightForWidth(room.width())
-            words = re.split(r"[\s\u200b]+", text)  # a zero-width space is a place to wrap
-            longest = max((metrics.horizontalAdvance(word) for word in words), default=0)
+            widest = _wrapped_width(text, widget.font(), room.width())
             out = []
             if need > room.height() + 1:
                 out.append(f"{name}: needs {need} px of height, has {room.height()}")
-            if longest > room.width():
-                out.append(f"{name}: a word of {longest} px in {room.width()} px")
+            if widest > room.width():
+                out.append(f"{name}: a line of {widest} px in {room.width()} px")
             return out
         if _text_width(metrics, text) > room.width():
             return [f"{name}: {_text_width(metrics, text)} px of text in {room.width()} px"]
@@ -162,6 +160,25 @@ def _clipped(widget: Any, name: str) -> list[str]:
         if need > widget.width():
             return [f"{name}: needs {need} px, has {widget.width()}"]
     return []
+
+
+def _wrapped_width(text: str, font: Any, width: int) -> int:
+    """The widest line of ``text`` wrapped at ``width`` as a word-wrapped label wraps it (Qt's
+    own line breaking: a word it cannot break sticks out)."""
+    layout = QtGui.QTextLayout(text.replace("\n", "\u2028"), font)
+    option = QtGui.QTextOption()
+    option.setWrapMode(QtGui.QTextOption.WrapMode.WordWrap)
+    layout.setTextOption(option)
+    layout.beginLayout()
+    widest = 0.0
+    while True:
+        line = layout.createLine()
+        if not line.isValid():
+            break
+        line.setLineWidth(width)
+        widest = max(widest, line.naturalTextWidth())
+    layout.endLayout()
+    return int(widest + 0.999)
 
 
 def _text_of(widget: Any) -> str:
