@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -59,6 +60,9 @@ MIN_WIDTH, MAX_WIDTH = 0.001, 0.03
 PICK_PX = 8.0
 #: A pen point is kept when it is at least this many pixels from the last one.
 PEN_STEP_PX = 1.5
+#: A press that never moves this far from where it started is a tap, not a mark (the page's
+#: figures for a mouse and a pen): it makes no note, sends no draft and stops nothing.
+TAP_PX = {"mouse": 3.0, "pen": 4.0}
 #: Drafts sent a second at most, and the share of the relay's pointer rate used.
 DRAFT_HZ = 20.0
 RATE_SHARE = 0.5
@@ -104,6 +108,12 @@ class _Gesture:
     dx: float = 0.0
     dy: float = 0.0
     ids: set[str] = field(default_factory=set)
+    #: A mark: where the press was (widget pixels), the frame and anchor taken then, and
+    #: whether it has gone past a tap's distance (only then is it drawn, sent, stored).
+    press_px: tuple[float, float] = (0.0, 0.0)
+    frame: Optional[int] = None
+    anchor: Optional[Anchor] = None
+    started: bool = False
 
 
 class _Throttle:
@@ -506,10 +516,16 @@ class ViewerOverlay(QtWidgets.QWidget):
             anchor = dataclasses.replace(anchor, image=ImageRef(hash=published, version=version))
         return anchor
 
-    def _commit(self, mark_id: str, shape: Shape, text: Optional[str] = None) -> None:
+    def _commit(
+        self,
+        mark_id: str,
+        shape: Shape,
+        text: Optional[str] = None,
+        anchor: Optional[Anchor] = None,
+    ) -> None:
         if self._actions is None:
             return
-        anchor = self._anchor()
+        anchor = anchor or self._anchor()
         if anchor is None:
             return
         note = Annotation(
@@ -565,11 +581,17 @@ class ViewerOverlay(QtWidgets.QWidget):
         elif tool == "text":
             self._open_text(at, px)
         elif tool in DRAWING:
-            mark_id = new_id()
-            shape = _start_shape(tool, at, self._pressure)
-            self._gesture = _Gesture("draw", mark_id=mark_id, shape=shape, start=at, last_px=px)
-            self._presence("drawing")
-            self._draft_now()
+            # The frame on screen at pen-down is the mark's, whatever plays on meanwhile.
+            self._gesture = _Gesture(
+                "draw",
+                mark_id=new_id(),
+                shape=_start_shape(tool, at, self._pressure),
+                start=at,
+                last_px=px,
+                press_px=px,
+                frame=self.current_frame(),
+                anchor=self._anchor(),
+            )
         self.update()
 
     def mouseMoveEvent(self, event: Any) -> None:
@@ -588,6 +610,13 @@ class ViewerOverlay(QtWidgets.QWidget):
         elif g.kind == "erase":
             self._erase(at)
         elif g.kind == "draw" and g.shape is not None:
+            if not g.started:
+                reach = TAP_PX["pen" if self._pressure is not None else "mouse"]
+                if math.dist(px, g.press_px) < reach:
+                    return
+                g.started = True
+                self._hold_frame(g.frame)
+                self._presence("drawing")
             g.shape = self._extend(g, at, px)
             self._draft_now()
         self.update()
@@ -602,11 +631,11 @@ class ViewerOverlay(QtWidgets.QWidget):
             self._actions.move(g.note, geometry.moved(g.note.shape, g.dx, g.dy))
         elif g.kind == "erase" and g.ids:
             self._actions.delete(sorted(g.ids))
-        elif g.kind == "draw" and g.shape is not None:
+        elif g.kind == "draw" and g.shape is not None and g.started:
             self._presence("idle")
             self._draft_send.cancel()
             if not geometry.degenerate(g.shape):
-                self._commit(g.mark_id, g.shape)
+                self._commit(g.mark_id, g.shape, anchor=g.anchor)
             self._send_draft_done(g.mark_id)
         self.changed.emit()
         self.update()
@@ -658,7 +687,19 @@ class ViewerOverlay(QtWidgets.QWidget):
         g = self._gesture
         if g is not None and g.shape is not None:
             style = Style(color=self.color, width=self.width_units)
-            self._draft_send.call(g.mark_id, g.shape, style, self.current_frame())
+            frame = g.frame if g.frame is not None else self.current_frame()
+            self._draft_send.call(g.mark_id, g.shape, style, frame)
+
+    def _hold_frame(self, frame: Optional[int]) -> None:
+        """A mark begun while the shot plays: the app stops on the mark's frame (the page
+        stops a driver's playback for everyone the same way)."""
+        if frame is None:
+            return
+        try:
+            if self.host.playhead().playing:
+                self.host.set_playhead(frame, playing=False)
+        except Exception as exc:  # the app said no: the mark keeps its frame all the same
+            log.warning("%s: could not stop on frame %s: %s", self.host.name, frame, exc)
 
     def _extend(self, g: _Gesture, at: tuple[float, float], px: tuple[float, float]) -> Shape:
         shape = g.shape
@@ -772,7 +813,7 @@ class ViewerOverlay(QtWidgets.QWidget):
             if (d.frame is None or d.frame == frame) and d.sender not in self.hidden_authors:
                 paint_mark(painter, d.shape, d.style, rect, DRAFT_ALPHA)
         style = Style(color=self.color, width=self.width_units)
-        if g is not None and g.kind == "draw" and g.shape is not None:
+        if g is not None and g.kind == "draw" and g.shape is not None and g.started:
             paint_mark(painter, g.shape, style, rect)
         if g is not None and g.kind == "move" and g.note is not None:
             paint_mark(painter, geometry.moved(g.note.shape, g.dx, g.dy), g.note.style, rect)

@@ -306,3 +306,37 @@ def test_a_pen_tablet_draws_with_its_pressure_as_a_stylus_does_in_the_page(viewe
     assert all(len(p) == 2 for p in plain.shape.points)
     overlay.set_tool(None)
     assert not tablet(overlay, "press", 100, 100, 0.5)
+
+
+def test_a_mark_begun_while_the_app_plays_stops_it_there_and_a_tap_makes_nothing(
+    viewer, host, live
+):
+    _, sharer, rev = live
+    drafts: list[Any] = []
+    rev.on("draft", lambda env: drafts.append(env.data))
+    overlay = ViewerOverlay(viewer, host)
+    overlay.set_session(sharer)
+    overlay.set_tool("pen")
+    host.frame, host.playing = 1010, True
+    # A tap (and a 2 px wobble) is no mark: no draft, no note, and the shot plays on.
+    for wobble in (0, 2):
+        mouse(overlay, "press", 100, 100)
+        mouse(overlay, "move", 100 + wobble, 100)
+        mouse(overlay, "release", 100 + wobble, 100)
+    pump(0.3)
+    assert host.playing and not drafts and not rev.annotations
+    # Pen-down on 1010 while it plays: the app moves on before the pen does ...
+    mouse(overlay, "press", 100, 100)
+    host.frame = 1012
+    for i in range(1, 6):
+        mouse(overlay, "move", 100 + 20 * i, 100)
+        pump(0.02)
+    # ... and is stopped on the mark's frame, which the drafts and the note keep.
+    assert not host.playing and host.frame == 1010
+    host.frame = 1015  # whatever happens by pen-up, the mark is 1010's
+    mouse(overlay, "release", 200, 100)
+    assert wait_for(lambda: len(rev.annotations) == 1)
+    got = next(iter(rev.annotations.values()))
+    assert got.anchor.frame == 1010
+    marks = [d for d in drafts if d.shape is not None]
+    assert marks and all(d.frame == 1010 for d in marks)
