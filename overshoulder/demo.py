@@ -216,6 +216,9 @@ class Demo:
             base = self._wait_listening()
         except DemoError:
             print(f"  relay: did not start again{_tail(self.relay_log, 1)}", flush=True)
+            if self.relay.poll() is None:  # alive but not answering: stop it, to count it
+                self.relay.kill()
+                self.relay.wait(STOP_TIMEOUT_S)
             return  # the next round of the loop sees it stopped and counts it
         if base is not None:
             print(

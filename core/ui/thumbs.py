@@ -27,6 +27,9 @@ log = logging.getLogger("overshoulder.ui")
 
 #: The size a thumbnail fits in (pixels), and how many are kept.
 THUMB_W, THUMB_H = 96, 54
+#: A kept frame with more pixels than this (a 16K image) is not decoded for a thumbnail: a
+#: small PNG can unpack to gigabytes.
+MAX_DECODE_PIXELS = 16384 * 16384 // 2
 MOST = 300
 #: Seconds before an image that could not be fetched (relay away) is asked for again.
 RETRY_S = 20.0
@@ -149,7 +152,20 @@ def _shrink(image: relay_api.FrameImage) -> Optional[Any]:
     None for what Qt cannot decode (raw RGB frames have no size in them)."""
     if image.content_type not in _DECODABLE:
         return None
-    decoded = QtGui.QImage.fromData(QtCore.QByteArray(image.data))
+    data = QtCore.QByteArray(image.data)
+    buffer = QtCore.QBuffer(data)
+    buffer.open(QtCore.QIODevice.OpenModeFlag.ReadOnly)
+    reader = QtGui.QImageReader(buffer)
+    size = reader.size()  # from the header, before any pixel is unpacked
+    if not size.isValid() or size.width() * size.height() > MAX_DECODE_PIXELS:
+        log.warning(
+            "a kept frame of %sx%s is not shown as a thumbnail (more than %d pixels)",
+            size.width(),
+            size.height(),
+            MAX_DECODE_PIXELS,
+        )
+        return None
+    decoded = reader.read()
     if decoded.isNull():
         return None
     return decoded.scaled(

@@ -161,6 +161,21 @@ def _prepare(ns: argparse.Namespace) -> tuple[Playlist, NoteBook]:
     return playlist, book
 
 
+def _warn_if_others_read(path: Path) -> None:
+    """A host token file others on the machine may read lets them share as the host."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return
+    if os.name == "posix" and mode & 0o077:
+        print(
+            f"warning: --token-file {path} can be read by other users "
+            f"(mode {mode & 0o777:o}); anyone who reads it can share as the host: "
+            f"chmod 600 {path}",
+            file=sys.stderr,
+        )
+
+
 def _host_token(ns: argparse.Namespace) -> tuple[Optional[str], str]:
     """(the host token, where it came from): --token-file, else --token, else
     $OVERSHOULDER_TOKEN (with --session)."""
@@ -175,6 +190,7 @@ def _host_token(ns: argparse.Namespace) -> tuple[Optional[str], str]:
             raise MediaError(
                 f"--token-file {ns.token_file}: it should hold one token and nothing else"
             )
+        _warn_if_others_read(ns.token_file)
         return text, f"the token in {ns.token_file}"
     if ns.token:
         return str(ns.token).strip(), "--token"

@@ -85,6 +85,23 @@ def test_the_host_token_comes_from_a_file_or_the_environment(
     assert _host_token(parse(["x"])) == (None, ""), "without --session the variable is not used"
 
 
+def test_a_token_file_others_can_read_is_used_with_a_warning_saying_how_to_fix_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from overshoulder.plugins.player.cli import _host_token, build_parser
+
+    token_file = tmp_path / "host.token"
+    token_file.write_text("os1.from.file\n")
+    token_file.chmod(0o600)
+    args = build_parser().parse_args(["x", "--session", "s", "--token-file", str(token_file)])
+    _host_token(args)
+    assert "warning" not in capsys.readouterr().err
+    token_file.chmod(0o644)
+    assert _host_token(args)[0] == "os1.from.file"
+    err = capsys.readouterr().err
+    assert "can be read by other users (mode 644)" in err and f"chmod 600 {token_file}" in err
+
+
 def test_as_a_command_a_missing_path_says_so_without_a_traceback(tmp_path: Path) -> None:
     done = subprocess.run(
         [sys.executable, "-m", "overshoulder", "share", str(tmp_path / "nothing.exr")],
