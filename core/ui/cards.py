@@ -75,6 +75,7 @@ class PersonRow(QtWidgets.QWidget):
         me: bool,
         drives: bool,
         shown: bool,
+        drawing_on: Optional[int] = None,
     ) -> None:
         self.name.set_full_text(name)
         self.you.setVisible(me)
@@ -83,6 +84,8 @@ class PersonRow(QtWidgets.QWidget):
         self.drives.setVisible(drives)
         if person is None:
             status = "left"
+        elif drawing_on is not None:  # the frame their mark is anchored to, as the page says
+            status = f"drawing on {drawing_on}"
         else:
             status = STATES.get(person.state, "" if person.following else "free")
         self.status.setText(status)

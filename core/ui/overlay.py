@@ -260,6 +260,14 @@ class ViewerOverlay(QtWidgets.QWidget):
             return self._sharer.client.annotations
         return self._static
 
+    def drawing_frames(self) -> dict[str, int]:
+        """Participant id -> the frame each other person is drawing on now (from drafts)."""
+        return {
+            d.sender: d.frame
+            for d in self._drafts.values()
+            if d.done_at is None and d.sender and d.frame is not None
+        }
+
     def drawing_notices(self) -> list[tuple[str, str]]:
         """(participant id, "Ana is drawing on 1018") for each other person drawing now."""
         client = self._sharer.client if self._sharer is not None else None

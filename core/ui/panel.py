@@ -978,7 +978,14 @@ class Panel(QtWidgets.QWidget):
             self.thumbnails.set_source(client.relay_url, session.id, self._token)
         anns = client.annotations
         hidden = self.overlay.hidden_authors if self.overlay is not None else set()
-        people_key = (id(client.participants), client.driver, id(anns), frozenset(hidden))
+        drawing = self.overlay.drawing_frames() if self.overlay is not None else {}
+        people_key = (
+            id(client.participants),
+            client.driver,
+            id(anns),
+            frozenset(hidden),
+            tuple(sorted(drawing.items())),
+        )
         if self._seen.get("people") != people_key:
             self._seen["people"] = people_key
             self._render_people(client)
@@ -1086,6 +1093,7 @@ class Panel(QtWidgets.QWidget):
     def _render_people(self, client: SessionClient) -> None:
         me = client.participant
         hidden = self.overlay.hidden_authors if self.overlay is not None else set()
+        drawing = self.overlay.drawing_frames() if self.overlay is not None else {}
         people = sorted(
             client.participants.values(),
             key=lambda p: ({"host": 0, "reviewer": 1}.get(p.role, 2), p.name.lower()),
@@ -1107,7 +1115,14 @@ class Panel(QtWidgets.QWidget):
             kept[pid] = row
             mine = me is not None and pid == me.id
             drives = client.driver == pid
-            row.show_person(name, person, me=mine, drives=drives, shown=pid not in hidden)
+            row.show_person(
+                name,
+                person,
+                me=mine,
+                drives=drives,
+                shown=pid not in hidden,
+                drawing_on=drawing.get(pid),
+            )
             layout.addWidget(row)
             row.show()
             texts.append(_person_text(name, person, mine, drives))

@@ -15,6 +15,8 @@ from typing import Any
 
 import pytest
 
+from overshoulder.core.model import Shape, Style, new_id
+from overshoulder.core.protocol.messages import Draft
 from overshoulder.core.ui import Panel, PanelSettings, relay_api
 from overshoulder.core.ui import panel as panel_module
 from overshoulder.core.ui.widgets import GREEN, person_color
@@ -121,6 +123,11 @@ def test_every_state_fits_a_320_to_480_dock_in_the_apps_palette(states, look, fe
         assert QtGui.QColor(row.dot.property("dot_color")).name() == colour
     sam_id = states.sam.participant.id
     assert leo.person_row(sam_id).status.text() == "drawing…"
+    # Their drafts name the frame the mark is anchored to: the row says it, as the page does.
+    assert leo.overlay is not None
+    mark = Shape(kind="stroke", points=[[0.0, 0.0], [0.1, 0.1]])
+    states.sam.draft(Draft(id=new_id(), frame=1012, shape=mark, style=Style()))
+    assert wait_for(lambda: leo.person_row(sam_id).status.text() == "drawing on 1012")
     assert leo.person_row(client.driver).drives.isVisible()
 
     # Notes: grouped by frame, the author's colour, the kept image as a thumbnail, done.
