@@ -22,7 +22,8 @@ A child that stops by itself is started again: the relay on the same port and
 data dir (the player reconnects by itself, resumes and shares on as host), the
 player with the same session and token. Only a child that keeps stopping
 (``MAX_RESTARTS`` times within ``RESTART_WINDOW_S``) ends the demo, with exit
-status 1. Ctrl-C or SIGTERM stops the player, then the relay, and exits 0.
+status 1. Ctrl-C or SIGTERM stops the player, then the relay, and exits 0; a demo
+killed outright (kill -9) takes them with it on Linux (each child's death signal).
 Without OpenImageIO (``overshoulder[player]``) it runs the relay and the
 session only and prints the host link instead of playing the sample.
 """
@@ -255,6 +256,7 @@ class Demo:
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=log,
+                preexec_fn=_die_with_demo,
                 text=True,
                 env=dict(os.environ, PYTHONUNBUFFERED="1"),
             )
@@ -372,6 +374,7 @@ class Demo:
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
+            preexec_fn=_die_with_demo,
             text=True,
             # The token in the environment: /proc/PID/environ is the same user's alone.
             env=dict(os.environ, PYTHONUNBUFFERED="1", **{TOKEN_ENV: token}),
@@ -542,6 +545,29 @@ def _free_port(host: str, preferred: int) -> int:
         except OSError:
             s.bind((bind, 0))
             return int(s.getsockname()[1])
+
+
+def _prctl() -> Optional[Callable[..., int]]:
+    """Linux's prctl, looked up in the demo itself (a child between fork and exec should
+    import nothing)."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl  # type: ignore[no-any-return]
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _prctl()
+
+
+def _die_with_demo() -> None:
+    """In a child, before it runs: have it sent SIGTERM when the demo goes, even by kill -9,
+    so no relay or player is left behind holding the port and a core (Linux)."""
+    if _PRCTL is not None:
+        _PRCTL(1, int(signal.SIGTERM), 0, 0, 0)  # PR_SET_PDEATHSIG
 
 
 def _handle_signals(stop: threading.Event) -> Callable[[], None]:

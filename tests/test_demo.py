@@ -101,9 +101,14 @@ class Demo:
         )
 
     def stop(self) -> None:
+        """As a user stops it (SIGTERM: the player, then the relay), then kill it if need be."""
         if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(10)
         self.errors.close()
 
 
@@ -130,6 +135,15 @@ def processes_using(path: Path) -> list[str]:
         if str(path) in cmdline:
             found.append(f"{pid}: {cmdline}")
     return found
+
+
+def test_a_demo_killed_outright_takes_its_relay_and_player_with_it(demo: Demo) -> None:
+    demo.wait_line(r"Press Ctrl-C to stop")
+    # The demo itself, its relay and its player.
+    assert wait_for(lambda: len(processes_using(demo.data)) == 3, 30), processes_using(demo.data)
+    demo.proc.kill()  # kill -9: no handler runs in the demo
+    demo.proc.wait(10)
+    assert wait_for(lambda: not processes_using(demo.data), 30), processes_using(demo.data)
 
 
 def test_the_demo_plays_the_sample_to_a_reviewer_and_stops_cleanly(demo: Demo) -> None:
