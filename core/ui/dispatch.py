@@ -10,6 +10,7 @@ its result or error back the same way. The GUI thread never waits for either.
 from __future__ import annotations
 
 import logging
+import queue
 import threading
 from collections.abc import Callable
 from typing import Any, Optional
@@ -74,3 +75,57 @@ class GuiDispatcher(QtCore.QObject):
         thread = threading.Thread(target=run, name=name, daemon=True)
         thread.start()
         return thread
+
+
+class SerialWorker:
+    """One worker thread that runs jobs in order, each ``done(result)`` back on the GUI thread.
+
+    The thread exists only while there is work: it starts with the first job and ends once
+    idle for ``idle_s``, so a panel closed and opened again (Maya's dock) leaves no thread
+    behind. A job that raises is logged (as ``what``) and its ``done`` gets None.
+    """
+
+    def __init__(self, gui: GuiDispatcher, name: str, what: str, idle_s: float = 2.0) -> None:
+        self._gui = gui
+        self._name = name
+        self._what = what
+        self._idle_s = idle_s
+        self._jobs: queue.Queue[tuple[Callable[[], Any], Optional[Callable[[Any], None]]]] = (
+            queue.Queue()
+        )
+        self._busy = 0
+        self._lock = threading.Lock()
+        self._thread: Optional[threading.Thread] = None
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return self._busy > 0
+
+    def submit(self, work: Callable[[], Any], done: Optional[Callable[[Any], None]] = None) -> None:
+        with self._lock:
+            self._busy += 1
+            self._jobs.put((work, done))
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+                self._thread.start()
+
+    def _run(self) -> None:
+        while True:
+            try:
+                work, done = self._jobs.get(timeout=self._idle_s)
+            except queue.Empty:
+                with self._lock:
+                    if self._jobs.empty():
+                        self._thread = None
+                        return
+                continue
+            result: Any = None
+            try:
+                result = work()
+            except Exception:
+                log.exception("%s failed", self._what)
+            with self._lock:
+                self._busy -= 1
+            if done is not None:
+                self._gui.post(lambda d=done, r=result: d(r))  # type: ignore[misc]

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import html
 import logging
-import queue
-import threading
 import time
 from collections.abc import Callable
 from typing import Any, Literal, Optional
@@ -28,7 +26,7 @@ from ..share import Sharer
 from . import links, notes, relay_api
 from . import widgets as w
 from .cards import NoteCard, PersonRow, SessionDelegate
-from .dispatch import GuiDispatcher
+from .dispatch import GuiDispatcher, SerialWorker
 from .history import NoteActions
 from .images import PublishedImages
 from .overlay import ViewerOverlay
@@ -59,59 +57,6 @@ STATE_DOTS = {
 }
 #: How often the sessions list is asked for again while it is shown (ms).
 SESSIONS_REFRESH_MS = 10_000
-
-
-class _Serial:
-    """One worker thread that runs lifecycle steps in order (stop a share, close a client).
-
-    The thread exists only while there is work: it starts with the first step and ends
-    once idle for ``SERIAL_IDLE_S``, so a panel closed and opened again (Maya's dock) leaves
-    no thread behind.
-    """
-
-    def __init__(self, gui: GuiDispatcher) -> None:
-        self._gui = gui
-        self._jobs: queue.Queue[tuple[Callable[[], Any], Optional[Callable[[Any], None]]]] = (
-            queue.Queue()
-        )
-        self._busy = 0
-        self._lock = threading.Lock()
-        self._thread: Optional[threading.Thread] = None
-
-    @property
-    def busy(self) -> bool:
-        with self._lock:
-            return self._busy > 0
-
-    def submit(self, work: Callable[[], Any], done: Optional[Callable[[Any], None]] = None) -> None:
-        with self._lock:
-            self._busy += 1
-            self._jobs.put((work, done))
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="overshoulder-ui-life", daemon=True
-                )
-                self._thread.start()
-
-    def _run(self) -> None:
-        while True:
-            try:
-                work, done = self._jobs.get(timeout=SERIAL_IDLE_S)
-            except queue.Empty:
-                with self._lock:
-                    if self._jobs.empty():
-                        self._thread = None
-                        return
-                continue
-            result: Any = None
-            try:
-                result = work()
-            except Exception:
-                log.exception("a session step failed")
-            with self._lock:
-                self._busy -= 1
-            if done is not None:
-                self._gui.post(lambda d=done, r=result: d(r))  # type: ignore[misc]
 
 
 class Panel(QtWidgets.QWidget):
@@ -148,7 +93,9 @@ class Panel(QtWidgets.QWidget):
         #: HTTP calls in flight ("refresh", "create", "invite"): their buttons wait.
         self._busy: set[str] = set()
         self._gui = GuiDispatcher(self)
-        self._life = _Serial(self._gui)
+        self._life = SerialWorker(
+            self._gui, "overshoulder-ui-life", "a session step", idle_s=SERIAL_IDLE_S
+        )
         self.thumbnails = Thumbnails(self)
         self._build()
         self._poll = QtCore.QTimer(self)

@@ -12,8 +12,6 @@ so it is asked for once.
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
 from collections import OrderedDict
 from typing import Any, Optional
@@ -21,7 +19,7 @@ from typing import Any, Optional
 from Qt import QtCore, QtGui
 
 from . import relay_api
-from .dispatch import GuiDispatcher
+from .dispatch import GuiDispatcher, SerialWorker
 
 log = logging.getLogger("overshoulder.ui")
 
@@ -52,9 +50,7 @@ class Thumbnails(QtCore.QObject):
         self._failed: dict[str, float] = {}
         self._pending: set[str] = set()
         self._source: Optional[tuple[str, str, str]] = None
-        self._jobs: queue.Queue[tuple[tuple[str, str, str], str]] = queue.Queue()
-        self._lock = threading.Lock()
-        self._thread: Optional[threading.Thread] = None
+        self._worker = SerialWorker(self._gui, "overshoulder-ui-thumbs", "a thumbnail", IDLE_S)
 
     def set_source(
         self, relay: Optional[str], session_id: Optional[str], token: Optional[str]
@@ -92,37 +88,16 @@ class Thumbnails(QtCore.QObject):
     # --- the worker ------------------------------------------------------------------------
 
     def _submit(self, source: tuple[str, str, str], digest: str) -> None:
-        with self._lock:
-            self._jobs.put((source, digest))
-            if self._thread is None:
-                self._thread = threading.Thread(
-                    target=self._run, name="overshoulder-ui-thumbs", daemon=True
-                )
-                self._thread.start()
+        self._worker.submit(
+            lambda: _fetch(source, digest),
+            lambda got, s=source, d=digest: self._fetched(s, d, got),  # type: ignore[misc]
+        )
 
-    def _run(self) -> None:
-        while True:
-            try:
-                source, digest = self._jobs.get(timeout=IDLE_S)
-            except queue.Empty:
-                with self._lock:
-                    if self._jobs.empty():
-                        self._thread = None
-                        return
-                continue
-            relay, session_id, token = source
-            try:
-                image = relay_api.fetch_frame(relay, session_id, digest, token)
-                picture = _shrink(image)
-            except relay_api.RelayError as exc:
-                missing = "(not_found)" in str(exc)
-                log.debug("no thumbnail for %s: %s", digest, exc)
-                self._gui.post(lambda s=source, d=digest, m=missing: self._failed_fetch(s, d, m))  # type: ignore[misc]
-                continue
-            except Exception:
-                log.exception("thumbnail of %s", digest)
-                picture = None
-            self._gui.post(lambda s=source, d=digest, p=picture: self._arrived(s, d, p))  # type: ignore[misc]
+    def _fetched(self, source: tuple[str, str, str], digest: str, got: Any) -> None:
+        if isinstance(got, _Missing):
+            self._failed_fetch(source, digest, got.for_good)
+        else:
+            self._arrived(source, digest, got)
 
     # --- back on the GUI thread ------------------------------------------------------------
 
@@ -145,6 +120,23 @@ class Thumbnails(QtCore.QObject):
             self.ready.emit(digest)
         else:
             self._failed[digest] = time.monotonic()
+
+
+class _Missing:
+    """No image from the relay: ``for_good`` when it keeps none (no need to ask again)."""
+
+    def __init__(self, for_good: bool) -> None:
+        self.for_good = for_good
+
+
+def _fetch(source: tuple[str, str, str], digest: str) -> Any:
+    """On the worker: the thumbnail of ``digest`` (a QImage), None, or a ``_Missing``."""
+    relay, session_id, token = source
+    try:
+        return _shrink(relay_api.fetch_frame(relay, session_id, digest, token))
+    except relay_api.RelayError as exc:
+        log.debug("no thumbnail for %s: %s", digest, exc)
+        return _Missing(for_good="(not_found)" in str(exc))
 
 
 def _shrink(image: relay_api.FrameImage) -> Optional[Any]:
