@@ -232,6 +232,25 @@ def _viewer() -> Any:
     return viewer
 
 
+def _geometry(panel: Panel) -> list[tuple[int, int, int, int, bool]]:
+    widgets = [panel, *panel.findChildren(QtWidgets.QWidget)]
+    return [(*w.geometry().getRect(), w.isVisible()) for w in widgets]
+
+
+def settle(panel: Panel) -> None:
+    """Until the layout stops moving: posted events (layout requests, resizes, the labels'
+    elision) delivered round after round until no widget's place changes between two."""
+    before = None
+    for _ in range(100):
+        app().sendPostedEvents()
+        app().processEvents()
+        now = _geometry(panel)
+        if now == before:
+            return
+        before = now
+    raise AssertionError("the panel's layout never settled")
+
+
 class PanelStates:
     """Builds the states one after another against ``relay_url``; ``close()`` ends them all."""
 
@@ -361,9 +380,9 @@ class PanelStates:
         """Render ``panel`` at width x HEIGHT; the file and the layout problems found."""
         panel.resize(width, HEIGHT)
         wait_for(lambda: panel.size() == QtCore.QSize(width, HEIGHT), 2)
-        pump(0.15)
+        settle(panel)
         panel._render()
-        pump(0.05)
+        settle(panel)
         problems = layout_problems(panel)
         if panel.size() != QtCore.QSize(width, HEIGHT):
             problems.append(
