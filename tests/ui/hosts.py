@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional
+import contextlib
+from collections.abc import Iterator
+from typing import Any, Optional, TypeVar
 
 import numpy as np
 
@@ -11,7 +13,37 @@ from overshoulder.core.model import Anchor, HostObject, ImageRef
 from overshoulder.core.ui.overlay import event_pos
 from tests.hosts.memory import MemoryHost
 
-from .qt import QtCore, QtGui, QtWidgets
+from .qt import QtCore, QtGui, QtWidgets, app, pump
+
+W = TypeVar("W")
+
+
+@contextlib.contextmanager
+def shown(widget: W, width: int, height: int) -> Iterator[W]:
+    """``widget`` (made after ``app()``) shown at width x height, closed and deleted after."""
+    widget.resize(width, height)  # type: ignore[attr-defined]
+    widget.show()  # type: ignore[attr-defined]
+    pump()
+    try:
+        yield widget
+    finally:
+        widget.close()  # type: ignore[attr-defined]
+        widget.deleteLater()  # type: ignore[attr-defined]
+        pump()
+
+
+@contextlib.contextmanager
+def panel_host() -> Iterator[ViewerHost]:
+    """A ViewerHost over a plain 320x180 viewer widget, for panel tests."""
+    app()
+    host: Optional[ViewerHost] = None
+    try:
+        with shown(QtWidgets.QWidget(), 320, 180) as viewer:
+            host = ViewerHost(viewer)
+            yield host
+    finally:
+        if host is not None:
+            host.shut()
 
 
 class ClickLog(QtWidgets.QWidget):  # type: ignore[misc]

@@ -17,8 +17,8 @@ from overshoulder.core.ui.dispatch import GuiDispatcher
 from overshoulder.core.ui.drawing_notice import drawing_notices
 from tests.conftest import ARTIFACTS
 
-from .hosts import ClickLog, ViewerHost
-from .qt import app, pump, wait_for
+from .hosts import ClickLog, ViewerHost, shown
+from .qt import app, wait_for
 
 BLUE = (0.0, 0.0, 1.0, 1.0)
 
@@ -38,13 +38,8 @@ def viewer() -> Iterator[ClickLog]:
     app()
     widget = ClickLog()
     widget.setStyleSheet("background: #3c3c3c;")
-    widget.resize(480, 270)
-    widget.show()
-    pump()
-    yield widget
-    widget.close()
-    widget.deleteLater()
-    pump()
+    with shown(widget, 480, 270):
+        yield widget
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from overshoulder.core.share import Sharer
 from overshoulder.core.ui import ViewerOverlay
 from overshoulder.core.ui.dispatch import GuiDispatcher
 
-from .hosts import ClickLog, ViewerHost, mouse, tablet
+from .hosts import ClickLog, ViewerHost, mouse, shown, tablet
 from .qt import QtCore, app, pump, wait_for
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "ui"
@@ -45,14 +45,8 @@ def note(shape: Shape, color: tuple[float, float, float, float], frame: int = 10
 @pytest.fixture
 def viewer() -> Iterator[ClickLog]:
     app()
-    widget = ClickLog()
-    widget.resize(400, 200)
-    widget.show()
-    pump()
-    yield widget
-    widget.close()
-    widget.deleteLater()
-    pump()
+    with shown(ClickLog(), 400, 200) as widget:
+        yield widget
 
 
 @pytest.fixture

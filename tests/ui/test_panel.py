@@ -13,21 +13,14 @@ from overshoulder.core.model import Anchor, Annotation, ImageRef, Shape, new_id
 from overshoulder.core.ui import Panel, PanelSettings
 from overshoulder.core.ui.links import parse_invite
 
-from .hosts import ViewerHost
-from .qt import QtCore, QtWidgets, app, pump, wait_for
+from .hosts import ViewerHost, panel_host
+from .qt import QtCore, QtWidgets, pump, wait_for
 
 
 @pytest.fixture
 def host() -> Iterator[ViewerHost]:
-    app()
-    viewer = QtWidgets.QWidget()
-    viewer.resize(320, 180)
-    viewer.show()
-    h = ViewerHost(viewer)
-    yield h
-    viewer.close()
-    viewer.deleteLater()
-    h.shut()
+    with panel_host() as h:
+        yield h
 
 
 @pytest.fixture

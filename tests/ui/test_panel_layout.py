@@ -21,7 +21,7 @@ from overshoulder.core.ui import Panel, PanelSettings, relay_api
 from overshoulder.core.ui import panel as panel_module
 from overshoulder.core.ui.widgets import GREEN, person_color
 
-from .hosts import ViewerHost
+from .hosts import ViewerHost, panel_host
 from .panel_states import SESSION_NAME, WIDTHS, PanelStates, artifacts_dir, use_app_look
 from .qt import QtCore, QtGui, QtWidgets, app, pump, wait_for
 
@@ -204,15 +204,8 @@ def test_follow_drive_and_the_marks_ticks_show_their_state(states):
 
 @pytest.fixture
 def host() -> Iterator[ViewerHost]:
-    app()
-    viewer = QtWidgets.QWidget()
-    viewer.resize(320, 180)
-    viewer.show()
-    h = ViewerHost(viewer)
-    yield h
-    viewer.close()
-    viewer.deleteLater()
-    h.shut()
+    with panel_host() as h:
+        yield h
 
 
 def test_the_sessions_list_never_keeps_what_the_relay_no_longer_says(relay, host, monkeypatch):
