@@ -2,8 +2,8 @@
 
 ``Panel`` (the whole panel), ``ViewerOverlay`` (marks and tools over the app's
 viewer) and ``PanelSettings`` (what the panel remembers) are the public names.
-They load Qt when first used, so the Qt-free parts (``notes``, ``geometry``,
-``links``, ``settings``, ``relay_api``, ``history``, ``images``) import
+They load Qt when first used. The Qt-free parts they use (notes, geometry, links,
+settings, relay_api, history, images) live in ``overshoulder.core`` and import
 without it, as on a render farm.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from .settings import PanelSettings
+from ..settings import PanelSettings
 
 if TYPE_CHECKING:
     from .overlay import ViewerOverlay

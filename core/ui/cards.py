@@ -13,8 +13,8 @@ from typing import Any, Optional
 
 from Qt import QtCore, QtGui, QtWidgets
 
+from .. import notes
 from ..model import Annotation, Participant
-from . import notes
 from .thumbs import THUMB_H, THUMB_W
 from .widgets import (
     AMBER,

@@ -24,17 +24,17 @@ from typing import Any, Optional
 
 from Qt import QtCore, QtGui, QtWidgets
 
+from .. import geometry, notes
+from ..geometry import DEFAULT_TEXT_SIZE, ImageRect, clamp_point, image_rect
+from ..history import NoteActions
 from ..host import Host, ViewerView
+from ..images import PublishedImages
 from ..model import Anchor, Annotation, ImageRef, Shape, Style, new_id
 from ..protocol import Envelope
 from ..protocol.messages import Draft
 from ..share import Sharer
-from . import geometry, notes
 from .dispatch import GuiDispatcher
 from .drawing_notice import drawing_notices, paint_notices
-from .geometry import DEFAULT_TEXT_SIZE, ImageRect, clamp_point, image_rect
-from .history import NoteActions
-from .images import PublishedImages
 from .painting import DONE_ALPHA, DRAFT_ALPHA, paint_mark
 
 log = logging.getLogger("overshoulder.ui")

@@ -11,8 +11,8 @@ from typing import Any, Optional
 
 from Qt import QtCore, QtGui
 
+from ..geometry import DEFAULT_TEXT_SIZE, ImageRect, arrow_head
 from ..model import Shape, Style
-from .geometry import DEFAULT_TEXT_SIZE, ImageRect, arrow_head
 
 #: Alpha of done notes and of others' marks while they draw (as in the browser).
 DONE_ALPHA = 0.35

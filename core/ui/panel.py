@@ -18,19 +18,19 @@ from typing import Any, Literal, Optional
 
 from Qt import QtCore, QtGui, QtWidgets
 
+from .. import links, notes, relay_api
 from ..client import SessionClient
+from ..history import NoteActions
 from ..host import Host
+from ..images import PublishedImages
 from ..model import Anchor, Annotation, ImageRef, Participant, SessionInfo
 from ..protocol import Envelope
+from ..settings import HostedSession, PanelSettings
 from ..share import Sharer
-from . import links, notes, relay_api
 from . import widgets as w
 from .cards import NoteCard, PersonRow, SessionDelegate
 from .dispatch import GuiDispatcher, SerialWorker
-from .history import NoteActions
-from .images import PublishedImages
 from .overlay import ViewerOverlay
-from .settings import HostedSession, PanelSettings
 from .thumbs import Thumbnails
 from .toolbar import OverlayToolbar
 

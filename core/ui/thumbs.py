@@ -18,7 +18,7 @@ from typing import Any, Optional
 
 from Qt import QtCore, QtGui
 
-from . import relay_api
+from .. import relay_api
 from .dispatch import GuiDispatcher, SerialWorker
 
 log = logging.getLogger("overshoulder.ui")

@@ -18,7 +18,7 @@ import simplejpeg
 from overshoulder.core.host import Capture, Host, PlayheadState
 from overshoulder.core.model import Anchor, Annotation, HostObject, ImageRef, RationalTime
 from overshoulder.core.protocol.messages import SharedTimeline, TimelineClip
-from overshoulder.core.ui.settings import config_dir
+from overshoulder.core.settings import config_dir
 
 from .connection import page_warning
 from .cut import CutError, read_cut

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
-from overshoulder.core.ui.settings import config_dir
+from overshoulder.core.settings import config_dir
 
 from .defaults import SESSION_FLAG_BEAT_S, SESSION_FLAG_STALE_S
 

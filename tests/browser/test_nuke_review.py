@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 
 from overshoulder.core.client import SessionClient
+from overshoulder.core.links import parse_invite
 from overshoulder.core.model import Anchor, Annotation, Shape, Style, new_id
-from overshoulder.core.ui.links import parse_invite
 from tests.conftest import RelayProcess
 from tests.fakes import nuke_control
 

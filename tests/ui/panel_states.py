@@ -22,9 +22,9 @@ import requests
 
 from overshoulder.core.client import SessionClient
 from overshoulder.core.host import Capture
+from overshoulder.core.links import parse_invite
 from overshoulder.core.model import Anchor, Annotation, ImageRef, Shape, Style, new_id
 from overshoulder.core.ui import Panel, PanelSettings
-from overshoulder.core.ui.links import parse_invite
 from overshoulder.core.ui.widgets import ElidedLabel
 
 from .hosts import ViewerHost

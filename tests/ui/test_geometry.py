@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from overshoulder.core import geometry
+from overshoulder.core.geometry import ImageRect, image_rect
 from overshoulder.core.host import ViewerView
 from overshoulder.core.model import Anchor, Annotation, Shape, Style, new_id
-from overshoulder.core.ui import geometry
-from overshoulder.core.ui.geometry import ImageRect, image_rect
 
 
 def test_the_documented_example_maps_both_ways_on_a_full_size_image():

@@ -9,11 +9,11 @@ from typing import Any
 
 import pytest
 
+from overshoulder.core import notes
+from overshoulder.core import settings as ui_settings
+from overshoulder.core.links import LinkError, normalise_relay, parse_invite
 from overshoulder.core.model import Anchor, Annotation, HostObject, ImageRef, Shape, new_id
-from overshoulder.core.ui import notes
-from overshoulder.core.ui import settings as ui_settings
-from overshoulder.core.ui.links import LinkError, normalise_relay, parse_invite
-from overshoulder.core.ui.settings import HostedSession, PanelSettings
+from overshoulder.core.settings import HostedSession, PanelSettings
 
 
 def make(frame: int, created: float, author: str = "a", image: ImageRef | None = None, **kw):
@@ -182,7 +182,7 @@ class _Sharer:
 
 
 def test_undo_and_redo_right_after_an_edit_do_not_wait_for_the_relays_ack() -> None:
-    from overshoulder.core.ui.history import NoteActions
+    from overshoulder.core.history import NoteActions
 
     sharer = _Sharer()
     actions = NoteActions(sharer)  # type: ignore[arg-type]

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from overshoulder.core.client import SessionClient
+from overshoulder.core.links import parse_invite
 from overshoulder.core.model import Anchor, Annotation, ImageRef, Shape, new_id
 from overshoulder.core.ui import Panel, PanelSettings
-from overshoulder.core.ui.links import parse_invite
 
 from .hosts import ViewerHost, panel_host
 from .qt import QtCore, QtWidgets, pump, wait_for

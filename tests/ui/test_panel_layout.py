@@ -15,9 +15,10 @@ from typing import Any
 
 import pytest
 
+from overshoulder.core import relay_api
 from overshoulder.core.model import Shape, Style, new_id
 from overshoulder.core.protocol.messages import Draft
-from overshoulder.core.ui import Panel, PanelSettings, relay_api
+from overshoulder.core.ui import Panel, PanelSettings
 from overshoulder.core.ui import panel as panel_module
 from overshoulder.core.ui.widgets import GREEN, person_color
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 import struct
 import zlib
 
-from overshoulder.core.ui import relay_api, thumbs
+from overshoulder.core import relay_api
+from overshoulder.core.ui import thumbs
 
 from .qt import QtCore, QtGui, app
 

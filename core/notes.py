@@ -12,7 +12,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from typing import Optional
 
-from ..model import Annotation, ImageRef
+from .model import Annotation, ImageRef
 
 #: How the list names each kind of mark (as the browser's note list does).
 KIND_LABELS = {

@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Optional
 
-from ..host import ViewerView
-from ..model import Annotation, Shape
-from ..shapes import arrow_head as arrow_head  # the overlay draws heads as everyone does
+from .host import ViewerView
+from .model import Annotation, Shape
+from .shapes import arrow_head as arrow_head  # the overlay draws heads as everyone does
 
 Point = tuple[float, float]
 

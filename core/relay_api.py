@@ -14,7 +14,7 @@ from urllib.parse import quote
 
 import requests
 
-from ..model import SessionInfo
+from .model import SessionInfo
 
 #: Seconds to wait for the relay to connect, then to answer one call.
 CONNECT_TIMEOUT_S = 5.0

@@ -13,7 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Optional
 
-from ..protocol.packet import FrameHeader
+from .protocol.packet import FrameHeader
 
 Publish = Callable[[FrameHeader, bytes], None]
 

@@ -14,8 +14,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Optional
 
-from ..model import Annotation, Shape
-from ..share import Sharer
+from .model import Annotation, Shape
+from .share import Sharer
 
 
 @dataclass
