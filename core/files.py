@@ -19,7 +19,18 @@ OWNER_ONLY = 0o600
 
 
 def umask() -> int:
-    """The process's umask (reading it means setting it: it is set straight back)."""
+    """The process's umask.
+
+    Linux says it in /proc; elsewhere reading it means setting it (and straight back), which
+    for that instant gives a file another thread makes the widest permissions.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     mask = os.umask(0)
     os.umask(mask)
     return mask
