@@ -14,11 +14,12 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
+
+from .files import OWNER_ONLY, write_atomic
 
 log = logging.getLogger("overshoulder.ui")
 
@@ -96,11 +97,7 @@ class PanelSettings:
             "hosted": [vars(h) for h in self.hosted[-MAX_HOSTED:]],
         }
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".panel-", dir=str(self.path.parent))
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                json.dump(data, f, indent=2)
-            os.replace(tmp, self.path)
+            write_atomic(self.path, json.dumps(data, indent=2), mode=OWNER_ONLY)
         except OSError as exc:
             log.warning("could not save panel settings to %s: %s", self.path, exc)
 
