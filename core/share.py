@@ -14,7 +14,12 @@ Resolve and the player, so what one app proves, all do:
   one compares it with the host's and warns where they differ (``warnings``).
 
 Nothing here runs on the app's main thread except the short calls into the host
-through ``run_on_main``; nothing waits for the network.
+through ``run_on_main``; nothing waits for the network. What comes from the session
+reaches the app's main thread in one hop: posted there by the client's dispatch (a
+panel's) or by the Sharer (the client's own thread), never both.
+
+``overshoulder.core.share_session.ShareSession`` makes a Sharer with its client and
+encoder; front ends use that.
 """
 
 from __future__ import annotations
@@ -369,17 +374,33 @@ class Sharer:
 
     def _move_host(self, frame: int, playing: bool) -> None:
         self._applied_remote_frame = frame
-        self.host.run_on_main(lambda: self.host.set_playhead(frame, playing))
+        self._on_main(lambda: self.host.set_playhead(frame, playing))
 
     def _remote_note(self, env: Envelope) -> None:
+        """A note another participant made, changed or deleted: into the document.
+
+        An add carries the whole note, as the relay stored it. An update carries only
+        the fields it changes, so the note comes whole from the client, which applied
+        the update before handing it over.
+        """
         if env.type == "annotation_delete":
             ann_id = env.data.id
-            self.host.run_on_main(lambda: self.host.remove_annotation(ann_id))
+            self._on_main(lambda: self.host.remove_annotation(ann_id))
             return
-        ann_id = env.data.annotation.id if env.type == "annotation_add" else env.data.id
-        note = self.client.annotations.get(ann_id)
+        if env.type == "annotation_add":
+            note: Optional[Annotation] = env.data.annotation
+        else:
+            note = self.client.annotations.get(env.data.id)
         if note is not None:
-            self.host.run_on_main(lambda: self.host.apply_annotation(note))
+            self._on_main(lambda: self.host.apply_annotation(note))
+
+    def _on_main(self, fn: Callable[[], None]) -> None:
+        """``fn`` on the app's main thread: now when already there (the client's callbacks
+        run there when its dispatch is the app's UI thread), else posted once."""
+        if self.host.is_main_thread():
+            fn()
+        else:
+            self.host.run_on_main(fn)
 
     def _frame_size(self, env: Envelope) -> None:
         if self.encoder is not None:

@@ -1,8 +1,12 @@
 """The Overshoulder panel: relay and sessions, share, invite, people, notes and chat.
 
+The panel is views over one ``ShareSession`` (overshoulder.core.share_session), which
+owns the client, the Sharer, the frame pipe, the kept images and the note history;
+the panel makes one to join, shows what it says and hands it the user's clicks.
+
 Threads: every HTTP call and every blocking step of a session's life (stopping
 a share, closing the client) runs on a worker thread; the results come back
-to the GUI thread through ``GuiDispatcher``. ``SessionClient`` callbacks are
+to the GUI thread through ``GuiDispatcher``. The session's callbacks are
 dispatched onto the GUI thread the same way, so nothing here waits for the
 network. Whatever fails is said in one line of text in the panel (which
 names what was wrong), and the panel keeps working.
@@ -27,6 +31,7 @@ from ..model import Anchor, Annotation, ImageRef, Participant, SessionInfo
 from ..protocol import Envelope
 from ..settings import HostedSession, PanelSettings
 from ..share import Sharer
+from ..share_session import ShareOptions, ShareSession
 from . import widgets as w
 from .cards import NoteCard, PersonRow, SessionDelegate
 from .dispatch import GuiDispatcher, SerialWorker
@@ -68,16 +73,10 @@ class Panel(QtWidgets.QWidget):
         super().__init__(parent)
         self.host = host
         self.settings = settings if settings is not None else PanelSettings()
-        self.client: Optional[SessionClient] = None
-        self.sharer: Optional[Sharer] = None
+        #: The session this panel is in (None: none).
+        self.share: Optional[ShareSession] = None
         self.overlay: Optional[ViewerOverlay] = None
-        self.note_actions: Optional[NoteActions] = None
-        self.images: Optional[PublishedImages] = None
-        self.sharing = False
         self.sessions: list[SessionInfo] = []
-        self._token: Optional[str] = None
-        self._role: Optional[str] = None
-        self._undo: list[Callable[[], None]] = []
         self._seen: dict[str, Any] = {}
         #: The notes list as laid out: (group title, the group, [(card, note)]) per frame.
         self._groups: list[tuple[Any, notes.FrameNotes, list[tuple[Any, Annotation]]]] = []
@@ -89,7 +88,6 @@ class Panel(QtWidgets.QWidget):
         self._listed_relay: Optional[str] = None
         self._refresh_gen = 0
         self._pending_share = False
-        self._restarting = False
         #: HTTP calls in flight ("refresh", "create", "invite"): their buttons wait.
         self._busy: set[str] = set()
         self._gui = GuiDispatcher(self)
@@ -105,6 +103,38 @@ class Panel(QtWidgets.QWidget):
         self._sessions_timer.timeout.connect(self._refresh_quietly)
         self._sessions_timer.start(SESSIONS_REFRESH_MS)
         self._render()
+
+    # --- the session's parts, for glue and tests ----------------------------------------------
+
+    @property
+    def client(self) -> Optional[SessionClient]:
+        return self.share.client if self.share is not None else None
+
+    @property
+    def sharer(self) -> Optional[Sharer]:
+        """The running Sharer (None without a session, and while sharing is switched)."""
+        return self.share.sharer if self.share is not None else None
+
+    @property
+    def note_actions(self) -> Optional[NoteActions]:
+        return self.share.note_actions if self.share is not None else None
+
+    @property
+    def images(self) -> Optional[PublishedImages]:
+        return self.share.images if self.share is not None else None
+
+    @property
+    def sharing(self) -> bool:
+        """True while this app's viewer is shared (or about to be)."""
+        return self.share is not None and self.share.sharing
+
+    @property
+    def _restarting(self) -> bool:
+        return self.share is not None and self.share.restarting
+
+    @property
+    def _role(self) -> Optional[str]:
+        return self.share.role if self.share is not None else None
 
     # --- layout -----------------------------------------------------------------------------
 
@@ -390,7 +420,7 @@ class Panel(QtWidgets.QWidget):
 
     def _render_warnings(self) -> None:
         """The Sharer's warnings (the app's state, a timeline that differs), polled."""
-        warnings = self.sharer.warnings if self.sharer is not None else {}
+        warnings = self.share.warnings if self.share is not None else {}
         text = "\n".join(f"⚠ {w}" for _, w in sorted(warnings.items()))
         if text != self.warning_label.text():
             self.warning_label.setText(text)
@@ -468,7 +498,7 @@ class Panel(QtWidgets.QWidget):
         self._gui.in_background(lambda: relay_api.list_sessions(relay), done, failed)
 
     def _refresh_quietly(self) -> None:
-        if self.client is None and self.isVisible() and "refresh" not in self._busy:
+        if self.share is None and self.isVisible() and "refresh" not in self._busy:
             self.refresh_sessions(quiet=True)
 
     def _relay_typed(self, text: str) -> None:
@@ -489,7 +519,7 @@ class Panel(QtWidgets.QWidget):
 
     def showEvent(self, event: Any) -> None:
         super().showEvent(event)
-        if self.client is None and self._listed_relay is None:
+        if self.share is None and self._listed_relay is None:
             QtCore.QTimer.singleShot(0, self._refresh_quietly)
 
     def _failed(self, job: str = "") -> Callable[[BaseException], None]:
@@ -589,50 +619,47 @@ class Panel(QtWidgets.QWidget):
     # --- a session's life ------------------------------------------------------------------------
 
     def _open(self, relay: str, token: str, name: str, role: Optional[str]) -> None:
-        if self.client is not None:
+        if self.share is not None:
             self.close_session()
+        options = ShareOptions(
+            follow=self.follow_button.isChecked(),
+            dispatch=self._gui.post,
+            background=self._life.submit,
+        )
         try:
-            client = SessionClient(
-                relay,
-                token,
-                name,
-                client=self.host.name,
-                dispatch=self._gui.post,
-                publish_frames=role == "host",
-            )
+            share = ShareSession(relay, token, name, self.host, role, options)
         except Exception as exc:  # a bad name or token is refused here, before any socket
             self.show_error(f"cannot join: {exc}")
             return
-        self.client, self._token, self._role = client, token, role
-        self.images = PublishedImages()
-        self.sharing = False
-        sharer = Sharer(self.host, client)
-        self.sharer = sharer
-        self.note_actions = NoteActions(sharer)
-        on = client.on
-        self._undo = [
-            client.on_state(self._state_changed),
-            on("error", self._relay_error),
-            on("lease", lambda env: self._render()),
-            on("join", lambda env: self._render()),
-            on("leave", lambda env: self._render()),
-            on("presence", lambda env: self._render()),
-            on("chat", lambda env: self._render()),
-            on("annotation_add", lambda env: self._render()),
-            on("annotation_update", lambda env: self._render()),
-            on("annotation_delete", lambda env: self._render()),
-        ]
-        sharer.start()
-        client.start()
+        self.share = share
+        share.on_state(self._state_changed)
+        share.on("error", self._relay_error)
+        for mtype in (
+            "lease",
+            "join",
+            "leave",
+            "presence",
+            "chat",
+            "annotation_add",
+            "annotation_update",
+            "annotation_delete",
+        ):
+            share.on(mtype, lambda env: self._render())
+        share.start()
         viewer = self._viewer()
         if viewer is not None:
             self.overlay = ViewerOverlay(viewer, self.host)
-            self.overlay.set_session(sharer, actions=self.note_actions, images=self.images)
+            self._show_session_on_overlay()
             self.overlay.changed.connect(self._render_people_later)
         self.toolbar.set_overlay(self.overlay)
         self._status(f"connecting to {relay}…")
         self._seen.clear()
         self._render()
+
+    def _show_session_on_overlay(self) -> None:
+        share = self.share
+        if self.overlay is not None and share is not None:
+            self.overlay.set_session(share.sharer, actions=share.note_actions, images=share.images)
 
     def _viewer(self) -> Any:
         try:
@@ -648,36 +675,27 @@ class Panel(QtWidgets.QWidget):
 
     def close_session(self) -> None:
         """Leave the session: stop sharing and close the client (off this thread); never waits."""
-        client, sharer = self.client, self.sharer
-        if client is None:
+        share = self.share
+        if share is None:
             return
-        for undo in self._undo:
-            undo()
-        self._undo = []
         if self.overlay is not None:
             self.overlay.set_session(None)
             self.overlay.hide()
             self.overlay.deleteLater()
             self.overlay = None
         self.toolbar.set_overlay(None)
-        self.client = self.sharer = self.note_actions = self.images = None
-        self._token = self._role = None
-        self.sharing = self._pending_share = False
+        self.share = None
+        self._pending_share = False
         self._status("leaving the session…")
 
-        def stop() -> None:
-            if sharer is not None:
-                sharer.stop()
-            client.close()
-
-        def done(_: Any) -> None:
-            if self.client is None:
+        def done() -> None:
+            if self.share is None:
                 self._status("left the session")
                 self._refresh_quietly()  # the list shows who is where now, not before
             self._render()
 
         self.thumbnails.set_source(None, None, None)
-        self._life.submit(stop, done)
+        share.leave(done)
         self._render()
 
     def set_sharing(self, on: bool) -> None:
@@ -685,7 +703,8 @@ class Panel(QtWidgets.QWidget):
 
         With no session open, "on" makes one first, shares, and copies an invite link.
         """
-        if self.client is None:
+        share = self.share
+        if share is None:
             if on:
                 self.create_session(share=True)
             self._render_controls()
@@ -694,55 +713,28 @@ class Panel(QtWidgets.QWidget):
             self.show_error("only the session's host shares the viewer; you joined as a guest")
             self._render_controls()
             return
-        if on == self.sharing or self._restarting:
-            self._render_controls()
-            return
-        self._restart_sharer(on)
 
-    def _restart_sharer(self, share: bool) -> None:
-        """Stop the running Sharer off this thread, then start one with (or without) pixels."""
-        client, old = self.client, self.sharer
-        assert client is not None
-        self._restarting = True
-        self.sharing = share
-        self._status("starting to share…" if share else "stopping the share…")
-
-        def start_new(_: Any) -> None:
-            self._restarting = False
-            if self.client is not client:  # the session was left meanwhile
-                return
-            encoder = None
-            if share:
-                from ..codec import FrameEncoder
-
-                assert self.images is not None
-                encoder = FrameEncoder(self.images.wrap(client.publish_frame))
-            sharer = Sharer(self.host, client, encoder, follow=self.follow_button.isChecked())
-            self.sharer = sharer
-            if self.note_actions is not None:
-                self.note_actions.sharer = sharer
-            sharer.start()
-            if self.overlay is not None:
-                self.overlay.set_session(sharer, actions=self.note_actions, images=self.images)
-            self._status("sharing the viewer" if share else "not sharing the viewer")
+        def started() -> None:
+            self._show_session_on_overlay()
+            self._status("sharing the viewer" if on else "not sharing the viewer")
             self._render()
 
-        self.sharer = None
-        self._life.submit(lambda: old.stop() if old is not None else None, start_new)
+        if share.set_sharing(on, started):
+            self._status("starting to share…" if on else "stopping the share…")
         self._render_controls()
 
     def make_invite(self, role: Optional[str] = None) -> None:
         """Make an invite link (reviewer or viewer) with the host token; copy it."""
         role = role or self.role_combo.currentText()
-        client, token = self.client, self._token
-        session = client.session if client is not None else None
-        if client is None or token is None or session is None:
+        share = self.share
+        session = share.session if share is not None else None
+        if share is None or session is None:
             self.show_error("open a session first (Create or Share), then make an invite")
             return
         if self._role != "host":
             self.show_error("only the session's host can make invite links")
             return
-        relay = client.relay_url
+        relay, token = share.relay, share.token
         self._busy.add("invite")
         self._render_controls()
 
@@ -775,34 +767,23 @@ class Panel(QtWidgets.QWidget):
     # --- driving, following, chat, notes --------------------------------------------------------
 
     def follow(self, on: bool) -> None:
-        if self.sharer is not None:
-            self.sharer.follow(on)
-            self._presence()
+        if self.sharer is not None and self.share is not None:
+            self.share.follow(on)
         self.follow_button.setChecked(on)
         self._render_controls()
 
     def toggle_drive(self) -> None:
-        sharer = self.sharer
-        if sharer is None:
-            return
-        if sharer.driving:
-            sharer.give_drive()
-        else:
-            sharer.drive()
-
-    def _presence(self) -> None:
-        if self.client is not None and self.client.state == "synced":
-            try:
-                self.client.presence("idle", self.follow_button.isChecked())
-            except Exception as exc:
-                log.debug("presence not sent: %s", exc)
+        """Take the playhead, or give it back while driving."""
+        if self.share is not None:
+            self.share.drive()
 
     def send_chat(self, text: str) -> None:
         text = text.strip()
-        if not text or self.client is None:
+        client = self.client
+        if not text or client is None:
             return
         try:
-            self.client.chat(text)
+            client.chat(text)
         except Exception as exc:
             self.show_error(f"chat not sent: {exc}")
             return
@@ -866,28 +847,25 @@ class Panel(QtWidgets.QWidget):
         self._render()
 
     def _note(self, note_id: str) -> Optional[Annotation]:
-        return self.client.annotations.get(note_id) if self.client is not None else None
+        return self.share.annotations.get(note_id) if self.share is not None else None
 
     # --- from the client --------------------------------------------------------------------------
 
     def _state_changed(self, state: str) -> None:
-        client = self.client
-        if client is None:
+        share = self.share
+        if share is None:
             return
         if state == "refused":
-            err = client.last_error
+            err = share.last_error
             reason = err.message if err is not None else "no reason given"
             self.show_error(f"the relay refused to let you in: {reason}")
             self.close_session()
             return
         if state == "reconnecting":
-            err = client.last_error
+            err = share.last_error
             self._status(f"connection lost ({err.message if err else 'no answer'}), retrying…")
         elif state == "synced":
-            me = client.participant
-            self._role = me.role if me is not None else self._role
-            self._status("")  # the header says where and as what
-            self._presence()
+            self._status("")  # the header says where and as what (the session says it is here)
             if self._pending_share:
                 self._pending_share = False
                 self.set_sharing(True)
@@ -911,7 +889,7 @@ class Panel(QtWidgets.QWidget):
         """Bring the lists up to date; cheap when nothing changed (polled too)."""
         self._render_controls()
         self._render_warnings()
-        client = self.client
+        client = self.share
         if client is None:
             if self._seen.get("people") is not None:
                 self._clear_people()
@@ -922,7 +900,7 @@ class Panel(QtWidgets.QWidget):
             return
         session = client.session
         if session is not None:
-            self.thumbnails.set_source(client.relay_url, session.id, self._token)
+            self.thumbnails.set_source(client.relay, session.id, client.token)
         anns = client.annotations
         hidden = self.overlay.hidden_authors if self.overlay is not None else set()
         drawing = self.overlay.drawing_frames() if self.overlay is not None else {}
@@ -960,7 +938,7 @@ class Panel(QtWidgets.QWidget):
             return None
 
     def _render_controls(self) -> None:
-        client = self.client
+        client = self.share
         open_ = client is not None
         host = self._role == "host"
         self.setup_box.setVisible(not open_)
@@ -1011,7 +989,7 @@ class Panel(QtWidgets.QWidget):
         )
         self.send_button.setEnabled(open_)
 
-    def _render_header(self, client: SessionClient) -> None:
+    def _render_header(self, client: ShareSession) -> None:
         session = client.session
         self.session_label.set_full_text(
             (session.name or session.id) if session is not None else "joining…"
@@ -1023,7 +1001,7 @@ class Panel(QtWidgets.QWidget):
         role = self._role or "guest"
         if self.role_label.text() != role:
             self.role_label.setText(role)
-        self.relay_label.set_full_text(client.relay_url)
+        self.relay_label.set_full_text(client.relay)
 
     def _marks_toggled(self, person_id: str, shown: bool) -> None:
         """A person's tick: show or hide their marks on the viewer (their layer)."""
@@ -1037,7 +1015,7 @@ class Panel(QtWidgets.QWidget):
         self._people = {}
         self._people_text = []
 
-    def _render_people(self, client: SessionClient) -> None:
+    def _render_people(self, client: ShareSession) -> None:
         me = client.participant
         hidden = self.overlay.hidden_authors if self.overlay is not None else set()
         drawing = self.overlay.drawing_frames() if self.overlay is not None else {}

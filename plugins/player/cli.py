@@ -9,17 +9,15 @@ import os
 import signal
 import sys
 import threading
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
-from urllib.parse import quote
 
-from overshoulder.cli import CliError, api_call, relay_base
-from overshoulder.core.client import SessionClient
-from overshoulder.core.codec import ColorUnavailable, DisplayTransform, FrameEncoder
+from overshoulder.core import links, relay_api
+from overshoulder.core.codec import ColorUnavailable, DisplayTransform
 from overshoulder.core.protocol import Envelope
-from overshoulder.core.share import Sharer
+from overshoulder.core.settings import DEFAULT_RELAY
+from overshoulder.core.share_session import ShareOptions, ShareSession
 
 from .console import Console, keys_help, keys_mode
 from .errors import MediaError
@@ -40,6 +38,10 @@ FIRST_SYNC_S = 10.0
 PRIME_S = 10.0
 
 log = logging.getLogger("overshoulder.player")
+
+
+class ShareFailed(Exception):
+    """The relay said no or cannot be reached: printed as one line, exit status 1."""
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -128,7 +130,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     try:
         return Share(ns, playlist, notes).run()
-    except CliError as exc:
+    except (ShareFailed, relay_api.RelayError, links.LinkError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
@@ -207,7 +209,9 @@ class Share:
         self.playlist = playlist
         self.notes = notes
         self.done = threading.Event()
-        self.base = relay_base(ns.relay)
+        self.base = links.normalise_relay(
+            ns.relay or os.environ.get("OVERSHOULDER_RELAY") or DEFAULT_RELAY
+        )
         self._lost = False
 
     def run(self) -> int:
@@ -224,7 +228,7 @@ class Share:
         if link:
             print(f"Reviewer link ({INVITE_EXPIRES}): {link}", flush=True)
         ns = self.ns
-        # Paused until the first frame is out (see _prime): then play.
+        # Paused until the first frame is out (wait_first_frame): then play.
         host = PlayerHost(
             self.playlist,
             loop=not ns.no_loop,
@@ -241,34 +245,32 @@ class Share:
                 notes_path=ns.notes,
                 burnin_dir=ns.burn_in,
             )
-        client = SessionClient(self.base, token, _user_name(), client="player", publish_frames=True)
-        encoder = FrameEncoder(client.publish_frame, fast_quality=ns.quality)
-        sharer = Sharer(host, client, encoder, on_drive_request=self._drive_request)
-        undo = [
-            client.on("lease", lambda env: self._lease(env, client)),
-            client.on_state(self._state),
-        ]
+        options = ShareOptions(
+            sharing=True, quality=ns.quality, on_drive_request=self._drive_request
+        )
+        share = ShareSession(self.base, token, _user_name(), host, "host", options)
+        share.on("lease", lambda env: self._lease(env, share))
+        share.on_state(self._state)
         restore = self._signals()
         try:
             if writer is not None:
                 writer.start()
-            sharer.start()
-            client.start()
-            if not client.wait_synced(FIRST_SYNC_S) and client.state == "refused":
-                error = client.last_error
-                raise CliError(f"the relay refused to join: {error.message if error else '?'}")
-            me = client.participant
+            share.start()
+            if not share.wait_synced(FIRST_SYNC_S) and share.state == "refused":
+                error = share.last_error
+                raise ShareFailed(f"the relay refused to join: {error.message if error else '?'}")
+            me = share.participant
             if me is not None and me.role != "host":
-                raise CliError(
+                raise ShareFailed(
                     f"{ns.token_source or 'the token'} is a {me.role} token; sharing needs the "
                     "session's host token"
                 )
             if not ns.start_paused:
-                _prime(sharer, encoder)
+                share.wait_first_frame(PRIME_S)
                 host.play()
             with keys_mode(sys.stdin) as keys:
-                if keys:
-                    console = Console(host, sharer, self.done.set)
+                if keys and share.sharer is not None:
+                    console = Console(host, share.sharer, self.done.set)
                     print(
                         "Keys: space play/pause, n/b step, g N seek, l loop, d drive, f follow, "
                         "q quit (? for help)",
@@ -276,24 +278,23 @@ class Share:
                     )
                     console.run_in_background(sys.stdin)
                 while not self.done.wait(0.5):
-                    if client.state == "refused":
+                    if share.state == "refused":
                         break
-            error = client.last_error
-            if client.state == "refused":
-                raise CliError(f"the relay refused the session: {error.message if error else '?'}")
+            error = share.last_error
+            if share.state == "refused":
+                raise ShareFailed(
+                    f"the relay refused the session: {error.message if error else '?'}"
+                )
             return 0
         finally:
             restore()
-            for fn in undo:
-                fn()
-            sharer.stop()
+            share.close()
             try:
                 host.call_on_main(lambda: None)  # notes the sharer handed over are kept first
             except TimeoutError:
                 log.warning("the player's main thread is stuck; notes may miss the last change")
             if writer is not None:
                 writer.close()
-            client.close()
             host.close()
             if ns.notes:
                 print(f"Notes: {len(self.notes)} in {ns.notes}", flush=True)
@@ -306,43 +307,27 @@ class Share:
         if ns.session:
             sid, token = ns.session, ns.token
         else:
-            created = api_call(
-                "POST",
-                self.base,
-                "/api/sessions",
-                json_body={"name": ns.name or self.playlist.name[:80], "host_name": _user_name()},
-            )
-            session = created.get("session")
-            token = created.get("host_token")
-            if not isinstance(session, dict) or not isinstance(token, str):
-                raise CliError(f"the relay at {self.base} did not return a new session")
-            sid = str(session.get("id"))
+            name = ns.name or self.playlist.name[:80]
+            made = relay_api.create_session(self.base, name, _user_name())
+            sid, token = made.session.id, made.host_token
         try:
-            invite = api_call(
-                "POST",
-                self.base,
-                f"/api/sessions/{quote(sid, safe='')}/invites",
-                json_body={"role": "reviewer", "expires": INVITE_EXPIRES},
-                key=token,
-                session=sid,
-            )
-        except CliError as exc:
+            invite = relay_api.make_invite(self.base, sid, token, "reviewer", INVITE_EXPIRES)
+        except relay_api.RelayError as exc:
             if not ns.session:
                 raise
             log.warning("no reviewer link: %s", exc)  # a token that may not invite still shares
             return sid, token, None
-        link = invite.get("link")
-        return sid, token, link if isinstance(link, str) else None
+        return sid, token, invite.link
 
     @staticmethod
     def _drive_request(participant_id: str, name: str) -> None:
         """The Sharer hands the drive to whoever asks; say so (``d`` takes it back)."""
         print(f"{name} drives the playhead now (press d to take it back)", flush=True)
 
-    def _lease(self, env: Envelope, client: SessionClient) -> None:
+    def _lease(self, env: Envelope, share: ShareSession) -> None:
         """Say who drives."""
         lease: Any = env.data
-        me = client.participant
+        me = share.participant
         if me is None:
             return
         if not lease.requested_by:
@@ -374,20 +359,6 @@ class Share:
                 signal.signal(sig, handler)
 
         return restore
-
-
-def _prime(sharer: Sharer, encoder: FrameEncoder) -> None:
-    """Wait until the first frame is encoded before the clock runs.
-
-    The first frame pays once for what every later one reuses (the display
-    transform's exact table, the reader's and the encoder's set-up: a few hundred
-    ms). Playing meanwhile would skip the frames of that time, and a reviewer
-    would get them only on the next loop.
-    """
-    deadline = time.monotonic() + PRIME_S
-    while sharer.captures + sharer.capture_errors == 0 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    encoder.wait_idle(max(0.0, deadline - time.monotonic()))
 
 
 def _user_name() -> str:
