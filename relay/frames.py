@@ -15,6 +15,8 @@ import re
 from pathlib import Path
 from typing import Optional
 
+from overshoulder.core.files import OWNER_ONLY, write_atomic
+
 log = logging.getLogger("overshoulder.relay.frames")
 
 EXTENSIONS = {"jpeg": "jpg", "png": "png", "rgb8": "rgb"}
@@ -39,9 +41,9 @@ class FrameStore:
     def _remove_partial(self) -> int:
         """Delete half-written frames (``*.tmp``) an earlier run left behind.
 
-        A frame is written to ``<name>.<pid>.tmp`` and renamed into place only once whole,
-        so a ``.tmp`` file at start is one a full disk or a killed relay cut short: never
-        served, only taking room. Returns how many were removed.
+        A frame is written to a ``.tmp`` file beside it (``core.files``) and renamed into
+        place only once whole, so a ``.tmp`` file at start is one a full disk or a killed
+        relay cut short: never served, only taking room. Returns how many were removed.
         """
         removed = 0
         failed: list[str] = []
@@ -73,13 +75,9 @@ class FrameStore:
         if path.exists():
             return path
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = path.with_suffix(path.suffix + f".{os.getpid()}.tmp")
         # Readable by the relay's user alone, whatever the umask: a kept frame is the
         # studio's picture.
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(payload)
-        os.replace(tmp, path)
+        write_atomic(path, payload, mode=OWNER_ONLY)
         log.info("kept annotated frame %s (%d bytes)", digest, len(payload))
         return path
 

@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
+from overshoulder.core.files import write_atomic
+
 from ..config import DataDirError
 from .base import DAMAGED_EVENT, EventRecord
 
@@ -207,15 +209,13 @@ def read_seen(path: Path) -> Optional[dict[str, Any]]:
 def write_seen(path: Path, sessions: int, events: int) -> None:
     """Keep what the log holds now beside it (atomically; a failure is only logged)."""
     marker = seen_path(path)
-    tmp = marker.with_name(marker.name + ".part")
     body = {
         "sessions": sessions,
         "events": events,
         "at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
     try:
-        tmp.write_text(json.dumps(body) + "\n", encoding="utf-8")
-        os.replace(tmp, marker)
+        write_atomic(marker, json.dumps(body) + "\n")
     except OSError as exc:
         log.warning("could not write %s: %s", marker, exc)
 
