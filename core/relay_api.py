@@ -1,9 +1,17 @@
-"""The relay's HTTP API as the panel uses it: list sessions, make one, make an invite, and
-fetch the image a note was drawn on.
+"""The relay's HTTP API, for every caller in the suite: the panel, the player, the demo and
+the ``overshoulder`` command.
+
+One place makes a request (``_request``) and one turns what went wrong into a
+``RelayError`` whose message names the relay and what to do: no answer
+(``RelayUnreachable``: a connection that failed or timed out), a refusal
+(``RelayRefused``: HTTP 400 or more, with the relay's error code) or an answer that
+is not the relay's JSON. On top of that: the calls, as typed results
+(``list_sessions``, ``create_session``, ``make_invite``, ``fetch_frame``) and, for
+a caller that shows the relay's answer as it is, as JSON (``session_list``,
+``invite``).
 
 Plain blocking calls (``requests``): the panel runs them on worker threads and
-never on the UI thread. Every failure is a ``RelayError`` whose message names
-the relay and what went wrong. No Qt here.
+never on the UI thread. No Qt here.
 """
 
 from __future__ import annotations
@@ -22,7 +30,26 @@ READ_TIMEOUT_S = 10.0
 
 
 class RelayError(Exception):
-    """A relay call failed; ``str()`` is a line for the panel."""
+    """A relay call failed; ``str()`` is one line that says what to do about it."""
+
+    def __init__(self, message: str, relay: str = "") -> None:
+        super().__init__(message)
+        #: The relay's address, as the call was given it.
+        self.relay = relay
+
+
+class RelayUnreachable(RelayError):
+    """No answer: the connection failed or the relay did not answer in time."""
+
+
+class RelayRefused(RelayError):
+    """The relay answered HTTP 400 or more."""
+
+    def __init__(self, message: str, relay: str, status: int, code: Optional[str]) -> None:
+        super().__init__(message, relay)
+        self.status = status
+        #: The relay's error code (``not_found``, ``unauthorized``...), None when it sent none.
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -43,12 +70,26 @@ class InviteLink:
     expires_at: Optional[float]
 
 
-def list_sessions(relay: str) -> list[SessionInfo]:
-    """The relay's open sessions, newest first."""
-    body = _call("GET", relay, "/api/sessions")
-    found = body.get("sessions")
+def health(relay: str, timeout_s: float = 1.0) -> bool:
+    """Whether the relay answers its health check within ``timeout_s`` (never raises)."""
+    try:
+        return requests.get(relay + "/api/health", timeout=timeout_s).ok
+    except requests.exceptions.RequestException:
+        return False
+
+
+def session_list(relay: str, *, include_closed: bool = False) -> list[Any]:
+    """The relay's sessions, newest first, as the relay sends them (closed ones too if asked)."""
+    params = {"all": "1"} if include_closed else None
+    found = _call("GET", relay, "/api/sessions", params=params).get("sessions")
     if not isinstance(found, list):
-        raise RelayError(f"the relay at {relay} answered without a session list")
+        raise RelayError(f"the relay at {relay} answered without a session list", relay)
+    return found
+
+
+def list_sessions(relay: str, *, include_closed: bool = False) -> list[SessionInfo]:
+    """The relay's open sessions (closed ones too if asked), newest first."""
+    found = session_list(relay, include_closed=include_closed)
     return [s for s in (_session(item) for item in found) if s is not None]
 
 
@@ -58,37 +99,50 @@ def create_session(relay: str, name: str, host_name: str) -> CreatedSession:
     session = _session(body.get("session"))
     token = body.get("host_token")
     if session is None or not isinstance(token, str):
-        raise RelayError(f"the relay at {relay} answered without a session and host token")
+        raise RelayError(f"the relay at {relay} answered without a session and host token", relay)
     link = body.get("host_link")
-    expires = body.get("expires_at")
     return CreatedSession(
         session=session,
         host_token=token,
         host_link=link if isinstance(link, str) else None,
-        expires_at=float(expires) if isinstance(expires, (int, float)) else None,
+        expires_at=_time(body.get("expires_at")),
     )
+
+
+def invite(
+    relay: str,
+    session_id: str,
+    key: str,
+    role: str,
+    expires: str = "8h",
+    *,
+    name: Optional[str] = None,
+    seats: Optional[int] = None,
+) -> dict[str, Any]:
+    """``POST /api/sessions/{id}/invites`` with the host's token or the admin key: the
+    relay's answer (``link``, ``token``, ``role``, ``session``, ``expires_at``)."""
+    request: dict[str, Any] = {"role": role, "expires": expires}
+    if name:
+        request["name"] = name
+    if seats is not None:
+        request["seats"] = seats
+    path = f"/api/sessions/{quote(session_id, safe='')}/invites"
+    body = _call("POST", relay, path, json_body=request, key=key)
+    if not isinstance(body.get("link"), str) or not isinstance(body.get("token"), str):
+        raise RelayError(f"the relay at {relay} answered without an invite link", relay)
+    return body
 
 
 def make_invite(
     relay: str, session_id: str, host_token: str, role: str, expires: str = "8h"
 ) -> InviteLink:
     """An invite link for ``role`` (reviewer or viewer), made with the host's token."""
-    body = _call(
-        "POST",
-        relay,
-        f"/api/sessions/{quote(session_id, safe='')}/invites",
-        json_body={"role": role, "expires": expires},
-        key=host_token,
-    )
-    link, token = body.get("link"), body.get("token")
-    if not isinstance(link, str) or not isinstance(token, str):
-        raise RelayError(f"the relay at {relay} answered without an invite link")
-    expires_at = body.get("expires_at")
+    body = invite(relay, session_id, host_token, role, expires)
     return InviteLink(
-        link=link,
-        token=token,
+        link=body["link"],
+        token=body["token"],
         role=str(body.get("role", role)),
-        expires_at=float(expires_at) if isinstance(expires_at, (int, float)) else None,
+        expires_at=_time(body.get("expires_at")),
     )
 
 
@@ -118,14 +172,20 @@ def fetch_frame(relay: str, session_id: str, digest: str, token: str) -> FrameIm
                 total += len(chunk)
                 if total > MAX_FRAME_BYTES:
                     raise RelayError(
-                        f"the image {digest} from {relay} is larger than {MAX_FRAME_BYTES} bytes"
+                        f"the image {digest} from {relay} is larger than {MAX_FRAME_BYTES} bytes",
+                        relay,
                     )
                 chunks.append(chunk)
         except requests.exceptions.RequestException as exc:
-            raise RelayError(f"the image {digest} from {relay} was cut short: {exc}") from None
+            raise RelayError(
+                f"the image {digest} from {relay} was cut short: {exc}", relay
+            ) from None
     data = b"".join(chunks)
     ctype = str(response.headers.get("Content-Type") or "application/octet-stream")
     return FrameImage(data=data, content_type=ctype.split(";")[0].strip())
+
+
+# --- the one request ---------------------------------------------------------------------------
 
 
 def _request(
@@ -133,39 +193,53 @@ def _request(
     relay: str,
     path: str,
     *,
+    params: Optional[dict[str, str]] = None,
     json_body: Optional[dict[str, Any]] = None,
     key: Optional[str] = None,
     stream: bool = False,
 ) -> requests.Response:
+    """Send one request; no answer at all is a ``RelayUnreachable``."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
     try:
         return requests.request(
             method,
             relay + path,
+            params=params,
             json=json_body,
             headers=headers,
             timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
             stream=stream,
         )
+    except requests.exceptions.ConnectTimeout:
+        raise RelayUnreachable(
+            f"cannot reach a relay at {relay} within {CONNECT_TIMEOUT_S:.0f} s: "
+            "is the address right, and is it running?",
+            relay,
+        ) from None
     except requests.exceptions.Timeout:
-        raise RelayError(f"the relay at {relay} did not answer in time") from None
+        raise RelayUnreachable(
+            f"the relay at {relay} did not answer within {READ_TIMEOUT_S:.0f} s; try again",
+            relay,
+        ) from None
     except requests.exceptions.ConnectionError:
-        raise RelayError(f"cannot reach a relay at {relay}: is the address right?") from None
+        raise RelayUnreachable(
+            f"cannot reach a relay at {relay}: is the address right, and is it running?", relay
+        ) from None
     except requests.exceptions.RequestException as exc:
-        raise RelayError(f"the request to {relay} failed: {exc}") from None
+        raise RelayError(f"the request to {relay} failed: {exc}", relay) from None
 
 
 def _refused(relay: str, response: requests.Response) -> NoReturn:
-    """Raise the RelayError an answer of 400 or more means."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    error = body.get("error") if isinstance(body, dict) else None
+    """Raise the ``RelayRefused`` an answer of 400 or more means."""
+    status = response.status_code
+    error = _json(response)
+    error = error.get("error") if isinstance(error, dict) else None
     if isinstance(error, dict):
-        message = str(error.get("message") or f"HTTP {response.status_code}").rstrip(".")
-        raise RelayError(f"the relay at {relay} refused: {message} ({error.get('code')})")
-    raise RelayError(f"the relay at {relay} answered HTTP {response.status_code}")
+        code = str(error.get("code") or "error")
+        message = str(error.get("message") or "").rstrip(".") or f"HTTP {status}"
+        raise RelayRefused(f"the relay at {relay} refused: {message} ({code})", relay, status, code)
+    said = f"HTTP {status} {response.reason or ''}".rstrip()
+    raise RelayRefused(f"the relay at {relay} answered {said}", relay, status, None)
 
 
 def _call(
@@ -173,19 +247,33 @@ def _call(
     relay: str,
     path: str,
     *,
+    params: Optional[dict[str, str]] = None,
     json_body: Optional[dict[str, Any]] = None,
     key: Optional[str] = None,
 ) -> dict[str, Any]:
-    response = _request(method, relay, path, json_body=json_body, key=key)
+    """One JSON call: the answer's object, or a ``RelayError`` that says what went wrong."""
+    response = _request(method, relay, path, params=params, json_body=json_body, key=key)
     if response.status_code >= 400:
         _refused(relay, response)
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
+    body = _json(response)
     if not isinstance(body, dict):
-        raise RelayError(f"{relay} answered without JSON: is it an Overshoulder relay?")
+        raise RelayError(
+            f"{relay} answered HTTP {response.status_code} without JSON: "
+            "is it an Overshoulder relay?",
+            relay,
+        )
     return body
+
+
+def _json(response: requests.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _time(value: Any) -> Optional[float]:
+    return float(value) if isinstance(value, (int, float)) else None
 
 
 def _session(item: Any) -> Optional[SessionInfo]:

@@ -11,18 +11,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Optional
-from urllib.parse import quote, urlsplit
-
-import requests
 
 from overshoulder import __version__
+from overshoulder.core import links, relay_api
 from overshoulder.core.durations import DurationError, format_duration, parse_duration
+from overshoulder.core.settings import DEFAULT_RELAY
 from overshoulder.relay import config as relay_config
 
 PROG = "overshoulder"
-DEFAULT_RELAY = "http://127.0.0.1:8770"
-#: Seconds to wait for the relay's answer to one API call.
-HTTP_TIMEOUT_S = 10.0
 ROLES = ("host", "reviewer", "viewer")
 
 
@@ -48,15 +44,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return 2
     try:
         return int(ns.handler(ns))
+    except relay_api.RelayError as exc:
+        return _failed(ns.command, relay_failed(exc, getattr(ns, "session", None)))
     except CliError as exc:
-        print(f"{PROG} {ns.command}: {exc}", file=sys.stderr)
-        return 1
+        return _failed(ns.command, exc)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         # The reader went away (| head): quiet, and no second error when Python flushes.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+
+
+def _failed(command: str, exc: CliError) -> int:
+    print(f"{PROG} {command}: {exc}", file=sys.stderr)
+    return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -138,10 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def cmd_sessions(ns: argparse.Namespace) -> int:
     base = relay_base(ns.relay)
-    body = api_call("GET", base, "/api/sessions", params={"all": "1"} if ns.all else None)
-    found = body.get("sessions")
-    if not isinstance(found, list):
-        raise CliError(f"the relay at {base} answered without a session list")
+    found = relay_api.session_list(base, include_closed=ns.all)
     if ns.json:
         print(json.dumps(found, indent=2, ensure_ascii=False))
         return 0
@@ -159,22 +158,9 @@ def cmd_invite(ns: argparse.Namespace) -> int:
         raise CliError(f"--expires: {exc}") from None
     base = relay_base(ns.relay)
     key = admin_key(ns.key, ns.data_dir)
-    request: dict[str, Any] = {"role": ns.role, "expires": format_duration(seconds)}
-    if ns.name:
-        request["name"] = ns.name
-    if ns.seats is not None:
-        request["seats"] = ns.seats
-    body = api_call(
-        "POST",
-        base,
-        f"/api/sessions/{quote(ns.session, safe='')}/invites",
-        json_body=request,
-        key=key,
-        session=ns.session,
-    )
-    link = body.get("link")
-    if not isinstance(link, str):
-        raise CliError(f"the relay at {base} answered without a link")
+    expires = format_duration(seconds)
+    body = relay_api.invite(base, ns.session, key, ns.role, expires, name=ns.name, seats=ns.seats)
+    link = body["link"]
     if ns.json:
         print(json.dumps(body, indent=2, ensure_ascii=False))
         return 0
@@ -195,13 +181,10 @@ def cmd_invite(ns: argparse.Namespace) -> int:
 
 def relay_base(given: Optional[str]) -> str:
     """The relay's base URL: --relay, else $OVERSHOULDER_RELAY, else the local default."""
-    url = (given or os.environ.get("OVERSHOULDER_RELAY") or DEFAULT_RELAY).strip()
-    if "://" not in url:
-        url = f"http://{url}"
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise CliError(f"relay address {url!r} must look like http://host:port")
-    return url.rstrip("/")
+    try:
+        return links.normalise_relay(given or os.environ.get("OVERSHOULDER_RELAY") or DEFAULT_RELAY)
+    except links.LinkError as exc:
+        raise CliError(str(exc)) from None
 
 
 def admin_key(given: Optional[str], data_dir: Optional[Path]) -> str:
@@ -224,61 +207,16 @@ def admin_key(given: Optional[str], data_dir: Optional[Path]) -> str:
     )
 
 
-def api_call(
-    method: str,
-    base: str,
-    path: str,
-    *,
-    params: Optional[dict[str, str]] = None,
-    json_body: Optional[dict[str, Any]] = None,
-    key: Optional[str] = None,
-    session: Optional[str] = None,
-) -> dict[str, Any]:
-    """One JSON API call; any failure becomes a ``CliError`` that says what to do."""
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
-    try:
-        response = requests.request(
-            method,
-            base + path,
-            params=params,
-            json=json_body,
-            headers=headers,
-            timeout=HTTP_TIMEOUT_S,
-        )
-    except requests.exceptions.Timeout:
-        raise CliError(
-            f"the relay at {base} did not answer within {HTTP_TIMEOUT_S:.0f} s"
-        ) from None
-    except requests.exceptions.ConnectionError:
-        raise CliError(
-            f"cannot reach a relay at {base}: is it running? (set --relay or OVERSHOULDER_RELAY)"
-        ) from None
-    except requests.exceptions.RequestException as exc:
-        raise CliError(f"request to {base} failed: {exc}") from None
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if response.status_code >= 400:
-        raise CliError(_refusal(response, body, base, session))
-    if not isinstance(body, dict):
-        raise CliError(f"{base} answered HTTP {response.status_code} without JSON: is it a relay?")
-    return body
-
-
-def _refusal(response: requests.Response, body: Any, base: str, session: Optional[str]) -> str:
-    status = response.status_code
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
-        return f"the relay at {base} answered HTTP {status} {response.reason or ''}".rstrip()
-    code = str(error.get("code", "error"))
-    message = str(error.get("message", "")).rstrip(".") or f"HTTP {status}"
+def relay_failed(exc: relay_api.RelayError, session: Optional[str] = None) -> CliError:
+    """The relay's failure as a ``CliError``, with what to do on the command line."""
     hint = ""
-    if status == 401:
+    if isinstance(exc, relay_api.RelayUnreachable):
+        hint = " (set --relay or OVERSHOULDER_RELAY)"
+    elif isinstance(exc, relay_api.RelayRefused) and exc.status == 401:
         hint = "; check the admin key (--key, OVERSHOULDER_ADMIN_KEY or --data-dir)"
-    elif status == 404 and session is not None:
-        hint = f"; list the sessions with: {PROG} sessions --relay {base}"
-    return f"{message} ({code}){hint}"
+    elif isinstance(exc, relay_api.RelayRefused) and exc.status == 404 and session is not None:
+        hint = f"; list the sessions with: {PROG} sessions --relay {exc.relay}"
+    return CliError(f"{exc}{hint}")
 
 
 def format_sessions(sessions: list[Any]) -> str:
