@@ -23,14 +23,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-import os
-import tempfile
 import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Union, cast
 
+from overshoulder.core.files import OWNER_ONLY, write_atomic
 from overshoulder.core.model import (
     MAX_NOTE_FRAMES,
     Anchor,
@@ -164,16 +163,9 @@ class NoteSidecar:
         self.resolved = set(data.get("resolved") or [])
 
     def save(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Write the sidecar whole (readable by its owner alone, as the notes' pictures are)."""
         text = json.dumps({"notes": self.notes, "resolved": sorted(self.resolved)}, indent=1)
-        fd, tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.")
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as out:
-                out.write(text)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(self.path, text, mode=OWNER_ONLY)
 
     def annotation(self, ann_id: str) -> Optional[Annotation]:
         entry = self.notes.get(ann_id)

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from overshoulder.core.files import write_atomic
 from overshoulder.core.settings import config_dir
 
 from .defaults import SESSION_FLAG_BEAT_S, SESSION_FLAG_STALE_S
@@ -63,10 +64,7 @@ class SessionFlag:
             if was_sharing == sharing and now - at < SESSION_FLAG_BEAT_S:
                 return
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self.path.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"pid": self.pid, "sharing": sharing, "beat": now}))
-            os.replace(tmp, self.path)
+            write_atomic(self.path, json.dumps({"pid": self.pid, "sharing": sharing, "beat": now}))
             self._written = (sharing, now)
         except OSError as exc:
             log.warning(

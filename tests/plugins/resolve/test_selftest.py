@@ -4,6 +4,7 @@ a refused call fails its own check and the rest still run, and the editor's stat
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -325,21 +326,24 @@ def test_the_window_keeps_its_flag_while_in_a_session(resolve: Any, tmp_path: Pa
     app()
     host = ResolveHost(resolve, temp_dir=str(tmp_path), notes_dir=tmp_path / "notes")
     window = ResolveWindow(host, session_flag=SessionFlag(tmp_path / "flags"))
+    # In a session with no relay here: a stand-in for the share, with a client and sharing.
+    in_session = SimpleNamespace(client=object(), sharing=True)
     try:
         window.beat()
         assert sessions_open(tmp_path / "flags") == []
-        window.client = object()  # type: ignore[assignment]  # in a session (no relay here)
-        window.sharing = True
+        window.share = in_session  # type: ignore[assignment]
         window.beat()
         [flag] = sessions_open(tmp_path / "flags")
         assert flag["sharing"] is True
-        window.client = None
-        window.sharing = False
+        window.share = None
         window.beat()
         assert sessions_open(tmp_path / "flags") == []
-        window.client = object()  # type: ignore[assignment]
+        in_session.sharing = False
+        window.share = in_session  # type: ignore[assignment]
         window.beat()
-        window.client = None
+        [flag] = sessions_open(tmp_path / "flags")
+        assert flag["sharing"] is False
+        window.share = None
         window.close()  # closing removes it too
         assert sessions_open(tmp_path / "flags") == []
     finally:
