@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -11,6 +9,7 @@ from typing import Any
 import numpy as np
 import OpenImageIO as oiio
 
+from overshoulder.core.files import replacing
 from overshoulder.core.model import Annotation, Shape
 from overshoulder.core.shapes import arrow_head, ellipse_ring
 
@@ -75,15 +74,10 @@ def draw_shape(image: Any, shape: Shape, color: raster.RGBA, line_px: float) -> 
 
 def write_png(path: Path, image: Any) -> None:
     """Write ``image`` (uint8 RGB) as a PNG, atomically (a temporary file renamed into place)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.stem}.{os.getpid()}.{threading.get_ident()}.tmp.png")
     buf = oiio.ImageBuf(np.ascontiguousarray(image))
-    try:
+    with replacing(path, suffix=".png") as tmp:  # OpenImageIO reads the format from it
         if not buf.write(str(tmp), "uint8"):
             raise OSError(f"cannot write {path}: {buf.geterror() or oiio.geterror()}")
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _captions(image: Any, notes: Sequence[Annotation]) -> None:

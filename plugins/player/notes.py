@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -12,6 +10,7 @@ from pathlib import Path
 from typing import Any, Optional
 
 from overshoulder.core.errors import ProtocolError
+from overshoulder.core.files import write_atomic
 from overshoulder.core.model import Annotation
 from overshoulder.core.schema import decode, encode
 
@@ -131,7 +130,7 @@ def write_notes(path: Path, document: dict[str, Any]) -> None:
     """Write ``document`` to ``path`` atomically: readers see the old file or the new, whole."""
     path = Path(path)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
-    write_atomically(path, text.encode("utf-8"))
+    write_atomic(path, text, mode=0o644)
 
 
 def read_notes(path: Path) -> list[Annotation]:
@@ -167,22 +166,3 @@ def read_notes(path: Path) -> list[Annotation]:
             except ProtocolError as exc:
                 raise MediaError(f"{path}: {exc.message}") from None
     return notes
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write ``data`` to a temporary file beside ``path``, then rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o644)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
