@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from overshoulder.core.files import write_atomic
+
 ENCODING = "utf-8"
 ERRORS = "surrogateescape"
 
@@ -139,27 +141,11 @@ def read_text(path: Path) -> Optional[str]:
 
 
 def write_text_atomic(path: Path, text: str) -> None:
-    """Write ``text`` (exact bytes, see module doc) through a temporary file and a rename."""
-    data = text.encode(ENCODING, ERRORS)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        if path.exists():
-            shutil.copymode(path, tmp)
-        else:
-            os.chmod(tmp, 0o666 & ~umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    """Write ``text`` (exact bytes, see module doc) through a temporary file and a rename.
 
-
-def umask() -> int:
-    """The process's umask (reading it means setting it: set it straight back)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    A file that exists keeps its permissions; a new one gets what the umask gives.
+    """
+    write_atomic(path, text, encoding=ENCODING, errors=ERRORS)
 
 
 def edit_block(

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Optional, TextIO
 
 from overshoulder import __version__
+from overshoulder.core.files import umask
 
 from .common import (
     InstallError,
@@ -40,7 +41,6 @@ from .common import (
     read_text,
     remove_tree,
     swap_folder,
-    umask,
 )
 from .common import write_text_atomic as write_file
 from .wheels import pip_target_install, project_wheel, run_pip

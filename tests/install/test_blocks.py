@@ -126,3 +126,15 @@ def test_the_files_mode_is_kept(tmp_path: Path) -> None:
     assert stat.S_IMODE(init.stat().st_mode) == 0o600
     edit_block(init, None, MARKERS)
     assert stat.S_IMODE(init.stat().st_mode) == 0o600
+
+
+@pytest.mark.skipif(os.name == "nt", reason="POSIX file modes")
+def test_a_new_file_gets_what_the_umask_gives_and_no_temporary_is_left(tmp_path: Path) -> None:
+    init = tmp_path / "init.py"
+    old = os.umask(0o027)
+    try:
+        edit_block(init, BODY, MARKERS)
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(init.stat().st_mode) == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["init.py"]
