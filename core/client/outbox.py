@@ -6,11 +6,11 @@ import dataclasses
 import json
 import logging
 import os
-import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any, Optional
 
+from ..files import write_atomic
 from ..protocol import PERSISTED_TYPES, build, dumps
 
 log = logging.getLogger("overshoulder.client")
@@ -53,8 +53,8 @@ class PendingEvent:
 class Outbox:
     """Persisted events not yet acknowledged, oldest first, optionally mirrored to a JSON file.
 
-    Not thread-safe on its own: ``SessionClient`` guards it with its lock. ``save``
-    writes the file atomically (a crash leaves the old or the new file, never half).
+    Not thread-safe on its own: ``SessionClient`` guards it, and its protocol, with one
+    lock. ``save`` writes the file atomically (a crash leaves the old or the new file, never half).
     """
 
     FORMAT = "overshoulder-outbox"
@@ -123,7 +123,7 @@ class Outbox:
         """Write the file (``text``: a ``to_text`` taken earlier under a lock)."""
         if self.path is None:
             return
-        write_atomically(self.path, self.to_text() if text is None else text)
+        write_atomic(self.path, self.to_text() if text is None else text)
 
     def _load(self, path: str) -> None:
         try:
@@ -149,15 +149,3 @@ class Outbox:
                 log.warning("skipping an outbox entry in %s: %s", path, exc)
         if self._events:
             log.info("%d unsent event(s) restored from %s", len(self._events), path)
-
-
-def write_atomically(path: str, text: str) -> None:
-    """Replace ``path`` with ``text``: a temporary file beside it, flushed, then renamed."""
-    folder = os.path.dirname(os.path.abspath(path))
-    os.makedirs(folder, exist_ok=True)
-    tmp = f"{path}.{os.getpid()}.{threading.get_ident()}.tmp"
-    with open(tmp, "w", encoding="utf-8") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)

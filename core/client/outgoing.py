@@ -7,7 +7,9 @@ import threading
 from collections import deque
 from typing import Optional, Union
 
-from ..protocol.packet import FrameHeader
+from ..errors import ErrorCode, ProtocolError
+from ..limits import Limits
+from ..protocol.packet import CODEC_IDS, HEADER_SIZE, KIND_FRAME, FrameHeader
 
 #: Ephemeral messages where only the newest unsent (or undelivered) one matters.
 COALESCED = frozenset({"pointer", "presence", "playhead", "timeline"})
@@ -97,3 +99,24 @@ class FrameSlot:
     def wake(self) -> None:
         with self._cond:
             self._cond.notify_all()
+
+
+def check_frame(header: FrameHeader, payload: Payload, limits: Limits) -> None:
+    """Refuse now what the relay would refuse later (and what ``pack`` cannot write)."""
+    if header.kind != KIND_FRAME:
+        raise ValueError("publish frames with their bytes (kind KIND_FRAME)")
+    if len(header.hash) != 16:
+        raise ValueError(f"the frame hash must be 16 bytes, got {len(header.hash)}")
+    if header.codec not in CODEC_IDS:
+        raise ValueError(f"unknown codec {header.codec!r}; known: {', '.join(CODEC_IDS)}")
+    for side, value in (("width", header.width), ("height", header.height)):
+        if not 1 <= value <= limits.max_frame_side:
+            raise ValueError(f"frame {side} {value} is outside 1..{limits.max_frame_side}")
+    size = HEADER_SIZE + len(payload)
+    if not len(payload):
+        raise ValueError("the frame has no image bytes")
+    if size > limits.max_frame_bytes:
+        raise ProtocolError(
+            ErrorCode.TOO_LARGE,
+            f"the frame is {size} bytes; the relay takes at most {limits.max_frame_bytes}",
+        )

@@ -711,7 +711,7 @@ def test_events_sent_before_connecting_wait_in_the_outbox_file(tmp_path: Any) ->
     c.close()
     again = make_client(outbox_path=path)
     assert again.pending == 3
-    assert [e.eid for e in again._outbox] == eids
+    assert [e.eid for e in again._protocol.outbox] == eids
 
 
 def test_state_callbacks_go_through_the_dispatcher_not_the_network_thread() -> None:
