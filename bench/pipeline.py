@@ -24,7 +24,7 @@ hosts are processes of their own too, so this orchestrating process (and its
    the ratio is end-to-end p50 over (encode p50 + decode p50).
 2. **Sustained playback**: ``overshoulder share`` (``PlayerHost`` + ``Sharer``
    + ``FrameEncoder`` + ``SessionClient``, its own process) plays the demo's
-   sample sequence (``overshoulder.plugins.player.sample``: 48 frames,
+   sample sequence (``overshoulder.sample``: 48 frames,
    1920x1080 half-float EXR, 24 fps, rendered once into the temp dir) to 1
    and then 10 subscribers that count what arrives (no decode: ten decoders
    would compete with the host for the 2 cores). Frames/s per subscriber in a
@@ -90,11 +90,11 @@ from _relay import (
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from overshoulder import sample
 from overshoulder.core.client import SessionClient
 from overshoulder.core.codec import DisplayTransform, FrameEncoder, decode_jpeg
 from overshoulder.core.host import Capture
 from overshoulder.core.protocol.packet import HEADER, HEADER_SIZE, KIND_FRAME, FrameHeader
-from overshoulder.plugins.player import sample
 
 Json = dict[str, Any]
 

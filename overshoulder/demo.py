@@ -7,7 +7,7 @@ What it does, in order:
    ``<data-dir>/relay.log``;
 2. renders the sample sequence once into ``<data-dir>/sample/shot.####.exr``
    (48 frames, 1920x1080, half-float scene-linear Rec.709 EXR:
-   ``overshoulder.plugins.player.sample``); complete files are kept, so later
+   ``overshoulder.sample``); complete files are kept, so later
    starts skip this;
 3. creates a session and shares the sequence into it with ``overshoulder share
    --session ID`` as a child process, the host token in its environment
@@ -46,10 +46,9 @@ from collections import deque
 from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any, Callable, Optional
+from typing import IO, Any, Callable, Optional, TypeVar
 
-import requests
-
+from overshoulder.core import relay_api
 from overshoulder.relay import config
 
 #: How long each invite link printed stays valid.
@@ -58,7 +57,6 @@ LINK_EXPIRES = "8h"
 START_TIMEOUT_S = 30.0
 #: Seconds each child gets to exit after SIGTERM before it is killed.
 STOP_TIMEOUT_S = 15.0
-HTTP_TIMEOUT_S = 5.0
 #: A child that stops by itself this many times within RESTART_WINDOW_S ends the demo.
 MAX_RESTARTS = 5
 RESTART_WINDOW_S = 60.0
@@ -66,6 +64,7 @@ RESTART_WINDOW_S = 60.0
 TOKEN_ENV = "OVERSHOULDER_TOKEN"
 
 Line = Callable[[str], None]
+T = TypeVar("T")
 
 
 class DemoError(Exception):
@@ -289,40 +288,29 @@ class Demo:
         host = "127.0.0.1" if self.args.host in ("0.0.0.0", "::", "") else self.args.host
         base = f"http://{host}:{port}"
         while not self.stop.is_set():
-            try:
-                if requests.get(base + "/api/health", timeout=1).ok:
-                    return base
-            except requests.RequestException:
-                pass
+            if relay_api.health(base):
+                return base
             if time.monotonic() > deadline:
                 raise DemoError(f"the relay at {base} does not answer; its log: {self.relay_log}")
             time.sleep(0.1)
         return None
 
     def _session(self, base: str) -> tuple[str, str, str]:
-        created = _api(
-            "POST", base + "/api/sessions", {"name": "Demo review", "host_name": "Demo player"}
-        )
-        return str(created["session"]["id"]), str(created["host_token"]), str(created["host_link"])
+        made = _api(lambda: relay_api.create_session(base, "Demo review", "Demo player"))
+        return made.session.id, made.host_token, str(made.host_link)
 
     def _invite(self, base: str, sid: str, role: str) -> str:
         key = config.read_admin_key(self.data_dir)
         if not key:
             raise DemoError(f"no admin key in {self.data_dir}: is it the relay's data dir?")
-        made = _api(
-            "POST",
-            f"{base}/api/sessions/{sid}/invites",
-            {"role": role, "expires": LINK_EXPIRES},
-            key=key,
-        )
-        return str(made["link"])
+        return _api(lambda: relay_api.make_invite(base, sid, key, role, LINK_EXPIRES)).link
 
     # --- the sample and the player ---------------------------------------------------------------
 
     def _sample(self) -> Any:
         """The rendered sample (None without OpenImageIO: the demo runs without a player)."""
         try:
-            from overshoulder.plugins.player import sample
+            from overshoulder import sample
         except ModuleNotFoundError as exc:
             print(
                 f"No sample playback: {exc.name or exc} is missing "
@@ -394,10 +382,9 @@ class Demo:
                     f"its log: {self.share_log}{_tail(self.share_log)}"
                 )
             try:
-                listed = _api("GET", base + "/api/sessions")["sessions"]
-                if any(s.get("id") == sid and s.get("participants", 0) >= 1 for s in listed):
+                if any(s.id == sid and s.participants >= 1 for s in relay_api.list_sessions(base)):
                     return True
-            except DemoError:
+            except relay_api.RelayError:
                 pass
             if time.monotonic() > deadline:
                 raise DemoError(f"the player did not join the session; its log: {self.share_log}")
@@ -507,14 +494,12 @@ def _shown_path(path: Path) -> str:
         return str(path)
 
 
-def _api(method: str, url: str, body: Optional[dict[str, Any]] = None, key: str = "") -> Any:
-    headers = {"Authorization": f"Bearer {key}"} if key else {}
+def _api(call: Callable[[], T]) -> T:
+    """``call()``, a relay call; its failure stops the demo with the client's message."""
     try:
-        response = requests.request(method, url, json=body, headers=headers, timeout=HTTP_TIMEOUT_S)
-        response.raise_for_status()
-        return response.json()
-    except (requests.RequestException, ValueError) as exc:
-        raise DemoError(f"{method} {url} failed: {exc}") from None
+        return call()
+    except relay_api.RelayError as exc:
+        raise DemoError(str(exc)) from None
 
 
 def _exit_status(status: int) -> str:

@@ -26,12 +26,13 @@ import numpy as np
 import pytest
 import requests
 
+from overshoulder import sample
 from overshoulder.core.client import SessionClient
 from overshoulder.core.codec import DisplayTransform, decode_jpeg
 from overshoulder.core.model import Anchor, Annotation, Shape, new_id
 from overshoulder.core.protocol.packet import FrameHeader
 from overshoulder.demo import MAX_RESTARTS
-from overshoulder.plugins.player import read_frame, sample
+from overshoulder.plugins.player import read_frame
 from overshoulder.relay import config
 from tests.waiting import wait_for
 

@@ -22,13 +22,14 @@ no jump; the frame number drawn large (OpenImageIO's ``render_text`` with its
 bundled font, else seven-segment digits drawn with numpy); a label; and a
 film-like grain that differs per frame.
 
-Completeness: each file is written into ``.partial/`` and renamed into place,
-so a file under its final name is whole. ``sample.json`` records what the files
-were rendered as (size, frames, rate, version); when it differs from what is
-asked, the old frames are removed and all are rendered again. Missing frames
-alone are rendered when the rest are there. Rendering uses up to ``jobs``
-threads (default: the CPUs, at most 4); 48 frames at 1080p take about 10 s on
-2 cores.
+Completeness: each file is written to a temporary file beside it and renamed
+into place (``overshoulder.core.files.replacing``), so a file under its final
+name is whole; temporaries a killed render left are removed on the next call.
+``sample.json`` records what the files were rendered as (size, frames, rate,
+version); when it differs from what is asked, the old frames are removed and all
+are rendered again. Missing frames alone are rendered when the rest are there.
+Rendering uses up to ``jobs`` threads (default: the CPUs, at most 4); 48 frames
+at 1080p take about 10 s on 2 cores.
 """
 
 from __future__ import annotations
@@ -37,7 +38,6 @@ import json
 import math
 import os
 import re
-import shutil
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -47,6 +47,8 @@ from typing import Any, Optional
 
 import numpy as np
 import OpenImageIO as oiio
+
+from overshoulder.core.files import replacing, write_atomic
 
 #: What ``ensure_sample`` makes unless told otherwise.
 NAME = "shot"
@@ -63,7 +65,6 @@ MANIFEST = "sample.json"
 MANIFEST_FORMAT = "overshoulder.demo.sample"
 #: Bumped when the picture changes, so old renders are replaced.
 VERSION = 1
-PARTIAL = ".partial"
 
 #: 75 % bars, display value 0.75 -> scene-linear (the sRGB curve's inverse).
 BAR = ((0.75 + 0.055) / 1.055) ** 2.4
@@ -128,18 +129,21 @@ def ensure_sample(
         raise ValueError(f"size must be 16-8192 on each side, got {width}x{height}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(folder / PARTIAL, ignore_errors=True)
     sample = Sample(folder, frames, width, height, fps)
     wanted = _manifest(sample)
-    if _read_manifest(folder) != wanted:
-        for old in folder.iterdir():
-            if re.fullmatch(rf"{NAME}\.\d+\.exr", old.name):
-                old.unlink()
-        (folder / MANIFEST).write_text(json.dumps(wanted, indent=2) + "\n", encoding="utf-8")
+    stale = _read_manifest(folder) != wanted
+    for old in folder.iterdir():
+        # Temporaries a killed render left (hidden: ".shot.1001.exr...exr"), and the old
+        # frames when they were rendered as something else.
+        if re.fullmatch(rf"\.{NAME}\.\d+\.exr\..*\.exr", old.name) or (
+            stale and re.fullmatch(rf"{NAME}\.\d+\.exr", old.name)
+        ):
+            old.unlink()
+    if stale:
+        write_atomic(folder / MANIFEST, json.dumps(wanted, indent=2) + "\n")
     todo = [i for i, path in enumerate(sample.paths) if not _complete(path, width, height)]
     if not todo:
         return sample
-    (folder / PARTIAL).mkdir(exist_ok=True)
     if progress is not None:
         progress(0, len(todo))
     jobs = min(jobs or min(os.cpu_count() or 1, 4), len(todo))
@@ -167,7 +171,6 @@ def ensure_sample(
                 for future in futures:
                     future.cancel()
                 raise
-    shutil.rmtree(folder / PARTIAL, ignore_errors=True)
     return Sample(folder, frames, width, height, fps, rendered=len(todo))
 
 
@@ -247,10 +250,9 @@ def _complete(path: Path, width: int, height: int) -> bool:
 
 
 def _render_file(folder: Path, index: int, frames: int, width: int, height: int, fps: int) -> None:
-    final = folder / f"{NAME}.{FIRST_FRAME + index:04d}.exr"
-    partial = folder / PARTIAL / final.name
-    write_exr(partial, render_frame(index, frames, width, height), fps)
-    os.replace(partial, final)
+    pixels = render_frame(index, frames, width, height)
+    with replacing(folder / f"{NAME}.{FIRST_FRAME + index:04d}.exr", suffix=".exr") as partial:
+        write_exr(partial, pixels, fps)
 
 
 # --- the picture -----------------------------------------------------------------------------

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
 import OpenImageIO as oiio
 import pytest
 
+from overshoulder import sample
 from overshoulder.core.codec import DisplayTransform
-from overshoulder.plugins.player import open_media, read_frame, sample
+from overshoulder.plugins.player import open_media, read_frame
 from overshoulder.plugins.player.images import probe
 
 SIZE = (96, 54)
@@ -18,6 +20,15 @@ SIZE = (96, 54)
 
 def mtimes(made: sample.Sample) -> list[int]:
     return [p.stat().st_mtime_ns for p in made.paths]
+
+
+def temporaries(folder: Path) -> list[str]:
+    """Files a render left besides the frames and the manifest."""
+    return sorted(
+        p.name
+        for p in folder.iterdir()
+        if p.name != sample.MANIFEST and not re.fullmatch(r"shot\.\d{4}\.exr", p.name)
+    )
 
 
 def test_the_files_are_labelled_scene_linear_rec709_and_the_codec_takes_its_exact_table(
@@ -63,7 +74,7 @@ def test_complete_files_are_kept_and_only_what_is_missing_is_rendered(tmp_path: 
     assert fixed.rendered == 2 and calls == [(0, 2), (1, 2), (2, 2)]
     after = mtimes(fixed)
     assert (after[0], after[3]) == (before[0], before[3])
-    assert not (tmp_path / sample.PARTIAL).exists()
+    assert temporaries(tmp_path) == []
 
 
 def test_other_settings_replace_the_old_frames(tmp_path: Path) -> None:
@@ -83,8 +94,23 @@ def test_a_progress_callback_that_raises_stops_the_rendering(tmp_path: Path) -> 
 
     with pytest.raises(KeyboardInterrupt):
         sample.ensure_sample(tmp_path, frames=6, size=SIZE, jobs=2, progress=interrupt)
+    assert temporaries(tmp_path) == []
     done = sample.ensure_sample(tmp_path, frames=6, size=SIZE, jobs=1)
     assert 0 < done.rendered < 6  # what was finished before the interruption is kept
+
+
+def test_a_temporary_left_by_a_killed_render_is_removed_and_not_taken_for_a_frame(
+    tmp_path: Path,
+) -> None:
+    made = sample.ensure_sample(tmp_path, frames=2, size=SIZE, jobs=1)
+    # What a render killed while writing frame 1002 leaves: the frame's temporary, cut short.
+    made.path(1002).unlink()
+    left = tmp_path / ".shot.1002.exr.4242.1.tmp.exr"
+    left.write_bytes(made.path(1001).read_bytes()[:100])
+    again = sample.ensure_sample(tmp_path, frames=2, size=SIZE, jobs=1)
+    assert again.rendered == 1 and temporaries(tmp_path) == []
+    assert probe(again.path(1002), 1002).width == SIZE[0]
+    assert open_media(str(again.pattern)).last == 1002
 
 
 def test_the_picture_holds_bars_a_counter_and_moves() -> None:
