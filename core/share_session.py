@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from .client import Dispatch, EnvelopeListener, SessionClient, StateListener
 from .history import NoteActions
@@ -38,7 +38,10 @@ from .host import Host
 from .images import PublishedImages
 from .model import Annotation, ChatMessage, Participant, SessionInfo
 from .protocol.messages import Error
-from .share import DriveRequests, FrameSink, Sharer
+from .share import DriveRequests, Sharer
+
+if TYPE_CHECKING:
+    from .codec import FrameEncoder
 
 log = logging.getLogger("overshoulder.share")
 
@@ -103,7 +106,7 @@ class ShareSession:
         #: True while the Sharer is being made again (``set_sharing``); ``sharer`` is None then.
         self.restarting = False
         self.closed = False
-        self.encoder: Optional[FrameSink] = None
+        self.encoder: Optional[FrameEncoder] = None
         self.sharer: Optional[Sharer] = self._new_sharer(self.sharing)
         self.note_actions = NoteActions(self.sharer)
         self._background = self.options.background or self._in_thread
@@ -135,10 +138,8 @@ class ShareSession:
         deadline = time.monotonic() + timeout
         while sharer.captures + sharer.capture_errors == 0 and time.monotonic() < deadline:
             time.sleep(0.01)
-        wait_idle = getattr(encoder, "wait_idle", None)
-        if wait_idle is None:
-            return sharer.captures > 0
-        return bool(wait_idle(max(0.0, deadline - time.monotonic()))) and sharer.captures > 0
+        idle = encoder.wait_idle(max(0.0, deadline - time.monotonic()))
+        return idle and sharer.captures > 0
 
     def close(self) -> None:
         """Leave now: stop sharing, close the client. Waits (a second or so): call it off the
@@ -210,7 +211,7 @@ class ShareSession:
             on_drive_request=self.options.on_drive_request,
         )
 
-    def _new_encoder(self) -> FrameSink:
+    def _new_encoder(self) -> FrameEncoder:
         """Captures -> JPEG (the encoder's thread) -> kept images -> the client's publisher."""
         from .codec import FrameEncoder  # the codec's libraries load only when sharing
 

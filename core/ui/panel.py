@@ -889,8 +889,8 @@ class Panel(QtWidgets.QWidget):
         """Bring the lists up to date; cheap when nothing changed (polled too)."""
         self._render_controls()
         self._render_warnings()
-        client = self.share
-        if client is None:
+        share = self.share
+        if share is None:
             if self._seen.get("people") is not None:
                 self._clear_people()
                 self._clear_notes()
@@ -898,22 +898,22 @@ class Panel(QtWidgets.QWidget):
                 self._seen.clear()
             self.driver_label.set_full_text("")
             return
-        session = client.session
+        session = share.session
         if session is not None:
-            self.thumbnails.set_source(client.relay, session.id, client.token)
-        anns = client.annotations
+            self.thumbnails.set_source(share.relay, session.id, share.token)
+        anns = share.annotations
         hidden = self.overlay.hidden_authors if self.overlay is not None else set()
         drawing = self.overlay.drawing_frames() if self.overlay is not None else {}
         people_key = (
-            id(client.participants),
-            client.driver,
+            id(share.participants),
+            share.driver,
             id(anns),
             frozenset(hidden),
             tuple(sorted(drawing.items())),
         )
         if self._seen.get("people") != people_key:
             self._seen["people"] = people_key
-            self._render_people(client)
+            self._render_people(share)
         frame = self._frame()
         can = self.note_actions is not None and self.note_actions.can_draw
         if self._seen.get("can_draw") != can:  # known once in: the tools follow the role
@@ -926,7 +926,7 @@ class Panel(QtWidgets.QWidget):
         elif self._seen.get("notes_frame") != frame:
             self._mark_frame(frame)  # only the frame moved (playback): no rebuild
         self._seen["notes_frame"] = frame
-        chat = client.chat_log
+        chat = share.chat_log
         if self._seen.get("chat") != id(chat):
             self._seen["chat"] = id(chat)
             self._render_chat(chat)
@@ -938,8 +938,8 @@ class Panel(QtWidgets.QWidget):
             return None
 
     def _render_controls(self) -> None:
-        client = self.share
-        open_ = client is not None
+        share = self.share
+        open_ = share is not None
         host = self._role == "host"
         self.setup_box.setVisible(not open_)
         self.bottom_stretch.setVisible(not open_)
@@ -962,7 +962,7 @@ class Panel(QtWidgets.QWidget):
         self.invite_button.setEnabled(open_ and host and "invite" not in self._busy)
         self.role_combo.setEnabled(open_ and host)
         self.watermark_combo.setEnabled(open_ and host)
-        session = client.session if client is not None else None
+        session = share.session if share is not None else None
         mode = session.watermark if session is not None else "viewers"
         if self.watermark_combo.currentText() != mode and not self.watermark_combo.hasFocus():
             self.watermark_combo.setCurrentText(mode)
@@ -971,8 +971,8 @@ class Panel(QtWidgets.QWidget):
         kept = item is not None and self.settings.hosted_session(relay, str(item.data(NOTE_ROLE)))
         self.rejoin_button.setVisible(bool(kept))
         self.rejoin_button.setEnabled(bool(kept) and not open_)
-        if client is not None:
-            self._render_header(client)
+        if share is not None:
+            self._render_header(share)
         sharer = self.sharer
         can_draw = self.note_actions is not None and self.note_actions.can_draw
         following = self.follow_button.isChecked()
@@ -989,19 +989,19 @@ class Panel(QtWidgets.QWidget):
         )
         self.send_button.setEnabled(open_)
 
-    def _render_header(self, client: ShareSession) -> None:
-        session = client.session
+    def _render_header(self, share: ShareSession) -> None:
+        session = share.session
         self.session_label.set_full_text(
             (session.name or session.id) if session is not None else "joining…"
         )
-        word, color = STATE_DOTS.get(client.state, (client.state, w.GREY))
+        word, color = STATE_DOTS.get(share.state, (share.state, w.GREY))
         if self.state_label.text() != word:
             self.state_label.setText(word)
             w.set_dot(self.state_dot, color)
         role = self._role or "guest"
         if self.role_label.text() != role:
             self.role_label.setText(role)
-        self.relay_label.set_full_text(client.relay)
+        self.relay_label.set_full_text(share.relay)
 
     def _marks_toggled(self, person_id: str, shown: bool) -> None:
         """A person's tick: show or hide their marks on the viewer (their layer)."""
@@ -1015,17 +1015,17 @@ class Panel(QtWidgets.QWidget):
         self._people = {}
         self._people_text = []
 
-    def _render_people(self, client: ShareSession) -> None:
-        me = client.participant
+    def _render_people(self, share: ShareSession) -> None:
+        me = share.participant
         hidden = self.overlay.hidden_authors if self.overlay is not None else set()
         drawing = self.overlay.drawing_frames() if self.overlay is not None else {}
         people = sorted(
-            client.participants.values(),
+            share.participants.values(),
             key=lambda p: ({"host": 0, "reviewer": 1}.get(p.role, 2), p.name.lower()),
         )
         here = {p.id for p in people}
         gone: dict[str, str] = {}
-        for n in client.annotations.values():
+        for n in share.annotations.values():
             if n.author and n.author not in here:
                 gone[n.author] = n.author_name or "someone"
         rows: list[tuple[str, str, Optional[Participant]]] = [(p.id, p.name, p) for p in people]
@@ -1039,7 +1039,7 @@ class Panel(QtWidgets.QWidget):
             row = self._people.get(pid) or PersonRow(pid, self._marks_toggled, self.people_box)
             kept[pid] = row
             mine = me is not None and pid == me.id
-            drives = client.driver == pid
+            drives = share.driver == pid
             row.show_person(
                 name,
                 person,
@@ -1058,13 +1058,13 @@ class Panel(QtWidgets.QWidget):
         self._people = kept
         self._people_text = texts
         self.people_title.setText(f"PEOPLE {len(people)}")
-        driver = client.driver
+        driver = share.driver
         if driver is None:
             self.driver_label.set_full_text("Nobody drives")
         elif me is not None and driver == me.id:
             self.driver_label.set_full_text("You drive")
         else:
-            who = client.participants.get(driver)
+            who = share.participants.get(driver)
             self.driver_label.set_full_text(f"{who.name if who else 'someone'} drives")
 
     def current_image(self, frame: int, anchor: Optional[Anchor] = None) -> Optional[ImageRef]:
