@@ -106,6 +106,8 @@ class ShareSession:
         #: True while the Sharer is being made again (``set_sharing``); ``sharer`` is None then.
         self.restarting = False
         self.closed = False
+        #: Leaving and a new Sharer starting never cross (``close`` may run on any thread).
+        self._lock = threading.Lock()
         self.encoder: Optional[FrameEncoder] = None
         self.sharer: Optional[Sharer] = self._new_sharer(self.sharing)
         self.note_actions = NoteActions(self.sharer)
@@ -156,13 +158,14 @@ class ShareSession:
 
     def _detach(self) -> Optional[Sharer]:
         """Mark closed and take the listeners off; the running Sharer, to stop."""
-        if self.closed:
-            return None
-        self.closed = True
+        with self._lock:
+            if self.closed:
+                return None
+            self.closed = True
+            sharer, self.sharer = self.sharer, None
         for undo in self._undo:
             undo()
         self._undo = []
-        sharer, self.sharer = self.sharer, None
         return sharer
 
     def _shut(self, sharer: Optional[Sharer]) -> None:
@@ -187,12 +190,13 @@ class ShareSession:
 
         def start_new(_: Any) -> None:
             self.restarting = False
-            if self.closed:  # left meanwhile
-                return
-            sharer = self._new_sharer(on)
-            self.sharer = sharer
-            self.note_actions.sharer = sharer
-            sharer.start()
+            with self._lock:
+                if self.closed:  # left meanwhile
+                    return
+                sharer = self._new_sharer(on)
+                self.sharer = sharer
+                self.note_actions.sharer = sharer
+                sharer.start()
             if done is not None:
                 done()
 
