@@ -212,13 +212,13 @@ def _request(
         )
     except requests.exceptions.ConnectTimeout:
         raise RelayUnreachable(
-            f"cannot reach a relay at {relay} within {CONNECT_TIMEOUT_S:.0f} s: "
+            f"cannot reach a relay at {relay} within {CONNECT_TIMEOUT_S:g} s: "
             "is the address right, and is it running?",
             relay,
         ) from None
     except requests.exceptions.Timeout:
         raise RelayUnreachable(
-            f"the relay at {relay} did not answer within {READ_TIMEOUT_S:.0f} s; try again",
+            f"the relay at {relay} did not answer within {READ_TIMEOUT_S:g} s; try again",
             relay,
         ) from None
     except requests.exceptions.ConnectionError:
