@@ -16,6 +16,8 @@ export class SessionState extends Emitter {
   capabilities = new Set();
   people = new Map();
   notes = new Map();
+  // Ids of notes deleted in this session (the snapshot's tombstones and later deletes).
+  deleted = new Set();
   chat = [];
   playhead = null;
   driver = null;
@@ -88,42 +90,45 @@ export class SessionState extends Emitter {
       case "lease":
         this.#lease(d);
         return;
-      case "session":
-        this.session = { ...this.session, ...d };
-        return this.emit("session");
       case "draft":
         this.#draft(d, msg.from);
         return;
       case "pointer":
         return this.emit("pointer", d);
       default:
-        if (this.#event(msg.type, d, false)) this.emit(msg.type === "chat" ? "chat" : "notes");
+        if (this.#event(msg.type, d, false)) this.#changed(msg.type);
     }
   }
 
   /** Our own persisted event, shown at once; the relay's ack fills in what it adds. */
   applyOwn(type, data) {
-    if (this.#event(type, data, true)) this.emit(type === "chat" ? "chat" : "notes");
+    if (this.#event(type, data, true)) this.#changed(type);
   }
 
   onAck(ack, item) {
     if (!item) return;
     const id = noteId(item.type, item.data);
+    // What the relay wrote into our event (author, its time, the note's image) replaces what
+    // this page guessed, so our copy is everyone's.
+    const { image, ...filled } = ack.filled ?? {};
     if (item.type === "annotation_add" && ack.filled) {
       const note = this.notes.get(id);
       if (note) {
-        const { image, ...rest } = ack.filled;
         const anchor = image ? { ...note.anchor, image } : note.anchor;
-        this.notes.set(id, { ...note, ...rest, anchor });
+        this.notes.set(id, { ...note, ...filled, anchor });
       }
     } else if (item.type === "chat" && ack.filled) {
-      const line = this.chat.find((c) => c.id === item.data.id);
-      if (line) Object.assign(line, ack.filled);
+      const at = this.chat.findIndex((c) => c.id === item.data.id);
+      if (at >= 0) this.chat[at] = { ...this.chat[at], ...filled };
     }
     if (id && !this.outbox.entries().some((i) => noteId(i.type, i.data) === id)) {
       this.pending.delete(id);
     }
-    this.emit(item.type === "chat" ? "chat" : "notes");
+    this.#changed(item.type);
+  }
+
+  #changed(type) {
+    this.emit(type === "chat" ? "chat" : type === "session" ? "session" : "notes");
   }
 
   /** After a full snapshot: our unacknowledged events again on top of it. */
@@ -151,6 +156,7 @@ export class SessionState extends Emitter {
     if (d.playhead) this.#setPlayhead(d.playhead);
     if (d.full) {
       this.notes = new Map((d.annotations ?? []).map((a) => [a.id, a]));
+      this.deleted = new Set((d.deleted ?? []).filter((id) => !this.notes.has(id)));
       this.chat = [...(d.chat ?? [])];
       this.pending.clear();
       // A paged snapshot: the notes follow in `pages` messages; ours go on top after them.
@@ -164,7 +170,10 @@ export class SessionState extends Emitter {
 
   #snapshotPage(d) {
     if (!this.#pagesLeft) return;
-    for (const a of d.annotations ?? []) this.notes.set(a.id, a);
+    for (const a of d.annotations ?? []) {
+      this.notes.set(a.id, a);
+      this.deleted.delete(a.id);
+    }
     this.#pagesLeft -= 1;
     if (!this.#pagesLeft) this.#reapply();
   }
@@ -195,31 +204,44 @@ export class SessionState extends Emitter {
     this.emit("drafts");
   }
 
-  /** Applies a persisted event to notes or chat; true when something changed. */
+  /**
+   * Applies a persisted event to notes, chat or the session; true when something changed. Our
+   * own is stored as the relay will store it: its coordinates rounded, this page as its author
+   * and now as its time until the ack says what the relay wrote (docs/protocol.md).
+   */
   #event(type, d, own) {
     const me = this.me;
     switch (type) {
       case "annotation_add": {
-        const a = own
-          ? { ...d.annotation, author: me.id, author_name: me.name, created: Date.now() / 1000 }
-          : d.annotation;
+        let a = d.annotation;
+        if (own) {
+          const mine = { author: me.id, author_name: me.name, created: Date.now() / 1000 };
+          a = { ...a, ...mine, shape: rounded(a.shape) };
+        }
         this.notes.set(a.id, a);
+        this.deleted.delete(a.id);
         this.drafts.delete(a.id);
         break;
       }
       case "annotation_update": {
         const note = this.notes.get(d.id);
         if (!note) return false;
-        const { id, ...changes } = d;
-        this.notes.set(id, { ...note, ...changes });
+        const { id, clear, ...changes } = d;
+        if (own && changes.shape) changes.shape = rounded(changes.shape);
+        this.notes.set(id, cleared({ ...note, ...changes }, clear));
         break;
       }
       case "annotation_delete":
         if (!this.notes.delete(d.id)) return false;
+        this.deleted.add(d.id);
         break;
       case "chat":
         if (this.chat.some((c) => c.id === d.id)) return false;
         this.chat.push(own ? { ...d, author: me.id, author_name: me.name, ts: Date.now() / 1000 } : d);
+        return true;
+      case "session":
+        // The relay acknowledges, not echoes, the host's own change: the same either way.
+        this.session = { ...this.session, ...d };
         return true;
       default:
         return false;
@@ -227,6 +249,33 @@ export class SessionState extends Emitter {
     if (own) this.pending.add(noteId(type, d));
     return true;
   }
+}
+
+/** Decimals the relay keeps of a coordinate (relay/rooms.py, COORD_DECIMALS). */
+const COORD_DECIMALS = 5;
+
+/** A shape with its coordinates rounded as the relay stores them. */
+function rounded(shape) {
+  const r = (v) => Number(v.toFixed(COORD_DECIMALS));
+  const out = { ...shape };
+  if (shape.points) out.points = shape.points.map((p) => p.map(r));
+  for (const key of ["start", "end", "min", "max", "at"]) if (shape[key]) out[key] = shape[key].map(r);
+  return out;
+}
+
+/** `note` without the fields an update's `clear` names ("text", "anchor.duration"). */
+function cleared(note, clear) {
+  if (!clear?.length) return note;
+  const out = { ...note };
+  for (const path of clear) {
+    const [head, field] = path.split(".");
+    if (field === undefined) delete out[head];
+    else if (out[head]) {
+      const { [field]: _gone, ...rest } = out[head];
+      out[head] = rest;
+    }
+  }
+  return out;
 }
 
 /** The note a persisted event is about (null for chat and session events). */
