@@ -33,12 +33,8 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import itertools
 import logging
 import os
-import shutil
-import tempfile
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Optional
@@ -46,6 +42,8 @@ from typing import Any, Optional
 import maya.api.OpenMaya as om
 import maya.api.OpenMayaUI as omui
 from maya import cmds
+
+from overshoulder.core.scratch import ScratchFolder, discard, take
 
 from . import scene
 from .defaults import PLAYBLAST_QUALITY
@@ -80,29 +78,18 @@ class ViewportGrab:
         if method not in METHODS:
             raise ValueError(f"capture method {method!r}: use one of {', '.join(METHODS)}")
         self.method = method
-        self._given = folder
-        self._folder: Optional[str] = None
-        self._count = itertools.count(1)
-        self._lock = threading.Lock()
+        self._scratch = ScratchFolder("overshoulder-maya-", folder)
         self._warned = False
         #: True while a playblast runs (its time changes and redraws are ours).
         self.busy = False
 
     def folder(self) -> str:
-        with self._lock:
-            if self._folder is None:
-                if self._given:
-                    os.makedirs(self._given, exist_ok=True)
-                    self._folder = self._given
-                else:
-                    self._folder = tempfile.mkdtemp(prefix="overshoulder-maya-")
-            return self._folder
+        """The folder the playblasts go to (made on first use)."""
+        return self._scratch.path()
 
     def cleanup(self) -> None:
-        with self._lock:
-            folder, self._folder = self._folder, None
-        if folder is not None and folder != self._given:
-            shutil.rmtree(folder, ignore_errors=True)
+        """Remove the private folder and what is left in it (a folder given is kept)."""
+        self._scratch.cleanup()
 
     def grab(self) -> Optional[Grabbed]:
         """The active viewport now; None when there is none (batch, no model panel)."""
@@ -152,7 +139,7 @@ class ViewportGrab:
     def _playblast(self, panel: str, frame: int, camera: Optional[str]) -> Grabbed:
         view = omui.M3dView.getM3dViewFromModelPanel(panel)
         width, height = int(view.portWidth()), int(view.portHeight())
-        path = os.path.join(self.folder(), f"view-{next(self._count)}.jpg").replace("\\", "/")
+        path = self._scratch.numbered("view", ".jpg")
         before = scene.current_time()
         self.busy = True
         try:
@@ -172,7 +159,7 @@ class ViewportGrab:
                     forceOverwrite=True,
                 )
         except Exception as exc:
-            _remove(path)
+            discard(path, log)
             raise CaptureFailed(f"playblast of {panel} at frame {frame} failed: {exc}") from exc
         finally:
             self.busy = False
@@ -203,17 +190,4 @@ def to_rgb(grabbed: Grabbed) -> Any:
 def read_back(grabbed: Grabbed) -> bytes:
     """The playblast's JPEG bytes; the file is removed (any thread)."""
     assert grabbed.jpeg_path is not None
-    try:
-        with open(grabbed.jpeg_path, "rb") as fh:
-            return fh.read()
-    finally:
-        _remove(grabbed.jpeg_path)
-
-
-def _remove(path: str) -> None:
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        log.warning("%s could not be removed: %s", path, exc)
+    return take(grabbed.jpeg_path, log)

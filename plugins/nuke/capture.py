@@ -14,19 +14,16 @@ runs on Nuke's main thread; reading the file back happens on the caller's.
 
 from __future__ import annotations
 
-import itertools
 import logging
 import os
 import re
-import shutil
-import tempfile
-import threading
 from dataclasses import dataclass
 from typing import Optional
 
 import nuke
 
 from overshoulder.core.model import HostObject
+from overshoulder.core.scratch import ScratchFolder, discard, take
 
 from .defaults import JPEG_QUALITY, JPEG_SUB_SAMPLING
 from .graph import (
@@ -85,30 +82,18 @@ class ViewerRender:
     """Renders the viewed node at the current frame; ``render`` runs on the main thread."""
 
     def __init__(self, folder: Optional[str] = None) -> None:
-        self._given = folder
-        self._folder: Optional[str] = None
-        self._count = itertools.count(1)
-        self._lock = threading.Lock()
+        """``folder``: where the renders go (kept by ``cleanup``); default, a private one."""
+        self._scratch = ScratchFolder("overshoulder-nuke-", folder)
         #: True while temporary nodes exist (their knob changes are ours, not the artist's).
         self.busy = False
 
     def folder(self) -> str:
-        """The private folder the renders go to (made on first use)."""
-        with self._lock:
-            if self._folder is None:
-                if self._given:
-                    os.makedirs(self._given, exist_ok=True)
-                    self._folder = self._given
-                else:
-                    self._folder = tempfile.mkdtemp(prefix="overshoulder-nuke-")
-            return self._folder
+        """The folder the renders go to (made on first use)."""
+        return self._scratch.path()
 
     def cleanup(self) -> None:
-        """Remove the private folder and what is left in it."""
-        with self._lock:
-            folder, self._folder = self._folder, None
-        if folder is not None:
-            shutil.rmtree(folder, ignore_errors=True)
+        """Remove the private folder and what is left in it (a folder given is kept)."""
+        self._scratch.cleanup()
 
     def render(self) -> Optional[Rendered]:
         """Render what the active viewer shows; None when it shows nothing.
@@ -128,7 +113,7 @@ class ViewerRender:
         """Render ``node`` at the current frame as ``viewer`` would show it (its input process
         and display transform; none without a viewer, as under ``nuke -t``)."""
         frame = current_frame()
-        path = os.path.join(self.folder(), f"view-{next(self._count)}.jpg").replace("\\", "/")
+        path = self._scratch.numbered("view", ".jpg")
         display, view = display_view(viewer) if viewer is not None else (None, None)
         made: list[nuke.Node] = []
         self.busy = True
@@ -156,7 +141,7 @@ class ViewerRender:
                     write.setInput(0, top)
                     nuke.execute(write, frame, frame)
                 except Exception as exc:
-                    _remove(path)
+                    discard(path, log)
                     raise CaptureFailed(
                         f"rendering {node.fullName()} at frame {frame} failed: {exc}"
                     ) from exc
@@ -199,7 +184,7 @@ class ViewerRender:
 
     def _paste_copy(self, original: nuke.Node, made: list[nuke.Node]) -> nuke.Node:
         selected = nuke.selectedNodes()
-        clip = os.path.join(self.folder(), "input-process.nk").replace("\\", "/")
+        clip = self._scratch.file("input-process.nk")
         try:
             deselect_all()
             original.setSelected(True)
@@ -210,7 +195,7 @@ class ViewerRender:
             copy.setSelected(False)
             return copy
         finally:
-            _remove(clip)
+            discard(clip, log)
             deselect_all()
             for n in selected:
                 n.setSelected(True)
@@ -218,11 +203,7 @@ class ViewerRender:
 
 def read_back(rendered: Rendered) -> bytes:
     """The rendered JPEG's bytes; the file is removed (any thread)."""
-    try:
-        with open(rendered.path, "rb") as fh:
-            return fh.read()
-    finally:
-        _remove(rendered.path)
+    return take(rendered.path, log)
 
 
 def jpeg_size(data: bytes) -> tuple[int, int]:
@@ -252,12 +233,3 @@ def _delete(node: nuke.Node) -> None:
         nuke.delete(node)
     except Exception as exc:  # already gone (a callback deleted it): nothing left to clean
         log.debug("a temporary node could not be deleted: %s", exc)
-
-
-def _remove(path: str) -> None:
-    try:
-        os.remove(path)
-    except FileNotFoundError:
-        pass
-    except OSError as exc:
-        log.warning("%s could not be removed: %s", path, exc)
