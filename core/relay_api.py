@@ -242,17 +242,10 @@ def _refused(relay: str, response: requests.Response) -> NoReturn:
     raise RelayRefused(f"the relay at {relay} answered {said}", relay, status, None)
 
 
-def _call(
-    method: str,
-    relay: str,
-    path: str,
-    *,
-    params: Optional[dict[str, str]] = None,
-    json_body: Optional[dict[str, Any]] = None,
-    key: Optional[str] = None,
-) -> dict[str, Any]:
-    """One JSON call: the answer's object, or a ``RelayError`` that says what went wrong."""
-    response = _request(method, relay, path, params=params, json_body=json_body, key=key)
+def _call(method: str, relay: str, path: str, **options: Any) -> dict[str, Any]:
+    """One JSON call (``options``: ``params``, ``json_body``, ``key``, as ``_request`` takes
+    them): the answer's object, or a ``RelayError`` that says what went wrong."""
+    response = _request(method, relay, path, **options)
     if response.status_code >= 400:
         _refused(relay, response)
     body = _json(response)
