@@ -17,7 +17,8 @@ is usually hidden: nothing fails until the function is first called, and then on
 is called while the other module is half imported. A module above another in the layers
 should not reach back down to it at any time, so where an import runs does not matter.
 
-Imports under ``if TYPE_CHECKING:`` do not count: they never run.
+Imports under ``if TYPE_CHECKING:`` do not count: they never run; nor does a module run as
+a child process (``python -m overshoulder.relay``), which shares no modules with its parent.
 
 A loop is named as a chain of modules, each step with the file and line of its import.
 """
