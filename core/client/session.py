@@ -489,15 +489,16 @@ class SessionClient:
         for delivery in protocol.events_received():
             if isinstance(delivery, StateChanged):
                 self._state_cond.notify_all()
-                self._notes.append(
-                    lambda fns=self._state_listeners, s=delivery.state: self._call_each(fns, s)
-                )
+                self._notes.append(self._state_note(self._state_listeners, delivery.state))
             else:
                 self._emit(delivery)
         if protocol.take_outbox_changed():
             self._save_wake.set()
         if protocol.deadline() is not None:
             self._queue.wake()  # the writer waits until then at most
+
+    def _state_note(self, listeners: list[StateListener], state: str) -> Callable[[], None]:
+        return lambda: self._call_each(listeners, state)
 
     def _submit(self, mtype: str, data: dict[str, Any]) -> str:
         with self._lock:
@@ -717,10 +718,10 @@ class SessionClient:
             log.warning("media socket: unreadable answer: %s", exc)
         if env is None or env.type != "media_welcome":
             close_quietly(ws)
-            refused = env is not None and env.type == "error"
-            with self._lock:
-                if refused and self._protocol.media_refused(env.data, serial, time.monotonic()):
-                    abort(self._ws)
+            if env is not None and env.type == "error":
+                with self._lock:
+                    if self._protocol.media_refused(env.data, serial, time.monotonic()):
+                        abort(self._ws)
             return None
         ws.settimeout(timeouts.RECV_TIMEOUT_S)
         with self._lock:
