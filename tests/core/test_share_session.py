@@ -175,6 +175,7 @@ def test_a_remote_note_reaches_the_main_thread_in_one_hop_as_its_event_carried_i
     host.run_on_main(lambda: gate.wait(10))  # the app is busy: callbacks queue behind this
     note = arrow()
     sam.add_annotation(note)
+    assert wait_for(lambda: note.id in sam.annotations)  # stored before it is deleted
     sam.delete_annotation(note.id)
     assert wait_for(lambda: note.id in share.client.deleted_ids)  # the state moved on already
     gate.set()
