@@ -1,11 +1,18 @@
-"""The callbacks a ``SessionClient`` takes, and the relay messages one may listen to."""
+"""The callbacks a ``SessionClient`` takes, the relay messages one may listen to, and their
+delivery through the app's dispatcher."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import logging
+import threading
+from collections.abc import Callable, Iterable
+from typing import Any, Optional
 
 from ..protocol import MESSAGES, Envelope
 from ..protocol.packet import FrameHeader
+from .outgoing import COALESCED
+
+log = logging.getLogger("overshoulder.client")
 
 #: Runs a callback somewhere (an app's UI thread); the default runs it at once.
 Dispatch = Callable[[Callable[[], None]], None]
@@ -25,3 +32,136 @@ LISTENABLE = frozenset(
 def call_direct(fn: Callable[[], None]) -> None:
     """The default ``Dispatch``: run the callback at once, on the calling thread."""
     fn()
+
+
+#: Keys of the listener table that are not message types.
+_STATE, _FRAME = " state", " frame"
+
+
+class Listeners:
+    """The app's callbacks, and their delivery through its ``Dispatch`` in order.
+
+    Callbacks are queued (``state``, ``envelope``) while the client holds its own lock,
+    then handed to the dispatcher by ``flush`` outside it. Pointer, presence and playhead
+    keep only the newest message per sender while a callback for it waits in the
+    dispatcher: a UI thread that was busy for a second gets the current position, not
+    sixty stale ones. Frames likewise: only the newest waits.
+    """
+
+    def __init__(self, dispatch: Dispatch) -> None:
+        self._dispatch_fn = dispatch
+        self._lock = threading.Lock()
+        self._notify_lock = threading.Lock()
+        self._notifier: Optional[threading.Thread] = None
+        self._notes: list[Callable[[], None]] = []
+        self._fns: dict[str, list[Callable[..., None]]] = {}
+        self._latest: dict[tuple[str, str], Envelope] = {}
+        self._frame_in: Optional[tuple[FrameHeader, bytes]] = None
+        self._frame_pending = False
+
+    def on(self, mtype: str, fn: EnvelopeListener) -> Callable[[], None]:
+        if mtype not in LISTENABLE:
+            raise ValueError(f"no relay message {mtype!r}; one of: {', '.join(sorted(LISTENABLE))}")
+        return self._add(mtype, fn)
+
+    def on_state(self, fn: StateListener) -> Callable[[], None]:
+        return self._add(_STATE, fn)
+
+    def on_frame(self, fn: FrameListener) -> Callable[[], None]:
+        return self._add(_FRAME, fn)
+
+    def _add(self, key: str, fn: Callable[..., None]) -> Callable[[], None]:
+        with self._lock:
+            self._fns[key] = [*self._fns.get(key, []), fn]
+
+        def remove() -> None:
+            with self._lock:
+                self._fns[key] = [f for f in self._fns.get(key, []) if f is not fn]
+
+        return remove
+
+    def state(self, state: str) -> None:
+        """Queue the state listeners (as they are now) with ``state``."""
+        with self._lock:
+            listeners = self._fns.get(_STATE, [])
+            self._notes.append(lambda: _call_each(listeners, state))
+
+    def envelope(self, env: Envelope) -> None:
+        """Queue the listeners of ``env.type``."""
+        with self._lock:
+            listeners = self._fns.get(env.type)
+            if not listeners:
+                return
+            if env.type not in COALESCED:
+                self._notes.append(lambda: _call_each(listeners, env))
+                return
+            key = (env.type, getattr(env.data, "id", None) or env.sender or "")
+            waiting = key in self._latest
+            self._latest[key] = env
+            if not waiting:
+                self._notes.append(lambda: self._deliver_latest(key))
+
+    def _deliver_latest(self, key: tuple[str, str]) -> None:
+        with self._lock:
+            env = self._latest.pop(key, None)
+            listeners = self._fns.get(key[0], [])
+        if env is not None:
+            _call_each(listeners, env)
+
+    def frame(self, header: FrameHeader, payload: bytes) -> None:
+        """Hand the newest frame to the dispatcher (unless a callback for one waits there)."""
+        with self._lock:
+            self._frame_in = (header, payload)
+            if self._frame_pending:
+                return  # the callback already on its way takes this newer frame
+            self._frame_pending = True
+        self._dispatch(self._deliver_frame)
+
+    def _deliver_frame(self) -> None:
+        with self._lock:
+            item, self._frame_in = self._frame_in, None
+            self._frame_pending = False
+            listeners = self._fns.get(_FRAME, [])
+        if item is None:
+            return
+        for fn in listeners:
+            try:
+                fn(*item)
+            except Exception:
+                log.exception("an on_frame listener failed")
+
+    def flush(self) -> None:
+        """Hand queued callbacks to the dispatcher, in order, outside the client's lock.
+
+        A callback run directly (the default dispatcher) may call back into the
+        client; what it queues is handed over by the loop already running here.
+        """
+        me = threading.current_thread()
+        if self._notifier is me:
+            return
+        with self._notify_lock:
+            self._notifier = me
+            try:
+                while True:
+                    with self._lock:
+                        notes, self._notes = self._notes, []
+                    if not notes:
+                        return
+                    for note in notes:
+                        self._dispatch(note)
+            finally:
+                self._notifier = None
+
+    def _dispatch(self, fn: Callable[[], None]) -> None:
+        try:
+            self._dispatch_fn(fn)
+        except Exception:
+            log.exception("the dispatcher failed to take a callback")
+
+
+def _call_each(listeners: Iterable[Callable[[Any], None]], arg: Any) -> None:
+    for fn in listeners:
+        try:
+            fn(arg)
+        except Exception:
+            log.exception("a SessionClient listener failed")

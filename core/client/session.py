@@ -11,7 +11,7 @@ import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
 from typing import Any, Optional, Union
 
@@ -29,7 +29,7 @@ from ..model import (
     check_uuid,
     new_id,
 )
-from ..protocol import CAPABILITIES, PROTOCOL_VERSION, Envelope, build, dumps, parse
+from ..protocol import CAPABILITIES, PROTOCOL_VERSION, Envelope
 from ..protocol.messages import (
     Draft,
     Error,
@@ -44,22 +44,22 @@ from ..protocol.messages import (
     SharedTimeline,
     Stream,
 )
-from ..protocol.packet import KIND_REF, FrameHeader, pack, unpack
+from ..protocol.packet import FrameHeader
 from ..schema import decode, encode
 from ..timeline import in_range
 from . import timeouts
 from .backoff import reconnect_delay
-from .frame_cache import FrameCache
 from .listeners import (
-    LISTENABLE,
     Dispatch,
     EnvelopeListener,
     FrameListener,
+    Listeners,
     StateListener,
     call_direct,
 )
+from .media import MediaLink
 from .outbox import Outbox
-from .outgoing import COALESCED, FrameSlot, Payload, SendQueue, check_frame
+from .outgoing import Payload, SendQueue, check_frame
 from .protocol import SessionProtocol, StateChanged, annotation_changes
 from .sockets import (
     abort,
@@ -104,7 +104,6 @@ class SessionClient:
     ) -> None:
         self.relay_url = relay_url
         self._control_url = control_url(relay_url)
-        self._media_url = media_url(relay_url)
         self.client_id = check_uuid(client_id, "client_id") if client_id else str(uuid.uuid4())
         if not name.strip():
             raise ValueError("name is empty: give the name other participants will see")
@@ -121,38 +120,33 @@ class SessionClient:
             decode(MediaHello, {"ticket": "-", "cache": frame_cache}, "frame_cache")
         except ProtocolError as exc:
             raise ValueError(f"frame_cache: {exc.message}") from None
-        self._dispatch_fn: Dispatch = dispatch or call_direct
         self.publish_frames = publish_frames
         self.receive_frames = receive_frames
-        self._frame_cache = FrameCache(frame_cache)
         self._protocol = SessionProtocol(hello, Outbox(outbox_path))
 
         self._lock = threading.RLock()
         self._state_cond = threading.Condition(self._lock)
-        self._notify_lock = threading.Lock()
-        self._notifier: Optional[threading.Thread] = None
-        self._notes: list[Callable[[], None]] = []
+        self._listeners = Listeners(dispatch or call_direct)
         self._started = False
         self._closing = threading.Event()
         self._save_wake = threading.Event()
         self._save_lock = threading.Lock()
         self._queue = SendQueue()
         self._ws: Optional[websocket.WebSocket] = None
-
-        self._media_ws: Optional[websocket.WebSocket] = None
-        self._media_wake = threading.Event()
-        self._media_ready = threading.Event()
-        self._out_slot = FrameSlot()
-        self._last_published: Optional[tuple[FrameHeader, Payload]] = None
-        self._frame_lock = threading.Lock()
-        self._frame_in: Optional[tuple[FrameHeader, bytes]] = None
-        self._frame_pending = False
-
-        self._listeners: dict[str, list[EnvelopeListener]] = {}
-        self._state_listeners: list[StateListener] = []
-        self._frame_listeners: list[FrameListener] = []
+        self._media = MediaLink(
+            media_url(relay_url),
+            self._protocol,
+            self._lock,
+            self._closing,
+            self._listeners,
+            publish=publish_frames,
+            receive=receive_frames,
+            cache=frame_cache,
+            refused=self._media_refused,
+            errors=self._media_error,
+            ask=lambda digest: self._send("frame_request", FrameRequest(hash=digest)),
+        )
         self._views: dict[str, tuple[int, Any]] = {}
-        self._latest: dict[tuple[str, str], Envelope] = {}
         self._threads: list[threading.Thread] = []
         self._writer: Optional[threading.Thread] = None
 
@@ -173,9 +167,9 @@ class SessionClient:
             ("writer", self._writer_loop),
         ]
         if self.publish_frames or self.receive_frames:
-            targets.append(("media", self._media_loop))
+            targets.append(("media", self._media.run))
         if self.publish_frames:
-            targets.append(("publisher", self._publish_loop))
+            targets.append(("publisher", self._media.publish))
         if self._protocol.outbox.path is not None:
             targets.append(("outbox", self._save_loop))
         for label, target in targets:
@@ -199,10 +193,8 @@ class SessionClient:
                 return
             self._closing.set()
             goodbye, ws = self._protocol.close(), self._ws
-        self._media_wake.set()
-        self._media_ready.set()
+        self._media.stop()
         self._save_wake.set()
-        self._out_slot.wake()
         if goodbye is not None and ws is not None:
             # After what is queued already: a note added just before close() still goes out.
             self._queue.put(goodbye)
@@ -214,7 +206,7 @@ class SessionClient:
         if self._writer is not None and self._writer is not me:
             self._writer.join(max(0.0, deadline - time.monotonic()))
         with self._lock:
-            control, media = self._ws, self._media_ws
+            control, media = self._ws, self._media.ws
         abort(control)
         abort(media)
         for thread in self._threads:
@@ -254,27 +246,11 @@ class SessionClient:
 
     def on(self, mtype: str, fn: EnvelopeListener) -> Callable[[], None]:
         """Call ``fn(envelope)`` for each ``mtype`` message from the relay; returns an undo."""
-        if mtype not in LISTENABLE:
-            raise ValueError(f"no relay message {mtype!r}; one of: {', '.join(sorted(LISTENABLE))}")
-        with self._lock:
-            self._listeners[mtype] = [*self._listeners.get(mtype, []), fn]
-
-        def remove() -> None:
-            with self._lock:
-                self._listeners[mtype] = [f for f in self._listeners.get(mtype, []) if f is not fn]
-
-        return remove
+        return self._listeners.on(mtype, fn)
 
     def on_state(self, fn: StateListener) -> Callable[[], None]:
         """Call ``fn(state)`` on every change of ``state``; returns an undo."""
-        with self._lock:
-            self._state_listeners = [*self._state_listeners, fn]
-
-        def remove() -> None:
-            with self._lock:
-                self._state_listeners = [f for f in self._state_listeners if f is not fn]
-
-        return remove
+        return self._listeners.on_state(fn)
 
     def on_frame(self, fn: FrameListener) -> Callable[[], None]:
         """Call ``fn(header, payload)`` with the newest frame (a slow receiver skips frames).
@@ -282,14 +258,7 @@ class SessionClient:
         ``header.kind`` is ``KIND_REF`` when the bytes came from this client's frame
         cache (the relay sent only the hash); the payload is the image either way.
         """
-        with self._lock:
-            self._frame_listeners = [*self._frame_listeners, fn]
-
-        def remove() -> None:
-            with self._lock:
-                self._frame_listeners = [f for f in self._frame_listeners if f is not fn]
-
-        return remove
+        return self._listeners.on_frame(fn)
 
     # --- persisted events ----------------------------------------------------------------------
 
@@ -395,7 +364,7 @@ class SessionClient:
         if not self.publish_frames:
             raise RuntimeError("construct the SessionClient with publish_frames=True to publish")
         check_frame(header, payload, self._protocol.limits)
-        self._out_slot.put(header, payload)
+        self._media.slot.put(header, payload)
 
     # --- state -----------------------------------------------------------------------------------
 
@@ -489,16 +458,13 @@ class SessionClient:
         for delivery in protocol.events_received():
             if isinstance(delivery, StateChanged):
                 self._state_cond.notify_all()
-                self._notes.append(self._state_note(self._state_listeners, delivery.state))
+                self._listeners.state(delivery.state)
             else:
-                self._emit(delivery)
+                self._listeners.envelope(delivery)
         if protocol.take_outbox_changed():
             self._save_wake.set()
         if protocol.deadline() is not None:
             self._queue.wake()  # the writer waits until then at most
-
-    def _state_note(self, listeners: list[StateListener], state: str) -> Callable[[], None]:
-        return lambda: self._call_each(listeners, state)
 
     def _submit(self, mtype: str, data: dict[str, Any]) -> str:
         with self._lock:
@@ -669,219 +635,22 @@ class SessionClient:
             keep = protocol.receive_decoded(data, decoded, gen, time.monotonic(), time.time())
             self._pump()
             if protocol.ticket_serial != serial:
-                self._media_wake.set()
+                self._media.wake.set()
         self._flush_notes()
         return keep
 
-    # --- the media connection --------------------------------------------------------------------
+    # --- what the media socket says ---------------------------------------------------------
 
-    def _media_loop(self) -> None:
-        attempt = 0
-        while not self._closing.is_set() and self._protocol.refusal is None:
-            with self._lock:
-                usable = self._protocol.usable_ticket()
-            if usable is None:
-                self._media_wake.wait(1.0)
-                self._media_wake.clear()
-                continue
-            try:
-                ws = self._connect_media(*usable)
-                if ws is not None:
-                    attempt = 0
-                    self._read_media(ws)
-            except Exception:
-                log.exception("the media connection failed; reconnecting")
-            if self._closing.is_set():
-                return
-            self._media_wake.wait(reconnect_delay(attempt))
-            self._media_wake.clear()
-            attempt += 1
-
-    def _connect_media(self, ticket: str, serial: int) -> Optional[websocket.WebSocket]:
-        hello = build("media_hello", MediaHello(ticket=ticket, cache=self._frame_cache.capacity))
-        try:
-            ws = open_socket(self._media_url)
-        except (OSError, websocket.WebSocketException) as exc:
-            log.info("media socket: cannot connect: %s", exc)
-            return None
-        try:
-            ws.send(dumps(hello))
-            opcode, data = ws.recv_data()
-        except (OSError, websocket.WebSocketException) as exc:
-            log.info("media socket: no answer to media_hello: %s", exc)
-            close_quietly(ws)
-            return None
-        try:
-            env = parse(data, direction="relay") if opcode == websocket.ABNF.OPCODE_TEXT else None
-        except ProtocolError as exc:
-            env = None
-            log.warning("media socket: unreadable answer: %s", exc)
-        if env is None or env.type != "media_welcome":
-            close_quietly(ws)
-            if env is not None and env.type == "error":
-                with self._lock:
-                    if self._protocol.media_refused(env.data, serial, time.monotonic()):
-                        abort(self._ws)
-            return None
-        ws.settimeout(timeouts.RECV_TIMEOUT_S)
+    def _media_refused(self, err: Error, serial: int) -> None:
         with self._lock:
-            if self._closing.is_set():
-                close_quietly(ws)
-                return None
-            self._media_ws = ws
-            if self.publish_frames and self._last_published is not None:
-                self._out_slot.put_back(self._last_published)
-        self._media_ready.set()
-        return ws
+            if self._protocol.media_refused(err, serial, time.monotonic()):
+                abort(self._ws)  # only a welcome brings a new ticket: resume for one
 
-    def _read_media(self, ws: websocket.WebSocket) -> None:
-        try:
-            for opcode, data in frames_while_alive(ws, self._closing):
-                if opcode == websocket.ABNF.OPCODE_BINARY:
-                    if self.receive_frames:
-                        self._on_packet(data)
-                elif opcode == websocket.ABNF.OPCODE_TEXT:
-                    self._on_media_text(data)
-                elif opcode == websocket.ABNF.OPCODE_CLOSE:
-                    code, reason = close_reason(data)
-                    log.info("media socket closed by the relay: %s %s", code, reason)
-                    break
-        except (OSError, websocket.WebSocketException) as exc:
-            if not self._closing.is_set():
-                log.info("media socket lost: %s", exc)
-        finally:
-            self._media_ready.clear()
-            with self._lock:
-                if self._media_ws is ws:
-                    self._media_ws = None
-            close_quietly(ws)
-
-    def _on_media_text(self, data: bytes) -> None:
-        try:
-            env = parse(data, direction="relay")
-        except ProtocolError as exc:
-            log.warning("media socket: unreadable message: %s", exc)
-            return
-        if env.type == "error":
-            with self._lock:
-                self._protocol.media_error(env)
-                self._pump()
-            self._flush_notes()
-
-    def _on_packet(self, data: bytes) -> None:
-        try:
-            header, view = unpack(data, self._protocol.limits)
-        except ProtocolError as exc:
-            log.warning("media socket: bad frame packet: %s", exc)
-            return
-        if header.kind == KIND_REF:
-            payload = self._frame_cache.recall(header.hash)
-            if payload is None:
-                # The relay thinks this frame is here, but it is not (any more): ask for it.
-                self._send("frame_request", FrameRequest(hash=header.hash_hex))
-                return
-        else:
-            payload = bytes(view)
-            self._frame_cache.remember(header.hash, payload)
-        with self._frame_lock:
-            self._frame_in = (header, payload)
-            if self._frame_pending:
-                return  # the callback already on its way takes this newer frame
-            self._frame_pending = True
-        self._dispatch(self._deliver_frame)
-
-    def _deliver_frame(self) -> None:
-        with self._frame_lock:
-            item, self._frame_in = self._frame_in, None
-            self._frame_pending = False
-        if item is None:
-            return
-        for fn in self._frame_listeners:
-            try:
-                fn(*item)
-            except Exception:
-                log.exception("an on_frame listener failed")
-
-    def _publish_loop(self) -> None:
-        while not self._closing.is_set() and self._protocol.refusal is None:
-            if not self._media_ready.wait(0.5):
-                continue
-            item = self._out_slot.take(0.5)
-            if item is None:
-                continue
-            with self._lock:
-                ws = self._media_ws
-            if ws is None:
-                self._out_slot.put_back(item)
-                continue
-            try:
-                ws.send_binary(pack(item[0], bytes(item[1])))
-                self._last_published = item
-            except Exception as exc:
-                log.info("media socket: sending a frame failed: %s", exc)
-                self._out_slot.put_back(item)
-                abort(ws)
-
-    # --- callbacks -------------------------------------------------------------------------------
-
-    def _emit(self, env: Envelope) -> None:
-        """Queue the listeners of ``env.type`` (call with the lock held).
-
-        Pointer, presence and playhead keep only the newest message per sender
-        while a callback for it waits in the dispatcher: a UI thread that was
-        busy for a second gets the current position, not sixty stale ones.
-        """
-        listeners = self._listeners.get(env.type)
-        if not listeners:
-            return
-        if env.type not in COALESCED:
-            self._notes.append(lambda: self._call_each(listeners, env))
-            return
-        key = (env.type, getattr(env.data, "id", None) or env.sender or "")
-        waiting = key in self._latest
-        self._latest[key] = env
-        if not waiting:
-            self._notes.append(lambda: self._deliver_latest(key))
-
-    def _deliver_latest(self, key: tuple[str, str]) -> None:
+    def _media_error(self, env: Envelope) -> None:
         with self._lock:
-            env = self._latest.pop(key, None)
-            listeners = self._listeners.get(key[0], [])
-        if env is not None:
-            self._call_each(listeners, env)
+            self._protocol.media_error(env)
+            self._pump()
+        self._flush_notes()
 
     def _flush_notes(self) -> None:
-        """Hand queued callbacks to the dispatcher, in order, outside the state lock.
-
-        A callback run directly (the default dispatcher) may call back into the
-        client; what it queues is handed over by the loop already running here.
-        """
-        me = threading.current_thread()
-        if self._notifier is me:
-            return
-        with self._notify_lock:
-            self._notifier = me
-            try:
-                while True:
-                    with self._lock:
-                        notes, self._notes = self._notes, []
-                    if not notes:
-                        return
-                    for note in notes:
-                        self._dispatch(note)
-            finally:
-                self._notifier = None
-
-    def _dispatch(self, fn: Callable[[], None]) -> None:
-        try:
-            self._dispatch_fn(fn)
-        except Exception:
-            log.exception("the dispatcher failed to take a callback")
-
-    @staticmethod
-    def _call_each(listeners: Iterable[Callable[[Any], None]], arg: Any) -> None:
-        for fn in listeners:
-            try:
-                fn(arg)
-            except Exception:
-                log.exception("a SessionClient listener failed")
+        self._listeners.flush()

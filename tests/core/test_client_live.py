@@ -170,7 +170,7 @@ def test_frames_reach_the_reviewer_and_a_known_frame_comes_from_its_cache(
     a, b = b"\x01" * 16, b"\x02" * 16
     image_a, image_b = b"\xff\xd8 frame a" * 100, b"\xff\xd8 frame b" * 100
 
-    assert wait_for(lambda: host._media_ready.is_set() and rev._media_ready.is_set())
+    assert wait_for(lambda: host._media.ready.is_set() and rev._media.ready.is_set())
     host.publish_frame(frame_header(1, a), image_a)
     assert wait_for(lambda: len(got) >= 1)
     host.publish_frame(frame_header(2, b), image_b)
@@ -281,11 +281,11 @@ def test_a_host_that_only_publishes_keeps_its_media_socket(
     monkeypatch.setattr(timeouts, "PING_INTERVAL_S", 0.2)
     monkeypatch.setattr(timeouts, "RECV_TIMEOUT_S", 1.0)
     host = connect(session["host_token"], "Mia", publish_frames=True)
-    assert wait_for(lambda: host._media_ready.is_set())
-    first = host._media_ws
+    assert wait_for(lambda: host._media.ready.is_set())
+    first = host._media.ws
     host.publish_frame(frame_header(1, b"\x01" * 16), b"\xff\xd8only frame")
     time.sleep(3.0)  # three receive timeouts' worth of silence
-    assert host._media_ws is first
+    assert host._media.ws is first
     assert host.state == "synced"
 
 

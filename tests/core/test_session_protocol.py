@@ -212,7 +212,7 @@ def test_texts_of_an_older_connection_are_ignored_and_end_it() -> None:
     p.connect()
     p.events_received()
     assert feed(p, their_chat(1), gen=old) == [False]
-    assert p.replica.chat == [] and delivered(p) == []
+    assert not p.replica.chat and delivered(p) == []
 
 
 def test_a_closed_protocol_says_goodbye_only_when_live_and_then_hears_nothing() -> None:
