@@ -15,10 +15,16 @@ export class SessionState extends Emitter {
   limits = {};
   capabilities = new Set();
   people = new Map();
+  // The notes shown: the relay's (below) with our own events not acknowledged yet on top.
   notes = new Map();
   // Ids of notes deleted in this session (the snapshot's tombstones and later deletes).
   deleted = new Set();
+  // The notes as the relay stores them: its snapshot, its events, and ours once acknowledged.
+  #stored = new Map();
+  #storedDeleted = new Set();
   chat = [];
+  // Ids of our chat lines shown with this page's guess of their time, until the relay says.
+  #guessed = new Set();
   playhead = null;
   driver = null;
   requestedBy = null;
@@ -105,26 +111,60 @@ export class SessionState extends Emitter {
     if (this.#event(type, data, true)) this.#changed(type);
   }
 
+  /**
+   * The relay stored our event (`item`, already out of the outbox). A note event joins the
+   * stored notes with what the relay wrote into it (`ack.filled`: author, its time, the
+   * image), unless it is a duplicate: then the relay had it already, and so has the snapshot
+   * or the events since, which our copy shown on top of them must not outlive.
+   */
   onAck(ack, item) {
     if (!item) return;
     const id = noteId(item.type, item.data);
-    // What the relay wrote into our event (author, its time, the note's image) replaces what
-    // this page guessed, so our copy is everyone's.
-    const { image, ...filled } = ack.filled ?? {};
-    if (item.type === "annotation_add" && ack.filled) {
-      const note = this.notes.get(id);
-      if (note) {
-        const anchor = image ? { ...note.anchor, image } : note.anchor;
-        this.notes.set(id, { ...note, ...filled, anchor });
+    if (id) {
+      const known = this.#stored.has(id) || this.#storedDeleted.has(id);
+      if (!ack.duplicate || !known) {
+        const body = this.#asStored(item.type, item.data, ack.filled);
+        applyNote(this.#stored, this.#storedDeleted, item.type, body);
       }
-    } else if (item.type === "chat" && ack.filled) {
+      this.#show(id);
+      if (!this.outbox.entries().some((i) => noteId(i.type, i.data) === id)) this.pending.delete(id);
+    } else if (item.type === "chat" && this.#guessed.delete(item.data.id) && ack.filled) {
       const at = this.chat.findIndex((c) => c.id === item.data.id);
-      if (at >= 0) this.chat[at] = { ...this.chat[at], ...filled };
-    }
-    if (id && !this.outbox.entries().some((i) => noteId(i.type, i.data) === id)) {
-      this.pending.delete(id);
+      if (at >= 0) this.chat[at] = { ...this.chat[at], ...ack.filled };
     }
     this.#changed(item.type);
+  }
+
+  /** Note `id` as stored, with our unacknowledged events about it on top. */
+  #show(id) {
+    const shown = this.notes.get(id);
+    const stored = this.#stored.get(id);
+    if (stored) this.notes.set(id, stored);
+    else this.notes.delete(id);
+    if (this.#storedDeleted.has(id)) this.deleted.add(id);
+    else this.deleted.delete(id);
+    for (const item of this.outbox.entries()) {
+      if (noteId(item.type, item.data) !== id) continue;
+      applyNote(this.notes, this.deleted, item.type, this.#asStored(item.type, item.data, null, shown));
+    }
+  }
+
+  /**
+   * Our note event as the relay stores it: coordinates rounded and, for a new note, the
+   * author and time the relay wrote (`filled`), or until it says, this page and the time it
+   * was first shown (`shown`).
+   */
+  #asStored(type, d, filled, shown) {
+    if (type === "annotation_update" && d.shape) return { ...d, shape: rounded(d.shape) };
+    if (type !== "annotation_add") return d;
+    const { image, ...fields } = filled ?? {
+      author: this.me.id,
+      author_name: this.me.name,
+      created: shown?.created ?? Date.now() / 1000,
+    };
+    const a = d.annotation;
+    const anchor = image ? { ...a.anchor, image } : a.anchor;
+    return { annotation: { ...a, ...fields, anchor, shape: rounded(a.shape) } };
   }
 
   #changed(type) {
@@ -155,9 +195,12 @@ export class SessionState extends Emitter {
     this.#lease({ holder: d.driver });
     if (d.playhead) this.#setPlayhead(d.playhead);
     if (d.full) {
-      this.notes = new Map((d.annotations ?? []).map((a) => [a.id, a]));
-      this.deleted = new Set((d.deleted ?? []).filter((id) => !this.notes.has(id)));
+      this.#stored = new Map((d.annotations ?? []).map((a) => [a.id, a]));
+      this.#storedDeleted = new Set((d.deleted ?? []).filter((id) => !this.#stored.has(id)));
+      this.notes = new Map(this.#stored);
+      this.deleted = new Set(this.#storedDeleted);
       this.chat = [...(d.chat ?? [])];
+      this.#guessed.clear();
       this.pending.clear();
       // A paged snapshot: the notes follow in `pages` messages; ours go on top after them.
       this.#pagesLeft = d.pages ?? 0;
@@ -171,6 +214,8 @@ export class SessionState extends Emitter {
   #snapshotPage(d) {
     if (!this.#pagesLeft) return;
     for (const a of d.annotations ?? []) {
+      this.#stored.set(a.id, a);
+      this.#storedDeleted.delete(a.id);
       this.notes.set(a.id, a);
       this.deleted.delete(a.id);
     }
@@ -205,40 +250,37 @@ export class SessionState extends Emitter {
   }
 
   /**
-   * Applies a persisted event to notes, chat or the session; true when something changed. Our
-   * own is stored as the relay will store it: its coordinates rounded, this page as its author
-   * and now as its time until the ack says what the relay wrote (docs/protocol.md).
+   * Applies a persisted event to notes, chat or the session; true when something changed.
+   * Another's note event changes the stored notes, and the note is shown again with ours on
+   * top; our own is shown at once, as the relay will store it.
    */
   #event(type, d, own) {
     const me = this.me;
+    const id = noteId(type, d);
+    if (id) {
+      if (type === "annotation_add") this.drafts.delete(id);
+      if (own) {
+        if (!applyNote(this.notes, this.deleted, type, this.#asStored(type, d, null))) return false;
+        this.pending.add(id);
+        return true;
+      }
+      if (!applyNote(this.#stored, this.#storedDeleted, type, d)) return false;
+      this.#show(id);
+      return true;
+    }
     switch (type) {
-      case "annotation_add": {
-        let a = d.annotation;
-        if (own) {
-          const mine = { author: me.id, author_name: me.name, created: Date.now() / 1000 };
-          a = { ...a, ...mine, shape: rounded(a.shape) };
+      case "chat": {
+        // A line is kept once, by its id: the relay's copy replaces our guess of it.
+        const at = this.chat.findIndex((c) => c.id === d.id);
+        if (at >= 0) {
+          if (own || !this.#guessed.delete(d.id)) return false;
+          this.chat[at] = d;
+          return true;
         }
-        this.notes.set(a.id, a);
-        this.deleted.delete(a.id);
-        this.drafts.delete(a.id);
-        break;
-      }
-      case "annotation_update": {
-        const note = this.notes.get(d.id);
-        if (!note) return false;
-        const { id, clear, ...changes } = d;
-        if (own && changes.shape) changes.shape = rounded(changes.shape);
-        this.notes.set(id, cleared({ ...note, ...changes }, clear));
-        break;
-      }
-      case "annotation_delete":
-        if (!this.notes.delete(d.id)) return false;
-        this.deleted.add(d.id);
-        break;
-      case "chat":
-        if (this.chat.some((c) => c.id === d.id)) return false;
+        if (own) this.#guessed.add(d.id);
         this.chat.push(own ? { ...d, author: me.id, author_name: me.name, ts: Date.now() / 1000 } : d);
         return true;
+      }
       case "session":
         // The relay acknowledges, not echoes, the host's own change: the same either way.
         this.session = { ...this.session, ...d };
@@ -246,8 +288,29 @@ export class SessionState extends Emitter {
       default:
         return false;
     }
-    if (own) this.pending.add(noteId(type, d));
-    return true;
+  }
+}
+
+/** A stored note event applied to `notes` and `deleted`; false when it changes nothing. */
+function applyNote(notes, deleted, type, d) {
+  switch (type) {
+    case "annotation_add":
+      notes.set(d.annotation.id, d.annotation);
+      deleted.delete(d.annotation.id);
+      return true;
+    case "annotation_update": {
+      const note = notes.get(d.id);
+      if (!note) return false;
+      const { id, clear, ...changes } = d;
+      notes.set(id, cleared({ ...note, ...changes }, clear));
+      return true;
+    }
+    case "annotation_delete":
+      if (!notes.delete(d.id)) return false;
+      deleted.add(d.id);
+      return true;
+    default:
+      return false;
   }
 }
 
