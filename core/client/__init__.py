@@ -1,7 +1,8 @@
 """The Python client: one participant's connection to a relay session.
 
 ``SessionClient`` is what an app uses; the rest is exported for tools and tests
-that work with its parts (the outbox file, the send queues, the state mirror).
+that work with its parts (the protocol without I/O, the outbox file, the send queues,
+the state mirror).
 """
 
 from .backoff import reconnect_delay
@@ -10,6 +11,7 @@ from .frame_cache import FrameCache
 from .listeners import Dispatch, EnvelopeListener, FrameListener, StateListener
 from .outbox import Outbox, PendingEvent
 from .outgoing import FrameSlot, Outgoing, SendQueue
+from .protocol import SessionProtocol, StateChanged
 from .replica import SessionReplica
 from .session import SessionClient
 from .sockets import control_url, media_url
@@ -31,7 +33,9 @@ __all__ = [
     "PendingEvent",
     "SendQueue",
     "SessionClient",
+    "SessionProtocol",
     "SessionReplica",
+    "StateChanged",
     "StateListener",
     "control_url",
     "decode_relay_message",

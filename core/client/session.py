@@ -1,8 +1,9 @@
 """SessionClient: one participant's connection to a relay session, with resume and an outbox.
 
 The protocol itself (phases, resume, the outbox, acks, errors, the drive lease) is
-``SessionProtocol`` in protocol.py, which does no I/O. This module is its driver: the
-sockets, the threads and timers, and handing callbacks to the app's dispatcher.
+``SessionProtocol`` in protocol.py, which does no I/O. This module is its driver and the
+public API: it wires the protocol to the control socket (control.py), the media socket
+(media.py) and the app's callbacks (listeners.py), all under one lock.
 """
 
 from __future__ import annotations
@@ -13,9 +14,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from types import MappingProxyType
-from typing import Any, Optional, Union
-
-import websocket
+from typing import Any, Optional
 
 from ..errors import ProtocolError
 from ..limits import Limits
@@ -48,7 +47,7 @@ from ..protocol.packet import FrameHeader
 from ..schema import decode, encode
 from ..timeline import in_range
 from . import timeouts
-from .backoff import reconnect_delay
+from .control import ControlLink
 from .listeners import (
     Dispatch,
     EnvelopeListener,
@@ -61,15 +60,7 @@ from .media import MediaLink
 from .outbox import Outbox
 from .outgoing import Payload, SendQueue, check_frame
 from .protocol import SessionProtocol, StateChanged, annotation_changes
-from .sockets import (
-    abort,
-    close_quietly,
-    close_reason,
-    control_url,
-    frames_while_alive,
-    media_url,
-    open_socket,
-)
+from .sockets import abort, control_url, media_url
 
 log = logging.getLogger("overshoulder.client")
 
@@ -103,7 +94,6 @@ class SessionClient:
         outbox_path: Optional[str] = None,
     ) -> None:
         self.relay_url = relay_url
-        self._control_url = control_url(relay_url)
         self.client_id = check_uuid(client_id, "client_id") if client_id else str(uuid.uuid4())
         if not name.strip():
             raise ValueError("name is empty: give the name other participants will see")
@@ -132,7 +122,17 @@ class SessionClient:
         self._save_wake = threading.Event()
         self._save_lock = threading.Lock()
         self._queue = SendQueue()
-        self._ws: Optional[websocket.WebSocket] = None
+        self._control = ControlLink(
+            control_url(relay_url),
+            relay_url,
+            self._protocol,
+            self._lock,
+            self._closing,
+            self._queue,
+            pump=self._pump,
+            flush=self._flush_notes,
+            on_ticket=lambda: self._media.wake.set(),
+        )
         self._media = MediaLink(
             media_url(relay_url),
             self._protocol,
@@ -163,8 +163,8 @@ class SessionClient:
             self._protocol.start()
             self._pump()
         targets: list[tuple[str, Callable[[], None]]] = [
-            ("control", self._control_loop),
-            ("writer", self._writer_loop),
+            ("control", self._control.run),
+            ("writer", self._control.write),
         ]
         if self.publish_frames or self.receive_frames:
             targets.append(("media", self._media.run))
@@ -192,7 +192,7 @@ class SessionClient:
             if self._closing.is_set():
                 return
             self._closing.set()
-            goodbye, ws = self._protocol.close(), self._ws
+            goodbye, ws = self._protocol.close(), self._control.ws
         self._media.stop()
         self._save_wake.set()
         if goodbye is not None and ws is not None:
@@ -206,7 +206,7 @@ class SessionClient:
         if self._writer is not None and self._writer is not me:
             self._writer.join(max(0.0, deadline - time.monotonic()))
         with self._lock:
-            control, media = self._ws, self._media.ws
+            control, media = self._control.ws, self._media.ws
         abort(control)
         abort(media)
         for thread in self._threads:
@@ -484,43 +484,6 @@ class SessionClient:
             getattr(self._protocol, action)(self._protocol.checked(mtype, body))
             self._pump()
 
-    def _writer_loop(self) -> None:
-        last_sent = time.monotonic()
-        while not self._closing.is_set() or len(self._queue):
-            wait = timeouts.PING_INTERVAL_S - (time.monotonic() - last_sent)
-            with self._lock:
-                due = self._protocol.deadline()
-            if due is not None:
-                wait = min(wait, due - time.monotonic())
-            item = self._queue.get(max(0.0, wait))
-            with self._lock:
-                self._protocol.tick(time.monotonic())
-                self._pump()
-                ws, gen = self._ws, self._protocol.gen
-            if item is None:
-                if self._closing.is_set():
-                    return
-                if ws is not None and time.monotonic() - last_sent >= timeouts.PING_INTERVAL_S:
-                    try:
-                        ws.ping()
-                    except Exception as exc:
-                        log.debug("ping failed: %s", exc)
-                        abort(ws)
-                    last_sent = time.monotonic()
-                continue
-            if item.gen != gen or ws is None:
-                continue
-            try:
-                ws.send(item.text)
-                if item.kind == "close":
-                    ws.send_close(reason=b"closed")
-            except Exception as exc:
-                log.debug("send failed: %s", exc)
-                abort(ws)
-            last_sent = time.monotonic()
-            if item.kind == "close":
-                return
-
     def _save_loop(self) -> None:
         while True:
             self._save_wake.wait()
@@ -541,110 +504,12 @@ class SessionClient:
             except OSError as exc:
                 log.error("could not write the outbox %s: %s", outbox.path, exc)
 
-    # --- the control connection ------------------------------------------------------------------
-
-    def _control_loop(self) -> None:
-        attempt = 0
-        protocol = self._protocol
-        while not self._closing.is_set():
-            opened = self._connect()
-            if opened is not None:
-                try:
-                    self._read(*opened)
-                except Exception:
-                    log.exception("the control connection failed; reconnecting")
-                    with self._lock:
-                        protocol.connection_error("client error (see log)")
-                if protocol.went_live:
-                    attempt = 0
-            with self._lock:
-                protocol.connection_ended()
-                self._pump()
-            self._flush_notes()
-            if protocol.refusal is not None:
-                return
-            self._closing.wait(reconnect_delay(attempt))
-            attempt += 1
-
-    def _connect(self) -> Optional[tuple[websocket.WebSocket, int]]:
-        with self._lock:
-            hello = self._protocol.connect()
-        try:
-            ws = open_socket(self._control_url)
-        except websocket.WebSocketBadStatusException as exc:
-            status = exc.status_code
-            message = f"the relay at {self.relay_url} answered HTTP {status} to the socket"
-            with self._lock:
-                self._protocol.connect_failed(message, status)
-            return None
-        except (OSError, websocket.WebSocketException) as exc:
-            with self._lock:
-                self._protocol.connect_failed(f"cannot reach the relay at {self.relay_url}: {exc}")
-            return None
-        try:
-            ws.settimeout(timeouts.RECV_TIMEOUT_S)
-            ws.send(hello.text)
-        except (OSError, websocket.WebSocketException) as exc:
-            close_quietly(ws)
-            with self._lock:
-                self._protocol.connection_error(f"could not say hello: {exc}")
-            return None
-        with self._lock:
-            if self._closing.is_set():
-                close_quietly(ws)
-                return None
-            self._ws = ws
-        return ws, hello.gen
-
-    def _read(self, ws: websocket.WebSocket, gen: int) -> None:
-        protocol = self._protocol
-        try:
-            for opcode, data in frames_while_alive(ws, self._closing):
-                if opcode == websocket.ABNF.OPCODE_TEXT:
-                    if not self._on_text(data, gen):
-                        break
-                elif opcode == websocket.ABNF.OPCODE_CLOSE:
-                    with self._lock:
-                        protocol.close_frame(*close_reason(data))
-                    break
-        except websocket.WebSocketTimeoutException:
-            with self._lock:
-                protocol.connection_error(
-                    f"nothing from the relay for {timeouts.RECV_TIMEOUT_S:.0f} s"
-                )
-        except (OSError, websocket.WebSocketException) as exc:
-            if not self._closing.is_set():
-                with self._lock:
-                    protocol.connection_error(f"connection lost: {exc}")
-        finally:
-            with self._lock:
-                if self._ws is ws:
-                    self._ws = None
-                protocol.connection_lost()
-                self._queue.clear()
-                self._pump()
-            close_quietly(ws)
-            self._flush_notes()
-
-    def _on_text(self, data: Union[bytes, str], gen: int) -> bool:
-        """Handle one control message; False ends this connection."""
-        protocol = self._protocol
-        decoded = protocol.decode_text(data)  # outside the lock: a snapshot takes a while
-        with self._lock:
-            serial = protocol.ticket_serial
-            keep = protocol.receive_decoded(data, decoded, gen, time.monotonic(), time.time())
-            self._pump()
-            if protocol.ticket_serial != serial:
-                self._media.wake.set()
-        self._flush_notes()
-        return keep
-
     # --- what the media socket says ---------------------------------------------------------
 
     def _media_refused(self, err: Error, serial: int) -> None:
         with self._lock:
             if self._protocol.media_refused(err, serial, time.monotonic()):
-                abort(self._ws)  # only a welcome brings a new ticket: resume for one
+                abort(self._control.ws)  # only a welcome brings a new ticket: resume for one
 
     def _media_error(self, env: Envelope) -> None:
         with self._lock:

@@ -222,7 +222,7 @@ def test_a_dropped_connection_resumes_without_missing_or_doubling_events(
     host.chat("one")
     assert wait_for(lambda: chats == ["one"])
 
-    abort(rev._ws)  # the Wi-Fi drops
+    abort(rev._control.ws)  # the Wi-Fi drops
     for text in ("two", "three", "four"):
         host.chat(text)
     assert wait_for(lambda: host.pending == 0)
@@ -301,13 +301,13 @@ def test_a_host_alone_in_its_session_keeps_its_control_socket(
     monkeypatch.setattr(timeouts, "PING_INTERVAL_S", 0.2)
     monkeypatch.setattr(timeouts, "RECV_TIMEOUT_S", 1.0)
     host = connect(session["host_token"], "Mia")
-    first = host._ws
+    first = host._control.ws
     states: list[str] = []
     host.on_state(states.append)
     for frame in range(1001, 1031):  # it drives: messages go out, none come back
         host.set_playhead(Playhead(frame=frame, rate=24.0, playing=True))
         time.sleep(0.1)
-    assert host._ws is first and states == []
+    assert host._control.ws is first and states == []
     assert host.state == "synced"
 
 
