@@ -28,6 +28,7 @@ class GuiDispatcher(QtCore.QObject):
     def __init__(self, parent: Any = None) -> None:
         super().__init__(parent)
         self._closed = False
+        self._home = threading.get_ident()
         self._posted.connect(self._run, QtCore.Qt.ConnectionType.QueuedConnection)
 
     def post(self, fn: Callable[[], None]) -> None:
@@ -38,6 +39,13 @@ class GuiDispatcher(QtCore.QObject):
             self._posted.emit(fn)
         except RuntimeError:  # the QObject is gone (the panel was destroyed)
             self._closed = True
+
+    def call(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` now when already on the GUI thread (no second hop), else ``post`` it."""
+        if threading.get_ident() == self._home:
+            self._run(fn)
+        else:
+            self.post(fn)
 
     def close(self) -> None:
         """Drop what is posted from now on (the receiver is going away)."""

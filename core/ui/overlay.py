@@ -9,7 +9,8 @@ laser, with colour, width and undo/redo of one's own notes.
 
 With no tool the overlay is transparent for the mouse: the artist's clicks go
 to the viewer untouched. Everything here runs on the GUI thread (the app's main
-thread); client callbacks are posted to it.
+thread); client callbacks run there at once when they arrive on it, and are
+posted to it when they come from another thread.
 """
 
 from __future__ import annotations
@@ -221,7 +222,7 @@ class ViewerOverlay(QtWidgets.QWidget):
         if sharer is not None:
             self._actions = actions or NoteActions(sharer)
             client = sharer.client
-            post = self._gui.post
+            post = self._gui.call  # at once when the client's callbacks run on this thread
             self._undo_listeners = [
                 client.on("draft", lambda env: post(lambda: self._on_draft(env))),
                 client.on("pointer", lambda env: post(lambda: self._on_pointer(env))),

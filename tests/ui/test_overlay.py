@@ -227,11 +227,11 @@ def test_others_drafts_and_pointers_show_while_they_draw(viewer, host, live):
 
     mark = Shape(kind="line", start=(-0.5, 0.25), end=(0.5, 0.25))
     draft = Draft(id=new_id(), frame=1001, shape=mark, style=Style(color=BLUE, width=0.02))
-    rev._send_live("draft", rev._checked("draft", draft))
+    rev.draft(draft)
     assert wait_for(lambda: is_blue(overlay.grab().toImage().pixelColor(200, 50)))
     rev.pointer(0.0, -0.25, frame=1001)
     assert wait_for(lambda: is_red(overlay.grab().toImage().pixelColor(200, 150)))
-    rev._send_live("draft", rev._checked("draft", Draft(id=draft.id, done=True)))
+    rev.draft(Draft(id=draft.id, done=True))
     assert wait_for(lambda: not is_blue(overlay.grab().toImage().pixelColor(200, 50)))
 
 
