@@ -1,9 +1,9 @@
 """Which image was last published for each frame, so notes drawn on another one can say so.
 
-``PublishedImages.wrap`` goes between the frame encoder and the client: every
-frame that goes out is recorded (frame number -> content hash, hex as in
-``ImageRef.hash``) on its way. Thread-safe: the encoder records on its worker
-thread, the panel reads on the UI thread. No Qt here.
+``PublishedImages.wrap`` goes between the frame encoder and the client (a
+``ShareSession`` puts it there): every frame that goes out is recorded (frame
+number -> content hash, hex as in ``ImageRef.hash``) on its way. Thread-safe: the
+encoder records on its worker thread, the panel reads on the UI thread. No Qt here.
 """
 
 from __future__ import annotations
