@@ -32,14 +32,12 @@ import pytest
 import requests
 import websocket
 
-from overshoulder.core.client.decode import limits_from_welcome
 from overshoulder.core.client.outbox import PendingEvent
+from overshoulder.core.client.protocol import SessionProtocol
 from overshoulder.core.client.replica import SessionReplica
-from overshoulder.core.errors import ProtocolError
-from overshoulder.core.limits import DEFAULT_LIMITS
 from overshoulder.core.model import Annotation, ChatMessage, Playhead
-from overshoulder.core.protocol import PERSISTED_TYPES, PROTOCOL_VERSION, build, dumps, parse
-from overshoulder.core.protocol.messages import AnnotationUpdate
+from overshoulder.core.protocol import PERSISTED_TYPES, PROTOCOL_VERSION, build, dumps
+from overshoulder.core.protocol.messages import AnnotationUpdate, Hello
 from overshoulder.core.protocol.packet import FrameHeader, pack
 from overshoulder.core.schema import decode, encode
 from overshoulder.core.timeline import in_range
@@ -753,57 +751,29 @@ def replay_replicas(recording: Recording) -> dict[str, dict[str, Any]]:
 
 
 def replay_replica(transcript: Transcript) -> dict[str, Any]:
-    """A ``SessionReplica`` fed one transcript as ``SessionClient`` feeds it: relayed messages
-    as they come, its own persisted events once acknowledged (with the ack's ``filled``)."""
-    replica = SessionReplica()
-    limits = DEFAULT_LIMITS
-    outbox: dict[str, PendingEvent] = {}
+    """A ``SessionProtocol`` (the client's protocol, its ``SessionReplica`` the state) fed
+    one transcript as ``SessionClient`` feeds it: each hello a new connection, each received
+    text as it came, each persisted event it sent in its outbox until the ack (with the
+    ack's ``filled``), each playhead it sent as ``set_playhead``."""
+    hello = Hello(protocol=PROTOCOL_VERSION, token="replay", name=transcript.key)
+    proto = SessionProtocol(hello)
+    proto.start()
     for direction, msg in transcript.entries:
-        if direction == "out":
-            _own(replica, outbox, msg)
-            continue
-        env = parse(dumps(msg), limits, direction="relay")
-        data, mtype = env.data, env.type
-        if mtype == "welcome":
-            replica.welcome(data)
-            limits = limits_from_welcome(data.limits)
-        elif mtype == "snapshot":
-            replica.snapshot(data)
-        elif mtype == "snapshot_page":
-            replica.snapshot_page(data)
-        elif mtype == "synced":
-            replica.synced(data.seq)
-        elif mtype == "ack":
-            event = outbox.pop(data.eid or "", None)
-            if event is not None and (data.seq is None or replica.mark(data.seq)):
-                try:
-                    replica.apply_own(event, limits, time.time(), data.filled)
-                except ProtocolError as exc:
-                    raise AssertionError(
-                        f"the replica cannot apply its own {event.type}: {exc}"
-                    ) from None
-        elif mtype == "error":
-            outbox.pop(data.ref or "", None)
-        elif mtype in PERSISTED_TYPES:
-            outbox.pop(env.eid or "", None)
-            if env.seq is None or replica.mark(env.seq):
-                replica.apply(mtype, data)
-        else:
-            if mtype == "playhead":
-                env = dataclasses.replace(env, data=in_range(data))
-            replica.apply_live(env)
-    return replica_view(replica)
-
-
-def _own(replica: SessionReplica, outbox: dict[str, PendingEvent], msg: dict[str, Any]) -> None:
-    """What ``SessionClient`` does with a message it sends: a persisted event waits in its
-    outbox for the ack; a playhead, while it drives (or nobody does), is its state at once."""
-    if msg["type"] in PERSISTED_TYPES:
-        outbox[msg["eid"]] = PendingEvent(msg["eid"], msg["type"], msg["data"])
-    elif msg["type"] == "playhead":
-        me = replica.me
-        if replica.driver is None or (me is not None and replica.driver == me.id):
-            replica.playhead = in_range(decode(Playhead, msg["data"]))
+        if direction == "in":
+            proto.receive_text(dumps(msg), proto.gen, time.monotonic(), time.time())
+        elif msg["type"] == "hello":
+            if proto.gen:
+                proto.connection_lost()
+                proto.connection_ended()
+            proto.connect()
+        elif msg["type"] in PERSISTED_TYPES:
+            session = proto.replica.session
+            event = PendingEvent(msg["eid"], msg["type"], msg["data"], session and session.id)
+            proto.outbox.add(event)
+        elif msg["type"] == "playhead":
+            proto.set_playhead(in_range(decode(Playhead, msg["data"])))
+        proto.data_to_send()  # what it would send: the transcript says what was
+    return replica_view(proto.replica)
 
 
 def replica_view(replica: SessionReplica) -> dict[str, Any]:

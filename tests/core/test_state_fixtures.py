@@ -1,4 +1,5 @@
-"""Every session fixture, replayed by the Python replica, ends where the relay's room does."""
+"""Every session fixture, replayed by the Python client's protocol and replica, ends where the
+relay's room does."""
 
 from __future__ import annotations
 
