@@ -27,18 +27,37 @@ from typing import Any, Optional, Protocol, Union
 from overshoulder.core.collector import collector_paused
 from overshoulder.core.errors import ErrorCode, ProtocolError
 from overshoulder.core.limits import Limits
-from overshoulder.core.model import Participant
+from overshoulder.core.model import (
+    Annotation,
+    ChatMessage,
+    ImageRef,
+    Participant,
+    SessionInfo,
+    Shape,
+)
 from overshoulder.core.protocol import PROTOCOL_MAJOR, Envelope, build, dumps, error_message
+from overshoulder.core.protocol.events import (
+    Filled,
+    SessionState,
+    fill,
+    filled_in,
+    note_id,
+    stored_body,
+    updated,
+)
 from overshoulder.core.protocol.messages import (
     CLOSE_POLICY,
     CLOSE_REFUSED,
     CLOSE_REPLACED,
     CLOSE_TOO_SLOW,
     Ack,
+    AnnotationAdd,
+    AnnotationUpdate,
     FrameSize,
     Join,
     Lease,
     Leave,
+    Presence,
     SessionUpdate,
     StillRequest,
 )
@@ -54,7 +73,6 @@ from overshoulder.core.schema import encode
 from .frames import FrameStore
 from .ratelimit import TokenBucket
 from .store.base import DAMAGED_EVENT, AuditEntry, EventRecord, EventStore, SessionRecord
-from .store.damage import check_body
 
 log = logging.getLogger("overshoulder.relay.rooms")
 
@@ -336,19 +354,19 @@ class Room:
         limits: Limits,
         on_idle: Optional[Callable[[Room], None]] = None,
     ) -> None:
-        self.info = record
         self._on_idle = on_idle
         self.store = store
         self.frames = frames
         self.limits = limits
         self.seq = 0
-        self.annotations: dict[str, dict[str, Any]] = {}
-        #: Who sees the watermark (``SessionUpdate.watermark``), from the log's session events.
-        self.watermark = "viewers"
-        self.deleted: dict[str, dict[str, Any]] = {}
-        self.chat: deque[dict[str, Any]] = deque(maxlen=limits.snapshot_chat)
+        #: The notes, deleted notes, recent chat and the session's name, closed flag and
+        #: watermark, as the log's events made them (``SessionState.apply``).
+        self.state = _state(record, limits)
         self.eids: dict[str, int] = {}
+        #: Each note's JSON text, made once per change and shared by every snapshot.
         self._ann_text: dict[str, str] = {}
+        #: The chat as snapshots carry it, made once per change.
+        self._chat_json: Optional[list[Any]] = None
         #: Stored bytes of each note, and their total (``_note_sizes``; None until needed).
         self._ann_size: Optional[dict[str, int]] = None
         self._note_total = 0
@@ -369,6 +387,38 @@ class Room:
 
     # --- state from the log ----------------------------------------------------
 
+    @property
+    def info(self) -> SessionRecord:
+        """The session as stored, with the name and closed flag its events gave it."""
+        session = self._session
+        return SessionRecord(
+            session.id, session.name, session.created, session.host_name, session.closed
+        )
+
+    @property
+    def watermark(self) -> str:
+        """Who sees the watermark (``SessionUpdate.watermark``), from the log's session events."""
+        return self._session.watermark
+
+    @property
+    def _session(self) -> SessionInfo:
+        session = self.state.session
+        if session is None:  # a room's state is made with its session
+            raise RuntimeError(f"room without a session: {self.state!r}")
+        return session
+
+    @property
+    def annotations(self) -> dict[str, Annotation]:
+        return self.state.notes
+
+    @property
+    def deleted(self) -> dict[str, Optional[Annotation]]:
+        return self.state.deleted
+
+    @property
+    def chat(self) -> deque[ChatMessage]:
+        return self.state.chat
+
     def load(self) -> None:
         """Rebuild the state from the log, and keep each note's JSON for snapshots.
 
@@ -380,63 +430,56 @@ class Room:
         tells each joiner (``damaged_event``), and the rest of the session loads.
         """
         skipped: list[int] = []
+        # Each note as its add stored it: its text, while no later event changes it.
+        added: dict[str, tuple[Annotation, Any]] = {}
         with collector_paused():
             for rec in self.store.events_since(self.info.id, 0, damaged=True):
                 self.seq = max(self.seq, rec.seq)
-                why = rec.damage or self._replay(rec)
+                why = rec.damage or self._replay(rec, added)
                 if why is not None:
                     if rec.damage is None:
                         self.store.report_damage(self.info.id, rec.seq, why)
                     skipped.append(rec.seq)
                     continue
                 self.eids[rec.eid] = rec.seq
-            for ann_id in self.annotations:
-                self._annotation_text(ann_id)
+            for ann_id, note in self.annotations.items():
+                first = added.get(ann_id)
+                if first is not None and first[0] is note:
+                    self._ann_text[ann_id] = dumps(first[1])
+                else:
+                    self._annotation_text(ann_id)
         self.damage_notice = _damage_notice(skipped)
 
-    def _replay(self, rec: EventRecord) -> Optional[str]:
+    def _replay(self, rec: EventRecord, added: dict[str, tuple[Annotation, Any]]) -> Optional[str]:
         """Apply one stored event; why it cannot be, or None."""
         try:
             msg = json.loads(rec.text)
             data = msg.get("data", {}) if isinstance(msg, dict) else None
             if not isinstance(data, dict):
                 return "its stored text is not a JSON event with a data object"
-            # Checked before applying: a half-applied event would leave the state torn.
-            check_body(rec.type, data)
-            self._apply(rec.type, data)
+            # Typed before applying: a half-applied event would leave the state torn.
+            body = stored_body(rec.type, data)
+        except ProtocolError as exc:
+            return f"its {rec.type or 'event'} body does not fit ({exc.message})"
         except (ValueError, RecursionError) as exc:
             return f"its stored text is not JSON ({exc})"
-        except (KeyError, TypeError, AttributeError) as exc:
-            return f"its {rec.type or 'event'} body does not fit ({type(exc).__name__}: {exc})"
+        if body is not None:
+            self._apply(rec.type, body)
+            if isinstance(body, AnnotationAdd):
+                added[body.annotation.id] = (body.annotation, data["annotation"])
         return None
 
-    def _apply(self, mtype: str, data: dict[str, Any]) -> None:
-        if mtype.startswith("annotation_"):
-            self._ann_text.pop(
-                data["annotation"]["id"] if "annotation" in data else data["id"], None
-            )
-        if mtype == "annotation_add":
-            ann = data["annotation"]
-            self.deleted.pop(ann["id"], None)
-            self.annotations[ann["id"]] = ann
-        elif mtype == "annotation_update":
-            ann = self.annotations.get(data["id"])
-            if ann is not None:
-                changes = {k: v for k, v in data.items() if k != "id"}
-                self.annotations[data["id"]] = {**ann, **changes}
-        elif mtype == "annotation_delete":
-            ann = self.annotations.pop(data["id"], None)
-            if ann is not None:
-                self.deleted[data["id"]] = ann
-        elif mtype == "chat":
-            self.chat.append(data)
-        elif mtype == "session":
-            if data.get("name") is not None:
-                self.info = _replace(self.info, name=data["name"])
-            if data.get("closed") is not None:
-                self.info = _replace(self.info, closed=bool(data["closed"]))
-            if data.get("watermark") is not None:
-                self.watermark = str(data["watermark"])
+    def _apply(self, mtype: str, body: Any, note_text: Optional[str] = None) -> None:
+        """Apply a typed body to the state; ``note_text``: the changed note's JSON, if made."""
+        part = self.state.apply(mtype, body)
+        if part == "notes":
+            ann_id = str(note_id(mtype, body))
+            if note_text is not None and ann_id in self.annotations:
+                self._ann_text[ann_id] = note_text
+            else:
+                self._ann_text.pop(ann_id, None)
+        elif part == "chat":
+            self._chat_json = None
 
     # --- participants -----------------------------------------------------------
 
@@ -540,7 +583,9 @@ class Room:
         if self.stream is not None:
             data["stream"] = self.stream
         if full:
-            data["chat"] = list(self.chat)
+            if self._chat_json is None:
+                self._chat_json = [encode(c) for c in self.chat]
+            data["chat"] = self._chat_json
             data["deleted"] = list(self.deleted)
         if pages is not None:
             data["pages"] = pages
@@ -549,7 +594,7 @@ class Room:
     def _annotation_text(self, ann_id: str) -> str:
         text = self._ann_text.get(ann_id)
         if text is None:
-            text = self._ann_text[ann_id] = dumps(self.annotations[ann_id])
+            text = self._ann_text[ann_id] = dumps(encode(self.annotations[ann_id]))
         return text
 
     def session_info(self) -> dict[str, Any]:
@@ -589,26 +634,32 @@ class Room:
             return
         if self.info.closed and env.type != "session":
             raise ProtocolError(ErrorCode.CONFLICT, "this session is closed; nothing more is kept")
-        data = self._prepare(conn, env)
+        ts = _now()
+        body = self._prepare(conn, env, ts)
+        data = encode(body)
+        note_text = None
         if env.type in ("annotation_add", "annotation_update", "annotation_delete"):
-            self._check_note_budget(conn, env.type, data)
+            note_text = self._check_note_budget(conn, env.type, body, data)
         self.seq += 1
         seq = self.seq
         self.eids[eid] = seq
         self._waiting[eid] = []
-        ts = _now()
         text = dumps(build(env.type, data, eid=eid, seq=seq, sender=conn.pid, ts=ts))
-        self._apply(env.type, data)
+        self._apply(env.type, body, note_text)
         record = EventRecord(self.info.id, seq, eid, env.type, conn.pid, ts, text)
-        filled = _filled(env.type, data)
 
         def done(error: Optional[BaseException]) -> None:
-            self._loop.call_soon_threadsafe(self._persisted, conn, env.ref, record, filled, error)
+            self._loop.call_soon_threadsafe(self._persisted, conn, env.ref, record, body, error)
 
         self.store.append([record], done)
 
-    def _check_note_budget(self, conn: ControlConn, mtype: str, data: Any) -> None:
-        """One note's size, what one participant may add per minute, what a session holds."""
+    def _check_note_budget(
+        self, conn: ControlConn, mtype: str, body: Any, data: dict[str, Any]
+    ) -> Optional[str]:
+        """One note's size, what one participant may add per minute, what a session holds.
+
+        Returns the note's JSON text after the event (None when it is deleted).
+        """
         limits = self.limits
         size = len(dumps(data)) if mtype != "annotation_delete" else 0
         if size > limits.max_note_bytes:
@@ -622,16 +673,15 @@ class Room:
                 ErrorCode.TOO_LARGE,
                 f"this session holds {limits.max_session_notes} notes, as many as it may",
             )
-        note_id = str(data["annotation"]["id"] if "annotation" in data else data["id"])
+        ann_id = str(note_id(mtype, body))
         sizes = self._note_sizes()
+        note_text = None
         if mtype == "annotation_add":
-            stored = size
-        elif mtype == "annotation_update" and note_id in self.annotations:
-            changes = {k: v for k, v in data.items() if k != "id"}
-            stored = len(dumps({**self.annotations[note_id], **changes}))
-        else:
-            stored = 0
-        after = self._note_total - sizes.get(note_id, 0) + stored
+            note_text = dumps(data["annotation"])
+        elif mtype == "annotation_update" and ann_id in self.annotations:
+            note_text = dumps(encode(updated(self.annotations[ann_id], body)))
+        stored = len(note_text) if note_text is not None else 0
+        after = self._note_total - sizes.get(ann_id, 0) + stored
         if stored and after > limits.max_session_note_bytes:
             raise ProtocolError(
                 ErrorCode.TOO_LARGE,
@@ -642,15 +692,16 @@ class Room:
             self._check_note_rate(conn, size)
         self._note_total = after
         if stored:
-            sizes[note_id] = stored
+            sizes[ann_id] = stored
         else:
-            sizes.pop(note_id, None)
+            sizes.pop(ann_id, None)
+        return note_text
 
     def _note_sizes(self) -> dict[str, int]:
         """Bytes of each note the session holds, counted once (the first time a note arrives
         after the room was loaded), then kept up to date."""
         if self._ann_size is None:
-            self._ann_size = {i: len(dumps(a)) for i, a in self.annotations.items()}
+            self._ann_size = {i: len(self._annotation_text(i)) for i in self.annotations}
             self._note_total = sum(self._ann_size.values())
         return self._ann_size
 
@@ -675,7 +726,7 @@ class Room:
         conn: ControlConn,
         ref: Optional[str],
         record: EventRecord,
-        filled: Optional[dict[str, Any]],
+        body: Any,
         error: Optional[BaseException],
     ) -> None:
         retries = self._waiting.pop(record.eid, [])
@@ -693,12 +744,13 @@ class Room:
                 who.send(error_message(failed, who_ref, record.type))
             self._reload()
             return
-        if record.type == "session":
-            data = json.loads(record.text)["data"]
-            self.store.update_session(
-                self.info.id, name=data.get("name"), closed=data.get("closed")
-            )
-        conn.send(dumps(build("ack", Ack(ref=ref, eid=record.eid, seq=record.seq, filled=filled))))
+        if isinstance(body, SessionUpdate):
+            self.store.update_session(self.info.id, name=body.name, closed=body.closed)
+        filled = filled_in(record.type, body)
+        ack = Ack(
+            ref=ref, eid=record.eid, seq=record.seq, filled=encode(filled) if filled else None
+        )
+        conn.send(dumps(build("ack", ack)))
         for who, who_ref in retries:
             who.send(
                 dumps(
@@ -711,90 +763,87 @@ class Room:
 
     def _reload(self) -> None:
         """After a failed write: rebuild the state from what the log really holds."""
-        record = self.store.get_session(self.info.id)
-        if record is not None:
-            self.info = record
+        record = self.store.get_session(self.info.id) or self.info
         self._waiting.clear()
         self._ann_text.clear()
         self._ann_size = None
-        self.annotations.clear()
-        self.deleted.clear()
-        self.chat.clear()
+        self._chat_json = None
+        self.state = _state(record, self.limits)
         self.eids.clear()
         self.seq = 0
         self.load()
 
-    def _prepare(self, conn: ControlConn, env: Envelope) -> dict[str, Any]:
-        """The event's data as stored: checked against the state, author fields set."""
+    def _prepare(self, conn: ControlConn, env: Envelope, now: float) -> Any:
+        """The event's typed body as stored: checked against the state, relay fields filled."""
         me = conn.participant
-        data = dict(env.raw_data)
-        if env.type == "annotation_add":
-            ann = encode(env.data.annotation)
-            ann["shape"] = _rounded(ann["shape"])
-            old = self.annotations.get(ann["id"])
-            if old is not None:
+        body = env.data
+        if isinstance(body, AnnotationAdd):
+            ann = body.annotation
+            if ann.id in self.annotations:
                 raise ProtocolError(
                     ErrorCode.CONFLICT,
-                    f"annotation {ann['id']} already exists; use annotation_update",
+                    f"annotation {ann.id} already exists; use annotation_update",
                     "data.annotation.id",
                 )
-            gone = self.deleted.get(ann["id"])
-            if gone is not None:
-                self._check_owner(me, gone, "restore")
+            if ann.id in self.deleted:
+                self._check_owner(me, self.deleted[ann.id], "restore")
+            values = Filled(image=self._pin_image(ann))
             if not (me.role == "host" and _authored(ann)):
-                ann.update(author=me.id, author_name=me.name, created=_now())
+                values = Filled(author=me.id, author_name=me.name, created=now, image=values.image)
             # else: a note back from the host's document (a script reopened and shared
             # again) keeps who made it and when; a host may change any note anyway.
-            self._pin_image(ann)
-            data = {"annotation": ann}
+            shape = _rounded(ann.shape)
+            body = fill(env.type, AnnotationAdd(dataclasses.replace(ann, shape=shape)), values)
         elif env.type in ("annotation_update", "annotation_delete"):
-            ann_id = env.data.id
-            current = self.annotations.get(ann_id)
+            current = self.annotations.get(body.id)
             if current is None:
                 raise ProtocolError(
-                    ErrorCode.NOT_FOUND, f"no annotation {ann_id} in this session", "data.id"
+                    ErrorCode.NOT_FOUND, f"no annotation {body.id} in this session", "data.id"
                 )
             action = "change" if env.type == "annotation_update" else "delete"
-            if not (env.type == "annotation_update" and _only_status(env)):
+            if not (isinstance(body, AnnotationUpdate) and _only_status(body)):
                 self._check_owner(me, current, action)
-            data = encode(env.data)
-            if "shape" in data:
-                data["shape"] = _rounded(data["shape"])
+            if isinstance(body, AnnotationUpdate) and body.shape is not None:
+                body = dataclasses.replace(body, shape=_rounded(body.shape))
         elif env.type == "chat":
-            data = encode(env.data)
-            data.update(author=me.id, author_name=me.name, ts=_now())
-        elif env.type == "session":
-            update: SessionUpdate = env.data
-            data = encode(update)
-            if not data:
+            body = fill(env.type, body, Filled(author=me.id, author_name=me.name, ts=now))
+        elif isinstance(body, SessionUpdate):
+            if body == SessionUpdate():
                 raise ProtocolError(ErrorCode.BAD_MESSAGE, "session update changes nothing", "data")
-            if update.watermark is not None:
-                self._audit("settings", conn, f"watermark {update.watermark}")
-        return data
+            if body.watermark is not None:
+                self._audit("settings", conn, f"watermark {body.watermark}")
+        return body
 
     @staticmethod
-    def _check_owner(me: Participant, ann: dict[str, Any], action: str) -> None:
-        if me.role != "host" and ann.get("author") != me.id:
+    def _check_owner(me: Participant, ann: Optional[Annotation], action: str) -> None:
+        if me.role != "host" and (ann is None or ann.author != me.id):
+            who = ann.author_name if ann is not None else None
             raise ProtocolError(
                 ErrorCode.FORBIDDEN,
-                f"only the author ({ann.get('author_name')}) or a host may {action} this note",
+                f"only the author ({who}) or a host may {action} this note",
             )
 
-    def _pin_image(self, ann: dict[str, Any]) -> None:
-        """Name the image a note was drawn on, and keep that image."""
-        anchor = ann["anchor"]
-        image = anchor.get("image") or {}
-        digest = image.get("hash")
+    def _pin_image(self, ann: Annotation) -> Optional[ImageRef]:
+        """Name the image a note was drawn on, and keep that image.
+
+        Returns the image to write into the note's anchor (None: it names one already, or
+        the latest frame is not the note's frame).
+        """
+        anchor = ann.anchor
+        image = anchor.image or ImageRef()
+        digest = image.hash
+        pinned = None
         latest = self.latest
-        if digest is None and latest is not None and latest.header.frame == anchor["frame"]:
+        if digest is None and latest is not None and latest.header.frame == anchor.frame:
             digest = latest.header.hash_hex
-            anchor["image"] = {**image, "hash": digest}
+            pinned = dataclasses.replace(image, hash=digest)
         kept = self.recent.get(digest) if digest else None
         if digest and kept is not None:
             writing = self._loop.run_in_executor(
                 None, self.frames.keep, self.info.id, digest, kept.header.codec, kept.payload
             )
             writing.add_done_callback(_report_keep_failure)
+        return pinned
 
     # --- ephemeral -------------------------------------------------------------
 
@@ -806,14 +855,14 @@ class Room:
         if not bucket.allow():
             conn.warn_rate(env.type)
             return
-        data = encode(env.data)
+        body = env.data
         if env.type != "draft":  # a draft's id names the mark; ``from`` names the sender
-            data["id"] = conn.pid
-        if env.type == "presence":
-            conn.participant = _replace(
-                conn.participant, state=data["state"], following=data["following"]
+            body = dataclasses.replace(body, id=conn.pid)
+        if isinstance(body, Presence):
+            conn.participant = dataclasses.replace(
+                conn.participant, state=body.state, following=body.following
             )
-        self.broadcast(dumps(build(env.type, data, sender=conn.pid, ts=_now())), skip=conn.pid)
+        self.broadcast(dumps(build(env.type, body, sender=conn.pid, ts=_now())), skip=conn.pid)
 
     def set_stream(self, conn: ControlConn, env: Envelope) -> None:
         """A host says what it shares: kept for late joiners, relayed to the others."""
@@ -977,17 +1026,16 @@ class Room:
 COORD_DECIMALS = 5
 
 
-def _rounded(shape: dict[str, Any]) -> dict[str, Any]:
+def _rounded(shape: Shape) -> Shape:
     """A shape with its coordinates rounded: a third the size in the log and in snapshots."""
-    out = dict(shape)
-    points = out.get("points")
-    if points is not None:
-        out["points"] = [[round(v, COORD_DECIMALS) for v in pt] for pt in points]
+    changes: dict[str, Any] = {}
+    if shape.points is not None:
+        changes["points"] = [[round(v, COORD_DECIMALS) for v in pt] for pt in shape.points]
     for key in ("start", "end", "min", "max", "at"):
-        pt = out.get(key)
+        pt = getattr(shape, key)
         if pt is not None:
-            out[key] = [round(v, COORD_DECIMALS) for v in pt]
-    return out
+            changes[key] = (round(pt[0], COORD_DECIMALS), round(pt[1], COORD_DECIMALS))
+    return dataclasses.replace(shape, **changes) if changes else shape
 
 
 def _damage_notice(skipped: list[int]) -> Optional[str]:
@@ -1015,27 +1063,13 @@ def _report_keep_failure(future: asyncio.Future[Any]) -> None:
         log.error("could not keep an annotated frame: %s", future.exception())
 
 
-def _filled(mtype: str, data: dict[str, Any]) -> Optional[dict[str, Any]]:
-    """The fields of a stored event that the relay, not the sender, wrote."""
-    if mtype == "annotation_add":
-        ann = data["annotation"]
-        out = {k: ann[k] for k in ("author", "author_name", "created")}
-        image = ann["anchor"].get("image")
-        if image:
-            out["image"] = image
-        return out
-    if mtype == "chat":
-        return {k: data[k] for k in ("author", "author_name", "ts")}
-    return None
-
-
-def _authored(ann: dict[str, Any]) -> bool:
+def _authored(ann: Annotation) -> bool:
     """The note says, whole, who made it and when (as the relay once stored it)."""
-    created = ann.get("created")
+    created = ann.created
     return (
-        bool(ann.get("author"))
-        and bool(ann.get("author_name"))
-        and isinstance(created, (int, float))
+        bool(ann.author)
+        and bool(ann.author_name)
+        and created is not None
         and 0 < created <= _now() + 60.0
     )
 
@@ -1049,10 +1083,18 @@ def _derived_eid(env: Envelope) -> Optional[str]:
     return None
 
 
-def _only_status(env: Envelope) -> bool:
+def _only_status(update: AnnotationUpdate) -> bool:
     """Marking a note done (or open again) is open to every drawing participant."""
-    return set(env.raw_data) <= {"id", "status"} and "status" in env.raw_data
+    return update.status is not None and update == AnnotationUpdate(update.id, status=update.status)
 
 
-def _replace(obj: Any, **changes: Any) -> Any:
-    return dataclasses.replace(obj, **changes)
+def _state(record: SessionRecord, limits: Limits) -> SessionState:
+    """A room's state before its log is replayed: the session as stored, no events."""
+    session = SessionInfo(
+        id=record.id,
+        name=record.name,
+        created=record.created,
+        host_name=record.host_name,
+        closed=record.closed,
+    )
+    return SessionState(session, chat_kept=limits.snapshot_chat)

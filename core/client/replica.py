@@ -4,27 +4,25 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Mapping
+from collections import deque
+from collections.abc import Mapping, Set
 from typing import Any, Optional
 
 from ..errors import ProtocolError
 from ..limits import Limits
 from ..model import Annotation, ChatMessage, Participant, Playhead, SessionInfo
 from ..protocol import MESSAGES, Envelope
+from ..protocol.events import RELAY_FILLED, Filled, SessionState, fill, read_filled
 from ..protocol.messages import AnnotationUpdate, Snapshot, SnapshotPage, Stream, Welcome
 from ..schema import decode
 from .outbox import PendingEvent
 
 log = logging.getLogger("overshoulder.client")
 
-#: Fields ``annotation_update`` may change.
+#: Fields ``annotation_update`` may change (``clear`` names those it removes).
 UPDATABLE = tuple(f.name for f in dataclasses.fields(AnnotationUpdate) if f.name != "id")
-#: The fields of a sender's own event that the relay writes (its ``ack`` says how, in
-#: ``filled``); "image" is the annotation anchor's image ref.
-RELAY_FILLED = {
-    "annotation_add": ("author", "author_name", "created", "image"),
-    "chat": ("author", "author_name", "ts"),
-}
+
+__all__ = ["RELAY_FILLED", "UPDATABLE", "SessionReplica"]
 
 
 class SessionReplica:
@@ -37,14 +35,10 @@ class SessionReplica:
     """
 
     def __init__(self) -> None:
-        self.session: Optional[SessionInfo] = None
+        #: The notes, deleted ids, chat and session, as the stored events made them.
+        self.state = SessionState()
         self.me: Optional[Participant] = None
         self.participants: dict[str, Participant] = {}
-        self.annotations: dict[str, Annotation] = {}
-        #: Ids of notes deleted in the session (from the snapshot and later deletes).
-        self.deleted: set[str] = set()
-        self.chat: list[ChatMessage] = []
-        self._chat_ids: set[str] = set()
         self.playhead: Optional[Playhead] = None
         self.stream: Optional[Stream] = None
         self.driver: Optional[str] = None
@@ -57,6 +51,23 @@ class SessionReplica:
         self.annotations_version = 0
         self.participants_version = 0
         self.chat_version = 0
+
+    @property
+    def session(self) -> Optional[SessionInfo]:
+        return self.state.session
+
+    @property
+    def annotations(self) -> dict[str, Annotation]:
+        return self.state.notes
+
+    @property
+    def deleted(self) -> Set[str]:
+        """Ids of notes deleted in the session (from the snapshot and later deletes)."""
+        return self.state.deleted.keys()
+
+    @property
+    def chat(self) -> deque[ChatMessage]:
+        return self.state.chat
 
     # sequence numbers
 
@@ -80,14 +91,14 @@ class SessionReplica:
     # joining
 
     def welcome(self, welcome: Welcome) -> None:
-        self.session = welcome.session
+        self.state.session = welcome.session
         self.me = welcome.participant
         self.participants[welcome.participant.id] = welcome.participant
         self.participants_version += 1
 
     def snapshot(self, snap: Snapshot) -> None:
         """Take the session's state; with ``full`` also its notes and chat, and its seq."""
-        self.session = snap.session
+        self.state.session = snap.session
         self.participants = {p.id: p for p in snap.participants}
         if self.me is not None and self.me.id not in self.participants:
             self.participants[self.me.id] = self.me
@@ -96,11 +107,8 @@ class SessionReplica:
         self.stream = snap.stream
         self.driver = snap.driver
         if snap.full:
-            self.annotations = {a.id: a for a in snap.annotations or ()}
-            self.deleted = set(snap.deleted or ()) - set(self.annotations)
+            self.state.reset(snap.annotations or (), snap.deleted or (), snap.chat or ())
             self.annotations_version += 1
-            self.chat = list(snap.chat or ())
-            self._chat_ids = {c.id for c in self.chat}
             self.chat_version += 1
             self.last_seq = snap.seq
             self._ahead.clear()
@@ -109,9 +117,7 @@ class SessionReplica:
 
     def snapshot_page(self, page: SnapshotPage) -> None:
         """More of a full snapshot's notes (``snapshot.pages`` of them come before ``synced``)."""
-        for ann in page.annotations:
-            self.annotations[ann.id] = ann
-            self.deleted.discard(ann.id)
+        self.state.add_notes(page.annotations)
         self.annotations_version += 1
 
     def synced(self, seq: int) -> None:
@@ -138,42 +144,12 @@ class SessionReplica:
 
     def apply(self, mtype: str, body: Any) -> bool:
         """Apply a persisted event's body; True if the state changed."""
-        if mtype == "annotation_add":
-            ann: Annotation = body.annotation
-            self.annotations[ann.id] = ann
-            self.deleted.discard(ann.id)
+        part = self.state.apply(mtype, body)
+        if part == "notes":
             self.annotations_version += 1
-            return True
-        if mtype == "annotation_update":
-            current = self.annotations.get(body.id)
-            if current is None:
-                return False
-            changes = {k: getattr(body, k) for k in UPDATABLE if getattr(body, k) is not None}
-            self.annotations[body.id] = dataclasses.replace(current, **changes)
-            self.annotations_version += 1
-            return True
-        if mtype == "annotation_delete":
-            if self.annotations.pop(body.id, None) is None:
-                return False
-            self.deleted.add(body.id)
-            self.annotations_version += 1
-            return True
-        if mtype == "chat":
-            if body.id in self._chat_ids:
-                return False
-            self._chat_ids.add(body.id)
-            self.chat.append(body)
+        elif part == "chat":
             self.chat_version += 1
-            return True
-        if mtype == "session" and self.session is not None:
-            changes = {
-                k: getattr(body, k)
-                for k in ("name", "closed", "watermark")
-                if getattr(body, k) is not None
-            }
-            self.session = dataclasses.replace(self.session, **changes)
-            return True
-        return False
+        return part is not None
 
     def apply_own(
         self,
@@ -189,35 +165,31 @@ class SessionReplica:
         copy equals everyone else's. Where it does not say, this client fills
         them as the relay would: this participant, and ``now``.
         """
-        spec = MESSAGES[event.type]
-        own = self._own_fields(event, now)
-        given = {k: v for k, v in (filled or {}).items() if k in RELAY_FILLED.get(event.type, ())}
-        body: Any
-        try:
-            body = decode(spec.body, _fill(event, {**own, **given}), "data", limits)
-        except ProtocolError as exc:
-            if not given:
-                raise
-            log.warning(
-                "the relay's ack filled in values of this client's %s it cannot read (%s); "
-                "using its own",
-                event.type,
-                exc,
-            )
-            body = decode(spec.body, _fill(event, own), "data", limits)
-        return self.apply(event.type, body)
+        body: Any = decode(MESSAGES[event.type].body, event.data, "data", limits)
+        values = self._own_fields(event.type, body, now)
+        if filled:
+            try:
+                values = values.over(read_filled(event.type, filled, limits))
+            except ProtocolError as exc:
+                log.warning(
+                    "the relay's ack filled in values of this client's %s it cannot read (%s); "
+                    "using its own",
+                    event.type,
+                    exc,
+                )
+        return self.apply(event.type, fill(event.type, body, values))
 
-    def _own_fields(self, event: PendingEvent, now: float) -> dict[str, Any]:
-        """The fields the relay writes into ``event``, as this client expects them."""
+    def _own_fields(self, mtype: str, body: Any, now: float) -> Filled:
+        """The fields the relay writes into this client's event, as this client expects them."""
         me = self.me
         if me is None:
-            return {}
-        if event.type == "annotation_add":
-            created = event.data["annotation"].get("created") or now
-            return {"author": me.id, "author_name": me.name, "created": created}
-        if event.type == "chat":
-            return {"author": me.id, "author_name": me.name, "ts": now}
-        return {}
+            return Filled()
+        if mtype == "annotation_add":
+            created = body.annotation.created or now
+            return Filled(author=me.id, author_name=me.name, created=created)
+        if mtype == "chat":
+            return Filled(author=me.id, author_name=me.name, ts=now)
+        return Filled()
 
     def apply_live(self, env: Envelope) -> None:
         """Apply an ephemeral message: join, leave, presence, playhead, lease."""
@@ -243,18 +215,3 @@ class SessionReplica:
             self.stream = data
         elif env.type == "lease":
             self.driver = data.holder
-
-
-def _fill(event: PendingEvent, fields: Mapping[str, Any]) -> dict[str, Any]:
-    """``event.data`` with ``fields`` (see ``RELAY_FILLED``) written in."""
-    if not fields:
-        return event.data
-    if event.type == "annotation_add":
-        note = dict(event.data["annotation"])
-        for key, value in fields.items():
-            if key == "image":
-                note["anchor"] = dict(note["anchor"], image=value)
-            else:
-                note[key] = value
-        return dict(event.data, annotation=note)
-    return dict(event.data, **fields)

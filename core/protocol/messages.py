@@ -23,7 +23,7 @@ import builtins
 import json
 import re
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal, Optional, get_args
 
 from ..errors import ErrorCode, ProtocolError
 from ..limits import DEFAULT_LIMITS, Limits
@@ -272,9 +272,19 @@ class AnnotationAdd:
     annotation: Annotation
 
 
+#: A field ``annotation_update`` may remove from a note (``clear``): its words, its range.
+Clearable = Literal["text", "anchor.duration"]
+CLEARABLE: tuple[str, ...] = get_args(Clearable)
+
+
 @dataclass(frozen=True)
 class AnnotationUpdate:
-    """Change some fields of an annotation; fields left out stay as they are."""
+    """Change some fields of an annotation; fields left out stay as they are.
+
+    ``clear`` names fields to remove (from ``CLEARABLE``), after the given ones are set;
+    clearing a field the note does not have changes nothing. A field may not be both
+    given and cleared in one update.
+    """
 
     id: Annotated[str, Bounds(max_len=64)]
     shape: Optional[Shape] = None
@@ -282,6 +292,33 @@ class AnnotationUpdate:
     anchor: Optional[Anchor] = None
     text: Annotated[Optional[str], Bounds(limit="max_text_chars")] = None
     status: Optional[Literal["open", "done"]] = None
+    clear: Annotated[Optional[list[Clearable]], Bounds(max_len=len(CLEARABLE))] = None
+
+    def __post_init__(self) -> None:
+        if self.clear is None:
+            return
+        seen: set[str] = set()
+        for name in self.clear:
+            if name not in CLEARABLE:  # a caller in Python, not through decode
+                raise ProtocolError(
+                    ErrorCode.BAD_MESSAGE,
+                    f"clear names {name!r}; the fields that can be cleared are "
+                    f"{', '.join(CLEARABLE)}",
+                    "clear",
+                )
+            if name in seen:
+                raise ProtocolError(ErrorCode.BAD_MESSAGE, f"clear names {name} twice", "clear")
+            seen.add(name)
+            if self.given(name):
+                raise ProtocolError(
+                    ErrorCode.BAD_MESSAGE, f"{name} is both set and cleared", "clear"
+                )
+
+    def given(self, name: str) -> bool:
+        """Whether this update sets the field ``name`` (a name of ``CLEARABLE``)."""
+        if name == "anchor.duration":
+            return self.anchor is not None and self.anchor.duration is not None
+        return getattr(self, name) is not None
 
 
 @dataclass(frozen=True)
