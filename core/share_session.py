@@ -88,6 +88,9 @@ class ShareSession:
         self.options = options if options is not None else ShareOptions()
         if self.options.quality is not None and not 1 <= self.options.quality <= 100:
             raise ValueError(f"quality {self.options.quality} is outside 1-100")
+        if self.options.sharing and role != "host":
+            who = role or "guest"
+            raise ValueError(f"only a host shares its pixels; this token is for a {who}")
         self.host = host
         self.token = token
         self._given_role = role

@@ -255,5 +255,7 @@ def test_listeners_given_to_the_session_go_when_it_is_left(made, host, guests, s
 def test_bad_input_is_refused_before_any_socket(host):
     with pytest.raises(ValueError, match="quality 0 is outside 1-100"):
         ShareSession("http://127.0.0.1:9", "os1.a.b", "Mia", host, "host", ShareOptions(quality=0))
+    with pytest.raises(ValueError, match="this token is for a reviewer"):
+        ShareSession("http://127.0.0.1:9", "os1.a.b", "Sam", host, "reviewer", ShareOptions(True))
     with pytest.raises(ValueError):
         ShareSession("http://127.0.0.1:9", "os1.a.b", "", host, "host")
