@@ -1,5 +1,5 @@
 """``python -m overshoulder.relay``: run a relay (same as ``overshoulder relay``)."""
 
-from .server import main
+from .start import main
 
 raise SystemExit(main())

@@ -150,7 +150,7 @@ def test_a_locked_relay_lists_and_creates_sessions_for_its_admin_key_only(tmp_pa
 
 
 def test_session_ids_can_be_typed_as_command_line_arguments() -> None:
-    from overshoulder.relay.server import new_session_id
+    from overshoulder.relay.api import new_session_id
 
     ids = {new_session_id() for _ in range(3000)}
     assert len(ids) == 3000

@@ -1,0 +1,524 @@
+"""The relay's HTTP API: health, sessions, invites, link checks, exports, the audit, kept
+frames, the API's own description and the reviewer page.
+
+Routes (described in relay/openapi.json)::
+
+    GET  /api/health                      is it up
+    GET  /api/sessions                    the "find sessions" list
+    POST /api/sessions                    create a session; returns the host's link
+    POST /api/sessions/{id}/invites       a signed, expiring link for a role
+    GET  /api/sessions/{id}/link          what a link's token lets its holder do
+    GET  /api/sessions/{id}/events        the session's log (export, ?since=N)
+    GET  /api/sessions/{id}/audit         who joined, invited, downloaded, exported
+    GET  /api/sessions/{id}/frames/{hash} an image a note was drawn on
+    GET  /api/openapi.json                this API, described
+    GET  /, /s/{id}                       the browser reviewer
+
+Every answer is JSON; an error is ``{"error": {"code", "message"}}`` (``errors_middleware``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hmac
+import logging
+import secrets
+import time
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Optional
+
+from aiohttp import web
+
+from overshoulder import __version__
+from overshoulder.core.durations import parse_duration
+from overshoulder.core.errors import ErrorCode, ProtocolError
+from overshoulder.core.limits import Limits
+from overshoulder.core.model import ROLES
+from overshoulder.core.protocol import PROTOCOL_VERSION
+from overshoulder.core.protocol.messages import unencodable_field
+from overshoulder.core.schema import MAX_JSON_DEPTH
+
+from .frames import CONTENT_TYPES, EXTENSIONS, FrameStore, valid_hash
+from .ratelimit import TokenBucket
+from .rooms import Room
+from .store.base import AuditEntry, SessionRecord
+from .store.damage import exported
+from .store.sqlite import SqliteStore
+from .tokens import Claims, TokenSigner
+
+log = logging.getLogger("overshoulder.relay")
+
+WEB_DIR = Path(__file__).parent / "web"
+OPENAPI = Path(__file__).parent / "openapi.json"
+
+#: Invite lifetimes: default and the longest allowed.
+DEFAULT_INVITE = "8h"
+MAX_INVITE_S = 30 * 86400
+HOST_TOKEN_S = 7 * 86400
+#: Events one export page returns at most.
+EXPORT_PAGE = 5000
+
+
+def new_session_id() -> str:
+    """12 URL-safe characters (72 random bits) that never start with "-" or "_", so an id can
+    be typed as a command-line argument (``overshoulder invite ID``) without looking like an
+    option."""
+    while True:
+        sid = secrets.token_urlsafe(9)
+        if sid[0] not in "-_":
+            return sid
+
+
+class HttpError(Exception):
+    """An API error with an HTTP status, a code and a sentence."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+
+
+class Api:
+    """The HTTP routes of one relay, over its store, keys and live rooms."""
+
+    def __init__(
+        self,
+        *,
+        store: SqliteStore,
+        frames: FrameStore,
+        signer: TokenSigner,
+        admin_key: str,
+        limits: Limits,
+        rooms: Mapping[str, Room],
+        public_url: Optional[str],
+        locked: bool,
+        csp: str,
+    ) -> None:
+        """``rooms``: the relay's live rooms by session id (read, never changed here);
+        ``csp``: the Content-Security-Policy header every answer carries."""
+        self.store = store
+        self.frames = frames
+        self.signer = signer
+        self.admin_key = admin_key
+        self.limits = limits
+        self.rooms = rooms
+        self.public_url = public_url
+        self.locked = locked
+        self.csp = csp
+        #: Session creations per client address (an unlocked relay's one open door).
+        self._session_rates: dict[str, TokenBucket] = {}
+        self.started = time.time()
+
+    def routes(self) -> list[web.RouteDef]:
+        return [
+            web.get("/api/health", self.health),
+            web.get("/api/sessions", self.list_sessions),
+            web.post("/api/sessions", self.create_session),
+            web.post("/api/sessions/{sid}/invites", self.create_invite),
+            web.get("/api/sessions/{sid}/link", self.check_link),
+            web.get("/api/sessions/{sid}/events", self.export_events),
+            web.get("/api/sessions/{sid}/audit", self.audit_log),
+            web.get("/api/sessions/{sid}/frames/{hash}", self.get_frame),
+            web.get("/api/openapi.json", self.openapi),
+            web.get("/", self.index),
+            web.get("/s/{sid}", self.index),
+        ]
+
+    # --- links -------------------------------------------------------------------
+
+    def base_url(self, request: web.Request) -> str:
+        return self.public_url or f"{request.scheme}://{request.host}"
+
+    def link(self, request: web.Request, session_id: str, token: str) -> str:
+        """The reviewer link; the token rides in the fragment, so it never reaches logs."""
+        return f"{self.base_url(request)}/s/{session_id}#t={token}"
+
+    # --- the routes ---------------------------------------------------------------------
+
+    def _auth(self, request: web.Request, session_id: Optional[str] = None) -> Optional[Claims]:
+        """None for the admin key; the claims of a token of ``session_id``; else 401/403.
+
+        Without ``session_id`` only the admin key passes (a locked relay's lists).
+        """
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            raise HttpError(
+                401, ErrorCode.UNAUTHORIZED, "send 'Authorization: Bearer <key or token>'"
+            )
+        token = header[7:].strip()
+        if hmac.compare_digest(token.encode(), self.admin_key.encode()):
+            return None
+        try:
+            claims = self.signer.verify(token)
+        except ProtocolError as exc:
+            raise HttpError(401, exc.code, exc.message) from None
+        if session_id is None:
+            raise HttpError(
+                403,
+                ErrorCode.FORBIDDEN,
+                "this relay is locked: only its admin key may list or create sessions",
+            )
+        if claims.session != session_id:
+            raise HttpError(403, ErrorCode.FORBIDDEN, "this token is for another session")
+        return claims
+
+    async def health(self, request: web.Request) -> web.Response:
+        problems = self.store.problems()
+        return web.json_response(
+            {
+                "status": "degraded" if problems else "ok",
+                "problems": problems,
+                "version": __version__,
+                "protocol": PROTOCOL_VERSION,
+                "sessions_live": len(self.rooms),
+                "connections": sum(len(r.conns) for r in self.rooms.values()),
+                "uptime_s": round(time.time() - self.started, 1),
+            }
+        )
+
+    def _session_json(self, record: SessionRecord) -> dict[str, Any]:
+        room = self.rooms.get(record.id)
+        if room is not None:
+            return room.session_info()
+        return {
+            "id": record.id,
+            "name": record.name,
+            "created": record.created,
+            "host_name": record.host_name,
+            "participants": 0,
+            "closed": record.closed,
+        }
+
+    async def list_sessions(self, request: web.Request) -> web.Response:
+        if self.locked:
+            self._auth(request)
+        include_closed = request.query.get("all") in ("1", "true", "yes")
+        sessions = self.store.list_sessions(include_closed=include_closed)
+        return web.json_response({"sessions": [self._session_json(s) for s in sessions]})
+
+    def _is_admin(self, request: web.Request) -> bool:
+        header = request.headers.get("Authorization", "")
+        return header.startswith("Bearer ") and hmac.compare_digest(
+            header[7:].strip().encode(), self.admin_key.encode()
+        )
+
+    async def create_session(self, request: web.Request) -> web.Response:
+        if self.locked:
+            self._auth(request)
+        elif not self._is_admin(request):
+            address = request.remote or "unknown"
+            bucket = self._session_rates.get(address)
+            if bucket is None:
+                if len(self._session_rates) > 10_000:  # forget quiet addresses
+                    self._session_rates.clear()
+                bucket = self._session_rates[address] = TokenBucket(
+                    self.limits.sessions_per_minute / 60.0, self.limits.rate_burst
+                )
+            if not bucket.allow():
+                raise HttpError(
+                    429,
+                    ErrorCode.RATE_LIMITED,
+                    f"more than {self.limits.sessions_per_minute:g} new sessions a minute from "
+                    f"{address}; wait a moment, or use the admin key",
+                )
+        if self.store.open_sessions() >= self.limits.max_open_sessions:
+            raise HttpError(
+                503,
+                ErrorCode.SESSION_FULL,
+                f"this relay holds {self.limits.max_open_sessions} open sessions, as many as it "
+                "may; close some (or raise max_open_sessions)",
+            )
+        body = await _json_body(request)
+        name = _text(body, "name", self.limits.max_name_chars, default="Review session")
+        host_name = _text(body, "host_name", self.limits.max_name_chars, default=None)
+        expires_s = _duration(body, "expires", HOST_TOKEN_S)
+        record = SessionRecord(
+            id=new_session_id(),
+            name=name,
+            created=round(time.time(), 3),
+            host_name=host_name,
+        )
+        self.store.create_session(record)
+        token = self.signer.issue(record.id, "host", expires_s, name=host_name)
+        log.info("session %s created (%s)", record.id, name)
+        return web.json_response(
+            {
+                "session": self._session_json(record),
+                "host_token": token,
+                "host_link": self.link(request, record.id, token),
+                "expires_at": int(time.time() + expires_s),
+            },
+            status=201,
+        )
+
+    async def create_invite(self, request: web.Request) -> web.Response:
+        session_id = request.match_info["sid"]
+        claims = self._auth(request, session_id)
+        if claims is not None and claims.role != "host":
+            raise HttpError(403, ErrorCode.FORBIDDEN, "only a host (or the admin key) can invite")
+        record = self.store.get_session(session_id)
+        if record is None:
+            raise HttpError(404, ErrorCode.NOT_FOUND, f"no session {session_id!r} on this relay")
+        body = await _json_body(request)
+        role = body.get("role", "reviewer")
+        if role not in ROLES:
+            raise HttpError(
+                400, ErrorCode.BAD_MESSAGE, f"role must be one of {', '.join(ROLES)}, got {role!r}"
+            )
+        expires_s = _duration(body, "expires", parse_duration(DEFAULT_INVITE))
+        if claims is not None:
+            # A host's invites never outlive the host's own link.
+            expires_s = min(expires_s, max(1.0, claims.expires - time.time()))
+        name = _text(body, "name", self.limits.max_name_chars, default=None)
+        seats = body.get("seats")
+        most = self.limits.max_connections_per_session - 1
+        if seats is not None and (type(seats) is not int or not 1 <= seats <= most):
+            raise HttpError(
+                400, ErrorCode.BAD_MESSAGE, f"seats must be a whole number from 1 to {most}"
+            )
+        token = self.signer.issue(session_id, role, expires_s, name=name, seats=seats)
+        self._audit(
+            session_id,
+            "invite",
+            claims,
+            f"a {role} link for {name or 'anyone'}, "
+            f"{seats or self.limits.seats_per_link} seats, {round(expires_s)} s",
+        )
+        log.info("invite for session %s as %s, %ds", session_id, role, expires_s)
+        return web.json_response(
+            {
+                "token": token,
+                "link": self.link(request, session_id, token),
+                "role": role,
+                "session": session_id,
+                "expires_at": int(time.time() + expires_s),
+            },
+            status=201,
+        )
+
+    async def check_link(self, request: web.Request) -> web.Response:
+        """What a link's token lets its holder do, without joining: the page asks before it
+        asks for a name, so a tampered, expired or closed link says so at once."""
+        session_id = request.match_info["sid"]
+        claims = self._auth(request, session_id)
+        record = self.store.get_session(session_id)
+        if record is None:
+            raise HttpError(404, ErrorCode.NOT_FOUND, f"no session {session_id!r} on this relay")
+        if claims is None:
+            return web.json_response({"session": session_id, "role": None, "name": None})
+        if record.closed and claims.role != "host":
+            raise HttpError(404, ErrorCode.NOT_FOUND, "this session has been closed by its host")
+        return web.json_response(
+            {
+                "session": session_id,
+                "role": claims.role,
+                "name": claims.name,
+                "expires_at": int(claims.expires),
+            }
+        )
+
+    async def export_events(self, request: web.Request) -> web.Response:
+        session_id = request.match_info["sid"]
+        claims = self._auth(request, session_id)
+        if self.store.get_session(session_id) is None:
+            raise HttpError(404, ErrorCode.NOT_FOUND, f"no session {session_id!r} on this relay")
+        since = _int_query(request, "since", 0)
+        if since == 0:  # one entry per export, not per page
+            self._audit(session_id, "export", claims, "the event log")
+        limit = min(_int_query(request, "limit", EXPORT_PAGE, least=1), EXPORT_PAGE)
+        records = self.store.events_since(session_id, since, limit + 1, damaged=True)
+        more = len(records) > limit
+        records = records[:limit]
+        events = exported(records, self.store.report_damage)
+        return web.json_response(
+            {
+                "session": session_id,
+                "events": events,
+                "next": records[-1].seq if records else since,
+                "more": more,
+            }
+        )
+
+    def _audit(self, session_id: str, action: str, claims: Optional[Claims], detail: str) -> None:
+        """An audit entry for an HTTP action: by the admin key, or by whose link."""
+        if claims is None:
+            who, role = "the admin key", None
+        else:
+            who = f"{claims.name or 'a ' + claims.role} ({claims.role} link {claims.nonce[:8]})"
+            role = claims.role
+        self.store.audit(AuditEntry(session_id, round(time.time(), 6), action, who, role, detail))
+
+    async def audit_log(self, request: web.Request) -> web.Response:
+        """Who joined, left, invited, downloaded and exported: the host's and the admin's."""
+        session_id = request.match_info["sid"]
+        claims = self._auth(request, session_id)
+        if claims is not None and claims.role != "host":
+            raise HttpError(
+                403, ErrorCode.FORBIDDEN, "only a host (or the admin key) reads the audit"
+            )
+        if self.store.get_session(session_id) is None:
+            raise HttpError(404, ErrorCode.NOT_FOUND, f"no session {session_id!r} on this relay")
+        entries = self.store.audit_log(session_id)
+        return web.json_response(
+            {"session": session_id, "audit": [dataclasses.asdict(e) for e in entries]}
+        )
+
+    async def get_frame(self, request: web.Request) -> web.StreamResponse:
+        session_id, digest = request.match_info["sid"], request.match_info["hash"]
+        claims = self._auth(request, session_id)
+        if not valid_hash(digest):
+            raise HttpError(400, ErrorCode.BAD_MESSAGE, "a frame hash is 32 hex digits")
+        if self.store.get_session(session_id) is None:
+            raise HttpError(404, ErrorCode.NOT_FOUND, f"no session {session_id!r} on this relay")
+        room = self.rooms.get(session_id)
+        kept = room.recent.get(digest) if room else None
+        if kept is not None:
+            self._audit(session_id, "download", claims, f"frame {digest}")
+            ext = EXTENSIONS.get(kept.header.codec, "bin")
+            return web.Response(
+                body=kept.payload,
+                content_type=CONTENT_TYPES.get(ext, "application/octet-stream"),
+            )
+        found = self.frames.find(session_id, digest)
+        if found is None:
+            raise HttpError(404, ErrorCode.NOT_FOUND, f"frame {digest} is not kept here")
+        self._audit(session_id, "download", claims, f"frame {digest}")
+        path, ctype = found
+        return web.FileResponse(path, headers={"Content-Type": ctype})
+
+    async def openapi(self, request: web.Request) -> web.Response:
+        return web.Response(
+            text=OPENAPI.read_text(encoding="utf-8"), content_type="application/json"
+        )
+
+    async def index(self, request: web.Request) -> web.StreamResponse:
+        return web.FileResponse(WEB_DIR / "index.html")
+
+    async def security_headers(self, request: web.Request, response: web.StreamResponse) -> None:
+        """On every page, file and API answer: what the page may load, that it is never
+        framed by another site, no content sniffing, and no referrer leaving the relay
+        (an invite link's path names the session)."""
+        response.headers["Content-Security-Policy"] = self.csp
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+
+
+@web.middleware
+async def errors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except HttpError as exc:
+        return error_response(exc.status, exc.code, exc.message)
+    except ProtocolError as exc:
+        status = {ErrorCode.NOT_FOUND: 404, ErrorCode.FORBIDDEN: 403}.get(exc.code, 400)
+        return error_response(status, exc.code, exc.message)
+    except web.HTTPException as exc:
+        if exc.status >= 400 and request.path.startswith("/api/"):
+            return error_response(exc.status, "http_error", exc.reason)
+        raise
+
+
+#: The reviewer page's content policy (also in its <meta> tag): only the relay's own scripts,
+#: styles and sockets; images from itself and the frames it decodes.
+PAGE_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+    "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'none'"
+)
+
+
+def page_policy(allow_embed: Sequence[str] = ()) -> str:
+    """The Content-Security-Policy header: the page's policy, and who may frame it (nobody
+    unless ``--allow-embed`` names origins)."""
+    ancestors = " ".join(origin_of(o) for o in allow_embed) or "'none'"
+    return f"{PAGE_POLICY}; frame-ancestors {ancestors}"
+
+
+def origin_of(url: str) -> str:
+    """``scheme://host[:port]`` of a URL, lower case, as browsers send it in ``Origin``."""
+    parts = url.strip().rstrip("/").split("/")
+    if len(parts) < 3 or not parts[0].endswith(":") or not parts[2]:
+        raise ValueError(f"{url!r} is not an origin such as https://review.studio.example")
+    return f"{parts[0]}//{parts[2]}".lower()
+
+
+def error_response(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": {"code": code, "message": message}}, status=status)
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    if not request.can_read_body:
+        return {}
+    if request.content_type != "application/json":
+        # A cross-site form or text/plain POST needs no CORS preflight: only JSON is read.
+        raise HttpError(
+            415,
+            ErrorCode.BAD_MESSAGE,
+            f"send the body as application/json (got {request.content_type[:60] or 'none'})",
+        )
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        raise HttpError(400, ErrorCode.BAD_JSON, "the request body is not valid JSON") from None
+    except RecursionError:
+        raise HttpError(
+            400,
+            ErrorCode.BAD_MESSAGE,
+            f"the request body nests deeper than {MAX_JSON_DEPTH} levels",
+        ) from None
+    if not isinstance(body, dict):
+        raise HttpError(400, ErrorCode.BAD_MESSAGE, "the request body must be a JSON object")
+    where = unencodable_field(body)
+    if where is not None:
+        raise HttpError(
+            400,
+            ErrorCode.BAD_MESSAGE,
+            f"{where} holds text that cannot be encoded as UTF-8 (a lone surrogate escape)",
+        )
+    return body
+
+
+def _text(body: dict[str, Any], key: str, most: int, default: Any) -> Any:
+    value = body.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, str) or len(value) > most:
+        raise HttpError(
+            400, ErrorCode.BAD_MESSAGE, f"{key} must be text of at most {most} characters"
+        )
+    return value.strip() or default
+
+
+def _duration(body: dict[str, Any], key: str, default: float) -> float:
+    value = body.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool):
+        raise HttpError(400, ErrorCode.BAD_MESSAGE, f"{key} must be a duration such as 8h")
+    try:
+        seconds = parse_duration(value) if isinstance(value, str) else float(value)
+    except (ValueError, TypeError, OverflowError) as exc:
+        raise HttpError(400, ErrorCode.BAD_MESSAGE, f"{key}: {exc}") from None
+    if not 0 < seconds <= MAX_INVITE_S:  # NaN fails this too
+        raise HttpError(
+            400,
+            ErrorCode.BAD_MESSAGE,
+            f"{key} must be between 1 second and {MAX_INVITE_S // 86400} days",
+        )
+    return seconds
+
+
+def _int_query(request: web.Request, key: str, default: int, least: int = 0) -> int:
+    raw = request.query.get(key)
+    if raw is None:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise HttpError(
+            400, ErrorCode.BAD_MESSAGE, f"{key} must be an integer, got {raw!r}"
+        ) from None
+    if value < least:
+        raise HttpError(400, ErrorCode.BAD_MESSAGE, f"{key} must be >= {least}")
+    return value
