@@ -41,7 +41,7 @@ MAX_SAFE_INT = 2**53 - 1
 #: How deeply free-form JSON (an object field such as ``customData``) may nest.
 MAX_JSON_DEPTH = 32
 # ``X | Y`` unions exist as types.UnionType from Python 3.10; apps still run 3.9.
-_UNIONS: tuple[Any, ...] = (Union, getattr(types, "UnionType", Union))
+UNIONS: tuple[Any, ...] = (Union, getattr(types, "UnionType", Union))
 
 
 @dataclass(frozen=True)
@@ -96,6 +96,11 @@ def _plan(cls: type) -> _Plan:
     return plan
 
 
+def field_plan(cls: type) -> list[tuple[str, Any, dict[str, Any], bool]]:
+    """How ``decode`` reads each field of ``cls``: (name, type, ``Bounds`` as a dict, required)."""
+    return list(_plan(cls).fields)
+
+
 def decode(cls: type[T], obj: Any, path: str = "", limits: Limits = DEFAULT_LIMITS) -> T:
     """Build ``cls`` from parsed JSON, or raise ``ProtocolError`` naming the field.
 
@@ -128,10 +133,11 @@ def _decode_dataclass(cls: type, obj: Any, path: str, limits: Limits) -> Any:
 
 def _allows_none(hint: Any) -> bool:
     origin = get_origin(hint)
-    return origin in _UNIONS and type(None) in get_args(hint)
+    return origin in UNIONS and type(None) in get_args(hint)
 
 
-def _max_len(meta: dict[str, Any], limits: Limits) -> int | None:
+def max_length(meta: dict[str, Any], limits: Limits) -> int | None:
+    """The longest string or list a field's ``Bounds`` (as a dict) allow under ``limits``."""
     if "limit" in meta:
         return int(getattr(limits, meta["limit"]))
     value = meta.get("max_len")
@@ -148,7 +154,7 @@ def _fail_type(path: str, expected: str, value: Any) -> Any:
 
 def _decode_value(hint: Any, value: Any, path: str, meta: dict[str, Any], limits: Limits) -> Any:
     origin = get_origin(hint)
-    if origin in _UNIONS:
+    if origin in UNIONS:
         options = [a for a in get_args(hint) if a is not type(None)]
         if value is None:
             return None
@@ -170,7 +176,7 @@ def _decode_value(hint: Any, value: Any, path: str, meta: dict[str, Any], limits
     if origin is list:
         if not isinstance(value, list):
             return _fail_type(path, "a list", value)
-        most = _max_len(meta, limits)
+        most = max_length(meta, limits)
         if most is not None and len(value) > most:
             raise ProtocolError(
                 ErrorCode.TOO_LARGE, f"{path} has {len(value)} items, at most {most} allowed", path
@@ -199,7 +205,7 @@ def _decode_value(hint: Any, value: Any, path: str, meta: dict[str, Any], limits
     if hint is str:
         if not isinstance(value, str):
             return _fail_type(path, "a string", value)
-        most = _max_len(meta, limits)
+        most = max_length(meta, limits)
         if most is not None and len(value) > most:
             raise ProtocolError(
                 ErrorCode.TOO_LARGE, f"{path} has {len(value)} characters, at most {most}", path
@@ -343,7 +349,7 @@ def describe(cls: type) -> dict[str, Any]:
 
 def _describe_hint(hint: Any, meta: dict[str, Any]) -> dict[str, Any]:
     origin = get_origin(hint)
-    if origin in _UNIONS:
+    if origin in UNIONS:
         options = [a for a in get_args(hint) if a is not type(None)]
         if len(options) == 1:
             return _describe_hint(options[0], meta)
@@ -372,7 +378,7 @@ def _describe_hint(hint: Any, meta: dict[str, Any]) -> dict[str, Any]:
     base = {str: "string", bool: "boolean", int: "integer", float: "number"}.get(hint)
     out = {"type": base} if base else {}
     if hint is str:
-        n = _max_len(meta, DEFAULT_LIMITS)
+        n = max_length(meta, DEFAULT_LIMITS)
         if n is not None:
             out["maxLength"] = n
     if "min" in meta:
