@@ -381,7 +381,9 @@ class _Play:
         if "publish" in action:
             self.publish(who, int(action["publish"]))
             return
-        mtype, data = self.message(who, action)
+        mtype, data = self.message(action)
+        if mtype == "playhead":
+            who.transcript.drove = True
         refused = action.get("refused")
         if mtype in PERSISTED_TYPES and action.get("lost"):
             self.lost(who, mtype, data)
@@ -390,7 +392,7 @@ class _Play:
         else:
             self.ephemeral(who, mtype, data, refused)
 
-    def message(self, who: _Member, action: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    def message(self, action: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """The message type and body an action sends (ids and names made real)."""
         if "send" in action:
             return action["send"], self.names.substitute(self._ids(action.get("data", {})))
@@ -400,7 +402,7 @@ class _Play:
                 raise FixtureError("an add needs the note's id (a name such as n1)")
             note.setdefault("shape", DEFAULT_SHAPE)
             note.setdefault("anchor", DEFAULT_ANCHOR)
-            self.added[note["id"]] = note
+            self.added[note["id"]] = dict(note)
             note["id"] = self.uid(note["id"])
             return "annotation_add", {"annotation": self.names.substitute(note)}
         if "undo" in action:
@@ -424,7 +426,6 @@ class _Play:
         if "presence" in action:
             return "presence", dict(action["presence"])
         if "playhead" in action:
-            who.transcript.drove = True
             return "playhead", dict(action["playhead"])
         if "claim" in action:
             return "lease_claim", {"name": "playhead"}
@@ -703,7 +704,7 @@ def differences(expected: Any, got: Any, path: str = "") -> list[str]:
 def compare(recording: Recording, states: Mapping[str, Mapping[str, Any]], who: str) -> list[str]:
     """Each connected participant's ``states`` (normalised) against the relay's: the lines
     that differ, each prefixed with the participant and ``who`` replayed it."""
-    out = []
+    out: list[str] = []
     for key, transcript in recording.transcripts.items():
         if not transcript.connected:
             continue
@@ -768,7 +769,8 @@ def replay_replica(transcript: Transcript) -> dict[str, Any]:
             proto.connect()
         elif msg["type"] in PERSISTED_TYPES:
             session = proto.replica.session
-            event = PendingEvent(msg["eid"], msg["type"], msg["data"], session and session.id)
+            sid = session.id if session is not None else None
+            event = PendingEvent(msg["eid"], msg["type"], msg["data"], sid)
             proto.outbox.add(event)
         elif msg["type"] == "playhead":
             proto.set_playhead(in_range(decode(Playhead, msg["data"])))

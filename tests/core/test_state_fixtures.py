@@ -23,7 +23,7 @@ def recorder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorder]:
         relay.stop()
 
 
-def test_there_are_fixtures_of_every_persisted_kind_and_of_clear():
+def test_there_are_fixtures_of_every_persisted_kind_and_of_clear() -> None:
     sent = {a_key for f in FIXTURES for a in f.actions for a_key in a}
     assert len(FIXTURES) >= 30, len(FIXTURES)
     assert {"add", "update", "delete", "undo", "chat", "session"} <= sent
