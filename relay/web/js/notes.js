@@ -34,8 +34,9 @@ export class Notes {
     this.#record({ kind: "delete", notes: notes.map(stored) });
   }
 
+  /** New words for a note; none takes its words away (the protocol's clear). */
   setText(id, text) {
-    this.#submit("annotation_update", { id, text });
+    this.#submit("annotation_update", text ? { id, text } : { id, clear: ["text"] });
   }
 
   /** A new anchor (the whole object: the relay replaces it), e.g. another frame range. */
