@@ -529,7 +529,11 @@ class SessionProtocol:
 def annotation_changes(
     annotation_id: str, clear: Sequence[str], changes: dict[str, Any]
 ) -> dict[str, Any]:
-    """The body of an ``annotation_update``: the fields to change, and those to remove."""
+    """The body of an ``annotation_update``: the fields to change, and those to remove.
+
+    Which fields may be cleared, and how, is the message's own rule (``AnnotationUpdate``):
+    ``checked`` refuses the rest.
+    """
     updatable = tuple(name for name in UPDATABLE if name != "clear")
     unknown = sorted(set(changes) - set(updatable))
     if unknown:
@@ -540,12 +544,9 @@ def annotation_changes(
     if isinstance(clear, str) or not all(isinstance(name, str) for name in clear):
         raise TypeError(f"clear must be a sequence of field names, got {clear!r}")
     given = {k: encode(v) for k, v in changes.items() if v is not None}
-    both = sorted(set(given) & set(clear))
-    if both:
-        raise ValueError(f"update_annotation() cannot both change and clear {', '.join(both)}")
     if not given and not clear:
         raise ValueError("update_annotation() needs at least one field to change or clear")
     body: dict[str, Any] = {"id": annotation_id, **given}
     if clear:
-        body["clear"] = list(dict.fromkeys(clear))
+        body["clear"] = list(clear)
     return body

@@ -703,6 +703,17 @@ def test_publish_frame_refuses_at_once_a_frame_the_relay_would_refuse(
     c.publish_frame(header(1), b"jpeg")  # a good one is taken
 
 
+def test_update_annotation_keeps_the_fields_to_clear_in_the_event_it_queues() -> None:
+    c = make_client()
+    c.update_annotation("n1", clear=["text"])
+    c.update_annotation("n2", clear=(), status="done")
+    bodies = [e.data for e in c._protocol.outbox]
+    assert bodies == [{"id": "n1", "clear": ["text"]}, {"id": "n2", "status": "done"}]
+    with pytest.raises(ProtocolError, match="both set and cleared"):
+        c.update_annotation("n3", clear=["text"], text="and set")
+    assert c.pending == 2
+
+
 def test_events_sent_before_connecting_wait_in_the_outbox_file(tmp_path: Any) -> None:
     path = str(tmp_path / "outbox.json")
     c = make_client(outbox_path=path)
