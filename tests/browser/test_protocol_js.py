@@ -7,7 +7,7 @@ import json
 import re
 from pathlib import Path
 
-from overshoulder.core.client.session import RETRYABLE
+from overshoulder.core.client.protocol import RETRYABLE
 from overshoulder.core.limits import Limits
 from overshoulder.core.model import MAX_NOTE_FRAMES
 from overshoulder.core.protocol import (
