@@ -314,7 +314,7 @@ function applyNote(notes, deleted, type, d) {
   }
 }
 
-/** Decimals the relay keeps of a coordinate (relay/rooms.py, COORD_DECIMALS). */
+/** Decimals the relay keeps of a coordinate (COORD_DECIMALS in core/protocol/events.py). */
 const COORD_DECIMALS = 5;
 
 /** A shape with its coordinates rounded as the relay stores them. */
