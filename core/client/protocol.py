@@ -368,11 +368,15 @@ class SessionProtocol:
         self._put(mtype, dumps(build(mtype, body)))
         return True
 
+    # The ``set_`` calls keep what the relay forgets with a connection, to say it again
+    # after each join; the bodies come checked (see ``checked``).
+
     def set_presence(self, body: Presence) -> None:
         self.presence = body
         self.send_live("presence", body)
 
     def set_timeline(self, body: Any) -> None:
+        """A guest's own timeline (``GuestTimeline``); an unchanged one is not sent again."""
         if body == self.timeline_share:
             return
         self.timeline_share = body
@@ -396,11 +400,13 @@ class SessionProtocol:
             self.playhead_pending = body
 
     def claim_lease(self) -> None:
+        """Ask to drive now, or once live; a host gives up handing the drive back."""
         self.hand_back = None
         if not self.send_live("lease_claim", LeaseClaim()):
             self.lease_intent = "claim"
 
     def release_lease(self, body: LeaseRelease) -> None:
+        """Give the drive away now, or once live if this client still drives then."""
         self.hand_back = None
         if not self.send_live("lease_release", body):
             self.lease_intent = body

@@ -144,7 +144,7 @@ class SessionClient:
             cache=frame_cache,
             refused=self._media_refused,
             errors=self._media_error,
-            ask=lambda digest: self._send("frame_request", FrameRequest(hash=digest)),
+            ask=self._ask_frame,
         )
         self._views: dict[str, tuple[int, Any]] = {}
         self._threads: list[threading.Thread] = []
@@ -510,6 +510,11 @@ class SessionClient:
         with self._lock:
             if self._protocol.media_refused(err, serial, time.monotonic()):
                 abort(self._control.ws)  # only a welcome brings a new ticket: resume for one
+
+    def _ask_frame(self, digest: str) -> None:
+        with self._lock:
+            self._protocol.send_live("frame_request", FrameRequest(hash=digest))
+            self._pump()
 
     def _media_error(self, env: Envelope) -> None:
         with self._lock:
