@@ -316,13 +316,23 @@ function applyNote(notes, deleted, type, d) {
 
 /** Decimals the relay keeps of a coordinate (COORD_DECIMALS in core/protocol/events.py). */
 const COORD_DECIMALS = 5;
+// A value exactly halfway between two of those (its exact decimal digits end in 5).
+const TIE = new RegExp(`\\.\\d{${COORD_DECIMALS}}50*$`);
+
+/** `v` rounded as Python's round(v, COORD_DECIMALS): to the nearest, an exact tie to even. */
+function roundCoord(v) {
+  // toFixed rounds the exact binary value (a tie away from zero); 20 digits show a tie whole.
+  if (!TIE.test(Math.abs(v).toFixed(20))) return Number(v.toFixed(COORD_DECIMALS));
+  const scale = 10 ** COORD_DECIMALS;
+  const down = Math.floor(Math.abs(v) * scale); // exact: a tie has few binary digits
+  return (Math.sign(v) * (down % 2 ? down + 1 : down)) / scale;
+}
 
 /** A shape with its coordinates rounded as the relay stores them. */
 function rounded(shape) {
-  const r = (v) => Number(v.toFixed(COORD_DECIMALS));
   const out = { ...shape };
-  if (shape.points) out.points = shape.points.map((p) => p.map(r));
-  for (const key of ["start", "end", "min", "max", "at"]) if (shape[key]) out[key] = shape[key].map(r);
+  if (shape.points) out.points = shape.points.map((p) => p.map(roundCoord));
+  for (const key of ["start", "end", "min", "max", "at"]) if (shape[key]) out[key] = shape[key].map(roundCoord);
   return out;
 }
 
