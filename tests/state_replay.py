@@ -60,6 +60,31 @@ BARRIER = "barrier-"
 MEDIA_BARRIER = '{"v":1,"type":"barrier"}'
 
 
+#: The message each action key sends ("send" names its own; "drop" sends none).
+ACTION_TYPES = {
+    "join": "hello",
+    "leave": "leave",
+    "publish": "media_hello",
+    "add": "annotation_add",
+    "undo": "annotation_add",
+    "update": "annotation_update",
+    "delete": "annotation_delete",
+    "chat": "chat",
+    "session": "session",
+    "presence": "presence",
+    "playhead": "playhead",
+    "claim": "lease_claim",
+    "release": "lease_release",
+}
+
+
+def sent_type(action: Mapping[str, Any]) -> Optional[str]:
+    """The message type an action sends."""
+    if "send" in action:
+        return str(action["send"])
+    return next((t for key, t in ACTION_TYPES.items() if key in action), None)
+
+
 class FixtureError(ValueError):
     """A fixture that cannot be played as written (names what is wrong, and where)."""
 

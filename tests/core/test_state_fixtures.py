@@ -7,8 +7,16 @@ from collections.abc import Iterator
 
 import pytest
 
+from overshoulder.core.protocol import MESSAGES
 from tests.conftest import RelayProcess
-from tests.state_replay import Fixture, Recorder, check_fixture, fixtures, replay_replicas
+from tests.state_replay import (
+    Fixture,
+    Recorder,
+    check_fixture,
+    fixtures,
+    replay_replicas,
+    sent_type,
+)
 
 FIXTURES = fixtures()
 
@@ -23,12 +31,15 @@ def recorder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Recorder]:
         relay.stop()
 
 
-def test_there_are_fixtures_of_every_persisted_kind_and_of_clear() -> None:
-    sent = {a_key for f in FIXTURES for a in f.actions for a_key in a}
-    assert len(FIXTURES) >= 30, len(FIXTURES)
-    assert {"add", "update", "delete", "undo", "chat", "session"} <= sent
-    assert {"join", "leave", "drop", "presence", "claim", "release", "playhead"} <= sent
+def test_every_message_a_client_may_send_is_in_a_fixture() -> None:
+    """A new message kind needs a fixture (tests/fixtures/sessions/README.md)."""
+    sent = {sent_type(a) for f in FIXTURES for a in f.actions}
+    may_send = {t for t, spec in MESSAGES.items() if spec.direction in ("client", "both")}
+    assert may_send <= sent, f"no fixture sends {sorted(may_send - sent)}"
+    keys = {key for f in FIXTURES for a in f.actions for key in a}
+    assert {"undo", "drop", "lost", "again", "refused", "resume", "pages"} <= keys
     assert any("clear" in a.get("update", {}) for f in FIXTURES for a in f.actions)
+    assert len(FIXTURES) >= 30, len(FIXTURES)
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[f.name for f in FIXTURES])
