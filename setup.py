@@ -37,6 +37,11 @@ setup(
         "numpy>=1.23",
         "simplejpeg>=1.7",
         "xxhash>=3.0",
+        # A late joiner's snapshot (10,000 notes, ~8 MB of JSON) parsed and checked in one
+        # pass (docs/decisions/snapshot-decoding.md); wheels for CPython 3.9-3.13 on Linux,
+        # macOS and Windows (3.9 gets 0.20, the last release for it). Without it the client
+        # still works, on a slower path.
+        "msgspec>=0.18.6",
         # The panel and the viewer overlay (core/ui) reach Qt only through Qt.py, so one
         # code base runs on the PySide2 (Nuke 13-15, Maya 2022-2024) and PySide6 (Nuke 16+,
         # Maya 2025+) that the app brings; Qt itself is never installed into an app.
@@ -63,6 +68,8 @@ setup(
             "OpenImageIO>=2.5",
             "opentimelineio>=0.15",
             "psutil>=5.9",
+            # Only bench/late_join.py's comparison of snapshot decoders.
+            "orjson>=3.9",
             # Both Qt bindings, so core/ui is tested on each (offscreen).
             # 6.12.0 drops a reference to None on every void call under Python 3.11,
             # which aborts the interpreter within a test run ("deallocating None").

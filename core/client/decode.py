@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Optional, Union, get_args
 
 from .. import fastschema
@@ -50,22 +50,29 @@ def decode_relay_message(text: Union[str, bytes], limits: Limits = DEFAULT_LIMIT
     else goes through ``parse``. With msgspec, ``raw_data`` of a snapshot leaves out
     the notes (only their typed form is built).
     """
+    return _decode(text, limits, fast=True)
+
+
+def decode_without_msgspec(text: Union[str, bytes], limits: Limits = DEFAULT_LIMITS) -> Envelope:
+    """What ``decode_relay_message`` does where msgspec is not installed (for comparisons)."""
+    return _decode(text, limits, fast=False)
+
+
+def _decode(text: Union[str, bytes], limits: Limits, fast: bool) -> Envelope:
     incoming = dataclasses.replace(limits, max_message_bytes=MAX_INCOMING_BYTES)
     head = text[:64]
     maybe_snapshot = b'"snapshot' in head if isinstance(head, bytes) else '"snapshot' in head
     if not maybe_snapshot:
         return parse(text, incoming, direction="relay")
-    fast = fastschema.compile_decoder(Annotation, limits)
-    if fast is not None:
+    decoder = fastschema.compile_decoder(Annotation, limits) if fast else None
+    if decoder is not None:
         try:
-            env = _fast_snapshot(text, fast, limits, incoming)
-        except _Unsure:
-            env = None
-        if env is not None:
-            return env
-    else:
+            return _fast_snapshot(text, decoder, limits, incoming)
+        except _Unsure:  # rare (the relay writes JSON msgspec reads): slow but exact
+            return _json_snapshot(text, limits, incoming, _schema_note)
+    if fast:
         _note_slow_path()
-    return _json_snapshot(text, limits, incoming)
+    return _json_snapshot(text, limits, incoming, annotation_from_relay)
 
 
 class _Unsure(Exception):
@@ -77,8 +84,8 @@ def _fast_snapshot(
     fast: fastschema.FastDecoder[Annotation],
     limits: Limits,
     incoming: Limits,
-) -> Optional[Envelope]:
-    """A snapshot's envelope through msgspec; None when it is not one (``parse`` decides)."""
+) -> Envelope:
+    """A snapshot's envelope through msgspec (``parse`` for what is no snapshot with notes)."""
     import msgspec  # present: there is a fast decoder
 
     raw = msgspec.Raw
@@ -88,11 +95,11 @@ def _fast_snapshot(
             if msgspec.json.decode(top.get("type", b"null")) not in _SNAPSHOTS:
                 return parse(text, incoming, direction="relay")
             data = msgspec.json.decode(top.get("data", b"null"), type=dict[str, raw])
-            notes = data.get("annotations")
-            items = None if notes is None else msgspec.json.decode(notes, type=Optional[list[raw]])
         except fastschema.REFUSED:
             raise _Unsure from None  # not JSON to msgspec (NaN...), or not objects
-        if items is None:  # a resume's snapshot, or no notes: nothing to speed up
+        notes = data.get("annotations")
+        if notes is None or bytes(memoryview(notes)[:1]) != b"[":
+            # A resume's snapshot, or no list of notes: nothing to speed up.
             return parse(text, incoming, direction="relay")
         data["annotations"] = raw(b"[]")
         top["data"] = raw(_object_text(data))
@@ -105,7 +112,7 @@ def _fast_snapshot(
         try:
             annotations = fast.many(notes)
         except (*fastschema.REFUSED, ProtocolError):
-            annotations = _one_by_one(items, fast, limits)
+            annotations = _one_by_one(notes, fast, limits)
     env.data = dataclasses.replace(env.data, annotations=annotations)
     env.raw_data.pop("annotations", None)
     return env
@@ -118,10 +125,17 @@ def _object_text(items: Mapping[str, Any]) -> bytes:
 
 
 def _one_by_one(
-    items: list[Any], fast: fastschema.FastDecoder[Annotation], limits: Limits
+    notes: Any, fast: fastschema.FastDecoder[Annotation], limits: Limits
 ) -> list[Annotation]:
-    """The notes of a page that holds at least one msgspec refuses: each on its own, the
-    refused ones by ``schema.decode`` (whose verdict stands), unreadable ones skipped."""
+    """The notes (a ``msgspec.Raw`` array) of a page that holds one msgspec refuses: each
+    on its own, the refused ones by ``schema.decode`` (whose verdict stands), unreadable
+    ones skipped with a warning."""
+    import msgspec
+
+    try:
+        items = msgspec.json.decode(notes, type=list[msgspec.Raw])
+    except fastschema.REFUSED:
+        raise _Unsure from None
     out = []
     for i, item in enumerate(items):
         try:
@@ -141,17 +155,33 @@ def _one_by_one(
 
 
 def _note_slow_path() -> None:
+    """Say once why snapshots are slow here: msgspec missing (or the model outgrew it)."""
     global _slow_path_noted
     if not _slow_path_noted:
         _slow_path_noted = True
-        log.info(
-            "msgspec is not installed here: a snapshot's notes are decoded by the built-in "
-            "path, several times slower (install the client with its dependencies)"
-        )
+        if fastschema.available():
+            log.info(
+                "a snapshot's notes are decoded by the built-in path: the note model has a "
+                "type core.fastschema does not mirror"
+            )
+        else:
+            log.info(
+                "msgspec is not installed here: a snapshot's notes are decoded by the "
+                "built-in path, several times slower (install the client's requirements)"
+            )
 
 
-def _json_snapshot(text: Union[str, bytes], limits: Limits, incoming: Limits) -> Envelope:
-    """A snapshot's envelope through ``json.loads`` and ``annotation_from_relay``."""
+def _schema_note(raw: Any, limits: Limits, path: str) -> Annotation:
+    return decode(Annotation, raw, path, limits)
+
+
+def _json_snapshot(
+    text: Union[str, bytes],
+    limits: Limits,
+    incoming: Limits,
+    read_note: Callable[[Any, Limits, str], Annotation],
+) -> Envelope:
+    """A snapshot's envelope through ``json.loads``, its notes through ``read_note``."""
     try:
         with collector_paused():
             obj = json.loads(text)
@@ -171,7 +201,7 @@ def _json_snapshot(text: Union[str, bytes], limits: Limits, incoming: Limits) ->
     with collector_paused():
         for i, raw in enumerate(raw_annotations):
             try:
-                annotations.append(annotation_from_relay(raw, limits, f"data.annotations[{i}]"))
+                annotations.append(read_note(raw, limits, f"data.annotations[{i}]"))
             except ProtocolError as exc:
                 log.warning(_UNREADABLE, exc)
     env.data = dataclasses.replace(env.data, annotations=annotations)
