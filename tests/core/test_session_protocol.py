@@ -648,6 +648,44 @@ def test_ephemeral_messages_while_down_are_dropped() -> None:
     assert types(p) == []
 
 
+@pytest.mark.parametrize(
+    ("steps", "live"),
+    [
+        ([], False),
+        (["connect"], False),
+        (["connect", "welcome"], False),
+        (["connect", "welcome", "resume"], False),
+        (["connect", "welcome", "resume", "synced"], True),
+        (["connect", "welcome", "full"], True),
+        (["connect", "welcome", "full", "drop"], False),
+    ],
+)
+def test_ephemeral_messages_go_out_only_while_live(steps: list[str], live: bool) -> None:
+    p = make()
+    actions = {
+        "connect": lambda: p.connect(),
+        "welcome": lambda: feed(p, welcome()),
+        "resume": lambda: feed(p, snapshot(full=False)),
+        "full": lambda: feed(p, snapshot()),
+        "synced": lambda: feed(p, relay("synced", {"seq": 0})),
+        "drop": lambda: drop(p),
+    }
+    for step in steps:
+        actions[step]()
+    p.data_to_send()
+    assert p.send_live("pointer", {"x": 0.1, "y": 0.2}) == live
+    assert types(p) == (["pointer"] if live else [])
+
+
+def test_a_playhead_from_a_driver_past_its_range_is_taken_inside_it() -> None:
+    p = make()
+    join(p, driver=MIA.id)
+    feed(p, relay("playhead", {"frame": 1200, "range": [1001, 1100]}, sender=MIA.id))
+    assert p.replica.playhead is not None and p.replica.playhead.frame == 1100
+    (env,) = [e for e in delivered(p) if e.type == "playhead"]
+    assert env.data.frame == 1100
+
+
 # --- the drive lease --------------------------------------------------------------------------
 
 
