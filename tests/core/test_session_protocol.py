@@ -92,6 +92,7 @@ def snapshot(
     driver: Optional[str] = None,
     pages: Optional[int] = None,
     annotations: tuple[Annotation, ...] = (),
+    chat: tuple[ChatMessage, ...] = (),
     session: SessionInfo = SESSION,
 ) -> str:
     body: dict[str, Any] = {
@@ -103,7 +104,7 @@ def snapshot(
         "pages": pages,
     }
     if full:
-        body.update(annotations=[encode(a) for a in annotations], chat=[])
+        body.update(annotations=[encode(a) for a in annotations], chat=[encode(c) for c in chat])
     return relay("snapshot", {k: v for k, v in body.items() if v is not None})
 
 
@@ -246,12 +247,18 @@ def test_a_full_snapshot_goes_live_at_once_and_its_synced_sends_nothing_twice() 
     p = make()
     chat(p, "queued")
     p.connect()
-    feed(p, welcome(1), snapshot(1))
+    before = ChatMessage(id=new_id(), text="before", author=MIA.id)
+    feed(p, welcome(1), snapshot(1, chat=(before,)))
     assert p.phase == "live" and types(p) == ["chat"]
-    feed(p, their_chat(2), relay("synced", {"seq": 1}), their_chat(2))
+    # A newer event overtakes the snapshot's confirmation, and comes again after it.
+    feed(p, their_chat(2, "after"), relay("synced", {"seq": 1}), their_chat(2, "after"))
     assert types(p) == []
-    assert p.replica.last_seq == 2 and len(p.replica.chat) == 1
-    assert states(p) == ["connecting", "synced"]
+    assert [c.text for c in p.replica.chat] == ["before", "after"]
+    events = p.events_received()
+    assert [d.state for d in events if isinstance(d, StateChanged)] == ["connecting", "synced"]
+    assert [e.seq for e in events if isinstance(e, Envelope) and e.type == "chat"] == [2]
+    drop(p)
+    assert json.loads(p.connect().text)["data"]["since"] == 2
 
 
 @pytest.mark.parametrize("full", [False, True], ids=["resume", "paged"])
