@@ -258,7 +258,7 @@ def _delegate(command: str, module: str, extra: str, rest: list[str]) -> int:
 
 
 def _run_relay(rest: list[str]) -> int:
-    return _delegate("relay", "overshoulder.relay.server", "relay", rest)
+    return _delegate("relay", "overshoulder.relay.start", "relay", rest)
 
 
 def _run_demo(rest: list[str]) -> int:

@@ -157,7 +157,7 @@ def test_the_hidden_imports_are_seen() -> None:
     pairs = {(e.source, e.target) for e in build_graph(REPO, modules)}
     assert ("overshoulder.core.ui", "overshoulder.core.ui.panel") in pairs  # _LAZY
     assert ("overshoulder.cli", "overshoulder.plugins.player.cli") in pairs  # _delegate
-    assert ("overshoulder.cli", "overshoulder.relay.server") in pairs
+    assert ("overshoulder.cli", "overshoulder.relay.start") in pairs
     assert ("overshoulder.install.cli", "overshoulder.install.nuke") in pairs  # f"{__package__}"
     assert ("overshoulder.plugins.nuke", "overshoulder.plugins.nuke.viewer") in pairs
 
