@@ -454,7 +454,7 @@ def test_an_event_replayed_with_this_clients_eid_clears_it_and_applies_once() ->
     stored = dict(encode(note), author=ME.id, author_name="Sam")
     replay = relay("annotation_add", {"annotation": stored}, seq=1, eid=eid)
     feed(p, welcome(1), snapshot(1, full=False), replay)
-    p.data_to_send()
+    assert p.data_to_send() == []  # not live yet
     feed(p, relay("synced", {"seq": 1}), replay)
     assert sent(p) == []  # the replay proved the relay has it: nothing goes again
     assert p.pending == 0 and list(p.replica.annotations) == [note.id]
