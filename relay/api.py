@@ -14,7 +14,8 @@ Routes (described in relay/openapi.json)::
     GET  /api/openapi.json                this API, described
     GET  /, /s/{id}                       the browser reviewer
 
-Every answer is JSON; an error is ``{"error": {"code", "message"}}`` (``errors_middleware``).
+Every answer of the API is JSON; an error is ``{"error": {"code", "message"}}`` (see
+relay/http.py).
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import hmac
 import logging
 import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Optional
 
@@ -36,10 +37,9 @@ from overshoulder.core.errors import ErrorCode, ProtocolError
 from overshoulder.core.limits import Limits
 from overshoulder.core.model import ROLES
 from overshoulder.core.protocol import PROTOCOL_VERSION
-from overshoulder.core.protocol.messages import unencodable_field
-from overshoulder.core.schema import MAX_JSON_DEPTH
 
 from .frames import CONTENT_TYPES, EXTENSIONS, FrameStore, valid_hash
+from .http import HttpError, json_body
 from .ratelimit import TokenBucket
 from .rooms import Room
 from .store.base import AuditEntry, SessionRecord
@@ -70,16 +70,6 @@ def new_session_id() -> str:
             return sid
 
 
-class HttpError(Exception):
-    """An API error with an HTTP status, a code and a sentence."""
-
-    def __init__(self, status: int, code: str, message: str) -> None:
-        super().__init__(message)
-        self.status = status
-        self.code = code
-        self.message = message
-
-
 class Api:
     """The HTTP routes of one relay, over its store, keys and live rooms."""
 
@@ -94,10 +84,8 @@ class Api:
         rooms: Mapping[str, Room],
         public_url: Optional[str],
         locked: bool,
-        csp: str,
     ) -> None:
-        """``rooms``: the relay's live rooms by session id (read, never changed here);
-        ``csp``: the Content-Security-Policy header every answer carries."""
+        """``rooms``: the relay's live rooms by session id (read, never changed here)."""
         self.store = store
         self.frames = frames
         self.signer = signer
@@ -106,7 +94,6 @@ class Api:
         self.rooms = rooms
         self.public_url = public_url
         self.locked = locked
-        self.csp = csp
         #: Session creations per client address (an unlocked relay's one open door).
         self._session_rates: dict[str, TokenBucket] = {}
         self.started = time.time()
@@ -230,7 +217,7 @@ class Api:
                 f"this relay holds {self.limits.max_open_sessions} open sessions, as many as it "
                 "may; close some (or raise max_open_sessions)",
             )
-        body = await _json_body(request)
+        body = await json_body(request)
         name = _text(body, "name", self.limits.max_name_chars, default="Review session")
         host_name = _text(body, "host_name", self.limits.max_name_chars, default=None)
         expires_s = _duration(body, "expires", HOST_TOKEN_S)
@@ -261,7 +248,7 @@ class Api:
         record = self.store.get_session(session_id)
         if record is None:
             raise HttpError(404, ErrorCode.NOT_FOUND, f"no session {session_id!r} on this relay")
-        body = await _json_body(request)
+        body = await json_body(request)
         role = body.get("role", "reviewer")
         if role not in ROLES:
             raise HttpError(
@@ -395,88 +382,6 @@ class Api:
 
     async def index(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(WEB_DIR / "index.html")
-
-    async def security_headers(self, request: web.Request, response: web.StreamResponse) -> None:
-        """On every page, file and API answer: what the page may load, that it is never
-        framed by another site, no content sniffing, and no referrer leaving the relay
-        (an invite link's path names the session)."""
-        response.headers["Content-Security-Policy"] = self.csp
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-
-
-@web.middleware
-async def errors_middleware(request: web.Request, handler: Any) -> web.StreamResponse:
-    try:
-        return await handler(request)
-    except HttpError as exc:
-        return error_response(exc.status, exc.code, exc.message)
-    except ProtocolError as exc:
-        status = {ErrorCode.NOT_FOUND: 404, ErrorCode.FORBIDDEN: 403}.get(exc.code, 400)
-        return error_response(status, exc.code, exc.message)
-    except web.HTTPException as exc:
-        if exc.status >= 400 and request.path.startswith("/api/"):
-            return error_response(exc.status, "http_error", exc.reason)
-        raise
-
-
-#: The reviewer page's content policy (also in its <meta> tag): only the relay's own scripts,
-#: styles and sockets; images from itself and the frames it decodes.
-PAGE_POLICY = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'none'"
-)
-
-
-def page_policy(allow_embed: Sequence[str] = ()) -> str:
-    """The Content-Security-Policy header: the page's policy, and who may frame it (nobody
-    unless ``--allow-embed`` names origins)."""
-    ancestors = " ".join(origin_of(o) for o in allow_embed) or "'none'"
-    return f"{PAGE_POLICY}; frame-ancestors {ancestors}"
-
-
-def origin_of(url: str) -> str:
-    """``scheme://host[:port]`` of a URL, lower case, as browsers send it in ``Origin``."""
-    parts = url.strip().rstrip("/").split("/")
-    if len(parts) < 3 or not parts[0].endswith(":") or not parts[2]:
-        raise ValueError(f"{url!r} is not an origin such as https://review.studio.example")
-    return f"{parts[0]}//{parts[2]}".lower()
-
-
-def error_response(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": {"code": code, "message": message}}, status=status)
-
-
-async def _json_body(request: web.Request) -> dict[str, Any]:
-    if not request.can_read_body:
-        return {}
-    if request.content_type != "application/json":
-        # A cross-site form or text/plain POST needs no CORS preflight: only JSON is read.
-        raise HttpError(
-            415,
-            ErrorCode.BAD_MESSAGE,
-            f"send the body as application/json (got {request.content_type[:60] or 'none'})",
-        )
-    try:
-        body = await request.json()
-    except (ValueError, UnicodeDecodeError):
-        raise HttpError(400, ErrorCode.BAD_JSON, "the request body is not valid JSON") from None
-    except RecursionError:
-        raise HttpError(
-            400,
-            ErrorCode.BAD_MESSAGE,
-            f"the request body nests deeper than {MAX_JSON_DEPTH} levels",
-        ) from None
-    if not isinstance(body, dict):
-        raise HttpError(400, ErrorCode.BAD_MESSAGE, "the request body must be a JSON object")
-    where = unencodable_field(body)
-    if where is not None:
-        raise HttpError(
-            400,
-            ErrorCode.BAD_MESSAGE,
-            f"{where} holds text that cannot be encoded as UTF-8 (a lone surrogate escape)",
-        )
-    return body
 
 
 def _text(body: dict[str, Any], key: str, most: int, default: Any) -> Any:

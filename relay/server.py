@@ -4,7 +4,8 @@ A ``Relay`` is the composition of one process: it opens the data dir (keys, even
 frames), holds the live rooms by session id (loaded from the log when someone joins, dropped
 when idle) and wires the parts into one aiohttp application:
 
-- relay/api.py: the HTTP API (``Api``) and its JSON and error helpers;
+- relay/api.py: the HTTP API (``Api``);
+- relay/http.py: what every HTTP answer shares (JSON errors, security headers, origins);
 - relay/sockets.py: the control and media sockets (``Sockets``) and ``HANDLERS``, what each
   message a client sends does;
 - relay/rooms.py: one session's live state and fan-out (``Room``);
@@ -28,8 +29,9 @@ from overshoulder.core.errors import ErrorCode, ProtocolError
 from overshoulder.core.limits import DEFAULT_LIMITS, Limits
 
 from . import config
-from .api import WEB_DIR, Api, errors_middleware, origin_of, page_policy
+from .api import WEB_DIR, Api
 from .frames import FrameStore
+from .http import errors_middleware, origin_of, page_policy, security_headers
 from .rooms import Room
 from .sockets import Sockets
 from .store.sqlite import SqliteStore
@@ -66,7 +68,7 @@ class Relay:
         origins = {origin_of(o) for o in allow_origins}
         if self.public_url:
             origins.add(origin_of(self.public_url))
-        csp = page_policy(allow_embed)
+        self.csp = page_policy(allow_embed)
         self.signer = TokenSigner(config.token_secret(self.data_dir))
         self.admin_key = config.admin_key(self.data_dir)
         self.store = SqliteStore(
@@ -84,7 +86,6 @@ class Relay:
             rooms=self.rooms,
             public_url=self.public_url,
             locked=locked,
-            csp=csp,
         )
         self.sockets = Sockets(
             store=self.store,
@@ -138,7 +139,7 @@ class Relay:
         app = web.Application(middlewares=[errors_middleware], client_max_size=1024 * 1024)
         app.add_routes(self.api.routes() + self.sockets.routes())
         app.router.add_static("/web/", WEB_DIR)
-        app.on_response_prepare.append(self.api.security_headers)
+        app.on_response_prepare.append(security_headers(self.csp))
         app.on_shutdown.append(self.sockets.shutdown)
         app.on_cleanup.append(self.cleanup)
         return app

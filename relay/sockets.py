@@ -53,7 +53,7 @@ from overshoulder.core.protocol.messages import (
 from overshoulder.core.protocol.packet import KIND_FRAME
 from overshoulder.core.schema import decode
 
-from .api import HttpError, origin_of
+from .http import check_origin
 from .rooms import ControlConn, HeldFrame, MediaConn, Room
 from .store.sqlite import SqliteStore
 from .tokens import Claims, TokenSigner
@@ -185,33 +185,17 @@ class Sockets:
                 "ask the host for a link of your own",
             )
 
-    def check_origin(self, request: web.Request) -> None:
-        """A page of another site may not open a socket with a token it got hold of: a
-        browser names the page's origin, which must be the relay's own or an allowed one.
-        Clients that are not browsers send the relay's own origin or none."""
-        origin = request.headers.get("Origin")
-        if origin is None:
-            return
-        own = f"{request.scheme}://{request.host}".lower()
-        if origin.lower() == own or origin_of(origin) in self.allow_origins:
-            return
-        raise HttpError(
-            403,
-            ErrorCode.FORBIDDEN,
-            f"a page from {origin[:100]} may not connect to this relay; the relay accepts its "
-            "own pages and the origins given with --allow-origin",
-        )
-
-    async def control_socket(self, request: web.Request) -> web.StreamResponse:
-        self.check_origin(request)
-        ws = web.WebSocketResponse(
-            heartbeat=20.0,
-            compress=False,
-            max_msg_size=4 * self.limits.max_message_bytes,
-        )
+    async def _accept(self, request: web.Request, max_msg_size: int) -> web.WebSocketResponse:
+        """A socket from an allowed origin, upgraded, tuned and counted as open."""
+        check_origin(request, self.allow_origins)
+        ws = web.WebSocketResponse(heartbeat=20.0, compress=False, max_msg_size=max_msg_size)
         await ws.prepare(request)
         _tune(request, self.limits)
         self.open.add(ws)
+        return ws
+
+    async def control_socket(self, request: web.Request) -> web.StreamResponse:
+        ws = await self._accept(request, 4 * self.limits.max_message_bytes)
         room: Optional[Room] = None
         conn: Optional[ControlConn] = None
         try:
@@ -403,15 +387,7 @@ class Sockets:
     # --- the media socket ----------------------------------------------------------------
 
     async def media_socket(self, request: web.Request) -> web.StreamResponse:
-        self.check_origin(request)
-        ws = web.WebSocketResponse(
-            heartbeat=20.0,
-            compress=False,
-            max_msg_size=2 * self.limits.max_frame_bytes,
-        )
-        await ws.prepare(request)
-        _tune(request, self.limits)
-        self.open.add(ws)
+        ws = await self._accept(request, 2 * self.limits.max_frame_bytes)
         room: Optional[Room] = None
         media: Optional[MediaConn] = None
         try:

@@ -11,7 +11,7 @@ import pytest
 import requests
 import websocket
 
-from overshoulder.relay.api import PAGE_POLICY, page_policy
+from overshoulder.relay.http import PAGE_POLICY, page_policy
 from tests.conftest import RelayProcess
 
 WEB = Path(__file__).resolve().parents[2] / "relay" / "web"
