@@ -143,15 +143,3 @@ class Relay:
         app.on_shutdown.append(self.sockets.shutdown)
         app.on_cleanup.append(self.cleanup)
         return app
-
-
-def main(argv: Optional[Sequence[str]] = None) -> int:
-    """Run a relay; start-up lives in relay/start.py (``overshoulder.relay.start.main``),
-    this name stays for callers that still start it from here."""
-    from .start import main as start
-
-    return start(argv)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
