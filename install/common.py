@@ -1,4 +1,4 @@
-"""What every app's installer shares: a marked block in a text file, atomic writes, folder swaps.
+"""What every app's installer shares on disk: a marked block, atomic writes, folder swaps.
 
 The block functions work on ``str`` decoded with ``surrogateescape`` from the file's exact bytes,
 so a file goes back byte for byte: its line endings, a missing final newline and a BOM included.
@@ -6,7 +6,6 @@ so a file goes back byte for byte: its line endings, a missing final newline and
 
 from __future__ import annotations
 
-import argparse
 import os
 import re
 import shutil
@@ -33,6 +32,18 @@ class InstallError(Exception):
 
 class UsageError(Exception):
     """Options that cannot work together or name something unsupported: exit status 2."""
+
+
+def not_ours(what: object, uninstalling: bool) -> InstallError:
+    """The error for files in the way that this installer did not make (``what`` names them):
+    an install does not overwrite them, an uninstall does not remove them."""
+    if uninstalling:
+        return InstallError(
+            f"{what} was not made by overshoulder install; left it alone (remove it by hand)"
+        )
+    return InstallError(
+        f"{what} exists and was not made by overshoulder install; move it away first"
+    )
 
 
 @dataclass(frozen=True)
@@ -217,18 +228,3 @@ def remove_tree(path: Path) -> bool:
             f"run again)"
         ) from None
     return True
-
-
-def add_common_arguments(parser: argparse.ArgumentParser, removes: str) -> None:
-    """The options every app's installer has: ``--uninstall`` (``removes``: what it takes
-    out), ``--wheelhouse`` and ``--dry-run``."""
-    parser.add_argument("--uninstall", action="store_true", help=f"remove {removes}")
-    parser.add_argument(
-        "--wheelhouse",
-        type=Path,
-        metavar="DIR",
-        help="offline: take every package from the wheels in DIR, never from an index",
-    )
-    parser.add_argument(
-        "--dry-run", action="store_true", help="print what would be done and change nothing"
-    )

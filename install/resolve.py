@@ -18,6 +18,7 @@ so unlike in Nuke or Maya it brings its own Qt binding (PySide6), installed with
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import platform
@@ -25,27 +26,34 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional, TextIO
 
 from overshoulder import __version__
-from overshoulder.core.files import umask
 
-from .common import (
-    InstallError,
-    UsageError,
+from .cli_common import (
     add_common_arguments,
-    read_text,
-    remove_tree,
-    swap_folder,
+    add_repeated,
+    add_user_option,
+    refuse_with_uninstall,
+    say_installing,
+    wheelhouse_of,
 )
+from .common import UsageError, not_ours, read_text, remove_tree
 from .common import write_text_atomic as write_file
-from .wheels import pip_target_install, project_wheel, run_pip
+from .sites import (
+    MIN_PYTHON,
+    check_wheelhouse,
+    holds_only_sites,
+    install_sites,
+    py_str,
+    pythons_in,
+)
+from .sites import parse_python as parse_site_python
+from .wheels import pip_install_command, run_pip
 
-MIN_PYTHON = (3, 9)
 SCRIPT_NAME = "Overshoulder.py"
 SELFTEST_SCRIPT_NAME = "Overshoulder Self-test.py"
 #: Each script in Workspace > Scripts: its file, its menu entry, and the function of
@@ -100,10 +108,6 @@ class Target:
         return self.data / f"python{py_str(python)}"
 
 
-def py_str(python: tuple[int, int]) -> str:
-    return f"{python[0]}.{python[1]}"
-
-
 def target_for(
     scope: str,
     system: Optional[str] = None,
@@ -147,16 +151,7 @@ def target_for(
 
 def parse_python(text: str) -> tuple[int, int]:
     """``"3.11"`` -> (3, 11); too old or malformed is a ``UsageError``."""
-    m = re.fullmatch(r"\s*(\d+)\.(\d+)(\.\d+)?\s*", text)
-    if not m:
-        raise UsageError(f"--python {text!r}: give a version like 3.11")
-    python = (int(m.group(1)), int(m.group(2)))
-    if python < MIN_PYTHON:
-        raise UsageError(
-            f"Python {py_str(python)} is not supported: Overshoulder needs Python "
-            f"{py_str(MIN_PYTHON)}+ (install a newer Python 3 where Resolve finds it)"
-        )
-    return python
+    return parse_site_python(text, "3.11", "install a newer Python 3 where Resolve finds it")
 
 
 def system_python() -> Optional[tuple[int, int]]:
@@ -261,17 +256,20 @@ def data_is_ours(data: Path) -> bool:
         return True
     if (data / RECORD).exists():
         return True
-    ours = re.compile(r"\.?python\d+\.\d+([.].*)?")
-    return data.is_dir() and all(ours.fullmatch(p.name) for p in data.iterdir())
+    return holds_only_sites(data)
+
+
+def check_ours(target: Target, uninstalling: bool) -> None:
+    """Refuse to touch a script or data folder this installer did not make."""
+    for script in target.entry_scripts():
+        if not script_is_ours(script):
+            raise not_ours(script, uninstalling)
+    if not data_is_ours(target.data):
+        raise not_ours(target.data, uninstalling)
 
 
 def installed_pythons(target: Target) -> list[tuple[int, int]]:
-    found = []
-    for entry in target.data.glob("python*"):
-        m = re.fullmatch(r"python(\d+)\.(\d+)", entry.name)
-        if m and entry.is_dir():
-            found.append((int(m.group(1)), int(m.group(2))))
-    return sorted(found)
+    return pythons_in(target.data)
 
 
 def _missing_parents(path: Path) -> list[Path]:
@@ -296,62 +294,23 @@ def install(
     dry_run: bool = False,
 ) -> None:
     """Install (or refresh) the packages for each Python, then the script."""
-    for script in target.entry_scripts():
-        if not script_is_ours(script):
-            raise InstallError(
-                f"{script} exists and was not made by overshoulder install; move it away first"
-            )
-    if not data_is_ours(target.data):
-        raise InstallError(
-            f"{target.data} exists and was not made by overshoulder install; move it away first"
-        )
+    check_ours(target, uninstalling=False)
     if dry_run:
-        print(f"Would install Overshoulder {__version__} for DaVinci Resolve", file=out)
+        say_installing(out, "DaVinci Resolve", None, dry_run=True)
         for name, menu, *_ in ENTRIES:
             print(f"  script: {target.scripts / name} (Workspace > Scripts > {menu})", file=out)
         for python in pythons:
             qt = " + PySide6" if with_qt else ""
             print(f"  Python {py_str(python)}: packages{qt} in {target.site(python)}", file=out)
         return
-    if wheelhouse is not None and not wheelhouse.is_dir():
-        raise InstallError(f"--wheelhouse {wheelhouse}: no such folder")
+    check_wheelhouse(wheelhouse)
     made = _missing_parents(target.data) + _missing_parents(target.scripts)
     made_dirs = list(dict.fromkeys(str(p) for p in made))
     before = _read_record(target)
-    made_data = not target.data.exists()
-    target.data.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix="overshoulder-install-"))
-    failures: list[str] = []
-    done: list[tuple[int, int]] = []
-    try:
-        (work / "wheel").mkdir()
-        wheel = project_wheel(work / "wheel", work / "pip-wheel.log", wheelhouse)
-        for python in pythons:
-            site = target.site(python)
-            had = site.exists()
-            staging = Path(tempfile.mkdtemp(dir=target.data, prefix=f".{site.name}.new-"))
-            os.chmod(staging, 0o777 & ~umask())
-            log = work / f"pip-python{py_str(python)}.log"
-            try:
-                pip_target_install(wheel, staging, python, log, wheelhouse)
-                _install_extras(staging, python, log, wheelhouse, with_qt)
-                swap_folder(staging, site)
-            except BaseException as exc:
-                shutil.rmtree(staging, ignore_errors=True)
-                if not isinstance(exc, InstallError):
-                    raise
-                kept = "the previous install is unchanged" if had else "nothing installed"
-                failures.append(f"Python {py_str(python)}: {exc}; {kept}")
-                continue
-            done.append(python)
-    except BaseException:
-        if made_data:
-            shutil.rmtree(target.data, ignore_errors=True)
-        raise
+    extras = functools.partial(_install_extras, wheelhouse=wheelhouse, with_qt=with_qt)
+    sites = install_sites(target.data, pythons, target.site, wheelhouse, extras)
     if not installed_pythons(target):
-        if made_data:
-            shutil.rmtree(target.data, ignore_errors=True)
-        raise InstallError("\n".join(failures) or "nothing was installed")
+        sites.nothing_installed()
     target.scripts.mkdir(parents=True, exist_ok=True)
     for name, *_ in ENTRIES:
         text = script_text(target, name)
@@ -366,14 +325,12 @@ def install(
     }
     if read_text(target.record) != json.dumps(record, indent=1) + "\n":
         write_file(target.record, json.dumps(record, indent=1) + "\n")
-    print(f"Installed Overshoulder {__version__} for DaVinci Resolve", file=out)
+    say_installing(out, "DaVinci Resolve", None, dry_run=False)
     for name, menu, *_ in ENTRIES:
         print(f"  Workspace > Scripts > {menu}: {target.scripts / name}", file=out)
-    for python in done:
+    for python in sites.done:
         print(f"  Python {py_str(python)}: {target.site(python)}", file=out)
-    shutil.rmtree(work, ignore_errors=True)
-    if failures:
-        raise InstallError("\n".join(failures))
+    sites.finish()
 
 
 def _install_extras(
@@ -381,26 +338,7 @@ def _install_extras(
 ) -> None:
     """OpenTimelineIO and PySide6 into the same folder (the window is its own process and
     needs its own Qt; ``install.wheels`` refuses Qt for the apps that bring theirs)."""
-    cmd = [
-        sys.executable,
-        "-m",
-        "pip",
-        "install",
-        "--target",
-        str(site),
-        "--python-version",
-        py_str(python),
-        "--implementation",
-        "cp",
-        "--only-binary=:all:",
-        "--upgrade",
-        "--no-warn-script-location",
-        "--disable-pip-version-check",
-    ]
-    if python != sys.version_info[:2]:
-        cmd.append("--no-compile")
-    if wheelhouse is not None:
-        cmd += ["--no-index", "--find-links", str(wheelhouse)]
+    cmd = pip_install_command(site, python, wheelhouse)
     wanted = [*RESOLVE_REQUIREMENTS, *([QT_REQUIREMENT] if with_qt else [])]
     what = "OpenTimelineIO and PySide6" if with_qt else "OpenTimelineIO"
     run_pip([*cmd, *wanted], log, f"install {what} for Python {py_str(python)}")
@@ -421,15 +359,7 @@ def _read_record(target: Target) -> dict[str, object]:
 
 def uninstall(target: Target, out: TextIO, dry_run: bool = False) -> None:
     """Remove the scripts and the data folder, and the folders the install had to make."""
-    for script in target.entry_scripts():
-        if not script_is_ours(script):
-            raise InstallError(
-                f"{script} was not made by overshoulder install; left it alone (remove it by hand)"
-            )
-    if not data_is_ours(target.data):
-        raise InstallError(
-            f"{target.data} was not made by overshoulder install; left it alone (remove it by hand)"
-        )
+    check_ours(target, uninstalling=True)
     if dry_run:
         scripts = " and ".join(str(p) for p in target.entry_scripts())
         print(f"Would remove {scripts} and {target.data}", file=out)
@@ -463,23 +393,19 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument(
-        "--user",
-        action="store_true",
-        help="for this user: Resolve's Scripts/Utility folder in the user's home (the default)",
+    where = add_user_option(
+        parser, "for this user: Resolve's Scripts/Utility folder in the user's home (the default)"
     )
     where.add_argument(
         "--system",
         action="store_true",
         help="for every user of this machine (Resolve's all-users Scripts/Utility folder)",
     )
-    parser.add_argument(
+    add_repeated(
+        parser,
         "--python",
-        action="append",
-        default=[],
-        metavar="X.Y",
-        help="install for this Python version (repeatable; default: the python3 on PATH)",
+        "X.Y",
+        "install for this Python version (repeatable; default: the python3 on PATH)",
     )
     parser.add_argument(
         "--no-qt",
@@ -492,14 +418,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(ns: argparse.Namespace, out: TextIO) -> int:
     target = target_for("system" if ns.system else "user")
     if ns.uninstall:
-        if ns.python or ns.wheelhouse or ns.no_qt:
-            raise UsageError(
-                "--uninstall removes the packages of every Python: drop --python, --no-qt and "
-                "--wheelhouse"
-            )
+        given = {"--python": ns.python, "--no-qt": ns.no_qt, "--wheelhouse": ns.wheelhouse}
+        refuse_with_uninstall("the packages of every Python", given)
         uninstall(target, out, dry_run=ns.dry_run)
         return 0
     pythons = choose_pythons(ns.python, out)
-    wheelhouse = ns.wheelhouse.expanduser().absolute() if ns.wheelhouse else None
-    install(target, pythons, out, wheelhouse, with_qt=not ns.no_qt, dry_run=ns.dry_run)
+    install(target, pythons, out, wheelhouse_of(ns), with_qt=not ns.no_qt, dry_run=ns.dry_run)
     return 0

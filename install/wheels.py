@@ -105,6 +105,27 @@ def pip_target_install(
 ) -> None:
     """Install ``wheel`` and its dependencies, as binary wheels for ``python``, into ``target``."""
     version = f"{python[0]}.{python[1]}"
+    cmd = pip_install_command(target, python, wheelhouse)
+    run_pip([*cmd, str(wheel)], log, f"install the dependencies for Python {version}")
+    # Exact module names, and the bindings' own dist-info (stub-only packages such as
+    # PySide6-stubs, which Qt.py pulls in for type checkers, are never imported: harmless).
+    bad = sorted(
+        p.name
+        for p in target.iterdir()
+        if p.name in FORBIDDEN or (p.suffix == ".dist-info" and p.name.split("-")[0] in FORBIDDEN)
+    )
+    if bad:
+        raise InstallError(
+            f"refusing an install that brings a Qt binding ({', '.join(bad)}): the app "
+            f"ships its own; check what requires it in {log}"
+        )
+
+
+def pip_install_command(
+    target: Path, python: tuple[int, int], wheelhouse: Optional[Path] = None
+) -> list[str]:
+    """``pip install --target`` of binary wheels for ``python``, without what to install."""
+    version = f"{python[0]}.{python[1]}"
     cmd = [
         sys.executable,
         "-m",
@@ -126,19 +147,7 @@ def pip_target_install(
         cmd.append("--no-compile")
     if wheelhouse is not None:
         cmd += ["--no-index", "--find-links", str(wheelhouse)]
-    run_pip([*cmd, str(wheel)], log, f"install the dependencies for Python {version}")
-    # Exact module names, and the bindings' own dist-info (stub-only packages such as
-    # PySide6-stubs, which Qt.py pulls in for type checkers, are never imported: harmless).
-    bad = sorted(
-        p.name
-        for p in target.iterdir()
-        if p.name in FORBIDDEN or (p.suffix == ".dist-info" and p.name.split("-")[0] in FORBIDDEN)
-    )
-    if bad:
-        raise InstallError(
-            f"refusing an install that brings a Qt binding ({', '.join(bad)}): the app "
-            f"ships its own; check what requires it in {log}"
-        )
+    return cmd
 
 
 def run_pip(cmd: Sequence[str], log: Path, what: str) -> None:
