@@ -33,12 +33,12 @@ from overshoulder.core.model import (
     ImageRef,
     Participant,
     SessionInfo,
-    Shape,
 )
 from overshoulder.core.protocol import PROTOCOL_MAJOR, Envelope, build, dumps, error_message
 from overshoulder.core.protocol.events import (
     Filled,
     SessionState,
+    as_stored,
     fill,
     filled_in,
     note_id,
@@ -661,7 +661,13 @@ class Room:
         Returns the note's JSON text after the event (None when it is deleted).
         """
         limits = self.limits
-        size = len(dumps(data)) if mtype != "annotation_delete" else 0
+        ann_id = str(note_id(mtype, body))
+        note_text = None
+        if mtype == "annotation_add":
+            note_text = dumps(data["annotation"])
+            size = len(note_text) + len('{"annotation":}')  # as dumps(data), not made twice
+        else:
+            size = len(dumps(data)) if mtype != "annotation_delete" else 0
         if size > limits.max_note_bytes:
             raise ProtocolError(
                 ErrorCode.TOO_LARGE,
@@ -673,12 +679,8 @@ class Room:
                 ErrorCode.TOO_LARGE,
                 f"this session holds {limits.max_session_notes} notes, as many as it may",
             )
-        ann_id = str(note_id(mtype, body))
         sizes = self._note_sizes()
-        note_text = None
-        if mtype == "annotation_add":
-            note_text = dumps(data["annotation"])
-        elif mtype == "annotation_update" and ann_id in self.annotations:
+        if mtype == "annotation_update" and ann_id in self.annotations:
             note_text = dumps(encode(updated(self.annotations[ann_id], body)))
         stored = len(note_text) if note_text is not None else 0
         after = self._note_total - sizes.get(ann_id, 0) + stored
@@ -792,8 +794,7 @@ class Room:
                 values = Filled(author=me.id, author_name=me.name, created=now, image=values.image)
             # else: a note back from the host's document (a script reopened and shared
             # again) keeps who made it and when; a host may change any note anyway.
-            shape = _rounded(ann.shape)
-            body = fill(env.type, AnnotationAdd(dataclasses.replace(ann, shape=shape)), values)
+            body = fill(env.type, as_stored(body), values)
         elif env.type in ("annotation_update", "annotation_delete"):
             current = self.annotations.get(body.id)
             if current is None:
@@ -803,8 +804,7 @@ class Room:
             action = "change" if env.type == "annotation_update" else "delete"
             if not (isinstance(body, AnnotationUpdate) and _only_status(body)):
                 self._check_owner(me, current, action)
-            if isinstance(body, AnnotationUpdate) and body.shape is not None:
-                body = dataclasses.replace(body, shape=_rounded(body.shape))
+            body = as_stored(body)
         elif env.type == "chat":
             body = fill(env.type, body, Filled(author=me.id, author_name=me.name, ts=now))
         elif isinstance(body, SessionUpdate):
@@ -1020,22 +1020,6 @@ class Room:
     def remove_media(self, media: MediaConn) -> None:
         if self.media.get(media.pid) is media:
             del self.media[media.pid]
-
-
-#: Decimals kept of a coordinate: 1e-5 of the image height is 0.02 px at 2160 lines.
-COORD_DECIMALS = 5
-
-
-def _rounded(shape: Shape) -> Shape:
-    """A shape with its coordinates rounded: a third the size in the log and in snapshots."""
-    changes: dict[str, Any] = {}
-    if shape.points is not None:
-        changes["points"] = [[round(v, COORD_DECIMALS) for v in pt] for pt in shape.points]
-    for key in ("start", "end", "min", "max", "at"):
-        pt = getattr(shape, key)
-        if pt is not None:
-            changes[key] = (round(pt[0], COORD_DECIMALS), round(pt[1], COORD_DECIMALS))
-    return dataclasses.replace(shape, **changes) if changes else shape
 
 
 def _damage_notice(skipped: list[int]) -> Optional[str]:

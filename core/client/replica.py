@@ -12,7 +12,7 @@ from ..errors import ProtocolError
 from ..limits import Limits
 from ..model import Annotation, ChatMessage, Participant, Playhead, SessionInfo
 from ..protocol import MESSAGES, Envelope
-from ..protocol.events import RELAY_FILLED, Filled, SessionState, fill, read_filled
+from ..protocol.events import RELAY_FILLED, Filled, SessionState, as_stored, fill, read_filled
 from ..protocol.messages import AnnotationUpdate, Snapshot, SnapshotPage, Stream, Welcome
 from ..schema import decode
 from .outbox import PendingEvent
@@ -160,12 +160,12 @@ class SessionReplica:
     ) -> bool:
         """Apply this client's own event once the relay has stored it (its ``ack``).
 
-        The relay writes some fields of a note or chat line itself (author, time,
-        the note's image) and its ``ack`` says which values (``filled``), so this
-        copy equals everyone else's. Where it does not say, this client fills
-        them as the relay would: this participant, and ``now``.
+        The relay stores shapes rounded (``as_stored``) and writes some fields of a
+        note or chat line itself (author, time, the note's image); its ``ack`` says
+        which values (``filled``), so this copy equals everyone else's. Where it does
+        not say, this client fills them as the relay would: this participant, and ``now``.
         """
-        body: Any = decode(MESSAGES[event.type].body, event.data, "data", limits)
+        body = as_stored(decode(MESSAGES[event.type].body, event.data, "data", limits))
         values = self._own_fields(event.type, body, now)
         if filled:
             try:
