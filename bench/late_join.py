@@ -30,8 +30,18 @@ relay allows 64 participants per session) and then sit idle, control socket
 only; then again after each opens its media socket too. Per connection =
 RSS growth / 500, measured after 2 s of quiet.
 
-Budgets: warm snapshot delivered, median <= 300 ms; <= 64 KB of relay RSS per
-idle joined control connection. Run: ``python bench/late_join.py`` (about 40 s).
+Decoding: the texts of the last warm join (snapshot, pages, ``synced``) decoded
+again ``--decode-repeats`` times once the relay has stopped, each decoder in turn
+in every round: the client's ``decode_relay_message`` (msgspec: parsed and checked
+into the typed notes in one pass), the built-in path it falls back to without
+msgspec, and for comparison orjson + the built-in builder (notes only) and msgspec
+straight into the dataclasses (types only, no limits); the reference is a plain
+``json.loads`` of the same texts, with the collector on as any call has it and
+paused per message as the decoders pause it. Median, min and max per decoder.
+
+Budgets: warm snapshot delivered, median <= 300 ms; the client's decode of the
+10,000-note snapshot, median <= 150 ms; <= 64 KB of relay RSS per idle joined
+control connection. Run: ``python bench/late_join.py`` (about 60 s).
 """
 
 from __future__ import annotations
@@ -39,12 +49,13 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import json
 import statistics
 import subprocess
 import time
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 
 from _relay import (
     BENCH_DIR,
@@ -71,9 +82,16 @@ from _relay import (
 )
 from websockets.exceptions import ConnectionClosed
 
-from overshoulder.core.client.decode import decode_relay_message
+from overshoulder.core.client.decode import (
+    annotation_from_relay,
+    decode_relay_message,
+    decode_without_msgspec,
+)
+from overshoulder.core.collector import collector_paused
+from overshoulder.core.model import Annotation
 
 SNAPSHOT_BUDGET_MS = 300.0
+DECODE_BUDGET_MS = 150.0
 PER_CONN_BUDGET_KB = 64.0
 PIPELINE = 256
 SESSIONS = 10
@@ -89,6 +107,7 @@ class JoinTime:
     parse_ms: float
     size: int
     annotations: int
+    texts: list[str] = field(default_factory=list, repr=False)
 
 
 async def fill(relay: Relay, host: Client, count: int) -> float:
@@ -125,7 +144,7 @@ async def fill(relay: Relay, host: Client, count: int) -> float:
     return time.perf_counter() - t0
 
 
-async def timed_join(ws_url: str, token: str) -> JoinTime:
+async def timed_join(ws_url: str, token: str, keep: bool = False) -> JoinTime:
     """One join as our clients make it: the snapshot in pages, whole at ``synced``."""
     ws = await connect(ws_url, **ws_kwargs())
     try:
@@ -157,6 +176,7 @@ async def timed_join(ws_url: str, token: str) -> JoinTime:
             parse_ms=(t3 - t2) * 1000,
             size=size,
             annotations=notes,
+            texts=[str(t) for t in texts] if keep else [],
         )
     finally:
         ws.transport.abort()
@@ -186,6 +206,79 @@ async def echo_reference(text: str, repeats: int) -> list[float]:
     finally:
         proc.kill()
         proc.wait(timeout=5)
+
+
+def _plain_loads(texts: list[str]) -> None:
+    for text in texts:
+        json.loads(text)
+
+
+def _paused_loads(texts: list[str]) -> None:
+    for text in texts:
+        with collector_paused():
+            json.loads(text)
+
+
+def _orjson_builder(texts: list[str]) -> None:
+    """orjson, then the built-in builder for the notes (the rest of each envelope is not
+    parsed: a lower bound of such a path)."""
+    import orjson
+
+    for text in texts:
+        with collector_paused():
+            obj = orjson.loads(text)
+            notes = obj["data"].get("annotations") or []
+            [annotation_from_relay(raw) for raw in notes]
+
+
+def _msgspec_types_only(texts: list[str]) -> None:
+    """msgspec straight into the model's dataclasses: types and the model's own checks,
+    none of the protocol's limits (lengths, ranges); the notes only."""
+    import msgspec
+
+    body = msgspec.defstruct("Body", [("annotations", list[Annotation], [])])
+    decoder = msgspec.json.Decoder(msgspec.defstruct("Message", [("data", body)]))
+    for text in texts:
+        if '"synced"' not in text[:40]:
+            with collector_paused():
+                decoder.decode(text)
+
+
+def decoders() -> list[tuple[str, Callable[[list[str]], None]]]:
+    """What the decode part times, by name; the comparisons only where installed."""
+    out: list[tuple[str, Callable[[list[str]], None]]] = [
+        ("json.loads, plain call (reference)", _plain_loads),
+        ("json.loads, collector paused per message", _paused_loads),
+        ("decode_relay_message (msgspec): the client", lambda ts: _each(decode_relay_message, ts)),
+        ("built-in path (no msgspec): the fallback", lambda ts: _each(decode_without_msgspec, ts)),
+    ]
+    with contextlib.suppress(ImportError):
+        import orjson  # noqa: F401
+
+        out.append(("orjson + the built-in builder (notes only)", _orjson_builder))
+    with contextlib.suppress(ImportError):
+        import msgspec  # noqa: F401
+
+        out.append(("msgspec into the dataclasses, no limits (notes only)", _msgspec_types_only))
+    return out
+
+
+def _each(decode: Callable[[str], object], texts: list[str]) -> None:
+    for text in texts:
+        decode(text)
+
+
+def decode_part(texts: list[str], repeats: int) -> dict[str, list[float]]:
+    """ms per decoder over ``repeats`` rounds, each decoder once per round (rotated)."""
+    named = decoders()
+    times: dict[str, list[float]] = {name: [] for name, _ in named}
+    for round_ in range(repeats):
+        for name, run in named[round_ % len(named) :] + named[: round_ % len(named)]:
+            gc.collect()
+            t0 = time.perf_counter()
+            run(texts)
+            times[name].append((time.perf_counter() - t0) * 1000)
+    return times
 
 
 Sample = tuple[int, float]  # (send time, time.monotonic_ns; latency ms)
@@ -280,10 +373,10 @@ async def snapshot_part(args: argparse.Namespace) -> SnapshotPart:
         other_windows = [(t0, time.monotonic_ns())]
         warm: list[JoinTime] = []
         warm_windows: list[Window] = []
-        for _ in range(args.joins):
+        for i in range(args.joins):
             await asyncio.sleep(0.3)
             t0 = time.monotonic_ns()
-            warm.append(await timed_join(relay.ws_url, token))
+            warm.append(await timed_join(relay.ws_url, token, keep=i == args.joins - 1))
             warm_windows.append((t0, time.monotonic_ns()))
         await asyncio.sleep(0.5)
         other_warm = await stop_probe(probes.pop())
@@ -371,6 +464,7 @@ async def run(args: argparse.Namespace) -> str:
     raise_nofile(4 * args.connections + 1024)
     with Background() as bg:
         snap = await snapshot_part(args)
+        decoded = decode_part(snap.warm[-1].texts, args.decode_repeats) if snap.warm else {}
         echo = await echo_reference(snap.snapshot_text, args.joins)
         before, after_control, after_media, joined = await memory_part(args.connections)
     warm, cold = snap.warm, snap.cold
@@ -468,6 +562,31 @@ async def run(args: argparse.Namespace) -> str:
             within(snap.other_cold + snap.other_warm + snap.same_warm, windows, inside=False),
         ),
     ]
+    decode_rows: list[list[object]] = []
+    reference = statistics.median(next(iter(decoded.values()))) if decoded else float("nan")
+    paused = list(decoded.values())[1] if len(decoded) > 1 else []
+    paused_med = statistics.median(paused) if paused else float("nan")
+    client_med = float("nan")
+    for name, values in decoded.items():
+        med = statistics.median(values)
+        is_client = name.startswith("decode_relay_message")
+        if is_client:
+            client_med = med
+        decode_rows.append(
+            [
+                name,
+                len(values),
+                med,
+                min(values),
+                max(values),
+                f"{med / reference:.2f}x",
+                f"{med / paused_med:.2f}x",
+                verdict(med <= DECODE_BUDGET_MS) if is_client else "",
+            ]
+        )
+    decode_ok = client_med <= DECODE_BUDGET_MS
+    notes = snap.warm[-1].annotations if snap.warm else 0
+    messages = len(snap.warm[-1].texts) if snap.warm else 0
     per_control = (after_control - before) / joined
     per_media = (after_media - after_control) / joined
     mem_rows = [
@@ -485,7 +604,7 @@ async def run(args: argparse.Namespace) -> str:
             "(info)",
         ],
     ]
-    ok = warm_med <= SNAPSHOT_BUDGET_MS and per_control <= PER_CONN_BUDGET_KB
+    ok = warm_med <= SNAPSHOT_BUDGET_MS and per_control <= PER_CONN_BUDGET_KB and decode_ok
     out = [
         "## Late join and idle connections",
         "",
@@ -509,6 +628,25 @@ async def run(args: argparse.Namespace) -> str:
         "",
         table(["probe playheads", "n", "p50 ms", "p99 ms", "max ms", "n > 100 ms"], stall_rows),
         "",
+        f"Decoding the last warm join's {messages} messages ({notes} notes) again, "
+        f"{args.decode_repeats} rounds, each decoder once per round in turn, after the relay "
+        "stopped; times in ms; ratios to the plain `json.loads` and to `json.loads` with the "
+        "collector paused, measured in the same rounds:",
+        "",
+        table(
+            [
+                "decoder",
+                "n",
+                "median ms",
+                "min ms",
+                "max ms",
+                "/ json.loads",
+                "/ json.loads (paused)",
+                f"budget (<= {DECODE_BUDGET_MS:g} ms)",
+            ],
+            decode_rows,
+        ),
+        "",
         "Physical reference: the snapshot's own JSON text sent to a bare `websockets` echo "
         "server process and back, then parsed by the same client: moving and parsing that "
         "many bytes with nothing computed (it crosses loopback twice, the join once).",
@@ -521,8 +659,9 @@ async def run(args: argparse.Namespace) -> str:
         "",
         bg.line(),
         "",
-        f"Budgets: warm snapshot delivered median <= {SNAPSHOT_BUDGET_MS:g} ms, <= "
-        f"{PER_CONN_BUDGET_KB:g} KiB per idle joined control connection: "
+        f"Budgets: warm snapshot delivered median <= {SNAPSHOT_BUDGET_MS:g} ms, the client's "
+        f"decode median <= {DECODE_BUDGET_MS:g} ms, <= {PER_CONN_BUDGET_KB:g} KiB per idle "
+        "joined control connection: "
         f"**{'PASS' if ok else 'MISS'}**.",
         "",
     ]
@@ -535,6 +674,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--joins", type=int, default=7, help="warm joins measured")
     parser.add_argument("--cold-joins", type=int, default=3)
     parser.add_argument("--connections", type=int, default=500, help="idle connections")
+    parser.add_argument(
+        "--decode-repeats", type=int, default=9, help="rounds of the decoders on one snapshot"
+    )
     args = parser.parse_args(argv)
     print(asyncio.run(run(args)))
     return 0

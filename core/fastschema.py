@@ -95,143 +95,143 @@ def compile_decoder(cls: type[T], limits: Limits) -> Optional[FastDecoder[T]]:
     return _decoders[key]
 
 
-Convert = Optional[Callable[[Any], Any]]
+@dataclasses.dataclass(frozen=True)
+class _Value:
+    """How one value is mirrored: its msgspec type, and ``fix`` turning a non-null value of
+    it into the model's (None: the same value); ``nullable``: null passes as None."""
+
+    kind: Any
+    fix: Optional[Callable[[Any], Any]] = None
+    nullable: bool = False
 
 
 class _Mirror:
-    """Builds the Structs of one ``Limits``: each field's type and the step back to it."""
+    """Builds the Structs of one ``Limits``, and for each the function back to the model."""
 
     def __init__(self, limits: Limits) -> None:
         self.limits = limits
         self.done: dict[type, tuple[Any, Callable[[Any], Any]]] = {}
 
     def dataclass(self, cls: type) -> tuple[Any, Callable[[Any], Any]]:
+        """The Struct mirroring ``cls`` and the function making ``cls`` from one."""
         if cls in self.done:
             return self.done[cls]
         params = getattr(cls, "__dataclass_params__", None)
         if params is None or not params.init or "__slots__" in cls.__dict__:
             raise Unsupported(f"{cls.__name__} is not a plain dataclass")
-        defaults = {f.name: f for f in dataclasses.fields(cls)}
-        if len(defaults) != len(getattr(cls, "__dataclass_fields__", {})) or any(
-            not f.init for f in defaults.values()
+        fields = {f.name: f for f in dataclasses.fields(cls)}
+        if len(fields) != len(getattr(cls, "__dataclass_fields__", {})) or any(
+            not f.init for f in fields.values()
         ):
             raise Unsupported(f"{cls.__name__} has fields outside __init__")
         specs: list[tuple[Any, ...]] = []
-        fixups: list[tuple[str, Callable[[Any], Any]]] = []
-        for name, hint, meta, required in field_plan(cls):
-            kind, convert = self.value(hint, meta, name)
+        # The conversion is written out as Python and compiled, as dataclasses writes its
+        # __init__: a loop over the fields would double its cost (10,000 notes a snapshot).
+        names: dict[str, Any] = {
+            "new": _new,
+            "cls": cls,
+            "post": getattr(cls, "__post_init__", None),
+        }
+        lines = ["def convert(s):", "    o = new(cls)", "    d = o.__dict__"]
+        for i, (name, hint, meta, required) in enumerate(field_plan(cls)):
+            value = self.value(hint, meta, name)
+            names[f"fix{i}"] = value.fix
+            fixed = "v" if value.fix is None else f"fix{i}(v)"
+            if required and not value.nullable:
+                specs.append((name, value.kind))
+                lines.append(f"    v = s.{name}; d[{name!r}] = {fixed}")
+                continue
             if required:
-                specs.append((name, kind))
+                specs.append((name, value.kind))
             else:
-                kind, convert = self._with_default(defaults[name], hint, kind, convert)
-                specs.append((name, kind, None))
-            if convert is not None:
-                fixups.append((name, convert))
+                specs.append((name, Optional[value.kind], None))
+            empty = "None" if required else self._default(fields[name], hint, names, i)
+            lines.append(f"    v = s.{name}; d[{name!r}] = {empty} if v is None else {fixed}")
+        lines += ["    if post is not None:", "        post(o)", "    return o"]
+        exec(compile("\n".join(lines), f"<mirror of {cls.__qualname__}>", "exec"), names)
         struct = msgspec.defstruct(f"{cls.__name__}Wire", specs, kw_only=True, gc=False)
-        names = tuple(s[0] for s in specs)
-        post = getattr(cls, "__post_init__", None)
-        astuple = msgspec.structs.astuple
-
-        def convert_one(s: Any) -> Any:
-            obj = _new(cls)
-            values = obj.__dict__
-            values.update(zip(names, astuple(s)))
-            for name, fix in fixups:
-                values[name] = fix(values[name])
-            if post is not None:
-                post(obj)
-            return obj
-
-        self.done[cls] = (struct, convert_one)
-        return struct, convert_one
+        self.done[cls] = (struct, names["convert"])
+        return self.done[cls]
 
     @staticmethod
-    def _with_default(
-        f: dataclasses.Field[Any], hint: Any, kind: Any, convert: Convert
-    ) -> tuple[Any, Convert]:
-        """A field with a default: absent and ``null`` both read as None in the Struct."""
+    def _default(f: dataclasses.Field[Any], hint: Any, names: dict[str, Any], i: int) -> str:
+        """What a field with a default holds when absent or null (both None in the Struct,
+        as ``decode`` skips a null field that has a default)."""
         if f.default_factory is not dataclasses.MISSING:
-            factory = f.default_factory
-            default, has_value = None, True
-        else:
-            factory, default = None, f.default
-            has_value = default is not None
-        if not has_value:  # None by default: null and absent are the same to decode
-            return Optional[kind], convert
-        if _allows_none(hint):  # null -> None, absent -> the default: not mirrored
+            names[f"factory{i}"] = f.default_factory
+            return f"factory{i}()"
+        if f.default is None:
+            return "None"
+        if _allows_none(hint):  # null -> None but absent -> the default: not mirrored
             raise Unsupported(f"{f.name} is optional with a default other than None")
+        names[f"default{i}"] = f.default
+        return f"default{i}"
 
-        def fill(value: Any) -> Any:
-            if value is None:  # decode skips a null field that has a default
-                return factory() if factory is not None else default
-            return value if convert is None else convert(value)
-
-        return Optional[kind], fill
-
-    def value(self, hint: Any, meta: dict[str, Any], path: str) -> tuple[Any, Convert]:
-        """The msgspec type of one value and how its Struct form turns into the model's."""
+    def value(self, hint: Any, meta: dict[str, Any], path: str) -> _Value:
+        """How one value of type ``hint`` with ``Bounds`` ``meta`` is mirrored."""
         origin = get_origin(hint)
         if origin in UNIONS:
             options = [a for a in get_args(hint) if a is not type(None)]
             if len(options) != 1:
                 raise Unsupported(f"{path}: a union of several types")
-            kind, convert = self.value(options[0], meta, path)
-            if convert is None:
-                return Optional[kind], None
-            inner = convert
-            return Optional[kind], lambda v: None if v is None else inner(v)
+            inner = self.value(options[0], meta, path)
+            return _Value(Optional[inner.kind], inner.fix, nullable=True)
         if origin is Literal:
             allowed = get_args(hint)
             if not all(type(a) is str for a in allowed):
                 raise Unsupported(f"{path}: a literal of other than strings")
-            return hint, None
+            return _Value(hint)
         if origin is list:
             (item,) = get_args(hint)
-            kind, convert = self.value(item, {}, f"{path}[]")
+            each = self.value(item, {}, f"{path}[]")
             most = max_length(meta, self.limits)
-            listed = list[kind]  # type: ignore[valid-type]
+            listed = list[each.kind]  # type: ignore[name-defined]
             if most is not None:
                 listed = _annotated(listed, max_length=most)
-            if convert is None:
-                return listed, None
-            each = convert
-            return listed, lambda v: [each(x) for x in v]
+            if each.fix is None:
+                return _Value(listed)
+            fix = each.fix
+            if each.nullable:
+                return _Value(listed, lambda v: [None if x is None else fix(x) for x in v])
+            return _Value(listed, lambda v: [fix(x) for x in v])
         if origin is tuple:
             args = get_args(hint)
             if Ellipsis in args:
                 raise Unsupported(f"{path}: a tuple of any length")
             kinds = []
             for i, a in enumerate(args):
-                kind, convert = self.value(a, meta, f"{path}[{i}]")
-                if convert is not None:
+                item = self.value(a, meta, f"{path}[{i}]")
+                if item.fix is not None:
                     raise Unsupported(f"{path}: a tuple of objects")
-                kinds.append(kind)
-            return tuple.__class_getitem__(tuple(kinds)), None
+                kinds.append(item.kind)
+            return _Value(tuple.__class_getitem__(tuple(kinds)))
         if dataclasses.is_dataclass(hint) and isinstance(hint, type):
-            return self.dataclass(hint)
+            struct, convert = self.dataclass(hint)
+            return _Value(struct, convert)
         if hint is str:
             most = max_length(meta, self.limits)
-            return (str if most is None else _annotated(str, max_length=most)), None
+            return _Value(str if most is None else _annotated(str, max_length=most))
         if hint is bool:
-            return bool, None
+            return _Value(bool)
         if hint is int:
             if "min" in meta or "max" in meta:
                 low = meta.get("min")
                 high = meta.get("max")
-                return _annotated(
-                    int,
-                    ge=None if low is None else math.ceil(low),
-                    le=None if high is None else math.floor(high),
-                ), None
-            return _annotated(int, ge=-MAX_SAFE_INT, le=MAX_SAFE_INT), None
+                return _Value(
+                    _annotated(
+                        int,
+                        ge=None if low is None else math.ceil(low),
+                        le=None if high is None else math.floor(high),
+                    )
+                )
+            return _Value(_annotated(int, ge=-MAX_SAFE_INT, le=MAX_SAFE_INT))
         if hint is float:
             if "min" in meta or "max" in meta:
                 # One bound given: the other side is the largest finite float, as decode
                 # refuses infinities (msgspec refuses a literal past them as well).
-                return _annotated(
-                    float, ge=meta.get("min", -_FLOAT_MAX), le=meta.get("max", _FLOAT_MAX)
-                ), None
-            return _annotated(float, ge=-MAX_SAFE_INT, le=MAX_SAFE_INT), None
+                low, high = meta.get("min", -_FLOAT_MAX), meta.get("max", _FLOAT_MAX)
+                return _Value(_annotated(float, ge=low, le=high))
+            return _Value(_annotated(float, ge=-MAX_SAFE_INT, le=MAX_SAFE_INT))
         raise Unsupported(f"{path}: {hint!r}")
 
 
