@@ -10,8 +10,9 @@ nothing it does not run.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from overshoulder.core.lazy import lazy_attributes
 
 __all__ = ["MayaHost"]
 
@@ -34,11 +35,8 @@ _SUBMODULES = frozenset(
 )
 
 
-def __getattr__(name: str) -> Any:
-    if name == "MayaHost":
-        from .host import MayaHost
+_attribute = lazy_attributes(__name__, {"MayaHost": "host"}, _SUBMODULES)
 
-        return MayaHost
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    return _attribute(name)

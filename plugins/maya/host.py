@@ -99,21 +99,14 @@ class MayaHost(Host):
         self._image_size = (grabbed.width, grabbed.height)
         source = self._camera_object
         version = self._version
-        if grabbed.rgba is not None:
-            return Capture(
-                frame=grabbed.frame,
-                width=grabbed.width,
-                height=grabbed.height,
-                pixels=to_rgb(grabbed),
-                colorspace="sRGB",
-                version=version,
-                source=source,
-            )
+        # The frame buffer's pixels, or the playblast's JPEG as Maya wrote it.
+        pixels = to_rgb(grabbed) if grabbed.rgba is not None else None
         return Capture(
             frame=grabbed.frame,
             width=grabbed.width,
             height=grabbed.height,
-            encoded=read_back(grabbed),
+            pixels=pixels,
+            encoded=read_back(grabbed) if grabbed.rgba is None else None,
             codec="jpeg",
             colorspace="sRGB",
             version=version,

@@ -33,9 +33,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import math
-import os
 import struct
-import tempfile
 import uuid
 import xml.etree.ElementTree as ET
 import zipfile
@@ -47,6 +45,7 @@ from typing import Any, Optional, Protocol
 from maya import cmds
 
 from overshoulder.core.model import Annotation
+from overshoulder.core.scratch import ScratchFolder
 from overshoulder.core.shapes import outlines
 
 from . import scene
@@ -211,16 +210,14 @@ def _import_archive(
 ) -> None:
     """Write ``frames`` to a temporary archive and ``run(path)`` it onto ``camera`` through
     ``panel`` (looking through the camera for it), with undo off."""
-    folder = tempfile.mkdtemp(prefix="overshoulder-pencil-")
-    path = os.path.join(folder, "overshoulder_notes.zip").replace("\\", "/")
+    scratch = ScratchFolder("overshoulder-pencil-")
+    path = scratch.file("overshoulder_notes.zip")
     try:
         write_archive(path, frames, fps)
         with scene.undo_off(), looking_through(panel, camera):
             run(path)
     finally:
-        with contextlib.suppress(OSError):
-            os.remove(path)
-            os.rmdir(folder)
+        scratch.cleanup()
 
 
 def layer_name(note_id: str) -> str:

@@ -10,8 +10,9 @@ first use, so Nuke can make the panel from the dotted name
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from overshoulder.core.lazy import lazy_attributes
 
 __all__ = ["NukeHost"]
 
@@ -31,11 +32,8 @@ _SUBMODULES = frozenset(
 )
 
 
-def __getattr__(name: str) -> Any:
-    if name == "NukeHost":
-        from .host import NukeHost
+_attribute = lazy_attributes(__name__, {"NukeHost": "host"}, _SUBMODULES)
 
-        return NukeHost
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    return _attribute(name)

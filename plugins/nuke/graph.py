@@ -78,23 +78,15 @@ def undo_disabled() -> Iterator[None]:
 
 def active_viewer_node() -> Optional[nuke.Node]:
     """The Viewer node of the active viewer window (None: no viewer, or no GUI)."""
-    if not nuke.GUI:
-        return None
-    window = nuke.activeViewer()
-    if window is None:
-        return None
-    return window.node()
+    window = nuke.activeViewer() if nuke.GUI else None
+    return window.node() if window is not None else None
 
 
 def viewed_node() -> Optional[nuke.Node]:
     """The node the active viewer shows: the Viewer's active input (None if none)."""
-    if not nuke.GUI:
-        return None
-    window = nuke.activeViewer()
-    if window is None:
-        return None
-    index = window.activeInput()
-    if index is None:
+    window = nuke.activeViewer() if nuke.GUI else None
+    index = window.activeInput() if window is not None else None
+    if window is None or index is None:
         return None
     node: Optional[nuke.Node] = window.node().input(index)
     return node

@@ -7,8 +7,9 @@ package imports nothing of Resolve, OTIO or Qt; submodules load on first use.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from overshoulder.core.lazy import lazy_attributes
 
 __all__ = ["ResolveHost"]
 
@@ -28,11 +29,8 @@ _SUBMODULES = frozenset(
 )
 
 
-def __getattr__(name: str) -> Any:
-    if name == "ResolveHost":
-        from .host import ResolveHost
+_attribute = lazy_attributes(__name__, {"ResolveHost": "host"}, _SUBMODULES)
 
-        return ResolveHost
-    if name in _SUBMODULES:
-        return importlib.import_module(f"{__name__}.{name}")
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+def __getattr__(name: str) -> Any:
+    return _attribute(name)

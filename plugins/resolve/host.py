@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import shutil
@@ -189,14 +190,7 @@ class ResolveHost(Host):
             self._check_page()
             return
         changed = moved or playing != self._state.playing
-        self._state = PlayheadState(
-            frame=frame,
-            rate=self._rate.fps,
-            playing=playing,
-            first=self._state.first,
-            last=self._state.last,
-            timeline_id=self._state.timeline_id,
-        )
+        self._state = self._moved(frame, playing)
         self._last_read = (frame, time.monotonic())
         if changed:
             self.fire(self.events.playhead_changed)
@@ -246,16 +240,13 @@ class ResolveHost(Host):
         self._last_read = (frame, now)
         if frame == self._state.frame and playing == self._state.playing:
             return
-        self._state = PlayheadState(
-            frame=frame,
-            rate=self._rate.fps,
-            playing=playing,
-            first=self._state.first,
-            last=self._state.last,
-            timeline_id=self._state.timeline_id,
-        )
+        self._state = self._moved(frame, playing)
         if report:
             self.fire(self.events.playhead_changed)
+
+    def _moved(self, frame: int, playing: bool) -> PlayheadState:
+        """The playhead at ``frame`` (playing or not), at the timeline's rate, in its range."""
+        return dataclasses.replace(self._state, frame=frame, rate=self._rate.fps, playing=playing)
 
     # --- what a note is about ---------------------------------------------------------------
 
