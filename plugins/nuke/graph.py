@@ -209,12 +209,17 @@ def upstream_fingerprint(node: nuke.Node, extra: Optional[nuke.Node] = None) -> 
     for n in chain:
         digest.update(n.fullName().encode())
         digest.update(n.Class().encode())
-        for name, knob in sorted(n.knobs().items()):
-            if name in UI_KNOBS or name in OUR_KNOBS:
-                continue
-            digest.update(name.encode())
-            digest.update(knob.toScript(False).encode("utf-8", "replace"))
+        _hash_knobs(digest, n)
     return digest.hexdigest()[:16]
+
+
+def _hash_knobs(digest: Any, node: nuke.Node) -> None:
+    """Feed ``node``'s knob names and values into ``digest`` (not the UI's knobs, nor ours)."""
+    for name, knob in sorted(node.knobs().items()):
+        if name in UI_KNOBS or name in OUR_KNOBS:
+            continue
+        digest.update(name.encode())
+        digest.update(knob.toScript(False).encode("utf-8", "replace"))
 
 
 def image_version(node: nuke.Node) -> str:
@@ -234,11 +239,7 @@ def image_version(node: nuke.Node) -> str:
     digest = hashlib.sha1()
     for n in chain:
         digest.update(n.Class().encode())
-        for name, knob in sorted(n.knobs().items()):
-            if name in UI_KNOBS or name in OUR_KNOBS:
-                continue
-            digest.update(name.encode())
-            digest.update(knob.toScript(False).encode("utf-8", "replace"))
+        _hash_knobs(digest, n)
     return f"{node.fullName()}#{digest.hexdigest()[:10]}"
 
 
