@@ -99,11 +99,10 @@ def test_a_failing_writer_in_replacing_leaves_the_old_file_and_no_temporary(
     target = tmp_path / "burnin.png"
     target.write_bytes(b"old picture")
     seen: list[Path] = []
-    with pytest.raises(RuntimeError, match="encoder broke"):
-        with replacing(target, suffix=".png") as tmp:
-            seen.append(tmp)
-            tmp.write_bytes(b"half a pic")
-            raise RuntimeError("encoder broke")
+    with pytest.raises(RuntimeError, match="encoder broke"), replacing(target, ".png") as tmp:
+        seen.append(tmp)
+        tmp.write_bytes(b"half a pic")
+        raise RuntimeError("encoder broke")
     assert target.read_bytes() == b"old picture"
     assert leftovers(tmp_path, "burnin.png") == []
     assert seen[0].parent == tmp_path and seen[0].name.endswith(".png")
