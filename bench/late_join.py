@@ -268,16 +268,18 @@ def _each(decode: Callable[[str], object], texts: list[str]) -> None:
         decode(text)
 
 
-def decode_part(texts: list[str], repeats: int) -> dict[str, list[float]]:
-    """ms per decoder over ``repeats`` rounds, each decoder once per round (rotated)."""
+def decode_part(texts: list[str], repeats: int) -> dict[str, tuple[list[float], list[float]]]:
+    """(wall ms, this process's CPU ms) per decoder over ``repeats`` rounds, each decoder
+    once per round (in turn, starting one further each round), after a full collection."""
     named = decoders()
-    times: dict[str, list[float]] = {name: [] for name, _ in named}
+    times: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name, _ in named}
     for round_ in range(repeats):
         for name, run in named[round_ % len(named) :] + named[: round_ % len(named)]:
             gc.collect()
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             run(texts)
-            times[name].append((time.perf_counter() - t0) * 1000)
+            times[name][0].append((time.perf_counter() - t0) * 1000)
+            times[name][1].append((time.process_time() - c0) * 1000)
     return times
 
 
@@ -563,11 +565,12 @@ async def run(args: argparse.Namespace) -> str:
         ),
     ]
     decode_rows: list[list[object]] = []
-    reference = statistics.median(next(iter(decoded.values()))) if decoded else float("nan")
-    paused = list(decoded.values())[1] if len(decoded) > 1 else []
+    walls = {name: wall for name, (wall, _) in decoded.items()}
+    reference = statistics.median(next(iter(walls.values()))) if walls else float("nan")
+    paused = list(walls.values())[1] if len(walls) > 1 else []
     paused_med = statistics.median(paused) if paused else float("nan")
     client_med = float("nan")
-    for name, values in decoded.items():
+    for name, values in walls.items():
         med = statistics.median(values)
         is_client = name.startswith("decode_relay_message")
         if is_client:
@@ -581,6 +584,7 @@ async def run(args: argparse.Namespace) -> str:
                 max(values),
                 f"{med / reference:.2f}x",
                 f"{med / paused_med:.2f}x",
+                statistics.median(decoded[name][1]),
                 verdict(med <= DECODE_BUDGET_MS) if is_client else "",
             ]
         )
@@ -630,8 +634,9 @@ async def run(args: argparse.Namespace) -> str:
         "",
         f"Decoding the last warm join's {messages} messages ({notes} notes) again, "
         f"{args.decode_repeats} rounds, each decoder once per round in turn, after the relay "
-        "stopped; times in ms; ratios to the plain `json.loads` and to `json.loads` with the "
-        "collector paused, measured in the same rounds:",
+        "stopped, each after a full collection; wall times in ms (CPU: this process's); "
+        "ratios to the plain `json.loads` and to `json.loads` with the collector paused "
+        "(whose collection then falls after its timing), measured in the same rounds:",
         "",
         table(
             [
@@ -642,6 +647,7 @@ async def run(args: argparse.Namespace) -> str:
                 "max ms",
                 "/ json.loads",
                 "/ json.loads (paused)",
+                "CPU ms (median)",
                 f"budget (<= {DECODE_BUDGET_MS:g} ms)",
             ],
             decode_rows,
