@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 import time
 from collections import OrderedDict, deque
@@ -38,11 +37,12 @@ from overshoulder.core.protocol import PROTOCOL_MAJOR, Envelope, build, dumps, e
 from overshoulder.core.protocol.events import (
     Filled,
     SessionState,
+    Unreadable,
     as_stored,
     fill,
     filled_in,
     note_id,
-    stored_body,
+    read_stored,
     updated,
 )
 from overshoulder.core.protocol.messages import (
@@ -430,43 +430,31 @@ class Room:
         tells each joiner (``damaged_event``), and the rest of the session loads.
         """
         skipped: list[int] = []
-        # Each note as its add stored it: its text, while no later event changes it.
-        added: dict[str, tuple[Annotation, Any]] = {}
         with collector_paused():
             for rec in self.store.events_since(self.info.id, 0, damaged=True):
                 self.seq = max(self.seq, rec.seq)
-                why = rec.damage or self._replay(rec, added)
+                why = rec.damage or self._replay(rec)
                 if why is not None:
                     if rec.damage is None:
                         self.store.report_damage(self.info.id, rec.seq, why)
                     skipped.append(rec.seq)
                     continue
                 self.eids[rec.eid] = rec.seq
-            for ann_id, note in self.annotations.items():
-                first = added.get(ann_id)
-                if first is not None and first[0] is note:
-                    self._ann_text[ann_id] = dumps(first[1])
-                else:
-                    self._annotation_text(ann_id)
+            for ann_id in self.annotations:
+                self._annotation_text(ann_id)
         self.damage_notice = _damage_notice(skipped)
 
-    def _replay(self, rec: EventRecord, added: dict[str, tuple[Annotation, Any]]) -> Optional[str]:
+    def _replay(self, rec: EventRecord) -> Optional[str]:
         """Apply one stored event; why it cannot be, or None."""
         try:
-            msg = json.loads(rec.text)
-            data = msg.get("data", {}) if isinstance(msg, dict) else None
-            if not isinstance(data, dict):
-                return "its stored text is not a JSON event with a data object"
             # Typed before applying: a half-applied event would leave the state torn.
-            body = stored_body(rec.type, data)
+            body = read_stored(rec.type, rec.text)
         except ProtocolError as exc:
             return f"its {rec.type or 'event'} body does not fit ({exc.message})"
-        except (ValueError, RecursionError) as exc:
-            return f"its stored text is not JSON ({exc})"
+        except Unreadable as exc:
+            return str(exc)
         if body is not None:
             self._apply(rec.type, body)
-            if isinstance(body, AnnotationAdd):
-                added[body.annotation.id] = (body.annotation, data["annotation"])
         return None
 
     def _apply(self, mtype: str, body: Any, note_text: Optional[str] = None) -> None:

@@ -16,11 +16,14 @@ three end in the same state. Bodies are the typed ones of ``messages.MESSAGES``.
 from __future__ import annotations
 
 import dataclasses
+import json
 from collections import deque
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Optional
 
+from .. import fastschema
+from ..errors import ProtocolError
 from ..limits import DEFAULT_LIMITS, Limits
 from ..model import Annotation, ChatMessage, ImageRef, SessionInfo, Shape
 from ..schema import MAX_SAFE_INT, Bounds, decode
@@ -273,7 +276,7 @@ _STORED_LIMITS = dataclasses.replace(
 
 
 def stored_body(mtype: str, data: Any) -> Any:
-    """A stored event's typed body (None for a type that is not stored).
+    """A stored event's typed body from its ``data`` (None for a type that is not stored).
 
     Raises ``ProtocolError`` naming the field when ``data`` does not fit its type.
     """
@@ -283,6 +286,51 @@ def stored_body(mtype: str, data: Any) -> Any:
     return decode(spec.body, data, "data", _STORED_LIMITS)
 
 
+class Unreadable(ValueError):
+    """A stored event's text that is not a JSON event; the message says why."""
+
+
+def read_stored(mtype: str, text: str) -> Any:
+    """A stored event's typed body from its text as stored (None for a type not stored).
+
+    Parsed and checked in one pass where msgspec is installed (``core.fastschema``);
+    what that refuses, and everything without it, goes through ``json`` and
+    ``stored_body``, whose verdict stands. Raises ``ProtocolError`` for a body that
+    does not fit its type, ``Unreadable`` for text that is not a JSON event.
+    """
+    fast = _stored_decoder(mtype)
+    if fast is not None:
+        try:
+            return fast.one(text).data
+        except _FAST_REFUSED:
+            pass
+    try:
+        msg = json.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise Unreadable(f"its stored text is not JSON ({exc})") from None
+    data = msg.get("data", {}) if isinstance(msg, dict) else None
+    if not isinstance(data, dict):
+        raise Unreadable("its stored text is not a JSON event with a data object")
+    return stored_body(mtype, data)
+
+
+_stored_decoders: dict[str, Optional[fastschema.FastDecoder[Any]]] = {}
+#: What the fast decoder raises for an event it does not take (a model check included).
+_FAST_REFUSED: tuple[type[BaseException], ...] = (*fastschema.REFUSED, ProtocolError)
+
+
+def _stored_decoder(mtype: str) -> Optional[fastschema.FastDecoder[Any]]:
+    """A fast decoder of a stored ``mtype`` event's text, read as far as its ``data``."""
+    if mtype not in _stored_decoders:
+        spec = MESSAGES.get(mtype)
+        found: Optional[fastschema.FastDecoder[Any]] = None
+        if spec is not None and spec.persisted:
+            event = dataclasses.make_dataclass(f"Stored_{mtype}", [("data", spec.body)])
+            found = fastschema.compile_decoder(event, _STORED_LIMITS)
+        _stored_decoders[mtype] = found
+    return _stored_decoders[mtype]
+
+
 __all__ = [
     "COORD_DECIMALS",
     "RELAY_FILLED",
@@ -290,11 +338,13 @@ __all__ = [
     "Filled",
     "Part",
     "SessionState",
+    "Unreadable",
     "as_stored",
     "fill",
     "filled_in",
     "note_id",
     "read_filled",
+    "read_stored",
     "rounded",
     "stored_body",
     "updated",
