@@ -11,6 +11,7 @@ three end in the same state. Bodies are the typed ones of ``messages.MESSAGES``.
 - ``RELAY_FILLED``, ``Filled`` and ``fill``: the fields the relay writes into an event it
   stores (who, when, the note's image), and one function that writes them, used by the relay
   when it stores an event and by a client when its own event is acknowledged (``ack.filled``).
+- ``read_stored``: a stored event's text back to its typed body (a room rebuilt from the log).
 """
 
 from __future__ import annotations
