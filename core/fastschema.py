@@ -64,7 +64,7 @@ class FastDecoder(Generic[T]):
 
     def __init__(self, struct: Any, convert: Callable[[Any], T]) -> None:
         self._one = msgspec.json.Decoder(struct)
-        self._many = msgspec.json.Decoder(list[struct])  # type: ignore[valid-type]
+        self._many = msgspec.json.Decoder(list[struct])
         self._convert = convert
 
     def one(self, text: Any) -> T:
@@ -185,7 +185,7 @@ class _Mirror:
             (item,) = get_args(hint)
             each = self.value(item, {}, f"{path}[]")
             most = max_length(meta, self.limits)
-            listed = list[each.kind]  # type: ignore[name-defined]
+            listed: Any = list[each.kind]  # type: ignore[name-defined]
             if most is not None:
                 listed = _annotated(listed, max_length=most)
             if each.fix is None:

@@ -40,6 +40,8 @@ MAX_INCOMING_BYTES = 512 * 1024 * 1024
 _SNAPSHOTS = ("snapshot", "snapshot_page")
 _UNREADABLE = "the relay's snapshot holds a note this client cannot read: %s"
 _slow_path_noted = False
+#: What the fast decoder raises for a note it will not take (the schema then decides).
+_NOTE_REFUSED: tuple[type[BaseException], ...] = (*fastschema.REFUSED, ProtocolError)
 
 
 def decode_relay_message(text: Union[str, bytes], limits: Limits = DEFAULT_LIMITS) -> Envelope:
@@ -88,21 +90,20 @@ def _fast_snapshot(
     """A snapshot's envelope through msgspec (``parse`` for what is no snapshot with notes)."""
     import msgspec  # present: there is a fast decoder
 
-    raw = msgspec.Raw
     with collector_paused():
         try:
-            top = msgspec.json.decode(text, type=dict[str, raw])
+            top = msgspec.json.decode(text, type=dict[str, msgspec.Raw])
             if msgspec.json.decode(top.get("type", b"null")) not in _SNAPSHOTS:
                 return parse(text, incoming, direction="relay")
-            data = msgspec.json.decode(top.get("data", b"null"), type=dict[str, raw])
+            data = msgspec.json.decode(top.get("data", b"null"), type=dict[str, msgspec.Raw])
         except fastschema.REFUSED:
             raise _Unsure from None  # not JSON to msgspec (NaN...), or not objects
         notes = data.get("annotations")
         if notes is None or bytes(memoryview(notes)[:1]) != b"[":
             # A resume's snapshot, or no list of notes: nothing to speed up.
             return parse(text, incoming, direction="relay")
-        data["annotations"] = raw(b"[]")
-        top["data"] = raw(_object_text(data))
+        data["annotations"] = msgspec.Raw(b"[]")
+        top["data"] = msgspec.Raw(_object_text(data))
         try:
             env = parse(_object_text(top), incoming, direction="relay")
         except ProtocolError as exc:
@@ -111,7 +112,7 @@ def _fast_snapshot(
             raise
         try:
             annotations = fast.many(notes)
-        except (*fastschema.REFUSED, ProtocolError):
+        except _NOTE_REFUSED:
             annotations = _one_by_one(notes, fast, limits)
     env.data = dataclasses.replace(env.data, annotations=annotations)
     env.raw_data.pop("annotations", None)
@@ -141,7 +142,7 @@ def _one_by_one(
         try:
             out.append(fast.one(item))
             continue
-        except (*fastschema.REFUSED, ProtocolError):
+        except _NOTE_REFUSED:
             pass
         try:
             obj = json.loads(bytes(item))
