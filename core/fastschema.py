@@ -2,7 +2,7 @@
 
 ``compile_decoder(cls, limits)`` gives a ``FastDecoder`` whose results are instances
 of ``cls`` equal to what ``schema.decode`` builds, for everything it accepts; it
-returns ``None`` when msgspec is not installed or ``cls`` uses a type mirrored here.
+returns ``None`` when msgspec is not installed or ``cls`` uses a type not mirrored here.
 
 Each dataclass gets a msgspec ``Struct`` with the same fields, each carrying the
 schema's constraints (lengths, bounds, the safe-integer range, enumerations) as
