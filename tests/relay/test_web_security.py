@@ -79,6 +79,12 @@ def test_a_page_of_another_site_cannot_open_a_socket_even_with_a_valid_token(rel
     assert body["error"]["code"] == "forbidden" and "evil.example" in body["error"]["message"]
     with pytest.raises(websocket.WebSocketBadStatusException):
         _join(relay.media_url, token, origin="https://evil.example")
+    # A sandboxed page or a file says "null"; it is refused as a stranger, not an error.
+    for origin in ("null", "not an origin"):
+        with pytest.raises(websocket.WebSocketBadStatusException) as odd:
+            _join(relay.ws_url, token, origin=origin)
+        assert odd.value.status_code == 403
+        assert json.loads(odd.value.resp_body)["error"]["code"] == "forbidden"
     # The relay's own pages, and clients that are not browsers (no Origin), are let in.
     assert _join(relay.ws_url, token, origin=relay.url)["type"] == "welcome"
     assert _join(relay.ws_url, token, origin="default")["type"] == "welcome"
