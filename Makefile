@@ -42,7 +42,7 @@ typecheck: venv
 	rm -rf .typecheck && mkdir -p .typecheck/overshoulder
 	for f in overshoulder/*.py; do ln -s ../../$$f .typecheck/overshoulder/; done
 	for d in core relay plugins install; do ln -s ../../$$d .typecheck/overshoulder/$$d; done
-	MYPYPATH=.typecheck $(VENV)/bin/mypy --cache-dir .mypy_cache/typecheck -p overshoulder.core -p overshoulder.relay -p overshoulder.plugins -p overshoulder.install
+	MYPYPATH=.typecheck $(VENV)/bin/mypy --cache-dir .mypy_cache/typecheck -p overshoulder
 
 # The Nuke adapter against the stubs generated inside Nuke (not ours to ship, so not in
 # `make test`): make check-nuke-stubs NUKE_STUBS=path/to/a/checkout/of/nuke-python-stubs
