@@ -1,10 +1,11 @@
 """Decoding what the relay sends: a fast path for snapshots' notes, and the welcome's limits.
 
 A snapshot (or ``snapshot_page``) of 10,000 notes is 7-8 MB of JSON. With msgspec
-installed, its notes are parsed and checked in one pass straight into the model's
-dataclasses (``core.fastschema``); without it, ``json.loads`` and a direct builder
-(``annotation_from_relay``) do it, about six times slower. Either way a note is
-accepted exactly when ``schema.decode`` accepts it, and one that cannot be read is
+installed, its notes are parsed and checked in one pass into the model's dataclasses
+(``core.fastschema``), and a note is kept exactly when ``schema.decode`` accepts it.
+Without it, ``json.loads`` and a direct builder (``annotation_from_relay``) do it, about
+half as fast, checking types and the model's rules but not the protocol's lengths and
+ranges (the relay checked those when the note came in). A note that cannot be read is
 skipped with a warning.
 """
 
