@@ -363,8 +363,10 @@ class Room:
         #: watermark, as the log's events made them (``SessionState.apply``).
         self.state = _state(record, limits)
         self.eids: dict[str, int] = {}
-        #: Each note's JSON text, made once per change and shared by every snapshot.
+        #: Each note's JSON text, made once per change and shared by every snapshot; a note
+        #: added since the last snapshot waits as its encoded form (``_ann_json``).
         self._ann_text: dict[str, str] = {}
+        self._ann_json: dict[str, dict[str, Any]] = {}
         #: The chat as snapshots carry it, made once per change.
         self._chat_json: Optional[list[Any]] = None
         #: Stored bytes of each note, and their total (``_note_sizes``; None until needed).
@@ -457,15 +459,19 @@ class Room:
             self._apply(rec.type, body)
         return None
 
-    def _apply(self, mtype: str, body: Any, note_text: Optional[str] = None) -> None:
-        """Apply a typed body to the state; ``note_text``: the changed note's JSON, if made."""
+    def _apply(self, mtype: str, body: Any, note: Union[str, dict[str, Any], None] = None) -> None:
+        """Apply a typed body to the state; ``note``: the changed note's JSON (text, or
+        encoded and not yet text), when it was made already."""
         part = self.state.apply(mtype, body)
         if part == "notes":
             ann_id = str(note_id(mtype, body))
-            if note_text is not None and ann_id in self.annotations:
-                self._ann_text[ann_id] = note_text
-            else:
-                self._ann_text.pop(ann_id, None)
+            self._ann_text.pop(ann_id, None)
+            self._ann_json.pop(ann_id, None)
+            if ann_id in self.annotations:
+                if isinstance(note, str):
+                    self._ann_text[ann_id] = note
+                elif note is not None:
+                    self._ann_json[ann_id] = note
         elif part == "chat":
             self._chat_json = None
 
@@ -582,7 +588,10 @@ class Room:
     def _annotation_text(self, ann_id: str) -> str:
         text = self._ann_text.get(ann_id)
         if text is None:
-            text = self._ann_text[ann_id] = dumps(encode(self.annotations[ann_id]))
+            made = self._ann_json.pop(ann_id, None)
+            if made is None:
+                made = encode(self.annotations[ann_id])
+            text = self._ann_text[ann_id] = dumps(made)
         return text
 
     def session_info(self) -> dict[str, Any]:
@@ -620,21 +629,21 @@ class Room:
             else:
                 conn.send(dumps(build("ack", Ack(ref=env.ref, eid=eid, seq=known, duplicate=True))))
             return
-        if self.info.closed and env.type != "session":
+        if self._session.closed and env.type != "session":
             raise ProtocolError(ErrorCode.CONFLICT, "this session is closed; nothing more is kept")
         ts = _now()
         body = self._prepare(conn, env, ts)
         data = encode(body)
-        note_text = None
+        note = None
         if env.type in ("annotation_add", "annotation_update", "annotation_delete"):
-            note_text = self._check_note_budget(conn, env.type, body, data)
+            note = self._check_note_budget(conn, env.type, body, data)
         self.seq += 1
         seq = self.seq
         self.eids[eid] = seq
         self._waiting[eid] = []
         text = dumps(build(env.type, data, eid=eid, seq=seq, sender=conn.pid, ts=ts))
-        self._apply(env.type, body, note_text)
-        record = EventRecord(self.info.id, seq, eid, env.type, conn.pid, ts, text)
+        self._apply(env.type, body, note)
+        record = EventRecord(self._session.id, seq, eid, env.type, conn.pid, ts, text)
 
         def done(error: Optional[BaseException]) -> None:
             self._loop.call_soon_threadsafe(self._persisted, conn, env.ref, record, body, error)
@@ -643,19 +652,15 @@ class Room:
 
     def _check_note_budget(
         self, conn: ControlConn, mtype: str, body: Any, data: dict[str, Any]
-    ) -> Optional[str]:
+    ) -> Union[str, dict[str, Any], None]:
         """One note's size, what one participant may add per minute, what a session holds.
 
-        Returns the note's JSON text after the event (None when it is deleted).
+        Returns the note's JSON after the event: its text for a change (made to count it),
+        its encoded form for an add (text only once a snapshot needs it), None for a delete.
         """
         limits = self.limits
         ann_id = str(note_id(mtype, body))
-        note_text = None
-        if mtype == "annotation_add":
-            note_text = dumps(data["annotation"])
-            size = len(note_text) + len('{"annotation":}')  # as dumps(data), not made twice
-        else:
-            size = len(dumps(data)) if mtype != "annotation_delete" else 0
+        size = len(dumps(data)) if mtype != "annotation_delete" else 0
         if size > limits.max_note_bytes:
             raise ProtocolError(
                 ErrorCode.TOO_LARGE,
@@ -668,9 +673,13 @@ class Room:
                 f"this session holds {limits.max_session_notes} notes, as many as it may",
             )
         sizes = self._note_sizes()
-        if mtype == "annotation_update" and ann_id in self.annotations:
-            note_text = dumps(encode(updated(self.annotations[ann_id], body)))
-        stored = len(note_text) if note_text is not None else 0
+        note: Union[str, dict[str, Any], None] = None
+        stored = 0
+        if mtype == "annotation_add":
+            note, stored = data["annotation"], size
+        elif mtype == "annotation_update" and ann_id in self.annotations:
+            note = dumps(encode(updated(self.annotations[ann_id], body)))
+            stored = len(note)
         after = self._note_total - sizes.get(ann_id, 0) + stored
         if stored and after > limits.max_session_note_bytes:
             raise ProtocolError(
@@ -685,7 +694,7 @@ class Room:
             sizes[ann_id] = stored
         else:
             sizes.pop(ann_id, None)
-        return note_text
+        return note
 
     def _note_sizes(self) -> dict[str, int]:
         """Bytes of each note the session holds, counted once (the first time a note arrives
@@ -735,7 +744,7 @@ class Room:
             self._reload()
             return
         if isinstance(body, SessionUpdate):
-            self.store.update_session(self.info.id, name=body.name, closed=body.closed)
+            self.store.update_session(self._session.id, name=body.name, closed=body.closed)
         filled = filled_in(record.type, body)
         ack = Ack(
             ref=ref, eid=record.eid, seq=record.seq, filled=encode(filled) if filled else None
@@ -756,6 +765,7 @@ class Room:
         record = self.store.get_session(self.info.id) or self.info
         self._waiting.clear()
         self._ann_text.clear()
+        self._ann_json.clear()
         self._ann_size = None
         self._chat_json = None
         self.state = _state(record, self.limits)
@@ -828,7 +838,7 @@ class Room:
         kept = self.recent.get(digest) if digest else None
         if digest and kept is not None:
             writing = self._loop.run_in_executor(
-                None, self.frames.keep, self.info.id, digest, kept.header.codec, kept.payload
+                None, self.frames.keep, self._session.id, digest, kept.header.codec, kept.payload
             )
             writing.add_done_callback(_report_keep_failure)
         return pinned
