@@ -330,6 +330,9 @@ class _Reader(ast.NodeVisitor):
                 self._dynamic.append((self._fstring_base(first), None))
             else:
                 self._dynamic.append((None, self._package_of(package)))
+        elif _is_lazy_table(node.func) and node.args:
+            # core.lazy.lazy_attributes(__name__, {...}, submodules): its strings name parts.
+            self._dynamic.append((self._package_of(node.args[0]), None))
         self.generic_visit(node)
 
     # --- names ---------------------------------------------------------------------------
@@ -391,6 +394,11 @@ def _is_type_checking(test: ast.expr) -> bool:
     if isinstance(test, ast.Name):
         return test.id == "TYPE_CHECKING"
     return isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+
+
+def _is_lazy_table(func: ast.expr) -> bool:
+    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+    return name == "lazy_attributes"
 
 
 def _is_import_call(func: ast.expr) -> bool:
