@@ -3,19 +3,24 @@
 Everything the suite keeps on disk (the outbox, the panel's settings, notes files, kept
 frames, an app's startup script) goes through here: a temporary file beside the target,
 flushed to the disk, then renamed over it. A crash or a full disk leaves the old file.
+``read_json_file`` reads back a JSON file that may be missing or damaged.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Optional, Union
+from typing import Any, Optional, Union
 
 #: Permissions for a file only its owner may read (tokens, kept pictures).
 OWNER_ONLY = 0o600
+
+_log = logging.getLogger("overshoulder.files")
 
 
 def umask() -> int:
@@ -85,3 +90,22 @@ def write_atomic(
             os.fsync(out.fileno())
         os.chmod(tmp, mode)
     return target
+
+
+def read_json_file(
+    path: Union[str, Path], what: str, *, log: Optional[logging.Logger] = None
+) -> Optional[Any]:
+    """The JSON value in ``path``, or None when there is no such file or it cannot be read.
+
+    A file that is there but unreadable (not JSON, not text, no permission) is logged as a
+    warning on ``log`` (this module's logger when left out) naming ``what`` it held and the
+    path, so its reader can start afresh.
+    """
+    target = Path(path)
+    try:
+        return json.loads(target.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        (log or _log).warning("%s %s unreadable (%s); starting afresh", what, target, exc)
+        return None

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Optional
 
-from .files import OWNER_ONLY, write_atomic
+from .files import OWNER_ONLY, read_json_file, write_atomic
 
 log = logging.getLogger("overshoulder.ui")
 
@@ -68,13 +68,7 @@ class PanelSettings:
         self._load()
 
     def _load(self) -> None:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return
-        except (OSError, ValueError) as exc:
-            log.warning("panel settings %s unreadable (%s); starting afresh", self.path, exc)
-            return
+        data = read_json_file(self.path, "panel settings", log=log)
         if not isinstance(data, dict):
             return
         self.relay = _text(data.get("relay")) or self.relay

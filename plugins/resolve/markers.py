@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional, Union, cast
 
-from overshoulder.core.files import OWNER_ONLY, write_atomic
+from overshoulder.core.files import OWNER_ONLY, read_json_file, write_atomic
 from overshoulder.core.model import (
     MAX_NOTE_FRAMES,
     Anchor,
@@ -152,12 +152,8 @@ class NoteSidecar:
         self._load()
 
     def _load(self) -> None:
-        try:
-            data = json.loads(self.path.read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            return
-        except (OSError, ValueError) as exc:
-            log.warning("%s: unreadable, starting a new one: %s", self.path, exc)
+        data = read_json_file(self.path, "notes sidecar", log=log)
+        if data is None:
             return
         self.notes = dict(data.get("notes") or {})
         self.resolved = set(data.get("resolved") or [])

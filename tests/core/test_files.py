@@ -1,7 +1,9 @@
-"""The one atomic write: a reader sees the old file or the new one, and a failure leaves the old."""
+"""The one atomic write: a reader sees the old file or the new one, and a failure leaves the old;
+reading back a JSON file that may be missing or damaged."""
 
 from __future__ import annotations
 
+import logging
 import os
 import stat
 import threading
@@ -11,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from overshoulder.core import files
-from overshoulder.core.files import OWNER_ONLY, replacing, umask, write_atomic
+from overshoulder.core.files import OWNER_ONLY, read_json_file, replacing, umask, write_atomic
 
 
 @pytest.fixture
@@ -204,3 +206,28 @@ def test_writers_on_several_threads_each_leave_a_whole_file(tmp_path: Path) -> N
     assert errors == []
     assert target.read_bytes() in bodies
     assert leftovers(tmp_path, "outbox.json") == []
+
+
+def test_read_json_file_gives_the_value_and_none_for_a_missing_file_quietly(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    target = tmp_path / "kept.json"
+    target.write_text('{"a": [1, 2]}', encoding="utf-8")
+    with caplog.at_level(logging.WARNING):
+        assert read_json_file(target, "kept things") == {"a": [1, 2]}
+        assert read_json_file(tmp_path / "none.json", "kept things") is None
+    assert caplog.records == []
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"\xff\xfe\x00"])
+def test_read_json_file_logs_what_it_could_not_read_on_the_logger_given(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, content: bytes
+) -> None:
+    target = tmp_path / "kept.json"
+    target.write_bytes(content)
+    with caplog.at_level(logging.WARNING, "overshoulder.test"):
+        got = read_json_file(target, "kept things", log=logging.getLogger("overshoulder.test"))
+    assert got is None
+    [record] = caplog.records
+    assert record.name == "overshoulder.test"
+    assert "kept things" in record.getMessage() and str(target) in record.getMessage()

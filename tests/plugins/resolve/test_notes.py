@@ -13,7 +13,7 @@ import pytest
 from overshoulder.core.model import Anchor, Annotation, Shape, new_id
 from overshoulder.plugins.resolve.defaults import MARKER_COLOURS
 from overshoulder.plugins.resolve.host import ResolveHost
-from overshoulder.plugins.resolve.markers import ITEM_KIND, colour_for, custom_data
+from overshoulder.plugins.resolve.markers import ITEM_KIND, NoteSidecar, colour_for, custom_data
 from tests.fakes import resolve_control
 from tests.fakes.resolve_control import REEL_START
 
@@ -243,3 +243,16 @@ def test_a_note_in_a_gap_is_cut_short_at_the_timelines_last_frame(
     finally:
         host.close()
         resolve_control.not_running()
+
+
+@pytest.mark.parametrize("content", ["{not json", "null"])
+def test_a_damaged_sidecar_starts_a_new_one_and_the_next_save_replaces_it(
+    tmp_path: Path, content: str
+) -> None:
+    path = tmp_path / "project.json"
+    path.write_text(content, encoding="utf-8")
+    sidecar = NoteSidecar(path)
+    assert (sidecar.notes, sidecar.resolved) == ({}, set())
+    sidecar.resolved.add("a1")
+    sidecar.save()
+    assert NoteSidecar(path).resolved == {"a1"}
