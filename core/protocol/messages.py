@@ -703,6 +703,15 @@ def dumps(msg: dict[str, Any]) -> str:
     return json.dumps(msg, separators=(",", ":"), ensure_ascii=False)
 
 
+def session_json(session: SessionInfo) -> dict[str, Any]:
+    """A session as the relay sends it in a snapshot and in its HTTP API (``GET`` and ``POST
+    /api/sessions``): ``SessionInfo`` encoded, with ``host_name`` null when there is none
+    rather than left out. ``decode(SessionInfo, ...)`` reads it back."""
+    out: dict[str, Any] = encode(session)
+    out.setdefault("host_name", None)
+    return out
+
+
 def error_message(
     exc: ProtocolError, ref: Optional[str] = None, mtype: Optional[str] = None
 ) -> str:
