@@ -32,12 +32,20 @@ def add_common_arguments(parser: argparse.ArgumentParser, removes: str) -> None:
     )
 
 
-def add_user_option(parser: argparse.ArgumentParser, help_text: str) -> Any:
-    """``--user`` (the default scope) in a group of scopes; returns the group, for the
-    installer to add its other scope (``--path``, ``--system``)."""
+def add_scopes(
+    parser: argparse.ArgumentParser, user_help: str, other_flag: str, **other: Any
+) -> None:
+    """``--user`` (the default scope, ``user_help``) or the installer's other scope
+    (``other_flag``, e.g. ``--path`` or ``--system``, with ``other`` as ``add_argument``
+    takes it): one of them at most."""
     where = parser.add_mutually_exclusive_group()
-    where.add_argument("--user", action="store_true", help=help_text)
-    return where
+    where.add_argument("--user", action="store_true", help=user_help)
+    where.add_argument(other_flag, **other)
+
+
+def add_python_option(parser: argparse.ArgumentParser, help_text: str) -> None:
+    """``--python X.Y``, repeatable: the Python versions to install the packages for."""
+    add_repeated(parser, "--python", "X.Y", help_text)
 
 
 def add_repeated(

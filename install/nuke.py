@@ -23,8 +23,9 @@ from overshoulder import __version__
 
 from .cli_common import (
     add_common_arguments,
+    add_python_option,
     add_repeated,
-    add_user_option,
+    add_scopes,
     on_search_path,
     refuse_with_uninstall,
     say_installing,
@@ -409,10 +410,9 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    where = add_user_option(
-        parser, "for this user: ~/.nuke/overshoulder and ~/.nuke/init.py (the default)"
-    )
-    where.add_argument(
+    add_scopes(
+        parser,
+        "for this user: ~/.nuke/overshoulder and ~/.nuke/init.py (the default)",
         "--path",
         type=Path,
         metavar="DIR",
@@ -424,9 +424,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "N",
         "install for this Nuke release, e.g. 15 (repeatable; default: the installed ones)",
     )
-    add_repeated(
-        parser, "--python", "X.Y", "install for this Python version, e.g. 3.10 (repeatable)"
-    )
+    add_python_option(parser, "install for this Python version, e.g. 3.10 (repeatable)")
     add_common_arguments(parser, "the plugin folder and the block from init.py")
 
 

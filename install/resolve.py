@@ -35,8 +35,8 @@ from overshoulder import __version__
 
 from .cli_common import (
     add_common_arguments,
-    add_repeated,
-    add_user_option,
+    add_python_option,
+    add_scopes,
     refuse_with_uninstall,
     say_installing,
     wheelhouse_of,
@@ -393,19 +393,15 @@ DESCRIPTION = (
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    where = add_user_option(
-        parser, "for this user: Resolve's Scripts/Utility folder in the user's home (the default)"
-    )
-    where.add_argument(
+    add_scopes(
+        parser,
+        "for this user: Resolve's Scripts/Utility folder in the user's home (the default)",
         "--system",
         action="store_true",
         help="for every user of this machine (Resolve's all-users Scripts/Utility folder)",
     )
-    add_repeated(
-        parser,
-        "--python",
-        "X.Y",
-        "install for this Python version (repeatable; default: the python3 on PATH)",
+    add_python_option(
+        parser, "install for this Python version (repeatable; default: the python3 on PATH)"
     )
     parser.add_argument(
         "--no-qt",
