@@ -12,7 +12,15 @@ from ..errors import ProtocolError
 from ..limits import Limits
 from ..model import Annotation, ChatMessage, Participant, Playhead, SessionInfo
 from ..protocol import MESSAGES, Envelope
-from ..protocol.events import RELAY_FILLED, Filled, SessionState, as_stored, fill, read_filled
+from ..protocol.events import (
+    RELAY_FILLED,
+    Filled,
+    SessionState,
+    as_stored,
+    fill,
+    read_filled,
+    relay_fill,
+)
 from ..protocol.messages import AnnotationUpdate, Snapshot, SnapshotPage, Stream, Welcome
 from ..schema import decode
 from .outbox import PendingEvent
@@ -163,10 +171,10 @@ class SessionReplica:
         The relay stores shapes rounded (``as_stored``) and writes some fields of a
         note or chat line itself (author, time, the note's image); its ``ack`` says
         which values (``filled``), so this copy equals everyone else's. Where it does
-        not say, this client fills them as the relay would: this participant, and ``now``.
+        not say, this client fills them by the relay's rule (``relay_fill``), with ``now``.
         """
         body = as_stored(decode(MESSAGES[event.type].body, event.data, "data", limits))
-        values = self._own_fields(event.type, body, now)
+        values = Filled() if self.me is None else relay_fill(event.type, body, self.me, now)
         if filled:
             try:
                 values = values.over(read_filled(event.type, filled, limits))
@@ -178,18 +186,6 @@ class SessionReplica:
                     exc,
                 )
         return self.apply(event.type, fill(event.type, body, values))
-
-    def _own_fields(self, mtype: str, body: Any, now: float) -> Filled:
-        """The fields the relay writes into this client's event, as this client expects them."""
-        me = self.me
-        if me is None:
-            return Filled()
-        if mtype == "annotation_add":
-            created = body.annotation.created or now
-            return Filled(author=me.id, author_name=me.name, created=created)
-        if mtype == "chat":
-            return Filled(author=me.id, author_name=me.name, ts=now)
-        return Filled()
 
     def apply_live(self, env: Envelope) -> None:
         """Apply an ephemeral message: join, leave, presence, playhead, lease."""

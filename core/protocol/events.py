@@ -11,6 +11,8 @@ three end in the same state. Bodies are the typed ones of ``messages.MESSAGES``.
 - ``RELAY_FILLED``, ``Filled`` and ``fill``: the fields the relay writes into an event it
   stores (who, when, the note's image), and one function that writes them, used by the relay
   when it stores an event and by a client when its own event is acknowledged (``ack.filled``).
+- ``relay_fill``: which values those are for a sender at a time (all but the image): the
+  relay's rule, which a client also follows for an ``ack`` that does not say (no ``filled``).
 - ``read_stored``: a stored event's text back to its typed body (a room rebuilt from the log).
 """
 
@@ -26,7 +28,7 @@ from typing import Annotated, Any, Literal, Optional
 from .. import fastschema
 from ..errors import ProtocolError
 from ..limits import DEFAULT_LIMITS, Limits
-from ..model import Annotation, ChatMessage, ImageRef, SessionInfo, Shape
+from ..model import Annotation, ChatMessage, ImageRef, Participant, SessionInfo, Shape
 from ..schema import MAX_SAFE_INT, Bounds, decode
 from .messages import MESSAGES, AnnotationAdd, AnnotationUpdate, SessionUpdate
 
@@ -238,6 +240,38 @@ def fill(mtype: str, body: Any, values: Filled) -> Any:
     return dataclasses.replace(body, **changes)
 
 
+#: How far ahead of the relay's clock a note's own ``created`` may be and still be kept.
+CREATED_AHEAD_S = 60.0
+
+
+def relay_fill(mtype: str, body: Any, sender: Participant, now: float) -> Filled:
+    """The values the relay writes into an event ``sender`` sent at ``now`` (``fill`` writes
+    them), all but a note's image, which only the relay can know (its latest frame).
+
+    The sender's name and id, and the time: ``created`` for a note, ``ts`` for a chat line.
+    A host's note that says, whole, who made it and when (back from the host's document:
+    a script reopened and shared again) keeps its own; a host may change any note anyway.
+    """
+    if mtype == "annotation_add":
+        if sender.role == "host" and _authored(body.annotation, now):
+            return Filled()
+        return Filled(author=sender.id, author_name=sender.name, created=now)
+    if mtype == "chat":
+        return Filled(author=sender.id, author_name=sender.name, ts=now)
+    return Filled()
+
+
+def _authored(note: Annotation, now: float) -> bool:
+    """The note says, whole, who made it and when (as the relay once stored it)."""
+    created = note.created
+    return (
+        bool(note.author)
+        and bool(note.author_name)
+        and created is not None
+        and 0 < created <= now + CREATED_AHEAD_S
+    )
+
+
 def filled_in(mtype: str, body: Any) -> Optional[Filled]:
     """The ``RELAY_FILLED`` fields of a stored event's body (what its ``ack`` reports)."""
     if mtype == "annotation_add":
@@ -334,6 +368,7 @@ def _stored_decoder(mtype: str) -> Optional[fastschema.FastDecoder[Any]]:
 
 __all__ = [
     "COORD_DECIMALS",
+    "CREATED_AHEAD_S",
     "RELAY_FILLED",
     "SETTABLE",
     "Filled",
@@ -346,6 +381,7 @@ __all__ = [
     "note_id",
     "read_filled",
     "read_stored",
+    "relay_fill",
     "rounded",
     "stored_body",
     "updated",

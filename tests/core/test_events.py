@@ -3,14 +3,24 @@ kind of event, ``clear``, what the relay fills in, and stored events read back."
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from overshoulder.core.errors import ProtocolError
-from overshoulder.core.model import Anchor, Annotation, ChatMessage, ImageRef, SessionInfo, Shape
+from overshoulder.core.model import (
+    Anchor,
+    Annotation,
+    ChatMessage,
+    ImageRef,
+    Participant,
+    SessionInfo,
+    Shape,
+)
 from overshoulder.core.protocol import CLEARABLE, dumps
 from overshoulder.core.protocol.events import (
+    CREATED_AHEAD_S,
     RELAY_FILLED,
     Filled,
     SessionState,
@@ -20,6 +30,7 @@ from overshoulder.core.protocol.events import (
     filled_in,
     read_filled,
     read_stored,
+    relay_fill,
     stored_body,
     updated,
 )
@@ -130,6 +141,37 @@ def test_the_relay_s_fields_are_written_by_one_function_and_read_back_from_the_a
     chat = fill("chat", ChatMessage(id=NOTE.id, text="hi"), values)
     assert (chat.author, chat.ts) == ("p1", 9.0)
     assert fill("annotation_delete", AnnotationDelete(NOTE.id), values) == AnnotationDelete(NOTE.id)
+
+
+def test_the_relay_fills_in_the_sender_and_the_time_unless_a_host_s_note_says_both():
+    sam = Participant(id="p1", name="Sam", role="reviewer")
+    hana = Participant(id="p2", name="Hana", role="host")
+    now = 1000.0
+    theirs = Annotation(
+        id=NOTE.id, shape=NOTE.shape, anchor=NOTE.anchor, author="p9", author_name="Ed", created=5.0
+    )
+    sent = Filled(author="p1", author_name="Sam", created=now)
+    # A reviewer's own created (or author) is never kept.
+    assert relay_fill("annotation_add", AnnotationAdd(theirs), sam, now) == sent
+    # A host's note back from the document keeps who made it and when.
+    assert relay_fill("annotation_add", AnnotationAdd(theirs), hana, now) == Filled()
+    # ... only when it says all of it, at a time that may be true.
+    for partial in (
+        dataclasses.replace(theirs, author_name=None),
+        dataclasses.replace(theirs, created=None),
+        dataclasses.replace(theirs, created=0.0),
+        dataclasses.replace(theirs, created=now + CREATED_AHEAD_S + 1),
+    ):
+        filled = relay_fill("annotation_add", AnnotationAdd(partial), hana, now)
+        assert filled == Filled(author="p2", author_name="Hana", created=now), partial
+    ahead = dataclasses.replace(theirs, created=now + CREATED_AHEAD_S)
+    assert relay_fill("annotation_add", AnnotationAdd(ahead), hana, now) == Filled()
+    line = ChatMessage(id=NOTE.id, text="hi", author="p9", ts=3.0)
+    assert relay_fill("chat", line, hana, now) == Filled(author="p2", author_name="Hana", ts=now)
+    assert relay_fill("annotation_delete", AnnotationDelete(NOTE.id), sam, now) == Filled()
+    for mtype, body in (("annotation_add", AnnotationAdd(NOTE)), ("chat", line)):
+        names = {k for k, v in vars(relay_fill(mtype, body, sam, now)).items() if v is not None}
+        assert names <= set(RELAY_FILLED[mtype]), mtype
 
 
 def test_stored_events_read_back_typed_and_bad_ones_say_why():

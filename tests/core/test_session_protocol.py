@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 import uuid
@@ -469,6 +470,23 @@ def test_the_ack_fills_in_what_the_relay_wrote_into_this_clients_note() -> None:
     feed(p, ack(eid, 1, filled={"created": 42.0, "author_name": "Sam (Nuke)"}))
     mine = p.replica.annotations[note.id]
     assert (mine.author, mine.author_name, mine.created) == (ME.id, "Sam (Nuke)", 42.0)
+
+
+def test_an_ack_without_filled_values_fills_them_by_the_relays_rule() -> None:
+    """A reviewer's own time is replaced by the ack's; a host's note that says who made it
+    and when (back from the document) keeps both, as the relay keeps them."""
+    p = make()
+    join(p)
+    dated = dataclasses.replace(arrow(), created=5.0)
+    feed(p, ack(add(p, dated), 1))
+    mine = p.replica.annotations[dated.id]
+    assert (mine.author, mine.author_name, mine.created) == (ME.id, "Sam", WALL)
+    host = make()
+    join(host, me=HOST)
+    kept = dataclasses.replace(arrow(), author=LEO.id, author_name="Leo", created=5.0)
+    feed(host, ack(add(host, kept), 1))
+    again = host.replica.annotations[kept.id]
+    assert (again.author, again.author_name, again.created) == (LEO.id, "Leo", 5.0)
 
 
 # --- errors ---------------------------------------------------------------------------------------
