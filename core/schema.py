@@ -176,11 +176,7 @@ def _decode_value(hint: Any, value: Any, path: str, meta: dict[str, Any], limits
     if origin is list:
         if not isinstance(value, list):
             return _fail_type(path, "a list", value)
-        most = max_length(meta, limits)
-        if most is not None and len(value) > most:
-            raise ProtocolError(
-                ErrorCode.TOO_LARGE, f"{path} has {len(value)} items, at most {most} allowed", path
-            )
+        _check_length(value, path, meta, limits, "items", " allowed")
         (item,) = get_args(hint)
         if item == _ROW:
             return _decode_rows(value, path)
@@ -205,11 +201,7 @@ def _decode_value(hint: Any, value: Any, path: str, meta: dict[str, Any], limits
     if hint is str:
         if not isinstance(value, str):
             return _fail_type(path, "a string", value)
-        most = max_length(meta, limits)
-        if most is not None and len(value) > most:
-            raise ProtocolError(
-                ErrorCode.TOO_LARGE, f"{path} has {len(value)} characters, at most {most}", path
-            )
+        _check_length(value, path, meta, limits, "characters")
         return value
     if hint is bool:
         if not isinstance(value, bool):
@@ -278,6 +270,22 @@ def shown(value: float) -> str:
     if isinstance(value, float) and abs(value) >= 1e15:
         return f"{value:.3g}"
     return str(value)
+
+
+def _check_length(
+    value: Union[str, list[Any]],
+    path: str,
+    meta: dict[str, Any],
+    limits: Limits,
+    unit: str,
+    tail: str = "",
+) -> None:
+    """``TOO_LARGE`` when ``value`` is longer than its field allows (``unit``: what it counts)."""
+    most = max_length(meta, limits)
+    if most is not None and len(value) > most:
+        raise ProtocolError(
+            ErrorCode.TOO_LARGE, f"{path} has {len(value)} {unit}, at most {most}{tail}", path
+        )
 
 
 def _check_depth(value: Any, path: str, most: int = MAX_JSON_DEPTH) -> None:
