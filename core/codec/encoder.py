@@ -364,11 +364,7 @@ class FrameEncoder:
 
     def _send_fast(self, image: _Image) -> None:
         target = self._target(image)
-        frame = self._cache.get(image.digest, FAST, *target)
-        if frame is None:
-            frame = self._encode(image, FAST, target)
-        else:
-            self.stats.cache_hits += 1
+        frame = self._cached_or_encoded(image, FAST, target)
         image.sent_size = target
         self._deliver(frame, image, 0)
 
@@ -398,11 +394,7 @@ class FrameEncoder:
         image = self._current
         if image is None or image.refined:
             return
-        frame = self._cache.get(image.digest, REFINE, *image.full)
-        if frame is None:
-            frame = self._encode(image, REFINE, image.full)
-        else:
-            self.stats.cache_hits += 1
+        frame = self._cached_or_encoded(image, REFINE, image.full)
         image.refined = True
         self._deliver(frame, image, FLAG_REFINEMENT)
 
@@ -414,12 +406,18 @@ class FrameEncoder:
         if capture.encoded is not None and capture.codec == "png":
             self._send_passthrough(image)
             return
-        frame = self._cache.get(image.digest, LOSSLESS, *image.full)
-        if frame is None:
-            frame = self._encode(image, LOSSLESS, image.full)
-        else:
-            self.stats.cache_hits += 1
+        frame = self._cached_or_encoded(image, LOSSLESS, image.full)
         self._deliver(frame, image, FLAG_LOSSLESS)
+
+    def _cached_or_encoded(
+        self, image: _Image, variant: str, size: tuple[int, int]
+    ) -> EncodedFrame:
+        """The image's ``variant`` at ``size`` from the cache (counted as a hit), else encoded."""
+        frame = self._cache.get(image.digest, variant, *size)
+        if frame is None:
+            return self._encode(image, variant, size)
+        self.stats.cache_hits += 1
+        return frame
 
     def _encode(self, image: _Image, variant: str, size: tuple[int, int]) -> EncodedFrame:
         had_display = image._display is not None
