@@ -25,7 +25,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Optional
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,61 +108,62 @@ def repair(stubs: Path) -> list[str]:
         path.write_text(text, encoding="utf-8")
         done.append(f"{rel}: {what}")
     for path in sorted(stubs.rglob("*.py")):
-        done.extend(_cpp_types(path, stubs))
-        done.extend(_default_order(path, stubs))
+        done.extend(_fix_lines(path, stubs, _cpp_type, _CPP_TYPE_FIXED))
+        done.extend(_fix_lines(path, stubs, _default_order, _DEFAULT_ORDER_FIXED))
     return done
 
 
 #: A C++ type in an annotation, as the generator copied it from a docstring: ``usg: : Stage``.
 _CPP_TYPE = re.compile(r":\s*\w+: : \w+")
-
-
-def _cpp_types(path: Path, stubs: Path) -> list[str]:
-    """``x: usg: : Stage`` (not Python) in a def line becomes ``x: typing.Any``."""
-    lines = path.read_text(encoding="utf-8").split("\n")
-    done = []
-    for i, line in enumerate(lines):
-        if line.lstrip().startswith("def ") and _CPP_TYPE.search(line):
-            lines[i] = _CPP_TYPE.sub(": typing.Any", line)
-            rel = path.relative_to(stubs)
-            done.append(f"{rel}:{i + 1}: C++ type in an annotation replaced by typing.Any")
-    if done:
-        path.write_text("\n".join(lines), encoding="utf-8")
-    return done
-
-
+_CPP_TYPE_FIXED = "C++ type in an annotation replaced by typing.Any"
 _DEF = re.compile(r"^(\s*def \w+\()(.*)(\)\s*(?:->.*)?:.*)$")
+_DEFAULT_ORDER_FIXED = "parameter without default after one with a default"
 
 
-def _default_order(path: Path, stubs: Path) -> list[str]:
-    """A parameter without default after one with a default: give it ``= ...``."""
+def _fix_lines(
+    path: Path, stubs: Path, fix: Callable[[str], Optional[str]], what: str
+) -> list[str]:
+    """Each line of ``path`` that ``fix`` changes (it returns the new line, else None) is
+    replaced, and said as ``what`` with its place; the file is written once, if at all."""
     lines = path.read_text(encoding="utf-8").split("\n")
     done = []
     for i, line in enumerate(lines):
-        m = _DEF.match(line)
-        if not m:
-            continue
-        params = _split_params(m.group(2))
-        seen_default = False
-        changed = False
-        for j, p in enumerate(params):
-            bare = p.strip()
-            if not bare or bare.startswith("*") or bare == "/":
-                if bare.startswith("*"):
-                    break
-                continue
-            if "=" in bare:
-                seen_default = True
-            elif seen_default:
-                params[j] = p.rstrip() + "=..."
-                changed = True
-        if changed:
-            lines[i] = m.group(1) + ",".join(params) + m.group(3)
-            rel = path.relative_to(stubs)
-            done.append(f"{rel}:{i + 1}: parameter without default after one with a default")
+        fixed = fix(line)
+        if fixed is not None:
+            lines[i] = fixed
+            done.append(f"{path.relative_to(stubs)}:{i + 1}: {what}")
     if done:
         path.write_text("\n".join(lines), encoding="utf-8")
     return done
+
+
+def _cpp_type(line: str) -> Optional[str]:
+    """``x: usg: : Stage`` (not Python) in a def line becomes ``x: typing.Any``."""
+    if line.lstrip().startswith("def ") and _CPP_TYPE.search(line):
+        return _CPP_TYPE.sub(": typing.Any", line)
+    return None
+
+
+def _default_order(line: str) -> Optional[str]:
+    """A parameter without default after one with a default: give it ``= ...``."""
+    m = _DEF.match(line)
+    if not m:
+        return None
+    params = _split_params(m.group(2))
+    seen_default = False
+    changed = False
+    for j, p in enumerate(params):
+        bare = p.strip()
+        if not bare or bare.startswith("*") or bare == "/":
+            if bare.startswith("*"):
+                break
+            continue
+        if "=" in bare:
+            seen_default = True
+        elif seen_default:
+            params[j] = p.rstrip() + "=..."
+            changed = True
+    return m.group(1) + ",".join(params) + m.group(3) if changed else None
 
 
 def _split_params(text: str) -> list[str]:
