@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Literal, Optional
 
 from .model import Annotation, Shape
+from .protocol.events import SETTABLE, updated
+from .protocol.messages import AnnotationUpdate
 from .share import Sharer
 
 
@@ -73,21 +75,22 @@ class NoteActions:
 
     def set_status(self, note_id: str, status: Literal["open", "done"]) -> None:
         """Mark done / open again (anyone who may draw; not an undo step, as in the browser)."""
-        self.client.update_annotation(note_id, status=status)
-        self._apply_local(note_id, status=status)
+        self._change(AnnotationUpdate(note_id, status=status))
 
     def set_range(self, note_id: str, first: int, last: int) -> None:
         """Make the note hold frames ``first .. last`` (either order; one frame: a plain note)."""
         note = self.client.annotations.get(note_id)
         if note is None:
             raise KeyError(f"no note {note_id} in this session")
-        anchor = note.anchor.over(first, last)
-        self.client.update_annotation(note_id, anchor=anchor)
-        self._apply_local(note_id, anchor=anchor)
+        self._change(AnnotationUpdate(note_id, anchor=note.anchor.over(first, last)))
 
     def set_text(self, note_id: str, text: str) -> None:
-        self.client.update_annotation(note_id, text=text)
-        self._apply_local(note_id, text=text)
+        """New words for a note; none (or only spaces) takes its words away: the protocol's
+        ``clear``, as the page sends it for an emptied editor."""
+        if text.strip():
+            self._change(AnnotationUpdate(note_id, text=text))
+        else:
+            self._change(AnnotationUpdate(note_id, clear=["text"]))
 
     # --- undo / redo ------------------------------------------------------------------------
 
@@ -154,14 +157,17 @@ class NoteActions:
         self.host.run_on_main(lambda: self.host.remove_annotation(note_id))
 
     def _reshape(self, note_id: str, shape: Shape) -> None:
-        self.client.update_annotation(note_id, shape=shape)
-        self._apply_local(note_id, shape=shape)
+        self._change(AnnotationUpdate(note_id, shape=shape))
 
-    def _apply_local(self, note_id: str, **changes: object) -> None:
-        note = self.client.annotations.get(note_id)
+    def _change(self, update: AnnotationUpdate) -> None:
+        """Send ``update``, and put the note as it leaves it into the document (the session
+        does not echo one's own events back); the change is made as the relay makes it."""
+        changes = {name: getattr(update, name) for name in SETTABLE}
+        self.client.update_annotation(update.id, clear=update.clear or (), **changes)
+        note = self.client.annotations.get(update.id)
         if note is None:
             return
-        changed = dataclasses.replace(note, **changes)  # type: ignore[arg-type]
+        changed = updated(note, update)
         self.host.run_on_main(lambda: self.host.apply_annotation(changed))
 
 
