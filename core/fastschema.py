@@ -120,21 +120,29 @@ class _Mirror:
         if params is None or not params.init or "__slots__" in cls.__dict__:
             raise Unsupported(f"{cls.__name__} is not a plain dataclass")
         fields = {f.name: f for f in dataclasses.fields(cls)}
-        if len(fields) != len(getattr(cls, "__dataclass_fields__", {})) or any(
-            not f.init for f in fields.values()
-        ):
+        # Pseudo-fields other than class variables are InitVars: outside the Struct's reach.
+        pseudo = [
+            f
+            for name, f in getattr(cls, "__dataclass_fields__", {}).items()
+            if name not in fields and "ClassVar" not in str(f.type)
+        ]
+        if pseudo or any(not f.init for f in fields.values()):
             raise Unsupported(f"{cls.__name__} has fields outside __init__")
         specs: list[tuple[Any, ...]] = []
         # The conversion is written out as Python and compiled, as dataclasses writes its
         # __init__: a loop over the fields would double its cost (10,000 notes a snapshot).
-        names: dict[str, Any] = {
-            "new": _new,
-            "cls": cls,
-            "post": getattr(cls, "__post_init__", None),
-        }
+        # Point lists the model lets a parser check as it reads them (``PARSED_POINTS``):
+        # their values' count and range go into the Struct, and the model's ``_post_parse``
+        # checks what is left instead of ``__post_init__`` looping over every point.
+        parsed: dict[str, tuple[int, int, float]] = getattr(cls, "PARSED_POINTS", {})
+        post = getattr(cls, "_post_parse" if parsed else "__post_init__", None)
+        names: dict[str, Any] = {"new": _new, "cls": cls, "post": post}
         lines = ["def convert(s):", "    o = new(cls)", "    d = o.__dict__"]
         for i, (name, hint, meta, required) in enumerate(field_plan(cls)):
-            value = self.value(hint, meta, name)
+            if name in parsed:
+                value = self.points(hint, meta, name, *parsed[name])
+            else:
+                value = self.value(hint, meta, name)
             names[f"fix{i}"] = value.fix
             fixed = "v" if value.fix is None else f"fix{i}(v)"
             if required and not value.nullable:
@@ -166,6 +174,22 @@ class _Mirror:
             raise Unsupported(f"{f.name} is optional with a default other than None")
         names[f"default{i}"] = f.default
         return f"default{i}"
+
+    def points(
+        self, hint: Any, meta: dict[str, Any], path: str, fewest: int, most: int, largest: float
+    ) -> _Value:
+        """A list of points (``Optional[list[list[float]]]``), each ``fewest..most``
+        numbers within ``largest``, the list itself not empty."""
+        if get_origin(hint) not in UNIONS or list[list[float]] not in get_args(hint):
+            raise Unsupported(f"{path}: points must be Optional[list[list[float]]]")
+        number = _annotated(float, ge=-largest, le=largest)
+        point = _annotated(list[number], min_length=fewest, max_length=most)  # type: ignore[valid-type]
+        return _Value(
+            Optional[
+                _annotated(list[point], min_length=1, max_length=max_length(meta, self.limits))  # type: ignore[valid-type]
+            ],
+            nullable=True,
+        )
 
     def value(self, hint: Any, meta: dict[str, Any], path: str) -> _Value:
         """How one value of type ``hint`` with ``Bounds`` ``meta`` is mirrored."""

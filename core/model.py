@@ -12,7 +12,7 @@ import dataclasses
 import re
 import uuid
 from dataclasses import dataclass, field
-from typing import Annotated, Literal, Optional
+from typing import Annotated, ClassVar, Literal, Optional
 
 from .errors import ErrorCode, ProtocolError
 from .schema import Bounds
@@ -240,7 +240,35 @@ class Shape:
     text: Annotated[Optional[str], Bounds(limit="max_text_chars")] = None
     size: Annotated[Optional[float], Bounds(min=0.0, max=1.0)] = None
 
+    #: What a parser that checks while it reads (core.fastschema) may check of each of a
+    #: stroke's points, field name -> (fewest values, most values, largest magnitude): 2 or
+    #: 3 numbers, each within COORD_LIMIT. It then calls ``_post_parse`` instead of
+    #: ``__post_init__``, which checks only what is left (a pressure's 0..1).
+    PARSED_POINTS: ClassVar[dict[str, tuple[int, int, float]]] = {"points": (2, 3, COORD_LIMIT)}
+
     def __post_init__(self) -> None:
+        self._check_needs()
+        points = self.points
+        if points is not None:
+            if not points:
+                raise ProtocolError(ErrorCode.BAD_MESSAGE, "a stroke needs points", "points")
+            if not _points_in_range(points):
+                self._check_each_point(points)
+        self._check_corners()
+
+    def _post_parse(self) -> None:
+        """``__post_init__`` for a shape whose points a parser already found to be 2 or 3
+        numbers each within COORD_LIMIT (``PARSED_POINTS``; not empty either)."""
+        self._check_needs()
+        points = self.points
+        # Pressure is the only thing left; most strokes carry none (max() runs in C).
+        if points is not None and max(map(len, points)) == 3:
+            for pt in points:
+                if len(pt) == 3 and not 0.0 <= pt[2] <= 1.0:
+                    self._check_each_point(points)
+        self._check_corners()
+
+    def _check_needs(self) -> None:
         need = _SHAPE_NEEDS[self.kind]
         for name in need:
             if getattr(self, name) is None:
@@ -249,19 +277,19 @@ class Shape:
                     f"a {self.kind} needs {' and '.join(need)}; {name} is missing",
                     name,
                 )
-        points = self.points
-        if points is not None:
-            if not points:
-                raise ProtocolError(ErrorCode.BAD_MESSAGE, "a stroke needs points", "points")
-            if not _points_in_range(points):
-                for i, pt in enumerate(points):
-                    if len(pt) not in (2, 3):
-                        raise ProtocolError(
-                            ErrorCode.BAD_MESSAGE,
-                            f"points[{i}] must be [x, y] or [x, y, pressure]",
-                            f"points[{i}]",
-                        )
-                    _check_point(pt, f"points[{i}]")
+
+    @staticmethod
+    def _check_each_point(points: list[list[float]]) -> None:
+        for i, pt in enumerate(points):
+            if len(pt) not in (2, 3):
+                raise ProtocolError(
+                    ErrorCode.BAD_MESSAGE,
+                    f"points[{i}] must be [x, y] or [x, y, pressure]",
+                    f"points[{i}]",
+                )
+            _check_point(pt, f"points[{i}]")
+
+    def _check_corners(self) -> None:
         for name in ("start", "end", "min", "max", "at"):
             pt = getattr(self, name)
             if pt is not None:

@@ -91,7 +91,8 @@ def _fast_snapshot(
     """A snapshot's envelope through msgspec (``parse`` for what is no snapshot with notes)."""
     import msgspec  # present: there is a fast decoder
 
-    with collector_paused():
+    # The notes are kept as long as the session: straight to the oldest generation.
+    with collector_paused(keep=True):
         try:
             top = msgspec.json.decode(text, type=dict[str, msgspec.Raw])
             if msgspec.json.decode(top.get("type", b"null")) not in _SNAPSHOTS:
@@ -200,7 +201,7 @@ def _json_snapshot(
     rest = dict(obj, data=dict(data, annotations=[]))
     env = parse(dumps(rest), incoming, direction="relay")
     annotations = []
-    with collector_paused():
+    with collector_paused(keep=True):
         for i, raw in enumerate(raw_annotations):
             try:
                 annotations.append(read_note(raw, limits, f"data.annotations[{i}]"))
