@@ -57,18 +57,19 @@ export class Notes {
   }
 
   undo() {
-    const step = this.#undo.pop();
-    if (!step) return;
-    this.#apply(step, true);
-    this.#redo.push(step);
-    this.onChange();
+    this.#replay(this.#undo, this.#redo, true);
   }
 
   redo() {
-    const step = this.#redo.pop();
+    this.#replay(this.#redo, this.#undo, false);
+  }
+
+  /** Takes the latest step of `from`, applies it (backwards for an undo), keeps it in `to`. */
+  #replay(from, to, backwards) {
+    const step = from.pop();
     if (!step) return;
-    this.#apply(step, false);
-    this.#undo.push(step);
+    this.#apply(step, backwards);
+    to.push(step);
     this.onChange();
   }
 
