@@ -80,6 +80,21 @@ JPEG_LAYOUTS = ("4:1:1", "4:2:2", "4:4:4")
 REFUSED_LAYOUT = "4:2:0"
 
 
+@contextmanager
+def throwaway_knob(node_class: str, knob_name: str) -> Iterator[Any]:
+    """The knob ``knob_name`` of a new ``node_class`` node made in the root, out of the undo
+    stack; the node is deleted after the block. A node without that knob fails the check."""
+    with in_root(), undo_disabled():
+        node = getattr(nuke.nodes, node_class)()
+        try:
+            knob = node.knob(knob_name)
+            if knob is None:
+                raise CheckFailed(f"the {node_class} node has no {knob_name} knob")
+            yield knob
+        finally:
+            nuke.delete(node)
+
+
 class Scratch:
     """The nodes the checks work on, made on first use and deleted by ``remove``."""
 
@@ -164,21 +179,14 @@ class NukeSelfTest:
 
     def check_jpeg(self, figures: Figures) -> str:
         _, grade, _, _ = self.scratch.need()
-        with in_root(), undo_disabled():
-            write = nuke.nodes.Write()
+        with throwaway_knob("Write", "_jpeg_sub_sampling") as knob:
+            figures["offered"] = list(getattr(knob, "values", lambda: [])())
             try:
-                knob = write.knob("_jpeg_sub_sampling")
-                if knob is None:
-                    raise CheckFailed("the Write node has no _jpeg_sub_sampling knob")
-                figures["offered"] = list(getattr(knob, "values", lambda: [])())
-                try:
-                    knob.setValue(REFUSED_LAYOUT)
-                    figures["refused_4_2_0"] = False
-                except Exception as exc:
-                    figures["refused_4_2_0"] = True
-                    figures["refusal"] = f"{type(exc).__name__}: {exc}"
-            finally:
-                nuke.delete(write)
+                knob.setValue(REFUSED_LAYOUT)
+                figures["refused_4_2_0"] = False
+            except Exception as exc:
+                figures["refused_4_2_0"] = True
+                figures["refusal"] = f"{type(exc).__name__}: {exc}"
         sizes = {}
         for layout in JPEG_LAYOUTS:
             rendered = self.scratch.render.render_node(grade, None, sub_sampling=layout)
@@ -342,26 +350,19 @@ class NukeSelfTest:
     def check_stroke(self, figures: Figures) -> str:
         import nuke.rotopaint as rp
 
-        with in_root(), undo_disabled():
-            paint = nuke.nodes.RotoPaint()
-            try:
-                curves = paint.knob("curves")
-                if curves is None:
-                    raise CheckFailed("the RotoPaint node has no curves knob")
-                stroke = rp.Stroke(curves)
-                stroke.append(rp.AnimControlPoint(10.0, 10.0))
-                stroke.append(rp.AnimControlPoint(20.0, 20.0))
-                attrs = stroke.getAttributes()
-                frame = current_frame()
-                attrs.set(LIFETIME_TYPE, LIFETIME_FRAME_RANGE)
-                attrs.set(LIFETIME_FROM, frame)
-                attrs.set(LIFETIME_TO, frame + 2)
-                curves.rootLayer.append(stroke)
-                curves.changed()
-                for name in (LIFETIME_TYPE, LIFETIME_FROM, LIFETIME_TO):
-                    figures[name] = attrs.getValue(frame, name)
-            finally:
-                nuke.delete(paint)
+        with throwaway_knob("RotoPaint", "curves") as curves:
+            stroke = rp.Stroke(curves)
+            stroke.append(rp.AnimControlPoint(10.0, 10.0))
+            stroke.append(rp.AnimControlPoint(20.0, 20.0))
+            attrs = stroke.getAttributes()
+            frame = current_frame()
+            attrs.set(LIFETIME_TYPE, LIFETIME_FRAME_RANGE)
+            attrs.set(LIFETIME_FROM, frame)
+            attrs.set(LIFETIME_TO, frame + 2)
+            curves.rootLayer.append(stroke)
+            curves.changed()
+            for name in (LIFETIME_TYPE, LIFETIME_FROM, LIFETIME_TO):
+                figures[name] = attrs.getValue(frame, name)
         wanted = [LIFETIME_FRAME_RANGE, current_frame(), current_frame() + 2]
         got = [figures[n] for n in (LIFETIME_TYPE, LIFETIME_FROM, LIFETIME_TO)]
         if [int(v) for v in got] != wanted:
