@@ -22,7 +22,9 @@ from urllib.parse import quote
 
 import requests
 
+from .errors import ProtocolError
 from .model import SessionInfo
+from .schema import decode
 
 #: Seconds to wait for the relay to connect, then to answer one call.
 CONNECT_TIMEOUT_S = 5.0
@@ -90,16 +92,16 @@ def session_list(relay: str, *, include_closed: bool = False) -> list[Any]:
 def list_sessions(relay: str, *, include_closed: bool = False) -> list[SessionInfo]:
     """The relay's open sessions (closed ones too if asked), newest first."""
     found = session_list(relay, include_closed=include_closed)
-    return [s for s in (_session(item) for item in found) if s is not None]
+    return [_session(relay, item, f"sessions[{i}]") for i, item in enumerate(found)]
 
 
 def create_session(relay: str, name: str, host_name: str) -> CreatedSession:
     """Make a session; the answer carries the host token."""
     body = _call("POST", relay, "/api/sessions", json_body={"name": name, "host_name": host_name})
-    session = _session(body.get("session"))
     token = body.get("host_token")
-    if session is None or not isinstance(token, str):
+    if not isinstance(body.get("session"), dict) or not isinstance(token, str):
         raise RelayError(f"the relay at {relay} answered without a session and host token", relay)
+    session = _session(relay, body["session"], "session")
     link = body.get("host_link")
     return CreatedSession(
         session=session,
@@ -269,17 +271,13 @@ def _time(value: Any) -> Optional[float]:
     return float(value) if isinstance(value, (int, float)) else None
 
 
-def _session(item: Any) -> Optional[SessionInfo]:
-    if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-        return None
-    created = item.get("created")
-    host = item.get("host_name")
-    people = item.get("participants")
-    return SessionInfo(
-        id=item["id"],
-        name=str(item.get("name") or ""),
-        created=float(created) if isinstance(created, (int, float)) else 0.0,
-        host_name=host if isinstance(host, str) else None,
-        participants=people if isinstance(people, int) else 0,
-        closed=bool(item.get("closed")),
-    )
+def _session(relay: str, item: Any, path: str) -> SessionInfo:
+    """A session of the relay's answer (``messages.session_json``), typed; a ``RelayError``
+    naming the field that does not fit."""
+    try:
+        return decode(SessionInfo, item, path)
+    except ProtocolError as exc:
+        raise RelayError(
+            f"the relay at {relay} answered with a session that does not fit: {exc.message}",
+            relay,
+        ) from None
