@@ -32,6 +32,7 @@ from collections.abc import Callable
 from typing import Any, Literal, Optional, Protocol
 
 from .client import SessionClient
+from .client.listeners import NoteUpdated
 from .host import Capture, Host
 from .model import Annotation, Playhead
 from .protocol import Envelope
@@ -380,8 +381,8 @@ class Sharer:
         """A note another participant made, changed or deleted: into the document.
 
         An add carries the whole note, as the relay stored it. An update carries only
-        the fields it changes, so the note comes whole from the client, which applied
-        the update before handing it over.
+        the fields it changes; the client hands it over as a ``NoteUpdated``, with the
+        whole note it left, so the note goes in as it was at this event.
         """
         if env.type == "annotation_delete":
             ann_id = env.data.id
@@ -389,7 +390,9 @@ class Sharer:
             return
         if env.type == "annotation_add":
             note: Optional[Annotation] = env.data.annotation
-        else:
+        elif isinstance(env, NoteUpdated):
+            note = env.note
+        else:  # handed over without its note: the client's copy, as it is now
             note = self.client.annotations.get(env.data.id)
         if note is not None:
             self._on_main(lambda: self.host.apply_annotation(note))

@@ -1,13 +1,20 @@
 """The callbacks a ``SessionClient`` takes, the relay messages one may listen to, and their
-delivery through the app's dispatcher."""
+delivery through the app's dispatcher.
+
+A listener gets each relay message as its ``Envelope``; an ``annotation_update`` comes as a
+``NoteUpdated``, an ``Envelope`` that also holds the whole note the update left, so a
+listener needs no second look into the client's state (which may have moved on).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 from collections.abc import Callable, Iterable
 from typing import Any, Optional
 
+from ..model import Annotation
 from ..protocol import MESSAGES, Envelope
 from ..protocol.packet import FrameHeader
 from .outgoing import COALESCED
@@ -27,6 +34,23 @@ FrameListener = Callable[[FrameHeader, bytes], None]
 LISTENABLE = frozenset(
     t for t, s in MESSAGES.items() if s.direction in ("relay", "both") and t != "media_welcome"
 )
+
+
+@dataclasses.dataclass
+class NoteUpdated(Envelope):
+    """An ``annotation_update`` as listeners get it: the event as the relay sent it, and
+    ``note``, the whole note as the client's state holds it once the update is applied
+    (None when the client has no such note, so the update changed nothing here)."""
+
+    note: Optional[Annotation] = None
+
+    @classmethod
+    def of(cls, env: Envelope, note: Optional[Annotation]) -> NoteUpdated:
+        """``env`` (an ``annotation_update``) delivered with the ``note`` it left."""
+        if env.type != "annotation_update":
+            raise ValueError(f"a {env.type} message is not a note update")
+        fields = {f.name: getattr(env, f.name) for f in dataclasses.fields(Envelope)}
+        return cls(**fields, note=note)
 
 
 def call_direct(fn: Callable[[], None]) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any, Optional
 
@@ -9,8 +10,11 @@ import numpy as np
 import pytest
 
 from overshoulder.core.client import SessionClient
+from overshoulder.core.client.listeners import NoteUpdated
 from overshoulder.core.host import Capture
 from overshoulder.core.model import Anchor, Annotation, Playhead, Shape, new_id
+from overshoulder.core.protocol import Envelope
+from overshoulder.core.protocol.messages import AnnotationUpdate
 from overshoulder.core.share import Sharer, _compensated
 from tests.hosts.memory import MemoryHost
 from tests.waiting import wait_for
@@ -209,6 +213,47 @@ def test_notes_come_into_the_document_and_deleted_ones_are_not_sent_back(pair):
     finally:
         sharer.stop()
         fresh.close()
+
+
+class _NoLookups:
+    """A client whose state may not be read: what the Sharer needs comes with the event."""
+
+    @property
+    def annotations(self) -> Any:
+        raise AssertionError("the note was looked up instead of taken from its event")
+
+
+def test_an_update_goes_into_the_document_as_its_event_carried_it():
+    host = MemoryHost()
+    try:
+        sharer = Sharer(host, _NoLookups())  # type: ignore[arg-type]
+        unknown = AnnotationUpdate(new_id(), status="done")
+        sharer._remote_note(NoteUpdated.of(Envelope("annotation_update", unknown), None))
+        changed = dataclasses.replace(note(), text="warmer")
+        update = Envelope("annotation_update", AnnotationUpdate(changed.id, text="warmer"), seq=2)
+        sharer._remote_note(NoteUpdated.of(update, changed))
+        assert wait_for(lambda: changed.id in host.notes)
+        assert list(host.notes.values()) == [changed], "nothing for a note the client lacks"
+    finally:
+        host.shut()
+
+
+def test_a_note_update_keeps_its_event_and_only_an_update_becomes_one():
+    update = Envelope(
+        "annotation_update", AnnotationUpdate("n1", text="x"), eid="e1", seq=7, sender="p2"
+    )
+    delivered = NoteUpdated.of(update, note())
+    assert isinstance(delivered, Envelope) and delivered.note is not None
+    assert dataclasses.replace(delivered, note=None) == NoteUpdated.of(update, None)
+    assert (delivered.type, delivered.data, delivered.eid, delivered.seq, delivered.sender) == (
+        "annotation_update",
+        update.data,
+        "e1",
+        7,
+        "p2",
+    )
+    with pytest.raises(ValueError, match="a chat message is not a note update"):
+        NoteUpdated.of(Envelope("chat", None), None)
 
 
 def test_what_is_shared_reaches_reviewers_and_late_joiners(pair):
