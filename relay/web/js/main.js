@@ -295,8 +295,7 @@ function join({ sid, token, clientId }, name) {
   });
   $("#watermark-mode").addEventListener("change", (event) => {
     const mode = event.target.value;
-    state.session = { ...state.session, watermark: mode }; // the relay acks, not echoes, it
-    state.emit("session");
+    state.applyOwn("session", { watermark: mode });
     conn.submit("session", { watermark: mode });
   });
   function renderWatermark() {
