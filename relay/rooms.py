@@ -60,6 +60,7 @@ from overshoulder.core.protocol.messages import (
     Presence,
     SessionUpdate,
     StillRequest,
+    session_json,
 )
 from overshoulder.core.protocol.packet import (
     FLAG_LOSSLESS,
@@ -595,15 +596,8 @@ class Room:
         return text
 
     def session_info(self) -> dict[str, Any]:
-        return {
-            "id": self.info.id,
-            "name": self.info.name,
-            "created": self.info.created,
-            "host_name": self.info.host_name,
-            "participants": len(self.conns),
-            "closed": self.info.closed,
-            "watermark": self.watermark,
-        }
+        """The session as snapshots and the HTTP API send it (``messages.session_json``)."""
+        return session_json(dataclasses.replace(self._session, participants=len(self.conns)))
 
     def broadcast(self, text: str, skip: Optional[str] = None) -> None:
         for pid, conn in self.conns.items():
