@@ -36,7 +36,7 @@ from .client import Dispatch, EnvelopeListener, SessionClient, StateListener
 from .history import NoteActions
 from .host import Host
 from .images import PublishedImages
-from .model import Annotation, ChatMessage, Participant, SessionInfo
+from .model import Anchor, Annotation, ChatMessage, ImageRef, Participant, SessionInfo
 from .protocol.messages import Error
 from .share import DriveRequests, Sharer
 
@@ -273,6 +273,74 @@ class ShareSession:
     def _state(self, state: str) -> None:
         if state == "synced":
             self.announce_presence()
+
+    # --- notes and the app's playhead ---------------------------------------------------------
+
+    def frame(self) -> Optional[int]:
+        """The frame the app shows now (None when the app cannot say)."""
+        try:
+            return int(self.host.playhead().frame)
+        except Exception:
+            return None
+
+    def anchor(self) -> Optional[Anchor]:
+        """What the app shows now, as a note would be anchored (None when it cannot say)."""
+        try:
+            return self.host.anchor()
+        except Exception as exc:
+            log.debug("no anchor for the image check: %s", exc)
+            return None
+
+    def current_image(self, frame: int, anchor: Optional[Anchor] = None) -> Optional[ImageRef]:
+        """What is known of the image now shown for ``frame``: published hash, the app's version.
+
+        ``anchor``: the app's anchor now, when the caller has it (one ``host.anchor()``
+        per render of a note list, not one per frame of it).
+        """
+        published = self.images.hash_of(frame)
+        version = None
+        if anchor is None:
+            anchor = self.anchor()
+        if anchor is not None and anchor.frame == frame and anchor.image is not None:
+            version = anchor.image.version
+        if published is None and version is None:
+            return None
+        return ImageRef(hash=published, version=version)
+
+    def jump_to(self, note_id: str) -> bool:
+        """Move the app to the note's frame and select what it is about (on the host's main
+        thread). Following someone else's playhead, this goes free first, as the browser does:
+        True when it did."""
+        note = self.annotations.get(note_id)
+        if note is None:
+            return False
+        sharer = self.sharer
+        free = sharer is not None and sharer.following and not sharer.driving
+        if free:
+            self.follow(False)
+        host, frame, obj = self.host, note.anchor.frame, note.anchor.object
+
+        def go() -> None:
+            host.set_playhead(frame)
+            if obj is not None and not host.select(obj):
+                log.info("%s: %s is no longer there", host.name, obj.path)
+
+        host.run_on_main(go)
+        return free
+
+    def end_here(self, note_id: str, frame: int) -> bool:
+        """As in the browser: the note now ends on ``frame`` (or starts there, when ``frame`` is
+        before its first), for everyone. False for a note not known; ``PermissionError`` unless
+        it is this participant's note or this participant hosts."""
+        note = self.annotations.get(note_id)
+        if note is None:
+            return False
+        if not self.note_actions.mine(note):
+            raise PermissionError("only the note's author or a host may change its frames")
+        start = note.anchor.frame
+        first, last = (start, frame) if frame >= start else (frame, note.anchor.last)
+        self.note_actions.set_range(note_id, first, last)
+        return True
 
     # --- what views show ----------------------------------------------------------------------
 

@@ -381,7 +381,7 @@ class PanelStates:
         panel.resize(width, HEIGHT)
         wait_for(lambda: panel.size() == QtCore.QSize(width, HEIGHT), 2)
         settle(panel)
-        panel._render()
+        panel.redraw()
         settle(panel)
         problems = layout_problems(panel)
         if panel.size() != QtCore.QSize(width, HEIGHT):
