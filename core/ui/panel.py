@@ -21,12 +21,11 @@ from typing import Any, Literal, Optional
 
 from Qt import QtCore, QtGui, QtWidgets
 
-from .. import notes, panel_text
+from .. import panel_text
 from ..client import SessionClient
 from ..history import NoteActions
 from ..host import Host
 from ..images import PublishedImages
-from ..model import Anchor, Annotation
 from ..panel_model import WATERMARKS, PanelModel, Typed
 from ..settings import PanelSettings
 from ..share import Sharer
@@ -34,6 +33,7 @@ from ..share_session import ShareSession
 from . import widgets as w
 from .cards import NoteCard, PersonRow, SessionDelegate
 from .dispatch import GuiDispatcher, SerialWorker
+from .lists import NoteList, PeopleList
 from .overlay import ViewerOverlay
 from .thumbs import Thumbnails
 from .toolbar import OverlayToolbar
@@ -68,7 +68,7 @@ def _button(text: str, parent: Any, tip: str) -> Any:
 
 
 def _label(parent: Any, style: str = "", wrap: bool = True) -> Any:
-    """A plain-text label (never read as markup), hidden until it has something to say."""
+    """A plain-text label (what it shows is never read as markup)."""
     label = QtWidgets.QLabel("", parent)
     label.setTextFormat(PLAIN)
     label.setWordWrap(wrap)
@@ -108,13 +108,8 @@ class Panel(QtWidgets.QWidget):
         self.host = host
         self.settings = settings if settings is not None else PanelSettings()
         self.overlay: Optional[ViewerOverlay] = None
+        #: What was drawn last (the keys of the people, the notes, the chat), to skip the rest.
         self._seen: dict[str, Any] = {}
-        #: The notes list as laid out: (group title, the group, [(card, note)]) per frame.
-        self._groups: list[tuple[Any, notes.FrameNotes, list[tuple[Any, Annotation]]]] = []
-        self._cards: dict[str, NoteCard] = {}
-        self._heads: dict[int, Any] = {}
-        self._people: dict[str, PersonRow] = {}
-        self._people_text: list[str] = []
         self._gui = GuiDispatcher(self)
         self._life = SerialWorker(
             self._gui, "overshoulder-ui-life", "a session step", idle_s=SERIAL_IDLE_S
@@ -309,9 +304,8 @@ class Panel(QtWidgets.QWidget):
         inside = _column(box, 6)
         self.people_title = w.section_title("People", box)
         inside.addWidget(self.people_title)
-        self.people_box = QtWidgets.QWidget(box)
-        self.people_layout = _column(self.people_box, 0)
-        inside.addWidget(self.people_box)
+        self.people = PeopleList(self._marks_toggled, box)
+        inside.addWidget(self.people)
         self.follow_button = w.toggle(
             "Following", box, "Follow the driver's playhead; off: go free"
         )
@@ -325,20 +319,8 @@ class Panel(QtWidgets.QWidget):
         inside.addWidget(self.toolbar)
         self.notes_title = w.section_title("Notes", box)
         inside.addWidget(self.notes_title)
-        self.notes_area = QtWidgets.QScrollArea(box)
-        self.notes_area.setWidgetResizable(True)
-        self.notes_area.setFrameShape(QtWidgets.QFrame.Shape.NoFrame)
-        self.notes_area.setHorizontalScrollBarPolicy(NO_SIDEWAYS)
-        self.notes_box = QtWidgets.QWidget(self.notes_area)
-        self.notes_layout = _column(self.notes_box, 4, (0, 0, 4, 0))
-        self.notes_empty = w.muted(
-            QtWidgets.QLabel("No notes yet. Draw on the viewer to make one.", self.notes_box)
-        )
-        self.notes_empty.setWordWrap(True)
-        self.notes_layout.addWidget(self.notes_empty)
-        self.notes_layout.addStretch(1)
-        self.notes_area.setWidget(self.notes_box)
-        inside.addWidget(self.notes_area, 1)
+        self.notes = NoteList(self, self.thumbnails, box)
+        inside.addWidget(self.notes, 1)
         inside.addWidget(w.section_title("Chat", box))
         self.chat_log = QtWidgets.QTextEdit(box)
         self.chat_log.setReadOnly(True)
@@ -379,7 +361,7 @@ class Panel(QtWidgets.QWidget):
         self.relay_edit.textEdited.connect(lambda _: model.relay_typed())
         self.name_edit.editingFinished.connect(model.remember)
         self.role_combo.currentTextChanged.connect(lambda _: model.remember())
-        self.thumbnails.ready.connect(self._picture_arrived)
+        self.thumbnails.ready.connect(self.notes.picture_arrived)
 
     def _fold(self, open_: bool) -> None:
         """Unfold (or fold away) the connection settings and invites."""
@@ -570,8 +552,8 @@ class Panel(QtWidgets.QWidget):
         share = self.share
         if share is None:
             if self._seen.get("people") is not None:
-                self._clear_people()
-                self._clear_notes()
+                self.people.clear()
+                self.notes.clear()
                 self.chat_log.clear()
                 self._seen.clear()
             self.driver_label.set_full_text("")
@@ -600,9 +582,9 @@ class Panel(QtWidgets.QWidget):
         notes_key = (id(anns), share.images.version, can)
         if self._seen.get("notes") != notes_key:
             self._seen["notes"] = notes_key
-            self._redraw_notes(share, frame)
-        elif self._seen.get("notes_frame") != frame:
-            self._mark_frame(share, frame)  # only the frame moved (playback): no rebuild
+            self.notes_title.setText(f"NOTES {self.notes.show_notes(share, frame)}")
+        elif self._seen.get("notes_frame") != frame:  # only the frame moved (playback)
+            self.notes.mark_frame(share, self._seen.get("notes_frame"), frame)
         self._seen["notes_frame"] = frame
         chat = share.chat_log
         if self._seen.get("chat") != id(chat):
@@ -674,144 +656,15 @@ class Panel(QtWidgets.QWidget):
         if self.overlay is not None and (person_id in self.overlay.hidden_authors) == shown:
             self.overlay.set_author_visible(person_id, shown)
 
-    def _clear_people(self) -> None:
-        for row in self._people.values():
-            row.hide()
-            row.deleteLater()
-        self._people = {}
-        self._people_text = []
-
     def _redraw_people(self, share: ShareSession) -> None:
-        me = share.participant
-        hidden = self.overlay.hidden_authors if self.overlay is not None else set()
-        drawing = self.overlay.drawing_frames() if self.overlay is not None else {}
-        texts: list[str] = []
-        layout = self.people_layout
-        while layout.count():
-            layout.takeAt(0)
-        kept: dict[str, PersonRow] = {}
-        for pid, name, person in panel_text.listed_people(share.participants, share.annotations):
-            row = self._people.get(pid) or PersonRow(pid, self._marks_toggled, self.people_box)
-            kept[pid] = row
-            mine = me is not None and pid == me.id
-            drives = share.driver == pid
-            row.show_person(
-                name,
-                person,
-                me=mine,
-                drives=drives,
-                shown=pid not in hidden,
-                drawing_on=drawing.get(pid),
-            )
-            layout.addWidget(row)
-            row.show()
-            texts.append(panel_text.person_text(name, person, mine, drives))
-        for pid, row in self._people.items():
-            if pid not in kept:
-                row.hide()
-                row.deleteLater()
-        self._people = kept
-        self._people_text = texts
+        overlay = self.overlay
+        hidden = overlay.hidden_authors if overlay is not None else set()
+        drawing = overlay.drawing_frames() if overlay is not None else {}
+        self.people.show_people(share, hidden, drawing)
         self.people_title.setText(f"PEOPLE {len(share.participants)}")
         self.driver_label.set_full_text(
-            panel_text.driver_text(share.driver, me, share.participants)
+            panel_text.driver_text(share.driver, share.participant, share.participants)
         )
-
-    def _clear_notes(self) -> None:
-        layout = self.notes_layout
-        while layout.count():
-            layout.takeAt(0)
-        for widget in [*self._cards.values(), *self._heads.values()]:
-            widget.hide()
-            widget.deleteLater()
-        self._cards, self._heads, self._groups = {}, {}, []
-        layout.addWidget(self.notes_empty)
-        layout.addStretch(1)
-        self.notes_empty.show()
-
-    def _redraw_notes(self, share: ShareSession, frame: Optional[int]) -> None:
-        """Lay the list out again (the notes or the images changed); cards are reused."""
-        layout = self.notes_layout
-        while layout.count():
-            layout.takeAt(0)
-        self._groups = []
-        anchor = share.anchor()
-        cards: dict[str, NoteCard] = {}
-        heads: dict[int, Any] = {}
-        count = 0
-        for group in notes.by_frame(share.annotations.values()):
-            head = self._heads.get(group.frame)
-            if head is None:
-                head = w.ElidedLabel("", self.notes_box)
-                head.setContentsMargins(0, 6, 0, 0)
-            heads[group.frame] = head
-            layout.addWidget(head)
-            head.show()
-            rows = []
-            for note in group.notes:
-                card = self._cards.get(note.id) or NoteCard(self, note, self.notes_box)
-                cards[note.id] = card
-                card.note = note
-                layout.addWidget(card)
-                card.show()
-                rows.append((card, note))
-                count += 1
-            self._groups.append((head, group, rows))
-            self._decorate(share, head, group, rows, frame, anchor)
-        for old in [c for i, c in self._cards.items() if i not in cards] + [
-            h for f, h in self._heads.items() if f not in heads
-        ]:
-            old.hide()
-            old.deleteLater()
-        self._cards, self._heads = cards, heads
-        layout.addWidget(self.notes_empty)
-        self.notes_empty.setVisible(count == 0)
-        layout.addStretch(1)
-        self.notes_title.setText(f"NOTES {count}")
-
-    def _mark_frame(self, share: ShareSession, frame: Optional[int]) -> None:
-        """The frame moved: retitle the groups whose "here" changed, and re-check the images of
-        the groups at the old and the new frame (only there does the app name the image)."""
-        before, here = self._seen.get("notes_frame"), panel_text.is_here
-        anchor: Optional[Anchor] = None
-        for head, group, rows in self._groups:
-            touched = group.frame in (before, frame)
-            if not touched and here(group, before) == here(group, frame):
-                continue
-            if anchor is None:
-                anchor = share.anchor()
-            self._decorate(share, head, group, rows, frame, anchor)
-
-    def _decorate(
-        self,
-        share: ShareSession,
-        head: Any,
-        group: notes.FrameNotes,
-        rows: list[tuple[Any, Annotation]],
-        frame: Optional[int],
-        anchor: Optional[Anchor],
-    ) -> None:
-        """A group's title, its bold "here", and its cards (texts, image warnings, pictures)."""
-        head.set_full_text(panel_text.frame_title(group, frame))
-        font = head.font()
-        font.setBold(panel_text.is_here(group, frame))
-        head.setFont(font)
-        image = share.current_image(group.frame, anchor)
-        actions = share.note_actions
-        for card, note in rows:
-            drawn = note.anchor.image
-            card.show_note(
-                note,
-                notes.stale_warning(note, image),
-                can_edit=actions.can_draw,
-                mine=actions.mine(note),
-                picture=self.thumbnails.get(drawn.hash if drawn is not None else None),
-            )
-
-    def _picture_arrived(self, digest: str) -> None:
-        for card in self._cards.values():
-            if card.image_hash == digest:
-                card.set_picture(self.thumbnails.get(digest))
 
     def _redraw_chat(self, chat: Any) -> None:
         """The chat, names in their colours (user text escaped: never read as markup)."""
@@ -829,21 +682,21 @@ class Panel(QtWidgets.QWidget):
         """(frame, note id, row text) of every note in the list, in order."""
         return [
             (group.frame, card.note.id, card.text)
-            for _, group, rows in self._groups
+            for _, group, rows in self.notes.groups
             for card, _ in rows
         ]
 
     def note_card(self, note_id: str) -> Optional[NoteCard]:
         """The card that shows ``note_id`` in the list (None when not listed)."""
-        return self._cards.get(note_id)
+        return self.notes.cards.get(note_id)
 
     def group_titles(self) -> list[str]:
         """The frame groups' titles, in order ("Frame 1001 · 2 notes · here")."""
-        return [head.full_text for head, _, _ in self._groups]
+        return [head.full_text for head, _, _ in self.notes.groups]
 
     def people_rows(self) -> list[str]:
         """One line per person listed: "Mia (host, drives, you)"."""
-        return list(self._people_text)
+        return list(self.people.texts)
 
     def person_row(self, person_id: str) -> Optional[PersonRow]:
-        return self._people.get(person_id)
+        return self.people.rows.get(person_id)
