@@ -326,24 +326,24 @@ def test_the_window_keeps_its_flag_while_in_a_session(resolve: Any, tmp_path: Pa
     app()
     host = ResolveHost(resolve, temp_dir=str(tmp_path), notes_dir=tmp_path / "notes")
     window = ResolveWindow(host, session_flag=SessionFlag(tmp_path / "flags"))
-    # In a session with no relay here: a stand-in for the share, with a client and sharing.
+    # In a session with no relay here: a stand-in for the share (held by the panel's model).
     in_session = SimpleNamespace(client=object(), sharing=True)
     try:
         window.beat()
         assert sessions_open(tmp_path / "flags") == []
-        window.share = in_session  # type: ignore[assignment]
+        window.model.share = in_session  # type: ignore[assignment]
         window.beat()
         [flag] = sessions_open(tmp_path / "flags")
         assert flag["sharing"] is True
-        window.share = None
+        window.model.share = None
         window.beat()
         assert sessions_open(tmp_path / "flags") == []
         in_session.sharing = False
-        window.share = in_session  # type: ignore[assignment]
+        window.model.share = in_session  # type: ignore[assignment]
         window.beat()
         [flag] = sessions_open(tmp_path / "flags")
         assert flag["sharing"] is False
-        window.share = None
+        window.model.share = None
         window.close()  # closing removes it too
         assert sessions_open(tmp_path / "flags") == []
     finally:
