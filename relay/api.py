@@ -20,7 +20,6 @@ relay/http.py).
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hmac
 import logging
@@ -36,16 +35,15 @@ from overshoulder import __version__
 from overshoulder.core.durations import parse_duration
 from overshoulder.core.errors import ErrorCode, ProtocolError
 from overshoulder.core.limits import Limits
-from overshoulder.core.model import ROLES, SessionInfo, Watermark
+from overshoulder.core.model import ROLES, SessionInfo
 from overshoulder.core.protocol import PROTOCOL_VERSION
-from overshoulder.core.protocol.events import SessionState, Unreadable, read_stored
 from overshoulder.core.protocol.messages import session_json
 
 from .frames import CONTENT_TYPES, EXTENSIONS, FrameStore, valid_hash
 from .http import HttpError, json_body
 from .ratelimit import TokenBucket
 from .rooms import Room
-from .store.base import AuditEntry, EventStore, SessionRecord
+from .store.base import AuditEntry, SessionRecord
 from .store.damage import exported
 from .store.sqlite import SqliteStore
 from .tokens import Claims, TokenSigner
@@ -61,8 +59,6 @@ MAX_INVITE_S = 30 * 86400
 HOST_TOKEN_S = 7 * 86400
 #: Events one export page returns at most.
 EXPORT_PAGE = 5000
-#: Events read at a time when a session's watermark is read from its log.
-WATERMARK_PAGE = 2000
 
 
 def new_session_id() -> str:
@@ -73,44 +69,6 @@ def new_session_id() -> str:
         sid = secrets.token_urlsafe(9)
         if sid[0] not in "-_":
             return sid
-
-
-class LoggedWatermarks:
-    """Who sees the watermark in sessions no room holds: the store keeps a session's name and
-    closed flag but not its watermark, so it is replayed from the log's ``session`` events
-    (``SessionState``, as a room does), each log read once and then only past what was read."""
-
-    def __init__(self, store: EventStore) -> None:
-        self.store = store
-        #: Session id -> (the last seq read, the watermark up to it).
-        self._known: dict[str, tuple[int, Watermark]] = {}
-
-    def of(self, record: SessionRecord) -> Watermark:
-        """The session's watermark as its log gives it (store reads: keep many calls off the
-        event loop)."""
-        session = SessionInfo(record.id, record.name, record.created)
-        seq, known = 0, None
-        if record.id in self._known:
-            seq, known = self._known[record.id]
-            session = dataclasses.replace(session, watermark=known)
-        last = self.store.last_seq(record.id)
-        if known is not None and last <= seq:
-            return known
-        state = SessionState(session)
-        while True:
-            page = self.store.events_since(record.id, seq, WATERMARK_PAGE, damaged=True)
-            for rec in page:
-                seq = max(seq, rec.seq)
-                if rec.type == "session" and rec.damage is None:
-                    try:
-                        state.apply(rec.type, read_stored(rec.type, rec.text))
-                    except (ProtocolError, Unreadable):
-                        pass  # the room names such a row when it loads
-            if len(page) < WATERMARK_PAGE:
-                break
-        mark = (state.session or session).watermark
-        self._known[record.id] = (max(seq, last), mark)
-        return mark
 
 
 class Api:
@@ -140,7 +98,6 @@ class Api:
         #: Session creations per client address (an unlocked relay's one open door).
         self._session_rates: dict[str, TokenBucket] = {}
         self.started = time.time()
-        self.watermarks = LoggedWatermarks(store)
 
     def routes(self) -> list[web.RouteDef]:
         return [
@@ -209,16 +166,12 @@ class Api:
             }
         )
 
-    def _session_json(
-        self, record: SessionRecord, watermark: Optional[Watermark] = None
-    ) -> dict[str, Any]:
+    def _session_json(self, record: SessionRecord) -> dict[str, Any]:
         """A session as the API answers it (``session_json``): its live room's, or, with no
-        room loaded, the stored record's with ``watermark`` (read from the log when None)."""
+        room loaded, the stored record's."""
         room = self.rooms.get(record.id)
         if room is not None:
             return room.session_info()
-        if watermark is None:
-            watermark = self.watermarks.of(record)
         return session_json(
             SessionInfo(
                 id=record.id,
@@ -226,7 +179,7 @@ class Api:
                 created=record.created,
                 host_name=record.host_name,
                 closed=record.closed,
-                watermark=watermark,
+                watermark=record.watermark,
             )
         )
 
@@ -235,11 +188,7 @@ class Api:
             self._auth(request)
         include_closed = request.query.get("all") in ("1", "true", "yes")
         sessions = self.store.list_sessions(include_closed=include_closed)
-        resting = [s for s in sessions if s.id not in self.rooms]
-        marks = await asyncio.get_running_loop().run_in_executor(
-            None, lambda: {s.id: self.watermarks.of(s) for s in resting}
-        )
-        listed = [self._session_json(s, marks.get(s.id)) for s in sessions]
+        listed = [self._session_json(s) for s in sessions]
         return web.json_response({"sessions": listed})
 
     def _is_admin(self, request: web.Request) -> bool:

@@ -738,7 +738,9 @@ class Room:
             self._reload()
             return
         if isinstance(body, SessionUpdate):
-            self.store.update_session(self._session.id, name=body.name, closed=body.closed)
+            self.store.update_session(
+                self._session.id, name=body.name, closed=body.closed, watermark=body.watermark
+            )
         filled = filled_in(record.type, body)
         ack = Ack(
             ref=ref, eid=record.eid, seq=record.seq, filled=encode(filled) if filled else None
@@ -1065,12 +1067,14 @@ def _only_status(update: AnnotationUpdate) -> bool:
 
 
 def _state(record: SessionRecord, limits: Limits) -> SessionState:
-    """A room's state before its log is replayed: the session as stored, no events."""
+    """A room's state before its log is replayed: the session as stored (its watermark
+    included, which the log's session events then agree with), no events."""
     session = SessionInfo(
         id=record.id,
         name=record.name,
         created=record.created,
         host_name=record.host_name,
         closed=record.closed,
+        watermark=record.watermark,
     )
     return SessionState(session, chat_kept=limits.snapshot_chat)

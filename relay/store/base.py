@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Optional, Protocol
 
 from overshoulder.core.errors import ErrorCode
+from overshoulder.core.model import Watermark
 
 #: The error code a participant and an export see for an event of the log that cannot be read.
 DAMAGED_EVENT = ErrorCode.DAMAGED_EVENT
@@ -14,13 +15,16 @@ DAMAGED_EVENT = ErrorCode.DAMAGED_EVENT
 
 @dataclass(frozen=True)
 class SessionRecord:
-    """A session as stored."""
+    """A session as stored: what a session no room holds is listed with, and what a room
+    starts from before its log is replayed."""
 
     id: str
     name: str
     created: float
     host_name: Optional[str] = None
     closed: bool = False
+    #: Who sees the watermark (set by the log's ``session`` events, kept here too).
+    watermark: Watermark = "viewers"
 
 
 @dataclass(frozen=True)
@@ -74,8 +78,15 @@ class EventStore(Protocol):
     def list_sessions(self, include_closed: bool = False) -> list[SessionRecord]: ...
 
     def update_session(
-        self, session_id: str, *, name: Optional[str] = None, closed: Optional[bool] = None
-    ) -> None: ...
+        self,
+        session_id: str,
+        *,
+        name: Optional[str] = None,
+        closed: Optional[bool] = None,
+        watermark: Optional[Watermark] = None,
+    ) -> None:
+        """Keep what a ``session`` event changed (None: left as it is)."""
+        ...
 
     def append(
         self,

@@ -255,7 +255,8 @@ def placeholder(record: EventRecord, why: str) -> dict[str, Any]:
 
 def check_body(mtype: str, data: dict[str, Any]) -> None:
     """Raise ``KeyError``/``TypeError`` unless a stored event's data has what replaying it
-    into a room reads (relay/rooms.py: ``Room._apply``)."""
+    into a room reads (relay/rooms.py: ``Room._replay``, which types it with
+    ``events.read_stored`` and applies it with ``SessionState.apply``)."""
     if mtype == "annotation_add":
         ann = data["annotation"]
         if not isinstance(ann, dict) or not isinstance(ann["id"], str):

@@ -28,22 +28,25 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Optional, get_args
 
 from overshoulder.core.errors import ErrorCode, ProtocolError
+from overshoulder.core.model import Watermark
 
 from . import damage as damage_mod
 from .base import AuditEntry, EventRecord, SessionRecord
 
 log = logging.getLogger("overshoulder.relay.store")
 
+#: The tables of a new log. ``sessions.watermark`` is NULL for the default ("viewers").
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS sessions (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     created REAL NOT NULL,
     host_name TEXT,
-    closed INTEGER NOT NULL DEFAULT 0
+    closed INTEGER NOT NULL DEFAULT 0,
+    watermark TEXT
 );
 CREATE TABLE IF NOT EXISTS events (
     session TEXT NOT NULL,
@@ -65,7 +68,20 @@ CREATE TABLE IF NOT EXISTS audit (
     detail TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS audit_session ON audit (session, ts);
-PRAGMA user_version = 1;
+"""
+#: The schema's version (``PRAGMA user_version``). 1: the first release's; 2: sessions keep
+#: their watermark (``_migrate`` brings a version 1 log up to date at start).
+SCHEMA_VERSION = 2
+#: Who may see the watermark, as a ``session`` event sets it (``core.model.Watermark``).
+WATERMARKS: tuple[Watermark, ...] = get_args(Watermark)
+#: Each session's latest watermark in its log: one pass over the ``session`` events (a body
+#: that is not JSON is passed over; the room names it when it loads).
+LOGGED_WATERMARKS = f"""
+SELECT session, mark, MAX(seq) FROM (
+    SELECT session, seq,
+        CASE WHEN json_valid(body) THEN json_extract(body, '$.data.watermark') END AS mark
+    FROM events WHERE type = 'session'
+) WHERE mark IN ({", ".join(f"'{w}'" for w in WATERMARKS)}) GROUP BY session
 """
 
 #: Most events one transaction takes from the queue.
@@ -88,7 +104,13 @@ REBUILT_LOST = (
     "with --carry-on)"
 )
 
-_SESSION_COLUMNS = ("id", "name", "created", "host_name", "closed")
+_SESSION_COLUMNS = ("id", "name", "created", "host_name", "closed", "watermark")
+#: The sessions table's columns, as every read of it selects them.
+_SESSIONS = f"SELECT {', '.join(_SESSION_COLUMNS)} FROM sessions"
+_INSERT_SESSION = (
+    f"INSERT INTO sessions ({', '.join(_SESSION_COLUMNS)}) VALUES "
+    f"({', '.join('?' for _ in _SESSION_COLUMNS)})"
+)
 
 _Batch = tuple[Sequence[EventRecord], Callable[[Optional[BaseException]], None]]
 
@@ -158,7 +180,7 @@ class SqliteStore:
         try:
             db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
             self._tune(db)
-            db.executescript(SCHEMA)
+            self._made_current(db)
             return db
         except sqlite3.DatabaseError as exc:
             if db is not None:
@@ -172,8 +194,20 @@ class SqliteStore:
                 f"{moved.name} and the relay started with a new, empty log (--carry-on)"
             )
             db = self._connect()
-            db.executescript(SCHEMA)
+            self._made_current(db)
             return db
+
+    def _made_current(self, db: sqlite3.Connection) -> None:
+        """Make the tables of a new log, or bring an older log's up to this version."""
+        db.executescript(SCHEMA)
+        found = _migrate(db)
+        if found is not None:
+            log.info(
+                "the event log %s was brought from schema version %s to %s",
+                self.path.name,
+                found,
+                SCHEMA_VERSION,
+            )
 
     def _carry_on(self, found: damage_mod.Damage) -> None:
         """Start on a damaged log as told: keep it, and go on with what can be read.
@@ -252,19 +286,13 @@ class SqliteStore:
 
     def create_session(self, record: SessionRecord) -> None:
         with self._read_lock:
-            self._read.execute(
-                "INSERT INTO sessions (id, name, created, host_name, closed) VALUES (?,?,?,?,?)",
-                (record.id, record.name, record.created, record.host_name, int(record.closed)),
-            )
+            self._read.execute(_INSERT_SESSION, _session_row(record))
         with self._seen_lock:
             self._seen[0] += 1
         self._write_seen()
 
     def get_session(self, session_id: str) -> Optional[SessionRecord]:
-        rows = self._session_rows(
-            "SELECT id, name, created, host_name, closed FROM sessions WHERE id = ?",
-            (session_id,),
-        )
+        rows = self._session_rows(_SESSIONS + " WHERE id = ?", (session_id,))
         return rows[0] if rows else None
 
     def open_sessions(self) -> int:
@@ -296,7 +324,7 @@ class SqliteStore:
         ]
 
     def list_sessions(self, include_closed: bool = False) -> list[SessionRecord]:
-        sql = "SELECT id, name, created, host_name, closed FROM sessions"
+        sql = _SESSIONS
         if not include_closed:
             sql += " WHERE closed = 0"
         return self._session_rows(sql + " ORDER BY created DESC", ())
@@ -306,7 +334,7 @@ class SqliteStore:
         a damaged page refuses with a ``ProtocolError`` saying so (not a traceback)."""
         with self._read_lock:
             try:
-                return [_session(r) for r in self._read.execute(sql, args).fetchall()]
+                rows = self._read.execute(sql, args).fetchall()
             except sqlite3.DatabaseError as exc:
                 if not (damage_mod.is_damage(exc) or "decode" in str(exc)):
                     raise
@@ -346,15 +374,27 @@ class SqliteStore:
         )
 
     def update_session(
-        self, session_id: str, *, name: Optional[str] = None, closed: Optional[bool] = None
+        self,
+        session_id: str,
+        *,
+        name: Optional[str] = None,
+        closed: Optional[bool] = None,
+        watermark: Optional[Watermark] = None,
     ) -> None:
+        if watermark is not None and watermark not in WATERMARKS:
+            raise ValueError(f"watermark must be one of {', '.join(WATERMARKS)}, not {watermark!r}")
+        changes: dict[str, object] = {}
+        if name is not None:
+            changes["name"] = name
+        if closed is not None:
+            changes["closed"] = int(closed)
+        if watermark is not None:
+            changes["watermark"] = None if watermark == "viewers" else watermark
+        if not changes:
+            return
+        sql = f"UPDATE sessions SET {', '.join(f'{c} = ?' for c in changes)} WHERE id = ?"
         with self._read_lock:
-            if name is not None:
-                self._read.execute("UPDATE sessions SET name = ? WHERE id = ?", (name, session_id))
-            if closed is not None:
-                self._read.execute(
-                    "UPDATE sessions SET closed = ? WHERE id = ?", (int(closed), session_id)
-                )
+            self._read.execute(sql, (*changes.values(), session_id))
 
     # --- the log --------------------------------------------------------------
 
@@ -653,15 +693,15 @@ def _rebuild(src: Path, dst: Path) -> tuple[int, int, list[str]]:
     try:
         target.execute("PRAGMA journal_mode=WAL")
         target.executescript(SCHEMA)
-        sessions = _readable_sessions(source, lost)
+        target.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        sessions, logged = _readable_sessions(source, lost)
         target.execute("BEGIN")
-        target.executemany(
-            "INSERT INTO sessions (id, name, created, host_name, closed) VALUES (?,?,?,?,?)",
-            [(r.id, r.name, r.created, r.host_name, int(r.closed)) for r in sessions],
-        )
+        target.executemany(_INSERT_SESSION, [_session_row(r) for r in sessions])
         copied = 0
         for record in sessions:
             copied += _copy_events(source, target, record.id, lost)
+        if not logged:  # an older log: the watermarks are in the events copied
+            _fill_watermarks(target)
         target.execute("COMMIT")
         return len(sessions), copied, lost
     finally:
@@ -705,9 +745,19 @@ def _open_read_only(path: Path) -> sqlite3.Connection:
     return db
 
 
-def _readable_sessions(source: sqlite3.Connection, lost: list[str]) -> list[SessionRecord]:
-    """Every session row that can be read, and sessions known only from their events."""
-    sql = "SELECT id, name, created, host_name, closed FROM sessions"
+def _readable_sessions(
+    source: sqlite3.Connection, lost: list[str]
+) -> tuple[list[SessionRecord], bool]:
+    """Every session row that can be read, and sessions known only from their events; and
+    whether the rows keep their watermark (a log older than ``SCHEMA_VERSION`` 2 does not)."""
+    try:
+        logged = "watermark" in _columns(source, "sessions")
+    except sqlite3.DatabaseError as exc:
+        if not damage_mod.is_damage(exc):
+            raise
+        logged = False
+    columns = _SESSION_COLUMNS if logged else _SESSION_COLUMNS[:-1]
+    sql = f"SELECT {', '.join(columns)} FROM sessions"
     try:
         rows = source.execute(sql).fetchall()
     except sqlite3.DatabaseError as exc:
@@ -754,7 +804,7 @@ def _readable_sessions(source: sqlite3.Connection, lost: list[str]) -> list[Sess
                 f"session {sid} had lost its row in the sessions table: its events are kept "
                 "and it is listed as 'Recovered session'"
             )
-    return list(out.values())
+    return list(out.values()), logged
 
 
 def _copy_events(
@@ -877,14 +927,69 @@ def _text(value: object, name: str) -> str:
 
 
 def _session(row: tuple[object, ...]) -> SessionRecord:
-    sid, name, created, host_name, closed = row
+    """A session from its row (``_SESSION_COLUMNS``; an older log's rows lack the watermark)."""
+    sid, name, created, host_name, closed, *rest = row
+    mark = rest[0] if rest else None
+    if mark is not None and mark not in WATERMARKS:
+        raise ValueError(f"its watermark is {mark!r}, not one of {', '.join(WATERMARKS)}")
     return SessionRecord(
         id=str(sid),
         name=str(name),
         created=float(created),  # type: ignore[arg-type]
         host_name=None if host_name is None else str(host_name),
         closed=bool(closed),
+        watermark="viewers" if mark is None else mark,  # type: ignore[arg-type]
     )
+
+
+def _session_row(record: SessionRecord) -> tuple[object, ...]:
+    """A session's row (``_SESSION_COLUMNS``): the default watermark is kept as NULL."""
+    mark = None if record.watermark == "viewers" else record.watermark
+    return (record.id, record.name, record.created, record.host_name, int(record.closed), mark)
+
+
+def _columns(db: sqlite3.Connection, table: str) -> set[str]:
+    """The names of a table's columns (read as text or, by a reader of bytes, as bytes)."""
+    names = (row[1] for row in db.execute(f"PRAGMA table_info({table})"))
+    return {n.decode("utf-8", "replace") if isinstance(n, bytes) else str(n) for n in names}
+
+
+def _migrate(db: sqlite3.Connection) -> Optional[int]:
+    """Bring a log made by an older release up to ``SCHEMA_VERSION``, in one transaction.
+
+    Version 1 kept no watermark in the sessions table: the column is added and filled from
+    each session's latest ``session`` event that set one, so nothing saved is lost. Returns
+    the version found when it changed anything (None for a current log, or a new one).
+    """
+    found = int(db.execute("PRAGMA user_version").fetchone()[0])
+    missing = "watermark" not in _columns(db, "sessions")
+    if found >= SCHEMA_VERSION and not missing:
+        return None
+    if found == 0 and not missing:  # just made by ``SCHEMA``
+        db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        return None
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        if missing:
+            db.execute("ALTER TABLE sessions ADD COLUMN watermark TEXT")
+            _fill_watermarks(db)
+        if found < SCHEMA_VERSION:
+            db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+        db.execute("COMMIT")
+    except BaseException:
+        db.execute("ROLLBACK")
+        raise
+    return found
+
+
+def _fill_watermarks(db: sqlite3.Connection) -> None:
+    """Each session's watermark from its log (``LOGGED_WATERMARKS``), the default left NULL."""
+    marks = [
+        (mark, session)
+        for session, mark, _seq in db.execute(LOGGED_WATERMARKS)
+        if mark != "viewers"
+    ]
+    db.executemany("UPDATE sessions SET watermark = ? WHERE id = ?", marks)
 
 
 def _owner_only(path: Path) -> None:
