@@ -938,7 +938,7 @@ def _session(row: tuple[object, ...]) -> SessionRecord:
         created=float(created),  # type: ignore[arg-type]
         host_name=None if host_name is None else str(host_name),
         closed=bool(closed),
-        watermark="viewers" if mark is None else mark,  # type: ignore[arg-type]
+        watermark="viewers" if mark is None else mark,
     )
 
 
