@@ -84,12 +84,12 @@ def test_a_session_no_room_holds_gives_its_watermark_from_the_log(
     assert set(resting) == KEYS
     assert (resting["watermark"], resting["participants"]) == ("off", 0)
 
-    # Changed again while a room held it: the list reads what the log gained since.
+    # Changed again while a room held it: the room stored the change in the session's record.
     _set_watermark(raw, made["host_token"], "everyone", "5b0c8d0e-1f7e-4c1a-9d55-1a2b3c4d5e02")
     assert wait_for(lambda: _no_room_loaded(relay))
     assert _listed(relay)[sid]["watermark"] == "everyone"
 
-    # A relay started again has read no log yet.
+    # A relay started again lists it from the stored record, reading no log.
     relay.stop()
     relay.start()
     again = _listed(relay)[sid]
