@@ -977,7 +977,8 @@ def _migrate(db: sqlite3.Connection) -> Optional[int]:
             db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         db.execute("COMMIT")
     except BaseException:
-        db.execute("ROLLBACK")
+        if db.in_transaction:  # SQLite ends some failed transactions itself (a full disk)
+            db.execute("ROLLBACK")
         raise
     return found
 

@@ -15,6 +15,8 @@ import pytest
 import requests
 
 from overshoulder.core.protocol import build, dumps
+from overshoulder.relay.config import DataDirError
+from overshoulder.relay.store import sqlite as sqlite_store
 from overshoulder.relay.store.base import SessionRecord
 from overshoulder.relay.store.sqlite import SCHEMA_VERSION, SqliteStore
 from tests.conftest import RawClient, RelayProcess
@@ -283,3 +285,26 @@ def test_a_relay_started_on_a_version_1_data_dir_lists_joins_and_stores_the_wate
         assert "Traceback" not in relay.log_text()
     finally:
         relay.stop()
+
+
+def test_a_migration_that_fails_leaves_the_log_as_it_was_and_the_next_start_migrates_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "events.sqlite3"
+    make_v1_log(path)
+
+    def full_disk(db: sqlite3.Connection) -> None:
+        db.execute("UPDATE sessions SET watermark = 'off'")
+        raise sqlite3.OperationalError("database or disk is full")
+
+    monkeypatch.setattr(sqlite_store, "_fill_watermarks", full_disk)
+    with pytest.raises(DataDirError, match="cannot be opened: database or disk is full"):
+        SqliteStore(path)
+    assert _version_and_columns(path) == (1, ["id", "name", "created", "host_name", "closed"])
+
+    monkeypatch.undo()
+    store = SqliteStore(path)
+    try:
+        assert {s.id: s.watermark for s in store.list_sessions()} == EXPECTED
+    finally:
+        store.close()
