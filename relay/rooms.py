@@ -43,6 +43,7 @@ from overshoulder.core.protocol.events import (
     filled_in,
     note_id,
     read_stored,
+    relay_fill,
     updated,
 )
 from overshoulder.core.protocol.messages import (
@@ -783,11 +784,7 @@ class Room:
                 )
             if ann.id in self.deleted:
                 self._check_owner(me, self.deleted[ann.id], "restore")
-            values = Filled(image=self._pin_image(ann))
-            if not (me.role == "host" and _authored(ann)):
-                values = Filled(author=me.id, author_name=me.name, created=now, image=values.image)
-            # else: a note back from the host's document (a script reopened and shared
-            # again) keeps who made it and when; a host may change any note anyway.
+            values = relay_fill(env.type, body, me, now).over(Filled(image=self._pin_image(ann)))
             body = fill(env.type, as_stored(body), values)
         elif env.type in ("annotation_update", "annotation_delete"):
             current = self.annotations.get(body.id)
@@ -800,7 +797,7 @@ class Room:
                 self._check_owner(me, current, action)
             body = as_stored(body)
         elif env.type == "chat":
-            body = fill(env.type, body, Filled(author=me.id, author_name=me.name, ts=now))
+            body = fill(env.type, body, relay_fill(env.type, body, me, now))
         elif isinstance(body, SessionUpdate):
             if body == SessionUpdate():
                 raise ProtocolError(ErrorCode.BAD_MESSAGE, "session update changes nothing", "data")
@@ -1039,17 +1036,6 @@ def _report_keep_failure(future: asyncio.Future[Any]) -> None:
     """A frame that could not be kept costs the note its picture, not the session."""
     if not future.cancelled() and future.exception() is not None:
         log.error("could not keep an annotated frame: %s", future.exception())
-
-
-def _authored(ann: Annotation) -> bool:
-    """The note says, whole, who made it and when (as the relay once stored it)."""
-    created = ann.created
-    return (
-        bool(ann.author)
-        and bool(ann.author_name)
-        and created is not None
-        and 0 < created <= _now() + 60.0
-    )
 
 
 def _derived_eid(env: Envelope) -> Optional[str]:
