@@ -390,10 +390,8 @@ class Sharer:
             return
         if env.type == "annotation_add":
             note: Optional[Annotation] = env.data.annotation
-        elif isinstance(env, NoteUpdated):
-            note = env.note
-        else:  # handed over without its note: the client's copy, as it is now
-            note = self.client.annotations.get(env.data.id)
+        else:
+            note = env.note if isinstance(env, NoteUpdated) else None
         if note is not None:
             self._on_main(lambda: self.host.apply_annotation(note))
 

@@ -43,6 +43,7 @@ from ..schema import decode, encode
 from ..timeline import in_range
 from . import timeouts
 from .decode import decode_relay_message, limits_from_welcome
+from .listeners import NoteUpdated
 from .outbox import Outbox, PendingEvent
 from .outgoing import Outgoing
 from .replica import UPDATABLE, SessionReplica
@@ -283,6 +284,8 @@ class SessionProtocol:
                 deliver = False  # already applied (a resume overlapping what we had)
             else:
                 self.replica.apply(mtype, env.data)
+                if mtype == "annotation_update":  # listeners get the whole note it left
+                    env = NoteUpdated.of(env, self.replica.annotations.get(env.data.id))
         else:
             if mtype == "playhead":
                 # A driver elsewhere may step past its range: this side shows a frame there is.

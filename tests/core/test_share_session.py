@@ -259,3 +259,26 @@ def test_bad_input_is_refused_before_any_socket(host):
         ShareSession("http://127.0.0.1:9", "os1.a.b", "Sam", host, "reviewer", ShareOptions(True))
     with pytest.raises(ValueError):
         ShareSession("http://127.0.0.1:9", "os1.a.b", "", host, "host")
+
+
+def test_a_remote_update_reaches_the_main_thread_as_its_event_left_the_note(
+    made, host, guests, shares
+):
+    """The update's note is the one its event left, even when the note is gone by then."""
+    relay, sid, token = made
+    share = shares(relay.url, token, "Mia", host, "host", ShareOptions(dispatch=host.run_on_main))
+    share.start()
+    assert share.wait_synced(10)
+    sam = guests(relay.invite(sid, "reviewer"), "Sam")
+    note = arrow()
+    sam.add_annotation(note)
+    assert wait_for(lambda: note.id in share.client.annotations)
+    gate = threading.Event()
+    host.run_on_main(lambda: gate.wait(10))
+    sam.update_annotation(note.id, text="warmer")
+    assert wait_for(lambda: share.client.annotations[note.id].text == "warmer")
+    sam.delete_annotation(note.id)
+    assert wait_for(lambda: note.id in share.client.deleted_ids)
+    gate.set()
+    assert wait_for(lambda: (note.id, 1) in host.removed_at)
+    assert [(n.text, hops) for n, hops in host.applied] == [(None, 1), ("warmer", 1)]
