@@ -400,10 +400,15 @@ class Room:
 
     @property
     def info(self) -> SessionRecord:
-        """The session as stored, with the name and closed flag its events gave it."""
+        """The session as stored, with the name, closed flag and watermark its events gave it."""
         session = self._session
         return SessionRecord(
-            session.id, session.name, session.created, session.host_name, session.closed
+            session.id,
+            session.name,
+            session.created,
+            session.host_name,
+            session.closed,
+            session.watermark,
         )
 
     @property
@@ -441,6 +446,7 @@ class Room:
         tells each joiner (``damaged_event``), and the rest of the session loads.
         """
         skipped: list[int] = []
+        before = self.info
         # The stored text of the add each note comes from, while no later event changed it.
         added: dict[str, str] = {}
         # The notes and their texts live as long as the room: they go straight to the
@@ -463,6 +469,22 @@ class Room:
                 else:
                     self._annotation_text(ann_id)
         self.damage_notice = _damage_notice(skipped)
+        self._store_record_as_replayed(before)
+
+    def _store_record_as_replayed(self, before: SessionRecord) -> None:
+        """The stored record again as the log says, where they differ: a relay stopped
+        between storing a ``session`` event and its record keeps the record behind, and a
+        session no room holds is listed from the record."""
+        after = self.info
+        if after == before:
+            return
+        self.store.update_session(
+            after.id,
+            name=after.name if after.name != before.name else None,
+            closed=after.closed if after.closed != before.closed else None,
+            watermark=after.watermark if after.watermark != before.watermark else None,
+        )
+        log.info("session %s: its stored record is brought up to its log", after.id)
 
     def _replay(self, rec: EventRecord, added: dict[str, str]) -> Optional[str]:
         """Apply one stored event; why it cannot be, or None. ``added``: see ``load``."""

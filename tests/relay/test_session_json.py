@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import sqlite3
 import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -95,6 +96,30 @@ def test_a_session_no_room_holds_gives_its_watermark_from_the_log(
     again = _listed(relay)[sid]
     assert again == {**resting, "watermark": "everyone"}
     assert [s.watermark for s in relay_api.list_sessions(relay.url)] == ["everyone"]
+
+
+def test_a_record_behind_its_log_is_brought_up_to_it_when_a_room_loads(
+    relay: RelayProcess, raw: Any
+) -> None:
+    """A relay stopped between storing a session event and its record: the next load of
+    the room writes the record as the log says, so the list is right once more."""
+    made = relay.create_session("Shot 030", "Mia")
+    sid = made["session"]["id"]
+    _set_watermark(raw, made["host_token"], "off", "5b0c8d0e-1f7e-4c1a-9d55-1a2b3c4d5e03")
+    relay.stop()
+    db = sqlite3.connect(relay.data_dir / "events.sqlite3")
+    with db:
+        db.execute("UPDATE sessions SET watermark = NULL WHERE id = ?", (sid,))
+    db.close()
+    relay.start()
+    assert _listed(relay)[sid]["watermark"] == "viewers"  # the record, behind its log
+
+    viewer = raw()
+    viewer.join(made["host_token"], "Mia")
+    viewer.expect("synced")
+    viewer.close()
+    assert wait_for(lambda: _no_room_loaded(relay))
+    assert _listed(relay)[sid]["watermark"] == "off"
 
 
 # --- the Python client reading a reply that does not fit ---------------------------------------
