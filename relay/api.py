@@ -35,7 +35,7 @@ from overshoulder import __version__
 from overshoulder.core.durations import parse_duration
 from overshoulder.core.errors import ErrorCode, ProtocolError
 from overshoulder.core.limits import Limits
-from overshoulder.core.model import ROLES, SessionInfo
+from overshoulder.core.model import ROLES
 from overshoulder.core.protocol import PROTOCOL_VERSION
 from overshoulder.core.protocol.messages import session_json
 
@@ -172,16 +172,7 @@ class Api:
         room = self.rooms.get(record.id)
         if room is not None:
             return room.session_info()
-        return session_json(
-            SessionInfo(
-                id=record.id,
-                name=record.name,
-                created=record.created,
-                host_name=record.host_name,
-                closed=record.closed,
-                watermark=record.watermark,
-            )
-        )
+        return session_json(record.as_info())
 
     async def list_sessions(self, request: web.Request) -> web.Response:
         if self.locked:

@@ -638,9 +638,13 @@ class Room:
             self._ann_text[ann_id] = text
         return text
 
+    def session(self) -> SessionInfo:
+        """The session now, with how many are connected."""
+        return dataclasses.replace(self._session, participants=len(self.conns))
+
     def session_info(self) -> dict[str, Any]:
         """The session as snapshots and the HTTP API send it (``messages.session_json``)."""
-        return session_json(dataclasses.replace(self._session, participants=len(self.conns)))
+        return session_json(self.session())
 
     def broadcast(self, text: str, skip: Optional[str] = None) -> None:
         for pid, conn in self.conns.items():
@@ -1159,12 +1163,4 @@ def _stored_note_text(note: Annotation, stored: str) -> Optional[str]:
 def _state(record: SessionRecord, limits: Limits) -> SessionState:
     """A room's state before its log is replayed: the session as stored (its watermark
     included, which the log's session events then agree with), no events."""
-    session = SessionInfo(
-        id=record.id,
-        name=record.name,
-        created=record.created,
-        host_name=record.host_name,
-        closed=record.closed,
-        watermark=record.watermark,
-    )
-    return SessionState(session, chat_kept=limits.snapshot_chat)
+    return SessionState(record.as_info(), chat_kept=limits.snapshot_chat)

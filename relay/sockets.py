@@ -28,7 +28,7 @@ from aiohttp import WSMsgType, web
 
 from overshoulder.core.errors import ErrorCode, ProtocolError
 from overshoulder.core.limits import Limits
-from overshoulder.core.model import Participant, SessionInfo
+from overshoulder.core.model import Participant
 from overshoulder.core.protocol import (
     CAPABILITIES,
     PROTOCOL_VERSION,
@@ -51,7 +51,6 @@ from overshoulder.core.protocol.messages import (
     Welcome,
 )
 from overshoulder.core.protocol.packet import KIND_FRAME
-from overshoulder.core.schema import decode
 
 from .http import check_origin
 from .rooms import ControlConn, HeldFrame, MediaConn, Room
@@ -298,7 +297,7 @@ class Sockets:
         )
         welcome = Welcome(
             protocol=PROTOCOL_VERSION,
-            session=decode_session(room),
+            session=room.session(),
             participant=participant,
             media_ticket=ticket,
             limits=self.limits.to_json(),
@@ -472,10 +471,6 @@ class Sockets:
                 await ws.close(code=CLOSE_SHUTDOWN, message=b"relay shutting down")
             except Exception:
                 pass
-
-
-def decode_session(room: Room) -> SessionInfo:
-    return decode(SessionInfo, room.session_info())
 
 
 async def _send_quietly(media: MediaConn, text: str) -> None:

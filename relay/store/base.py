@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Optional, Protocol
 
 from overshoulder.core.errors import ErrorCode
-from overshoulder.core.model import Watermark
+from overshoulder.core.model import SessionInfo, Watermark
 
 #: The error code a participant and an export see for an event of the log that cannot be read.
 DAMAGED_EVENT = ErrorCode.DAMAGED_EVENT
@@ -25,6 +25,17 @@ class SessionRecord:
     closed: bool = False
     #: Who sees the watermark (set by the log's ``session`` events, kept here too).
     watermark: Watermark = "viewers"
+
+    def as_info(self) -> SessionInfo:
+        """The session as the protocol describes it, with nobody connected."""
+        return SessionInfo(
+            id=self.id,
+            name=self.name,
+            created=self.created,
+            host_name=self.host_name,
+            closed=self.closed,
+            watermark=self.watermark,
+        )
 
 
 @dataclass(frozen=True)
