@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Optional, TextIO
 
@@ -86,6 +86,10 @@ def say_installing(out: TextIO, app: str, where: Optional[Path], dry_run: bool) 
         print(f"Installed Overshoulder {__version__} for {app}{into}", file=out)
 
 
-def say_removed(out: TextIO, paths: list[Path]) -> None:
-    for path in paths:
-        print(f"Removed {path}", file=out)
+def say_removed(out: TextIO, removed: Sequence[str], nothing: str) -> None:
+    """An uninstall's report: one "Removed ..." line per thing removed, or, when nothing
+    was, "Nothing to remove: <nothing>" (what was looked for, and where)."""
+    if not removed:
+        print(f"Nothing to remove: {nothing}", file=out)
+    for what in removed:
+        print(f"Removed {what}", file=out)

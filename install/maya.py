@@ -30,6 +30,7 @@ from .cli_common import (
     on_search_path,
     refuse_with_uninstall,
     say_installing,
+    say_removed,
     wheelhouse_of,
 )
 from .common import UsageError, not_ours, read_text, remove_tree
@@ -265,14 +266,13 @@ def uninstall(target: Target, out: TextIO, dry_run: bool = False) -> None:
     if dry_run:
         print(f"Would remove {target.mod_file} and {target.root}", file=out)
         return
-    had_mod = target.mod_file.exists()
-    if had_mod:
+    removed = []
+    if target.mod_file.exists():
         target.mod_file.unlink()
-        print(f"Removed {target.mod_file}", file=out)
+        removed.append(str(target.mod_file))
     if remove_tree(target.root):
-        print(f"Removed {target.root}", file=out)
-    elif not had_mod:
-        print(f"Nothing to remove: no Overshoulder module in {target.modules}", file=out)
+        removed.append(str(target.root))
+    say_removed(out, removed, f"no Overshoulder module in {target.modules}")
 
 
 # --- the command line (overshoulder install maya) ------------------------------------------

@@ -29,6 +29,7 @@ from .cli_common import (
     on_search_path,
     refuse_with_uninstall,
     say_installing,
+    say_removed,
     wheelhouse_of,
 )
 from .common import (
@@ -388,16 +389,14 @@ def uninstall(target: Target, out: TextIO, dry_run: bool = False) -> None:
         print(f"Would remove {plugin} and the overshoulder block of {target.init_file}", file=out)
         return
     change, _ = edit_block(target.init_file, None, MARKERS)
-    removed = remove_tree(plugin)
-    if change == "absent" and not removed:
-        print(f"Nothing to remove: no Overshoulder install in {target.base}", file=out)
-        return
+    removed = []
     if change == "removed":
-        print(f"Removed the overshoulder block from {target.init_file}", file=out)
+        removed.append(f"the overshoulder block from {target.init_file}")
     elif change == "removed-file":
-        print(f"Removed {target.init_file} (it held only the overshoulder block)", file=out)
-    if removed:
-        print(f"Removed {plugin}", file=out)
+        removed.append(f"{target.init_file} (it held only the overshoulder block)")
+    if remove_tree(plugin):
+        removed.append(str(plugin))
+    say_removed(out, removed, f"no Overshoulder install in {target.base}")
 
 
 # --- the command line (overshoulder install nuke) ---------------------------------------------

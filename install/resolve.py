@@ -39,6 +39,7 @@ from .cli_common import (
     add_scopes,
     refuse_with_uninstall,
     say_installing,
+    say_removed,
     wheelhouse_of,
 )
 from .common import UsageError, not_ours, read_text, remove_tree
@@ -374,13 +375,8 @@ def uninstall(target: Target, out: TextIO, dry_run: bool = False) -> None:
             Path(folder).rmdir()  # only if empty: anything else in it stays
         except OSError:
             pass
-    if not had and not removed:
-        print("Nothing to remove: Overshoulder is not installed for Resolve here", file=out)
-        return
-    for script in had:
-        print(f"Removed {script}", file=out)
-    if removed:
-        print(f"Removed {target.data}", file=out)
+    gone = [str(script) for script in had] + ([str(target.data)] if removed else [])
+    say_removed(out, gone, "Overshoulder is not installed for Resolve here")
 
 
 # --- the command line (overshoulder install resolve) --------------------------------------------
