@@ -17,6 +17,15 @@ before they settle there anyway: 80-100 ms of a 10,000-note snapshot
 collection instead of the next young one: memory held a little longer, nothing
 lost. Where something else has frozen objects (``gc.get_freeze_count()``), that
 is left alone: unfreezing would hand its objects back to the collector.
+
+What the pause means for a host app: cyclic collection is off in the whole process
+(every thread, the app's main thread too) for as long as the block runs, a few
+milliseconds per snapshot page; reference counting frees as ever. The collector is
+turned back on at the end if it was on at the start, so an app that turns it off
+from another thread during the block gets it back on. Another thread freezing
+objects between the count's check and ``gc.freeze`` would have them unfrozen with
+ours; no app or library we know of freezes objects after start-up (``gc.freeze`` is
+meant for just before ``fork``).
 """
 
 from __future__ import annotations

@@ -79,9 +79,13 @@ Delivery = Union[Envelope, StateChanged]
 class SessionProtocol:
     """One participant's side of the session protocol; see the module's docstring.
 
-    Not thread-safe: the driver calls it under one lock. Every input names the
-    connection generation it is about (``gen``, from ``connect``); texts of an older
-    connection are ignored, and texts to send carry the generation they are for.
+    Not thread-safe: the driver calls it under one lock. Three things are safe off the
+    lock, and ``SessionClient``'s links use them so: ``decode_text`` (it changes nothing and
+    reads only ``limits``, which a welcome replaces whole), and reading ``went_live`` and
+    ``refusal`` (one attribute each, for a loop deciding whether to go on; what they lead
+    to is done under the lock). Every input names the connection generation it is about
+    (``gen``, from ``connect``); texts of an older connection are ignored, and texts to
+    send carry the generation they are for.
     """
 
     def __init__(self, hello: Hello, outbox: Optional[Outbox] = None) -> None:
