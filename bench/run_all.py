@@ -15,6 +15,7 @@ Usage::
 
     python bench/run_all.py                 # all, rewrites docs/benchmarks.md
     python bench/run_all.py --only fanout   # some, document untouched unless --write
+    python bench/run_all.py --only fanout --write   # some; the others' results are kept
 """
 
 from __future__ import annotations
@@ -119,16 +120,45 @@ def old_notes() -> str:
     return text[start : end + len(NOTES_END)]
 
 
+def old_results() -> dict[str, tuple[str, str]]:
+    """Each benchmark's summary row and section in the current document, by name, so a run
+    of some of them (``--only ... --write``) keeps the others' results."""
+    if not DOC.exists():
+        return {}
+    text = DOC.read_text(encoding="utf-8")
+    end = text.find(NOTES_END)
+    body = text[end + len(NOTES_END) :] if end >= 0 else ""
+    sections = {}
+    for part in re.split(r"\n(?=## )", body):
+        if part.startswith("## "):
+            sections[_anchor(part)] = part.rstrip("\n") + "\n"
+    out = {}
+    for name, _, _ in BENCHMARKS:
+        row = re.search(rf"^\| \[[^\]]*\]\(#([^)]*)\) \| `{name}\.py` \|.*$", text, re.M)
+        if row is not None and row.group(1) in sections:
+            out[name] = (row.group(0), sections[row.group(1)])
+    return out
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--only", nargs="+", choices=[b[0] for b in BENCHMARKS])
     parser.add_argument("--write", action="store_true", help="rewrite the doc even with --only")
     args = parser.parse_args(argv)
-    chosen = [b for b in BENCHMARKS if not args.only or b[0] in args.only]
+    kept = old_results() if args.only else {}
     sections: list[str] = []
     summary: list[str] = []
     t0 = time.monotonic()
-    for name, title, timeout in chosen:
+    kept_s = 0.0
+    for name, title, timeout in BENCHMARKS:
+        if args.only and name not in args.only:
+            if name in kept:  # not run now: its last results stay
+                row, section = kept[name]
+                summary.append(row)
+                sections.append(section)
+                took = re.search(r"([\d.]+) s \|$", row)
+                kept_s += float(took.group(1)) if took else 0.0
+            continue
         print(f"running {name} ...", file=sys.stderr, flush=True)
         section, seconds = run_one(name, timeout)
         result = verdict_of(section)
@@ -137,7 +167,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         summary.append(
             f"| [{title}](#{_anchor(section)}) | `{name}.py` | {result} | {seconds:.0f} s |"
         )
-    total = time.monotonic() - t0
+    total = time.monotonic() - t0 + kept_s
     doc = "\n".join(
         [
             INTRO,
