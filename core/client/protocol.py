@@ -287,7 +287,7 @@ class SessionProtocol:
             if env.seq is not None and not self.replica.mark(env.seq):
                 deliver = False  # already applied (a resume overlapping what we had)
             else:
-                self.replica.apply(mtype, env.data)
+                self.replica.apply(mtype, env.data, env.seq)
                 if mtype == "annotation_update":  # listeners get the whole note it left
                     env = NoteUpdated.of(env, self.replica.annotations.get(env.data.id))
         else:
@@ -494,7 +494,7 @@ class SessionProtocol:
         self._outbox_changed = True
         if ack.seq is None or self.replica.mark(ack.seq):
             try:
-                self.replica.apply_own(event, self.limits, wall, ack.filled)
+                self.replica.apply_own(event, self.limits, wall, ack.filled, ack.seq)
             except ProtocolError as exc:
                 log.warning("could not apply this client's own %s: %s", event.type, exc)
 

@@ -115,7 +115,7 @@ class SessionReplica:
         self.stream = snap.stream
         self.driver = snap.driver
         if snap.full:
-            self.state.reset(snap.annotations or (), snap.deleted or (), snap.chat or ())
+            self.state.reset(snap.annotations or (), snap.deleted or (), snap.chat or (), snap.seq)
             self.annotations_version += 1
             self.chat_version += 1
             self.last_seq = snap.seq
@@ -150,9 +150,9 @@ class SessionReplica:
 
     # events
 
-    def apply(self, mtype: str, body: Any) -> bool:
-        """Apply a persisted event's body; True if the state changed."""
-        part = self.state.apply(mtype, body)
+    def apply(self, mtype: str, body: Any, seq: Optional[int] = None) -> bool:
+        """Apply a persisted event's body, stored at ``seq``; True if the state changed."""
+        part = self.state.apply(mtype, body, seq)
         if part == "notes":
             self.annotations_version += 1
         elif part == "chat":
@@ -165,8 +165,10 @@ class SessionReplica:
         limits: Limits,
         now: float,
         filled: Optional[Mapping[str, Any]] = None,
+        seq: Optional[int] = None,
     ) -> bool:
-        """Apply this client's own event once the relay has stored it (its ``ack``).
+        """Apply this client's own event once the relay has stored it (its ``ack``, at ``seq``:
+        a chat line goes where the relay stored it, before another's line stored later).
 
         The relay stores shapes rounded (``as_stored``) and writes some fields of a
         note or chat line itself (author, time, the note's image); its ``ack`` says
@@ -185,7 +187,7 @@ class SessionReplica:
                     event.type,
                     exc,
                 )
-        return self.apply(event.type, fill(event.type, body, values))
+        return self.apply(event.type, fill(event.type, body, values), seq)
 
     def apply_live(self, env: Envelope) -> None:
         """Apply an ephemeral message: join, leave, presence, playhead, lease."""

@@ -6,6 +6,11 @@ three end in the same state. Bodies are the typed ones of ``messages.MESSAGES``.
 
 - ``SessionState``: the notes by id, the deleted notes, the chat and the session's name,
   closed flag and watermark; ``SessionState.apply`` takes one persisted event.
+- Chat order: lines are kept in the order the relay stored them (seq). A line whose seq is
+  known (a relay event, or a client's own line once acknowledged) goes after every line of
+  lower seq and before every line of higher seq; a client's own lines not yet acknowledged
+  (no seq) stay at the end, in the order sent. A full snapshot's chat is in seq order, and
+  every line of it is at or before the snapshot's seq.
 - ``updated``: a note after an ``annotation_update`` (given fields set, then ``clear``).
 - ``as_stored``: a sender's body as the relay stores it (shapes' coordinates rounded).
 - ``RELAY_FILLED``, ``Filled`` and ``fill``: the fields the relay writes into an event it
@@ -84,7 +89,9 @@ class SessionState:
 
     ``deleted`` maps the id of each note deleted in the session to the note as it was
     (None when only its id is known, as from a snapshot), so a restore can be checked
-    against its author. ``chat`` keeps the latest ``chat_kept`` lines (all when None).
+    against its author. ``chat`` keeps the latest ``chat_kept`` lines (all when None), in
+    the relay's order (see "Chat order" above): a line applied with its ``seq`` is placed
+    by it, one without goes at the end. When the chat is full, its first line goes.
     """
 
     def __init__(self, session: Optional[SessionInfo] = None, chat_kept: Optional[int] = None):
@@ -92,6 +99,8 @@ class SessionState:
         self.notes: dict[str, Annotation] = {}
         self.deleted: dict[str, Optional[Annotation]] = {}
         self.chat: deque[ChatMessage] = deque(maxlen=chat_kept)
+        #: The seq of each line of ``chat``, in step with it (None: not known yet).
+        self._chat_seqs: deque[Optional[int]] = deque(maxlen=chat_kept)
         self._chat_ids: set[str] = set()
 
     def reset(
@@ -99,12 +108,15 @@ class SessionState:
         notes: Iterable[Annotation],
         deleted: Iterable[str],
         chat: Iterable[ChatMessage],
+        seq: int = 0,
     ) -> None:
-        """Take a full snapshot's notes, deleted ids and chat."""
+        """Take a full snapshot's notes, deleted ids and chat (stored at or before ``seq``)."""
         self.notes = {n.id: n for n in notes}
         self.deleted = {i: None for i in deleted if i not in self.notes}
         self.chat.clear()
         self.chat.extend(chat)
+        self._chat_seqs.clear()
+        self._chat_seqs.extend(seq for _ in self.chat)
         self._chat_ids = {c.id for c in self.chat}
 
     def add_notes(self, notes: Iterable[Annotation]) -> None:
@@ -113,8 +125,11 @@ class SessionState:
             self.notes[note.id] = note
             self.deleted.pop(note.id, None)
 
-    def apply(self, mtype: str, body: Any) -> Optional[Part]:
-        """Apply a persisted event's typed body; what changed, or None."""
+    def apply(self, mtype: str, body: Any, seq: Optional[int] = None) -> Optional[Part]:
+        """Apply a persisted event's typed body, stored at ``seq`` (None: not known, or
+        applied in seq order); what changed, or None."""
+        if mtype == "chat":
+            return self._chat(body, seq)
         step = _STEPS.get(mtype)
         return step(self, body) if step is not None else None
 
@@ -138,11 +153,25 @@ class SessionState:
         self.deleted[body.id] = note
         return "notes"
 
-    def _chat(self, body: ChatMessage) -> Optional[Part]:
+    def _chat(self, body: ChatMessage, seq: Optional[int] = None) -> Optional[Part]:
         if body.id in self._chat_ids:
             return None
         self._chat_ids.add(body.id)
-        self.chat.append(body)
+        seqs = self._chat_seqs
+        at = len(seqs)
+        while seq is not None and at:  # before the lines of higher seq or of none yet
+            before = seqs[at - 1]
+            if before is not None and before <= seq:
+                break
+            at -= 1
+        if len(seqs) == seqs.maxlen:
+            if at == 0:
+                return None  # older than every line kept: the first to go
+            self.chat.popleft()
+            seqs.popleft()
+            at -= 1
+        self.chat.insert(at, body)
+        seqs.insert(at, seq)
         return "chat"
 
     def _session(self, body: SessionUpdate) -> Optional[Part]:

@@ -87,6 +87,20 @@ def test_chat_is_kept_once_per_id_and_only_the_latest_lines():
     assert [c.text for c in state.chat] == ["1", "2"]
 
 
+def test_chat_lines_are_kept_in_seq_order_with_lines_of_no_seq_yet_at_the_end():
+    state = SessionState(chat_kept=3)
+    lines = [
+        ChatMessage(id=f"6f1c8f5e-6d3b-4b8e-9b5e-1a2b3c4d5e6{i}", text=str(i)) for i in range(5)
+    ]
+    state.reset((), (), lines[:1], seq=2)
+    state.apply("chat", lines[1], seq=5)
+    state.apply("chat", lines[2])  # no seq yet: at the end
+    assert state.apply("chat", lines[3], seq=3) == "chat"
+    assert [c.text for c in state.chat] == ["3", "1", "2"]  # full: the snapshot's line went
+    assert state.apply("chat", lines[4], seq=1) is None  # older than every line kept
+    assert [c.text for c in state.chat] == ["3", "1", "2"]
+
+
 def test_session_events_change_only_what_they_name():
     state = SessionState(SessionInfo("s", "Shot", 1.0, host_name="Mia"))
     state.apply("session", SessionUpdate(watermark="off"))

@@ -441,9 +441,39 @@ def test_an_ack_that_overtakes_another_participants_event_waits_for_it() -> None
     # The resume sends both; ours (seq 2) is not applied or delivered twice.
     feed(p, welcome(2), snapshot(2, full=False), their_chat(1), relay("chat", mine, seq=2, eid=eid))
     feed(p, relay("synced", {"seq": 2}))
-    assert [c.text for c in p.replica.chat] == ["mine", "theirs"]
+    assert [c.text for c in p.replica.chat] == ["theirs", "mine"]  # as the relay stored them
     assert [e.seq for e in delivered(p) if e.type == "chat"] == [1]
     assert p.replica.last_seq == 2
+
+
+def test_another_participants_line_stored_first_goes_before_ours_whatever_arrives_first() -> None:
+    for theirs_first in (True, False):
+        p = make()
+        join(p)
+        eid = chat(p, "mine")
+        feed(p, *((their_chat(1), ack(eid, 2)) if theirs_first else (ack(eid, 2), their_chat(1))))
+        assert [c.text for c in p.replica.chat] == ["theirs", "mine"], theirs_first
+        assert p.replica.last_seq == 2
+
+
+@pytest.mark.parametrize("order", list(itertools.permutations(range(3))))
+def test_own_lines_acknowledged_out_of_order_are_kept_in_seq_order(
+    order: tuple[int, ...],
+) -> None:
+    p = make()
+    join(p)
+    eids = [chat(p, f"line {i}") for i in range(3)]
+    feed(p, *(ack(eids[i], i + 1) for i in order))
+    assert [c.text for c in p.replica.chat] == ["line 0", "line 1", "line 2"]
+
+
+def test_lines_after_a_full_snapshot_go_after_its_chat_in_seq_order() -> None:
+    p = make()
+    old = ChatMessage(id=new_id(), text="earlier", author=MIA.id, author_name="Mia", ts=WALL)
+    join(p, 4, chat=(old,))
+    eid = chat(p, "mine")
+    feed(p, ack(eid, 6), their_chat(5))
+    assert [c.text for c in p.replica.chat] == ["earlier", "theirs", "mine"]
 
 
 def test_an_event_replayed_with_this_clients_eid_clears_it_and_applies_once() -> None:
