@@ -22,7 +22,11 @@ export class SessionState extends Emitter {
   // The notes as the relay stores them: its snapshot, its events, and ours once acknowledged.
   #stored = new Map();
   #storedDeleted = new Set();
+  // The chat in the relay's order (the rule in core/protocol/events.py, "Chat order"): by
+  // seq, with our lines not acknowledged yet at the end, in the order sent.
   chat = [];
+  // The seq of each line of `chat` by its id (null: not known yet).
+  #chatSeq = new Map();
   // Ids of our chat lines shown with this page's guess of their time, until the relay says.
   #guessed = new Set();
   playhead = null;
@@ -102,7 +106,7 @@ export class SessionState extends Emitter {
       case "pointer":
         return this.emit("pointer", d);
       default:
-        if (this.#event(msg.type, d, false)) this.#changed(msg.type);
+        if (this.#event(msg.type, d, false, msg.seq)) this.#changed(msg.type);
     }
   }
 
@@ -128,9 +132,9 @@ export class SessionState extends Emitter {
       }
       this.#show(id);
       if (!this.outbox.entries().some((i) => noteId(i.type, i.data) === id)) this.pending.delete(id);
-    } else if (item.type === "chat" && this.#guessed.delete(item.data.id) && ack.filled) {
-      const at = this.chat.findIndex((c) => c.id === item.data.id);
-      if (at >= 0) this.chat[at] = { ...this.chat[at], ...ack.filled };
+    } else if (item.type === "chat" && this.#guessed.delete(item.data.id)) {
+      const line = this.chat.find((c) => c.id === item.data.id);
+      if (line) this.#placeChat(ack.filled ? { ...line, ...ack.filled } : line, ack.seq);
     }
     this.#changed(item.type);
   }
@@ -167,6 +171,25 @@ export class SessionState extends Emitter {
     return { annotation: { ...a, ...fields, anchor, shape: rounded(a.shape) } };
   }
 
+  /**
+   * Puts chat line `line` (in place of any line of its id) where the relay stored it: after
+   * every line of lower seq, before every line of higher seq and our lines of none yet.
+   * Without a seq (ours, not acknowledged) it goes at the end.
+   */
+  #placeChat(line, seq) {
+    const known = typeof seq === "number" ? seq : null;
+    const kept = this.chat.filter((c) => c.id !== line.id);
+    let at = kept.length;
+    while (known !== null && at > 0) {
+      const before = this.#chatSeq.get(kept[at - 1].id);
+      if (before !== null && before <= known) break;
+      at -= 1;
+    }
+    kept.splice(at, 0, line);
+    this.chat = kept;
+    this.#chatSeq.set(line.id, known);
+  }
+
   #changed(type) {
     this.emit(type === "chat" ? "chat" : type === "session" ? "session" : "notes");
   }
@@ -200,6 +223,7 @@ export class SessionState extends Emitter {
       this.notes = new Map(this.#stored);
       this.deleted = new Set(this.#storedDeleted);
       this.chat = [...(d.chat ?? [])];
+      this.#chatSeq = new Map(this.chat.map((c) => [c.id, d.seq ?? 0]));
       this.#guessed.clear();
       this.pending.clear();
       // A paged snapshot: the notes follow in `pages` messages; ours go on top after them.
@@ -254,7 +278,7 @@ export class SessionState extends Emitter {
    * Another's note event changes the stored notes, and the note is shown again with ours on
    * top; our own is shown at once, as the relay will store it.
    */
-  #event(type, d, own) {
+  #event(type, d, own, seq) {
     const me = this.me;
     const id = noteId(type, d);
     if (id) {
@@ -271,14 +295,9 @@ export class SessionState extends Emitter {
     switch (type) {
       case "chat": {
         // A line is kept once, by its id: the relay's copy replaces our guess of it.
-        const at = this.chat.findIndex((c) => c.id === d.id);
-        if (at >= 0) {
-          if (own || !this.#guessed.delete(d.id)) return false;
-          this.chat[at] = d;
-          return true;
-        }
+        if (this.#chatSeq.has(d.id) && (own || !this.#guessed.delete(d.id))) return false;
         if (own) this.#guessed.add(d.id);
-        this.chat.push(own ? { ...d, author: me.id, author_name: me.name, ts: Date.now() / 1000 } : d);
+        this.#placeChat(own ? { ...d, author: me.id, author_name: me.name, ts: Date.now() / 1000 } : d, own ? null : seq);
         return true;
       }
       case "session":
