@@ -92,6 +92,19 @@ def relay_proc(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RelayProces
         proc.stop()
 
 
+@pytest.fixture(scope="module")
+def module_page(relay_proc: RelayProcess, browser_context: BrowserContext) -> Iterator[Page]:
+    """One page of the relay's origin for a module's tests, where the page's modules load as
+    the page loads them; no script error may happen on it."""
+    page = browser_context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{relay_proc.url}/api/health")
+    yield page
+    page.close()
+    assert not errors, errors
+
+
 @dataclass
 class Review:
     """One session: the relay, its id, the shared shot, and the pages opened on it."""

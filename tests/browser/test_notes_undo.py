@@ -3,13 +3,10 @@ and state): each undoes or redoes the latest step, in order, and says the stacks
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Page
-
-from tests.conftest import RelayProcess
+from playwright.sync_api import Page
 
 #: Adds notes a and b, moves a, deletes b, then runs ``ops`` (undo / redo); returns what was
 #: submitted after the four edits, whether undo and redo are offered after each op, and how
@@ -47,14 +44,8 @@ UNDO_JS = """async (ops) => {
 
 
 @pytest.fixture(scope="module")
-def page(relay_proc: RelayProcess, browser_context: BrowserContext) -> Iterator[Page]:
-    page = browser_context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{relay_proc.url}/api/health")
-    yield page
-    page.close()
-    assert not errors, errors
+def page(module_page: Page) -> Page:
+    return module_page
 
 
 def test_undo_takes_back_each_step_latest_first_and_redo_does_them_again(page: Page) -> None:

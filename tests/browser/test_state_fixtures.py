@@ -5,11 +5,10 @@ yet at the end, whatever arrives first."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from playwright.sync_api import BrowserContext, Page
+from playwright.sync_api import Page
 
 from overshoulder.core.protocol import PERSISTED_TYPES
 from tests.conftest import RelayProcess
@@ -71,15 +70,8 @@ def recorder(relay_proc: RelayProcess) -> Recorder:
 
 
 @pytest.fixture(scope="module")
-def page(relay_proc: RelayProcess, browser_context: BrowserContext) -> Iterator[Page]:
-    """One page of the relay's origin, where the page's modules load as the page loads them."""
-    page = browser_context.new_page()
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.goto(f"{relay_proc.url}/api/health")
-    yield page
-    page.close()
-    assert not errors, errors
+def page(module_page: Page) -> Page:
+    return module_page
 
 
 @pytest.mark.parametrize("fixture", FIXTURES, ids=[f.name for f in FIXTURES])
