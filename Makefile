@@ -7,8 +7,11 @@ PIP    := $(PY) -m pip
 STAMP  := $(VENV)/.installed
 # System packages the tests need (installed with apt when running as root):
 # Chromium for the browser reviewer's tests (tests/browser); the libraries Qt's
-# offscreen platform loads for the panel and overlay tests (PySide2 and PySide6).
-SYSTEM_PACKAGES ?= chromium libpulse-mainloop-glib0 libxkbcommon0 libegl1 libgl1 libfontconfig1
+# offscreen platform loads for the panel and overlay tests (PySide2 and PySide6); the
+# TURN server (coturn) and the media server (janus) the voice tests start; iproute2 for the
+# network namespaces of the voice tests and the shaped-link benchmarks.
+SYSTEM_PACKAGES ?= chromium libpulse-mainloop-glib0 libxkbcommon0 libegl1 libgl1 libfontconfig1 \
+	coturn janus iproute2
 
 .PHONY: demo test venv sysdeps lint typecheck check-nuke-stubs pytest bench clean
 
