@@ -97,6 +97,15 @@ class Limits:
     #: Missed events a resume replays at most; a client further behind gets a full snapshot
     #: (replaying more would fill ``max_queued_control`` before it could read them).
     max_resume_events: int = 1024
+    #: Bytes of one voice note's recording (a minute of speech in Opus is ~250 KB).
+    max_voice_note_bytes: int = 1024 * 1024
+    #: Seconds of one voice note, as the relay measures it (at most the model's 60).
+    max_voice_note_s: float = 60.0
+    #: Voice notes uploaded per minute through one invite link (hosts' links too), after a
+    #: burst of ``rate_burst``.
+    voice_notes_per_minute: float = 20.0
+    #: Bytes of voice notes one session keeps at most.
+    max_session_voice_bytes: int = 256 * 1024 * 1024
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -33,6 +33,9 @@ COORD_LIMIT = 10.0
 #: The longest range a note may hold, in frames (over an hour at 24 fps).
 MAX_NOTE_FRAMES = 100_000
 
+#: The longest voice note, in seconds (the relay measures each one it keeps).
+MAX_VOICE_NOTE_S = 60.0
+
 #: The largest frame number (either sign) any message carries: a day of 1,000 fps
 #: material is 86.4 M frames; beyond this a frame is a bug or an attack, and would
 #: stretch every reviewer's timeline.
@@ -296,12 +299,40 @@ class Shape:
                 _check_point(pt, name)
 
 
+#: The containers a voice note may come in: WebM (what browsers record) or Ogg, Opus inside.
+AudioMime = Literal["audio/webm", "audio/ogg"]
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+@dataclass(frozen=True)
+class AudioClip:
+    """A voice note's recording as the relay keeps it (``POST .../voice-notes`` answers it).
+
+    ``id`` is the SHA-256 of the bytes (lower-case hex); ``duration`` and ``size`` are what
+    the relay measured. The bytes are fetched by id from the session that holds them.
+    """
+
+    id: Annotated[str, Bounds(max_len=64)]
+    mime: AudioMime
+    duration: Annotated[float, Bounds(min=0.0, max=MAX_VOICE_NOTE_S)]
+    size: Annotated[int, Bounds(min=1, max=2**31 - 1)]
+
+    def __post_init__(self) -> None:
+        if type(self.id) is not str or not _SHA256_HEX.fullmatch(self.id):
+            raise ProtocolError(
+                ErrorCode.BAD_MESSAGE,
+                f"a clip's id is the SHA-256 of its bytes in lower-case hex, got {str(self.id)[:70]!r}",
+                "id",
+            )
+
+
 @dataclass(frozen=True)
 class Annotation:
     """A note: a mark, its style, where it belongs, optional words.
 
     ``id`` is made by the client (a UUID), so a retry never makes a second
-    note. ``author``, ``author_name`` and ``created`` are set by the relay.
+    note. ``author``, ``author_name`` and ``created`` are set by the relay. ``audio``
+    makes it a voice note: a clip uploaded to the same session first.
     """
 
     id: Annotated[str, Bounds(max_len=64)]
@@ -313,6 +344,7 @@ class Annotation:
     author: Annotated[Optional[str], Bounds(max_len=64)] = None
     author_name: Annotated[Optional[str], Bounds(limit="max_name_chars")] = None
     created: Optional[float] = None
+    audio: Optional[AudioClip] = None
 
     def __post_init__(self) -> None:
         check_uuid(self.id, "id")

@@ -24,6 +24,7 @@ from ..limits import DEFAULT_LIMITS, Limits
 from ..model import (
     Anchor,
     Annotation,
+    AudioClip,
     HostObject,
     ImageRef,
     RationalTime,
@@ -216,7 +217,18 @@ _SHAPE_KINDS: frozenset[str] = frozenset(get_args(ShapeKind))
 #: The fields the fast path below builds; if the model grows, it steps aside (see test).
 _FAST_FIELDS: dict[type, frozenset[str]] = {
     Annotation: frozenset(
-        {"id", "shape", "anchor", "style", "text", "status", "author", "author_name", "created"}
+        {
+            "id",
+            "shape",
+            "anchor",
+            "style",
+            "text",
+            "status",
+            "author",
+            "author_name",
+            "created",
+            "audio",
+        }
     ),
     Shape: frozenset({"kind", "points", "start", "end", "min", "max", "at", "text", "size"}),
     Anchor: frozenset({"frame", "time", "object", "image", "duration"}),
@@ -224,6 +236,7 @@ _FAST_FIELDS: dict[type, frozenset[str]] = {
     HostObject: frozenset({"kind", "path", "label", "item_frame"}),
     ImageRef: frozenset({"hash", "version"}),
     RationalTime: frozenset({"value", "rate"}),
+    AudioClip: frozenset({"id", "mime", "duration", "size"}),
 }
 _DEFAULT_STYLE = Style()
 FAST_PATH_CURRENT = all(
@@ -339,6 +352,14 @@ def _fast_annotation(raw: dict[str, Any]) -> Annotation:
     status = raw.get("status", "open")
     if status not in ("open", "done"):
         raise ValueError(status)
+    au = raw.get("audio")
+    audio = None
+    if au is not None:
+        if au["mime"] not in ("audio/webm", "audio/ogg"):
+            raise ValueError(au["mime"])
+        audio = AudioClip(
+            id=_str(au["id"]), mime=au["mime"], duration=_num(au["duration"]), size=_int(au["size"])
+        )
     return Annotation(
         id=_str(raw["id"]),
         shape=shape,
@@ -349,6 +370,7 @@ def _fast_annotation(raw: dict[str, Any]) -> Annotation:
         author=_opt_str(raw.get("author")),
         author_name=_opt_str(raw.get("author_name")),
         created=_opt_num(raw.get("created")),
+        audio=audio,
     )
 
 
