@@ -9,6 +9,7 @@ PACKAGES = {
     "overshoulder.core.client": "core/client",
     "overshoulder.core.codec": "core/codec",
     "overshoulder.core.ui": "core/ui",
+    "overshoulder.core.voice": "core/voice",
     "overshoulder.relay": "relay",
     "overshoulder.relay.store": "relay/store",
     "overshoulder.plugins": "plugins",
@@ -55,6 +56,9 @@ setup(
         "color": ["OpenImageIO>=2.5"],
         # The player host (overshoulder share): image sequences and OTIO timelines from disk.
         "player": ["OpenImageIO>=2.5", "opentimelineio>=0.15"],
+        # Voice from Python (core/voice): WebRTC audio links. 1.13 is the newest with wheels
+        # for Python 3.9 (Maya 2022-2024, Nuke 13-14), 1.15 for 3.10; later Pythons get 1.16+.
+        "voice": ["aiortc>=1.13"],
         "dev": [
             "aiohttp>=3.9",
             "websockets>=12",
@@ -68,6 +72,8 @@ setup(
             "OpenImageIO>=2.5",
             "opentimelineio>=0.15",
             "psutil>=5.9",
+            # The voice tests' Python participants (core/voice).
+            "aiortc>=1.13",
             # Only bench/late_join.py's comparison of snapshot decoders.
             "orjson>=3.9",
             # Both Qt bindings, so core/ui is tested on each (offscreen).

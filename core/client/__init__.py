@@ -8,7 +8,7 @@ the state mirror).
 from .backoff import reconnect_delay
 from .decode import decode_relay_message
 from .frame_cache import FrameCache
-from .listeners import Dispatch, EnvelopeListener, FrameListener, StateListener
+from .listeners import Dispatch, EnvelopeListener, FrameListener, StateListener, VoiceListener
 from .outbox import Outbox, PendingEvent
 from .outgoing import FrameSlot, Outgoing, SendQueue
 from .protocol import SessionProtocol, StateChanged
@@ -37,6 +37,7 @@ __all__ = [
     "SessionReplica",
     "StateChanged",
     "StateListener",
+    "VoiceListener",
     "control_url",
     "decode_relay_message",
     "media_url",

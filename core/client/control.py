@@ -25,7 +25,7 @@ class ControlLink:
     Everything it hears goes to the protocol under ``lock``; ``pump`` (called with the
     lock held) then queues what the protocol says to send and to deliver, and ``flush``
     (without it) hands the callbacks to the app. ``on_ticket`` is told of a new media
-    ticket.
+    ticket; ``voice`` (without the lock) calls the voice listeners, on this link's thread.
     """
 
     def __init__(
@@ -40,6 +40,7 @@ class ControlLink:
         pump: Callable[[], None],
         flush: Callable[[], None],
         on_ticket: Callable[[], None],
+        voice: Callable[[], None],
     ) -> None:
         self.url = url
         self.relay_url = relay_url
@@ -51,6 +52,7 @@ class ControlLink:
         self._pump = pump
         self._flush = flush
         self._on_ticket = on_ticket
+        self._voice = voice
 
     def write(self) -> None:
         """The writer thread: send what is queued in order, ping a quiet socket, retry."""
@@ -184,5 +186,6 @@ class ControlLink:
             self._pump()
             if protocol.ticket_serial != serial:
                 self._on_ticket()
+        self._voice()
         self._flush()
         return keep

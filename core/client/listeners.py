@@ -29,6 +29,8 @@ EnvelopeListener = Callable[[Envelope], None]
 StateListener = Callable[[str], None]
 #: ``on_frame(fn)``: called with the newest frame's header and image bytes.
 FrameListener = Callable[[FrameHeader, bytes], None]
+#: ``on_voice(fn)``: called with each voice message's type and body, on the client's thread.
+VoiceListener = Callable[[str, Any], None]
 
 #: Message types a listener may subscribe to: what the relay sends on the control socket.
 LISTENABLE = frozenset(
@@ -59,7 +61,7 @@ def call_direct(fn: Callable[[], None]) -> None:
 
 
 #: Keys of the listener table that are not message types.
-_STATE, _FRAME = " state", " frame"
+_STATE, _FRAME, _VOICE = " state", " frame", " voice"
 
 
 class Listeners:
@@ -70,6 +72,9 @@ class Listeners:
     keep only the newest message per sender while a callback for it waits in the
     dispatcher: a UI thread that was busy for a second gets the current position, not
     sixty stale ones. Frames likewise: only the newest waits.
+
+    Voice listeners are the exception: ``flush_voice`` calls them directly, in order, on
+    the control socket's thread (a voice engine must not wait for a busy UI thread).
     """
 
     def __init__(self, dispatch: Dispatch) -> None:
@@ -82,6 +87,8 @@ class Listeners:
         self._latest: dict[tuple[str, str], Envelope] = {}
         self._frame_in: Optional[tuple[FrameHeader, bytes]] = None
         self._frame_pending = False
+        self._voice: list[tuple[list[Callable[..., None]], Envelope]] = []
+        self._voice_lock = threading.Lock()
 
     def on(self, mtype: str, fn: EnvelopeListener) -> Callable[[], None]:
         if mtype not in LISTENABLE:
@@ -93,6 +100,9 @@ class Listeners:
 
     def on_frame(self, fn: FrameListener) -> Callable[[], None]:
         return self._add(_FRAME, fn)
+
+    def on_voice(self, fn: VoiceListener) -> Callable[[], None]:
+        return self._add(_VOICE, fn)
 
     def _add(self, key: str, fn: Callable[..., None]) -> Callable[[], None]:
         with self._lock:
@@ -124,6 +134,28 @@ class Listeners:
             self._latest[key] = env
             if not waiting:
                 self._notes.append(lambda: self._deliver_latest(key))
+
+    def voice(self, env: Envelope) -> None:
+        """Queue the voice listeners (as they are now) with ``env``, for ``flush_voice``."""
+        with self._lock:
+            listeners = self._fns.get(_VOICE)
+            if listeners:
+                self._voice.append((listeners, env))
+
+    def flush_voice(self) -> None:
+        """Call the voice listeners queued so far, in order, on this thread."""
+        with self._voice_lock:
+            while True:
+                with self._lock:
+                    items, self._voice = self._voice, []
+                if not items:
+                    return
+                for listeners, env in items:
+                    for fn in listeners:
+                        try:
+                            fn(env.type, env.data)
+                        except Exception:
+                            log.exception("an on_voice listener failed on %s", env.type)
 
     def _deliver_latest(self, key: tuple[str, str]) -> None:
         with self._lock:

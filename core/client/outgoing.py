@@ -12,7 +12,7 @@ from ..limits import Limits
 from ..protocol.packet import CODEC_IDS, HEADER_SIZE, KIND_FRAME, FrameHeader
 
 #: Ephemeral messages where only the newest unsent (or undelivered) one matters.
-COALESCED = frozenset({"pointer", "presence", "playhead", "timeline"})
+COALESCED = frozenset({"pointer", "presence", "playhead", "timeline", "voice_state"})
 #: A frame's image bytes as callers hand them in.
 Payload = Union[bytes, bytearray, memoryview]
 

@@ -57,6 +57,8 @@ RETRYABLE = frozenset({ErrorCode.INTERNAL, ErrorCode.NOT_READY, ErrorCode.RATE_L
 NEEDED_TO_JOIN = frozenset({"welcome", "snapshot", "snapshot_page", "synced"})
 #: HTTP answers to the socket's upgrade that mean "no" for good, as the relay's error codes.
 REFUSING_STATUS = {401: ErrorCode.UNAUTHORIZED, 403: ErrorCode.FORBIDDEN}
+#: Every voice message's type starts so (``voice_join``, ``voice_signal`` ...).
+VOICE_PREFIX = "voice_"
 
 #: down (no connection), hello (said hello, no welcome yet), syncing (welcomed, catching up),
 #: live (up to date: what waited for a connection has been sent).
@@ -110,6 +112,9 @@ class SessionProtocol:
         self.stream: Optional[Any] = None
         self.frame_request: Optional[FrameRequest] = None
         self.lease_intent: LeaseIntent = None
+        # The voice_join to say again after each join while this client is in voice (the
+        # relay drops a participant from voice when its connection ends).
+        self.voice_join: Optional[Any] = None
         # A host whose connection dropped while someone else drove: hand the drive back to
         # them when both are in again (the relay gives a host the drive when it is free).
         self.hand_back: Optional[str] = None
@@ -375,6 +380,20 @@ class SessionProtocol:
         self._put(mtype, dumps(build(mtype, body)))
         return True
 
+    def send_voice(self, mtype: str, body: Any) -> bool:
+        """A voice message (body checked): sent if live, dropped otherwise; never stored.
+
+        A ``voice_join`` is kept (with the latest muted flag of ``voice_state``) and said
+        again after each join until a ``voice_leave``: voice survives a reconnect.
+        """
+        if mtype == "voice_join":
+            self.voice_join = body
+        elif mtype == "voice_leave":
+            self.voice_join = None
+        elif mtype == "voice_state" and self.voice_join is not None:
+            self.voice_join = dataclasses.replace(self.voice_join, muted=body.muted)
+        return self.send_live(mtype, body)
+
     # The ``set_`` calls keep what the relay forgets with a connection, to say it again
     # after each join; the bodies come checked (see ``checked``).
 
@@ -479,6 +498,8 @@ class SessionProtocol:
         playhead, self.playhead_pending = self.playhead_pending, None
         if playhead is not None and (claiming or replica.driver in (None, me)):
             self.send_live("playhead", playhead)
+        if self.voice_join is not None:
+            self.send_live("voice_join", self.voice_join)
         session = replica.session
         if any(event.session is None for event in self.outbox):
             self._outbox_changed = True
@@ -501,6 +522,8 @@ class SessionProtocol:
     def _relay_error(self, err: Error, now: float) -> bool:
         """Record the relay's error; False ends the connection (a refused hello)."""
         self._error(err)
+        if err.type == "voice_join" and err.code not in RETRYABLE:
+            self.voice_join = None  # not in voice (full, or not allowed): no joining again
         if self.phase == "hello":
             if err.code in FATAL_HELLO_ERRORS:
                 self.refusal = err
@@ -537,6 +560,13 @@ class SessionProtocol:
             self.hand_back = None
             log.info("giving the drive back to %s, who held it before the connection dropped", whom)
             self.send_live("lease_release", LeaseRelease(to=whom))
+
+
+def is_voice(env: Envelope) -> bool:
+    """Whether ``env`` is for voice listeners: a voice message, or the relay's refusal of one."""
+    if env.type.startswith(VOICE_PREFIX):
+        return True
+    return env.type == "error" and (env.data.type or "").startswith(VOICE_PREFIX)
 
 
 def annotation_changes(

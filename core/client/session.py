@@ -28,7 +28,7 @@ from ..model import (
     check_uuid,
     new_id,
 )
-from ..protocol import CAPABILITIES, PROTOCOL_VERSION, Envelope
+from ..protocol import CAPABILITIES, MESSAGES, PROTOCOL_VERSION, Envelope
 from ..protocol.messages import (
     Draft,
     Error,
@@ -54,12 +54,13 @@ from .listeners import (
     FrameListener,
     Listeners,
     StateListener,
+    VoiceListener,
     call_direct,
 )
 from .media import MediaLink
 from .outbox import Outbox
 from .outgoing import Payload, SendQueue, check_frame
-from .protocol import SessionProtocol, StateChanged, annotation_changes
+from .protocol import VOICE_PREFIX, SessionProtocol, StateChanged, annotation_changes, is_voice
 from .sockets import abort, control_url, media_url
 
 log = logging.getLogger("overshoulder.client")
@@ -132,6 +133,7 @@ class SessionClient:
             pump=self._pump,
             flush=self._flush_notes,
             on_ticket=lambda: self._media.wake.set(),
+            voice=self._listeners.flush_voice,
         )
         self._media = MediaLink(
             media_url(relay_url),
@@ -260,6 +262,17 @@ class SessionClient:
         """
         return self._listeners.on_frame(fn)
 
+    def on_voice(self, fn: VoiceListener) -> Callable[[], None]:
+        """Call ``fn(type, body)`` for every voice message from the relay (``voice_welcome``,
+        ``voice_signal``, ``voice_state`` ...) and for each ``error`` refusing one of this
+        client's voice messages (``body.type`` names it); returns an undo.
+
+        Unlike the other listeners, ``fn`` runs on the client's network thread, not
+        through ``dispatch``, so a voice engine's signalling never waits for a busy UI
+        thread: return quickly, and hand the work to your own thread or loop.
+        """
+        return self._listeners.on_voice(fn)
+
     # --- persisted events ----------------------------------------------------------------------
 
     def add_annotation(self, annotation: Annotation) -> str:
@@ -366,6 +379,30 @@ class SessionClient:
         check_frame(header, payload, self._protocol.limits)
         self._media.slot.put(header, payload)
 
+    def send_voice(self, mtype: str, data: Any = None) -> bool:
+        """Send a voice message (``voice_join``, ``voice_leave``, ``voice_state``,
+        ``voice_signal``, ``voice_allow``): ``data`` is its body, a dataclass or a dict.
+
+        Checked now (ProtocolError names a bad field or a role that may not send it), sent
+        if connected, dropped otherwise (returns False); never stored or kept in the outbox.
+        After a ``voice_join`` the client joins voice again by itself after each reconnect
+        (a new ``voice_welcome`` follows), until ``voice_leave``.
+        """
+        spec = MESSAGES.get(mtype)
+        if not mtype.startswith(VOICE_PREFIX) or spec is None or spec.direction == "relay":
+            sendable = sorted(
+                t
+                for t, s in MESSAGES.items()
+                if t.startswith(VOICE_PREFIX) and s.direction != "relay"
+            )
+            raise ValueError(
+                f"{mtype!r} is no voice message a client sends; one of: {', '.join(sendable)}"
+            )
+        with self._lock:
+            sent = self._protocol.send_voice(mtype, self._protocol.checked(mtype, data or {}))
+            self._pump()
+        return sent
+
     # --- state -----------------------------------------------------------------------------------
 
     @property
@@ -461,6 +498,8 @@ class SessionClient:
                 self._listeners.state(delivery.state)
             else:
                 self._listeners.envelope(delivery)
+                if is_voice(delivery):
+                    self._listeners.voice(delivery)
         if protocol.take_outbox_changed():
             self._save_wake.set()
         if protocol.deadline() is not None:
