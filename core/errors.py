@@ -26,6 +26,10 @@ class ErrorCode:
     #: An event of the session's stored log could not be read; it was skipped (the relay
     #: started with ``--carry-on``, or one row was damaged).
     DAMAGED_EVENT = "damaged_event"
+    #: The voice room holds as many as a mesh carries and the relay has no media server.
+    VOICE_FULL = "voice_full"
+    #: A voice message from, or to, someone who is not in voice.
+    NOT_IN_VOICE = "not_in_voice"
 
 
 @dataclass

@@ -106,6 +106,19 @@ class Limits:
     voice_notes_per_minute: float = 20.0
     #: Bytes of voice notes one session keeps at most.
     max_session_voice_bytes: int = 256 * 1024 * 1024
+    #: Voice signals (SDP descriptions and ICE candidates) per second per participant, after
+    #: a burst of ``voice_signal_burst`` (a joiner's offers and candidates to every member come
+    #: at once); extra ones are refused (``rate_limited``), as losing one breaks a call.
+    voice_signal_rate_hz: float = 40.0
+    voice_signal_burst: int = 200
+    #: ``voice_state`` messages (muted, speaking) per second per participant; extra ones are
+    #: dropped. ``voice_join``/``voice_leave``/``voice_allow`` count with ``control_rate_hz``.
+    voice_state_rate_hz: float = 10.0
+    #: Characters of one SDP description in a ``voice_signal``.
+    max_sdp_chars: int = 16384
+    #: People in one voice room linked peer to peer (every pair); beyond it the room goes
+    #: through the relay's media server, or, without one, the next joiner gets ``voice_full``.
+    voice_mesh_max: int = 6
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -433,6 +433,165 @@ class Error:
     type: Optional[str] = None
 
 
+# --- voice ------------------------------------------------------------------
+#
+# Voice is signalled on the control socket and never stored: the relay checks each message,
+# keeps who is in voice in memory and forwards what peers need to set up their audio links.
+
+#: How voice media flows: peer to peer between every pair (``mesh``), or through the relay's
+#: media server (``sfu``), whose peer ids in ``voice_signal`` are ``SFU_PEER`` (publish)
+#: and ``SFU_SUBSCRIBE_PEER`` (subscribe).
+VoiceTopology = Literal["mesh", "sfu"]
+SFU_PEER = "sfu"
+SFU_SUBSCRIBE_PEER = "sfu-sub"
+
+
+@dataclass(frozen=True)
+class VoiceJoin:
+    """Client: put me in the session's voice room (muted until I say otherwise)."""
+
+    muted: bool = True
+
+
+@dataclass(frozen=True)
+class VoiceLeave:
+    """Client: take me out of voice (the control socket stays)."""
+
+
+@dataclass(frozen=True)
+class VoiceState:
+    """Client: my microphone is muted / I am speaking now (display only).
+
+    The relay passes it on to everyone as a whole ``VoiceMember`` (the same fields, all
+    set), so a client reading ``voice_state`` finds ``id``, ``name``, ``joined`` and
+    ``can_speak`` filled; what a client sends in them is ignored."""
+
+    muted: bool = True
+    speaking: bool = False
+    id: Annotated[Optional[str], Bounds(max_len=64)] = None
+    name: Annotated[Optional[str], Bounds(limit="max_name_chars")] = None
+    joined: Optional[bool] = None
+    can_speak: Optional[bool] = None
+
+
+@dataclass(frozen=True)
+class VoiceMember:
+    """Relay -> all: one participant's voice: in voice or not, its flags, whether it may speak."""
+
+    id: str
+    name: str
+    joined: bool
+    muted: bool = True
+    speaking: bool = False
+    can_speak: bool = False
+
+
+@dataclass(frozen=True)
+class IceServer:
+    """A STUN or TURN server, in the shape of the browser's ``RTCIceServer``."""
+
+    urls: list[str]
+    username: Optional[str] = None
+    credential: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class VoiceWelcome:
+    """Relay -> the joiner: you are in voice. Offer to every member listed (mesh)."""
+
+    mode: VoiceTopology
+    can_speak: bool
+    ice_servers: list[IceServer]
+    members: list[VoiceMember]
+    mesh_max: int
+
+
+@dataclass(frozen=True)
+class VoiceRoster:
+    """Relay -> a (re)joining participant: who is in voice now."""
+
+    members: list[VoiceMember]
+
+
+@dataclass(frozen=True)
+class SessionDescription:
+    """An SDP offer or answer (the browser's ``RTCSessionDescriptionInit``)."""
+
+    type: Literal["offer", "answer"]
+    sdp: Annotated[str, Bounds(limit="max_sdp_chars")]
+
+
+@dataclass(frozen=True)
+class IceCandidate:
+    """An ICE candidate (``RTCIceCandidateInit``: ``sdpMid``, ``sdpMLineIndex``).
+
+    An empty ``candidate`` is the end of candidates."""
+
+    candidate: Annotated[str, Bounds(max_len=512)]
+    sdp_mid: Annotated[Optional[str], Bounds(max_len=32)] = None
+    sdp_mline_index: Annotated[Optional[int], Bounds(min=0, max=63)] = None
+
+
+@dataclass(frozen=True)
+class VoiceStream:
+    """Which media line of a media server's offer carries whose voice."""
+
+    mid: Annotated[str, Bounds(max_len=32)]
+    id: Annotated[str, Bounds(max_len=64)]
+
+
+@dataclass(frozen=True)
+class VoiceSignal:
+    """One step of setting up an audio link with peer ``to``: a description or a candidate.
+
+    ``to`` is a participant id, or ``"sfu"`` / ``"sfu-sub"`` for the media server. The relay
+    sets ``id`` to the sender on what it forwards."""
+
+    to: Annotated[str, Bounds(max_len=64)]
+    description: Optional[SessionDescription] = None
+    candidate: Optional[IceCandidate] = None
+    streams: Annotated[Optional[list[VoiceStream]], Bounds(max_len=64)] = None
+    id: Annotated[Optional[str], Bounds(max_len=64)] = None
+
+    def __post_init__(self) -> None:
+        if (self.description is None) == (self.candidate is None):
+            raise ProtocolError(
+                ErrorCode.BAD_MESSAGE,
+                "a voice_signal carries exactly one of description and candidate",
+                "description",
+            )
+
+
+@dataclass(frozen=True)
+class VoiceAllow:
+    """Host: let viewer ``id`` speak in voice, or stop letting it."""
+
+    id: Annotated[str, Bounds(max_len=64)]
+    allowed: bool
+
+
+@dataclass(frozen=True)
+class VoiceMode:
+    """Relay -> all in voice: media now flows this way; set the links up again."""
+
+    mode: VoiceTopology
+
+
+#: Every voice message type (never stored, never in an outbox).
+VOICE_TYPES = frozenset(
+    {
+        "voice_join",
+        "voice_welcome",
+        "voice_leave",
+        "voice_state",
+        "voice_roster",
+        "voice_signal",
+        "voice_allow",
+        "voice_mode",
+    }
+)
+
+
 # --- the table --------------------------------------------------------------
 
 Direction = Literal["client", "relay", "both"]
@@ -508,6 +667,16 @@ MESSAGES: dict[str, MessageSpec] = {
             needs_eid=True,
             doc="rename / close the session",
         ),
+        MessageSpec("voice_join", VoiceJoin, "client", doc="join the session's voice"),
+        MessageSpec("voice_welcome", VoiceWelcome, "relay", doc="to the joiner: in voice"),
+        MessageSpec("voice_leave", VoiceLeave, "client", doc="leave voice"),
+        MessageSpec(
+            "voice_state", VoiceState, "both", doc="muted / speaking; relayed as VoiceMember"
+        ),
+        MessageSpec("voice_roster", VoiceRoster, "relay", doc="who is in voice, after a join"),
+        MessageSpec("voice_signal", VoiceSignal, "both", doc="an SDP or ICE step to one peer"),
+        MessageSpec("voice_allow", VoiceAllow, "client", ("host",), doc="let a viewer speak"),
+        MessageSpec("voice_mode", VoiceMode, "relay", doc="voice goes mesh or through the SFU"),
         MessageSpec("media_hello", MediaHello, "client", doc="media socket: first message"),
         MessageSpec("media_welcome", MediaWelcome, "relay", doc="media socket accepted"),
         MessageSpec("ack", Ack, "relay", doc="a message was applied (and stored at seq)"),
