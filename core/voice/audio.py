@@ -52,7 +52,7 @@ def resample(samples: np.ndarray, rate: int) -> np.ndarray:
         raise ValueError(f"sample rate {rate} Hz: it must be positive")
     if rate == SAMPLE_RATE or not len(samples):
         return samples
-    count = int(round(len(samples) * SAMPLE_RATE / rate))
+    count = round(len(samples) * SAMPLE_RATE / rate)
     at = np.arange(count) * (rate / SAMPLE_RATE)
     return np.interp(at, np.arange(len(samples)), samples).astype(samples.dtype)
 

@@ -204,7 +204,7 @@ class VoiceParticipant:
 
     def wait_heard(self, member: str, seconds: float, since: float, timeout: float = 20.0) -> bool:
         """Wait until ``seconds`` of ``member``'s audio arrived after wall time ``since``."""
-        frames = int(round(seconds / FRAME_S))
+        frames = round(seconds / FRAME_S)
 
         def enough() -> bool:
             return sum(1 for t, _ in self._recorded.get(member, []) if t >= since) >= frames

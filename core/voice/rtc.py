@@ -86,10 +86,7 @@ def samples_of(frame: AudioFrame) -> np.ndarray:
     """A decoded frame's first channel as int16 at 48 kHz (Opus decodes to stereo s16)."""
     data = frame.to_ndarray()
     channels = len(frame.layout.channels)
-    if frame.format.is_planar:
-        mono = data[0]
-    else:
-        mono = data.reshape(-1, channels)[:, 0]
+    mono = data[0] if frame.format.is_planar else data.reshape(-1, channels)[:, 0]
     if mono.dtype != np.int16:
         mono = (np.clip(mono.astype(np.float32), -1.0, 1.0) * 32767.0).astype(np.int16)
     if frame.sample_rate != SAMPLE_RATE:
