@@ -11,6 +11,8 @@ Routes (described in relay/openapi.json)::
     GET  /api/sessions/{id}/events        the session's log (export, ?since=N)
     GET  /api/sessions/{id}/audit         who joined, invited, downloaded, exported
     GET  /api/sessions/{id}/frames/{hash} an image a note was drawn on
+    POST /api/sessions/{id}/voice-notes   keep a voice note's recording (WebM or Ogg Opus)
+    GET  /api/sessions/{id}/voice-notes/{clip}  a kept recording's bytes
     GET  /api/openapi.json                this API, described
     GET  /, /s/{id}                       the browser reviewer
 
@@ -20,6 +22,7 @@ relay/http.py).
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import hmac
 import logging
@@ -47,6 +50,7 @@ from .store.base import AuditEntry, SessionRecord
 from .store.damage import exported
 from .store.sqlite import SqliteStore
 from .tokens import Claims, TokenSigner
+from .voicenotes import SessionFull, VoiceNoteRefused, VoiceNoteStore, valid_id
 
 log = logging.getLogger("overshoulder.relay")
 
@@ -85,8 +89,10 @@ class Api:
         rooms: Mapping[str, Room],
         public_url: Optional[str],
         locked: bool,
+        voice_notes: Optional[VoiceNoteStore] = None,
     ) -> None:
-        """``rooms``: the relay's live rooms by session id (read, never changed here)."""
+        """``rooms``: the relay's live rooms by session id (read, never changed here);
+        ``voice_notes``: where recordings are kept (none: voice notes are refused)."""
         self.store = store
         self.frames = frames
         self.signer = signer
@@ -97,6 +103,9 @@ class Api:
         self.locked = locked
         #: Session creations per client address (an unlocked relay's one open door).
         self._session_rates: dict[str, TokenBucket] = {}
+        self.voice_notes = voice_notes
+        #: Voice-note uploads per link (the token's nonce).
+        self._voice_rates: dict[str, TokenBucket] = {}
         self.started = time.time()
 
     def routes(self) -> list[web.RouteDef]:
@@ -109,6 +118,8 @@ class Api:
             web.get("/api/sessions/{sid}/events", self.export_events),
             web.get("/api/sessions/{sid}/audit", self.audit_log),
             web.get("/api/sessions/{sid}/frames/{hash}", self.get_frame),
+            web.post("/api/sessions/{sid}/voice-notes", self.upload_voice_note),
+            web.get("/api/sessions/{sid}/voice-notes/{clip}", self.get_voice_note),
             web.get("/api/openapi.json", self.openapi),
             web.get("/", self.index),
             web.get("/s/{sid}", self.index),
@@ -372,6 +383,86 @@ class Api:
         path, ctype = found
         return web.FileResponse(path, headers={"Content-Type": ctype})
 
+    def _voice_store(self) -> VoiceNoteStore:
+        if self.voice_notes is None:
+            raise HttpError(404, ErrorCode.NOT_FOUND, "this relay keeps no voice notes")
+        return self.voice_notes
+
+    async def upload_voice_note(self, request: web.Request) -> web.Response:
+        """Keep a recording for a voice note (hosts and reviewers): checked, measured and
+        written by its hash; the answer's clip goes into the note's ``audio``."""
+        session_id = request.match_info["sid"]
+        claims = self._auth(request, session_id)
+        if claims is not None and claims.role == "viewer":
+            raise HttpError(
+                403, ErrorCode.FORBIDDEN, "a viewer cannot make notes, voice notes included"
+            )
+        store = self._voice_store()
+        record = self.store.get_session(session_id)
+        if record is None:
+            raise HttpError(404, ErrorCode.NOT_FOUND, f"no session {session_id!r} on this relay")
+        if record.closed:
+            raise HttpError(409, ErrorCode.CONFLICT, "this session is closed; nothing more is kept")
+        limits = self.limits
+        if claims is not None:
+            self._voice_rate(claims)
+        data = await _read_body(request, limits.max_voice_note_bytes)
+        loop = asyncio.get_running_loop()
+        try:
+            clip = await loop.run_in_executor(
+                None,
+                store.keep,
+                session_id,
+                data,
+                limits.max_session_voice_bytes,
+                limits.max_voice_note_s,
+            )
+        except SessionFull as exc:
+            raise HttpError(413, ErrorCode.TOO_LARGE, str(exc)) from None
+        except VoiceNoteRefused as exc:
+            raise HttpError(400, ErrorCode.BAD_MESSAGE, str(exc)) from None
+        return web.json_response({"clip": dataclasses.asdict(clip)}, status=201)
+
+    def _voice_rate(self, claims: Claims) -> None:
+        bucket = self._voice_rates.get(claims.nonce)
+        if bucket is None:
+            if len(self._voice_rates) > 10_000:  # forget quiet links
+                self._voice_rates.clear()
+            bucket = self._voice_rates[claims.nonce] = TokenBucket(
+                self.limits.voice_notes_per_minute / 60.0, self.limits.rate_burst
+            )
+        if not bucket.allow():
+            raise HttpError(
+                429,
+                ErrorCode.RATE_LIMITED,
+                f"more than {self.limits.voice_notes_per_minute:g} voice notes a minute through "
+                "this link; wait a moment and send it again",
+            )
+
+    async def get_voice_note(self, request: web.Request) -> web.StreamResponse:
+        """A kept recording's bytes, for any role of the session; they never change."""
+        session_id, clip_id = request.match_info["sid"], request.match_info["clip"]
+        self._auth(request, session_id)
+        if not valid_id(clip_id):
+            raise HttpError(
+                400, ErrorCode.BAD_MESSAGE, "a voice note's id is 64 hex digits (its SHA-256)"
+            )
+        if self.store.get_session(session_id) is None:
+            raise HttpError(404, ErrorCode.NOT_FOUND, f"no session {session_id!r} on this relay")
+        found = self._voice_store().find(session_id, clip_id)
+        if found is None:
+            raise HttpError(
+                404, ErrorCode.NOT_FOUND, f"no voice note {clip_id} in session {session_id}"
+            )
+        clip, path = found
+        headers = {
+            "Content-Type": clip.mime,
+            # Named by the hash of its bytes: the same URL is always the same recording.
+            "Cache-Control": "private, max-age=31536000, immutable",
+            "ETag": f'"{clip.id}"',
+        }
+        return web.FileResponse(path, headers=headers)
+
     async def openapi(self, request: web.Request) -> web.Response:
         return web.Response(
             text=OPENAPI.read_text(encoding="utf-8"), content_type="application/json"
@@ -379,6 +470,28 @@ class Api:
 
     async def index(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(WEB_DIR / "index.html")
+
+
+async def _read_body(request: web.Request, most: int) -> bytes:
+    """The request's bytes, refused (413) past ``most``, before reading them all."""
+    if request.content_length is not None and request.content_length > most:
+        raise HttpError(
+            413,
+            ErrorCode.TOO_LARGE,
+            f"the recording is {request.content_length} bytes; at most {most} are kept",
+        )
+    chunks: list[bytes] = []
+    total = 0
+    async for chunk in request.content.iter_chunked(64 * 1024):
+        total += len(chunk)
+        if total > most:
+            raise HttpError(
+                413,
+                ErrorCode.TOO_LARGE,
+                f"the recording is over {most} bytes; at most {most} are kept",
+            )
+        chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def _text(body: dict[str, Any], key: str, most: int, default: Any) -> Any:

@@ -39,10 +39,11 @@ async def errors_middleware(request: web.Request, handler: Any) -> web.StreamRes
 
 
 #: The reviewer page's content policy (also in its <meta> tag): only the relay's own scripts,
-#: styles and sockets; images from itself and the frames it decodes.
+#: styles and sockets; images from itself and the frames it decodes; voice notes it fetched.
 PAGE_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
-    "connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; form-action 'none'"
+    "media-src 'self' blob:; connect-src 'self' ws: wss:; object-src 'none'; base-uri 'none'; "
+    "form-action 'none'"
 )
 
 

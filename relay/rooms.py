@@ -35,6 +35,7 @@ from overshoulder.core.errors import ErrorCode, ProtocolError
 from overshoulder.core.limits import Limits
 from overshoulder.core.model import (
     Annotation,
+    AudioClip,
     ChatMessage,
     ImageRef,
     Participant,
@@ -82,6 +83,7 @@ from overshoulder.core.schema import encode
 from .frames import FrameStore
 from .ratelimit import TokenBucket
 from .store.base import DAMAGED_EVENT, AuditEntry, EventRecord, EventStore, SessionRecord
+from .voicenotes import VoiceNoteStore
 
 log = logging.getLogger("overshoulder.relay.rooms")
 
@@ -362,8 +364,12 @@ class Room:
         frames: FrameStore,
         limits: Limits,
         on_idle: Optional[Callable[[Room], None]] = None,
+        voice_notes: Optional[VoiceNoteStore] = None,
     ) -> None:
         self._on_idle = on_idle
+        #: Where voice notes' recordings are kept: a note's ``audio`` must name one of this
+        #: session's (none: notes with audio are refused).
+        self.voice_notes = voice_notes
         self.store = store
         self.frames = frames
         self.limits = limits
@@ -830,6 +836,8 @@ class Room:
                 )
             if ann.id in self.deleted:
                 self._check_owner(me, self.deleted[ann.id], "restore")
+            if ann.audio is not None:
+                self._check_audio(ann.audio)
             values = relay_fill(env.type, body, me, now).over(Filled(image=self._pin_image(ann)))
             body = fill(env.type, as_stored(body), values)
         elif env.type in ("annotation_update", "annotation_delete"):
@@ -858,6 +866,24 @@ class Room:
             raise ProtocolError(
                 ErrorCode.FORBIDDEN,
                 f"only the author ({who}) or a host may {action} this note",
+            )
+
+    def _check_audio(self, clip: AudioClip) -> None:
+        """A voice note names a recording uploaded to this session, as the relay measured it."""
+        found = self.voice_notes.find(self._session.id, clip.id) if self.voice_notes else None
+        if found is None:
+            raise ProtocolError(
+                ErrorCode.NOT_FOUND,
+                f"voice note {clip.id} was not uploaded to this session (POST it to "
+                f"/api/sessions/{self._session.id}/voice-notes first)",
+                "data.annotation.audio.id",
+            )
+        if found[0] != clip:
+            raise ProtocolError(
+                ErrorCode.BAD_MESSAGE,
+                f"audio does not match voice note {clip.id} as kept: send the clip the upload "
+                f"answered ({found[0].mime}, {found[0].duration} s, {found[0].size} bytes)",
+                "data.annotation.audio",
             )
 
     def _pin_image(self, ann: Annotation) -> Optional[ImageRef]:

@@ -36,6 +36,7 @@ from .rooms import Room
 from .sockets import Sockets
 from .store.sqlite import SqliteStore
 from .tokens import TokenSigner
+from .voicenotes import VoiceNoteStore
 
 
 class Relay:
@@ -75,6 +76,7 @@ class Relay:
             self.data_dir / "events.sqlite3", synchronous=synchronous, carry_on=carry_on
         )
         self.frames = FrameStore(self.data_dir / "frames")
+        self.voice_notes = VoiceNoteStore(self.data_dir / "voice-notes")
         self.rooms: dict[str, Room] = {}
         self._loading: dict[str, asyncio.Task[Room]] = {}
         self.api = Api(
@@ -86,6 +88,7 @@ class Relay:
             rooms=self.rooms,
             public_url=self.public_url,
             locked=locked,
+            voice_notes=self.voice_notes,
         )
         self.sockets = Sockets(
             store=self.store,
@@ -108,7 +111,14 @@ class Relay:
             record = self.store.get_session(session_id)
             if record is None:
                 raise ProtocolError(ErrorCode.NOT_FOUND, f"no session {session_id!r} on this relay")
-            fresh = Room(record, self.store, self.frames, self.limits, on_idle=self._drop_if_idle)
+            fresh = Room(
+                record,
+                self.store,
+                self.frames,
+                self.limits,
+                on_idle=self._drop_if_idle,
+                voice_notes=self.voice_notes,
+            )
             loop = asyncio.get_running_loop()
             loading = self._loading[session_id] = loop.create_task(self._load(fresh))
         return await asyncio.shield(loading)
