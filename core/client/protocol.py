@@ -115,6 +115,7 @@ class SessionProtocol:
         # The voice_join to say again after each join while this client is in voice (the
         # relay drops a participant from voice when its connection ends).
         self.voice_join: Optional[Any] = None
+        self.voice_join_gen = 0  # the connection it was last said on
         # A host whose connection dropped while someone else drove: hand the drive back to
         # them when both are in again (the relay gives a host the drive when it is free).
         self.hand_back: Optional[str] = None
@@ -384,10 +385,18 @@ class SessionProtocol:
         """A voice message (body checked): sent if live, dropped otherwise; never stored.
 
         A ``voice_join`` is kept (with the latest muted flag of ``voice_state``) and said
-        again after each join until a ``voice_leave``: voice survives a reconnect.
+        again after each join until a ``voice_leave``: voice survives a reconnect. The same
+        join again on a connection that said it already is not sent twice (an engine that
+        joins again itself after a reconnect, as the page's does, finds it done).
         """
         if mtype == "voice_join":
+            if body == self.voice_join and self.voice_join_gen == self.gen and self.phase == "live":
+                return True
             self.voice_join = body
+            if self.send_live(mtype, body):
+                self.voice_join_gen = self.gen
+                return True
+            return False
         elif mtype == "voice_leave":
             self.voice_join = None
         elif mtype == "voice_state" and self.voice_join is not None:
@@ -500,6 +509,7 @@ class SessionProtocol:
             self.send_live("playhead", playhead)
         if self.voice_join is not None:
             self.send_live("voice_join", self.voice_join)
+            self.voice_join_gen = self.gen
         session = replica.session
         if any(event.session is None for event in self.outbox):
             self._outbox_changed = True

@@ -63,6 +63,9 @@ def test_a_voice_join_is_said_again_after_each_join_with_the_latest_muted_flag()
     join(p)
     again = [m["data"] for m in sent(p) if m["type"] == "voice_join"]
     assert again == [{"muted": False}]
+    # An engine that joins again itself after the reconnect finds it done: no second join.
+    assert voice(p, "voice_join", {"muted": False})
+    assert "voice_join" not in types(p)
     voice(p, "voice_leave", VoiceLeave())
     drop(p)
     join(p)
