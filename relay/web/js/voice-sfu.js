@@ -1,0 +1,135 @@
+// Voice through the relay's media server (an SFU): one link for the whole room.
+//
+// A member who may speak publishes its microphone to the peer id "sfu" (it offers, the relay
+// answers from Janus). Every member receives everyone else's voice on one connection from
+// "sfu-sub": the relay offers, with `streams` saying which mid carries whose voice; the link
+// answers and hands each voice to the engine as its own MediaStream, so per-person volume
+// works as in a mesh. A new offer from "sfu-sub" (someone joined or left) updates the set.
+
+export const SFU_PUBLISH = "sfu";
+export const SFU_SUBSCRIBE = "sfu-sub";
+
+function candidateOut(c) {
+  return { candidate: c.candidate, sdp_mid: c.sdpMid ?? null, sdp_mline_index: c.sdpMLineIndex ?? null };
+}
+
+function candidateIn(c) {
+  return { candidate: c.candidate, sdpMid: c.sdp_mid ?? null, sdpMLineIndex: c.sdp_mline_index ?? null };
+}
+
+export class SfuLink {
+  // engine: calls remoteStream(id, stream) and remoteGone(id).
+  // send(type, data): the signalling transport; iceServers: from voice_welcome.
+  constructor(engine, { send, iceServers = [] } = {}) {
+    this.engine = engine;
+    this.send = send || ((type, data) => engine.send(type, data));
+    this.iceServers = iceServers;
+    this.pub = null;
+    this.sub = null;
+    this.closed = false;
+    // mid -> participant id as the last offer said; id -> the stream handed to the engine.
+    this.mids = new Map();
+    this.heard = new Map();
+    // Signals of one peer id are handled in order (each waits for the one before).
+    this.chain = Promise.resolve();
+  }
+
+  #pc(to) {
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: "max-bundle" });
+    pc.onicecandidate = (ev) => {
+      if (ev.candidate && ev.candidate.candidate && !this.closed) {
+        this.send("voice_signal", { to, candidate: candidateOut(ev.candidate) });
+      }
+    };
+    return pc;
+  }
+
+  // localStream: the microphone, or null for a member who may only listen.
+  async start(localStream) {
+    const track = localStream && localStream.getAudioTracks()[0];
+    if (!track || this.closed) return;
+    const pub = (this.pub = this.#pc(SFU_PUBLISH));
+    pub.addTransceiver(track, { direction: "sendonly", streams: [localStream] });
+    await pub.setLocalDescription(await pub.createOffer());
+    if (this.closed) return;
+    const { type, sdp } = pub.localDescription;
+    this.send("voice_signal", { to: SFU_PUBLISH, description: { type, sdp } });
+  }
+
+  // The microphone changed (another input device): the published track follows.
+  async replaceTrack(track) {
+    const sender = this.pub && this.pub.getSenders()[0];
+    if (sender) await sender.replaceTrack(track);
+  }
+
+  signal(msg) {
+    this.chain = this.chain.then(() => this.#signal(msg)).catch((err) => {
+      console.warn("voice (media server):", err);
+    });
+    return this.chain;
+  }
+
+  async #signal(msg) {
+    if (this.closed) return;
+    if (msg.id === SFU_PUBLISH) {
+      if (!this.pub) return;
+      if (msg.description) await this.pub.setRemoteDescription(msg.description);
+      else if (msg.candidate) await this.pub.addIceCandidate(candidateIn(msg.candidate));
+    } else if (msg.id === SFU_SUBSCRIBE) {
+      if (msg.candidate) {
+        if (this.sub) await this.sub.addIceCandidate(candidateIn(msg.candidate));
+      } else if (msg.description && msg.description.type === "offer") {
+        await this.#subscribe(msg.description, msg.streams || []);
+      }
+    }
+  }
+
+  async #subscribe(offer, streams) {
+    if (!this.sub) this.sub = this.#pc(SFU_SUBSCRIBE);
+    const sub = this.sub;
+    await sub.setRemoteDescription(offer);
+    await sub.setLocalDescription(await sub.createAnswer());
+    if (this.closed) return;
+    const { type, sdp } = sub.localDescription;
+    this.send("voice_signal", { to: SFU_SUBSCRIBE, description: { type, sdp } });
+    this.mids = new Map(streams.map((s) => [String(s.mid), s.id]));
+    this.#reconcile();
+  }
+
+  // Hand the engine one stream per voice the last offer listed; voices it no longer lists
+  // are gone.
+  #reconcile() {
+    const now = new Map();
+    for (const t of this.sub.getTransceivers()) {
+      const id = t.mid != null && this.mids.get(String(t.mid));
+      if (id && !now.has(id)) now.set(id, t.receiver.track);
+    }
+    for (const [id, stream] of this.heard) {
+      const track = now.get(id);
+      if (!track || stream.getAudioTracks()[0] !== track) {
+        this.heard.delete(id);
+        this.engine.remoteGone(id);
+      }
+    }
+    for (const [id, track] of now) {
+      if (this.heard.has(id)) continue;
+      const stream = new MediaStream([track]);
+      this.heard.set(id, stream);
+      this.engine.remoteStream(id, stream);
+    }
+  }
+
+  // Who this link hears now (participant ids).
+  get voices() {
+    return [...this.heard.keys()];
+  }
+
+  close() {
+    if (this.closed) return;
+    this.closed = true;
+    for (const pc of [this.pub, this.sub]) if (pc) pc.close();
+    for (const id of this.heard.keys()) this.engine.remoteGone(id);
+    this.heard.clear();
+    this.pub = this.sub = null;
+  }
+}
