@@ -6,7 +6,8 @@ One place makes a request (``_request``) and one turns what went wrong into a
 (``RelayUnreachable``: a connection that failed or timed out), a refusal
 (``RelayRefused``: HTTP 400 or more, with the relay's error code) or an answer that
 is not the relay's JSON. On top of that: the calls, as typed results
-(``list_sessions``, ``create_session``, ``make_invite``, ``fetch_frame``) and, for
+(``list_sessions``, ``create_session``, ``make_invite``, ``fetch_frame``,
+``upload_voice_note``, ``fetch_voice_note``) and, for
 a caller that shows the relay's answer as it is, as JSON (``session_list``,
 ``invite``).
 
@@ -16,6 +17,7 @@ never on the UI thread. No Qt here.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from typing import Any, NoReturn, Optional
 from urllib.parse import quote
@@ -23,7 +25,7 @@ from urllib.parse import quote
 import requests
 
 from .errors import ProtocolError
-from .model import SessionInfo
+from .model import AudioClip, SessionInfo
 from .schema import decode
 
 #: Seconds to wait for the relay to connect, then to answer one call.
@@ -163,6 +165,43 @@ MAX_FRAME_BYTES = 64 * 1024 * 1024
 def fetch_frame(relay: str, session_id: str, digest: str, token: str) -> FrameImage:
     """``GET /api/sessions/{id}/frames/{hash}`` with a token of the session (any role)."""
     path = f"/api/sessions/{quote(session_id, safe='')}/frames/{quote(digest, safe='')}"
+    data, ctype = _download(relay, path, token, f"the image {digest}", MAX_FRAME_BYTES)
+    return FrameImage(data=data, content_type=ctype)
+
+
+#: The most bytes a voice note's recording may have when fetched (the relay keeps 1 MiB).
+MAX_VOICE_NOTE_BYTES = 16 * 1024 * 1024
+
+
+def upload_voice_note(
+    relay: str, session_id: str, token: str, data: bytes, mime: str = "audio/webm"
+) -> AudioClip:
+    """``POST /api/sessions/{id}/voice-notes`` with a host's or reviewer's token: the relay
+    checks and measures the recording (Opus in WebM or Ogg) and answers the clip a note's
+    ``audio`` then names."""
+    path = f"/api/sessions/{quote(session_id, safe='')}/voice-notes"
+    body = _call("POST", relay, path, key=token, data=data, content_type=mime)
+    try:
+        return decode(AudioClip, body.get("clip"), "clip")
+    except ProtocolError as exc:
+        raise RelayError(
+            f"the relay at {relay} answered with a clip that does not fit: {exc.message}", relay
+        ) from None
+
+
+def fetch_voice_note(relay: str, session_id: str, clip_id: str, token: str) -> bytes:
+    """``GET /api/sessions/{id}/voice-notes/{clip}`` with a token of the session (any role):
+    the recording's bytes, checked against the hash that names them."""
+    path = f"/api/sessions/{quote(session_id, safe='')}/voice-notes/{quote(clip_id, safe='')}"
+    what = f"the voice note {clip_id}"
+    data, _ = _download(relay, path, token, what, MAX_VOICE_NOTE_BYTES)
+    if hashlib.sha256(data).hexdigest() != clip_id:
+        raise RelayError(f"{what} from {relay} does not match its hash: damaged on the way", relay)
+    return data
+
+
+def _download(relay: str, path: str, token: str, what: str, most: int) -> tuple[bytes, str]:
+    """The bytes of a GET (at most ``most``) and their content type."""
     response = _request("GET", relay, path, key=token, stream=True)
     with response:
         if response.status_code >= 400:
@@ -172,19 +211,13 @@ def fetch_frame(relay: str, session_id: str, digest: str, token: str) -> FrameIm
         try:
             for chunk in response.iter_content(1 << 16):
                 total += len(chunk)
-                if total > MAX_FRAME_BYTES:
-                    raise RelayError(
-                        f"the image {digest} from {relay} is larger than {MAX_FRAME_BYTES} bytes",
-                        relay,
-                    )
+                if total > most:
+                    raise RelayError(f"{what} from {relay} is larger than {most} bytes", relay)
                 chunks.append(chunk)
         except requests.exceptions.RequestException as exc:
-            raise RelayError(
-                f"the image {digest} from {relay} was cut short: {exc}", relay
-            ) from None
-    data = b"".join(chunks)
+            raise RelayError(f"{what} from {relay} was cut short: {exc}", relay) from None
     ctype = str(response.headers.get("Content-Type") or "application/octet-stream")
-    return FrameImage(data=data, content_type=ctype.split(";")[0].strip())
+    return b"".join(chunks), ctype.split(";")[0].strip()
 
 
 # --- the one request ---------------------------------------------------------------------------
@@ -199,15 +232,21 @@ def _request(
     json_body: Optional[dict[str, Any]] = None,
     key: Optional[str] = None,
     stream: bool = False,
+    data: Optional[bytes] = None,
+    content_type: Optional[str] = None,
 ) -> requests.Response:
-    """Send one request; no answer at all is a ``RelayUnreachable``."""
+    """Send one request (a JSON body, or ``data`` of ``content_type``); no answer at all is a
+    ``RelayUnreachable``."""
     headers = {"Authorization": f"Bearer {key}"} if key else {}
+    if content_type:
+        headers["Content-Type"] = content_type
     try:
         return requests.request(
             method,
             relay + path,
             params=params,
             json=json_body,
+            data=data,
             headers=headers,
             timeout=(CONNECT_TIMEOUT_S, READ_TIMEOUT_S),
             stream=stream,
@@ -245,8 +284,8 @@ def _refused(relay: str, response: requests.Response) -> NoReturn:
 
 
 def _call(method: str, relay: str, path: str, **options: Any) -> dict[str, Any]:
-    """One JSON call (``options``: ``params``, ``json_body``, ``key``, as ``_request`` takes
-    them): the answer's object, or a ``RelayError`` that says what went wrong."""
+    """One JSON call (``options``: ``params``, ``json_body``, ``key``, ``data``, as
+    ``_request`` takes them): the answer's object, or a ``RelayError`` that says what went wrong."""
     response = _request(method, relay, path, **options)
     if response.status_code >= 400:
         _refused(relay, response)

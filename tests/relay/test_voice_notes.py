@@ -302,3 +302,26 @@ def test_damaged_recordings_are_read_or_refused(kind, flips, cut):
     for at, value in flips:
         data[at % len(data)] = value
     _check(bytes(data[: len(data) - cut % len(data)]))
+
+
+# --- the Python client's calls ---------------------------------------------------------------
+
+
+def test_the_python_api_uploads_and_fetches_voice_notes_and_says_what_was_refused(
+    relay, session
+):
+    from overshoulder.core import relay_api
+
+    sid, host = session["session"]["id"], session["host_token"]
+    data = _clip("ogg")
+    clip = relay_api.upload_voice_note(relay.url, sid, host, data, "audio/ogg")
+    assert clip.id == hashlib.sha256(data).hexdigest() and clip.mime == "audio/ogg"
+    assert relay_api.fetch_voice_note(relay.url, sid, clip.id, relay.invite(sid, "viewer")) == data
+    with pytest.raises(relay_api.RelayRefused, match="not a WebM or Ogg") as refused:
+        relay_api.upload_voice_note(relay.url, sid, host, b"not audio")
+    assert refused.value.status == 400 and refused.value.code == "bad_message"
+    with pytest.raises(relay_api.RelayRefused, match="viewer"):
+        relay_api.upload_voice_note(relay.url, sid, relay.invite(sid, "viewer"), data)
+    with pytest.raises(relay_api.RelayRefused) as missing:
+        relay_api.fetch_voice_note(relay.url, sid, "ab" * 32, host)
+    assert missing.value.status == 404
