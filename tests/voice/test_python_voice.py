@@ -1,0 +1,94 @@
+"""Two Python voice participants through a real relay, in a network namespace: they hear each
+other (what each records matches what the other sent, not what it sent itself), mute
+silences, leaving closes the link, and a dropped connection joins voice again by itself."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from overshoulder.core.client.sockets import abort
+from overshoulder.core.voice import read_wav, similarity
+from tests.waiting import wait_for
+
+from .conftest import MakeMember, Member
+from .signals import rms, speech_wav
+
+#: Seconds of audio compared, and how well it must match (see signals.py for the figures).
+LISTEN_S = 2.0
+MATCHES = 0.6
+#: Level (int16 RMS) under which audio is silence; the signals are at about 5,000.
+SILENT = 30.0
+
+
+def heard(listener: Member, speaker: Member, since: float) -> np.ndarray:
+    """``LISTEN_S`` of ``speaker`` at ``listener``, arrived after ``since``."""
+    assert listener.voice.wait_heard(speaker.id, LISTEN_S, since), (
+        f"{listener.client.participant} heard under {LISTEN_S} s of {speaker.id} "
+        f"(links up: {sorted(listener.voice.connected)}; error: {listener.voice.last_error})"
+    )
+    return listener.voice.recording(speaker.id, since)
+
+
+def assert_hears(listener: Member, speaker: Member, said: np.ndarray, other: np.ndarray) -> None:
+    got = heard(listener, speaker, time.time())
+    score, _ = similarity(got, said)
+    wrong, _ = similarity(got, other)
+    assert score > MATCHES and score > 3 * wrong, (score, wrong)
+
+
+def both_linked(a: Member, b: Member, timeout: float = 20.0) -> None:
+    assert a.voice.wait_connected([b.id], timeout), f"no link {a.id} -> {b.id}"
+    assert b.voice.wait_connected([a.id], timeout), f"no link {b.id} -> {a.id}"
+
+
+def test_two_python_participants_hear_each_other_and_mute_silences(
+    members: MakeMember, tmp_path: Path
+) -> None:
+    mia_wav, leo_wav = speech_wav(tmp_path, 1), speech_wav(tmp_path, 2)
+    mia_said, leo_said = read_wav(mia_wav), read_wav(leo_wav)
+    mia = members("Mia", mia_wav, role="host")
+    leo = members("Leo", leo_wav)
+    mia.voice.join()
+    assert wait_for(lambda: mia.voice.welcomes == 1), "no voice_welcome for Mia"
+    assert mia.voice.members.keys() <= {mia.id}  # alone in voice: nobody to offer to
+    leo.voice.join()
+    both_linked(mia, leo)
+    assert_hears(mia, leo, leo_said, mia_said)
+    assert_hears(leo, mia, mia_said, leo_said)
+    # Mia mutes: once Leo's client knows, what comes from her is silence (and Leo still talks).
+    assert rms(heard(leo, mia, time.time())) > 100 * SILENT
+    mia.voice.mute()
+    assert wait_for(lambda: leo.voice.members.get(mia.id) and leo.voice.members[mia.id].muted)
+    after = heard(leo, mia, time.time() + 0.3)  # what was on the way when she muted has played
+    assert rms(after) < SILENT, rms(after)
+    assert_hears(mia, leo, leo_said, mia_said)
+    mia.voice.mute(False)
+    assert_hears(leo, mia, mia_said, leo_said)
+
+
+def test_leaving_closes_the_link_and_a_dropped_participant_joins_again_by_itself(
+    members: MakeMember, tmp_path: Path
+) -> None:
+    mia_wav, leo_wav = speech_wav(tmp_path, 3), speech_wav(tmp_path, 4)
+    mia_said, leo_said = read_wav(mia_wav), read_wav(leo_wav)
+    mia = members("Mia", mia_wav, role="host")
+    leo = members("Leo", leo_wav)
+    mia.voice.join()
+    leo.voice.join()
+    both_linked(mia, leo)
+    # Leo's connection drops: the relay takes him out of voice; once his client is back it
+    # joins voice again, and both hear each other again.
+    abort(leo.client._control.ws)
+    assert wait_for(lambda: leo.id not in mia.voice.connected, 10), "Mia kept a dead link"
+    assert wait_for(lambda: leo.voice.welcomes == 2, 15), "Leo did not join voice again"
+    both_linked(mia, leo, 10)
+    assert_hears(mia, leo, leo_said, mia_said)
+    assert_hears(leo, mia, mia_said, leo_said)
+    # Leo leaves voice (his session stays): Mia's link to him closes.
+    leo.voice.leave()
+    assert wait_for(lambda: leo.id not in mia.voice.connected, 10), "Mia kept Leo's link"
+    assert leo.id not in mia.voice.members
+    assert leo.client.state == "synced"
