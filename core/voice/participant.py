@@ -297,10 +297,13 @@ class VoiceParticipant:
         link = self._links.get(peer)
         description = signal.description
         if description is not None and description.type == "offer":
-            if link is not None:
+            if link is not None and peer != SFU_SUBSCRIBE:
                 self._drop(link)  # the peer starts again (it rejoined): so does this side
-            link = self._link(peer)
-            if signal.streams:
+                link = None
+            if link is None:
+                link = self._link(peer)
+            if signal.streams is not None:
+                # The media server renegotiates its one subscription as publishers come and go.
                 link.streams = {s.mid: s.id for s in signal.streams}
         if link is None:
             log.debug("a voice signal from %s, with whom there is no link; ignored", peer)
@@ -324,8 +327,7 @@ class VoiceParticipant:
         @pc.on("track")
         def on_track(track: Any) -> None:
             mid = next((t.mid for t in pc.getTransceivers() if t.receiver.track is track), None)
-            who = link.streams.get(mid or "", peer)
-            self._spawn(self._listen(link, track, who))
+            self._spawn(self._listen(link, track, mid or ""))
 
         @pc.on("connectionstatechange")
         def on_state() -> None:
@@ -418,8 +420,9 @@ class VoiceParticipant:
         body = {"to": link.id, "description": {"type": local.type, "sdp": local.sdp}}
         self.client.send_voice("voice_signal", body)
 
-    async def _listen(self, link: _Link, track: Any, who: str) -> None:
-        """Read ``who``'s audio until the track ends, keeping the last ``record_s`` seconds."""
+    async def _listen(self, link: _Link, track: Any, mid: str) -> None:
+        """Read a track until it ends, keeping the last ``record_s`` seconds of it under the
+        member whose voice it is (the peer; in SFU mode, as the line's ``streams`` say)."""
         keep = int(self._record_s / FRAME_S)
         while True:
             try:
@@ -429,6 +432,7 @@ class VoiceParticipant:
             if keep <= 0:
                 continue
             samples = self._rtc.samples_of(frame)
+            who = link.streams.get(mid, link.id)
             with self._cond:
                 chunks = self._recorded.setdefault(who, [])
                 chunks.append((time.time(), samples))

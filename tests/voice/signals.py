@@ -1,8 +1,8 @@
 """Speech-like test signals: voiced sound with a wandering pitch, in syllables, one per seed.
 
 Two seeds give different signals (their best normalised cross-correlation over a second
-stays near 0.1-0.2, against about 0.9 for a signal and itself through Opus), and each goes through
-a browser's speech processing as speech does.
+stays near 0.1-0.2, against about 0.9 for a signal and itself through Opus), and each goes
+through a browser's speech processing as speech does.
 """
 
 from __future__ import annotations
