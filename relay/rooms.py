@@ -83,6 +83,7 @@ from overshoulder.core.schema import encode
 from .frames import FrameStore
 from .ratelimit import TokenBucket
 from .store.base import DAMAGED_EVENT, AuditEntry, EventRecord, EventStore, SessionRecord
+from .voice import VoiceOptions, VoiceRoom
 from .voicenotes import VoiceNoteStore
 
 log = logging.getLogger("overshoulder.relay.rooms")
@@ -205,6 +206,8 @@ class ControlConn(_Sender):
         #: Frame requests by hash or size: one per frame at most, as pointers.
         self.frame_request_rate = TokenBucket(limits.pointer_rate_hz, limits.rate_burst)
         self.chat_rate = TokenBucket(limits.chat_rate_hz, limits.rate_burst)
+        self.voice_signal_rate = TokenBucket(limits.voice_signal_rate_hz, limits.voice_signal_burst)
+        self.voice_state_rate = TokenBucket(limits.voice_state_rate_hz, limits.rate_burst)
         self._rate_warned = 0.0
 
     @property
@@ -365,8 +368,11 @@ class Room:
         limits: Limits,
         on_idle: Optional[Callable[[Room], None]] = None,
         voice_notes: Optional[VoiceNoteStore] = None,
+        voice: Optional[VoiceOptions] = None,
     ) -> None:
         self._on_idle = on_idle
+        #: Who is in the session's voice, and the signals between them (relay/voice.py).
+        self.voice = VoiceRoom(self, voice)
         #: Where voice notes' recordings are kept: a note's ``audio`` must name one of this
         #: session's (none: notes with audio are refused).
         self.voice_notes = voice_notes
@@ -543,11 +549,13 @@ class Room:
         old = self.conns.get(conn.pid)
         if old is not None:
             old.close(CLOSE_REPLACED, "replaced by a newer connection of the same client")
+            self.voice.remove(conn.pid)  # its client joins voice again on the new socket
         self.conns[conn.pid] = conn
         self._audit("join", conn, f"client {conn.participant.client}; link {conn.link[:8]}")
         if self.damage_notice is not None:
             conn.send(self.damage_notice)
         self.broadcast(dumps(build("join", Join(conn.participant), ts=_now())), skip=conn.pid)
+        self.voice.send_roster(conn)
         if conn.participant.role == "host":
             if self._sent_size is not None:
                 conn.send(self._frame_size_text())
@@ -557,6 +565,7 @@ class Room:
     def remove(self, conn: ControlConn) -> None:
         if self.conns.get(conn.pid) is not conn:
             return  # replaced: the new connection keeps the seat
+        self.voice.remove(conn.pid)
         del self.conns[conn.pid]
         self._audit("leave", conn)
         self.size_prefs.pop(conn.pid, None)

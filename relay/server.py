@@ -36,6 +36,7 @@ from .rooms import Room
 from .sockets import Sockets
 from .store.sqlite import SqliteStore
 from .tokens import TokenSigner
+from .voice import VoiceOptions
 from .voicenotes import VoiceNoteStore
 
 
@@ -53,18 +54,21 @@ class Relay:
         carry_on: bool = False,
         allow_origins: Sequence[str] = (),
         allow_embed: Sequence[str] = (),
+        voice: Optional[VoiceOptions] = None,
     ) -> None:
         """Open the data dir: keys, event log, kept frames. A damaged key file or log raises
         ``config.DataDirError`` naming it (a damaged log only without ``carry_on``).
 
         ``allow_origins``: web origins besides the relay's own whose pages may open its
-        sockets; ``allow_embed``: origins that may show the reviewer page in a frame."""
+        sockets; ``allow_embed``: origins that may show the reviewer page in a frame;
+        ``voice``: the STUN/TURN servers and media server voice rooms use."""
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         # Keys, the log and kept frames are the studio's: no other local user may list or
         # read them (an older data dir is tightened too).
         os.chmod(self.data_dir, 0o700)
         self.limits = limits
+        self.voice = voice or VoiceOptions()
         self.public_url = public_url.rstrip("/") if public_url else None
         origins = {origin_of(o) for o in allow_origins}
         if self.public_url:
@@ -118,6 +122,7 @@ class Relay:
                 self.limits,
                 on_idle=self._drop_if_idle,
                 voice_notes=self.voice_notes,
+                voice=self.voice,
             )
             loop = asyncio.get_running_loop()
             loading = self._loading[session_id] = loop.create_task(self._load(fresh))

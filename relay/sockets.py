@@ -68,6 +68,9 @@ LEAVE = "leave"
 #: Message kinds that share one rate limit per participant (``Limits.control_rate_hz``), with
 #: the lossless-still ``frame_request`` (each asks the host for a render).
 _CONTROL_RATED = frozenset({"lease_claim", "lease_release", "stream", "session"})
+#: Voice messages counted with them too, but refused rather than dropped over the rate (a
+#: lost join or leave would leave the sender's voice in a state it does not know).
+_VOICE_CONTROL = frozenset({"voice_join", "voice_leave", "voice_allow"})
 
 # --- what each message a client sends does ------------------------------------------------
 
@@ -109,6 +112,26 @@ def _frame_request(room: Room, conn: ControlConn, env: Envelope) -> None:
         room.set_frame_size(conn, env.data.max_width, env.data.max_height)
 
 
+def _voice_join(room: Room, conn: ControlConn, env: Envelope) -> None:
+    room.voice.join(conn, env.data)
+
+
+def _voice_leave(room: Room, conn: ControlConn, env: Envelope) -> None:
+    room.voice.leave(conn)
+
+
+def _voice_state(room: Room, conn: ControlConn, env: Envelope) -> None:
+    room.voice.state(conn, env.data)
+
+
+def _voice_signal(room: Room, conn: ControlConn, env: Envelope) -> None:
+    room.voice.signal(conn, env.data, env.ref)
+
+
+def _voice_allow(room: Room, conn: ControlConn, env: Envelope) -> None:
+    room.voice.allow(conn, env.data)
+
+
 def _leave(room: Room, conn: ControlConn, env: Envelope) -> str:
     return LEAVE
 
@@ -129,6 +152,11 @@ HANDLERS: dict[str, Handler] = {
     "lease_claim": _lease_claim,
     "lease_release": _lease_release,
     "frame_request": _frame_request,
+    "voice_join": _voice_join,
+    "voice_leave": _voice_leave,
+    "voice_state": _voice_state,
+    "voice_signal": _voice_signal,
+    "voice_allow": _voice_allow,
     "leave": _leave,
     "hello": _hello_again,
     "media_hello": _hello_again,
@@ -372,14 +400,29 @@ class Sockets:
         elif mtype == "frame_request" and not conn.frame_request_rate.allow():
             conn.warn_rate(mtype)  # a cache miss per frame at most, as pointers
             return False
-        elif mtype == "playhead" and not conn.playhead_rate.allow():
-            conn.warn_rate(mtype)
-            return False
+        elif mtype in ("playhead", "voice_state"):
+            bucket = conn.playhead_rate if mtype == "playhead" else conn.voice_state_rate
+            if not bucket.allow():
+                conn.warn_rate(mtype)
+                return False
         if mtype == "chat" and not conn.chat_rate.allow():
             raise ProtocolError(
                 ErrorCode.RATE_LIMITED,
                 f"more than {self.limits.chat_rate_hz:g} chat lines a second; this one was "
                 "not kept, send it again",
+            )
+        if mtype in _VOICE_CONTROL and not conn.control_rate.allow():
+            raise ProtocolError(
+                ErrorCode.RATE_LIMITED,
+                f"more than {self.limits.control_rate_hz:g} control messages a second; this "
+                f"{mtype} was not applied, send it again",
+            )
+        if mtype == "voice_signal" and not conn.voice_signal_rate.allow():
+            raise ProtocolError(
+                ErrorCode.RATE_LIMITED,
+                f"more than {self.limits.voice_signal_rate_hz:g} voice signals a second "
+                f"(after a burst of {self.limits.voice_signal_burst}); this one was not "
+                "passed on, send it again",
             )
         return True
 

@@ -24,7 +24,11 @@ from overshoulder.core.limits import DEFAULT_LIMITS
 
 from . import config
 from .guard import ConnectionGuard, quiet_accept_errors, raise_descriptor_limit
+from .janus import DEFAULT_RTP_PORTS, JanusError, JanusOptions, parse_port_range
 from .server import Relay
+from .turn import IceConfig, read_secret
+from .voice import VoiceOptions
+from .voice_sfu import MediaServer
 
 log = logging.getLogger("overshoulder.relay")
 
@@ -105,6 +109,62 @@ def build_parser() -> argparse.ArgumentParser:
         help="a web origin whose pages may show the reviewer page in a frame; repeatable "
         "(default: no site may frame it)",
     )
+    voice = parser.add_argument_group(
+        "voice", "STUN/TURN servers and the media server voice rooms use (docs/voice.md)"
+    )
+    voice.add_argument(
+        "--stun-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a STUN server voice members use to find their public address "
+        "(stun:host:port); repeatable",
+    )
+    voice.add_argument(
+        "--turn-url",
+        action="append",
+        default=[],
+        metavar="URL",
+        help="a TURN server (coturn with use-auth-secret) for reviewers outside the studio "
+        "network (turn:host:3478?transport=udp, turns:host:5349); repeatable; needs "
+        "--turn-secret-file",
+    )
+    voice.add_argument(
+        "--turn-secret-file",
+        type=Path,
+        metavar="FILE",
+        help="a file holding the TURN server's static-auth-secret; the relay gives each voice "
+        "member its own credential made from it",
+    )
+    voice.add_argument(
+        "--voice-mesh-max",
+        type=int,
+        default=DEFAULT_LIMITS.voice_mesh_max,
+        metavar="N",
+        help="people in a voice room linked peer to peer (default %(default)s); beyond it "
+        "voice goes through the media server, or without one the room is full",
+    )
+    voice.add_argument(
+        "--media-server",
+        metavar="janus|URL",
+        help="the media server for voice rooms beyond --voice-mesh-max: 'janus' starts the "
+        "installed Janus (its config in the data dir), or the URL of a running Janus's HTTP "
+        "API (http://127.0.0.1:8088/janus); default: none",
+    )
+    voice.add_argument(
+        "--media-rtp-ports",
+        default="{}-{}".format(*DEFAULT_RTP_PORTS),
+        metavar="LOW-HIGH",
+        help="UDP ports a started Janus takes media on (default %(default)s; open them to "
+        "reviewers)",
+    )
+    voice.add_argument(
+        "--media-public-ip",
+        action="append",
+        default=[],
+        metavar="IP",
+        help="the public address of a started Janus behind a 1:1 NAT (a cloud machine); repeatable",
+    )
     parser.add_argument(
         "--log-level", default="info", choices=("debug", "info", "warning", "error")
     )
@@ -147,13 +207,26 @@ async def _serve(
                 "--header-timeout must be 0-3600 seconds and --max-connections-per-address "
                 "at least 1"
             )
+        if not 2 <= args.voice_mesh_max <= DEFAULT_LIMITS.max_connections_per_session:
+            raise ValueError(
+                f"--voice-mesh-max must be 2-{DEFAULT_LIMITS.max_connections_per_session}, "
+                f"not {args.voice_mesh_max}"
+            )
+        media = _media_server(args, data_dir)
+        ice = IceConfig(
+            stun_urls=tuple(args.stun_url),
+            turn_urls=tuple(args.turn_url),
+            turn_secret=read_secret(args.turn_secret_file) if args.turn_secret_file else None,
+        )
         relay = Relay(
             data_dir,
             limits=dataclasses.replace(
                 DEFAULT_LIMITS,
                 header_timeout_s=args.header_timeout,
                 max_connections_per_address=args.max_connections_per_address,
+                voice_mesh_max=args.voice_mesh_max,
             ),
+            voice=VoiceOptions(ice=ice, media=media.bridge if media is not None else None),
             public_url=args.public_url,
             locked=args.lock,
             synchronous=args.sync,
@@ -176,6 +249,40 @@ async def _serve(
             flush=True,
         )
         return 1
+    if media is not None:
+        try:
+            await media.start()
+        except JanusError as exc:
+            print(f"overshoulder relay: the media server: {exc}", file=sys.stderr, flush=True)
+            return 1
+    try:
+        return await _run(args, relay, data_dir, ssl_ctx)
+    finally:
+        if media is not None:
+            await media.stop()
+
+
+def _media_server(args: argparse.Namespace, data_dir: Path) -> Optional[MediaServer]:
+    """The media server ``--media-server`` names (not started yet), or None."""
+    if not args.media_server:
+        return None
+    if args.media_server == "janus":
+        options = JanusOptions(
+            rtp_ports=parse_port_range(args.media_rtp_ports),
+            nat_1_1=tuple(args.media_public_ip),
+        )
+        return MediaServer.managed(data_dir, options)
+    if not args.media_server.startswith(("http://", "https://")):
+        raise ValueError(
+            f"--media-server is 'janus' or the http(s) URL of a Janus's API, not "
+            f"{args.media_server!r}"
+        )
+    return MediaServer.external(args.media_server)
+
+
+async def _run(
+    args: argparse.Namespace, relay: Relay, data_dir: Path, ssl_ctx: Optional[ssl.SSLContext]
+) -> int:
     runner = web.AppRunner(relay.app(), access_log=None, handle_signals=False)
     await runner.setup()
     loop = asyncio.get_running_loop()

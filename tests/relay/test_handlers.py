@@ -38,6 +38,11 @@ ROOM_CALL = {
     "lease_claim": "claim",
     "lease_release": "release",
     "frame_request": "set_frame_size",
+    "voice_join": "voice.join",
+    "voice_leave": "voice.leave",
+    "voice_state": "voice.state",
+    "voice_signal": "voice.signal",
+    "voice_allow": "voice.allow",
     "leave": None,
     "hello": None,
     "media_hello": None,
@@ -45,16 +50,24 @@ ROOM_CALL = {
 
 
 class _Room:
-    """Records each method the handlers call on it, with its arguments."""
+    """Records each method the handlers call on it (and on its ``voice``), with its
+    arguments."""
 
-    def __init__(self) -> None:
-        self.calls: list[tuple[str, tuple[Any, ...]]] = []
+    def __init__(self, prefix: str = "", calls: Optional[list[Any]] = None) -> None:
+        self.calls: list[tuple[str, tuple[Any, ...]]] = [] if calls is None else calls
+        self.voice = _VoiceRoom(self.calls) if not prefix else None
+        self._prefix = prefix
 
     def __getattr__(self, name: str) -> Any:
         def record(*args: Any) -> None:
-            self.calls.append((name, args))
+            self.calls.append((self._prefix + name, args))
 
         return record
+
+
+class _VoiceRoom(_Room):
+    def __init__(self, calls: list[Any]) -> None:
+        super().__init__("voice.", calls)
 
 
 class _Rate:
@@ -88,7 +101,7 @@ class _Conn:
 
 def _env(mtype: str, **data: Any) -> SimpleNamespace:
     body = {"lossless": None, "hash": None, "max_width": 640, "max_height": 360, "to": None}
-    return SimpleNamespace(type=mtype, data=SimpleNamespace(**{**body, **data}))
+    return SimpleNamespace(type=mtype, data=SimpleNamespace(**{**body, **data}), ref=None)
 
 
 def _sockets() -> Sockets:
