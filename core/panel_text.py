@@ -46,8 +46,11 @@ def listed_people(
     return rows
 
 
-def person_text(name: str, person: Optional[Participant], me: bool, drives: bool) -> str:
-    """One person's line: "Mia (host, drives, you)", "Sam (reviewer, drawing)", "Ana (left)"."""
+def person_text(
+    name: str, person: Optional[Participant], me: bool, drives: bool, voice: str = ""
+) -> str:
+    """One person's line: "Mia (host, drives, you)", "Sam (reviewer, drawing)", "Ana (left)";
+    ``voice``: what their voice is doing ("speaking", "muted", "in voice"; "" when not in it)."""
     if person is None:
         return f"{name} (left)"
     bits: list[str] = [person.role]
@@ -59,6 +62,8 @@ def person_text(name: str, person: Optional[Participant], me: bool, drives: bool
         bits.append(person.state)
     elif not person.following:
         bits.append("free")
+    if voice:
+        bits.append(voice)
     return f"{name} ({', '.join(bits)})"
 
 

@@ -18,6 +18,8 @@ from ..model import Annotation, Participant
 from .thumbs import THUMB_H, THUMB_W
 from .widgets import (
     AMBER,
+    GREEN,
+    GREY,
     ElidedLabel,
     FlowLayout,
     badge,
@@ -53,6 +55,9 @@ class PersonRow(QtWidgets.QWidget):
         self.you = muted(QtWidgets.QLabel("(you)", self))
         self.role = badge("", self)
         self.drives = badge("drives", self, AMBER)
+        self.voice = badge("", self)
+        self.voice.setProperty("voice", "")
+        self.voice.hide()
         self.status = muted(QtWidgets.QLabel("", self))
         self.status.setTextFormat(QtCore.Qt.TextFormat.PlainText)
         self.marks = QtWidgets.QCheckBox(self)
@@ -63,6 +68,7 @@ class PersonRow(QtWidgets.QWidget):
         row.addWidget(self.you)
         row.addWidget(self.role)
         row.addWidget(self.drives)
+        row.addWidget(self.voice)
         row.addWidget(self.status)
         row.addStretch(1)
         row.addWidget(self.marks)
@@ -76,8 +82,10 @@ class PersonRow(QtWidgets.QWidget):
         drives: bool,
         shown: bool,
         drawing_on: Optional[int] = None,
+        voice: str = "",
     ) -> None:
         self.name.set_full_text(name)
+        self.show_voice(voice)
         self.you.setVisible(me)
         self.role.setText(person.role if person is not None else "")
         self.role.setVisible(person is not None)
@@ -94,6 +102,20 @@ class PersonRow(QtWidgets.QWidget):
         self.marks.setChecked(shown)
         self.marks.blockSignals(False)
         self.marks.setToolTip(f"{'Hide' if shown else 'Show'} {name}'s marks on the viewer")
+
+    def show_voice(self, word: str) -> None:
+        """Their voice: "speaking" (green), "muted", "in voice", "listening"; hidden if ""."""
+        if self.voice.property("voice") == word:
+            return
+        colour = GREEN if word == "speaking" else GREY
+        self.voice.setText(word)
+        self.voice.setStyleSheet(
+            f"QLabel {{ border: 1px solid {colour}; border-radius: 3px; padding: 0px 3px;"
+            f" color: {colour}; }}"
+        )
+        self.voice.setProperty("voice", word)
+        self.voice.setToolTip(f"In voice: {word}" if word else "")
+        self.voice.setVisible(bool(word))
 
 
 class NoteCard(QtWidgets.QFrame):
@@ -148,7 +170,9 @@ class NoteCard(QtWidgets.QFrame):
             "End here", "The note holds frames up to the one shown now (before it: from here)", self
         )
         self.delete = _small_button("Delete", "Delete this note, for everyone", self)
-        for w in (self.done, self.goto, self.end_here, self.delete):
+        self.play = _small_button("Play", "Hear this voice note", self)
+        self.play.hide()
+        for w in (self.play, self.done, self.goto, self.end_here, self.delete):
             actions.addWidget(w)
         body.addLayout(actions)
         outer.addLayout(body, 1)
@@ -158,6 +182,7 @@ class NoteCard(QtWidgets.QFrame):
         self.goto.clicked.connect(lambda: self.panel.jump_to(self.note.id))
         self.end_here.clicked.connect(lambda: self.panel.end_here(self.note.id))
         self.delete.clicked.connect(lambda: self.panel.delete_note(self.note.id))
+        self.play.clicked.connect(lambda: self.panel.play_voice_note(self.note.id))
 
     def show_note(
         self,
@@ -209,6 +234,10 @@ class NoteCard(QtWidgets.QFrame):
         self.done.blockSignals(False)
         self.done.setEnabled(can_edit)
         self.end_here.setVisible(mine)
+        clip = getattr(note, "audio", None)
+        self.play.setVisible(clip is not None)
+        if clip is not None:
+            self.play.setText(f"Play {clip.duration:.0f} s")
         self.delete.setVisible(mine)
         font = self.words.font()
         font.setStrikeOut(done)

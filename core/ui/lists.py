@@ -14,6 +14,7 @@ from Qt import QtCore, QtWidgets
 
 from .. import notes, panel_text
 from ..model import Anchor, Annotation
+from ..panel_voice import VoicePerson, voice_word
 from ..share_session import ShareSession
 from . import widgets as w
 from .cards import NoteCard, PersonRow
@@ -49,10 +50,14 @@ class PeopleList(QtWidgets.QWidget):
         self.texts = []
 
     def show_people(
-        self, share: ShareSession, hidden: set[str], drawing: Mapping[str, int]
+        self,
+        share: ShareSession,
+        hidden: set[str],
+        drawing: Mapping[str, int],
+        voice: Optional[Mapping[str, VoicePerson]] = None,
     ) -> None:
         """Everyone here, then whoever left notes; ``hidden``: whose marks are not shown;
-        ``drawing``: who draws on which frame now."""
+        ``drawing``: who draws on which frame now; ``voice``: who is in voice."""
         me = share.participant
         texts: list[str] = []
         _empty(self._layout)
@@ -62,6 +67,7 @@ class PeopleList(QtWidgets.QWidget):
             kept[pid] = row
             mine = me is not None and pid == me.id
             drives = share.driver == pid
+            said = voice_word(voice.get(pid)) if voice and person is not None else ""
             row.show_person(
                 name,
                 person,
@@ -69,10 +75,11 @@ class PeopleList(QtWidgets.QWidget):
                 drives=drives,
                 shown=pid not in hidden,
                 drawing_on=drawing.get(pid),
+                voice=said,
             )
             self._layout.addWidget(row)
             row.show()
-            texts.append(panel_text.person_text(name, person, mine, drives))
+            texts.append(panel_text.person_text(name, person, mine, drives, said))
         _drop([row for pid, row in self.rows.items() if pid not in kept])
         self.rows = kept
         self.texts = texts

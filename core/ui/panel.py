@@ -37,6 +37,8 @@ from .lists import NoteList, PeopleList
 from .overlay import ViewerOverlay
 from .thumbs import Thumbnails
 from .toolbar import OverlayToolbar
+from .voice import VoiceBar
+from .voice_notes import VoiceNotePlayer
 
 log = logging.getLogger("overshoulder.ui")
 
@@ -306,6 +308,10 @@ class Panel(QtWidgets.QWidget):
         inside.addWidget(self.people_title)
         self.people = PeopleList(self._marks_toggled, box)
         inside.addWidget(self.people)
+        self.voice = VoiceBar(self, self._gui.post, box)
+        self.voice.roster_changed.connect(self._redraw_people_later)
+        inside.addWidget(self.voice)
+        self.voice_notes = VoiceNotePlayer(self._gui, self.show_error, self)
         self.follow_button = w.toggle(
             "Following", box, "Follow the driver's playhead; off: go free"
         )
@@ -432,6 +438,12 @@ class Panel(QtWidgets.QWidget):
         """The note now ends on the frame shown (or starts there), for everyone."""
         self.model.end_here(note_id)
 
+    def play_voice_note(self, note_id: str) -> None:
+        """Play a voice note's recording (fetched off this thread), or open it in the browser."""
+        share, note = self.share, self.notes.cards.get(note_id)
+        if share is not None and note is not None:
+            self.voice_notes.play(share, note.note)
+
     def delete_note(self, note_id: str) -> None:
         """Delete a note for everyone (its author's or a host's; undo brings it back)."""
         if not self.model.delete_note(note_id):
@@ -507,9 +519,12 @@ class Panel(QtWidgets.QWidget):
             self.overlay.changed.connect(self._redraw_people_later)
         self.toolbar.set_overlay(self.overlay)
         self._seen.clear()
+        if share.client is not None:
+            self.voice.attach(share.client, share.relay, share.token)
 
     def session_leaving(self) -> None:
-        """Out of the session: the overlay goes, the thumbnails stop."""
+        """Out of the session: the overlay goes, the thumbnails stop, voice ends."""
+        self.voice.detach()
         if self.overlay is not None:
             self.overlay.set_session(None)
             self.overlay.hide()
@@ -570,6 +585,7 @@ class Panel(QtWidgets.QWidget):
             id(anns),
             frozenset(hidden),
             tuple(sorted(drawing.items())),
+            self.voice.roster.version,
         )
         if self._seen.get("people") != people_key:
             self._seen["people"] = people_key
@@ -660,7 +676,7 @@ class Panel(QtWidgets.QWidget):
         overlay = self.overlay
         hidden = overlay.hidden_authors if overlay is not None else set()
         drawing = overlay.drawing_frames() if overlay is not None else {}
-        self.people.show_people(share, hidden, drawing)
+        self.people.show_people(share, hidden, drawing, self.voice.roster.members)
         self.people_title.setText(f"PEOPLE {len(share.participants)}")
         self.driver_label.set_full_text(
             panel_text.driver_text(share.driver, share.participant, share.participants)

@@ -1,0 +1,163 @@
+"""Who is in voice, as the panel shows it, and what its voice bar says; no Qt here.
+
+``VoiceRoster`` follows the relay's voice messages (``voice_welcome``, ``voice_roster``,
+``voice_state``, ``voice_mode``) as the client's ``on_voice`` hands them on, and says for each
+person whether they are in voice, speaking or muted (People shows it). The relay is the one
+authority on who is in voice; the muted and speaking flags come from each member's client and
+are shown as they are. Bodies may be the protocol's dataclasses or plain dicts (as the page
+sends them); both are read the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Optional
+
+#: The voice messages that change who is in voice.
+ROSTER_TYPES = frozenset({"voice_welcome", "voice_roster", "voice_state", "voice_mode"})
+
+
+def field(body: Any, name: str, default: Any = None) -> Any:
+    """``body.name`` of a dataclass, or ``body[name]`` of a dict (``default`` when absent)."""
+    if isinstance(body, Mapping):
+        return body.get(name, default)
+    return getattr(body, name, default)
+
+
+@dataclass(frozen=True)
+class VoicePerson:
+    """One member of the voice room, as the relay last said."""
+
+    id: str
+    name: str
+    muted: bool
+    speaking: bool
+    can_speak: bool
+
+    @classmethod
+    def of(cls, body: Any) -> VoicePerson:
+        return cls(
+            id=str(field(body, "id", "")),
+            name=str(field(body, "name", "") or ""),
+            muted=bool(field(body, "muted", True)),
+            speaking=bool(field(body, "speaking", False)),
+            can_speak=bool(field(body, "can_speak", True)),
+        )
+
+
+class VoiceRoster:
+    """The voice room's members by participant id; ``version`` grows with every change."""
+
+    def __init__(self) -> None:
+        self.members: dict[str, VoicePerson] = {}
+        self.mode = "mesh"
+        self.version = 0
+        #: This client is in voice (a ``voice_welcome`` came, no leave since).
+        self.joined = False
+
+    def apply(self, mtype: str, body: Any) -> bool:
+        """Take one voice message; True when what People shows changed."""
+        if mtype == "voice_welcome":
+            self.joined = True
+            self.mode = str(field(body, "mode", "mesh"))
+            return self._replace(field(body, "members", None) or [])
+        if mtype == "voice_roster":
+            return self._replace(field(body, "members", None) or [])
+        if mtype == "voice_mode":
+            self.mode = str(field(body, "mode", self.mode))
+            return False
+        if mtype == "voice_state":
+            person = VoicePerson.of(body)
+            if not person.id:
+                return False
+            if not field(body, "joined", True):
+                if self.members.pop(person.id, None) is None:
+                    return False
+            elif self.members.get(person.id) == person:
+                return False
+            else:
+                self.members[person.id] = person
+            self.version += 1
+            return True
+        return False
+
+    def left(self, me: Optional[str]) -> None:
+        """This client left voice: it no longer hears of the room (the others stay listed
+        until the relay says otherwise, so forget them too)."""
+        self.joined = False
+        if self.members:
+            self.members = {}
+            self.version += 1
+
+    def clear(self) -> None:
+        self.left(None)
+        self.mode = "mesh"
+
+    def get(self, person_id: str) -> Optional[VoicePerson]:
+        return self.members.get(person_id)
+
+    def others(self, me: Optional[str]) -> list[VoicePerson]:
+        """The members other than ``me``, by name (whose volume one may set)."""
+        people = [p for p in self.members.values() if p.id != me]
+        return sorted(people, key=lambda p: (p.name.lower(), p.id))
+
+    def _replace(self, members: Any) -> bool:
+        people: dict[str, VoicePerson] = {}
+        for member in members:
+            person = VoicePerson.of(member)
+            if person.id and field(member, "joined", True):
+                people[person.id] = person
+        if people == self.members:
+            return False
+        self.members = people
+        self.version += 1
+        return True
+
+
+def voice_word(person: Optional[VoicePerson]) -> str:
+    """What People says of someone's voice: "speaking", "muted", "in voice", "listening" (a
+    viewer who may not speak), or "" when not in voice."""
+    if person is None:
+        return ""
+    if not person.can_speak:
+        return "listening"
+    if person.speaking and not person.muted:
+        return "speaking"
+    return "muted" if person.muted else "in voice"
+
+
+#: The voice bar's phases (``VoiceBar.phase``).
+PHASES = ("off", "starting", "checking", "joining", "joined", "unavailable", "failed")
+
+
+def bar_text(
+    phase: str,
+    *,
+    muted: bool,
+    push_to_talk: bool,
+    talking: bool,
+    count: int,
+    mode: str = "mesh",
+    error: str = "",
+) -> str:
+    """The voice bar's one line of state."""
+    if phase == "off":
+        return "Not in voice" + (f" · {count} talking" if count else "")
+    if phase == "starting":
+        return "Starting voice…"
+    if phase == "checking":
+        return "Checking the microphone (not in voice)"
+    if phase == "joining":
+        return "Joining voice…"
+    if phase == "unavailable":
+        return "Voice is not available inside this app"
+    if phase == "failed":
+        return f"Voice stopped: {error}" if error else "Voice stopped"
+    people = f"{count} in voice" if count != 1 else "only you in voice"
+    via = " · through the media server" if mode == "sfu" else ""
+    if push_to_talk:
+        you = "talking" if talking else "hold the key to talk"
+    else:
+        you = "muted" if muted else "mic on"
+    return f"{people} · {you}{via}"

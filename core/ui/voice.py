@@ -1,0 +1,869 @@
+"""The panel's voice bar: join and leave voice, mute, push-to-talk, the microphone's level,
+devices, a volume per person, and one line of state. Qt only, through Qt.py.
+
+The audio runs in the reviewer page's own voice engine (``relay/web/js/voice.js``) inside a
+``QWebEngineView`` the bar makes on the first voice action ("Check mic" or "Join voice"):
+QtWebEngine is imported then, never at the app's start (importing it at Nuke's start can
+freeze Nuke on Windows). The view loads ``/web/panel-voice.html`` from the relay (a secure
+origin is needed for the microphone: https, or the relay on localhost), and the page's
+signalling runs over a ``QWebChannel`` to ``VoiceBridge``:
+
+- page -> panel: the bridge's slots (``send`` calls ``SessionClient.send_voice``, which never
+  blocks; ``report`` carries the engine's state: level, speaking, devices, errors);
+- panel -> page: the client's ``on_voice`` messages, moved to the GUI thread through the
+  panel's dispatcher, then the bridge's ``message`` signal; the bar's own requests (mute,
+  devices, volumes, push-to-talk) through its ``command`` signal.
+
+Without QtWebEngine (PySide6-Essentials, Nuke 16 on macOS) the bar says why and offers
+"Talk in the browser": the session's page in the system browser, as a second seat with the
+same name. The GUI thread never waits for audio or the network.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import json
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any, Optional
+from urllib.parse import urlsplit
+
+import Qt
+from Qt import QtCore, QtGui, QtWidgets
+
+from .. import links, panel_voice
+from ..panel_voice import VoicePerson, VoiceRoster, bar_text
+from ..schema import encode
+from . import widgets as w
+
+log = logging.getLogger("overshoulder.ui")
+
+#: Where the relay serves the page the web view runs.
+PAGE_PATH = "/web/panel-voice.html"
+#: Qt's own copy of the channel's JavaScript side (a resource of QtWebChannel).
+QWEBCHANNEL_JS = ":/qtwebchannel/qwebchannel.js"
+#: The name the page finds the bridge under (``channel.objects.voice``).
+BRIDGE_NAME = "voice"
+#: The key pressed to mute or unmute while the panel has the focus.
+MUTE_KEY = "M"
+#: The push-to-talk key until one is chosen.
+DEFAULT_PTT_KEY = "`"
+#: Messages for the page kept while it loads, at most.
+MAX_WAITING = 500
+#: The chromium switch that lets one plain-http origin use the microphone.
+INSECURE_SWITCH = "--unsafely-treat-insecure-origin-as-secure"
+FLAGS_ENV = "QTWEBENGINE_CHROMIUM_FLAGS"
+
+
+# --- QtWebEngine, imported only when asked ---------------------------------------------------
+
+
+class WebEngine:
+    """The QtWebEngine classes the bar uses, from whichever modules hold them (Qt 5 keeps the
+    page, profile and script in QtWebEngineWidgets, Qt 6 in QtWebEngineCore)."""
+
+    def __init__(self, modules: list[Any], channel: Any) -> None:
+        def find(name: str) -> Any:
+            for module in modules:
+                if hasattr(module, name):
+                    return getattr(module, name)
+            raise ImportError(f"QtWebEngine here has no {name}")
+
+        self.View = find("QWebEngineView")
+        self.Page = find("QWebEnginePage")
+        self.Script = find("QWebEngineScript")
+        self.Permission = next(
+            (
+                m.QWebEnginePermission
+                for m in modules
+                if hasattr(m, "QWebEnginePermission")
+            ),
+            None,
+        )
+        self.Channel = channel.QWebChannel
+
+
+_engine: Optional[WebEngine] = None
+_engine_reason = ""
+
+
+def web_engine() -> tuple[Optional[WebEngine], str]:
+    """QtWebEngine and QtWebChannel of the binding Qt.py chose, imported on the first call
+    (None and the reason when they do not import)."""
+    global _engine, _engine_reason
+    if _engine is not None or _engine_reason:
+        return _engine, _engine_reason
+    binding = Qt.__binding__
+    try:
+        widgets = importlib.import_module(f"{binding}.QtWebEngineWidgets")
+        modules = [widgets]
+        try:
+            modules.insert(0, importlib.import_module(f"{binding}.QtWebEngineCore"))
+        except ImportError:
+            pass
+        channel = importlib.import_module(f"{binding}.QtWebChannel")
+        _engine = WebEngine(modules, channel)
+    except ImportError as exc:
+        _engine_reason = (
+            f"{binding} {Qt.__binding_version__} here has no QtWebEngine "
+            f"({exc}); voice runs in the browser instead"
+        )
+        log.info("voice: %s", _engine_reason)
+    return _engine, _engine_reason
+
+
+def web_engine_present() -> bool:
+    """Whether the binding has QtWebEngine, found without importing it (importing starts
+    Chromium's machinery; that waits for the first voice action)."""
+    global _engine_reason
+    if _engine is not None:
+        return True
+    if _engine_reason:
+        return False
+    name = f"{Qt.__binding__}.QtWebEngineWidgets"
+    try:
+        found = importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        found = False
+    if not found:
+        _engine_reason = (
+            f"{Qt.__binding__} {Qt.__binding_version__} here has no QtWebEngine, "
+            "so voice cannot run inside this app"
+        )
+    return found
+
+
+def web_engine_loaded() -> bool:
+    """Whether this process has already started QtWebEngine (its switches are then fixed)."""
+    return f"{Qt.__binding__}.QtWebEngineCore" in sys.modules or (
+        f"{Qt.__binding__}.QtWebEngineWidgets" in sys.modules
+    )
+
+
+def secure_origin(url: str) -> bool:
+    """Whether a page from ``url`` may use the microphone: https, or a loopback host."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower()
+    return parts.scheme == "https" or host in ("localhost", "::1") or host.startswith("127.")
+
+
+def origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def allow_insecure_origin(url: str) -> bool:
+    """Before QtWebEngine starts: let the relay's plain-http origin use the microphone
+    (Chromium's switch for one named origin, as a browser's flag page sets it). True when
+    the switch was added; False when not needed or too late (QtWebEngine already running,
+    started by the app itself or an earlier relay)."""
+    if secure_origin(url) or web_engine_loaded():
+        return False
+    flags = os.environ.get(FLAGS_ENV, "")
+    if INSECURE_SWITCH in flags:
+        return False
+    os.environ[FLAGS_ENV] = f"{flags} {INSECURE_SWITCH}={origin(url)}".strip()
+    return True
+
+
+def qwebchannel_source() -> str:
+    """The channel's JavaScript, read from Qt's own resource (never a copy of ours)."""
+    resource = QtCore.QFile(QWEBCHANNEL_JS)
+    if not resource.open(QtCore.QIODevice.OpenModeFlag.ReadOnly):
+        raise RuntimeError(f"Qt has no {QWEBCHANNEL_JS} (QtWebChannel did not load it)")
+    try:
+        return bytes(resource.readAll().data()).decode("utf-8")
+    finally:
+        resource.close()
+
+
+def wire(body: Any) -> Any:
+    """A message body as the page reads it (the protocol's JSON form)."""
+    if body is None:
+        return {}
+    if isinstance(body, Mapping):
+        return dict(body)
+    return encode(body)
+
+
+# --- the bridge ------------------------------------------------------------------------------
+
+
+class VoiceBridge(QtCore.QObject):
+    """The page's way to the session and back (registered on the channel as ``voice``).
+
+    ``send(type, json)`` and ``report(json)`` are called by the page; ``message(type, json)``
+    and ``command(name, json)`` reach it. What arrives before the page says ``ready`` waits.
+    """
+
+    message = QtCore.Signal(str, str)
+    command = QtCore.Signal(str, str)
+
+    def __init__(
+        self,
+        send_voice: Callable[[str, Any], Any],
+        on_report: Callable[[dict[str, Any]], None],
+        parent: Any = None,
+        on_ready: Optional[Callable[[], None]] = None,
+    ) -> None:
+        super().__init__(parent)
+        self._send_voice = send_voice
+        self._on_report = on_report
+        self._on_ready = on_ready
+        self.is_ready = False
+        self._waiting: list[tuple[str, str, str]] = []
+
+    # page -> panel
+    @QtCore.Slot()
+    def ready(self) -> None:
+        """The page's engine listens now: hand it what waited, in order."""
+        self.is_ready = True
+        if self._on_ready is not None:
+            self._on_ready()  # first (who this participant is), then what waited
+        waiting, self._waiting = self._waiting, []
+        for kind, name, text in waiting:
+            (self.message if kind == "message" else self.command).emit(name, text)
+
+    @QtCore.Slot(str, str)
+    def send(self, mtype: str, body: str) -> None:
+        """A voice message from the page's engine, for the relay (never waits)."""
+        try:
+            data = json.loads(body) if body else {}
+            self._send_voice(mtype, data)
+        except Exception as exc:  # a bad message is the page's bug: say it, keep going
+            log.warning("voice: the page's %s was not sent: %s", mtype, exc)
+            self._on_report({"error": f"{mtype} not sent: {exc}"})
+
+    @QtCore.Slot(str)
+    def report(self, body: str) -> None:
+        """The engine's state (phase, level, speaking, devices, error)."""
+        try:
+            data = json.loads(body)
+        except ValueError:
+            log.warning("voice: the page reported what is not JSON: %.80s", body)
+            return
+        if isinstance(data, dict):
+            self._on_report(data)
+
+    # panel -> page
+    def deliver(self, mtype: str, body: Any) -> None:
+        """A voice message from the relay, for the page (on the GUI thread)."""
+        self._emit("message", mtype, json.dumps(wire(body)))
+
+    def ask(self, name: str, **data: Any) -> None:
+        """One of the bar's requests to the engine ("join", "mute", "gain" ...)."""
+        self._emit("command", name, json.dumps(data))
+
+    def _emit(self, kind: str, name: str, text: str) -> None:
+        if not self.is_ready:
+            if len(self._waiting) < MAX_WAITING:
+                self._waiting.append((kind, name, text))
+            else:
+                log.warning("voice: the page is not ready; %s %s dropped", kind, name)
+            return
+        (self.message if kind == "message" else self.command).emit(name, text)
+
+
+class WebVoice:
+    """The hidden-in-plain-sight web view that runs the page's engine, its channel and the
+    microphone permission for the relay's origin. ``view`` sits in the bar at 1x1 pixel:
+    a view never shown would have its timers throttled as a background tab's."""
+
+    def __init__(self, engine: WebEngine, bridge: VoiceBridge, url: str, parent: Any) -> None:
+        self.engine = engine
+        self.url = url
+        self.view = engine.View(parent)
+        self.view.setFixedSize(1, 1)
+        self.view.setContextMenuPolicy(QtCore.Qt.ContextMenuPolicy.NoContextMenu)
+        page = self.page = self.view.page()
+        script = engine.Script()
+        script.setName("overshoulder-qwebchannel")
+        script.setSourceCode(qwebchannel_source())
+        script.setInjectionPoint(engine.Script.InjectionPoint.DocumentCreation)
+        script.setWorldId(engine.Script.ScriptWorldId.MainWorld)
+        script.setRunsOnSubFrames(False)
+        page.scripts().insert(script)
+        self.channel = engine.Channel(page)
+        self.channel.registerObject(BRIDGE_NAME, bridge)
+        page.setWebChannel(self.channel)
+        if hasattr(page, "permissionRequested"):  # Qt 6.8 and later
+            page.permissionRequested.connect(self._permission)
+        else:
+            page.featurePermissionRequested.connect(self._feature)
+        self.view.load(QtCore.QUrl(url))
+
+    def _allowed(self, asked: Any) -> bool:
+        return origin(asked.toString()) == origin(self.url)
+
+    def _permission(self, permission: Any) -> None:
+        kind = permission.permissionType()
+        mic = self.engine.Permission.PermissionType.MediaAudioCapture
+        if kind == mic and self._allowed(permission.origin()):
+            permission.grant()
+        else:
+            log.info("voice: the page asked for %s; refused", kind)
+            permission.deny()
+
+    def _feature(self, asked: Any, feature: Any) -> None:
+        page_cls = self.engine.Page
+        policy = page_cls.PermissionPolicy
+        mic = feature == page_cls.Feature.MediaAudioCapture
+        grant = mic and self._allowed(asked)
+        self.page.setFeaturePermission(
+            asked,
+            feature,
+            policy.PermissionGrantedByUser if grant else policy.PermissionDeniedByUser,
+        )
+
+    def close(self) -> None:
+        self.view.hide()
+        self.view.setParent(None)
+        self.view.deleteLater()
+
+
+#: Makes the web side: ``(bridge, url, parent) -> object with close()``; tests pass a fake.
+ViewFactory = Callable[[VoiceBridge, str, Any], Any]
+
+
+def _web_view_factory() -> Optional[ViewFactory]:
+    engine, _ = web_engine()
+    if engine is None:
+        return None
+    return lambda bridge, url, parent: WebVoice(engine, bridge, url, parent)
+
+
+# --- the bar ---------------------------------------------------------------------------------
+
+
+class VoiceBar(QtWidgets.QFrame):
+    """The voice controls under People. ``key_root``: the widget whose focus M and the
+    push-to-talk key work in (the panel); ``dispatch``: posts onto the GUI thread;
+    ``open_url``: opens a link in the system browser; ``view_factory``: what runs the page
+    (None: QtWebEngine, imported on first use)."""
+
+    #: The roster changed (People redraws).
+    roster_changed = QtCore.Signal()
+
+    def __init__(
+        self,
+        key_root: Any,
+        dispatch: Callable[[Callable[[], None]], None],
+        parent: Any = None,
+        *,
+        open_url: Optional[Callable[[str], Any]] = None,
+        view_factory: Optional[ViewFactory] = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setFrameShape(QtWidgets.QFrame.Shape.StyledPanel)
+        self._key_root = key_root
+        self._dispatch = dispatch
+        self._open_url = open_url or (lambda url: QtGui.QDesktopServices.openUrl(QtCore.QUrl(url)))
+        self._factory = view_factory
+        self.roster = VoiceRoster()
+        self.client: Any = None
+        self.relay = ""
+        self.session_id = ""
+        self.token = ""
+        self._undo: Optional[Callable[[], None]] = None
+        self.bridge: Optional[VoiceBridge] = None
+        self.web: Any = None
+        self.phase = "off"
+        self.muted = True
+        self.talking = False
+        self.level = 0.0
+        self.error = ""
+        self.ptt_key = DEFAULT_PTT_KEY
+        self._ptt_down = False
+        self._gains: dict[str, float] = {}
+        self._build()
+        key_root.installEventFilter(self)
+        self.redraw()
+
+    # --- layout --------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        box = QtWidgets.QVBoxLayout(self)
+        box.setContentsMargins(6, 4, 6, 4)
+        box.setSpacing(3)
+        top = QtWidgets.QHBoxLayout()
+        top.setSpacing(4)
+        self.join_button = QtWidgets.QPushButton("Join voice", self)
+        self.join_button.setToolTip("Talk with everyone in the session")
+        self.mute_button = w.toggle("Mute", self, f"Mute or unmute your microphone ({MUTE_KEY})")
+        self.check_button = QtWidgets.QToolButton(self)
+        self.check_button.setText("Check mic")
+        self.check_button.setToolTip("See your microphone's level before joining")
+        self.check_button.setCheckable(True)
+        self.settings_button = QtWidgets.QToolButton(self)
+        self.settings_button.setText("⚙")
+        self.settings_button.setToolTip("Devices, push-to-talk and everyone's volume")
+        self.settings_button.setCheckable(True)
+        self.settings_button.setAutoRaise(True)
+        self.dot = w.dot(w.GREY, self)
+        for item in (self.dot, self.join_button, self.mute_button, self.check_button):
+            top.addWidget(item)
+        top.addStretch(1)
+        top.addWidget(self.settings_button)
+        box.addLayout(top)
+        self.meter = QtWidgets.QProgressBar(self)
+        self.meter.setRange(0, 100)
+        self.meter.setTextVisible(False)
+        self.meter.setFixedHeight(5)
+        self.meter.setToolTip("Your microphone's level")
+        box.addWidget(self.meter)
+        self.state_label = w.muted(QtWidgets.QLabel("", self))
+        self.state_label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        self.state_label.setWordWrap(True)
+        box.addWidget(self.state_label)
+        self.why_label = w.muted(QtWidgets.QLabel("", self))
+        self.why_label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        self.why_label.setWordWrap(True)
+        self.browser_button = QtWidgets.QPushButton("Talk in the browser", self)
+        self.browser_button.setToolTip(
+            "Open this session's page in your browser and talk there (it joins as you, a "
+            "second time)"
+        )
+        box.addWidget(self.why_label)
+        box.addWidget(self.browser_button)
+        self._build_settings(box)
+        self.join_button.clicked.connect(self.toggle_join)
+        self.mute_button.clicked.connect(lambda checked=False: self.set_muted(bool(checked)))
+        self.check_button.clicked.connect(lambda checked=False: self.check_mic(bool(checked)))
+        self.browser_button.clicked.connect(self.talk_in_browser)
+        self.settings_button.toggled.connect(self.settings.setVisible)
+
+    def _build_settings(self, box: Any) -> None:
+        self.settings = QtWidgets.QWidget(self)
+        grid = QtWidgets.QGridLayout(self.settings)
+        grid.setContentsMargins(0, 2, 0, 0)
+        grid.setColumnStretch(1, 1)
+        self.input_combo = QtWidgets.QComboBox(self.settings)
+        self.input_combo.setToolTip("The microphone voice uses")
+        self.output_combo = QtWidgets.QComboBox(self.settings)
+        self.output_combo.setToolTip("Where you hear the others")
+        for combo in (self.input_combo, self.output_combo):
+            combo.setSizeAdjustPolicy(
+                QtWidgets.QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            combo.setMinimumContentsLength(8)
+            combo.addItem("default", "default")
+        self.ptt_check = QtWidgets.QCheckBox("Push to talk", self.settings)
+        self.ptt_check.setToolTip("Your microphone is on only while you hold the key")
+        self.ptt_edit = QtWidgets.QKeySequenceEdit(QtGui.QKeySequence(self.ptt_key), self.settings)
+        self.ptt_edit.setToolTip("The key to hold (while this panel has the focus)")
+        grid.addWidget(w.muted(QtWidgets.QLabel("Mic", self.settings)), 0, 0)
+        grid.addWidget(self.input_combo, 0, 1)
+        grid.addWidget(w.muted(QtWidgets.QLabel("Hear", self.settings)), 1, 0)
+        grid.addWidget(self.output_combo, 1, 1)
+        grid.addWidget(self.ptt_check, 2, 0)
+        grid.addWidget(self.ptt_edit, 2, 1)
+        self.volumes = QtWidgets.QWidget(self.settings)
+        self._volumes_layout = QtWidgets.QVBoxLayout(self.volumes)
+        self._volumes_layout.setContentsMargins(0, 0, 0, 0)
+        self._volumes_layout.setSpacing(1)
+        grid.addWidget(self.volumes, 3, 0, 1, 2)
+        self.volume_rows: dict[str, tuple[Any, Any]] = {}
+        self.settings.hide()
+        box.addWidget(self.settings)
+        self.input_combo.activated.connect(
+            lambda i: self._ask("input", id=self.input_combo.itemData(i))
+        )
+        self.output_combo.activated.connect(
+            lambda i: self._ask("output", id=self.output_combo.itemData(i))
+        )
+        self.ptt_check.toggled.connect(self.set_push_to_talk)
+        self.ptt_edit.keySequenceChanged.connect(self._ptt_key_changed)
+
+    # --- the session ---------------------------------------------------------------------
+
+    def attach(self, client: Any, relay: str, token: str) -> None:
+        """In a session: listen to its voice messages (moved to the GUI thread)."""
+        self.detach()
+        self.client, self.relay, self.token = client, relay, token
+        self.session_id = str(links.claims(token).get("s") or "")
+        undo_voice = client.on_voice(
+            lambda mtype, body: self._dispatch(lambda: self.voice_message(mtype, body))
+        )
+        undo_state = client.on_state(self.session_state)
+
+        def undo() -> None:
+            undo_voice()
+            undo_state()
+
+        self._undo = undo
+        self.redraw()
+
+    def detach(self) -> None:
+        """Out of the session: voice stops, the web view goes."""
+        if self._undo is not None:
+            self._undo()
+            self._undo = None
+        self._close_web()
+        self.client = None
+        self.phase = "off"
+        self.roster.clear()
+        self._gains.clear()
+        self.roster_changed.emit()
+        self.redraw()
+
+    @property
+    def me(self) -> Optional[str]:
+        """This panel's participant id (None before the welcome)."""
+        person = getattr(self.client, "participant", None)
+        return getattr(person, "id", None)
+
+    @property
+    def page_url(self) -> str:
+        return self.relay.rstrip("/") + PAGE_PATH
+
+    @property
+    def session_link(self) -> str:
+        """The session's page with this panel's token (the browser joins as the same name)."""
+        return f"{self.relay.rstrip('/')}/s/{self.session_id}#t={self.token}"
+
+    @property
+    def in_voice(self) -> bool:
+        return self.phase in ("joining", "joined")
+
+    @property
+    def available(self) -> bool:
+        """Whether voice can run inside this app (QtWebEngine imports, or a test's view)."""
+        return self._factory is not None or web_engine_present()
+
+    # --- what the user does --------------------------------------------------------------
+
+    def toggle_join(self) -> None:
+        if self.in_voice:
+            self.leave()
+        else:
+            self.join()
+
+    def join(self) -> None:
+        """Join voice (muted: unmute with the button or M), starting the page if needed."""
+        if self.client is None or self.in_voice:
+            return
+        if not self._start_web():
+            return
+        self.phase = "joining"
+        self.check_button.setChecked(False)
+        assert self.bridge is not None
+        self.bridge.ask("join", muted=self.muted, push_to_talk=self.ptt_check.isChecked())
+        self.redraw()
+
+    def leave(self) -> None:
+        """Leave voice: say so to the relay and drop the page (its links close with it)."""
+        if self.client is not None and self.in_voice:
+            try:
+                self.client.send_voice("voice_leave", {})
+            except Exception as exc:
+                log.warning("voice: leaving: %s", exc)
+        self._close_web()
+        self.phase = "off"
+        self.roster.left(self.me)
+        self.roster_changed.emit()
+        self.redraw()
+
+    def check_mic(self, on: bool) -> None:
+        """Before joining: open the microphone and show its level (nothing is sent)."""
+        if self.in_voice:
+            return
+        if on:
+            if not self._start_web():
+                self.check_button.setChecked(False)
+                return
+            self.phase = "checking"
+            assert self.bridge is not None
+            self.bridge.ask("preview", on=True)
+        else:
+            self._close_web()
+            self.phase = "off"
+        self.redraw()
+
+    def set_muted(self, muted: bool) -> None:
+        self.muted = muted
+        self._ask("mute", muted=muted)
+        self.redraw()
+
+    def toggle_mute(self) -> None:
+        self.set_muted(not self.muted)
+
+    def set_push_to_talk(self, on: bool) -> None:
+        if self.ptt_check.isChecked() != on:
+            self.ptt_check.setChecked(on)
+            return
+        self._ptt_down = False
+        self.talking = False
+        self._ask("push_to_talk", on=on)
+        self.redraw()
+
+    def set_ptt_key(self, key: str) -> None:
+        self.ptt_edit.setKeySequence(QtGui.QKeySequence(key))
+        self._ptt_key_changed(self.ptt_edit.keySequence())
+
+    def push_to_talk(self, down: bool) -> None:
+        """The push-to-talk key went down or up."""
+        if down == self._ptt_down:
+            return
+        self._ptt_down = down
+        self.talking = down
+        self._ask("talk", down=down)
+        self.redraw()
+
+    def set_gain(self, person_id: str, gain: float) -> None:
+        """How loud ``person_id`` is heard here (1.0 as sent, 0 silent)."""
+        gain = max(0.0, min(1.0, gain))
+        self._gains[person_id] = gain
+        self._ask("gain", id=person_id, gain=gain)
+
+    def gain(self, person_id: str) -> float:
+        return self._gains.get(person_id, 1.0)
+
+    def talk_in_browser(self) -> None:
+        if self.session_id:
+            self._open_url(self.session_link)
+
+    # --- what arrives ----------------------------------------------------------------------
+
+    def voice_message(self, mtype: str, body: Any) -> None:
+        """A voice message from the relay (on the GUI thread): the roster, then the page."""
+        if self.client is None:
+            return
+        if mtype == "error":
+            self._refused(body)
+        elif mtype == "voice_welcome" and self.phase == "joining":
+            self.phase = "joined"
+        if mtype in panel_voice.ROSTER_TYPES and self.roster.apply(mtype, body):
+            self.roster_changed.emit()
+            self._redraw_volumes()
+        if self.bridge is not None:
+            self.bridge.deliver(mtype, body)
+        self.redraw()
+
+    def session_state(self, state: str) -> None:
+        """The session's connection (through the dispatcher): the engine hears of a drop, and
+        of each sync (after one, it joins voice again by itself)."""
+        if self.bridge is None:
+            return
+        if state == "synced":
+            self._welcome_page()
+            self.bridge.deliver("synced", {})
+        elif state in ("reconnecting", "connecting"):
+            self.bridge.ask("connection_lost")
+
+    def _welcome_page(self) -> None:
+        """Tell the page's engine who this participant is (it decides whether it may speak)."""
+        person = getattr(self.client, "participant", None)
+        if self.bridge is not None and person is not None:
+            who = {"id": person.id, "name": person.name, "role": person.role}
+            self.bridge.deliver("welcome", {"participant": who})
+
+    def _refused(self, body: Any) -> None:
+        what = panel_voice.field(body, "type", "") or ""
+        message = panel_voice.field(body, "message", "") or "refused"
+        if what in ("voice_join", "voice_allow") or panel_voice.field(body, "code") == "voice_full":
+            if what == "voice_join":
+                self._close_web()
+                self.phase = "failed"
+            self.error = str(message)
+        else:
+            self.error = str(message)
+
+    def engine_report(self, data: dict[str, Any]) -> None:
+        """What the page's engine says of itself."""
+        status = data.get("status")
+        if status == "joined" and self.phase == "joining":
+            self.phase = "joined"
+        elif status == "joining" and self.phase == "joined":
+            self.phase = "joining"  # joining again after a drop
+        if "level" in data:
+            self.level = max(0.0, min(1.0, float(data.get("level") or 0.0)))
+        if "muted" in data:
+            self.muted = bool(data["muted"])
+        if "sending" in data or "speaking" in data:
+            self.talking = bool(data.get("speaking")) and bool(data.get("sending", True))
+        if data.get("error"):
+            self.error = str(data["error"])
+            if data.get("fatal"):
+                self._close_web()
+                self.phase = "failed"
+        for combo, key in ((self.input_combo, "inputs"), (self.output_combo, "outputs")):
+            if isinstance(data.get(key), list):
+                _fill(combo, data[key], data.get(key[:-1]))
+        self.redraw()
+
+    # --- the web side --------------------------------------------------------------------
+
+    def _start_web(self) -> bool:
+        if self.bridge is not None:
+            return True
+        if self._factory is None:
+            self._factory = _web_view_factory()
+        if self._factory is None:
+            self.phase = "unavailable"
+            self.redraw()
+            return False
+        allow_insecure_origin(self.page_url)
+        self.error = ""
+        self.bridge = VoiceBridge(
+            self._send_voice, self.engine_report, self, on_ready=self._welcome_page
+        )
+        try:
+            self.web = self._factory(self.bridge, self.page_url, self)
+        except Exception as exc:
+            log.exception("voice: the web view did not start")
+            self.bridge = None
+            self.error = f"the web view did not start: {exc}"
+            self.phase = "failed"
+            self.redraw()
+            return False
+        view = getattr(self.web, "view", None)
+        if view is not None:
+            self.layout().addWidget(view)
+        self.phase = "starting"
+        return True
+
+    def _close_web(self) -> None:
+        web, self.web, self.bridge = self.web, None, None
+        self.level = 0.0
+        self.talking = False
+        self._ptt_down = False
+        if web is not None:
+            try:
+                web.close()
+            except Exception:
+                log.exception("voice: closing the web view")
+
+    def _send_voice(self, mtype: str, data: Any) -> None:
+        if self.client is not None:
+            self.client.send_voice(mtype, data)
+
+    def _ask(self, name: str, **data: Any) -> None:
+        if self.bridge is not None:
+            self.bridge.ask(name, **data)
+
+    # --- keys: M and push-to-talk while the panel has the focus ----------------------------
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:
+        kind = event.type()
+        press = kind == QtCore.QEvent.Type.KeyPress
+        if not press and kind != QtCore.QEvent.Type.KeyRelease:
+            if kind == QtCore.QEvent.Type.WindowDeactivate and self._ptt_down:
+                self.push_to_talk(False)
+            return False
+        plain = (QtCore.Qt.KeyboardModifier.NoModifier, QtCore.Qt.KeyboardModifier.KeypadModifier)
+        if event.isAutoRepeat() or event.modifiers() not in plain:
+            return False
+        key = QtGui.QKeySequence(int(event.key())).toString()
+        if self.ptt_check.isChecked() and key == self.ptt_key and self.in_voice:
+            self.push_to_talk(press)
+            return True
+        if key == MUTE_KEY and self.in_voice and not self.ptt_check.isChecked():
+            if press:
+                self.toggle_mute()
+            return True
+        return False
+
+    def _ptt_key_changed(self, sequence: Any) -> None:
+        text = sequence.toString().split(",")[0].strip()
+        if text:
+            self.ptt_key = text
+            self.ptt_edit.setToolTip(f"Hold {text} to talk (while this panel has the focus)")
+
+    # --- drawing -------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        session = self.client is not None
+        here = session and self.available
+        if not session:
+            self.phase = "off"
+        elif not self.available:
+            self.phase = "unavailable"
+        joined = self.in_voice
+        self.join_button.setVisible(here)
+        self.join_button.setText("Leave voice" if joined else "Join voice")
+        self.join_button.setEnabled(here and self.phase not in ("starting",))
+        self.mute_button.setVisible(here and joined and not self.ptt_check.isChecked())
+        self.mute_button.setChecked(self.muted)
+        self.mute_button.setText("Unmute" if self.muted else "Mute")
+        self.check_button.setVisible(here and not joined)
+        self.meter.setVisible(here and (joined or self.phase == "checking"))
+        self.meter.setValue(round(self.level * 100))
+        self.settings_button.setVisible(here)
+        count = len(self.roster.members)
+        self.state_label.setText(
+            bar_text(
+                self.phase,
+                muted=self.muted,
+                push_to_talk=self.ptt_check.isChecked(),
+                talking=self.talking,
+                count=count,
+                mode=self.roster.mode,
+                error=self.error,
+            )
+        )
+        if joined and self.error:
+            self.state_label.setText(f"{self.state_label.text()}\n{self.error}")
+        unavailable = session and not self.available
+        self.why_label.setText(
+            f"{_engine_reason or 'This app has no web engine for voice'}. The browser joins "
+            "the session as you, with its own microphone."
+            if unavailable
+            else ""
+        )
+        self.why_label.setVisible(unavailable)
+        self.browser_button.setVisible(bool(session) and self.phase in ("unavailable", "failed"))
+        self.browser_button.setEnabled(bool(self.session_id))
+        colour = {"joined": w.GREEN, "joining": w.AMBER, "failed": w.RED}.get(self.phase, w.GREY)
+        if joined and not self.muted and not self.ptt_check.isChecked():
+            colour = w.RED if self.talking else w.GREEN
+        w.set_dot(self.dot, colour)
+
+    def _redraw_volumes(self) -> None:
+        people = {p.id: p for p in self.roster.others(self.me)}
+        for pid in [p for p in self.volume_rows if p not in people]:
+            label, slider = self.volume_rows.pop(pid)
+            for item in (label, slider):
+                item.hide()
+                item.deleteLater()
+        for pid, person in people.items():
+            if pid in self.volume_rows:
+                self.volume_rows[pid][0].setText(person.name)
+                continue
+            label = QtWidgets.QLabel(person.name, self.volumes)
+            label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+            slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, self.volumes)
+            slider.setRange(0, 100)
+            slider.setValue(int(self.gain(pid) * 100))
+            slider.setToolTip(f"How loud you hear {person.name}")
+            slider.valueChanged.connect(lambda v, p=pid: self.set_gain(p, v / 100.0))
+            row = QtWidgets.QHBoxLayout()
+            row.addWidget(label, 1)
+            row.addWidget(slider, 2)
+            self._volumes_layout.addLayout(row)
+            self.volume_rows[pid] = (label, slider)
+
+    def person(self, person_id: str) -> Optional[VoicePerson]:
+        return self.roster.get(person_id)
+
+
+def _fill(combo: Any, devices: list[Any], chosen: Any) -> None:
+    """A device picker's items (``{"id", "label"}`` each), the chosen one selected."""
+    items = [("default", "default")] + [
+        (str(d.get("id")), str(d.get("label") or "unnamed device"))
+        for d in devices
+        if isinstance(d, dict) and d.get("id") not in (None, "", "default")
+    ]
+    current = [(combo.itemData(i), combo.itemText(i)) for i in range(combo.count())]
+    if current != items:
+        combo.blockSignals(True)
+        combo.clear()
+        for ident, label in items:
+            combo.addItem(label, ident)
+        combo.blockSignals(False)
+    if chosen is not None:
+        index = combo.findData(str(chosen))
+        if index >= 0:
+            combo.setCurrentIndex(index)

@@ -1,0 +1,106 @@
+// The app panel's voice page: the reviewer page's voice engine (voice.js) with its signalling
+// carried by the panel's session over Qt's web channel. The panel injects Qt's qwebchannel.js
+// (so this page's policy need not allow it) and registers its bridge as `voice`:
+//   bridge.send(type, json)   a voice message for the relay (the panel's SessionClient sends it)
+//   bridge.report(json)       the engine's state for the panel's bar (status, level, devices...)
+//   bridge.ready()            this page listens now
+//   bridge.message(type, json)  a message from the relay (voice_*, welcome, synced, error)
+//   bridge.command(name, json)  what the panel's bar asks (join, mute, talk, preview, devices...)
+
+import { voice } from "./voice.js";
+
+// How often the level goes to the panel at most (its meter needs no more).
+const LEVEL_HZ = 12;
+
+/** Runs `voice` over `bridge` (the panel's QObject as the channel shows it). */
+export function run(bridge, engine = voice) {
+  const listeners = [];
+  engine.attach({
+    send(type, data) {
+      bridge.send(type, JSON.stringify(data ?? {}));
+      return true;
+    },
+    onMessage(cb) {
+      listeners.push(cb);
+    },
+  });
+  bridge.message.connect((type, json) => {
+    const data = json ? JSON.parse(json) : {};
+    for (const cb of listeners) cb({ type, data });
+  });
+
+  const report = (extra = {}) =>
+    bridge.report(
+      JSON.stringify({
+        status: engine.status,
+        muted: engine.muted,
+        held: engine.held,
+        speaking: engine.speaking,
+        sending: engine.sending,
+        can_speak: engine.canSpeak,
+        level: engine.level,
+        mic_error: engine.micError,
+        ...extra,
+      }),
+    );
+  let devicesSent = "";
+  const reportDevices = async () => {
+    const { inputs, outputs } = await engine.devices();
+    const shape = (d) => ({ id: d.deviceId, label: d.label });
+    const body = {
+      inputs: inputs.map(shape),
+      outputs: engine.outputSupported ? outputs.map(shape) : [],
+      input: engine.inputId || "default",
+      output: engine.outputId || "default",
+    };
+    const key = JSON.stringify(body);
+    if (key === devicesSent) return;
+    devicesSent = key;
+    report(body);
+  };
+  let levelAt = 0;
+  engine.on("level", (level) => {
+    const now = performance.now();
+    if (now - levelAt < 1000 / LEVEL_HZ && level > 0) return;
+    levelAt = now;
+    bridge.report(JSON.stringify({ level, speaking: engine.speaking }));
+  });
+  engine.on("change", () => {
+    report();
+    reportDevices().catch(() => {});
+  });
+  engine.on("error", (message) => report({ error: String(message) }));
+  engine.on("refused", (message) => report({ error: String(message), fatal: true }));
+  engine.on("allowed", (allowed) => report({ allowed: !!allowed }));
+
+  const commands = {
+    join: (d) => {
+      if (typeof d.muted === "boolean") engine.setMuted(d.muted);
+      return engine.join();
+    },
+    leave: () => engine.leave(),
+    mute: (d) => engine.setMuted(!!d.muted),
+    talk: (d) => engine.hold(!!d.down),
+    push_to_talk: (d) => {
+      if (!d.on) engine.hold(false);
+    },
+    preview: (d) => engine.preview(!!d.on),
+    input: (d) => engine.setInput(d.id === "default" ? "" : d.id),
+    output: (d) => engine.setOutput(d.id === "default" ? "" : d.id),
+    gain: (d) => engine.setVolume(d.id, d.gain),
+    connection_lost: () => engine.connectionLost(),
+  };
+  bridge.command.connect((name, json) => {
+    const fn = commands[name];
+    if (!fn) return report({ error: `the panel asked for ${name}, which this page does not know` });
+    Promise.resolve(fn(json ? JSON.parse(json) : {})).catch((err) =>
+      report({ error: `${name}: ${err.message ?? err}` }),
+    );
+  });
+  bridge.ready();
+  report();
+}
+
+if (typeof qt !== "undefined" && typeof QWebChannel !== "undefined") {
+  new QWebChannel(qt.webChannelTransport, (channel) => run(channel.objects.voice));
+}

@@ -1,0 +1,318 @@
+"""The voice bar's checks, shared by test_voice.py (PySide6, in the test process) and
+voice_check.py (PySide2, in a child process): the same scenarios on both bindings.
+
+A ``FakeClient`` stands for the panel's SessionClient (what the bar sends, voice messages
+delivered from a network thread as the real client does); a ``FakePage`` stands for the web
+view's page, on the bridge's side of the channel exactly as panel-voice.js is.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from types import SimpleNamespace
+from typing import Any, Optional
+
+from overshoulder.core.ui.dispatch import GuiDispatcher
+from overshoulder.core.ui.voice import VoiceBar, VoiceBridge
+
+from .qt import QtCore, QtGui, QtWidgets, app, pump, wait_for
+
+#: The token's payload names the session (links.claims reads it unverified).
+TOKEN = "eyJhbGciOiJIUzI1NiJ9.eyJzIjoic2Vzc2lvbjEiLCJyIjoiaG9zdCJ9.c2ln"
+
+
+def member(pid: str, name: str, **flags: Any) -> dict[str, Any]:
+    body = {"id": pid, "name": name, "joined": True, "muted": True, "speaking": False}
+    return {**body, "can_speak": True, **flags}
+
+
+class FakeClient:
+    """What the bar needs of a SessionClient; ``relay_says`` delivers from another thread."""
+
+    def __init__(self, pid: str = "me1", name: str = "Mia", role: str = "host") -> None:
+        self.participant = SimpleNamespace(id=pid, name=name, role=role)
+        self.sent: list[tuple[str, Any]] = []
+        self.sent_on: list[threading.Thread] = []
+        self._voice: list[Callable[[str, Any], None]] = []
+        self._state: list[Callable[[str], None]] = []
+
+    def on_voice(self, fn: Callable[[str, Any], None]) -> Callable[[], None]:
+        self._voice.append(fn)
+        return lambda: self._voice.remove(fn)
+
+    def on_state(self, fn: Callable[[str], None]) -> Callable[[], None]:
+        self._state.append(fn)
+        return lambda: self._state.remove(fn)
+
+    def send_voice(self, mtype: str, data: Any = None) -> bool:
+        self.sent.append((mtype, data))
+        self.sent_on.append(threading.current_thread())
+        return True
+
+    def relay_says(self, mtype: str, body: Any) -> None:
+        """A voice message arriving on the client's network thread (not the GUI's)."""
+        worker = threading.Thread(target=lambda: [fn(mtype, body) for fn in list(self._voice)])
+        worker.start()
+        worker.join()
+
+    def sent_types(self) -> list[str]:
+        return [t for t, _ in self.sent]
+
+
+class FakePage:
+    """The web view's page as the bridge sees it: what reaches it, and its calls back."""
+
+    made: list[FakePage] = []
+
+    def __init__(self, bridge: VoiceBridge, url: str, parent: Any) -> None:
+        self.bridge, self.url = bridge, url
+        self.messages: list[tuple[str, Any]] = []
+        self.commands: list[tuple[str, Any]] = []
+        self.closed = False
+        bridge.message.connect(lambda t, j: self.messages.append((t, json.loads(j))))
+        bridge.command.connect(lambda n, j: self.commands.append((n, json.loads(j))))
+        FakePage.made.append(self)
+
+    def loaded(self) -> None:
+        """The page's engine is up (panel-voice.js calls ready())."""
+        self.bridge.ready()
+
+    def engine_sends(self, mtype: str, body: dict[str, Any]) -> None:
+        self.bridge.send(mtype, json.dumps(body))
+
+    def engine_reports(self, **state: Any) -> None:
+        self.bridge.report(json.dumps(state))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+class VoiceRig:
+    """A panel-like window with the bar, a button and a text field (focus targets)."""
+
+    def __init__(self, available: bool = True) -> None:
+        app()
+        FakePage.made = []
+        self.root = QtWidgets.QWidget()
+        column = QtWidgets.QVBoxLayout(self.root)
+        self.gui = GuiDispatcher(self.root)
+        self.opened: list[str] = []
+        factory = FakePage if available else None
+        self.bar = VoiceBar(
+            self.root, self.gui.post, self.root, open_url=self.opened.append, view_factory=factory
+        )
+        self.button = QtWidgets.QPushButton("elsewhere", self.root)
+        self.field = QtWidgets.QLineEdit(self.root)
+        for widget in (self.bar, self.button, self.field):
+            column.addWidget(widget)
+        self.root.resize(320, 260)
+        self.root.show()
+        self.client = FakeClient()
+        self.bar.attach(self.client, "http://127.0.0.1:8770", TOKEN)
+        pump()
+
+    @property
+    def page(self) -> FakePage:
+        return FakePage.made[-1]
+
+    def close(self) -> None:
+        self.bar.detach()
+        self.root.close()
+        self.root.deleteLater()
+        pump()
+
+
+def key_event(kind: Any, key: Any, text: str) -> Any:
+    return QtGui.QKeyEvent(kind, key, QtCore.Qt.KeyboardModifier.NoModifier, text)
+
+
+def type_key(widget: Any, key: Any, text: str) -> None:
+    """Press and release ``key`` on ``widget``; unhandled, it goes up to the parents as Qt's
+    delivery does (a button ignores a letter; a text field takes it)."""
+    widget.setFocus()
+    pump()
+    _deliver(widget, QtCore.QEvent.Type.KeyPress, key, text)
+    _deliver(widget, QtCore.QEvent.Type.KeyRelease, key, text)
+
+
+def hold_key(widget: Any, key: Any, text: str, down: bool) -> None:
+    widget.setFocus()
+    _deliver(
+        widget, QtCore.QEvent.Type.KeyPress if down else QtCore.QEvent.Type.KeyRelease, key, text
+    )
+
+
+def _deliver(widget: Any, kind: Any, key: Any, text: str) -> None:
+    """As QApplication delivers a key: to the focus widget, then up while it is ignored (the
+    event filters of each receiver first)."""
+    QtWidgets.QApplication.postEvent(widget, key_event(kind, key, text))
+    pump(0.02)
+
+
+# --- the scenarios (each raises AssertionError naming what is wrong) ---------------------------
+
+
+def joins_mutes_and_leaves() -> list[str]:
+    """The bar's states, and the bridge both ways: join -> the page asks the relay -> the
+    welcome reaches the page on the GUI thread -> mute -> leave."""
+    said: list[str] = []
+    rig = VoiceRig()
+    bar, client = rig.bar, rig.client
+    try:
+        assert bar.state_label.text() == "Not in voice", bar.state_label.text()
+        assert bar.join_button.isVisible() and bar.check_button.isVisible()
+        assert not bar.mute_button.isVisible() and not bar.browser_button.isVisible()
+        bar.join_button.click()
+        pump()
+        page = rig.page
+        assert page.url == "http://127.0.0.1:8770/web/panel-voice.html", page.url
+        assert bar.phase == "joining" and bar.state_label.text() == "Joining voice…"
+        assert page.commands == [], "nothing reaches the page before it is ready"
+        page.loaded()
+        assert page.messages[0] == (
+            "welcome",
+            {"participant": {"id": "me1", "name": "Mia", "role": "host"}},
+        )
+        assert page.commands == [("join", {"muted": True, "push_to_talk": False})], page.commands
+        said.append("the page is told who this is, then asked to join (muted)")
+
+        page.engine_sends("voice_join", {"muted": True})
+        assert client.sent == [("voice_join", {"muted": True})], client.sent
+        assert client.sent_on == [threading.main_thread()]
+        welcome = {
+            "mode": "mesh",
+            "can_speak": True,
+            "ice_servers": [{"urls": ["stun:relay:3478"]}],
+            "members": [member("me1", "Mia"), member("p2", "Sam", muted=False)],
+            "mesh_max": 6,
+        }
+        client.relay_says("voice_welcome", welcome)
+        assert wait_for(lambda: bar.phase == "joined")
+        assert page.messages[-1] == ("voice_welcome", welcome), page.messages[-1]
+        assert bar.state_label.text() == "2 in voice · muted", bar.state_label.text()
+        assert bar.mute_button.isVisible() and bar.mute_button.text() == "Unmute"
+        assert bar.meter.isVisible()
+        said.append("the relay's welcome reaches the page through the GUI thread; 2 in voice")
+
+        page.engine_reports(level=0.42, status="joined")
+        assert bar.meter.value() == 42, bar.meter.value()
+        bar.mute_button.click()
+        pump()
+        assert page.commands[-1] == ("mute", {"muted": False}), page.commands[-1]
+        assert bar.state_label.text() == "2 in voice · mic on", bar.state_label.text()
+        said.append("level and mute go between the bar and the engine")
+
+        page.engine_sends(
+            "voice_signal", {"to": "p2", "description": {"type": "offer", "sdp": "v=0"}}
+        )
+        assert client.sent[-1][0] == "voice_signal" and client.sent[-1][1]["to"] == "p2"
+        client.relay_says("voice_state", member("p2", "Sam", muted=False, speaking=True))
+        assert wait_for(lambda: bar.person("p2") is not None and bar.person("p2").speaking)
+        assert page.messages[-1][0] == "voice_state"
+        said.append("signals go out and states come in")
+
+        bar.join_button.click()
+        pump()
+        assert bar.join_button.text() == "Join voice"
+        assert client.sent[-1] == ("voice_leave", {}), client.sent[-1]
+        assert page.closed and bar.web is None and bar.phase == "off"
+        assert bar.state_label.text() == "Not in voice", bar.state_label.text()
+        said.append("leave: voice_leave sent, the page dropped")
+    finally:
+        rig.close()
+    return said
+
+
+def keys_mute_and_push_to_talk() -> list[str]:
+    """M mutes while the panel has the focus (not while typing); push-to-talk holds."""
+    said: list[str] = []
+    rig = VoiceRig()
+    bar = rig.bar
+    try:
+        bar.join()
+        rig.page.loaded()
+        rig.client.relay_says("voice_welcome", {"mode": "mesh", "can_speak": True, "members": []})
+        assert wait_for(lambda: bar.phase == "joined")
+        assert bar.muted
+        type_key(rig.button, QtCore.Qt.Key.Key_M, "m")
+        assert wait_for(lambda: not bar.muted), "M on a button of the panel unmutes"
+        assert rig.page.commands[-1] == ("mute", {"muted": False})
+        type_key(rig.button, QtCore.Qt.Key.Key_M, "m")
+        assert wait_for(lambda: bar.muted), "M again mutes"
+        type_key(rig.field, QtCore.Qt.Key.Key_M, "m")
+        pump(0.05)
+        assert bar.muted and rig.field.text() == "m", (bar.muted, rig.field.text())
+        said.append("M mutes and unmutes; typed in a text field it is a letter")
+
+        bar.ptt_check.setChecked(True)
+        pump()
+        assert rig.page.commands[-1] == ("push_to_talk", {"on": True})
+        assert not bar.mute_button.isVisible()
+        assert "hold the key to talk" in bar.state_label.text(), bar.state_label.text()
+        bar.set_ptt_key("T")
+        hold_key(rig.button, QtCore.Qt.Key.Key_T, "t", True)
+        assert wait_for(lambda: rig.page.commands[-1] == ("talk", {"down": True}))
+        assert bar.state_label.text().endswith("talking"), bar.state_label.text()
+        hold_key(rig.button, QtCore.Qt.Key.Key_T, "t", False)
+        assert wait_for(lambda: rig.page.commands[-1] == ("talk", {"down": False}))
+        said.append("push-to-talk: the key held talks, let go stops")
+    finally:
+        rig.close()
+    return said
+
+
+def without_web_engine() -> list[str]:
+    """No QtWebEngine: the bar says why and offers the browser, with this panel's token."""
+    rig = VoiceRig(available=False)
+    import overshoulder.core.ui.voice as voice_module
+
+    saved = voice_module._engine_reason
+    voice_module._engine_reason = (
+        "PySide6 6.x here has no QtWebEngine, so voice cannot run inside this app"
+    )
+    try:
+        rig.bar.redraw()
+        bar = rig.bar
+        assert bar.phase == "unavailable", bar.phase
+        assert not bar.join_button.isVisible()
+        assert bar.browser_button.isVisible() and bar.why_label.isVisible()
+        assert "no QtWebEngine" in bar.why_label.text(), bar.why_label.text()
+        bar.browser_button.click()
+        assert rig.opened == [f"http://127.0.0.1:8770/s/session1#t={TOKEN}"], rig.opened
+    finally:
+        voice_module._engine_reason = saved
+        rig.close()
+    return ["without QtWebEngine: the reason and Talk in the browser (the session's link)"]
+
+
+def refused_join() -> list[str]:
+    """The relay refuses (voice_full): the page goes, the bar names the cap."""
+    rig = VoiceRig()
+    try:
+        rig.bar.join()
+        rig.page.loaded()
+        from overshoulder.core.protocol.messages import Error
+
+        message = "voice is full (6 people); a media server on the relay lifts the cap"
+        rig.client.relay_says("error", Error(code="voice_full", message=message, type="voice_join"))
+        assert wait_for(lambda: rig.bar.phase == "failed")
+        assert rig.page.closed
+        assert message in rig.bar.state_label.text(), rig.bar.state_label.text()
+    finally:
+        rig.close()
+    return ["a refused join says the relay's reason"]
+
+
+ALL = (joins_mutes_and_leaves, keys_mute_and_push_to_talk, without_web_engine, refused_join)
+
+
+def run_all(out: Optional[Callable[[str], None]] = print) -> list[str]:
+    lines: list[str] = []
+    for scenario in ALL:
+        for line in scenario():
+            lines.append(line)
+            if out is not None:
+                out(line)
+    return lines
