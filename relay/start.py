@@ -24,11 +24,12 @@ from overshoulder.core.limits import DEFAULT_LIMITS
 
 from . import config
 from .guard import ConnectionGuard, quiet_accept_errors, raise_descriptor_limit
-from .janus import DEFAULT_RTP_PORTS, JanusError, JanusOptions, parse_port_range
+from .janus import JanusError
 from .server import Relay
 from .turn import IceConfig, read_secret
 from .voice import VoiceOptions
-from .voice_sfu import MediaServer
+from .voice_sfu import add_arguments as add_media_arguments
+from .voice_sfu import media_server_from_args
 
 log = logging.getLogger("overshoulder.relay")
 
@@ -144,27 +145,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="people in a voice room linked peer to peer (default %(default)s); beyond it "
         "voice goes through the media server, or without one the room is full",
     )
-    voice.add_argument(
-        "--media-server",
-        metavar="janus|URL",
-        help="the media server for voice rooms beyond --voice-mesh-max: 'janus' starts the "
-        "installed Janus (its config in the data dir), or the URL of a running Janus's HTTP "
-        "API (http://127.0.0.1:8088/janus); default: none",
-    )
-    voice.add_argument(
-        "--media-rtp-ports",
-        default="{}-{}".format(*DEFAULT_RTP_PORTS),
-        metavar="LOW-HIGH",
-        help="UDP ports a started Janus takes media on (default %(default)s; open them to "
-        "reviewers)",
-    )
-    voice.add_argument(
-        "--media-public-ip",
-        action="append",
-        default=[],
-        metavar="IP",
-        help="the public address of a started Janus behind a 1:1 NAT (a cloud machine); repeatable",
-    )
+    # --media-server janus|URL, --janus-url, --janus-secret-file, --janus-rtp-ports...
+    add_media_arguments(voice)
     parser.add_argument(
         "--log-level", default="info", choices=("debug", "info", "warning", "error")
     )
@@ -212,7 +194,7 @@ async def _serve(
                 f"--voice-mesh-max must be 2-{DEFAULT_LIMITS.max_connections_per_session}, "
                 f"not {args.voice_mesh_max}"
             )
-        media = _media_server(args, data_dir)
+        media = media_server_from_args(args, data_dir)
         ice = IceConfig(
             stun_urls=tuple(args.stun_url),
             turn_urls=tuple(args.turn_url),
@@ -260,24 +242,6 @@ async def _serve(
     finally:
         if media is not None:
             await media.stop()
-
-
-def _media_server(args: argparse.Namespace, data_dir: Path) -> Optional[MediaServer]:
-    """The media server ``--media-server`` names (not started yet), or None."""
-    if not args.media_server:
-        return None
-    if args.media_server == "janus":
-        options = JanusOptions(
-            rtp_ports=parse_port_range(args.media_rtp_ports),
-            nat_1_1=tuple(args.media_public_ip),
-        )
-        return MediaServer.managed(data_dir, options)
-    if not args.media_server.startswith(("http://", "https://")):
-        raise ValueError(
-            f"--media-server is 'janus' or the http(s) URL of a Janus's API, not "
-            f"{args.media_server!r}"
-        )
-    return MediaServer.external(args.media_server)
 
 
 async def _run(

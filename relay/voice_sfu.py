@@ -114,74 +114,78 @@ class MediaServer:
         return SfuBridge(self.client, send, name=name)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """The relay's media server options (``overshoulder relay --help`` lists them)."""
-    group = parser.add_argument_group(
-        "media server (voice rooms larger than --voice-mesh-max)",
-        "Janus's VideoRoom carries each voice as its own stream. Clients reach only its "
-        "UDP media ports, never its API.",
-    )
+def add_arguments(group: Any) -> None:
+    """The relay's media server options, added to ``group`` (an argparse parser or group)."""
     group.add_argument(
         "--media-server",
-        choices=("none", "janus"),
-        default="none",
-        help="janus: start the installed janus (Debian package 'janus') as the relay's "
-        "child, its config in <data-dir>/janus (default: none, voice is capped at "
-        "--voice-mesh-max)",
+        metavar="janus|URL",
+        help="the media server for voice rooms beyond --voice-mesh-max: 'janus' starts the "
+        "installed Janus (Debian package 'janus') as the relay's child, its config in "
+        "<data-dir>/janus; a URL uses a running Janus's HTTP API, as --janus-url does "
+        "(default: none, voice rooms are capped at --voice-mesh-max)",
     )
     group.add_argument(
         "--janus-url",
         metavar="URL",
-        help="use a Janus already running instead, by its HTTP API "
-        "(e.g. http://127.0.0.1:8088/janus; its VideoRoom needs string_ids = true or keeps "
-        "numeric ids, either works)",
+        help="a Janus already running, by its HTTP API (e.g. http://127.0.0.1:8088/janus), "
+        "with its VideoRoom plugin",
     )
     group.add_argument(
         "--janus-secret-file",
         type=Path,
         metavar="FILE",
-        help="for --janus-url: a file whose first line is Janus's api_secret and whose "
-        "second line, if any, is the VideoRoom admin_key",
+        help="for a running Janus: a file whose first line is its api_secret and whose "
+        "second line, if any, is its VideoRoom admin_key",
     )
     group.add_argument(
         "--janus-rtp-ports",
+        "--media-rtp-ports",
+        dest="janus_rtp_ports",
         default=f"{DEFAULT_RTP_PORTS[0]}-{DEFAULT_RTP_PORTS[1]}",
         metavar="LOW-HIGH",
-        help="UDP ports the started janus takes media on; open them to reviewers "
+        help="UDP ports a started Janus takes media on; open them to reviewers "
         "(default %(default)s)",
     )
     group.add_argument(
         "--janus-nat-1-1",
+        "--media-public-ip",
+        dest="janus_nat_1_1",
         action="append",
         default=[],
         metavar="ADDRESS",
-        help="the public address of this machine when it sits behind a 1:1 NAT (a cloud "
-        "instance): put in Janus's candidates; repeatable",
+        help="the public address of a started Janus behind a 1:1 NAT (a cloud machine), "
+        "put in its candidates; repeatable",
     )
     group.add_argument(
         "--janus-ice-interface",
         action="append",
         default=[],
         metavar="NAME",
-        help="only this interface or address prefix for Janus's media (e.g. eth0, 10.0.); "
-        "repeatable (default: every interface but loopback)",
+        help="only this interface or address prefix for a started Janus's media (e.g. eth0, "
+        "10.0.); repeatable (default: every interface but loopback)",
     )
 
 
 def media_server_from_args(args: argparse.Namespace, data_dir: Path) -> Optional[MediaServer]:
     """The media server the options ask for (not started yet), or None. ``ValueError``
-    names a bad option; a janus that is asked for but not installed is None, with a
-    warning (voice then stays peer to peer, capped)."""
-    url = getattr(args, "janus_url", None)
+    names a bad option. ``janus`` asked for but not installed: None, with a warning (voice
+    rooms then stay peer to peer, capped)."""
+    choice = args.media_server or ""
+    web = ("http://", "https://")
+    url = args.janus_url or (choice if choice.startswith(web) else "")
     if url:
-        if not url.startswith(("http://", "https://")):
-            raise ValueError(f"--janus-url must be Janus's HTTP API (http://...), not {url!r}")
+        if not url.startswith(web):
+            raise ValueError(f"--janus-url is a Janus's HTTP API (http://...), not {url!r}")
         secret, admin_key = read_secret_file(args.janus_secret_file)
         return MediaServer.external(url, secret, admin_key)
     if args.janus_secret_file is not None:
-        raise ValueError("--janus-secret-file goes with --janus-url")
-    if getattr(args, "media_server", "none") != "janus":
+        raise ValueError("--janus-secret-file is for a running Janus: give its --janus-url")
+    if not choice or choice == "none":
         return None
+    if choice != "janus":
+        raise ValueError(
+            f"--media-server is 'janus' or the http(s) URL of a Janus's API, not {choice!r}"
+        )
     options = JanusOptions(
         rtp_ports=parse_port_range(args.janus_rtp_ports),
         nat_1_1=tuple(args.janus_nat_1_1),
