@@ -6,23 +6,16 @@
 // answers and hands each voice to the engine as its own MediaStream, so per-person volume
 // works as in a mesh. A new offer from "sfu-sub" (someone joined or left) updates the set.
 
+import { candidateFromWire, candidateToWire, descriptionToWire } from "./voice-wire.js";
+
 export const SFU_PUBLISH = "sfu";
 export const SFU_SUBSCRIBE = "sfu-sub";
 
-function candidateOut(c) {
-  return { candidate: c.candidate, sdp_mid: c.sdpMid ?? null, sdp_mline_index: c.sdpMLineIndex ?? null };
-}
-
-function candidateIn(c) {
-  return { candidate: c.candidate, sdpMid: c.sdp_mid ?? null, sdpMLineIndex: c.sdp_mline_index ?? null };
-}
-
 export class SfuLink {
-  // engine: calls remoteStream(id, stream) and remoteGone(id).
-  // send(type, data): the signalling transport; iceServers: from voice_welcome.
-  constructor(engine, { send, iceServers = [] } = {}) {
+  // engine: signal(to, body) reaches the relay; remoteStream(id, stream) and remoteGone(id)
+  // take the voices. iceServers: from voice_welcome.
+  constructor(engine, { iceServers = [] } = {}) {
     this.engine = engine;
-    this.send = send || ((type, data) => engine.send(type, data));
     this.iceServers = iceServers;
     this.pub = null;
     this.sub = null;
@@ -30,7 +23,7 @@ export class SfuLink {
     // mid -> participant id as the last offer said; id -> the stream handed to the engine.
     this.mids = new Map();
     this.heard = new Map();
-    // Signals of one peer id are handled in order (each waits for the one before).
+    // Signals are handled in order (each waits for the one before).
     this.chain = Promise.resolve();
   }
 
@@ -38,7 +31,7 @@ export class SfuLink {
     const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: "max-bundle" });
     pc.onicecandidate = (ev) => {
       if (ev.candidate && ev.candidate.candidate && !this.closed) {
-        this.send("voice_signal", { to, candidate: candidateOut(ev.candidate) });
+        this.engine.signal(to, { candidate: candidateToWire(ev.candidate) });
       }
     };
     return pc;
@@ -52,8 +45,7 @@ export class SfuLink {
     pub.addTransceiver(track, { direction: "sendonly", streams: [localStream] });
     await pub.setLocalDescription(await pub.createOffer());
     if (this.closed) return;
-    const { type, sdp } = pub.localDescription;
-    this.send("voice_signal", { to: SFU_PUBLISH, description: { type, sdp } });
+    this.engine.signal(SFU_PUBLISH, { description: descriptionToWire(pub.localDescription) });
   }
 
   // The microphone changed (another input device): the published track follows.
@@ -74,10 +66,10 @@ export class SfuLink {
     if (msg.id === SFU_PUBLISH) {
       if (!this.pub) return;
       if (msg.description) await this.pub.setRemoteDescription(msg.description);
-      else if (msg.candidate) await this.pub.addIceCandidate(candidateIn(msg.candidate));
+      else if (msg.candidate) await this.pub.addIceCandidate(candidateFromWire(msg.candidate));
     } else if (msg.id === SFU_SUBSCRIBE) {
       if (msg.candidate) {
-        if (this.sub) await this.sub.addIceCandidate(candidateIn(msg.candidate));
+        if (this.sub) await this.sub.addIceCandidate(candidateFromWire(msg.candidate));
       } else if (msg.description && msg.description.type === "offer") {
         await this.#subscribe(msg.description, msg.streams || []);
       }
@@ -90,8 +82,7 @@ export class SfuLink {
     await sub.setRemoteDescription(offer);
     await sub.setLocalDescription(await sub.createAnswer());
     if (this.closed) return;
-    const { type, sdp } = sub.localDescription;
-    this.send("voice_signal", { to: SFU_SUBSCRIBE, description: { type, sdp } });
+    this.engine.signal(SFU_SUBSCRIBE, { description: descriptionToWire(sub.localDescription) });
     this.mids = new Map(streams.map((s) => [String(s.mid), s.id]));
     this.#reconcile();
   }
