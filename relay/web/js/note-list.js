@@ -10,11 +10,11 @@ const KINDS = { stroke: "drawing", line: "line", arrow: "arrow", rect: "box", el
 export class NoteList {
   #editing = null;
 
-  constructor(root, state, notes, { goto, currentFrame, selected }) {
+  constructor(root, state, notes, { goto, currentFrame, selected, play }) {
     this.root = root;
     this.state = state;
     this.notes = notes;
-    Object.assign(this, { goto, currentFrame, selected });
+    Object.assign(this, { goto, currentFrame, selected, play });
     state.on("notes", () => this.render());
   }
 
@@ -61,10 +61,11 @@ export class NoteList {
           frameSpan(note.anchor),
         ),
         el("span", { className: "swatch", style: { background: cssColor(note.style?.color) } }),
-        el("span", { className: "kind" }, KINDS[note.shape.kind] ?? note.shape.kind),
+        el("span", { className: "kind" }, note.audio ? "voice" : (KINDS[note.shape.kind] ?? note.shape.kind)),
         el("span", { className: "author", style: { color: personColor(note.author) } }, note.author_name ?? "someone"),
         el("time", {}, pending ? "sending…" : clockTime(note.created)),
       ),
+      note.audio && this.play ? el("div", { className: "note-audio" }, this.play(note)) : null,
       note.text ? el("p", { className: "note-text" }, note.text) : null,
       canDraw ? this.#actions(note, mine, done) : null,
     );

@@ -1,0 +1,169 @@
+"""Voice notes in Chromium with a fake microphone fed from a WAV file: held on a frame in one
+page, seen and played in another, fetched by the Python API as the relay stored them, undone
+and redone as any note, and still there after the relay restarts."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import BrowserContext, sync_playwright
+
+from overshoulder.core import relay_api
+from tests import voice_clips
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, WAIT_MS
+
+from .shot import FIRST
+
+SHOTS = Path("/tmp/h/shots")
+
+#: JS: when the page's voice-note player starts and ends its clip (performance.now, ms).
+TIMES_JS = """() => {
+  const a = document.getElementById("voice-audio");
+  window.voiceTimes = {};
+  a.addEventListener("playing", () => (window.voiceTimes.playing ??= performance.now()));
+  a.addEventListener("ended", () => (window.voiceTimes.ended = performance.now()));
+}"""
+
+
+@pytest.fixture(scope="module")
+def browser_context() -> Iterator[BrowserContext]:
+    """Chromium with a fake microphone that plays a tone, and audio that may start unasked."""
+    if not CHROMIUM.exists():
+        pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium for the browser tests")
+    with tempfile.TemporaryDirectory(prefix="os-voice-note-") as tmp:
+        wav = voice_clips.write_wav(Path(tmp) / "tone.wav", 20.0)
+        args = [
+            *CHROMIUM_ARGS,
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-audio-capture={wav}",
+            "--autoplay-policy=no-user-gesture-required",
+        ]
+        with sync_playwright() as pw:
+            context = pw.chromium.launch_persistent_context(
+                str(Path(tmp) / "profile"),
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=args,
+                viewport=VIEWPORT,
+            )
+            context.set_default_timeout(WAIT_MS)
+            try:
+                yield context
+            finally:
+                context.close()
+
+
+def _shot(page: Any, name: str) -> Path:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    path = SHOTS / name
+    page.screenshot(path=str(path))
+    return path
+
+
+def _record(page: Any, seconds_left: int, shot: str = "") -> float:
+    """Hold the voice-note button until its countdown shows ``seconds_left``; the seconds held
+    (``shot``: a screenshot of the page while it records)."""
+    button = page.locator("#voice-record")
+    box = button.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.down()
+    page.locator("#voice-record.recording").wait_for()
+    started = time.monotonic()
+    page.wait_for_function(
+        """(left) => {
+            const [m, s] = document.querySelector("#voice-recording .voice-countdown").textContent.split(/[: ]/);
+            return Number(m) * 60 + Number(s) <= left;
+        }""",
+        arg=seconds_left,
+    )
+    if shot:
+        _shot(page, shot)
+    page.mouse.up()
+    return time.monotonic() - started
+
+
+def _voice_adds(review) -> list[dict[str, Any]]:
+    return [
+        e["data"]["annotation"]
+        for e in review.events()
+        if e["type"] == "annotation_add" and e["data"]["annotation"].get("audio")
+    ]
+
+
+def _play(page: Any, button: str) -> dict[str, float]:
+    """Play a voice note to its end with the ``button`` (a selector); when it played and ended
+    (ms)."""
+    page.evaluate(TIMES_JS)
+    page.locator(button).click()
+    page.locator("#voice-audio[data-state='playing']").wait_for(state="attached")
+    page.locator("#voice-audio[data-state='ended']").wait_for(state="attached", timeout=20_000)
+    return page.evaluate("window.voiceTimes")
+
+
+def test_a_voice_note_held_on_a_frame_is_heard_in_another_page_and_kept_by_the_relay(review):
+    r = review()
+    sam = r.open(r.link("reviewer", "Sam"))
+    vic = r.open(r.link("viewer", "Vic"))
+    for p in (sam, vic):
+        p.page.locator("#stage-message").wait_for(state="hidden")
+    # A viewer makes no notes: no voice-note button.
+    assert not vic.page.locator("#voice-record").is_visible()
+
+    held = _record(sam.page, 57, "voice-note-recording.png")
+    r.shot.wait(lambda: _voice_adds(r), "the voice note in the log")
+    [note] = _voice_adds(r)
+    clip = note["audio"]
+    assert note["anchor"]["frame"] == FIRST
+    assert clip["mime"] == "audio/webm" and 0 < clip["duration"] <= 60
+    # What MediaRecorder made, measured by the relay, is about as long as the button was held
+    # (the microphone opens a moment after the press).
+    assert held - 1.0 < clip["duration"] < held + 0.5, (held, clip)
+
+    # The bytes as stored, through the Python API, with a viewer's token.
+    viewer_token = r.relay.invite(r.sid, "viewer")
+    data = relay_api.fetch_voice_note(r.relay.url, r.sid, clip["id"], viewer_token)
+    stored = r.relay.data_dir / "voice-notes" / r.sid / clip["id"][:2] / f"{clip['id']}.webm"
+    assert data == stored.read_bytes() and hashlib.sha256(data).hexdigest() == clip["id"]
+    assert len(data) == clip["size"]
+    # It is Opus that decodes to as long as the relay says.
+    assert voice_clips.decoded_seconds(data) == pytest.approx(clip["duration"], abs=0.1)
+    # The artist's app holds the note with its audio.
+    host_note = r.shot.wait(lambda: r.shot.host.notes.get(note["id"]), "the note at the host")
+    assert host_note.audio is not None and host_note.audio.id == clip["id"]
+
+    # The other page shows it on the frame and in the list, and plays it to its end.
+    vic.page.locator(f".voice-marker[data-note='{note['id']}']").wait_for()
+    vic.page.locator("#notes .note-audio .voice-play").wait_for()
+    shot = _shot(vic.page, "voice-note-viewer.png")
+    assert shot.stat().st_size > 0
+    times = _play(vic.page, "#notes .note-audio .voice-play")
+    played = (times["ended"] - times["playing"]) / 1000
+    assert played == pytest.approx(clip["duration"], abs=0.6), (played, clip)
+    _shot(sam.page, "voice-note-author.png")
+
+    # A voice note is a note: undo takes it away everywhere, redo brings it back with its audio.
+    sam.page.locator("#marks-canvas").focus()
+    sam.page.keyboard.press("Control+z")
+    vic.page.locator(".voice-marker").wait_for(state="detached")
+    sam.page.keyboard.press("Control+Shift+z")
+    vic.page.locator(f".voice-marker[data-note='{note['id']}']").wait_for()
+
+    # After a restart the relay still has it: the pages come back, a new one plays it.
+    r.relay.stop()
+    r.relay.start()
+    vic.page.locator("#conn-state[data-state='live']").wait_for(timeout=30_000)
+    ann = r.open(r.link("reviewer", "Ann"))
+    ann.page.locator(f".voice-marker[data-note='{note['id']}']").wait_for()
+    # This time from its play button on the frame.
+    times = _play(ann.page, f".voice-marker[data-note='{note['id']}']")
+    assert (times["ended"] - times["playing"]) / 1000 == pytest.approx(clip["duration"], abs=0.6)
+    again = relay_api.fetch_voice_note(r.relay.url, r.sid, clip["id"], viewer_token)
+    assert again == data
+    _shot(ann.page, "voice-note-after-restart.png")
