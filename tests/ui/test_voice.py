@@ -20,3 +20,7 @@ def test_without_qtwebengine_the_bar_says_why_and_offers_the_browser():
 
 def test_a_refused_join_shows_the_relays_reason():
     assert scenarios.refused_join()
+
+
+def test_people_rows_show_who_speaks_and_who_is_muted():
+    assert scenarios.people_show_voice()

@@ -316,3 +316,51 @@ def run_all(out: Optional[Callable[[str], None]] = print) -> list[str]:
             if out is not None:
                 out(line)
     return lines
+
+
+def people_show_voice() -> list[str]:
+    """People rows from the roster the bar keeps: speaking, muted, in voice, listening."""
+    from overshoulder.core.model import Participant
+    from overshoulder.core.ui.lists import PeopleList
+
+    rig = VoiceRig()
+    try:
+        people = {
+            "me1": Participant("me1", "Mia", "host"),
+            "p2": Participant("p2", "Sam", "reviewer"),
+            "p3": Participant("p3", "Ana", "reviewer"),
+            "p4": Participant("p4", "Vic", "viewer"),
+            "p5": Participant("p5", "Zoe", "reviewer"),
+        }
+        share = SimpleNamespace(
+            participant=people["me1"], participants=people, annotations={}, driver="me1"
+        )
+        roster = [
+            member("me1", "Mia", muted=False),
+            member("p2", "Sam", muted=False, speaking=True),
+            member("p3", "Ana"),
+            member("p4", "Vic", can_speak=False),
+        ]
+        rig.client.relay_says("voice_roster", {"members": roster})
+        assert wait_for(lambda: len(rig.bar.roster.members) == 4)
+        listed = PeopleList(lambda pid, shown: None, rig.root)
+        listed.show_people(share, set(), {}, rig.bar.roster.members)  # type: ignore[arg-type]
+        texts = listed.texts
+        assert texts == [
+            "Mia (host, drives, you, in voice)",
+            "Ana (reviewer, muted)",
+            "Sam (reviewer, speaking)",
+            "Zoe (reviewer)",
+            "Vic (viewer, listening)",
+        ], texts
+        badge = listed.rows["p2"].voice
+        assert badge.isVisibleTo(listed) and badge.text() == "speaking"
+        assert not listed.rows["p5"].voice.isVisibleTo(listed)
+        rig.client.relay_says("voice_state", member("p2", "Sam", joined=False))
+        assert wait_for(lambda: "p2" not in rig.bar.roster.members)
+        listed.show_people(share, set(), {}, rig.bar.roster.members)  # type: ignore[arg-type]
+        assert "Sam (reviewer)" in listed.texts, listed.texts
+        assert not listed.rows["p2"].voice.isVisibleTo(listed)
+    finally:
+        rig.close()
+    return ["People: speaking, muted, in voice, listening; gone from voice, gone from the row"]

@@ -1,0 +1,50 @@
+"""The voice bar with a real QWebEngineView (the page's own engine, a fake microphone), on the
+bindings whose wheel here has QtWebEngine; skipped where it does not import."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+FLAGS = "--use-fake-device-for-media-stream --autoplay-policy=no-user-gesture-required"
+
+
+def has_web_engine(binding: str) -> bool:
+    try:
+        return importlib.util.find_spec(f"{binding}.QtWebEngineWidgets") is not None
+    except (ImportError, ValueError):
+        return False
+
+
+@pytest.mark.parametrize("binding", ["PySide6"])
+def test_the_real_page_joins_meters_and_unmutes_over_the_bridge(relay, tmp_path, binding):
+    if not has_web_engine(binding):
+        pytest.skip(f"{binding} here has no QtWebEngine (PySide6-Addons is not installed)")
+    env = dict(
+        os.environ,
+        QT_PREFERRED_BINDING=binding,
+        QT_QPA_PLATFORM="offscreen",
+        QTWEBENGINE_DISABLE_SANDBOX="1",
+        QTWEBENGINE_CHROMIUM_FLAGS=FLAGS,
+        OVERSHOULDER_CONFIG_DIR=str(tmp_path / "config"),
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "tests.ui.voice_web_check", relay.url],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr[-4000:]
+    lines = done.stdout.splitlines()
+    assert any(line.startswith("the page's engine asked to join") for line in lines), lines
+    assert any(line.startswith("the microphone (fake device) is metered") for line in lines)
+    assert "unmuted from the bar: the engine says so to the relay" in lines
+    assert lines[-1] == "OK"
