@@ -69,7 +69,8 @@ MakeMember = Callable[..., Member]
 @pytest.fixture
 def members(voice_relay: RelayProcess) -> Iterator[MakeMember]:
     """``make(name, source, role="reviewer")``: a synced client in one shared session and a
-    VoiceParticipant for it (not joined yet); all left and closed at the end."""
+    VoiceParticipant for it (not joined yet); all left and closed at the end. The session
+    (as the relay created it) is ``make.session``."""
     made: list[Member] = []
     session = voice_relay.create_session()
     sid = session["session"]["id"]
@@ -83,6 +84,7 @@ def members(voice_relay: RelayProcess) -> Iterator[MakeMember]:
         assert client.wait_synced(10), f"{name} did not sync: {client.last_error}"
         return member
 
+    make.session = session  # type: ignore[attr-defined]
     yield make
     for member in made:
         member.voice.leave()
