@@ -326,6 +326,7 @@ class Recorder:
             members[key] = _Member(key, spec, token)
         symbols: dict[str, str] = {}
         play = _Play(fixture, names, members, symbols, self.relay.ws_url)
+        play.session = (self.relay.url, sid)
         try:
             for index, action in enumerate(fixture.actions):
                 try:
@@ -379,6 +380,8 @@ class _Play:
         self.added: dict[str, dict[str, Any]] = {}
         self.chats = itertools.count(1)
         self.frames = itertools.count(1)
+        #: The relay's address and the session's id, for what goes over HTTP (voice notes).
+        self.session = ("", "")
 
     def member(self, key: Any) -> _Member:
         if key not in self.members:
@@ -427,6 +430,8 @@ class _Play:
                 raise FixtureError("an add needs the note's id (a name such as n1)")
             note.setdefault("shape", DEFAULT_SHAPE)
             note.setdefault("anchor", DEFAULT_ANCHOR)
+            if note.get("audio") == "recorded":
+                note["audio"] = self.voice_clip(self.member(action.get("who")))
             self.added[note["id"]] = dict(note)
             note["id"] = self.uid(note["id"])
             return "annotation_add", {"annotation": self.names.substitute(note)}
@@ -461,6 +466,20 @@ class _Play:
                 body["to"] = self.member(to).pid
             return "lease_release", body
         raise FixtureError(f"an action this recorder does not know: {sorted(action)}")
+
+    def voice_clip(self, who: _Member) -> dict[str, Any]:
+        """A short recording uploaded by ``who`` to the session: the clip a voice note names."""
+        from tests.voice_clips import mediarecorder_webm
+
+        base, sid = self.session
+        made = requests.post(
+            f"{base}/api/sessions/{sid}/voice-notes",
+            data=mediarecorder_webm(1.0),
+            headers={"Authorization": f"Bearer {who.token}", "Content-Type": "audio/webm"},
+            timeout=WAIT_S,
+        )
+        made.raise_for_status()
+        return dict(made.json()["clip"])
 
     def _ids(self, value: Any) -> Any:
         """Note and chat names ("#n1") registered, so the end state names them back."""

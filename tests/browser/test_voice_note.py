@@ -78,7 +78,8 @@ def _record(page: Any, seconds_left: int, shot: str = "") -> float:
     started = time.monotonic()
     page.wait_for_function(
         """(left) => {
-            const [m, s] = document.querySelector("#voice-recording .voice-countdown").textContent.split(/[: ]/);
+            const text = document.querySelector("#voice-recording .voice-countdown").textContent;
+            const [m, s] = text.split(/[: ]/);
             return Number(m) * 60 + Number(s) <= left;
         }""",
         arg=seconds_left,
