@@ -117,6 +117,14 @@ def _seed(mtype: str, ident: str) -> dict[str, Any]:
         },
         "annotation_delete": {"id": ident},
         "session": {"name": "Shot 010"},
+        "voice_join": {"muted": False},
+        "voice_state": {"muted": True, "speaking": True},
+        "voice_signal": {
+            "to": ident,
+            "description": {"type": "offer", "sdp": "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n"},
+            "streams": [{"mid": "0", "id": ident}],
+        },
+        "voice_allow": {"id": ident, "allowed": True},
     }.get(mtype, {})
 
 

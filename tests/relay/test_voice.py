@@ -18,10 +18,14 @@ from pathlib import Path
 from typing import Any, Callable, Optional
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from overshoulder.relay.tokens import TokenSigner
+from overshoulder.relay.voice import sends
 from tests.conftest import RawClient, RelayProcess
 from tests.relay.voice_sdp import AUDIO_OFFER, answer, directions, with_video
+from tests.voice_servers import Coturn
 
 Connect = Callable[..., RawClient]
 
@@ -412,3 +416,158 @@ def test_a_member_that_stops_reading_holds_up_no_one(people):
     assert time.monotonic() - start < 2.0
     sam.send("voice_state", {"muted": True, "speaking": False})
     assert mia.expect("voice_state", id=sam.pid, muted=True)["data"]["joined"] is True
+
+
+def test_voice_is_never_stored_and_leaves_the_session_state_as_it_was(relay, people):
+    mia, sam = people("host", "Mia"), people("reviewer", "Sam")
+    sid = people.session["session"]["id"]
+    before = people("viewer", "Before").seen
+    snapshot = next(m for m in before if m["type"] == "snapshot")["data"]
+    for c in (mia, sam):
+        _in_voice(c)
+    _offer(sam, mia)
+    mia.expect("voice_signal")
+    sam.send("voice_state", {"muted": False, "speaking": True})
+    mia.send("voice_allow", {"id": sam.pid, "allowed": True}, ref="x")  # refused: not a viewer
+    sam.send("voice_leave", {})
+    mia.expect("voice_state", id=sam.pid, joined=False)
+    assert relay.events(sid) == []
+    after = next(m for m in people("viewer", "After").seen if m["type"] == "snapshot")["data"]
+    for key in ("participants", "session"):
+        after.pop(key), snapshot.pop(key)
+    assert after == snapshot
+
+
+def test_a_listener_s_description_never_says_it_sends():
+    from overshoulder.relay.voice import check_audio_only, listen_only
+
+    two = AUDIO_OFFER + AUDIO_OFFER.split("m=audio", 1)[1].join(["m=audio", ""])
+    for sdp, want in [
+        (AUDIO_OFFER, ["recvonly"]),
+        (answer("sendonly"), ["inactive"]),
+        (answer("recvonly"), ["recvonly"]),
+        (answer("inactive"), ["inactive"]),
+        (AUDIO_OFFER.replace("a=sendrecv\r\n", ""), ["recvonly"]),  # none said: sendrecv
+        (two.replace("a=sendrecv", "a=sendonly", 1), ["inactive", "recvonly"]),
+        (AUDIO_OFFER.replace("\r\n", "\n"), ["recvonly"]),
+    ]:
+        check_audio_only(sdp)
+        made = listen_only(sdp)
+        assert directions(made) == want, sdp
+        assert not sends(made)
+        assert made.endswith("\n") and ("\r\n" in made) == ("\r\n" in sdp)
+    assert sends(AUDIO_OFFER) and not sends(answer("recvonly"))
+
+
+_SDP_LINES = st.sampled_from(
+    [
+        "v=0",
+        "m=audio 9 UDP/TLS/RTP/SAVPF 111",
+        "m=video 9 UDP/TLS/RTP/SAVPF 96",
+        "m=application 9 UDP/DTLS/SCTP webrtc-datachannel",
+        "a=sendrecv",
+        "a=sendonly",
+        "a=recvonly",
+        "a=inactive",
+        "a= sendrecv",
+        "a=sendrecv ",
+        "a=mid:0",
+        "c=IN IP4 0.0.0.0",
+        "a=rtpmap:111 opus/48000/2",
+        "",
+        "m=",
+        "\u00e9",
+    ]
+)
+
+
+@settings(
+    max_examples=300,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+@given(
+    lines=st.lists(_SDP_LINES, max_size=14),
+    newline=st.sampled_from(["\r\n", "\n"]),
+    start=st.booleans(),
+)
+def _fuzz_one(pair, lines, newline, start):
+    vic, mia, n = pair["vic"], pair["mia"], pair["n"]
+    pair["n"] += 1
+    sdp = newline.join((["v=0"] if start else []) + lines)
+    ref = f"f{n}"
+    vic.send("voice_signal", {"to": mia.pid, "description": {"type": "offer", "sdp": sdp}}, ref=ref)
+    answered = [m for m in _barrier(vic) if m["data"].get("ref") == ref]
+    if answered:
+        err = answered[0]["data"]
+        assert err["code"] in ("bad_message", "too_large") and err["message"], err
+        return
+    got = mia.expect("voice_signal")["data"]["description"]["sdp"]
+    mlines = [line for line in got.splitlines() if line.startswith("m=")]
+    assert mlines and all(line.startswith("m=audio ") for line in mlines), got
+    assert not sends(got), got
+
+
+def test_fuzzed_descriptions_of_a_listener_are_refused_or_reach_its_peer_listen_only(people):
+    mia, vic = people("host", "Mia"), people("viewer", "Vic")
+    _in_voice(mia)
+    _in_voice(vic)
+    pair = {"mia": mia, "vic": vic, "n": 0}
+    _fuzz_one(pair)
+    assert pair["n"] >= 100
+    assert not [m for m in _barrier(mia) if m["type"] == "voice_signal"]  # none unread
+
+
+async def _allocate(port: int, username: str, password: str) -> tuple[str, int]:
+    import asyncio
+
+    from aioice.turn import create_turn_endpoint
+
+    transport, _ = await asyncio.wait_for(
+        create_turn_endpoint(asyncio.DatagramProtocol, ("127.0.0.1", port), username, password),
+        10,
+    )
+    try:
+        return transport.get_extra_info("sockname")
+    finally:
+        transport.close()
+
+
+@pytest.mark.skipif(Coturn.missing() is not None, reason=str(Coturn.missing()))
+def test_the_credentials_of_voice_welcome_open_an_allocation_on_a_real_coturn(tmp_path):
+    import asyncio
+
+    with Coturn(tmp_path / "coturn") as coturn:
+        (tmp_path / "turn.secret").write_text(coturn.secret)
+        relay = RelayProcess(
+            tmp_path / "relay",
+            extra_args=[
+                "--turn-url",
+                coturn.url,
+                "--turn-secret-file",
+                str(tmp_path / "turn.secret"),
+            ],
+        ).start()
+        try:
+            session = relay.create_session()
+            c = RawClient(relay.ws_url)
+            c.join(session["host_token"], "Mia")
+            turn = _in_voice(c)["ice_servers"][0]
+            c.close()
+        finally:
+            relay.stop()
+        assert turn["urls"] == [coturn.url]
+        relayed = asyncio.run(_allocate(coturn.port, turn["username"], turn["credential"]))
+        assert relayed[0] == "127.0.0.1"
+        assert coturn.allocations() >= 1
+        # A credential not made from the secret (or for another name) opens nothing.
+        expiry, pid = turn["username"].split(":", 1)
+        for username, password in (
+            (turn["username"], base64.b64encode(b"x" * 20).decode()),
+            (f"{int(expiry) + 1}:{pid}", turn["credential"]),
+        ):
+            with pytest.raises(Exception) as refused:
+                asyncio.run(_allocate(coturn.port, username, password))
+            assert "401" in str(refused.value) or "Unauthorized" in str(refused.value)
