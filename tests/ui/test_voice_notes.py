@@ -4,6 +4,7 @@ relay off the GUI thread and played with QtMultimedia, or the note opens in the 
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -88,7 +89,7 @@ def test_a_voice_note_is_fetched_off_the_gui_thread_and_played(
     assert wait_for(lambda: player.last == "playing"), (player.last, errors)
     assert fetched_on and fetched_on[0] is not threading.main_thread()
     played = FakePlayer.made[-1]
-    assert played.playing and open(played.source, "rb").read() == data
+    assert played.playing and Path(played.source).read_bytes() == data
     assert not errors and not opened
     played.mediaStatusChanged.emit("end")
     assert player.last == "played" and player.playing is None
@@ -125,7 +126,7 @@ def test_without_qtmultimedia_the_note_opens_in_the_browser(relay, session, tmp_
 
 def test_a_card_with_a_recording_has_play(relay, session):
     app()
-    share, note, _ = _voice_note(relay, session)
+    _, note, _ = _voice_note(relay, session)
     asked: list[str] = []
     panel = SimpleNamespace(play_voice_note=asked.append)
     card = NoteCard(panel, note)
