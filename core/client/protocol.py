@@ -301,6 +301,8 @@ class SessionProtocol:
                 # A driver elsewhere may step past its range: this side shows a frame there is.
                 env = dataclasses.replace(env, data=in_range(env.data))
             self.replica.apply_live(env)
+            if mtype == "voice_state":
+                self._voice_state(env.data)
             if mtype == "lease":
                 self._lease(env.data)
             elif mtype == "join":
@@ -548,6 +550,13 @@ class SessionProtocol:
         if event is not None or err.code == ErrorCode.INTERNAL:
             self.retry_at = now + timeouts.RETRY_AFTER_ERROR_S
         return True
+
+    def _voice_state(self, member: Any) -> None:
+        """The relay took this client out of voice (a host's ``voice_allow``): it is not in
+        voice any more until it joins again."""
+        me = self.replica.me
+        if me is not None and member.id == me.id and member.joined is False:
+            self.voice_join = None
 
     def _lease(self, lease: Any) -> None:
         me = self.replica.me

@@ -277,8 +277,13 @@ class VoiceParticipant:
     def _member(self, member: Any) -> None:
         self.members = {**self.members, member.id: member}
         if member.id == self._me():
-            if member.joined and member.can_speak != self.can_speak and self.welcomes:
-                self._rejoin()  # allowed (or no longer): negotiate the links again
+            if self.welcomes and member.can_speak != self.can_speak:
+                # The host let this viewer speak (or stopped it): links again, as it may now.
+                self.can_speak = member.can_speak
+                if member.joined:
+                    self._rejoin()
+                else:  # taken out of voice: back in, listening
+                    self.client.send_voice("voice_join", {"muted": self._voice.muted})
             return
         if not member.joined:
             self.members.pop(member.id, None)

@@ -161,3 +161,19 @@ def test_is_voice_reads_the_type_only() -> None:
     env = Envelope(type="voice_mode", data=None)
     assert is_voice(env)
     assert not is_voice(Envelope(type="error", data=Error(code="x", message="y")))
+
+
+def test_taken_out_of_voice_by_the_relay_the_client_is_out_until_it_joins_again() -> None:
+    p = make()
+    join(p)
+    voice(p, "voice_join", {"muted": True})
+    sent(p)
+    assert p.replica.me is not None
+    me = {"id": p.replica.me.id, "name": "Sam", "joined": False, "can_speak": False}
+    feed(p, relay("voice_state", me))  # the host stopped letting this viewer speak
+    assert voice(p, "voice_join", {"muted": True})
+    assert types(p) == ["voice_join"]  # said again at once: not taken for a repeat
+    feed(p, relay("voice_state", me))
+    drop(p)
+    join(p)
+    assert "voice_join" not in types(p)

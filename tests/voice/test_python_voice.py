@@ -92,3 +92,29 @@ def test_leaving_closes_the_link_and_a_dropped_participant_joins_again_by_itself
     assert wait_for(lambda: leo.id not in mia.voice.connected, 10), "Mia kept Leo's link"
     assert leo.id not in mia.voice.members
     assert leo.client.state == "synced"
+
+
+def test_a_viewer_is_heard_only_while_the_host_lets_it_speak(
+    members: MakeMember, tmp_path: Path
+) -> None:
+    mia_wav, vic_wav = speech_wav(tmp_path, 7), speech_wav(tmp_path, 8)
+    mia_said, vic_said = read_wav(mia_wav), read_wav(vic_wav)
+    mia = members("Mia", mia_wav, role="host")
+    vic = members("Vic", vic_wav, role="viewer")
+    mia.voice.join()
+    vic.voice.join()
+    both_linked(mia, vic)
+    assert vic.voice.can_speak is False
+    assert_hears(vic, mia, mia_said, vic_said)
+    assert rms(mia.voice.recording(vic.id)) < SILENT  # a viewer's voice does not go out
+    # The host lets Vic speak: Vic's voice joins again, and now Mia hears it.
+    mia.client.send_voice("voice_allow", {"id": vic.id, "allowed": True})
+    assert wait_for(lambda: vic.voice.welcomes == 2 and vic.voice.can_speak), "no new welcome"
+    both_linked(mia, vic)
+    assert_hears(mia, vic, vic_said, mia_said)
+    # And stops it: Vic listens again, and what Mia gets from Vic is silence.
+    mia.client.send_voice("voice_allow", {"id": vic.id, "allowed": False})
+    assert wait_for(lambda: vic.voice.welcomes == 3 and not vic.voice.can_speak), "no welcome"
+    both_linked(mia, vic)
+    assert_hears(vic, mia, mia_said, vic_said)
+    assert rms(mia.voice.recording(vic.id, time.time())) < SILENT
