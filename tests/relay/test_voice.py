@@ -22,10 +22,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from overshoulder.relay.tokens import TokenSigner
+from overshoulder.relay.turn import turn_credentials
 from overshoulder.relay.voice import sends
 from tests.conftest import RawClient, RelayProcess
 from tests.relay.voice_sdp import AUDIO_OFFER, answer, directions, with_video
-from tests.voice_servers import Coturn
+from tests.voice_servers import Coturn, free_port
 
 Connect = Callable[..., RawClient]
 
@@ -482,7 +483,7 @@ _SDP_LINES = st.sampled_from(
 
 
 @settings(
-    max_examples=300,
+    max_examples=150,  # within voice_signal_burst: the rate is tested on its own
     deadline=None,
     derandomize=True,
     database=None,
@@ -571,3 +572,42 @@ def test_the_credentials_of_voice_welcome_open_an_allocation_on_a_real_coturn(tm
             with pytest.raises(Exception) as refused:
                 asyncio.run(_allocate(coturn.port, username, password))
             assert "401" in str(refused.value) or "Unauthorized" in str(refused.value)
+
+
+def _documented_turnserver_conf() -> str:
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "voice.md").read_text(encoding="utf-8")
+    block = doc.split("```ini\n", 1)[1].split("```", 1)[0]
+    return "\n".join(line.strip() for line in block.splitlines())
+
+
+@pytest.mark.skipif(Coturn.missing() is not None, reason=str(Coturn.missing()))
+def test_the_turnserver_conf_in_docs_voice_md_accepts_the_relay_s_credentials(tmp_path):
+    """The documented coturn config, with this machine's addresses and files put in."""
+    import asyncio
+
+    class Documented(Coturn):
+        def config(self) -> str:
+            local = {
+                "static-auth-secret": self.secret,
+                "listening-port": str(self.port),
+                "tls-listening-port": str(free_port()),
+                "min-port": str(self.min_port),
+                "max-port": str(self.max_port),
+                "log-file": str(self.log_path),
+            }
+            out = ["listening-ip=127.0.0.1", "relay-ip=127.0.0.1", "no-stdout-log"]
+            out.append(f"userdb={self.work_dir / 'turndb'}")
+            out.append(f"pidfile={self.work_dir / 'turnserver.pid'}")
+            for line in _documented_turnserver_conf().splitlines():
+                key = line.split("=", 1)[0]
+                if key in ("cert", "pkey", "external-ip"):  # no certificate, no NAT here
+                    continue
+                out.append(f"{key}={local[key]}" if key in local else line)
+            return "\n".join(out) + "\n"
+
+    conf = _documented_turnserver_conf()
+    assert "use-auth-secret" in conf.splitlines() and "realm=" in conf
+    with Documented(tmp_path / "coturn") as coturn:
+        username, password = turn_credentials(coturn.secret, "reviewer-1")
+        relayed = asyncio.run(_allocate(coturn.port, username, password))
+        assert relayed[0] == "127.0.0.1"
