@@ -1,4 +1,5 @@
-"""Who is in voice, as the panel shows it, and what its voice bar says; no Qt here.
+"""Who is in voice, as the panel shows it, what its voice bar says, and the loopback server of
+the page its web view runs; no Qt here.
 
 ``VoiceRoster`` follows the relay's voice messages (``voice_welcome``, ``voice_roster``,
 ``voice_state``, ``voice_mode``) as the client's ``on_voice`` hands them on, and says for each
@@ -10,9 +11,16 @@ sends them); both are read the same way.
 
 from __future__ import annotations
 
+import http.server
+import logging
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Optional
+from urllib.parse import urlsplit
+
+log = logging.getLogger("overshoulder.ui")
 
 #: The voice messages that change who is in voice.
 ROSTER_TYPES = frozenset({"voice_welcome", "voice_roster", "voice_state", "voice_mode"})
@@ -161,3 +169,81 @@ def bar_text(
     else:
         you = "muted" if muted else "mic on"
     return f"{people} · {you}{via}"
+
+
+# --- the page the panel's web view runs ----------------------------------------------------------
+
+#: The reviewer page's files, shipped with the package (``package_data`` of overshoulder.relay).
+WEB_DIR = Path(__file__).resolve().parent.parent / "relay" / "web"
+#: What the loopback server answers each file ending with.
+TYPES = {
+    ".html": "text/html; charset=utf-8",
+    ".js": "text/javascript; charset=utf-8",
+    ".css": "text/css; charset=utf-8",
+    ".svg": "image/svg+xml",
+}
+
+
+class PageServer:
+    """The panel's voice page from this machine's loopback (``http://127.0.0.1:<port>/web/``).
+
+    A browser engine lets a page use the microphone only from a secure origin (https, or
+    loopback); a studio relay is often plain http on the LAN. The page needs nothing of the
+    relay (its signalling goes through the panel's session), so the panel serves the package's
+    own copy of it here, on a daemon thread: the same version as the panel's bridge. Only the
+    files under ``WEB_DIR`` are served, read only.
+    """
+
+    _shared: Optional[PageServer] = None
+    _lock = threading.Lock()
+
+    def __init__(self, folder: Path = WEB_DIR) -> None:
+        root = folder.resolve()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                path = urlsplit(self.path).path
+                name = path[len("/web/") :] if path.startswith("/web/") else ""
+                target = (root / name).resolve() if name else root
+                if root not in target.parents or not target.is_file():
+                    self.send_error(404, f"{path} is not a file of the voice page")
+                    return
+                body = target.read_bytes()
+                self.send_response(200)
+                self.send_header(
+                    "Content-Type", TYPES.get(target.suffix, "application/octet-stream")
+                )
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("Cache-Control", "no-store")
+                self.send_header("X-Content-Type-Options", "nosniff")
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                log.debug("voice page: " + format, *args)
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self._server.daemon_threads = True
+        self.port = int(self._server.server_address[1])
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, name="overshoulder-voice-page", daemon=True
+        )
+        self._thread.start()
+
+    @classmethod
+    def shared(cls) -> PageServer:
+        """The process's one server (started on first use)."""
+        with cls._lock:
+            if cls._shared is None:
+                cls._shared = cls()
+            return cls._shared
+
+    def url(self, name: str = "panel-voice.html") -> str:
+        return f"http://127.0.0.1:{self.port}/web/{name}"
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        with PageServer._lock:
+            if PageServer._shared is self:
+                PageServer._shared = None

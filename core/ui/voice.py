@@ -4,9 +4,10 @@ devices, a volume per person, and one line of state. Qt only, through Qt.py.
 The audio runs in the reviewer page's own voice engine (``relay/web/js/voice.js``) inside a
 ``QWebEngineView`` the bar makes on the first voice action ("Check mic" or "Join voice"):
 QtWebEngine is imported then, never at the app's start (importing it at Nuke's start can
-freeze Nuke on Windows). The view loads ``/web/panel-voice.html`` from the relay (a secure
-origin is needed for the microphone: https, or the relay on localhost), and the page's
-signalling runs over a ``QWebChannel`` to ``VoiceBridge``:
+freeze Nuke on Windows). The view loads ``panel-voice.html`` from the package's own copy of the
+page, served on this machine's loopback (``PageServer``): the microphone needs a secure origin
+(https or loopback) and a studio relay is often plain http. The page's signalling runs over a
+``QWebChannel`` to ``VoiceBridge``, never a socket of its own:
 
 - page -> panel: the bridge's slots (``send`` calls ``SessionClient.send_voice``, which never
   blocks; ``report`` carries the engine's state: level, speaking, devices, errors);
@@ -25,8 +26,6 @@ import importlib
 import importlib.util
 import json
 import logging
-import os
-import sys
 from collections.abc import Callable, Mapping
 from typing import Any, Optional
 from urllib.parse import urlsplit
@@ -35,14 +34,12 @@ import Qt
 from Qt import QtCore, QtGui, QtWidgets
 
 from .. import links, panel_voice
-from ..panel_voice import VoicePerson, VoiceRoster, bar_text
+from ..panel_voice import PageServer, VoicePerson, VoiceRoster, bar_text
 from ..schema import encode
 from . import widgets as w
 
 log = logging.getLogger("overshoulder.ui")
 
-#: Where the relay serves the page the web view runs.
-PAGE_PATH = "/web/panel-voice.html"
 #: Qt's own copy of the channel's JavaScript side (a resource of QtWebChannel).
 QWEBCHANNEL_JS = ":/qtwebchannel/qwebchannel.js"
 #: The name the page finds the bridge under (``channel.objects.voice``).
@@ -53,9 +50,6 @@ MUTE_KEY = "M"
 DEFAULT_PTT_KEY = "`"
 #: Messages for the page kept while it loads, at most.
 MAX_WAITING = 500
-#: The chromium switch that lets one plain-http origin use the microphone.
-INSECURE_SWITCH = "--unsafely-treat-insecure-origin-as-secure"
-FLAGS_ENV = "QTWEBENGINE_CHROMIUM_FLAGS"
 
 
 # --- QtWebEngine, imported only when asked ---------------------------------------------------
@@ -76,11 +70,7 @@ class WebEngine:
         self.Page = find("QWebEnginePage")
         self.Script = find("QWebEngineScript")
         self.Permission = next(
-            (
-                m.QWebEnginePermission
-                for m in modules
-                if hasattr(m, "QWebEnginePermission")
-            ),
+            (m.QWebEnginePermission for m in modules if hasattr(m, "QWebEnginePermission")),
             None,
         )
         self.Channel = channel.QWebChannel
@@ -136,37 +126,9 @@ def web_engine_present() -> bool:
     return found
 
 
-def web_engine_loaded() -> bool:
-    """Whether this process has already started QtWebEngine (its switches are then fixed)."""
-    return f"{Qt.__binding__}.QtWebEngineCore" in sys.modules or (
-        f"{Qt.__binding__}.QtWebEngineWidgets" in sys.modules
-    )
-
-
-def secure_origin(url: str) -> bool:
-    """Whether a page from ``url`` may use the microphone: https, or a loopback host."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower()
-    return parts.scheme == "https" or host in ("localhost", "::1") or host.startswith("127.")
-
-
 def origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
-
-
-def allow_insecure_origin(url: str) -> bool:
-    """Before QtWebEngine starts: let the relay's plain-http origin use the microphone
-    (Chromium's switch for one named origin, as a browser's flag page sets it). True when
-    the switch was added; False when not needed or too late (QtWebEngine already running,
-    started by the app itself or an earlier relay)."""
-    if secure_origin(url) or web_engine_loaded():
-        return False
-    flags = os.environ.get(FLAGS_ENV, "")
-    if INSECURE_SWITCH in flags:
-        return False
-    os.environ[FLAGS_ENV] = f"{flags} {INSECURE_SWITCH}={origin(url)}".strip()
-    return True
 
 
 def qwebchannel_source() -> str:
@@ -517,7 +479,9 @@ class VoiceBar(QtWidgets.QFrame):
 
     @property
     def page_url(self) -> str:
-        return self.relay.rstrip("/") + PAGE_PATH
+        """The voice page, from this machine's loopback (a secure origin for the microphone,
+        whatever the relay's address)."""
+        return PageServer.shared().url()
 
     @property
     def session_link(self) -> str:
@@ -705,7 +669,6 @@ class VoiceBar(QtWidgets.QFrame):
             self.phase = "unavailable"
             self.redraw()
             return False
-        allow_insecure_origin(self.page_url)
         self.error = ""
         self.bridge = VoiceBridge(
             self._send_voice, self.engine_report, self, on_ready=self._welcome_page

@@ -24,3 +24,21 @@ def test_a_refused_join_shows_the_relays_reason():
 
 def test_people_rows_show_who_speaks_and_who_is_muted():
     assert scenarios.people_show_voice()
+
+
+def test_the_voice_page_is_served_from_loopback_and_nothing_else_is():
+    import requests
+
+    from overshoulder.core.panel_voice import PageServer
+
+    server = PageServer()
+    try:
+        page = requests.get(server.url(), timeout=5)
+        assert page.status_code == 200 and "panel-voice.js" in page.text
+        script = requests.get(server.url("js/panel-voice.js"), timeout=5)
+        assert script.headers["Content-Type"].startswith("text/javascript")
+        for path in ("/web/../api.py", "/web/%2e%2e/api.py", "/api.py", "/web/js/nosuch.js"):
+            got = requests.get(f"http://127.0.0.1:{server.port}{path}", timeout=5)
+            assert got.status_code == 404, (path, got.status_code)
+    finally:
+        server.close()

@@ -167,7 +167,9 @@ def joins_mutes_and_leaves() -> list[str]:
         bar.join_button.click()
         pump()
         page = rig.page
-        assert page.url == "http://127.0.0.1:8770/web/panel-voice.html", page.url
+        assert page.url.startswith("http://127.0.0.1:") and page.url.endswith(
+            "/web/panel-voice.html"
+        )
         assert bar.phase == "joining" and bar.state_label.text() == "Joining voice…"
         assert page.commands == [], "nothing reaches the page before it is ready"
         page.loaded()
