@@ -28,12 +28,12 @@ from pathlib import Path
 from typing import Optional
 
 from overshoulder.core.files import OWNER_ONLY, write_atomic
-from overshoulder.core.model import AudioClip
+from overshoulder.core.model import AudioClip, AudioMime
 
 log = logging.getLogger("overshoulder.relay.voicenotes")
 
-WEBM = "audio/webm"
-OGG = "audio/ogg"
+WEBM: AudioMime = "audio/webm"
+OGG: AudioMime = "audio/ogg"
 EXTENSIONS = {WEBM: "webm", OGG: "ogg"}
 _HASH = re.compile(r"^[0-9a-f]{64}$")
 _SESSION = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -47,15 +47,17 @@ def valid_id(text: str) -> bool:
     return bool(_HASH.match(text))
 
 
-def inspect(data: bytes, max_seconds: float) -> tuple[str, float]:
+def inspect(data: bytes, max_seconds: float) -> tuple[AudioMime, float]:
     """The recording's type and its length in seconds (rounded to the millisecond), or a
     ``VoiceNoteRefused`` saying why it is no Opus recording of at most ``max_seconds``."""
     if not data:
         raise VoiceNoteRefused("the body is empty: send the recording's bytes")
     if data[:4] == _EBML_MAGIC:
-        mime, seconds = WEBM, _webm_duration(data)
+        mime: AudioMime = WEBM
+        seconds = _webm_duration(data)
     elif data[:4] == b"OggS":
-        mime, seconds = OGG, _ogg_duration(data)
+        mime = OGG
+        seconds = _ogg_duration(data)
     else:
         raise VoiceNoteRefused(
             f"not a WebM or Ogg recording: it starts with {data[:8].hex(' ')} "
