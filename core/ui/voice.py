@@ -69,7 +69,7 @@ class WebEngine:
         self.View = find("QWebEngineView")
         self.Page = find("QWebEnginePage")
         self.Script = find("QWebEngineScript")
-        self.Permission = next(
+        self.Permission: Any = next(
             (m.QWebEnginePermission for m in modules if hasattr(m, "QWebEnginePermission")),
             None,
         )
@@ -347,7 +347,7 @@ class VoiceBar(QtWidgets.QFrame):
     # --- layout --------------------------------------------------------------------------
 
     def _build(self) -> None:
-        box = QtWidgets.QVBoxLayout(self)
+        box = self._box = QtWidgets.QVBoxLayout(self)
         box.setContentsMargins(6, 4, 6, 4)
         box.setSpacing(3)
         top = QtWidgets.QHBoxLayout()
@@ -684,7 +684,7 @@ class VoiceBar(QtWidgets.QFrame):
             return False
         view = getattr(self.web, "view", None)
         if view is not None:
-            self.layout().addWidget(view)
+            self._box.addWidget(view)
         self.phase = "starting"
         return True
 
