@@ -5,7 +5,16 @@ loop of its own. The links need aiortc (``pip install 'overshoulder[voice]'``); 
 imports without it, and ``VoiceParticipant.join`` says what to install when it is missing.
 """
 
-from .audio import FRAME_S, FRAME_SAMPLES, SAMPLE_RATE, as_samples, read_wav, similarity, write_wav
+from .audio import (
+    FRAME_S,
+    FRAME_SAMPLES,
+    SAMPLE_RATE,
+    as_samples,
+    read_wav,
+    similarity,
+    similarity_by_window,
+    write_wav,
+)
 from .participant import SFU_PUBLISH, SFU_SUBSCRIBE, VoiceParticipant, load_rtc
 from .sender import Voice
 
@@ -21,5 +30,6 @@ __all__ = [
     "load_rtc",
     "read_wav",
     "similarity",
+    "similarity_by_window",
     "write_wav",
 ]

@@ -113,3 +113,17 @@ def similarity(received: Any, reference: Any) -> tuple[float, int]:
     scores = corr / (rec_norm * np.sqrt(energy))
     best = int(np.argmax(scores))
     return float(scores[best]), best
+
+
+def similarity_by_window(received: Any, reference: Any, window_s: float = 1.0) -> float:
+    """The median of ``similarity`` over consecutive windows of ``received``: robust to a gap
+    (a stalled sender skipping ahead, a jitter buffer dropping late packets), after which
+    one lag no longer fits the whole recording."""
+    rec = as_samples(received)
+    size = int(window_s * SAMPLE_RATE)
+    if len(rec) < size:
+        return similarity(rec, reference)[0]
+    scores = [
+        similarity(rec[i : i + size], reference)[0] for i in range(0, len(rec) - size + 1, size)
+    ]
+    return float(np.median(scores))

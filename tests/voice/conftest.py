@@ -28,15 +28,8 @@ def netns() -> Iterator[NetNamespace]:
     if reason is not None:
         pytest.skip(reason)
     pytest.importorskip("aiortc", reason="voice from Python needs aiortc (the dev extra has it)")
-    ns = NetNamespace().create()
-    try:
-        ns.enter()
-        try:
-            yield ns
-        finally:
-            ns.leave()
-    finally:
-        ns.delete()
+    with NetNamespace().inside() as ns:
+        yield ns
 
 
 @pytest.fixture

@@ -6,7 +6,9 @@ one machine find no path over plain loopback. In a namespace whose ``lo`` also c
 
 ``NetNamespace.enter()`` moves the calling thread into the namespace (``setns``), so what
 it starts afterwards (a relay process, a client's threads, a voice loop) is inside;
-``leave()`` moves it back. ``wrapper()`` writes a script that runs a program inside.
+``leave()`` moves it back; ``inside()`` does all of it, deleting the namespace at the end.
+``add_veth`` gives it an address that is not loopback (Janus gathers no loopback
+candidates). ``wrapper()`` writes a script that runs a program inside.
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ import os
 import secrets
 import shutil
 import subprocess
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Optional
 
@@ -44,14 +48,36 @@ class NetNamespace:
     def create(self) -> NetNamespace:
         ip = shutil.which("ip") or "ip"
         subprocess.run([ip, "netns", "add", self.name], check=True, capture_output=True)
-        for args in (
-            ["link", "set", "lo", "up"],
-            ["addr", "add", f"{PEER_ADDRESS}/8", "dev", "lo"],
-        ):
-            subprocess.run(
-                [ip, "netns", "exec", self.name, ip, *args], check=True, capture_output=True
-            )
+        self._ip("link", "set", "lo", "up")
+        self._ip("addr", "add", f"{PEER_ADDRESS}/8", "dev", "lo")
         return self
+
+    def _ip(self, *args: str) -> None:
+        ip = shutil.which("ip") or "ip"
+        subprocess.run([ip, "netns", "exec", self.name, ip, *args], check=True, capture_output=True)
+
+    def add_veth(self, address: str, name: str = "vx") -> None:
+        """A veth pair inside, both ends up, ``address`` (CIDR) on the first end."""
+        self._ip("link", "add", f"{name}0", "type", "veth", "peer", "name", f"{name}1")
+        self._ip("addr", "add", address, "dev", f"{name}0")
+        self._ip("link", "set", f"{name}0", "up")
+        self._ip("link", "set", f"{name}1", "up")
+
+    @contextmanager
+    def inside(self, veth: Optional[str] = None) -> Iterator[NetNamespace]:
+        """Create the namespace (with ``add_veth(veth)`` if given), move this thread in; at
+        the end move it out and delete the namespace."""
+        self.create()
+        try:
+            if veth is not None:
+                self.add_veth(veth)
+            self.enter()
+            try:
+                yield self
+            finally:
+                self.leave()
+        finally:
+            self.delete()
 
     def delete(self) -> None:
         ip = shutil.which("ip") or "ip"
