@@ -33,7 +33,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-import re
 import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
@@ -174,14 +173,20 @@ def listen_only(sdp: str) -> str:
     return newline.join(out) + (newline if sdp.endswith(("\n", "\r")) else "")
 
 
-_DIRECTION_LINE = re.compile(r"^a=(sendrecv|sendonly)\s*$", re.M)
-
-
 def sends(sdp: str) -> bool:
-    """Whether a description says it sends audio (a direction with "send", or none)."""
-    if _DIRECTION_LINE.search(sdp):
-        return True
-    return not any(f"a={d}" in sdp for d in ("recvonly", "inactive"))
+    """Whether any media section of a description sends: its direction (or the session's,
+    or sendrecv when neither says) has "send" in it."""
+    session: Optional[str] = None
+    sections: list[Optional[str]] = []
+    for line in sdp.splitlines():
+        if line.startswith("m="):
+            sections.append(None)
+        elif line.startswith("a=") and line[2:].strip() in _DIRECTIONS:
+            if sections:
+                sections[-1] = line[2:].strip()
+            else:
+                session = line[2:].strip()
+    return any((d or session or "sendrecv").startswith("send") for d in sections)
 
 
 # --- the room ----------------------------------------------------------------------------
@@ -403,7 +408,7 @@ class VoiceRoom:
 
     def _checked(self, pid: str, sig: VoiceSignal, desc: SessionDescription) -> VoiceSignal:
         check_audio_only(desc.sdp)
-        if self.can_speak(pid) or not sends(desc.sdp):
+        if self.can_speak(pid):
             return sig
         sdp = listen_only(desc.sdp)
         if len(sdp) > self.room.limits.max_sdp_chars:

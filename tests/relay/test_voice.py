@@ -611,3 +611,15 @@ def test_the_turnserver_conf_in_docs_voice_md_accepts_the_relay_s_credentials(tm
         username, password = turn_credentials(coturn.secret, "reviewer-1")
         relayed = asyncio.run(_allocate(coturn.port, username, password))
         assert relayed[0] == "127.0.0.1"
+
+
+def test_a_listener_cannot_hide_a_sending_section_behind_a_listening_one(people):
+    mia, vic = people("host", "Mia"), people("viewer", "Vic")
+    _in_voice(mia)
+    _in_voice(vic)
+    second = AUDIO_OFFER.split("m=audio", 1)[1].replace("a=sendrecv\r\n", "")
+    sdp = answer("recvonly") + "m=audio" + second
+    assert sends(sdp)  # the second section says no direction: sendrecv
+    _offer(vic, mia, sdp)
+    got = mia.expect("voice_signal")["data"]["description"]["sdp"]
+    assert directions(got) == ["recvonly", "recvonly"] and not sends(got)
