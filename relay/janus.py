@@ -154,8 +154,10 @@ class JanusProcess:
         transport Janus may load); return the main config file."""
         conf = self.work_dir / "conf"
         for sub in ("conf", "plugins", "transports", "none"):
-            (self.work_dir / sub).mkdir(parents=True, exist_ok=True)
+            (self.work_dir / sub).mkdir(mode=0o700, parents=True, exist_ok=True)
+        # The config holds the secrets: no other local user may read it.
         os.chmod(self.work_dir, 0o700)
+        os.chmod(conf, 0o700)
         for sub, name in (("plugins", VIDEOROOM_LIB), ("transports", HTTP_LIB)):
             folder = self.work_dir / sub
             for old in folder.iterdir():

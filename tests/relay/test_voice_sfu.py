@@ -1,0 +1,495 @@
+"""Voice through the relay's media server: a real Janus, started by the relay under test.
+
+Everything runs in a network namespace (Janus gathers no candidates on loopback, so the
+namespace gets a veth pair with 10.213.0.1 on one end; nothing outside can interfere):
+
+- the Janus the relay starts: its generated config loads only the VideoRoom and the HTTP
+  transport, its API answers on 127.0.0.1 only and only with the secret;
+- three Chromium browsers, each with a fake microphone playing its own WAV (bursts at times
+  of its own seed), on a relay with ``--voice-mesh-max 2``: a third speaker makes the room
+  go through Janus, and each page hears the other two (what it records of each correlates
+  with that speaker's WAV, not with the third's); a viewer joins too, hears everyone, and
+  its audio reaches no one; when voice empties the Janus room is destroyed;
+- when the relay stops, its Janus is gone.
+
+Skipped, with the reason, when janus or Chromium is not installed or no network namespace
+can be made (not root, no ``ip``); ``make test`` installs both and runs as root.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import io
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import requests
+
+from overshoulder.relay.janus import JanusClient, JanusError, find_janus
+from tests.conftest import ARTIFACTS, RelayProcess
+from tests.voice.netns import NetNamespace, why_not_available
+
+pytest.importorskip("playwright", reason="the SFU test drives Chromium through Playwright")
+
+from playwright.sync_api import BrowserContext, sync_playwright
+
+from overshoulder.core.voice.audio import SAMPLE_RATE, similarity, write_wav
+from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, ReviewerPage
+
+#: Where the pages' screenshots go (what each page shows while voice goes through Janus).
+SHOTS = ARTIFACTS / "browser"
+#: What the relay logs when its Janus is up.
+JANUS_STARTED = re.compile(r"media server: janus on \S+, RTP ports \d+-\d+ \(pid (\d+)\)")
+#: The namespace's one non-loopback address (a veth end), where Janus and Chromium meet.
+MEDIA_ADDRESS = "10.213.0.1"
+
+JOIN = """async () => {
+    const { voice } = await import('/web/js/voice.js');
+    await voice.join();
+    voice.setMuted(false);
+}"""
+
+#: JS: the ids this page hears, with the link's kind ("sfu" when through the media server).
+HEARD = """async () => {
+    const { voice } = await import('/web/js/voice.js');
+    const link = voice.linkOf('sfu');
+    return { mode: voice.mode, sfu: !!link, voices: link ? link.voices : [] };
+}"""
+
+#: JS: what a page that ignores its role would do: offer its microphone to the media server.
+FORGED_PUBLISH = """async () => {
+    const { voice } = await import('/web/js/voice.js');
+    const mic = await navigator.mediaDevices.getUserMedia({ audio: true });
+    const pc = new RTCPeerConnection();
+    pc.addTrack(mic.getAudioTracks()[0], mic);
+    await pc.setLocalDescription(await pc.createOffer());
+    voice.signal('sfu', { description: { type: 'offer', sdp: pc.localDescription.sdp } });
+}"""
+
+#: JS: ``ms`` of the voice heard from participant ``pid``, recorded as WebM/Opus, base64.
+RECORD = """async ([pid, ms]) => {
+    const { voice } = await import('/web/js/voice.js');
+    const stream = voice.streamOf(pid);
+    if (!stream) throw new Error('no voice from ' + pid);
+    const rec = new MediaRecorder(stream, { mimeType: 'audio/webm;codecs=opus' });
+    const parts = [];
+    rec.ondataavailable = (e) => parts.push(e.data);
+    const done = new Promise((r) => { rec.onstop = r; });
+    rec.start(500);
+    await new Promise((r) => setTimeout(r, ms));
+    rec.stop();
+    await done;
+    const bytes = new Uint8Array(await new Blob(parts).arrayBuffer());
+    let s = '';
+    for (let i = 0; i < bytes.length; i += 0x8000) {
+        s += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+    }
+    return btoa(s);
+}"""
+
+
+def decode(webm: bytes) -> np.ndarray:
+    """A WebM/Opus recording as mono int16 at 48 kHz."""
+    import av
+
+    out = []
+    with av.open(io.BytesIO(webm)) as container:
+        to_mono = av.AudioResampler(format="s16", layout="mono", rate=SAMPLE_RATE)
+        for frame in container.decode(audio=0):
+            out += [f.to_ndarray().reshape(-1) for f in to_mono.resample(frame)]
+    return np.concatenate(out) if out else np.zeros(0, dtype=np.int16)
+
+
+def bursts(seed: int, pitch: float, seconds: float = 6.0) -> np.ndarray:
+    """Mono int16: bursts of a tone at ``pitch`` Hz, 30-150 ms long, 50-250 ms apart, at
+    times drawn from ``seed`` (each speaker its own pitch and rhythm)."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros(int(seconds * SAMPLE_RATE))
+    at = 0
+    while True:
+        at += int(rng.uniform(0.05, 0.25) * SAMPLE_RATE)
+        n = int(rng.uniform(0.03, 0.15) * SAMPLE_RATE)
+        if at + n >= len(out):
+            return (0.5 * 32767 * out).astype(np.int16)
+        edge = np.minimum(1.0, np.minimum(np.arange(n), np.arange(n)[::-1]) / 240)
+        out[at : at + n] = edge * np.sin(2 * np.pi * pitch * np.arange(n) / SAMPLE_RATE)
+        at += n
+
+
+def envelope(samples: np.ndarray) -> np.ndarray:
+    """On or off per 10 ms (loudness above a fifth of the loudest), less its mean: when the
+    bursts are, whatever gain the browser applied."""
+    n = len(samples) // 480
+    steps = samples[: n * 480].astype(np.float64).reshape(n, 480)
+    loud = np.sqrt((steps**2).mean(axis=1))
+    on = (loud > 0.2 * (loud.max() or 1.0)).astype(np.float64)
+    return (on - on.mean()) * 0.5
+
+
+def follows(heard: np.ndarray, sent: np.ndarray) -> float:
+    """How well ``heard``'s bursts follow ``sent``'s (looping): over 1 s windows, each one's
+    best correlation with some stretch of ``sent``, and of those the upper quartile.
+    Windows, because a busy machine's jitter buffer drops or stretches a few ms now and then,
+    which shifts everything after it; a window that spans such a jump scores low, so the
+    clean ones (most of them) say how well the voice follows."""
+    env, ref = envelope(heard), envelope(sent)
+    scores = [similarity(env[i : i + 100], ref)[0] for i in range(0, len(env) - 99, 25)]
+    return float(np.percentile(scores, 75)) if scores else 0.0
+
+
+def pitch_of(samples: np.ndarray) -> float:
+    """The strongest frequency in ``samples``, in Hz."""
+    spectrum = np.abs(np.fft.rfft(samples.astype(np.float64) * np.hanning(len(samples))))
+    return float(np.argmax(spectrum)) * SAMPLE_RATE / len(samples)
+
+
+def _missing() -> str | None:
+    if find_janus() is None:
+        return "janus is not installed (apt-get install janus): these tests run a real Janus"
+    if not CHROMIUM.exists():
+        return f"{CHROMIUM} is missing (apt-get install chromium)"
+    return why_not_available()
+
+
+@pytest.fixture(scope="module")
+def media_ns() -> Iterator[NetNamespace]:
+    """A namespace with lo up and a veth pair (10.213.0.1 on one end) that this thread is
+    in for the module; deleted at the end."""
+    reason = _missing()
+    if reason:
+        pytest.skip(reason)
+    ns = NetNamespace(prefix="os-sfu").create()
+    ip = shutil.which("ip") or "ip"
+    try:
+        for args in (
+            ["link", "add", "sfu0", "type", "veth", "peer", "name", "sfu1"],
+            ["addr", "add", f"{MEDIA_ADDRESS}/24", "dev", "sfu0"],
+            ["link", "set", "sfu0", "up"],
+            ["link", "set", "sfu1", "up"],
+        ):
+            subprocess.run(
+                [ip, "netns", "exec", ns.name, ip, *args], check=True, capture_output=True
+            )
+        ns.enter()
+        try:
+            yield ns
+        finally:
+            ns.leave()
+    finally:
+        ns.delete()
+
+
+def _janus_pid(relay: RelayProcess) -> int:
+    """The pid of the relay's Janus, from the relay's log line saying it started."""
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        m = re.search(
+            r"media server: janus on \S+, RTP ports \d+-\d+ \(pid (\d+)\)", relay.log_text()
+        )
+        if m:
+            return int(m.group(1))
+        time.sleep(0.05)
+    raise AssertionError(f"the relay did not say it started janus: {relay.log_text()[-2000:]}")
+
+
+def _janus_secrets(data_dir: Path) -> tuple[str, str]:
+    """(api_secret, admin key) from the config the relay wrote for its Janus."""
+    text = (data_dir / "janus" / "conf" / "janus.jcfg").read_text()
+    api = re.search(r'api_secret = "([^"]+)"', text)
+    admin = re.search(r'admin_secret = "([^"]+)"', text)
+    assert api and admin, text
+    return api.group(1), admin.group(1)
+
+
+def _janus_port(data_dir: Path) -> int:
+    text = (data_dir / "janus" / "conf" / "janus.transport.http.jcfg").read_text()
+    m = re.search(r"port = (\d+)", text)
+    assert m, text
+    return int(m.group(1))
+
+
+@pytest.fixture(scope="module")
+def sfu_relay(
+    media_ns: NetNamespace, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[RelayProcess]:
+    """A relay in the namespace with its own Janus and voice_mesh_max 2; after it stops, its
+    Janus must be gone (killed here if not, and the test fails)."""
+    base = 21000 + (os.getpid() * 7) % 8000
+    proc = RelayProcess(
+        tmp_path_factory.mktemp("sfu") / "relay-data",
+        extra_args=[
+            "--media-server",
+            "janus",
+            "--janus-rtp-ports",
+            f"{base}-{base + 199}",
+            "--voice-mesh-max",
+            "2",
+        ],
+    )
+    proc.start()
+    janus = None
+    try:
+        janus = _janus_pid(proc)
+        yield proc
+    finally:
+        proc.stop()
+        if janus is not None:
+            alive = _wait_gone(janus, 10)
+            if alive:
+                os.kill(janus, 9)
+            assert not alive, "the relay stopped but its janus kept running"
+
+
+def _wait_gone(pid: int, timeout: float) -> bool:
+    """True if ``pid`` still runs after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.waitpid(pid, os.WNOHANG)
+        except ChildProcessError:
+            pass
+        if not Path(f"/proc/{pid}").exists() or "State:\tZ" in _status(pid):
+            return False
+        time.sleep(0.05)
+    return True
+
+
+def _status(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return ""
+
+
+def janus_rooms(data_dir: Path) -> list[Any]:
+    """The VideoRoom rooms the relay's Janus has now (asked with the relay's own secret), on
+    a thread of its own (Playwright's loop runs on this one; a new thread is in the same
+    network namespace as the thread that starts it)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, _janus_rooms(data_dir)).result(timeout=20)
+
+
+async def _janus_rooms(data_dir: Path) -> list[Any]:
+    api, admin = _janus_secrets(data_dir)
+    client = JanusClient(f"http://127.0.0.1:{_janus_port(data_dir)}/janus", api, admin)
+    try:
+        session = await client.create_session()
+        try:
+            handle = await session.attach()
+            data = await handle.request({"request": "list", "admin_key": admin}, "list rooms")
+            return list(data.get("list") or [])
+        finally:
+            await session.destroy()
+    finally:
+        await client.close()
+
+
+# --- Janus as the relay starts it -------------------------------------------------------------
+
+
+def test_relay_starts_janus_with_its_own_config(sfu_relay: RelayProcess) -> None:
+    """Only the VideoRoom plugin and the HTTP transport; the API on 127.0.0.1 only, and only
+    with the secret the relay generated (a secret that is not it is refused)."""
+    data_dir = sfu_relay.data_dir
+    port = _janus_port(data_dir)
+    api, _admin = _janus_secrets(data_dir)
+    info = requests.post(
+        f"http://127.0.0.1:{port}/janus",
+        json={"janus": "info", "transaction": "t1", "apisecret": api},
+        timeout=5,
+    ).json()
+    assert info["janus"] == "server_info", info
+    assert set(info["plugins"]) == {"janus.plugin.videoroom"}
+    assert set(info["transports"]) == {"janus.transport.http"}
+    assert info["api_secret"] is True
+    refused = requests.post(
+        f"http://127.0.0.1:{port}/janus",
+        json={"janus": "create", "transaction": "t2", "apisecret": "not-the-secret"},
+        timeout=5,
+    ).json()
+    assert refused["janus"] == "error", refused
+    assert refused["error"]["code"] == 403, refused
+    # Not on the namespace's other address: the API listens on loopback only.
+    with pytest.raises(requests.ConnectionError):
+        requests.post(f"http://{MEDIA_ADDRESS}:{port}/janus", json={"janus": "info"}, timeout=2)
+    for folder in (data_dir / "janus", data_dir / "janus" / "conf"):
+        mode = folder.stat().st_mode
+        assert mode & 0o077 == 0, f"{folder} (Janus's secrets) is readable by others"
+    assert janus_rooms(data_dir) == []
+
+
+def test_janus_error_names_what_is_wrong(tmp_path: Path) -> None:
+    """A Janus given by a URL where none answers: the error names the URL."""
+    client = JanusClient("http://127.0.0.1:9/janus")
+    with pytest.raises(JanusError, match=r"127\.0\.0\.1:9"):
+        asyncio.run(_info_then_close(client))
+
+
+async def _info_then_close(client: JanusClient) -> None:
+    try:
+        await client.info()
+    finally:
+        await client.close()
+
+
+# --- three speakers and a viewer in Chromium ----------------------------------------------------
+
+
+SPEAKERS = ("host", "rev1", "rev2")
+SEEDS = {"host": 101, "rev1": 202, "rev2": 303}
+PITCHES = {"host": 500.0, "rev1": 850.0, "rev2": 1300.0}
+
+
+@pytest.fixture(scope="module")
+def browsers(media_ns: NetNamespace) -> Iterator[dict[str, BrowserContext]]:
+    """One Chromium per speaker (the fake microphone's file is per browser), started from
+    this thread, so inside the namespace."""
+    with ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="os-sfu-")))
+        pw = stack.enter_context(sync_playwright())
+        out: dict[str, BrowserContext] = {}
+        for name, seed in SEEDS.items():
+            wav = tmp / f"{name}.wav"
+            write_wav(wav, bursts(seed, PITCHES[name]))
+            context = pw.chromium.launch_persistent_context(
+                str(tmp / f"profile-{name}"),
+                executable_path=str(CHROMIUM),
+                headless=True,
+                args=[
+                    *CHROMIUM_ARGS,
+                    "--use-fake-ui-for-media-stream",
+                    "--use-fake-device-for-media-stream",
+                    f"--use-file-for-fake-audio-capture={wav}",
+                    "--autoplay-policy=no-user-gesture-required",
+                    # Host candidates as addresses, not mDNS names nobody here resolves.
+                    "--disable-features=WebRtcHideLocalIpsWithMdns",
+                ],
+            )
+            context.set_default_timeout(WAIT_MS)
+            stack.callback(context.close)
+            out[name] = context
+        yield out
+
+
+def _open(context: BrowserContext, url: str) -> ReviewerPage:
+    page = ReviewerPage(context.new_page())
+    page.page.goto(url)
+    page.wait_live()
+    return page
+
+
+def _pid(page: ReviewerPage) -> str:
+    welcome = page.wait_received(lambda m: m["type"] == "welcome", "the welcome")
+    return str(welcome["data"]["participant"]["id"])
+
+
+def _wait_heard(page: ReviewerPage, ids: set[str], what: str) -> dict[str, Any]:
+    """Wait until the page hears exactly ``ids`` through the media server."""
+    deadline = time.monotonic() + WAIT_MS / 1000 * 2
+    state: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        state = page.page.evaluate(HEARD)
+        if state["sfu"] and set(state["voices"]) == ids:
+            return state
+        page.page.wait_for_timeout(100)
+    raise AssertionError(f"{what}: the page hears {state}, not {sorted(ids)} through the SFU")
+
+
+def test_three_speakers_go_through_janus_and_hear_each_other(
+    sfu_relay: RelayProcess,
+    browsers: dict[str, BrowserContext],
+) -> None:
+    sent = {name: bursts(seed, PITCHES[name]) for name, seed in SEEDS.items()}
+    created = sfu_relay.create_session(name="Shot 020 voice", host_name="Mia")
+    sid, host_token = created["session"]["id"], created["host_token"]
+    links = {
+        "host": host_token,
+        "rev1": sfu_relay.invite(sid, "reviewer", name="Ravi"),
+        "rev2": sfu_relay.invite(sid, "reviewer", name="Noor"),
+    }
+    pages = {
+        name: _open(browsers[name], f"{sfu_relay.url}/s/{sid}#t={token}")
+        for name, token in links.items()
+    }
+    ids = {name: _pid(page) for name, page in pages.items()}
+    for page in pages.values():
+        page.page.evaluate(JOIN)
+    # voice_mesh_max is 2: the third joiner switched the room to the media server.
+    for name, page in pages.items():
+        others = {ids[n] for n in SPEAKERS if n != name}
+        state = _wait_heard(page, others, f"{name} with three speakers")
+        assert state["mode"] == "sfu"
+        assert any(m["type"] == "voice_mode" and m["data"]["mode"] == "sfu" for m in page.received)
+    # Each page hears each other speaker: the recording of a voice matches that speaker's
+    # WAV, and not the third's.
+    for name, page in pages.items():
+        for other in SPEAKERS:
+            if other == name:
+                continue
+            heard = decode(base64.b64decode(page.page.evaluate(RECORD, [ids[other], 4000])))
+            assert len(heard) > SAMPLE_RATE * 2, f"{name} recorded {len(heard)} samples"
+            heard = heard[SAMPLE_RATE // 2 :]  # past the recorder's start
+            right = follows(heard, sent[other])
+            third = next(n for n in SPEAKERS if n not in (name, other))
+            wrong = follows(heard, sent[third])
+            pitch = pitch_of(heard)
+            print(f"{name} hears {other}: {right:.2f} (the third's: {wrong:.2f}), {pitch:.0f} Hz")
+            assert right > 0.85 and right > wrong + 0.1, (
+                f"{name} hearing {other}: correlation {right:.2f} with {other}'s WAV, "
+                f"{wrong:.2f} with {third}'s"
+            )
+            assert abs(pitch - PITCHES[other]) < 30, (
+                f"{name} hears {pitch:.0f} Hz from {other}, whose WAV is {PITCHES[other]:.0f} Hz"
+            )
+    # A viewer (in the host's browser: its microphone would be the host's file) joins: it
+    # hears the three speakers, and nobody hears it.
+    viewer_link = f"{sfu_relay.url}/s/{sid}#t={sfu_relay.invite(sid, 'viewer', name='Vic')}"
+    viewer = _open(browsers["host"], viewer_link)
+    vid = _pid(viewer)
+    viewer.page.evaluate(JOIN)
+    _wait_heard(viewer, set(ids.values()), "the viewer")
+    welcome = viewer.wait_received(lambda m: m["type"] == "voice_welcome", "voice_welcome")
+    assert welcome["data"]["mode"] == "sfu" and welcome["data"]["can_speak"] is False
+    # Even a viewer page that offers its microphone to the media server is refused: the
+    # relay gives a viewer no publisher in Janus.
+    viewer.page.evaluate(FORGED_PUBLISH)
+    refusal = viewer.wait_received(
+        lambda m: m["type"] == "error" and m["data"].get("type") == "voice_signal", "a refusal"
+    )
+    assert refusal["data"]["code"] == "forbidden", refusal
+    viewer.errors = [e for e in viewer.errors if "forbidden" not in e]
+    for name, page in pages.items():
+        state = page.page.evaluate(HEARD)
+        assert vid not in state["voices"], f"{name} hears the viewer"
+        offers = [
+            m["data"]
+            for m in page.received
+            if m["type"] == "voice_signal" and m["data"].get("id") == "sfu-sub"
+        ]
+        assert offers and all(vid not in {s["id"] for s in o.get("streams") or []} for o in offers)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for name, page in [*pages.items(), ("viewer", viewer)]:
+        page.page.screenshot(path=str(SHOTS / f"voice-sfu-{name}.png"))
+    # Voice empties: the Janus room goes.
+    assert len(janus_rooms(sfu_relay.data_dir)) == 1
+    for page in [*pages.values(), viewer]:
+        page.page.evaluate("async () => (await import('/web/js/voice.js')).voice.leave()")
+    deadline = time.monotonic() + 10
+    while janus_rooms(sfu_relay.data_dir) and time.monotonic() < deadline:
+        viewer.page.wait_for_timeout(100)
+    assert janus_rooms(sfu_relay.data_dir) == [], "the Janus room outlived voice"
+    for name, page in [*pages.items(), ("viewer", viewer)]:
+        assert not page.errors, (name, page.errors)
+        page.page.close()
