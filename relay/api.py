@@ -204,14 +204,8 @@ class Api:
             self._auth(request)
         elif not self._is_admin(request):
             address = request.remote or "unknown"
-            bucket = self._session_rates.get(address)
-            if bucket is None:
-                if len(self._session_rates) > 10_000:  # forget quiet addresses
-                    self._session_rates.clear()
-                bucket = self._session_rates[address] = TokenBucket(
-                    self.limits.sessions_per_minute / 60.0, self.limits.rate_burst
-                )
-            if not bucket.allow():
+            per_minute = self.limits.sessions_per_minute
+            if not _allowed(self._session_rates, address, per_minute, self.limits.rate_burst):
                 raise HttpError(
                     429,
                     ErrorCode.RATE_LIMITED,
@@ -424,14 +418,8 @@ class Api:
         return web.json_response({"clip": dataclasses.asdict(clip)}, status=201)
 
     def _voice_rate(self, claims: Claims) -> None:
-        bucket = self._voice_rates.get(claims.nonce)
-        if bucket is None:
-            if len(self._voice_rates) > 10_000:  # forget quiet links
-                self._voice_rates.clear()
-            bucket = self._voice_rates[claims.nonce] = TokenBucket(
-                self.limits.voice_notes_per_minute / 60.0, self.limits.rate_burst
-            )
-        if not bucket.allow():
+        per_minute = self.limits.voice_notes_per_minute
+        if not _allowed(self._voice_rates, claims.nonce, per_minute, self.limits.rate_burst):
             raise HttpError(
                 429,
                 ErrorCode.RATE_LIMITED,
@@ -470,6 +458,17 @@ class Api:
 
     async def index(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(WEB_DIR / "index.html")
+
+
+def _allowed(rates: dict[str, TokenBucket], key: str, per_minute: float, burst: int) -> bool:
+    """Whether ``key`` may make one more request, by its bucket in ``rates`` (all forgotten
+    past 10,000 keys: a quiet key's bucket would be full again anyway)."""
+    bucket = rates.get(key)
+    if bucket is None:
+        if len(rates) > 10_000:
+            rates.clear()
+        bucket = rates[key] = TokenBucket(per_minute / 60.0, burst)
+    return bucket.allow()
 
 
 async def _read_body(request: web.Request, most: int) -> bytes:
