@@ -42,8 +42,8 @@ def read_wav(path: PathLike) -> np.ndarray:
         data = np.frombuffer(raw, "<i4").astype(np.float32) / 2147483648.0
     else:
         raise ValueError(f"{os.fspath(path)}: {width * 8}-bit samples; voice reads 8 to 32 bit PCM")
-    data = data.reshape(-1, channels).mean(axis=1)
-    return as_samples(resample(data, rate))
+    data = resample(data.reshape(-1, channels).mean(axis=1), rate)
+    return np.clip(np.round(data * 32768.0), -32768, 32767).astype(np.int16)
 
 
 def resample(samples: np.ndarray, rate: int) -> np.ndarray:

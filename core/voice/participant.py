@@ -171,9 +171,9 @@ class VoiceParticipant:
         return self._voice.muted
 
     def mute(self, muted: bool = True) -> None:
-        """Send silence (or the source again), and tell the session."""
+        """Send silence (or the source again) from the next frame, and tell the session."""
         self._voice.muted = muted
-        self._say_state(force=True)
+        self._on_loop(self._say_state, True)
 
     def play(self, source: Any, loop: bool = False) -> float:
         """Say ``source`` (a WAV path or samples) from the next frame on; returns the wall
@@ -215,11 +215,15 @@ class VoiceParticipant:
     # --- what the relay says (on the client's thread, handed to the loop) -----------------
 
     def _heard(self, mtype: str, data: Any) -> None:
+        self._on_loop(self._dispatch, mtype, data)
+
+    def _on_loop(self, fn: Any, *args: Any) -> None:
+        """Run ``fn(*args)`` on the loop thread, unless it is not running (not joined, left)."""
         loop = self._loop
         if loop is None or loop.is_closed():
             return
         try:
-            loop.call_soon_threadsafe(self._dispatch, mtype, data)
+            loop.call_soon_threadsafe(fn, *args)
         except RuntimeError:
             pass  # the loop closed meanwhile: leaving
 

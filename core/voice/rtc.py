@@ -42,22 +42,15 @@ class PacedTrack(MediaStreamTrack):
     """An audio track that hands out frame n at ``t0 + n * 20 ms`` of the event loop's clock.
 
     Pacing on the loop (rather than a player thread) keeps the send side's delay to one
-    frame, at half the CPU of aiortc's ``MediaPlayer``. ``frame(n)`` gives the samples;
-    ``sent(n, wall)`` is told when frame n left.
+    frame, at half the CPU of aiortc's ``MediaPlayer``. ``frame(n)`` gives the samples.
     """
 
     kind = "audio"
 
-    def __init__(
-        self,
-        t0: float,
-        frame: Callable[[int], np.ndarray],
-        sent: Optional[Callable[[int], None]] = None,
-    ) -> None:
+    def __init__(self, t0: float, frame: Callable[[int], np.ndarray]) -> None:
         super().__init__()
         self._t0 = t0
         self._frame = frame
-        self._sent = sent
         self._next: Optional[int] = None
 
     async def recv(self) -> AudioFrame:
@@ -77,8 +70,6 @@ class PacedTrack(MediaStreamTrack):
         frame.sample_rate = SAMPLE_RATE
         frame.pts = n * FRAME_SAMPLES
         frame.time_base = _TIME_BASE
-        if self._sent is not None:
-            self._sent(n)
         return frame
 
 
