@@ -1,5 +1,6 @@
 // Keyboard shortcuts. Keys typed into a text field stay there; space alone plays or pauses,
-// space held while dragging pans (so it is acted on at key-up, if no drag used it).
+// space held while dragging pans (so it is acted on at key-up, if no drag used it); M mutes
+// voice, and the push-to-talk key talks while held.
 
 export const TOOL_KEYS = {
   p: "pen",
@@ -13,6 +14,13 @@ export const TOOL_KEYS = {
   h: "hand",
   k: "laser",
 };
+
+/** Every key (KeyboardEvent.key, lower case) a shortcut takes: push-to-talk may not. */
+export const SHORTCUT_KEYS = new Set([
+  ...Object.keys(TOOL_KEYS),
+  ...[" ", "f", "1", "i", "o", "m", "z", "y", "Escape", "Delete", "Backspace", "Enter", "Tab"],
+  ...["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"],
+]);
 
 export function bindKeys(actions) {
   addEventListener("keydown", (e) => {
@@ -31,6 +39,11 @@ export function bindKeys(actions) {
       return;
     }
     if (mod || e.altKey) return;
+    // Push-to-talk: a key the user chose (by its code, whatever the layout), held.
+    if (actions.hold?.(e.code, true)) {
+      e.preventDefault();
+      return;
+    }
     const handled = {
       " ": () => !e.repeat && actions.space(true),
       ArrowLeft: () => actions.step(e.shiftKey ? -10 : -1),
@@ -44,6 +57,7 @@ export function bindKeys(actions) {
       1: () => actions.actual(),
       i: () => actions.loop("in"),
       o: () => actions.loop("out"),
+      m: () => actions.mute?.(),
     }[key];
     if (handled) {
       e.preventDefault();
@@ -54,6 +68,7 @@ export function bindKeys(actions) {
   });
   addEventListener("keyup", (e) => {
     if (e.key === " " && !isTyping(e.target)) actions.space(false);
+    actions.hold?.(e.code, false);
   });
 }
 

@@ -8,6 +8,8 @@ const STATES = { drawing: "drawing…", typing: "typing…", away: "away" };
 
 export class PeopleList {
   hidden = new Set();
+  // Voice in each row (voice-ui.js): `badge(id)` and `controls(id)`, nodes or null.
+  voice = null;
   #drawers = new Map();
 
   constructor(root, state, onLayers) {
@@ -54,7 +56,9 @@ export class PeopleList {
           person ? el("span", { className: `badge role-${person.role}` }, person.role) : null,
           this.state.driver === id ? el("span", { className: "badge drives" }, "drives") : null,
           status ? el("span", { className: `status status-${drawing ? "drawing" : (person?.state ?? "left")}` }, status) : null,
+          person ? this.voice?.badge(id) : null,
         ),
+        person ? this.voice?.controls(id) : null,
       ),
       el(
         "button",
