@@ -42,3 +42,7 @@ def test_the_voice_page_is_served_from_loopback_and_nothing_else_is():
             assert got.status_code == 404, (path, got.status_code)
     finally:
         server.close()
+
+
+def test_a_dropped_connection_reaches_the_engine_and_voice_comes_back():
+    assert scenarios.reconnects()

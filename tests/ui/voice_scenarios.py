@@ -307,7 +307,32 @@ def refused_join() -> list[str]:
     return ["a refused join says the relay's reason"]
 
 
-ALL = (joins_mutes_and_leaves, keys_mute_and_push_to_talk, without_web_engine, refused_join)
+def reconnects() -> list[str]:
+    """The session's connection drops and comes back: the engine hears of both (after the
+    sync it joins voice again by itself), and is told who this is again first."""
+    rig = VoiceRig()
+    try:
+        rig.bar.join()
+        page = rig.page
+        page.loaded()
+        rig.client.relay_says("voice_welcome", {"mode": "mesh", "can_speak": True, "members": []})
+        assert wait_for(lambda: rig.bar.phase == "joined")
+        for fn in list(rig.client._state):
+            fn("reconnecting")
+        assert page.commands[-1] == ("connection_lost", {}), page.commands[-1]
+        for fn in list(rig.client._state):
+            fn("synced")
+        assert [t for t, _ in page.messages[-2:]] == ["welcome", "synced"], page.messages[-2:]
+        page.engine_reports(status="joining")
+        assert rig.bar.phase == "joining" and rig.bar.state_label.text() == "Joining voice…"
+        rig.client.relay_says("voice_welcome", {"mode": "mesh", "can_speak": True, "members": []})
+        assert wait_for(lambda: rig.bar.phase == "joined")
+    finally:
+        rig.close()
+    return ["a dropped connection: the engine is told, and joins again after the sync"]
+
+
+ALL = (reconnects, joins_mutes_and_leaves, keys_mute_and_push_to_talk, without_web_engine, refused_join)
 
 
 def run_all(out: Optional[Callable[[str], None]] = print) -> list[str]:
