@@ -12,9 +12,10 @@ import base64
 import tempfile
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -199,29 +200,30 @@ def pw() -> Iterator[Playwright]:
         yield p
 
 
-@pytest.fixture
-def call(
-    pw: Playwright, relay_proc: RelayProcess, request: pytest.FixtureRequest
-) -> Iterator[Callable[..., Person]]:
-    """``call(role, name, seed)`` opens a page in a new session's (one per test) link of that
-    role, in its own Chromium whose microphone plays ``speech_like(seed)``; no page may see a
-    script error or an unexpected relay error."""
-    created = relay_proc.create_session(name="Shot 010 comp", host_name="Mia")
-    sid, host_token = created["session"]["id"], created["host_token"]
-    browsers: list[Browser] = []
-    people: list[Person] = []
-    folder = Path(tempfile.mkdtemp(prefix="os-voice-"))
+class Call:
+    """A new session's call on ``relay``: ``call(role, name, seed)`` opens a page on a link of
+    that role, in its own Chromium whose microphone plays ``speech_like(seed)``."""
 
-    def open_person(role: str, name: str, seed: int, *, init: str = "", token: str = "") -> Person:
+    def __init__(self, pw: Playwright, relay: RelayProcess) -> None:
+        self.pw, self.relay = pw, relay
+        created = relay.create_session(name="Shot 010 comp", host_name="Mia")
+        self.sid, self.host_token = created["session"]["id"], created["host_token"]
+        self.browsers: list[Browser] = []
+        self.people: list[Person] = []
+        self.folder = Path(tempfile.mkdtemp(prefix="os-voice-"))
+
+    def __call__(
+        self, role: str, name: str, seed: int, *, init: str = "", token: str = ""
+    ) -> Person:
         signal = speech_like(seed, 4.0)
-        wav = folder / f"mic-{seed}.wav"
+        wav = self.folder / f"mic-{seed}.wav"
         write_wav(wav, signal)
-        browser = pw.chromium.launch(
+        browser = self.pw.chromium.launch(
             executable_path=str(CHROMIUM),
             headless=True,
             args=[*CHROMIUM_ARGS, *VOICE_ARGS, f"--use-file-for-fake-audio-capture={wav}"],
         )
-        browsers.append(browser)
+        self.browsers.append(browser)
         context = browser.new_context(viewport=VIEWPORT)
         context.set_default_timeout(WAIT_MS)
         context.add_init_script(SOCKETS_JS)
@@ -229,10 +231,12 @@ def call(
             context.add_init_script(init)
         page = ReviewerPage(context.new_page())
         if not token:
-            token = host_token if role == "host" else relay_proc.invite(sid, role, name=name)
-        page.page.goto(f"{relay_proc.url}/s/{sid}#t={token}")
+            token = (
+                self.host_token if role == "host" else self.relay.invite(self.sid, role, name=name)
+            )
+        page.page.goto(f"{self.relay.url}/s/{self.sid}#t={token}")
         person = Person(page, name, signal)
-        people.append(person)
+        self.people.append(person)
         page.page.locator(
             "#conn-state[data-state='live'], [data-gate='refused']:not([hidden])"
         ).wait_for()
@@ -241,15 +245,39 @@ def call(
         person.id = page.page.evaluate("window.__voice.me?.id ?? ''")
         return person
 
-    open_person.sid = sid  # type: ignore[attr-defined]
-    open_person.host_token = host_token  # type: ignore[attr-defined]
-    try:
-        yield open_person
-        for person in people:
-            assert not person.page.errors, person.page.errors
-    finally:
-        for browser in browsers:
+    def close(self) -> None:
+        for browser in self.browsers:
             browser.close()
+
+
+@contextmanager
+def call_on(pw: Playwright, relay: RelayProcess) -> Iterator[Call]:
+    """A call whose pages may see no script error and no relay error a test did not take."""
+    made = Call(pw, relay)
+    try:
+        yield made
+        for person in made.people:
+            assert not person.page.errors, (person.name, person.page.errors)
+    finally:
+        made.close()
+
+
+@pytest.fixture
+def call(pw: Playwright, relay_proc: RelayProcess) -> Iterator[Call]:
+    with call_on(pw, relay_proc) as made:
+        yield made
+
+
+@pytest.fixture(scope="module")
+def small_relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RelayProcess]:
+    """A relay whose voice rooms hold 2 (and no media server to carry more)."""
+    proc = RelayProcess(tmp_path_factory.mktemp("voice") / "relay-data")
+    proc.extra_args = ["--voice-mesh-max", "2"]
+    proc.start()
+    try:
+        yield proc
+    finally:
+        proc.stop()
 
 
 def badge_is(kind: str) -> str:
@@ -258,7 +286,7 @@ def badge_is(kind: str) -> str:
     return f"{badge}?.dataset.kind === '{kind}'"
 
 
-def test_two_pages_hear_each_other_and_muting_silences(call: Callable[..., Person]) -> None:
+def test_two_pages_hear_each_other_and_muting_silences(call: Call) -> None:
     mia = call("host", "Mia", 1)
     sam = call("reviewer", "Sam", 2)
     mia.join()
@@ -292,7 +320,7 @@ def test_two_pages_hear_each_other_and_muting_silences(call: Callable[..., Perso
     sam.hears(mia, sam)
 
 
-def test_push_to_talk_sends_only_while_the_key_is_held(call: Callable[..., Person]) -> None:
+def test_push_to_talk_sends_only_while_the_key_is_held(call: Call) -> None:
     mia = call("host", "Mia", 3)
     sam = call("reviewer", "Sam", 4)
     mia.join(unmute=False)
@@ -328,7 +356,7 @@ def test_push_to_talk_sends_only_while_the_key_is_held(call: Callable[..., Perso
 
 
 def test_a_viewer_listens_and_cannot_speak_even_forcing_its_microphone_on(
-    call: Callable[..., Person],
+    call: Call,
 ) -> None:
     mia = call("host", "Mia", 5)
     vic = call("viewer", "Vic", 6, init=FORCE_SPEAK_JS)
@@ -372,10 +400,10 @@ def test_a_viewer_listens_and_cannot_speak_even_forcing_its_microphone_on(
     assert val.p.locator("#voice-listening").is_visible()
 
 
-def test_a_forged_token_gets_no_voice(call: Callable[..., Person]) -> None:
+def test_a_forged_token_gets_no_voice(call: Call) -> None:
     mia = call("host", "Mia", 8)
     mia.join()
-    token = call.host_token  # type: ignore[attr-defined]
+    token = call.host_token
     head, payload, sig = token.split(".")
     forged_sig = ("A" if sig[0] != "A" else "B") + sig[1:]
     forged = call("host", "Eve", 9, token=f"{head}.{payload}.{forged_sig}")
@@ -390,7 +418,7 @@ def test_a_forged_token_gets_no_voice(call: Callable[..., Person]) -> None:
     assert mia.engine("[...v.members.keys()]") == [mia.id]
 
 
-def test_a_dropped_participant_hears_again_within_5_s(call: Callable[..., Person]) -> None:
+def test_a_dropped_participant_hears_again_within_5_s(call: Call) -> None:
     mia = call("host", "Mia", 10)
     sam = call("reviewer", "Sam", 11)
     mia.join()
@@ -412,3 +440,26 @@ def test_a_dropped_participant_hears_again_within_5_s(call: Callable[..., Person
     sam.hears(mia, sam)
     mia.wait_connected(sam)
     mia.hears(sam, mia)
+
+
+def test_a_full_voice_room_refuses_the_next_joiner_and_says_why(
+    pw: Playwright, small_relay: RelayProcess
+) -> None:
+    with call_on(pw, small_relay) as call:
+        mia = call("host", "Mia", 12)
+        sam = call("reviewer", "Sam", 13)
+        ana = call("reviewer", "Ana", 14)
+        mia.join(unmute=False)
+        sam.join(unmute=False)
+        ana.p.locator("#voice-join").click()
+        toast = ana.p.locator(".toast", has_text="voice is full")
+        toast.wait_for()
+        assert "media server" in toast.inner_text()
+        ana.wait("v.status === 'off' && !v.wanted")
+        assert ana.p.locator("#voice-join").is_visible()
+        ana.shot("voice-full")
+        assert [e for e in ana.page.errors if "voice_full" in e], ana.page.errors
+        ana.page.errors.clear()
+        # The two in voice are untouched; the refused one sees them in People.
+        assert ana.engine("v.members.size") == 2
+        assert mia.engine("v.members.size") == 2
