@@ -355,10 +355,9 @@ class VoiceBar(QtWidgets.QFrame):
         self.join_button = QtWidgets.QPushButton("Join voice", self)
         self.join_button.setToolTip("Talk with everyone in the session")
         self.mute_button = w.toggle("Mute", self, f"Mute or unmute your microphone ({MUTE_KEY})")
-        self.check_button = QtWidgets.QToolButton(self)
-        self.check_button.setText("Check mic")
-        self.check_button.setToolTip("See your microphone's level before joining")
-        self.check_button.setCheckable(True)
+        self.check_button = w.toggle(
+            "Check mic", self, "See your microphone's level before joining"
+        )
         self.settings_button = QtWidgets.QToolButton(self)
         self.settings_button.setText("⚙")
         self.settings_button.setToolTip("Devices, push-to-talk and everyone's volume")
@@ -755,6 +754,7 @@ class VoiceBar(QtWidgets.QFrame):
         self.meter.setVisible(here and (joined or self.phase == "checking"))
         self.meter.setValue(round(self.level * 100))
         self.settings_button.setVisible(here)
+        self.dot.setVisible(here)
         count = len(self.roster.members)
         self.state_label.setText(
             bar_text(

@@ -33,7 +33,7 @@ def _ids(panel: Panel) -> dict[str, str]:
     return {p.name: p.id for p in share.participants.values()}
 
 
-def test_the_panel_in_voice_fits_the_dock_and_people_say_who_speaks(states):
+def test_the_panel_in_voice_fits_the_dock_and_people_say_who_speaks(states, monkeypatch):
     panel = states.reviewer()
     bar = panel.voice
     bar._factory = FakePage
@@ -78,6 +78,27 @@ def test_the_panel_in_voice_fits_the_dock_and_people_say_who_speaks(states):
     assert page.commands[-1] == ("mute", {"muted": False})
     shot("mic-on", ["Leo (reviewer, you, speaking)"])
 
+    bar.leave()
+    assert page.closed and bar.web is None
+    bar.settings_button.setChecked(False)
+    bar.check_button.click()
+    FakePage.made[-1].loaded()
+    FakePage.made[-1].engine_reports(level=0.35)
+    assert FakePage.made[-1].commands == [("preview", {"on": True})]
+    assert bar.state_label.text() == "Checking the microphone (not in voice)"
+    shot("check-mic", ["Leo (reviewer, you)"])
+    bar.check_button.click()
+    assert FakePage.made[-1].closed
+
+    # No QtWebEngine (PySide6-Essentials, Nuke 16 on macOS): the reason and the browser.
+    import overshoulder.core.ui.voice as voice_module
+
+    bar._factory = None
+    monkeypatch.setattr(voice_module, "web_engine_present", lambda: False)
+    monkeypatch.setattr(voice_module, "_engine_reason", "PySide6 6.11.3 here has no QtWebEngine")
+    bar.redraw()
+    assert bar.browser_button.isVisible() and not bar.join_button.isVisible()
+    shot("no-web-engine", ["Leo (reviewer, you)"])
+
     panel.close_session()
     assert wait_for(lambda: panel.share is None)
-    assert page.closed and bar.web is None
