@@ -62,6 +62,8 @@ export class VoicePlayer {
     );
     b.dataset.clip = clip.id;
     b.setAttribute("aria-pressed", "false");
+    // The notes list makes its buttons anew on each render: forget the ones it dropped.
+    if (this.#buttons.size > 200) for (const old of this.#buttons) if (!old.isConnected) this.#buttons.delete(old);
     this.#buttons.add(b);
     this.#show(b);
     return b;
