@@ -430,7 +430,7 @@ class Api:
     async def get_voice_note(self, request: web.Request) -> web.StreamResponse:
         """A kept recording's bytes, for any role of the session; they never change."""
         session_id, clip_id = request.match_info["sid"], request.match_info["clip"]
-        self._auth(request, session_id)
+        claims = self._auth(request, session_id)
         if not valid_id(clip_id):
             raise HttpError(
                 400, ErrorCode.BAD_MESSAGE, "a voice note's id is 64 hex digits (its SHA-256)"
@@ -443,6 +443,7 @@ class Api:
                 404, ErrorCode.NOT_FOUND, f"no voice note {clip_id} in session {session_id}"
             )
         clip, path = found
+        self._audit(session_id, "download", claims, f"voice note {clip_id}")
         headers = {
             "Content-Type": clip.mime,
             # Named by the hash of its bytes: the same URL is always the same recording.

@@ -93,6 +93,14 @@ def test_an_upload_is_kept_by_hash_measured_by_the_relay_and_fetched_back_by_any
         assert got.content == data
         assert got.headers["Content-Type"] == mime
         assert "immutable" in got.headers["Cache-Control"]
+    audit = requests.get(
+        f"{relay.url}/api/sessions/{sid}/audit",
+        headers={"Authorization": f"Bearer {host}"},
+        timeout=5,
+    ).json()["audit"]
+    fetched = [e for e in audit if e["detail"] == f"voice note {clip['id']}"]
+    assert [e["action"] for e in fetched] == ["download"] * 3
+    assert {e["role"] for e in fetched} == {"host", "reviewer", "viewer"}
     # The same bytes again are the same clip.
     again = _upload(relay, sid, relay.invite(sid, "reviewer"), data, mime)
     assert again.status_code == 201 and again.json()["clip"] == clip
@@ -307,9 +315,7 @@ def test_damaged_recordings_are_read_or_refused(kind, flips, cut):
 # --- the Python client's calls ---------------------------------------------------------------
 
 
-def test_the_python_api_uploads_and_fetches_voice_notes_and_says_what_was_refused(
-    relay, session
-):
+def test_the_python_api_uploads_and_fetches_voice_notes_and_says_what_was_refused(relay, session):
     from overshoulder.core import relay_api
 
     sid, host = session["session"]["id"], session["host_token"]
