@@ -34,8 +34,9 @@ __all__ = [
 ]
 
 _TIME_BASE = fractions.Fraction(1, SAMPLE_RATE)
-#: A sender more than this many frames behind the clock skips to the frame due now.
-MAX_LATE_FRAMES = 3
+#: A sender this many frames behind the clock (its loop was held up) skips to the frame due
+#: now; less late, it catches up, as a sound card's capture buffer (200 ms) would let it.
+MAX_LATE_FRAMES = 10
 
 
 class PacedTrack(MediaStreamTrack):

@@ -10,14 +10,16 @@ from pathlib import Path
 import numpy as np
 
 from overshoulder.core.client.sockets import abort
-from overshoulder.core.voice import read_wav, similarity
+from overshoulder.core.voice import read_wav, similarity_by_window
 from tests.waiting import wait_for
 
 from .conftest import MakeMember, Member
 from .signals import rms, speech_wav
 
-#: Seconds of audio compared, and how well it must match (see signals.py for the figures).
-LISTEN_S = 2.0
+#: Seconds of audio compared, and how well each second must match (the median over seconds:
+#: on a busy machine a held-up loop may leave a gap). Measured: about 0.9 for the right
+#: speaker, 0.1-0.25 for the other.
+LISTEN_S = 3.0
 MATCHES = 0.6
 #: Level (int16 RMS) under which audio is silence; the signals are at about 5,000.
 SILENT = 30.0
@@ -34,8 +36,7 @@ def heard(listener: Member, speaker: Member, since: float) -> np.ndarray:
 
 def assert_hears(listener: Member, speaker: Member, said: np.ndarray, other: np.ndarray) -> None:
     got = heard(listener, speaker, time.time())
-    score, _ = similarity(got, said)
-    wrong, _ = similarity(got, other)
+    score, wrong = similarity_by_window(got, said), similarity_by_window(got, other)
     assert score > MATCHES and score > 3 * wrong, (score, wrong)
 
 
@@ -105,8 +106,8 @@ def test_a_viewer_is_heard_only_while_the_host_lets_it_speak(
     vic.voice.join()
     both_linked(mia, vic)
     assert vic.voice.can_speak is False
-    assert_hears(vic, mia, mia_said, vic_said)
-    assert rms(mia.voice.recording(vic.id)) < SILENT  # a viewer's voice does not go out
+    assert_hears(vic, mia, mia_said, vic_said)  # the link carries audio (for seconds)
+    assert rms(mia.voice.recording(vic.id)) < SILENT  # but not the viewer's
     # The host lets Vic speak: Vic's voice joins again, and now Mia hears it.
     mia.client.send_voice("voice_allow", {"id": vic.id, "allowed": True})
     assert wait_for(lambda: vic.voice.welcomes == 2 and vic.voice.can_speak), "no new welcome"
@@ -116,5 +117,6 @@ def test_a_viewer_is_heard_only_while_the_host_lets_it_speak(
     mia.client.send_voice("voice_allow", {"id": vic.id, "allowed": False})
     assert wait_for(lambda: vic.voice.welcomes == 3 and not vic.voice.can_speak), "no welcome"
     both_linked(mia, vic)
-    assert_hears(vic, mia, mia_said, vic_said)
-    assert rms(mia.voice.recording(vic.id, time.time())) < SILENT
+    since = time.time()
+    assert_hears(vic, mia, mia_said, vic_said)  # the link carries audio (for seconds)
+    assert rms(mia.voice.recording(vic.id, since)) < SILENT
