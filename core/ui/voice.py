@@ -426,7 +426,7 @@ class VoiceBar(QtWidgets.QFrame):
         self._volumes_layout.setContentsMargins(0, 0, 0, 0)
         self._volumes_layout.setSpacing(1)
         grid.addWidget(self.volumes, 3, 0, 1, 2)
-        self.volume_rows: dict[str, tuple[Any, Any]] = {}
+        self.volume_rows: dict[str, _VolumeRow] = {}
         self.settings.hide()
         box.addWidget(self.settings)
         self.input_combo.activated.connect(
@@ -785,31 +785,59 @@ class VoiceBar(QtWidgets.QFrame):
         w.set_dot(self.dot, colour)
 
     def _redraw_volumes(self) -> None:
+        """One row per other member: their volume here, and for a host, whether a viewer may
+        speak."""
         people = {p.id: p for p in self.roster.others(self.me)}
         for pid in [p for p in self.volume_rows if p not in people]:
-            label, slider = self.volume_rows.pop(pid)
-            for item in (label, slider):
-                item.hide()
-                item.deleteLater()
+            row = self.volume_rows.pop(pid)
+            row.hide()
+            row.deleteLater()
+        hosting = getattr(getattr(self.client, "participant", None), "role", None) == "host"
+        listed = getattr(self.client, "participants", None) or {}
         for pid, person in people.items():
-            if pid in self.volume_rows:
-                self.volume_rows[pid][0].setText(person.name)
-                continue
-            label = QtWidgets.QLabel(person.name, self.volumes)
-            label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
-            slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, self.volumes)
-            slider.setRange(0, 100)
-            slider.setValue(int(self.gain(pid) * 100))
-            slider.setToolTip(f"How loud you hear {person.name}")
-            slider.valueChanged.connect(lambda v, p=pid: self.set_gain(p, v / 100.0))
-            row = QtWidgets.QHBoxLayout()
-            row.addWidget(label, 1)
-            row.addWidget(slider, 2)
-            self._volumes_layout.addLayout(row)
-            self.volume_rows[pid] = (label, slider)
+            row = self.volume_rows.get(pid)
+            if row is None:
+                row = self.volume_rows[pid] = _VolumeRow(self, pid, self.volumes)
+                self._volumes_layout.addWidget(row)
+            viewer = getattr(listed.get(pid), "role", None) == "viewer"
+            row.show_person(person, self.gain(pid), may_allow=hosting and viewer)
+
+    def allow(self, person_id: str, allowed: bool) -> None:
+        """Host: let a viewer in voice speak, or stop them (the relay decides and says so)."""
+        if self.client is not None:
+            self.client.send_voice("voice_allow", {"id": person_id, "allowed": allowed})
 
     def person(self, person_id: str) -> Optional[VoicePerson]:
         return self.roster.get(person_id)
+
+
+class _VolumeRow(QtWidgets.QWidget):
+    """Someone in voice: their name, how loud they are heard here, and (a host, for a viewer)
+    whether they may speak."""
+
+    def __init__(self, bar: VoiceBar, person_id: str, parent: Any) -> None:
+        super().__init__(parent)
+        row = QtWidgets.QHBoxLayout(self)
+        row.setContentsMargins(0, 0, 0, 0)
+        self.name = QtWidgets.QLabel("", self)
+        self.name.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        self.slider = QtWidgets.QSlider(QtCore.Qt.Orientation.Horizontal, self)
+        self.slider.setRange(0, 100)
+        self.slider.valueChanged.connect(lambda v: bar.set_gain(person_id, v / 100.0))
+        self.speak = w.toggle("May speak", self, "Let this viewer speak (or stop them)")
+        self.speak.clicked.connect(lambda checked=False: bar.allow(person_id, bool(checked)))
+        row.addWidget(self.name, 1)
+        row.addWidget(self.slider, 2)
+        row.addWidget(self.speak)
+
+    def show_person(self, person: VoicePerson, gain: float, *, may_allow: bool) -> None:
+        self.name.setText(person.name)
+        self.slider.blockSignals(True)
+        self.slider.setValue(round(gain * 100))
+        self.slider.blockSignals(False)
+        self.slider.setToolTip(f"How loud you hear {person.name}")
+        self.speak.setVisible(may_allow)
+        self.speak.setChecked(person.can_speak)
 
 
 def _fill(combo: Any, devices: list[Any], chosen: Any) -> None:

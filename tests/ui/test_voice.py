@@ -46,3 +46,7 @@ def test_the_voice_page_is_served_from_loopback_and_nothing_else_is():
 
 def test_a_dropped_connection_reaches_the_engine_and_voice_comes_back():
     assert scenarios.reconnects()
+
+
+def test_a_volume_per_person_and_a_host_letting_a_viewer_speak():
+    assert scenarios.volumes_and_letting_a_viewer_speak()

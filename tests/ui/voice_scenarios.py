@@ -332,7 +332,47 @@ def reconnects() -> list[str]:
     return ["a dropped connection: the engine is told, and joins again after the sync"]
 
 
-ALL = (reconnects, joins_mutes_and_leaves, keys_mute_and_push_to_talk, without_web_engine, refused_join)
+def volumes_and_letting_a_viewer_speak() -> list[str]:
+    """A volume per person reaches the engine; a host lets a viewer in voice speak."""
+    rig = VoiceRig()
+    try:
+        from overshoulder.core.model import Participant
+
+        rig.client.participants = {  # type: ignore[attr-defined]
+            "p2": Participant("p2", "Sam", "reviewer"),
+            "p4": Participant("p4", "Vic", "viewer"),
+        }
+        rig.bar.join()
+        page = rig.page
+        page.loaded()
+        members = [member("me1", "Mia"), member("p2", "Sam"), member("p4", "Vic", can_speak=False)]
+        welcome = {"mode": "mesh", "can_speak": True, "members": members}
+        rig.client.relay_says("voice_welcome", welcome)
+        assert wait_for(lambda: set(rig.bar.volume_rows) == {"p2", "p4"}), rig.bar.volume_rows
+        sam, vic = rig.bar.volume_rows["p2"], rig.bar.volume_rows["p4"]
+        sam.slider.setValue(40)
+        assert page.commands[-1] == ("gain", {"id": "p2", "gain": 0.4}), page.commands[-1]
+        assert sam.speak.isHidden() and not vic.speak.isHidden()
+        assert not vic.speak.isChecked()
+        vic.speak.click()
+        assert rig.client.sent[-1] == ("voice_allow", {"id": "p4", "allowed": True})
+        rig.client.relay_says("voice_state", member("p4", "Vic", can_speak=True))
+        assert wait_for(lambda: vic.speak.isChecked())
+        rig.client.relay_says("voice_state", member("p2", "Sam", joined=False))
+        assert wait_for(lambda: set(rig.bar.volume_rows) == {"p4"})
+    finally:
+        rig.close()
+    return ["a volume per person; a host lets a viewer speak"]
+
+
+ALL = (
+    reconnects,
+    volumes_and_letting_a_viewer_speak,
+    joins_mutes_and_leaves,
+    keys_mute_and_push_to_talk,
+    without_web_engine,
+    refused_join,
+)
 
 
 def run_all(out: Optional[Callable[[str], None]] = print) -> list[str]:
