@@ -789,15 +789,16 @@ class VoiceBar(QtWidgets.QFrame):
         speak."""
         people = {p.id: p for p in self.roster.others(self.me)}
         for pid in [p for p in self.volume_rows if p not in people]:
-            row = self.volume_rows.pop(pid)
-            row.hide()
-            row.deleteLater()
+            gone = self.volume_rows.pop(pid)
+            gone.hide()
+            gone.deleteLater()
         hosting = getattr(getattr(self.client, "participant", None), "role", None) == "host"
         listed = getattr(self.client, "participants", None) or {}
         for pid, person in people.items():
             row = self.volume_rows.get(pid)
             if row is None:
-                row = self.volume_rows[pid] = _VolumeRow(self, pid, self.volumes)
+                row = _VolumeRow(self, pid, self.volumes)
+                self.volume_rows[pid] = row
                 self._volumes_layout.addWidget(row)
             viewer = getattr(listed.get(pid), "role", None) == "viewer"
             row.show_person(person, self.gain(pid), may_allow=hosting and viewer)
