@@ -4,14 +4,11 @@ bindings whose wheel here has QtWebEngine; skipped where it does not import."""
 from __future__ import annotations
 
 import importlib.util
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.ui.child import run_check
+
 FLAGS = "--use-fake-device-for-media-stream --autoplay-policy=no-user-gesture-required"
 
 
@@ -28,25 +25,14 @@ def test_the_real_page_joins_meters_and_unmutes_over_the_bridge(tmp_path, bindin
     server, so the microphone opens all the same."""
     if not has_web_engine(binding):
         pytest.skip(f"{binding} here has no QtWebEngine (PySide6-Addons is not installed)")
-    env = dict(
-        os.environ,
-        QT_PREFERRED_BINDING=binding,
-        QT_QPA_PLATFORM="offscreen",
+    lines = run_check(
+        "tests.ui.voice_web_check",
+        binding,
+        tmp_path / "config",
+        "http://relay.studio:8770",
         QTWEBENGINE_DISABLE_SANDBOX="1",
         QTWEBENGINE_CHROMIUM_FLAGS=FLAGS,
-        OVERSHOULDER_CONFIG_DIR=str(tmp_path / "config"),
     )
-    done = subprocess.run(
-        [sys.executable, "-m", "tests.ui.voice_web_check", "http://relay.studio:8770"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    assert done.returncode == 0, done.stdout + done.stderr[-4000:]
-    lines = done.stdout.splitlines()
     assert any(line.startswith("the page's engine asked to join") for line in lines), lines
     assert any(line.startswith("the microphone (fake device) is metered") for line in lines)
     assert "unmuted from the bar: the engine says so to the relay" in lines
-    assert lines[-1] == "OK"
