@@ -45,13 +45,21 @@ def both_linked(a: Member, b: Member, timeout: float = 20.0) -> None:
     assert b.voice.wait_connected([a.id], timeout), f"no link {b.id} -> {a.id}"
 
 
+def two(
+    members: MakeMember, folder: Path, seed: int, name: str = "Leo", role: str = "reviewer"
+) -> tuple[Member, np.ndarray, Member, np.ndarray]:
+    """Mia (the host) and one more member, each with speech of their own (seeds ``seed`` and
+    ``seed + 1``, from WAV files); neither in voice yet."""
+    mia_wav, other_wav = speech_wav(folder, seed), speech_wav(folder, seed + 1)
+    mia = members("Mia", mia_wav, role="host")
+    other = members(name, other_wav, role=role)
+    return mia, read_wav(mia_wav), other, read_wav(other_wav)
+
+
 def test_two_python_participants_hear_each_other_and_mute_silences(
     members: MakeMember, tmp_path: Path
 ) -> None:
-    mia_wav, leo_wav = speech_wav(tmp_path, 1), speech_wav(tmp_path, 2)
-    mia_said, leo_said = read_wav(mia_wav), read_wav(leo_wav)
-    mia = members("Mia", mia_wav, role="host")
-    leo = members("Leo", leo_wav)
+    mia, mia_said, leo, leo_said = two(members, tmp_path, 1)
     mia.voice.join()
     assert wait_for(lambda: mia.voice.welcomes == 1), "no voice_welcome for Mia"
     assert mia.voice.members.keys() <= {mia.id}  # alone in voice: nobody to offer to
@@ -73,10 +81,7 @@ def test_two_python_participants_hear_each_other_and_mute_silences(
 def test_leaving_closes_the_link_and_a_dropped_participant_joins_again_by_itself(
     members: MakeMember, tmp_path: Path
 ) -> None:
-    mia_wav, leo_wav = speech_wav(tmp_path, 3), speech_wav(tmp_path, 4)
-    mia_said, leo_said = read_wav(mia_wav), read_wav(leo_wav)
-    mia = members("Mia", mia_wav, role="host")
-    leo = members("Leo", leo_wav)
+    mia, mia_said, leo, leo_said = two(members, tmp_path, 3)
     mia.voice.join()
     leo.voice.join()
     both_linked(mia, leo)
@@ -98,10 +103,7 @@ def test_leaving_closes_the_link_and_a_dropped_participant_joins_again_by_itself
 def test_a_viewer_is_heard_only_while_the_host_lets_it_speak(
     members: MakeMember, tmp_path: Path
 ) -> None:
-    mia_wav, vic_wav = speech_wav(tmp_path, 7), speech_wav(tmp_path, 8)
-    mia_said, vic_said = read_wav(mia_wav), read_wav(vic_wav)
-    mia = members("Mia", mia_wav, role="host")
-    vic = members("Vic", vic_wav, role="viewer")
+    mia, mia_said, vic, vic_said = two(members, tmp_path, 7, "Vic", "viewer")
     mia.voice.join()
     vic.voice.join()
     both_linked(mia, vic)
