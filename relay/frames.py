@@ -36,33 +36,7 @@ class FrameStore:
         self.root = Path(root)
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(self.root, 0o700)
-        self.removed_partial = self._remove_partial()
-
-    def _remove_partial(self) -> int:
-        """Delete half-written frames (``*.tmp``) an earlier run left behind.
-
-        A frame is written to a ``.tmp`` file beside it (``core.files``) and renamed into
-        place only once whole, so a ``.tmp`` file at start is one a full disk or a killed
-        relay cut short: never served, only taking room. Returns how many were removed.
-        """
-        removed = 0
-        failed: list[str] = []
-        for tmp in self.root.glob("*/*/*.tmp"):
-            try:
-                tmp.unlink()
-                removed += 1
-            except OSError as exc:
-                failed.append(f"{tmp.name} ({exc.strerror or exc})")
-        if removed:
-            log.warning(
-                "removed %d half-written frame files (*.tmp) left in %s by an earlier run "
-                "(a full disk or a crash)",
-                removed,
-                self.root,
-            )
-        if failed:
-            log.error("could not remove half-written frame files: %s", ", ".join(failed[:5]))
-        return removed
+        self.removed_partial = remove_partial(self.root, "frame")
 
     def _path(self, session: str, digest: str, ext: str) -> Path:
         return self.root / session / digest[:2] / f"{digest}.{ext}"
@@ -90,3 +64,32 @@ class FrameStore:
             if path.exists():
                 return path, ctype
         return None
+
+
+def remove_partial(root: Path, what: str) -> int:
+    """Delete half-written files (``*.tmp``) an earlier run left in ``root/<session>/ab/``.
+
+    A file is written to a ``.tmp`` file beside it (``core.files``) and renamed into place
+    only once whole, so a ``.tmp`` file at start is one a full disk or a killed relay cut
+    short: never served, only taking room. ``what``: what the files are, for the log.
+    Returns how many were removed.
+    """
+    removed = 0
+    failed: list[str] = []
+    for tmp in root.glob("*/*/*.tmp"):
+        try:
+            tmp.unlink()
+            removed += 1
+        except OSError as exc:
+            failed.append(f"{tmp.name} ({exc.strerror or exc})")
+    if removed:
+        log.warning(
+            "removed %d half-written %s files (*.tmp) left in %s by an earlier run "
+            "(a full disk or a crash)",
+            removed,
+            what,
+            root,
+        )
+    if failed:
+        log.error("could not remove half-written %s files: %s", what, ", ".join(failed[:5]))
+    return removed

@@ -30,6 +30,8 @@ from typing import Optional
 from overshoulder.core.files import OWNER_ONLY, write_atomic
 from overshoulder.core.model import AudioClip, AudioMime
 
+from .frames import remove_partial
+
 log = logging.getLogger("overshoulder.relay.voicenotes")
 
 WEBM: AudioMime = "audio/webm"
@@ -412,6 +414,7 @@ class VoiceNoteStore:
         self.root = Path(root)
         self.root.mkdir(mode=0o700, parents=True, exist_ok=True)
         os.chmod(self.root, 0o700)
+        self.removed_partial = remove_partial(self.root, "voice note")
         self._lock = threading.Lock()
         #: Bytes each session's recordings take, counted from disk the first time.
         self._totals: dict[str, int] = {}

@@ -331,3 +331,15 @@ def test_the_python_api_uploads_and_fetches_voice_notes_and_says_what_was_refuse
     with pytest.raises(relay_api.RelayRefused) as missing:
         relay_api.fetch_voice_note(relay.url, sid, "ab" * 32, host)
     assert missing.value.status == 404
+
+
+def test_half_written_recordings_are_removed_when_the_store_opens(tmp_path):
+    store = VoiceNoteStore(tmp_path / "voice-notes")
+    clip = store.keep("s1", _clip("recorder", 1.0), 10**9, 60.0)
+    found = store.find("s1", clip.id)
+    assert found is not None
+    left = found[1].with_name(f".{found[1].name}.123.456.tmp")
+    left.write_bytes(b"cut short")
+    again = VoiceNoteStore(tmp_path / "voice-notes")
+    assert again.removed_partial == 1 and not left.exists()
+    assert again.find("s1", clip.id) == found
