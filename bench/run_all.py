@@ -8,8 +8,9 @@ error output instead of numbers. The hand-written block between
 carried over from the previous document unchanged.
 
 Whole run: about 7 minutes on 2 cores (the four relay benchmarks about 3,
-codec about 2.5, pipeline about 1.5). ``shaped_link`` needs root (network namespaces and tc);
-without it, it reports SKIP.
+codec about 2.5, pipeline about 1.5), plus about 8 for ``voice_latency``. ``shaped_link``
+needs root (network namespaces and tc), as do ``voice_latency``'s shaped calls; without it,
+``shaped_link`` reports SKIP.
 
 Usage::
 
@@ -38,6 +39,7 @@ BENCHMARKS: list[tuple[str, str, float]] = [
     ("pipeline", "Capture -> relay -> decoded; sustained EXR playback; second loop", 240.0),
     ("nuke_knob_drag", "Nuke: main-thread time of a knob drag, before and after coalescing", 120.0),
     ("nuke_jpeg_subsampling", "Nuke capture: size and quality of each JPEG subsampling", 120.0),
+    ("voice_latency", "Voice: mouth-to-ear for 2-10 speakers, mesh and SFU, shaped; CPU", 900.0),
 ]
 DOC = REPO_ROOT / "docs" / "benchmarks.md"
 NOTES_START = "<!-- notes:start -->"
