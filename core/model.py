@@ -321,7 +321,8 @@ class AudioClip:
         if type(self.id) is not str or not _SHA256_HEX.fullmatch(self.id):
             raise ProtocolError(
                 ErrorCode.BAD_MESSAGE,
-                f"a clip's id is the SHA-256 of its bytes in lower-case hex, got {str(self.id)[:70]!r}",
+                f"a clip's id is the SHA-256 of its bytes in lower-case hex, "
+                f"got {str(self.id)[:70]!r}",
                 "id",
             )
 
