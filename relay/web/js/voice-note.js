@@ -7,8 +7,8 @@
 import { el, icon } from "./dom.js";
 import { uuid } from "./protocol.js";
 
-// What the page records: Opus in WebM, speech-sized.
-export const RECORDING_TYPE = "audio/webm;codecs=opus";
+// What the page records: Opus in WebM (Chromium, Firefox), else in Ogg; speech-sized.
+export const RECORDING_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus"];
 const BITS_PER_SECOND = 32000;
 // Shorter than this is a tap on the button, not a note.
 const SHORTEST_MS = 400;
@@ -198,10 +198,15 @@ export class VoiceRecorder {
 
   async start() {
     if (this.#take) return;
+    const type = RECORDING_TYPES.find((t) => window.MediaRecorder?.isTypeSupported(t));
+    if (!type) {
+      this.hooks.toast("This browser cannot record Opus audio for a voice note (Chrome, Edge and Firefox can).");
+      return;
+    }
     const anchor = this.hooks.anchor();
     if (!anchor) return;
     this.hooks.holdView(anchor);
-    const take = { anchor, chunks: [], started: performance.now(), released: false, recorder: null, stream: null };
+    const take = { anchor, type, chunks: [], started: performance.now(), released: false, recorder: null, stream: null };
     this.#take = take;
     this.#render();
     try {
@@ -215,7 +220,7 @@ export class VoiceRecorder {
       return;
     }
     if (take.released) return this.#finish(take);
-    const recorder = new MediaRecorder(take.stream, { mimeType: RECORDING_TYPE, audioBitsPerSecond: BITS_PER_SECOND });
+    const recorder = new MediaRecorder(take.stream, { mimeType: type, audioBitsPerSecond: BITS_PER_SECOND });
     take.recorder = recorder;
     recorder.addEventListener("dataavailable", (e) => e.data.size && take.chunks.push(e.data));
     recorder.addEventListener("stop", () => this.#finish(take));
@@ -247,12 +252,13 @@ export class VoiceRecorder {
       this.hooks.toast("Hold the voice-note button (or N) while you speak; release to keep the note.");
       return;
     }
-    const blob = new Blob(take.chunks, { type: "audio/webm" });
+    const container = take.type.split(";")[0];
+    const blob = new Blob(take.chunks, { type: container });
     this.button.classList.add("sending");
     try {
       const r = await fetch(`/api/sessions/${this.sid}/voice-notes`, {
         method: "POST",
-        headers: { Authorization: `Bearer ${this.token}`, "Content-Type": "audio/webm" },
+        headers: { Authorization: `Bearer ${this.token}`, "Content-Type": container },
         body: blob,
       });
       if (r.status !== 201) throw new Error(await relayMessage(r));
