@@ -233,7 +233,11 @@ class JanusProcess:
         return conf / "janus.jcfg"
 
     async def start(self) -> JanusProcess:
-        """Start Janus and wait until its API answers ``info``; ``JanusError`` says why not."""
+        """Start Janus and wait until its API answers ``info``; ``JanusError`` says why not.
+
+        On Linux Janus is told to end when the thread that started it ends (so also when the
+        relay is killed): start it from the thread that lives as long as it should, the
+        relay's event loop."""
         binary = self.binary or find_janus()
         if binary is None:
             raise JanusError(
@@ -505,11 +509,12 @@ class JanusSession:
         """Destroy the session (and its handles) in Janus; safe to call twice."""
         if self.closed:
             return
+        self.closed = True  # from now on the poll's "no such session" is expected
         try:
-            await self.post("", "destroy", "destroy a session")
+            body = self.client._body("destroy")
+            await self.client.post(f"/{self.id}", body, "destroy a session")
         except JanusError as exc:
             log.debug("%s", exc)
-        self.closed = True
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:

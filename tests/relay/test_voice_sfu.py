@@ -37,7 +37,13 @@ import numpy as np
 import pytest
 import requests
 
-from overshoulder.relay.janus import JanusClient, JanusError, find_janus
+from overshoulder.relay.janus import (
+    JanusClient,
+    JanusError,
+    JanusOptions,
+    JanusProcess,
+    find_janus,
+)
 from tests.conftest import ARTIFACTS, RelayProcess
 from tests.voice.netns import NetNamespace, why_not_available
 
@@ -47,6 +53,8 @@ from playwright.sync_api import BrowserContext, sync_playwright
 
 from overshoulder.core.voice.audio import SAMPLE_RATE, similarity, write_wav
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, ReviewerPage
+from tests.voice.signals import speech_wav
+from tests.waiting import wait_for
 
 #: Where the pages' screenshots go (what each page shows while voice goes through Janus).
 SHOTS = ARTIFACTS / "browser"
@@ -274,21 +282,26 @@ def _status(pid: int) -> str:
 
 
 def janus_rooms(data_dir: Path) -> list[Any]:
-    """The VideoRoom rooms the relay's Janus has now (asked with the relay's own secret), on
-    a thread of its own (Playwright's loop runs on this one; a new thread is in the same
-    network namespace as the thread that starts it)."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, _janus_rooms(data_dir)).result(timeout=20)
-
-
-async def _janus_rooms(data_dir: Path) -> list[Any]:
+    """The VideoRoom rooms the relay's Janus has now, asked with the relay's own secret."""
     api, admin = _janus_secrets(data_dir)
-    client = JanusClient(f"http://127.0.0.1:{_janus_port(data_dir)}/janus", api, admin)
+    return rooms_of(JanusClient(f"http://127.0.0.1:{_janus_port(data_dir)}/janus", api, admin))
+
+
+def rooms_of(client: JanusClient) -> list[Any]:
+    """The VideoRoom rooms of the Janus ``client`` reaches, on a thread of its own
+    (Playwright's loop may run on this one; a new thread is in the same network namespace
+    as the thread that starts it)."""
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, _rooms(client)).result(timeout=20)
+
+
+async def _rooms(client: JanusClient) -> list[Any]:
     try:
         session = await client.create_session()
         try:
             handle = await session.attach()
-            data = await handle.request({"request": "list", "admin_key": admin}, "list rooms")
+            body = {"request": "list", "admin_key": client.admin_key}
+            data = await handle.request(body, "list rooms")
             return list(data.get("list") or [])
         finally:
             await session.destroy()
@@ -342,6 +355,108 @@ async def _info_then_close(client: JanusClient) -> None:
         await client.info()
     finally:
         await client.close()
+
+
+# --- Python members through a Janus given by URL ----------------------------------------------
+
+
+@pytest.fixture
+def running_janus(media_ns: NetNamespace, tmp_path: Path) -> Iterator[JanusProcess]:
+    """A Janus the test runs itself (as a studio's own would be), with an API secret."""
+    base = 23000 + (os.getpid() * 7) % 8000
+    janus = JanusProcess(tmp_path / "studio-janus", JanusOptions(rtp_ports=(base, base + 99)))
+    # Started from this thread: Janus is told to end when the thread that started it does.
+    asyncio.run(janus.start())
+    try:
+        yield janus
+    finally:
+        asyncio.run(janus.stop())
+
+
+def test_python_members_through_a_running_janus(
+    running_janus: JanusProcess, tmp_path: Path
+) -> None:
+    """``--janus-url`` and ``--janus-secret-file``: three Python members past a cap of 2 go
+    through the studio's Janus and hear each other; stopping the relay leaves that Janus
+    running, with the relay's room gone once voice emptied."""
+    pytest.importorskip("aiortc", reason="Python voice members need aiortc (the voice extra)")
+    from overshoulder.core.client import SessionClient
+    from overshoulder.core.voice import VoiceParticipant, read_wav
+
+    secret_file = tmp_path / "janus.secret"
+    secret_file.write_text(f"{running_janus.api_secret}\n{running_janus.admin_key}\n")
+    relay = RelayProcess(
+        tmp_path / "relay-data",
+        extra_args=[
+            "--janus-url",
+            running_janus.url,
+            "--janus-secret-file",
+            str(secret_file),
+            "--voice-mesh-max",
+            "2",
+        ],
+    ).start()
+    members: list[tuple[SessionClient, VoiceParticipant]] = []
+    try:
+        created = relay.create_session(name="Shot 030 voice", host_name="Mia")
+        sid = created["session"]["id"]
+        said = {}
+        for n, name in enumerate(("Mia", "Leo", "Ada")):
+            token = created["host_token"] if n == 0 else relay.invite(sid, "reviewer")
+            client = SessionClient(relay.url, token, name)
+            client.start()
+            assert client.wait_synced(10), f"{name} did not sync: {client.last_error}"
+            wav = speech_wav(tmp_path, 40 + n)
+            said[name] = read_wav(wav)
+            voice = VoiceParticipant(client, wav)
+            members.append((client, voice))
+            voice.join()
+        ids = {c.participant.name: c.participant.id for c, _ in members if c.participant}
+        assert wait_for(lambda: all(v.mode == "sfu" for _, v in members), timeout=20), [
+            v.mode for _, v in members
+        ]
+        for client, voice in members:
+            me = client.participant
+            assert me is not None
+            for other, pid in ids.items():
+                if pid == me.id:
+                    continue
+                since = time.time()
+                assert voice.wait_heard(pid, 2.0, since, timeout=30), (
+                    f"{me.name} did not hear {other} (links: {sorted(voice.connected)}, "
+                    f"error: {voice.last_error})"
+                )
+                got = voice.recording(pid, since)
+                right = matches(got, said[other])
+                third = next(n for n in ids if n not in (me.name, other))
+                wrong = matches(got, said[third])
+                assert right > 0.8 and right > wrong + 0.25, (me.name, other, right, wrong)
+        assert len(rooms_of(_client_of(running_janus))) == 1
+    finally:
+        for client, voice in members:
+            voice.leave()
+            client.close()
+        # Voice emptied: the relay destroys its room in the studio's Janus.
+        assert wait_for(lambda: rooms_of(_client_of(running_janus)) == [], timeout=10)
+        relay.stop()
+    assert running_janus.proc is not None and running_janus.proc.poll() is None, (
+        "the relay stopped a Janus it did not start"
+    )
+
+
+def matches(got: np.ndarray, said: np.ndarray) -> float:
+    """How well ``got`` is ``said`` (looping): the upper quartile of the waveform similarity
+    of its half-second windows (a window where a busy machine's jitter buffer dropped or
+    stretched audio scores low; most do not)."""
+    half = SAMPLE_RATE // 2
+    scores = [
+        similarity(got[i : i + half], said)[0] for i in range(0, len(got) - half + 1, half // 2)
+    ]
+    return float(np.percentile(scores, 75)) if scores else 0.0
+
+
+def _client_of(janus: JanusProcess) -> JanusClient:
+    return JanusClient(janus.url, janus.api_secret, janus.admin_key)
 
 
 # --- three speakers and a viewer in Chromium ----------------------------------------------------
