@@ -116,6 +116,7 @@ class SessionProtocol:
         # relay drops a participant from voice when its connection ends).
         self.voice_join: Optional[Any] = None
         self.voice_join_gen = 0  # the connection it was last said on
+        self.voice_welcomed = False  # the relay has answered the latest join
         # A host whose connection dropped while someone else drove: hand the drive back to
         # them when both are in again (the relay gives a host the drive when it is free).
         self.hand_back: Optional[str] = None
@@ -303,6 +304,8 @@ class SessionProtocol:
             self.replica.apply_live(env)
             if mtype == "voice_state":
                 self._voice_state(env.data)
+            elif mtype == "voice_welcome":
+                self.voice_welcomed = True
             if mtype == "lease":
                 self._lease(env.data)
             elif mtype == "join":
@@ -396,7 +399,7 @@ class SessionProtocol:
                 return True
             self.voice_join = body
             if self.send_live(mtype, body):
-                self.voice_join_gen = self.gen
+                self.voice_join_gen, self.voice_welcomed = self.gen, False
                 return True
             return False
         elif mtype == "voice_leave":
@@ -511,7 +514,7 @@ class SessionProtocol:
             self.send_live("playhead", playhead)
         if self.voice_join is not None:
             self.send_live("voice_join", self.voice_join)
-            self.voice_join_gen = self.gen
+            self.voice_join_gen, self.voice_welcomed = self.gen, False
         session = replica.session
         if any(event.session is None for event in self.outbox):
             self._outbox_changed = True
@@ -553,9 +556,10 @@ class SessionProtocol:
 
     def _voice_state(self, member: Any) -> None:
         """The relay took this client out of voice (a host's ``voice_allow``): it is not in
-        voice any more until it joins again."""
+        voice any more until it joins again. (Out before the latest join was welcomed is
+        the relay's word on an earlier leave, not on that join.)"""
         me = self.replica.me
-        if me is not None and member.id == me.id and member.joined is False:
+        if me is not None and member.id == me.id and member.joined is False and self.voice_welcomed:
             self.voice_join = None
 
     def _lease(self, lease: Any) -> None:
