@@ -336,6 +336,8 @@ class VoiceBar(QtWidgets.QFrame):
         self.muted = True
         self.talking = False
         self.level = 0.0
+        #: Whose audio the page receives now (participant ids).
+        self.remotes: list[str] = []
         self.error = ""
         self.ptt_key = DEFAULT_PTT_KEY
         self._ptt_down = False
@@ -652,6 +654,8 @@ class VoiceBar(QtWidgets.QFrame):
             if data.get("fatal"):
                 self._close_web()
                 self.phase = "failed"
+        if isinstance(data.get("remotes"), list):
+            self.remotes = [str(pid) for pid in data["remotes"]]
         for combo, key in ((self.input_combo, "inputs"), (self.output_combo, "outputs")):
             if isinstance(data.get(key), list):
                 _fill(combo, data[key], data.get(key[:-1]))
@@ -690,6 +694,7 @@ class VoiceBar(QtWidgets.QFrame):
     def _close_web(self) -> None:
         web, self.web, self.bridge = self.web, None, None
         self.level = 0.0
+        self.remotes = []
         self.talking = False
         self._ptt_down = False
         if web is not None:

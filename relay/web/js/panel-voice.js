@@ -72,6 +72,9 @@ export function run(bridge, engine = voice) {
   engine.on("error", (message) => report({ error: String(message) }));
   engine.on("refused", (message) => report({ error: String(message), fatal: true }));
   engine.on("allowed", (allowed) => report({ allowed: !!allowed }));
+  engine.on("remote", () =>
+    report({ remotes: [...engine.members.keys()].filter((pid) => !!engine.streamOf(pid)) }),
+  );
 
   const commands = {
     join: (d) => {
@@ -99,6 +102,7 @@ export function run(bridge, engine = voice) {
   });
   bridge.ready();
   report();
+  window.__voice = engine; // for diagnostics (the panel's checks read the engine's links)
 }
 
 if (typeof qt !== "undefined" && typeof QWebChannel !== "undefined") {
