@@ -33,6 +33,7 @@ def test_the_real_page_joins_meters_and_unmutes_over_the_bridge(tmp_path, bindin
         QTWEBENGINE_DISABLE_SANDBOX="1",
         QTWEBENGINE_CHROMIUM_FLAGS=FLAGS,
     )
+    assert "QtWebEngine imported on the first voice action, not before" in lines, lines
     assert any(line.startswith("the page's engine asked to join") for line in lines), lines
     assert any(line.startswith("the microphone (fake device) is metered") for line in lines)
     assert "unmuted from the bar: the engine says so to the relay" in lines

@@ -36,7 +36,11 @@ def main(relay: str) -> None:
     bar.attach(client, relay, TOKEN)
     pump()
     print("binding:", Qt.__binding__, Qt.__binding_version__)
+    engine = f"{Qt.__binding__}.QtWebEngineWidgets"
+    assert bar.available and engine not in sys.modules, "QtWebEngine imported before asked"
     bar.join()
+    assert engine in sys.modules
+    print("QtWebEngine imported on the first voice action, not before")
     assert bar.web is not None, bar.phase
     sent = lambda t: [d for m, d in client.sent if m == t]  # noqa: E731
     assert wait_for(lambda: sent("voice_join"), 30), (bar.error, client.sent)
