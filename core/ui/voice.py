@@ -626,15 +626,12 @@ class VoiceBar(QtWidgets.QFrame):
             self.bridge.deliver("welcome", {"participant": who})
 
     def _refused(self, body: Any) -> None:
-        what = panel_voice.field(body, "type", "") or ""
-        message = panel_voice.field(body, "message", "") or "refused"
-        if what in ("voice_join", "voice_allow") or panel_voice.field(body, "code") == "voice_full":
-            if what == "voice_join":
-                self._close_web()
-                self.phase = "failed"
-            self.error = str(message)
-        else:
-            self.error = str(message)
+        """The relay refused one of this client's voice messages: say its reason; a refused
+        join (voice full, not allowed) also ends the page."""
+        self.error = str(panel_voice.field(body, "message", "") or "refused")
+        if panel_voice.field(body, "type", "") == "voice_join":
+            self._close_web()
+            self.phase = "failed"
 
     def engine_report(self, data: dict[str, Any]) -> None:
         """What the page's engine says of itself."""
