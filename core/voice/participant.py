@@ -237,7 +237,7 @@ class VoiceParticipant:
         elif mtype == "voice_state":
             self._member(data)
         elif mtype == "voice_roster":
-            self.members = {m.id: m for m in data.members}
+            self.members = {m.id: m for m in data.members if m.joined}
         elif mtype == "voice_mode":
             self._mode(data.mode)
         elif mtype == "error":
@@ -251,7 +251,7 @@ class VoiceParticipant:
     def _welcome(self, welcome: Any) -> None:
         self.mode, self.can_speak = welcome.mode, welcome.can_speak
         self.ice_servers = list(welcome.ice_servers)
-        self.members = {m.id: m for m in welcome.members}
+        self.members = {m.id: m for m in welcome.members if m.joined}
         self.welcomes += 1
         self._said = None
         self._say_state()
@@ -279,7 +279,8 @@ class VoiceParticipant:
             self._rejoin()  # a fresh welcome lists the members to offer to
 
     def _member(self, member: Any) -> None:
-        self.members = {**self.members, member.id: member}
+        others = {pid: m for pid, m in self.members.items() if pid != member.id}
+        self.members = {**others, member.id: member} if member.joined else others
         if member.id == self._me():
             if self.welcomes and member.can_speak != self.can_speak:
                 # The host let this viewer speak (or stopped it): links again, as it may now.
@@ -290,7 +291,6 @@ class VoiceParticipant:
                     self.client.send_voice("voice_join", {"muted": self._voice.muted})
             return
         if not member.joined:
-            self.members.pop(member.id, None)
             link = self._links.get(member.id)
             if link is not None:
                 self._drop(link)
