@@ -324,6 +324,10 @@ def test_two_pages_hear_each_other_and_muting_silences(call: Call) -> None:
     mia.wait(badge_is("speaking"), sam.id)
     mia.shot("joined-speaking")
 
+    # Sam's volume in Mia's People row.
+    mia.p.locator(f"#people [data-id='{sam.id}'] .voice-volume").fill("0.3")
+    assert mia.engine("v.volume(arg)", sam.id) == 0.3
+
     # M mutes: Sam hears (next to) nothing, and sees Mia muted.
     mia.p.locator("#marks-canvas").focus()
     mia.p.keyboard.press("m")
@@ -342,6 +346,16 @@ def test_two_pages_hear_each_other_and_muting_silences(call: Call) -> None:
 def test_push_to_talk_sends_only_while_the_key_is_held(call: Call) -> None:
     mia = call("host", "Mia", 3)
     sam = call("reviewer", "Sam", 4)
+    # Before joining, the settings show the microphone's level (the mic opens for it).
+    mia.p.locator("#voice-settings").click()
+    mia.wait("v.level > 0.3 && v.speaking && v.status === 'off'")
+    level = mia.p.locator("#voice-popover .level").evaluate(
+        "(e) => Number(e.style.getPropertyValue('--level'))"
+    )
+    assert level > 0.3
+    mia.shot("settings-before-joining")
+    mia.p.keyboard.press("Escape")
+    mia.wait("v.level === 0")  # closed again: the microphone too
     mia.join(unmute=False)
     sam.join()
     sam.wait_connected(mia)

@@ -8,7 +8,7 @@ import { SHORTCUT_KEYS } from "./keyboard.js";
 
 // Names of keys whose code does not say it plainly.
 const KEY_NAMES = {
-  Backquote: "`",
+  Backquote: "` (backquote)",
   Backslash: "\\",
   BracketLeft: "[",
   BracketRight: "]",
