@@ -50,3 +50,7 @@ def test_a_dropped_connection_reaches_the_engine_and_voice_comes_back():
 
 def test_a_volume_per_person_and_a_host_letting_a_viewer_speak():
     assert scenarios.volumes_and_letting_a_viewer_speak()
+
+
+def test_the_web_engine_pieces_and_the_microphone_granted_to_the_page_only():
+    assert scenarios.web_engine_pieces()

@@ -14,5 +14,6 @@ def test_the_voice_bar_and_people_work_on_pyside2(tmp_path: Path):
     assert "push-to-talk: the key held talks, let go stops" in lines
     assert "leave: voice_leave sent, the page dropped" in lines
     assert "people show voice" in lines
+    assert "qwebchannel.js from Qt's resource; the mic granted to the page's origin only" in lines
     assert "a volume per person; a host lets a viewer speak" in lines
     assert "a dropped connection: the engine is told, and joins again after the sync" in lines

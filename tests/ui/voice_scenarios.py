@@ -270,7 +270,8 @@ def without_web_engine() -> list[str]:
     rig = VoiceRig(available=False)
     import overshoulder.core.ui.voice as voice_module
 
-    saved = voice_module._engine_reason
+    saved = voice_module._engine, voice_module._engine_reason
+    voice_module._engine = None
     voice_module._engine_reason = (
         "PySide6 6.x here has no QtWebEngine, so voice cannot run inside this app"
     )
@@ -284,7 +285,7 @@ def without_web_engine() -> list[str]:
         bar.browser_button.click()
         assert rig.opened == [f"http://127.0.0.1:8770/s/session1#t={TOKEN}"], rig.opened
     finally:
-        voice_module._engine_reason = saved
+        voice_module._engine, voice_module._engine_reason = saved
         rig.close()
     return ["without QtWebEngine: the reason and Talk in the browser (the session's link)"]
 
@@ -365,7 +366,58 @@ def volumes_and_letting_a_viewer_speak() -> list[str]:
     return ["a volume per person; a host lets a viewer speak"]
 
 
+def web_engine_pieces() -> list[str]:
+    """Where QtWebEngine imports: Qt's qwebchannel.js is read from its resource, the script
+    that injects it is made, and the microphone is granted to the page's origin only (the
+    permission API of Qt 6.8+, or the feature permission of older Qt). The view itself is not
+    made here (PySide2's web engine needs OpenGL, which offscreen has not)."""
+    from overshoulder.core.ui import voice as voice_module
+
+    engine, why = voice_module.web_engine()
+    if engine is None:
+        return [f"no web engine here: {why}"]
+    source = voice_module.qwebchannel_source()
+    assert "QWebChannel" in source, source[:80]
+    script = engine.Script()
+    script.setSourceCode(source)
+    script.setInjectionPoint(engine.Script.InjectionPoint.DocumentCreation)
+    script.setWorldId(engine.Script.ScriptWorldId.MainWorld)
+    web = voice_module.WebVoice.__new__(voice_module.WebVoice)
+    web.engine, web.url = engine, "http://127.0.0.1:5000/web/panel-voice.html"
+    page_cls = engine.Page
+    decided: list[tuple[str, Any]] = []
+    web.page = SimpleNamespace(
+        setFeaturePermission=lambda o, f, p: decided.append((o.toString(), p))
+    )
+    mic, camera = page_cls.Feature.MediaAudioCapture, page_cls.Feature.MediaVideoCapture
+    web._feature(QtCore.QUrl("http://127.0.0.1:5000/"), mic)
+    web._feature(QtCore.QUrl("http://127.0.0.1:5001/"), mic)
+    web._feature(QtCore.QUrl("http://127.0.0.1:5000/"), camera)
+    granted = page_cls.PermissionPolicy.PermissionGrantedByUser
+    assert [p == granted for _, p in decided] == [True, False, False], decided
+    said = ["qwebchannel.js from Qt's resource; the mic granted to the page's origin only"]
+    if engine.Permission is not None:
+        kinds = engine.Permission.PermissionType
+        answers: list[str] = []
+
+        def asked(kind: Any, url: str) -> Any:
+            return SimpleNamespace(
+                permissionType=lambda: kind,
+                origin=lambda: QtCore.QUrl(url),
+                grant=lambda: answers.append("grant"),
+                deny=lambda: answers.append("deny"),
+            )
+
+        web._permission(asked(kinds.MediaAudioCapture, "http://127.0.0.1:5000"))
+        web._permission(asked(kinds.MediaAudioCapture, "http://evil.example"))
+        web._permission(asked(kinds.MediaVideoCapture, "http://127.0.0.1:5000"))
+        assert answers == ["grant", "deny", "deny"], answers
+        said.append("Qt 6.8+ permissions: the mic granted to the page's origin only")
+    return said
+
+
 ALL = (
+    web_engine_pieces,
     reconnects,
     volumes_and_letting_a_viewer_speak,
     joins_mutes_and_leaves,
