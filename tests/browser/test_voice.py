@@ -306,13 +306,19 @@ def badge_is(kind: str) -> str:
     return f"{badge}?.dataset.kind === '{kind}'"
 
 
-def test_two_pages_hear_each_other_and_muting_silences(call: Call) -> None:
-    mia = call("host", "Mia", 1)
-    sam = call("reviewer", "Sam", 2)
+def mia_and_sam(call: Call, seed: int) -> tuple[Person, Person]:
+    """Mia (the host) and Sam (a reviewer) in voice, microphones on, linked both ways."""
+    mia = call("host", "Mia", seed)
+    sam = call("reviewer", "Sam", seed + 1)
     mia.join()
     sam.join()
     mia.wait_connected(sam)
     sam.wait_connected(mia)
+    return mia, sam
+
+
+def test_two_pages_hear_each_other_and_muting_silences(call: Call) -> None:
+    mia, sam = mia_and_sam(call, 1)
 
     # Each hears the other's microphone, and it is not its own signal it hears.
     loud = rms(sam.hears(mia, sam))
@@ -452,11 +458,7 @@ def test_a_forged_token_gets_no_voice(call: Call) -> None:
 
 
 def test_a_dropped_participant_hears_again_within_5_s(call: Call) -> None:
-    mia = call("host", "Mia", 10)
-    sam = call("reviewer", "Sam", 11)
-    mia.join()
-    sam.join()
-    sam.wait_connected(mia)
+    mia, sam = mia_and_sam(call, 10)
     sam.hears(mia, sam)
 
     # Sam's control socket drops (as when the network blips): the relay takes Sam out of

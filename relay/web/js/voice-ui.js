@@ -28,7 +28,7 @@ const KEY_NAMES = {
   CapsLock: "Caps Lock",
 };
 
-/** How a KeyboardEvent.code reads to people: "KeyB" -> "B", "Backquote" -> "`". */
+/** How a KeyboardEvent.code reads to people: "KeyB" -> "B", "Backquote" -> "` (backquote)". */
 export function keyName(code) {
   if (/^Key[A-Z]$/.test(code)) return code.slice(3);
   if (/^Digit\d$/.test(code)) return code.slice(5);
