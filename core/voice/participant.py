@@ -20,6 +20,7 @@ import logging
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Optional
 
 import numpy as np
@@ -97,6 +98,9 @@ class VoiceParticipant:
         self._thread: Optional[threading.Thread] = None
         self._undo: Optional[Any] = None
         self._links: dict[str, _Link] = {}  # loop thread only
+        # What the loop sends goes through one thread of its own, in order: the client's
+        # lock may be held a while (a large snapshot), and the loop paces audio.
+        self._outbox: Optional[ThreadPoolExecutor] = None
         self._rtc: Any = None
         self._t0 = 0.0
         self._said: Optional[tuple[bool, bool]] = None
@@ -122,9 +126,10 @@ class VoiceParticipant:
         self._thread = threading.Thread(
             target=self._run, name=f"overshoulder-voice-{self.client.client_id[:8]}", daemon=True
         )
+        self._outbox = ThreadPoolExecutor(1, thread_name_prefix="overshoulder-voice-send")
         self._thread.start()
         self._undo = self.client.on_voice(self._heard)
-        self.client.send_voice("voice_join", {"muted": self._voice.muted})
+        self._send("voice_join", {"muted": self._voice.muted})
         asyncio.run_coroutine_threadsafe(self._say_speaking(), loop)
 
     def leave(self, timeout: float = 5.0) -> None:
@@ -137,7 +142,9 @@ class VoiceParticipant:
         if self._undo is not None:
             self._undo()
             self._undo = None
-        self.client.send_voice("voice_leave", {})
+        self._send("voice_leave", {})
+        if self._outbox is not None:
+            self._outbox.shutdown(wait=False)  # the leave goes after what was queued
         try:
             asyncio.run_coroutine_threadsafe(self._close_all(), loop).result(timeout)
         except Exception as exc:  # a link that would not close in time: the loop stops anyway
@@ -288,7 +295,7 @@ class VoiceParticipant:
                 if member.joined:
                     self._rejoin()
                 else:  # taken out of voice: back in, listening
-                    self.client.send_voice("voice_join", {"muted": self._voice.muted})
+                    self._send("voice_join", {"muted": self._voice.muted})
             return
         if not member.joined:
             link = self._links.get(member.id)
@@ -296,8 +303,8 @@ class VoiceParticipant:
                 self._drop(link)
 
     def _rejoin(self) -> None:
-        self.client.send_voice("voice_leave", {})
-        self.client.send_voice("voice_join", {"muted": self._voice.muted})
+        self._send("voice_leave", {})
+        self._send("voice_join", {"muted": self._voice.muted})
 
     def _signal(self, signal: Any) -> None:
         peer = signal.id
@@ -427,7 +434,7 @@ class VoiceParticipant:
     def _send_description(self, link: _Link) -> None:
         local = link.pc.localDescription
         body = {"to": link.id, "description": {"type": local.type, "sdp": local.sdp}}
-        self.client.send_voice("voice_signal", body)
+        self._send("voice_signal", body)
 
     async def _listen(self, link: _Link, track: Any, mid: str) -> None:
         """Read a track until it ends, keeping the last ``record_s`` seconds of it under the
@@ -465,7 +472,23 @@ class VoiceParticipant:
         if said == self._said and not force:
             return
         self._said = said
-        self.client.send_voice("voice_state", {"muted": said[0], "speaking": said[1]})
+        self._send("voice_state", {"muted": said[0], "speaking": said[1]})
+
+    def _send(self, mtype: str, body: dict[str, Any]) -> None:
+        """``client.send_voice`` on the sending thread, after what was sent before."""
+        outbox = self._outbox
+        if outbox is None:
+            return
+        try:
+            outbox.submit(self.client.send_voice, mtype, body).add_done_callback(_log_refusal)
+        except RuntimeError:
+            pass  # shut down: leaving
+
+
+def _log_refusal(sent: Future[Any]) -> None:
+    exc = sent.exception()
+    if exc is not None:
+        log.warning("a voice message was not sent: %s", exc)
 
 
 def _log_failure(task: asyncio.Task[Any]) -> None:
