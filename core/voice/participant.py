@@ -166,9 +166,10 @@ class VoiceParticipant:
         try:
             loop.run_forever()
         finally:
-            for task in asyncio.all_tasks(loop):
+            tasks = asyncio.all_tasks(loop)
+            for task in tasks:
                 task.cancel()
-            loop.run_until_complete(asyncio.sleep(0))
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
             loop.close()
 
     # --- what the app does -------------------------------------------------------------------
