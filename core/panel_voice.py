@@ -151,7 +151,7 @@ def bar_text(
 ) -> str:
     """The voice bar's one line of state."""
     if phase == "off":
-        return "Not in voice" + (f" · {count} talking" if count else "")
+        return "Not in voice" + (f" · {count} in it" if count else "")
     if phase == "starting":
         return "Starting voice…"
     if phase == "checking":
