@@ -46,15 +46,20 @@ class NetNamespace:
         self._libc = ctypes.CDLL(None, use_errno=True)
 
     def create(self) -> NetNamespace:
-        ip = shutil.which("ip") or "ip"
-        subprocess.run([ip, "netns", "add", self.name], check=True, capture_output=True)
+        self._run("netns", "add", self.name)
         self._ip("link", "set", "lo", "up")
         self._ip("addr", "add", f"{PEER_ADDRESS}/8", "dev", "lo")
         return self
 
     def _ip(self, *args: str) -> None:
+        """``ip args...`` inside the namespace."""
+        self._run("netns", "exec", self.name, shutil.which("ip") or "ip", *args)
+
+    def _run(self, *args: str) -> None:
         ip = shutil.which("ip") or "ip"
-        subprocess.run([ip, "netns", "exec", self.name, ip, *args], check=True, capture_output=True)
+        done = subprocess.run([ip, *args], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"`ip {' '.join(args)}` failed: {done.stderr.strip()}")
 
     def add_veth(self, address: str, name: str = "vx") -> None:
         """A veth pair inside, both ends up, ``address`` (CIDR) on the first end."""
