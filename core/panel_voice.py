@@ -91,16 +91,19 @@ class VoiceRoster:
         return False
 
     def left(self, me: Optional[str]) -> None:
-        """This client left voice: it no longer hears of the room (the others stay listed
-        until the relay says otherwise, so forget them too)."""
+        """This client left voice: it is no longer listed (the others are, as the relay keeps
+        saying of them to everyone in the session)."""
         self.joined = False
-        if self.members:
-            self.members = {}
+        if me is not None and self.members.pop(me, None) is not None:
             self.version += 1
 
     def clear(self) -> None:
-        self.left(None)
+        """Out of the session: nobody is listed."""
+        self.joined = False
         self.mode = "mesh"
+        if self.members:
+            self.members = {}
+            self.version += 1
 
     def get(self, person_id: str) -> Optional[VoicePerson]:
         return self.members.get(person_id)

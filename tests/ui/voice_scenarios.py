@@ -220,7 +220,8 @@ def joins_mutes_and_leaves() -> list[str]:
         assert bar.join_button.text() == "Join voice"
         assert client.sent[-1] == ("voice_leave", {}), client.sent[-1]
         assert page.closed and bar.web is None and bar.phase == "off"
-        assert bar.state_label.text() == "Not in voice", bar.state_label.text()
+        assert bar.person("me1") is None and bar.person("p2") is not None, "Sam stays listed"
+        assert bar.state_label.text() == "Not in voice · 1 in it", bar.state_label.text()
         said.append("leave: voice_leave sent, the page dropped")
     finally:
         rig.close()
