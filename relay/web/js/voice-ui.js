@@ -75,6 +75,8 @@ export class VoiceBar {
       if (!popover.hidden && !popover.contains(e.target) && !this.settingsButton.contains(e.target)) this.#open(false);
     });
     addEventListener("keydown", (e) => e.key === "Escape" && !this.#capturing && this.#open(false));
+    // A headset plugged in or out while the settings show: the pickers follow.
+    navigator.mediaDevices?.addEventListener?.("devicechange", () => !popover.hidden && this.#fillDevices());
     // A key let go while the page had no focus never comes: push-to-talk stops with the focus.
     addEventListener("blur", () => voice.hold(false));
 
