@@ -316,18 +316,22 @@ class SfuBridge:
         async def run() -> None:
             try:
                 await work()
-            except ProtocolError as exc:
-                if not done.done():
-                    done.set_exception(exc)
             except JanusError as exc:
                 if not done.done():
                     done.set_exception(_internal(exc))
+            except Exception as exc:  # a refusal (ProtocolError), or a fault for VoiceRoom
+                if not done.done():
+                    done.set_exception(exc)
             else:
                 if not done.done():
                     done.set_result(None)
 
         member.queue.put_nowait(run)
-        await done
+        assert member.worker is not None
+        await asyncio.wait({done, member.worker}, return_when=asyncio.FIRST_COMPLETED)
+        if not done.done():  # the member left before its turn came
+            raise ProtocolError(ErrorCode.NOT_IN_VOICE, f"{pid} left voice before this signal")
+        done.result()
 
     async def leave(self, pid: str) -> None:
         """A member left voice: its Janus session goes; everyone else's subscription drops
