@@ -24,6 +24,9 @@ import { TimelineBar, timecode } from "./timeline.js";
 import { Toolbar } from "./toolbar.js";
 import { Tools } from "./tools.js";
 import { Viewer } from "./viewer.js";
+import { VoiceMarkers, VoicePlayer, VoiceRecorder } from "./voice-note.js";
+import { voice } from "./voice.js";
+import { VoiceBar } from "./voice-ui.js";
 import { WatermarkLayer, marked, watermarkText } from "./watermark.js";
 
 // Frames this page keeps by hash (the relay then sends repeats as references: a loop is
@@ -220,6 +223,22 @@ function join({ sid, token, clientId }, name) {
     if (drawingOn !== null && moved && playback.following && !playback.driving) playback.seek(drawingOn);
   });
 
+  // Voice notes: recorded on the frame on screen, played from the stage and the notes list.
+  const voicePlayer = new VoicePlayer({ sid, token, toast });
+  const voiceMarkers = new VoiceMarkers($("#stage"), voicePlayer);
+  new VoiceRecorder($("#voice-record"), $("#stage"), {
+    sid,
+    token,
+    anchor: () => tools.hooks.canMark(),
+    holdView,
+    style: () => ({ color: [...tools.color], width: tools.width }),
+    aspect: () => viewer.aspect,
+    notesOn: (frame) => [...state.notes.values()].filter((n) => holds(n.anchor, frame)),
+    add: (note) => notes.add(note),
+    toast,
+    maxSeconds: () => state.limits?.max_voice_note_s ?? 60,
+  });
+
   const toolbar = new Toolbar($("#tools"), tools, notes, {
     clearMine: () => notes.remove(onFrame().filter((n) => n.author === state.me?.id).map((n) => n.id)),
     imageHeight: () => viewer.size?.height,
@@ -234,6 +253,7 @@ function join({ sid, token, clientId }, name) {
       if ((d.frame ?? frame) === frame && !people.hidden.has(d.from)) paintMark(ctx, d, map, 0.9);
     }
     tools.paint(ctx, map);
+    voiceMarkers.place(onFrame(), map);
     if (trails.paint(ctx, map) || state.drafts.size) viewer.requestDraw();
   };
 
@@ -280,6 +300,7 @@ function join({ sid, token, clientId }, name) {
     goto: (note) => playback.seek(note.anchor.frame),
     currentFrame: displayFrame,
     selected: () => tools.selected,
+    play: (note) => voicePlayer.button(note),
   });
   const chat = new ChatPanel($("#chat"), state, {
     send: (text) => {
@@ -303,6 +324,9 @@ function join({ sid, token, clientId }, name) {
     $("#watermark-mode").value = state.session?.watermark ?? "viewers";
     watermark.render();
   }
+  voice.attach({ send: (type, data) => conn.send(type, data), onMessage: (cb) => conn.on("message", cb) });
+  const voiceBar = new VoiceBar($("#voice"), $("#voice-popover"), voice, { people, state, toast });
+  people.voice = voiceBar;
   const bar = new TimelineBar($("#timeline"));
   bar.on("seek", (f) => playback.seek(f));
 
@@ -335,10 +359,13 @@ function join({ sid, token, clientId }, name) {
     conn.resync();
   });
   conn.on("state", renderConnection);
+  conn.on("state", (s) => s !== "live" && voice.connectionLost());
   renderConnection(conn.state);
 
   function onError(err) {
     if (err.type === "hello" || err.code === "rate_limited") return;
+    // A signal that crossed a peer's leaving: the link to it is closing anyway.
+    if (err.type === "voice_signal" && err.code === "not_in_voice") return;
     toast(err.message);
   }
 
@@ -531,6 +558,8 @@ function join({ sid, token, clientId }, name) {
     actual: () => viewer.actual(state.stream?.height),
     loop: (which) => playback.setLoop(which),
     tool: (name) => (state.canDraw || name === "hand") && tools.setTool(name),
+    mute: () => voiceBar.toggleMute(),
+    hold: (code, down) => voiceBar.hold(code, down),
   });
   renderTools();
   renderTransport();
