@@ -150,9 +150,11 @@ async def run(server: MediaServer, speakers: int, window_s: float) -> dict[str, 
         for i in range(speakers):
             pid = f"p{i}"
             peers[pid] = Peer(pid, 300 + 150 * i, holder)
-            await bridge.join(pid, True)
-            await peers[pid].start()
+            await asyncio.wait_for(bridge.join(pid, True), 20)
+            await asyncio.wait_for(peers[pid].start(), 20)
+            print(f"  {pid} publishing", file=sys.stderr, flush=True)
         await asyncio.sleep(3)
+        print("  measuring", file=sys.stderr, flush=True)
         assert server.process is not None and server.process.proc is not None
         jpid = server.process.proc.pid
         c0, t0 = cpu_seconds(jpid), time.monotonic()
@@ -165,9 +167,10 @@ async def run(server: MediaServer, speakers: int, window_s: float) -> dict[str, 
             if q is not p and abs(p.pitch.get(q.pid, 0) - q.freq) < 60
         )
     finally:
-        await bridge.close()
+        print("  closing", file=sys.stderr, flush=True)
+        await asyncio.wait_for(bridge.close(), 30)
         for peer in peers.values():
-            await peer.close()
+            await asyncio.wait_for(peer.close(), 10)
     out_streams = speakers * (speakers - 1)
     return {
         "speakers": speakers,
