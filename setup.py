@@ -74,12 +74,17 @@ setup(
             "psutil>=5.9",
             # The voice tests' Python participants (core/voice).
             "aiortc>=1.13",
+            # The voice tests read and write Opus recordings themselves (tests/voice_clips.py).
+            "av>=10",
             # Only bench/late_join.py's comparison of snapshot decoders.
             "orjson>=3.9",
             # Both Qt bindings, so core/ui is tested on each (offscreen).
             # 6.12.0 drops a reference to None on every void call under Python 3.11,
             # which aborts the interpreter within a test run ("deallocating None").
             "PySide6-Essentials>=6.5,<6.12",
+            # QtWebEngine and QtMultimedia, so the panel's in-app voice (a web view) and its
+            # voice-note playback are tested for real; the apps bring their own Qt.
+            "PySide6-Addons>=6.5,<6.12",
             # 5.13.2 is the newest PySide2 with wheels this Python accepts (abi3).
             "PySide2>=5.13.2",
             # Browser tests drive the system Chromium (never a downloaded browser).
