@@ -272,7 +272,13 @@ class Shape:
         self._check_corners()
 
     def _check_needs(self) -> None:
-        need = _SHAPE_NEEDS[self.kind]
+        need = _SHAPE_NEEDS.get(self.kind)
+        if need is None:  # a caller in Python, not through decode
+            raise ProtocolError(
+                ErrorCode.BAD_MESSAGE,
+                f"kind is {self.kind!r}; a shape is one of {', '.join(_SHAPE_NEEDS)}",
+                "kind",
+            )
         for name in need:
             if getattr(self, name) is None:
                 raise ProtocolError(

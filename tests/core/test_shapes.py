@@ -34,3 +34,12 @@ def test_outlines_of_every_kind_in_ori_coordinates() -> None:
     assert ring == ellipse_ring(-0.2, -0.1, 0.2, 0.1)
     assert ring[0] == pytest.approx((0.2, 0.0)) and ring[-1] == pytest.approx(ring[0])
     assert outlines(Shape(kind="text", at=(0.0, 0.0), text="hi")) == []
+
+
+def test_a_shape_of_an_unknown_kind_made_in_python_names_the_kinds() -> None:
+    from overshoulder.core.errors import ProtocolError
+
+    with pytest.raises(ProtocolError) as exc:
+        Shape(kind="point", at=(0.0, 0.0))  # type: ignore[arg-type]
+    assert exc.value.field == "kind"
+    assert "'point'" in str(exc.value) and "stroke" in str(exc.value)
