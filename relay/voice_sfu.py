@@ -35,6 +35,7 @@ from overshoulder.core.protocol.messages import (
     SFU_PEER,
     SFU_SUBSCRIBE_PEER,
     IceCandidate,
+    SessionDescription,
     VoiceSignal,
 )
 
@@ -309,7 +310,7 @@ class SfuBridge:
                 ErrorCode.BAD_MESSAGE,
                 f"in an SFU voice room signals go to {SFU_PUBLISH!r} or {SFU_SUBSCRIBE!r}, "
                 f"not {sig.to!r}",
-                field="to",
+                field="data.to",
             )
         done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
 
@@ -415,19 +416,15 @@ class SfuBridge:
 
     async def _publish_signal(self, member: _Member, sig: VoiceSignal) -> None:
         assert member.publisher is not None
-        if sig.candidate is not None:
-            await member.publisher.trickle(_candidate(sig.candidate))
-            return
-        desc = sig.description
+        desc = await _take(
+            member.publisher,
+            sig,
+            "offer",
+            f"the media server answers a speaker's offer; send {SFU_PUBLISH!r} an offer, "
+            "not an {}",
+        )
         if desc is None:
             return
-        if desc.type != "offer":
-            raise ProtocolError(
-                ErrorCode.BAD_MESSAGE,
-                f"the media server answers a speaker's offer; send {SFU_PUBLISH!r} an offer, "
-                f"not an {desc.type}",
-                field="description.type",
-            )
         # The first offer publishes; a later one (an ICE restart) renegotiates.
         body: dict[str, Any] = (
             {"request": "configure"}
@@ -448,23 +445,18 @@ class SfuBridge:
                 ErrorCode.NOT_READY,
                 f"no subscription to answer yet: {SFU_SUBSCRIBE!r} offers first",
             )
-        if sig.candidate is not None:
-            await member.subscriber.trickle(_candidate(sig.candidate))
-            return
-        desc = sig.description
-        if desc is None:
-            return
-        if desc.type != "answer":
-            raise ProtocolError(
-                ErrorCode.BAD_MESSAGE,
-                f"{SFU_SUBSCRIBE!r} makes the offers; answer them, do not send an {desc.type}",
-                field="description.type",
-            )
-        await member.subscriber.message(
-            {"request": "start"},
-            f"start {member.pid}'s subscription",
-            jsep={"type": "answer", "sdp": desc.sdp},
+        desc = await _take(
+            member.subscriber,
+            sig,
+            "answer",
+            f"{SFU_SUBSCRIBE!r} makes the offers; answer them, do not send an {{}}",
         )
+        if desc is not None:
+            await member.subscriber.message(
+                {"request": "start"},
+                f"start {member.pid}'s subscription",
+                jsep={"type": "answer", "sdp": desc.sdp},
+            )
 
     async def _sync(self, member: _Member) -> None:
         """Subscribe a member to every live publisher but itself it is not subscribed to."""
@@ -569,6 +561,22 @@ class SfuBridge:
         if streams is not None:
             body["streams"] = streams
         self.send(member.pid, "voice_signal", body)
+
+
+async def _take(
+    handle: JanusHandle, sig: VoiceSignal, want: str, advice: str
+) -> Optional[SessionDescription]:
+    """Hand a signal's candidate to ``handle`` (None back), or return its description,
+    refused (``advice`` names what to send instead) unless it is a ``want``."""
+    if sig.candidate is not None:
+        await handle.trickle(_candidate(sig.candidate))
+        return None
+    desc = sig.description
+    if desc is not None and desc.type != want:
+        raise ProtocolError(
+            ErrorCode.BAD_MESSAGE, advice.format(desc.type), field="data.description.type"
+        )
+    return desc
 
 
 def _candidate(cand: IceCandidate) -> Optional[dict[str, Any]]:
