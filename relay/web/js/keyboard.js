@@ -18,7 +18,7 @@ export const TOOL_KEYS = {
 /** Every key (KeyboardEvent.key, lower case) a shortcut takes: push-to-talk may not. */
 export const SHORTCUT_KEYS = new Set([
   ...Object.keys(TOOL_KEYS),
-  ...[" ", "f", "1", "i", "o", "m", "z", "y", "Escape", "Delete", "Backspace", "Enter", "Tab"],
+  ...[" ", "f", "1", "i", "o", "m", "n", "z", "y", "Escape", "Delete", "Backspace", "Enter", "Tab"],
   ...["ArrowLeft", "ArrowRight", "ArrowUp", "ArrowDown"],
 ]);
 
