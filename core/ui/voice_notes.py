@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib
 import logging
 import os
+import stat
 import tempfile
 from collections.abc import Callable
 from typing import Any, Optional
@@ -17,10 +18,13 @@ import Qt
 from Qt import QtCore, QtGui
 
 from .. import links, relay_api
+from ..files import OWNER_ONLY
 from ..model import Annotation
 
 log = logging.getLogger("overshoulder.ui")
 
+#: The cache folder's permissions: this user only (a note's words are the studio's).
+PRIVATE_FOLDER = 0o700
 #: File endings by the clip's container.
 ENDINGS = {"audio/webm": ".webm", "audio/ogg": ".ogg"}
 
@@ -37,6 +41,31 @@ def qt_multimedia() -> tuple[Any, str]:
         except ImportError as exc:
             _multimedia_reason = f"{Qt.__binding__} here has no QtMultimedia ({exc})"
     return _multimedia, _multimedia_reason
+
+
+def user_folder() -> str:
+    """The voice-note cache of this user: a folder of the temporary folder named by the user
+    (others on the machine have their own, and cannot read this one)."""
+    uid = os.getuid() if hasattr(os, "getuid") else os.environ.get("USERNAME", "user")
+    return os.path.join(tempfile.gettempdir(), f"overshoulder-voice-notes-{uid}")
+
+
+def private_folder(path: str) -> str:
+    """Make ``path`` a folder only this user may open (0700); one that exists must be this
+    user's own real folder (not a link someone else planted), else OSError says so."""
+    try:
+        os.mkdir(path, PRIVATE_FOLDER)
+    except FileExistsError:
+        pass
+    info = os.lstat(path)
+    if not stat.S_ISDIR(info.st_mode):
+        raise OSError(f"{path} is not a folder (a link or a file is in its place)")
+    if hasattr(os, "getuid"):
+        if info.st_uid != os.getuid():
+            raise OSError(f"{path} belongs to another user; remove it or set another folder")
+        if stat.S_IMODE(info.st_mode) != PRIVATE_FOLDER:
+            os.chmod(path, PRIVATE_FOLDER)
+    return path
 
 
 def note_link(relay: str, session_id: str, token: str, note_id: str) -> str:
@@ -64,7 +93,7 @@ class VoiceNotePlayer(QtCore.QObject):
         self._on_error = on_error
         self._open_url = open_url or (lambda url: QtGui.QDesktopServices.openUrl(QtCore.QUrl(url)))
         self._multimedia = multimedia
-        self._folder = folder or os.path.join(tempfile.gettempdir(), "overshoulder-voice-notes")
+        self._folder = folder or user_folder()
         self.player: Any = None
         self._output: Any = None
         #: The note playing (or being fetched) now, and how the last one went, for tests.
@@ -101,9 +130,10 @@ class VoiceNotePlayer(QtCore.QObject):
                 return path  # fetched before: a clip's bytes never change (named by hash)
             data = fetch(relay, str(session_id), clip.id, token)
             data = getattr(data, "data", data)
-            os.makedirs(self._folder, exist_ok=True)
+            private_folder(self._folder)
             part = f"{path}.part"
-            with open(part, "wb") as out:
+            fd = os.open(part, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, OWNER_ONLY)
+            with os.fdopen(fd, "wb") as out:
                 out.write(bytes(data))
             os.replace(part, path)
             return path

@@ -3,6 +3,8 @@ relay off the GUI thread and played with QtMultimedia, or the note opens in the 
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,6 +112,9 @@ def test_a_voice_note_is_fetched_off_the_gui_thread_and_played(
     played = FakePlayer.made[-1]
     assert played.playing and Path(played.source).read_bytes() == data
     assert not errors and not opened
+    if os.name == "posix":  # the cache is this user's only
+        assert stat.S_IMODE((tmp_path / "notes").stat().st_mode) == 0o700
+        assert stat.S_IMODE(Path(played.source).stat().st_mode) == 0o600
     played.mediaStatusChanged.emit("end")
     assert player.last == "played" and player.playing is None
 
@@ -121,6 +126,20 @@ def test_a_voice_note_is_fetched_off_the_gui_thread_and_played(
     assert opened == [note_link(relay.url, share.session.id, share.token, N1)], opened
     owner.deleteLater()
     pump()
+
+
+def test_the_cache_folder_is_per_user_and_refuses_one_planted_by_someone_else(tmp_path):
+    from overshoulder.core.ui import voice_notes
+
+    assert str(os.getuid() if hasattr(os, "getuid") else "") in voice_notes.user_folder()
+    shared = tmp_path / "shared"
+    shared.mkdir(mode=0o777)
+    voice_notes.private_folder(str(shared))
+    assert stat.S_IMODE(shared.stat().st_mode) == 0o700
+    planted = tmp_path / "planted"
+    planted.symlink_to(shared)
+    with pytest.raises(OSError, match="not a folder"):
+        voice_notes.private_folder(str(planted))
 
 
 def test_without_qtmultimedia_the_note_opens_in_the_browser(relay, session, tmp_path, monkeypatch):
