@@ -106,6 +106,15 @@ class Limits:
     voice_notes_per_minute: float = 20.0
     #: Bytes of voice notes one session keeps at most.
     max_session_voice_bytes: int = 256 * 1024 * 1024
+    #: Bytes of voice notes the relay keeps at most, all sessions together; past it an
+    #: upload is refused (507).
+    max_voice_notes_bytes: int = 4 * 1024**3
+    #: Bytes the data folder's disk keeps free: an upload that would leave less is refused
+    #: (507).
+    voice_notes_min_free_bytes: int = 1024**3
+    #: Seconds an uploaded recording that no note names is kept; then the relay removes it
+    #: (at start, and at most hourly as uploads come).
+    voice_note_unused_s: float = 86400.0
     #: Voice signals (SDP descriptions and ICE candidates) per second per participant, after
     #: a burst of ``voice_signal_burst`` (a joiner's offers and candidates to every member come
     #: at once); extra ones are refused (``rate_limited``), as losing one breaks a call.

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import functools
 import hmac
 import logging
 import secrets
@@ -50,7 +51,7 @@ from .store.base import AuditEntry, SessionRecord
 from .store.damage import exported
 from .store.sqlite import SqliteStore
 from .tokens import Claims, TokenSigner
-from .voicenotes import SessionFull, VoiceNoteRefused, VoiceNoteStore, valid_id
+from .voicenotes import NoRoom, SessionFull, VoiceNoteRefused, VoiceNoteStore, valid_id
 
 log = logging.getLogger("overshoulder.relay")
 
@@ -63,6 +64,8 @@ MAX_INVITE_S = 30 * 86400
 HOST_TOKEN_S = 7 * 86400
 #: Events one export page returns at most.
 EXPORT_PAGE = 5000
+#: Seconds between two sweeps of unused voice notes (one starts with an upload).
+VOICE_SWEEP_EVERY_S = 3600.0
 
 
 def new_session_id() -> str:
@@ -106,6 +109,9 @@ class Api:
         self.voice_notes = voice_notes
         #: Voice-note uploads per link (the token's nonce).
         self._voice_rates: dict[str, TokenBucket] = {}
+        #: The sweep of unused voice notes under way, and when the last one started.
+        self._voice_sweep: Optional[asyncio.Future[int]] = None
+        self._voice_swept = -VOICE_SWEEP_EVERY_S
         self.started = time.time()
 
     def routes(self) -> list[web.RouteDef]:
@@ -405,7 +411,11 @@ class Api:
         try:
             clip = await loop.run_in_executor(
                 None,
-                store.keep,
+                functools.partial(
+                    store.keep,
+                    relay_bytes=limits.max_voice_notes_bytes,
+                    min_free_bytes=limits.voice_notes_min_free_bytes,
+                ),
                 session_id,
                 data,
                 limits.max_session_voice_bytes,
@@ -413,9 +423,44 @@ class Api:
             )
         except SessionFull as exc:
             raise HttpError(413, ErrorCode.TOO_LARGE, str(exc)) from None
+        except NoRoom as exc:
+            self.sweep_voice_notes()
+            raise HttpError(507, ErrorCode.TOO_LARGE, str(exc)) from None
         except VoiceNoteRefused as exc:
             raise HttpError(400, ErrorCode.BAD_MESSAGE, str(exc)) from None
+        self.sweep_voice_notes()
         return web.json_response({"clip": dataclasses.asdict(clip)}, status=201)
+
+    def sweep_voice_notes(self) -> Optional[asyncio.Future[int]]:
+        """Start removing the recordings no note names (on a worker thread) unless a sweep
+        runs or one started less than an hour ago; the sweep under way, if any."""
+        now = time.monotonic()
+        running = self._voice_sweep is not None and not self._voice_sweep.done()
+        if self.voice_notes is None or running or now - self._voice_swept < VOICE_SWEEP_EVERY_S:
+            return self._voice_sweep if running else None
+        self._voice_swept = now
+        store, older = self.voice_notes, self.limits.voice_note_unused_s
+        loop = asyncio.get_running_loop()
+        self._voice_sweep = loop.run_in_executor(None, store.sweep, self._clips_named, older)
+        self._voice_sweep.add_done_callback(_sweep_done)
+        return self._voice_sweep
+
+    def _clips_named(self, session_id: str, ids: set[str]) -> Optional[set[str]]:
+        """Which of ``ids`` the session's log names (any event, so a deleted note's recording
+        stays for its undo), or None if the log grew meanwhile (a note naming one may have come
+        in). Blocking."""
+        last = self.store.last_seq(session_id)
+        named: set[str] = set()
+        seq = 0
+        while seq < last and len(named) < len(ids):
+            page = self.store.events_since(session_id, seq, EXPORT_PAGE)
+            if not page:
+                break
+            for event in page:
+                if '"audio"' in event.text:
+                    named.update(i for i in ids if i in event.text)
+            seq = page[-1].seq
+        return None if self.store.last_seq(session_id) != last else named
 
     def _voice_rate(self, claims: Claims) -> None:
         per_minute = self.limits.voice_notes_per_minute
@@ -459,6 +504,11 @@ class Api:
 
     async def index(self, request: web.Request) -> web.StreamResponse:
         return web.FileResponse(WEB_DIR / "index.html")
+
+
+def _sweep_done(done: asyncio.Future[int]) -> None:
+    if not done.cancelled() and done.exception() is not None:
+        log.error("the sweep of unused voice notes failed", exc_info=done.exception())
 
 
 def _allowed(rates: dict[str, TokenBucket], key: str, per_minute: float, burst: int) -> bool:

@@ -11,7 +11,10 @@ and nothing recurses deeper than the format does: any bytes are safe to hand it.
 
 ``VoiceNoteStore`` keeps each accepted recording as ``voice-notes/<session>/ab/<hash>.webm``
 (or ``.ogg``) beside a small JSON file of what was measured, both written atomically, so a
-restarted relay still serves and checks them. A session's recordings together are capped.
+restarted relay still serves and checks them. A session's recordings together are capped, and
+so are the relay's (all sessions), and an upload is refused while the data folder's disk has
+less than a floor free. ``sweep`` removes recordings no note names once they are old enough
+(an uploader may upload and never add the note).
 """
 
 from __future__ import annotations
@@ -23,7 +26,8 @@ import os
 import re
 import struct
 import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Optional
 
@@ -420,6 +424,8 @@ class VoiceNoteStore:
         self._totals: dict[str, int] = {}
         #: Clips found, so a note's check reads no file twice.
         self._known: dict[tuple[str, str], tuple[AudioClip, Path]] = {}
+        #: Bytes all sessions' recordings take, counted from disk the first time.
+        self._everything: Optional[int] = None
 
     def _dir(self, session: str, clip_id: str) -> Path:
         return self.root / session / clip_id[:2]
@@ -450,10 +456,21 @@ class VoiceNoteStore:
         self._known[(session, clip_id)] = (clip, path)
         return clip, path
 
-    def keep(self, session: str, data: bytes, limits_bytes: int, max_seconds: float) -> AudioClip:
+    def keep(
+        self,
+        session: str,
+        data: bytes,
+        limits_bytes: int,
+        max_seconds: float,
+        *,
+        relay_bytes: Optional[int] = None,
+        min_free_bytes: int = 0,
+    ) -> AudioClip:
         """Check the recording and write it once (the same bytes again change nothing);
-        ``VoiceNoteRefused`` if it is no voice note or the session's recordings would take
-        more than ``limits_bytes``. Blocking: run it on a worker thread."""
+        ``VoiceNoteRefused`` if it is no voice note, ``SessionFull`` if the session's
+        recordings would take more than ``limits_bytes``, ``NoRoom`` if the relay's would take
+        more than ``relay_bytes`` or the disk would keep less than ``min_free_bytes`` free.
+        Blocking: run it on a worker thread."""
         if not _SESSION.match(session):
             raise ValueError(f"not a session id: {session!r}")
         mime, seconds = inspect(data, max_seconds)
@@ -468,6 +485,19 @@ class VoiceNoteStore:
                     f"this session keeps {total // (1024 * 1024)} MiB of voice notes; at most "
                     f"{limits_bytes // (1024 * 1024)} MiB are kept per session"
                 )
+            everything = self._relay_total()
+            if relay_bytes is not None and everything + len(data) > relay_bytes:
+                raise NoRoom(
+                    f"this relay keeps {_mib(everything)} of voice notes, all sessions together, "
+                    f"and keeps at most {_mib(relay_bytes)} (--voice-notes-max-bytes)"
+                )
+            free = self.free_bytes()
+            if free - len(data) < min_free_bytes:
+                raise NoRoom(
+                    f"the relay's disk has {_mib(free)} free, less than the "
+                    f"{_mib(min_free_bytes)} it keeps free (--voice-notes-min-free): ask "
+                    "whoever runs the relay to free some room"
+                )
             clip = AudioClip(id=clip_id, mime=mime, duration=seconds, size=len(data))
             folder = self._dir(session, clip_id)
             folder.mkdir(mode=0o700, parents=True, exist_ok=True)
@@ -476,6 +506,7 @@ class VoiceNoteStore:
             meta = {"mime": mime, "duration": seconds, "size": len(data)}
             write_atomic(folder / f"{clip_id}.json", json.dumps(meta).encode(), mode=OWNER_ONLY)
             self._totals[session] = total + len(data)
+            self._everything = everything + len(data)
         log.info(
             "kept voice note %s for session %s (%.1f s, %d bytes)",
             clip_id,
@@ -485,19 +516,115 @@ class VoiceNoteStore:
         )
         return clip
 
+    def free_bytes(self) -> int:
+        """Bytes free to this process on the disk that holds the recordings."""
+        st = os.statvfs(self.root)
+        return st.f_bavail * st.f_frsize
+
     def _total(self, session: str) -> int:
         total = self._totals.get(session)
         if total is None:
-            total = 0
-            for path in (self.root / session).glob("*/*"):
-                if path.suffix in (".webm", ".ogg"):
-                    try:
-                        total += path.stat().st_size
-                    except OSError:
-                        pass
+            total = sum(size for _, size in _recordings(self.root / session))
             self._totals[session] = total
         return total
+
+    def _relay_total(self) -> int:
+        if self._everything is None:
+            self._everything = sum(
+                self._total(folder.name) for folder in self.root.iterdir() if folder.is_dir()
+            )
+        return self._everything
+
+    def sweep(
+        self,
+        referred: Callable[[str, set[str]], Optional[set[str]]],
+        older_than_s: float,
+    ) -> int:
+        """Remove the recordings no note names that were uploaded more than ``older_than_s``
+        ago; how many were removed. ``referred(session, ids)``: which of ``ids`` the
+        session's log names, or None to leave the session alone this time (it is live).
+        A recording found named is marked so, and never looked up again. Blocking."""
+        removed = 0
+        cutoff = time.time() - older_than_s
+        for folder in sorted(p for p in self.root.iterdir() if p.is_dir()):
+            session = folder.name
+            if not _SESSION.match(session):
+                continue
+            candidates = {}
+            for meta_path in folder.glob("*/*.json"):
+                clip_id = meta_path.stem
+                try:
+                    if not valid_id(clip_id) or meta_path.stat().st_mtime > cutoff:
+                        continue
+                    meta = json.loads(meta_path.read_text(encoding="utf-8"))
+                except (OSError, ValueError):
+                    continue
+                if isinstance(meta, dict) and not meta.get("named"):
+                    candidates[clip_id] = meta
+            if not candidates:
+                continue
+            named = referred(session, set(candidates))
+            if named is None:
+                continue
+            with self._lock:
+                for clip_id, meta in candidates.items():
+                    meta_path = self._dir(session, clip_id) / f"{clip_id}.json"
+                    if clip_id in named:
+                        meta["named"] = True
+                        write_atomic(meta_path, json.dumps(meta).encode(), mode=OWNER_ONLY)
+                        continue
+                    removed += self._remove(session, clip_id, meta_path)
+        if removed:
+            log.info("removed %d voice notes that no note named", removed)
+        return removed
+
+    def _remove(self, session: str, clip_id: str, meta_path: Path) -> int:
+        """Delete one recording and what it measured (the caller holds the lock)."""
+        self._known.pop((session, clip_id), None)
+        size = 0
+        for path in meta_path.parent.glob(f"{clip_id}.*"):
+            try:
+                if path.suffix in (".webm", ".ogg"):
+                    size += path.stat().st_size
+                path.unlink()
+            except OSError as exc:
+                log.error("could not remove voice note %s: %s", path, exc.strerror or exc)
+                return 0
+        self._known.pop((session, clip_id), None)  # a lookup meanwhile may have kept it
+        log.info("removed voice note %s of session %s: no note names it", clip_id, session)
+        if session in self._totals:
+            self._totals[session] -= size
+        if self._everything is not None:
+            self._everything -= size
+        return 1
+
+
+def _recordings(folder: Path) -> Iterator[tuple[Path, int]]:
+    """Each recording under a session's folder and its size."""
+    for path in folder.glob("*/*"):
+        if path.suffix in (".webm", ".ogg"):
+            try:
+                yield path, path.stat().st_size
+            except OSError:
+                pass
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1024 * 1024):.0f} MiB" if n < 10 * 1024**3 else f"{n / 1024**3:.1f} GiB"
+
+
+def parse_size(text: str) -> int:
+    """Bytes of ``4G``, ``512M``, ``100K`` or a plain number (powers of 1024); for options."""
+    m = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([KMGT]?)i?B?\s*", text, re.IGNORECASE)
+    if not m:
+        raise ValueError(f"not a size: {text!r} (say e.g. 4G, 512M or a number of bytes)")
+    scale = 1024 ** " KMGT".index(m.group(2).upper() or " ")
+    return int(float(m.group(1)) * scale)
 
 
 class SessionFull(VoiceNoteRefused):
     """The session's recordings already take what a session may keep."""
+
+
+class NoRoom(VoiceNoteRefused):
+    """The relay's recordings take what it may keep, or its disk is nearly full."""

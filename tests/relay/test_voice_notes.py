@@ -4,6 +4,9 @@ them, fetching them back, notes that name them, and a restart that keeps them.""
 from __future__ import annotations
 
 import hashlib
+import os
+import shutil
+import time
 from typing import Any
 
 import pytest
@@ -213,6 +216,109 @@ def test_a_session_keeps_so_many_bytes_of_voice_notes(tmp_path):
     again = VoiceNoteStore(tmp_path / "voice-notes")
     with pytest.raises(SessionFull):
         again.keep("s1", two, len(one) + len(two) - 1, 60.0)
+
+
+def _restart(relay, *args: str) -> None:
+    relay.stop()
+    relay.extra_args = list(args)
+    relay.start()
+
+
+def test_the_relay_keeps_so_many_bytes_of_voice_notes_all_sessions_together(relay, session):
+    one, two = _clip("recorder", 1.0), _clip("recorder", 2.0)
+    _restart(relay, "--voice-notes-max-bytes", str(len(one) + len(two) - 1))
+    sid, host = session["session"]["id"], session["host_token"]
+    assert _upload(relay, sid, host, one).status_code == 201
+    other = relay.create_session("Shot 020")
+    full = _upload(relay, other["session"]["id"], other["host_token"], two)
+    assert full.status_code == 507, full.text
+    message = full.json()["error"]["message"]
+    assert "all sessions together" in message and "--voice-notes-max-bytes" in message
+    # The same bytes again take no more room; after a restart the relay counts what it keeps.
+    assert _upload(relay, sid, host, one).status_code == 201
+    _restart(relay, "--voice-notes-max-bytes", str(len(one) + len(two) - 1))
+    assert _upload(relay, sid, host, two).status_code == 507
+    _restart(relay, "--voice-notes-max-bytes", str(len(one) + len(two)))
+    assert _upload(relay, sid, host, two).status_code == 201
+
+
+def test_an_upload_that_would_leave_the_disk_below_its_floor_is_refused(relay, session):
+    free = shutil.disk_usage(relay.data_dir).free
+    _restart(relay, "--voice-notes-min-free", str(free + 10 * 1024**3))
+    sid, host = session["session"]["id"], session["host_token"]
+    r = _upload(relay, sid, host, _clip())
+    assert r.status_code == 507, r.text
+    message = r.json()["error"]["message"]
+    assert "disk has" in message and "--voice-notes-min-free" in message
+    assert not list((relay.data_dir / "voice-notes").glob(f"{sid}/*/*.webm"))
+    _restart(relay, "--voice-notes-min-free", "1M")
+    assert _upload(relay, sid, host, _clip()).status_code == 201
+
+
+def _age(relay, sid: str, clip_id: str, seconds: float) -> None:
+    """Make a kept clip look uploaded ``seconds`` ago."""
+    meta = relay.data_dir / "voice-notes" / sid / clip_id[:2] / f"{clip_id}.json"
+    when = time.time() - seconds
+    os.utime(meta, (when, when))
+
+
+def test_recordings_no_note_names_are_removed_after_a_while_at_start(relay, raw):
+    created = relay.create_session()
+    sid, host = created["session"]["id"], created["host_token"]
+    unused, noted, deleted, fresh = (
+        _upload(relay, sid, host, _clip("recorder", s)).json()["clip"] for s in (1.0, 2.0, 0.5, 1.5)
+    )
+    mia = raw()
+    mia.join(host, "Mia")
+    mia.expect("synced")
+    for clip in (noted, deleted):
+        note = _voice_note(clip)
+        mia.send("annotation_add", {"annotation": note}, ref=clip["id"][:8], eid=new_id())
+        mia.expect("ack", ref=clip["id"][:8])
+        if clip is deleted:  # a deleted note's recording stays: undo brings the note back
+            mia.send("annotation_delete", {"id": note["id"]}, ref="d", eid=new_id())
+            mia.expect("ack", ref="d")
+    mia.close()
+    for clip in (unused, noted, deleted):
+        _age(relay, sid, clip["id"], 7200)
+    _restart(relay, "--voice-notes-unused-after", "1h")
+
+    def gone() -> bool:
+        return _fetch(relay, sid, host, unused["id"]).status_code == 404
+
+    deadline = time.monotonic() + 10
+    while not gone():
+        assert time.monotonic() < deadline, "the unused recording was not removed"
+        time.sleep(0.05)
+    assert not list((relay.data_dir / "voice-notes" / sid).glob(f"*/{unused['id']}.*"))
+    for clip in (noted, deleted, fresh):
+        assert _fetch(relay, sid, host, clip["id"]).status_code == 200, clip
+    assert "removed 1 voice notes" in relay.log_text()
+    # What was removed no longer counts against the session, and may be uploaded again.
+    again = _upload(relay, sid, host, _clip("recorder", 1.0))
+    assert again.status_code == 201 and again.json()["clip"] == unused
+
+
+def test_a_sweep_marks_what_is_named_and_removes_only_what_is_old(tmp_path):
+    store = VoiceNoteStore(tmp_path / "voice-notes")
+    a = store.keep("s1", _clip("recorder", 1.0), 10**9, 60.0)
+    b = store.keep("s1", _clip("recorder", 2.0), 10**9, 60.0)
+    asked: list[set[str]] = []
+
+    def named(session: str, ids: set[str]) -> set[str]:
+        asked.append(ids)
+        return {b.id}
+
+    assert store.sweep(named, 3600) == 0 and asked == []  # nothing old enough: no log read
+    assert store.sweep(named, -1) == 1
+    assert asked == [{a.id, b.id}]
+    assert store.find("s1", a.id) is None and store.find("s1", b.id) is not None
+    # A live session's answer of None leaves it alone; a clip found named is not asked again.
+    c = store.keep("s1", _clip("recorder", 0.5), 10**9, 60.0)
+    assert store.sweep(lambda s, ids: None, -1) == 0 and store.find("s1", c.id) is not None
+    asked.clear()
+    store.sweep(named, -1)
+    assert asked == [{c.id}]
 
 
 # --- notes that name them --------------------------------------------------------------------
