@@ -98,6 +98,50 @@ def find_janus_lib(binary: Path) -> Optional[Path]:
     return None
 
 
+def interface_addresses() -> Optional[list[tuple[str, str]]]:
+    """(interface, IPv4 address) of each interface that is up, loopback left out; None where
+    this cannot be known (not Linux). Janus takes media only on such an address."""
+    if not sys.platform.startswith("linux"):
+        return None
+    import fcntl
+    import struct
+
+    found: list[tuple[str, str]] = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
+        for _, name in socket.if_nameindex():
+            req = struct.pack("256s", name.encode()[:15])
+            try:
+                flags = struct.unpack("H", fcntl.ioctl(sock, _SIOCGIFFLAGS, req)[16:18])[0]
+                if not flags & _IFF_UP or flags & _IFF_LOOPBACK:
+                    continue
+                address = socket.inet_ntoa(fcntl.ioctl(sock, _SIOCGIFADDR, req)[20:24])
+            except OSError:  # no IPv4 address on it
+                continue
+            found.append((name, address))
+    return found
+
+
+_SIOCGIFFLAGS, _SIOCGIFADDR, _IFF_UP, _IFF_LOOPBACK = 0x8913, 0x8915, 0x1, 0x8
+
+
+def media_interfaces(options: JanusOptions) -> Optional[list[tuple[str, str]]]:
+    """The interfaces a Janus with ``options`` may take media on (its ICE enforce and ignore
+    lists match an interface's name or address by prefix); None when unknown."""
+    found = interface_addresses()
+    if found is None:
+        return None
+
+    def matches(name: str, address: str, items: Sequence[str]) -> bool:
+        return any(name.startswith(i) or address.startswith(i) for i in items)
+
+    return [
+        (name, address)
+        for name, address in found
+        if not matches(name, address, options.ice_ignore)
+        and (not options.ice_enforce or matches(name, address, options.ice_enforce))
+    ]
+
+
 def free_tcp_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind((host, 0))
@@ -233,11 +277,34 @@ class JanusProcess:
         return conf / "janus.jcfg"
 
     async def start(self) -> JanusProcess:
-        """Start Janus and wait until its API answers ``info``; ``JanusError`` says why not.
+        """Start Janus and wait until its API answers ``info``; ``JanusError`` says why not
+        (not installed, no interface for media, its API port taken...).
 
         On Linux Janus is told to end when the thread that started it ends (so also when the
         relay is killed): start it from the thread that lives as long as it should, the
         relay's event loop."""
+        usable = media_interfaces(self.options)
+        if usable is not None and not usable:
+            only = ", ".join(f"{n} {a}" for n, a in interface_addresses() or []) or "loopback"
+            raise JanusError(
+                "this machine has no network interface Janus can take media on (one that is "
+                "up, with an IPv4 address other than loopback"
+                + (
+                    f", matching {', '.join(self.options.ice_enforce)}"
+                    if self.options.ice_enforce
+                    else ""
+                )
+                + f"; found: {only}); Janus sends no media over loopback"
+            )
+        chosen = not self.port
+        try:
+            return await self._start()
+        except JanusError:
+            if chosen:
+                self.port = 0  # the next start picks another free port
+            raise
+
+    async def _start(self) -> JanusProcess:
         binary = self.binary or find_janus()
         if binary is None:
             raise JanusError(
@@ -270,10 +337,10 @@ class JanusProcess:
                 if self.proc.poll() is not None:
                     raise JanusError(
                         f"janus exited with status {self.proc.returncode} at start: "
-                        f"{self.log_tail()}"
+                        f"{self.log_errors()}"
                     )
                 try:
-                    await client.info()
+                    await client.info(timeout=1.0)
                     break
                 except JanusError:
                     if time.monotonic() > deadline:
@@ -306,6 +373,15 @@ class JanusProcess:
         except asyncio.TimeoutError:
             proc.kill()
             await loop.run_in_executor(None, proc.wait)
+
+    def log_errors(self) -> str:
+        """Janus's log's fatal errors and warnings (else its tail), as one line."""
+        try:
+            text = self.log_path.read_text(errors="replace")
+        except OSError:
+            return "(no log)"
+        bad = [line for line in text.splitlines() if line.startswith(("[FATAL]", "[ERR]"))]
+        return " | ".join(bad[-6:]) if bad else self.log_tail()
 
     def log_tail(self, lines: int = 12) -> str:
         try:
@@ -379,10 +455,12 @@ class JanusClient:
             body["apisecret"] = self.api_secret
         return body
 
-    async def post(self, path: str, body: dict[str, Any], what: str) -> dict[str, Any]:
+    async def post(
+        self, path: str, body: dict[str, Any], what: str, timeout: float = REQUEST_TIMEOUT_S
+    ) -> dict[str, Any]:
         try:
             async with self.http().post(
-                self.url + path, json=body, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
+                self.url + path, json=body, timeout=aiohttp.ClientTimeout(total=timeout)
             ) as resp:
                 reply = await resp.json(content_type=None)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as exc:
@@ -392,8 +470,8 @@ class JanusClient:
         _raise_for(reply, what)
         return reply
 
-    async def info(self) -> dict[str, Any]:
-        reply = await self.post("", self._body("info"), "info")
+    async def info(self, timeout: float = REQUEST_TIMEOUT_S) -> dict[str, Any]:
+        reply = await self.post("", self._body("info"), "info", timeout)
         if reply.get("janus") != "server_info":
             raise JanusError(f"info: {self.url} answered {reply.get('janus')!r}, not server_info")
         return reply

@@ -193,6 +193,8 @@ class ControlConn(_Sender):
         self._queue: deque[Union[str, SnapshotParts]] = deque()
         #: The invite link this participant came with (its nonce), for seats per link.
         self.link = ""
+        #: When the token this participant came with expires (unix time; None: unknown).
+        self.expires: Optional[float] = None
         self.pointer_rate = TokenBucket(limits.pointer_rate_hz, limits.rate_burst)
         self.draft_rate = TokenBucket(limits.pointer_rate_hz, limits.rate_burst)
         self.presence_rate = TokenBucket(limits.presence_rate_hz, limits.rate_burst)

@@ -113,7 +113,7 @@ def _frame_request(room: Room, conn: ControlConn, env: Envelope) -> None:
 
 
 def _voice_join(room: Room, conn: ControlConn, env: Envelope) -> None:
-    room.voice.join(conn, env.data)
+    room.voice.join(conn, env.data, env.ref)
 
 
 def _voice_leave(room: Room, conn: ControlConn, env: Envelope) -> None:
@@ -314,6 +314,7 @@ class Sockets:
         )
         conn = ControlConn(ws, participant, self.limits)
         conn.link = claims.nonce
+        conn.expires = claims.expires
         conn.start()
         ticket = self.signer.issue(
             room.info.id,

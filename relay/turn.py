@@ -8,8 +8,9 @@ API"). For each voice member the relay makes
 - credential: base64(HMAC-SHA1(secret, username)),
 
 and hands them out only in ``voice_welcome``, to a participant whose hello proved its token.
-No secret leaves the relay; a credential is good until its expiry and names who it was for
-(coturn logs the username of each allocation).
+No secret leaves the relay; a credential is good until its expiry (a few hours at most, and
+never past the participant's token) and names who it was for (coturn logs the username of
+each allocation).
 """
 
 from __future__ import annotations
@@ -25,9 +26,11 @@ from typing import Optional
 
 from overshoulder.core.protocol.messages import IceServer
 
-#: How long a TURN credential stays good: a voice member joining again (after a reconnect)
-#: gets a fresh one, so a day covers any review.
-TURN_CREDENTIAL_S = 24 * 3600
+#: The longest a TURN credential stays good; never past the member's token either. Every
+#: ``voice_join`` gets a fresh one (a long call joins again on each reconnect), and coturn
+#: checks the expiry only when an allocation is made: one already open keeps refreshing
+#: with it until it closes.
+TURN_CREDENTIAL_S = 4 * 3600
 #: URL schemes of the browser's ``RTCIceServer.urls``.
 STUN_SCHEMES = ("stun:", "stuns:")
 TURN_SCHEMES = ("turn:", "turns:")
@@ -101,13 +104,19 @@ class IceConfig:
                 "was started with), so the relay can give each voice member credentials"
             )
 
-    def ice_servers(self, participant: str, now: Optional[float] = None) -> list[IceServer]:
-        """What ``voice_welcome`` hands ``participant``: STUN, and TURN with its credential."""
+    def ice_servers(
+        self, participant: str, now: Optional[float] = None, until: Optional[float] = None
+    ) -> list[IceServer]:
+        """What ``voice_welcome`` hands ``participant``: STUN, and TURN with a credential of
+        its own, good for ``ttl_s`` at most and never past ``until`` (unix time: when the
+        participant's token expires). A participant whose token has expired gets no TURN."""
+        now = time.time() if now is None else now
+        ttl = self.ttl_s if until is None else min(self.ttl_s, until - now)
         servers: list[IceServer] = []
         if self.stun_urls:
             servers.append(IceServer(urls=list(self.stun_urls)))
-        if self.turn_urls and self.turn_secret:
-            username, credential = turn_credentials(self.turn_secret, participant, self.ttl_s, now)
+        if self.turn_urls and self.turn_secret and ttl >= 1:
+            username, credential = turn_credentials(self.turn_secret, participant, ttl, now)
             servers.append(
                 IceServer(urls=list(self.turn_urls), username=username, credential=credential)
             )

@@ -11,7 +11,9 @@ socket and never stored; media never passes through the relay:
   a media server, the room switches: everyone gets ``voice_mode {"mode": "sfu"}`` and
   signals to the peer ids ``"sfu"`` (publish) and ``"sfu-sub"`` (subscribe), which the
   relay hands to its ``VoiceBridge``. Without a media server the next joiner gets
-  ``voice_full``. The room goes back to mesh once voice is empty.
+  ``voice_full``. The room goes back to mesh once voice is empty. A media server the relay
+  starts itself is started then, the first time a room needs it (``MediaStarter``); the
+  joiner waits for it, or gets ``voice_full`` saying why it could not start.
 
 The relay, not the sender, enforces who may speak: a member who may not (a viewer the host
 has not allowed) has its descriptions rewritten so that they never send
@@ -103,12 +105,28 @@ class BridgeFactory(Protocol):
     def __call__(self, send: VoiceSend, name: str) -> VoiceBridge: ...
 
 
+class MediaUnavailable(Exception):
+    """The media server could not be started; the message says why."""
+
+
+class MediaStarter(Protocol):
+    """A media server the relay starts the first time a room needs it (not at relay start:
+    most sessions never do). ``running()``: up now; ``ensure_started()``: start it if not,
+    shared by every room asking at once; ``MediaUnavailable`` says why it could not."""
+
+    def running(self) -> bool: ...
+
+    async def ensure_started(self) -> None: ...
+
+
 @dataclass(frozen=True)
 class VoiceOptions:
-    """What a relay gives its voice rooms: STUN/TURN servers and, if any, a media server."""
+    """What a relay gives its voice rooms: STUN/TURN servers and, if any, a media server
+    (``media``), started on first need by ``media_start`` when given."""
 
     ice: IceConfig = field(default_factory=IceConfig)
     media: Optional[BridgeFactory] = None
+    media_start: Optional[MediaStarter] = None
 
 
 # --- descriptions --------------------------------------------------------------------------
@@ -223,6 +241,9 @@ class VoiceRoom:
         self.bridge: Optional[VoiceBridge] = None
         #: The last bridge call queued for each member: the next waits for it.
         self._tails: dict[str, asyncio.Task[None]] = {}
+        #: Joiners past the mesh cap waiting for the media server to start (by pid).
+        self._pending: dict[str, tuple[ControlConn, VoiceJoin, Optional[str]]] = {}
+        self._starting: Optional[asyncio.Task[None]] = None
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -249,11 +270,17 @@ class VoiceRoom:
 
     # --- what clients send ---------------------------------------------------------------
 
-    def join(self, conn: ControlConn, body: VoiceJoin) -> None:
+    def join(
+        self, conn: ControlConn, body: VoiceJoin, ref: Optional[str] = None, started: bool = False
+    ) -> None:
         """``voice_join``: welcome the joiner with the members and its ICE servers, tell
-        everyone. Joining again (to renegotiate) leaves first."""
+        everyone. Joining again (to renegotiate) leaves first.
+
+        Every member counts toward ``voice_mesh_max``, listeners too: in a mesh each speaker
+        sends a stream of its own to every listener (docs/voice.md). A joiner past the cap
+        whose media server is not running yet waits for it to start (``started``: it has)."""
         pid = conn.pid
-        if pid in self.members:
+        if pid in self.members or pid in self._pending:
             self.remove(pid)
         if len(self.members) + 1 > self.mesh_max and self.mode == "mesh":
             if self.options.media is None:
@@ -263,6 +290,10 @@ class VoiceRoom:
                     "(voice_mesh_max), and this relay has no media server to carry more; "
                     "a relay with a media server lifts the cap",
                 )
+            starter = self.options.media_start
+            if starter is not None and not started and not starter.running():
+                self._wait_for_media(starter, conn, body, ref)
+                return
             self._to_sfu()
         others = self.roster()
         self.members[pid] = _Member(pid, conn.participant.name, body.muted)
@@ -270,7 +301,8 @@ class VoiceRoom:
         welcome = VoiceWelcome(
             mode=self.mode,
             can_speak=can_speak,
-            ice_servers=self.options.ice.ice_servers(pid),
+            # Fresh TURN credentials on every join, good no longer than the member's token.
+            ice_servers=self.options.ice.ice_servers(pid, until=conn.expires),
             members=others,
             mesh_max=self.mesh_max,
         )
@@ -291,8 +323,12 @@ class VoiceRoom:
         self.remove(conn.pid)
 
     def state(self, conn: ControlConn, body: VoiceState) -> None:
-        """``voice_state``: muted / speaking, passed on to everyone as a ``VoiceMember``."""
+        """``voice_state``: muted / speaking, passed on to everyone as a ``VoiceMember``;
+        a repeat of the flags last passed on (a client's meter saying "speaking" again) is
+        dropped."""
         member = self._member(conn, "voice_state")
+        if (member.muted, member.speaking) == (body.muted, body.speaking):
+            return
         member.muted, member.speaking = body.muted, body.speaking
         self._broadcast_member(conn.pid)
 
@@ -368,6 +404,7 @@ class VoiceRoom:
     def remove(self, pid: str) -> None:
         """``pid`` is out of voice (it left voice, or its control socket closed or was
         replaced): everyone hears ``joined: false`` and closes its link to it."""
+        self._pending.pop(pid, None)
         if self.members.pop(pid, None) is None:
             return
         self._broadcast_member(pid)
@@ -385,8 +422,12 @@ class VoiceRoom:
             conn.send(dumps(build("voice_roster", roster, ts=_now())))
 
     async def close(self) -> None:
-        """The room goes: the media server's room too; pending bridge calls are waited for."""
+        """The room goes: the media server's room too; pending bridge calls are waited for
+        (not a start of the media server: nobody is left to wait for it)."""
         self.members.clear()
+        self._pending.clear()
+        if self._starting is not None:
+            self._starting.cancel()
         if self.bridge is not None:
             self._close_bridge()
         if self._tasks:
@@ -425,6 +466,40 @@ class VoiceRoom:
         text = dumps(build("voice_state", self.voice_member(pid), sender=pid, ts=_now()))
         for conn in list(self.room.conns.values()):
             conn.send(text)
+
+    def _wait_for_media(
+        self, starter: MediaStarter, conn: ControlConn, body: VoiceJoin, ref: Optional[str]
+    ) -> None:
+        """Start the media server for a joiner past the mesh cap; once it is up the joiner
+        (and any that came meanwhile) joins again, else it gets ``voice_full`` saying why."""
+        self._pending[conn.pid] = (conn, body, ref)
+        if self._starting is None:
+            self._starting = self._spawn(self._start_media(starter), "starting the media server")
+
+    async def _start_media(self, starter: MediaStarter) -> None:
+        failure: Optional[str] = None
+        try:
+            await starter.ensure_started()
+        except MediaUnavailable as exc:
+            failure = str(exc) or "no reason given"
+        finally:
+            self._starting = None
+        waiting, self._pending = self._pending, {}
+        for pid, (conn, body, ref) in waiting.items():
+            if self.room.conns.get(pid) is not conn or conn.closed:
+                continue
+            try:
+                if failure is not None:
+                    raise ProtocolError(
+                        ErrorCode.VOICE_FULL,
+                        f"voice is full: {self.mesh_max} people talk peer to peer at most "
+                        "(voice_mesh_max), and the media server that carries more could not "
+                        f"start: {failure}",
+                    )
+                self.join(conn, body, ref, started=True)
+            except ProtocolError as exc:
+                exc.ref, exc.mtype = ref, "voice_join"
+                conn.error(exc)
 
     def _to_sfu(self) -> None:
         factory = self.options.media

@@ -15,6 +15,8 @@ subscription), and get ``voice_signal`` back from them:
   subscription (Janus sends the new offer; it holds back one until the last is answered).
 
 ``MediaServer`` is the relay's Janus: one it starts (relay/janus.py) or one given by URL.
+By default (``--media-server auto``) an installed Janus is started the first time a room
+needs it (``ensure_started``) and kept for later rooms until the relay stops.
 The Janus room is made on the first join and destroyed by ``close`` (voice emptied).
 """
 
@@ -25,6 +27,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,6 +56,7 @@ from .janus import (
     find_janus,
     parse_port_range,
 )
+from .voice import MediaUnavailable
 
 log = logging.getLogger("overshoulder.relay.voice_sfu")
 
@@ -77,17 +81,63 @@ class Send(Protocol):
 # --- the relay's media server -----------------------------------------------------------------
 
 
+#: Seconds after a failed start during which rooms are refused at once with its reason.
+RETRY_START_S = 30.0
+
+
 @dataclass
 class MediaServer:
-    """The Janus a relay uses: started by it (``managed``) or given by URL and secret."""
+    """The Janus a relay uses: started by it (``managed``) or given by URL and secret.
+
+    ``lazy``: started by ``ensure_started``, the first time a room needs it, not with the
+    relay (``VoiceOptions.media_start``)."""
 
     client: JanusClient
     process: Optional[JanusProcess] = None
+    lazy: bool = False
+    _starting: Optional[asyncio.Task[None]] = None
+    _failed: Optional[tuple[float, str]] = None
 
     @classmethod
-    def managed(cls, data_dir: Path, options: Optional[JanusOptions] = None) -> MediaServer:
+    def managed(
+        cls, data_dir: Path, options: Optional[JanusOptions] = None, lazy: bool = False
+    ) -> MediaServer:
         proc = JanusProcess(Path(data_dir) / "janus", options or JanusOptions())
-        return cls(JanusClient(proc.url, proc.api_secret, proc.admin_key), proc)
+        return cls(JanusClient(proc.url, proc.api_secret, proc.admin_key), proc, lazy)
+
+    def running(self) -> bool:
+        """A Janus given by URL is taken as running; one the relay starts, while it runs."""
+        if self.process is None:
+            return True
+        return self.process.proc is not None and self.process.proc.poll() is None
+
+    async def ensure_started(self) -> None:
+        """Start the relay's Janus unless it runs (one start, shared by whoever asks
+        meanwhile). ``MediaUnavailable`` says why it could not; for ``RETRY_START_S`` after
+        a failure the same reason comes at once."""
+        if self.running():
+            return
+        failed = self._failed
+        if failed is not None and time.monotonic() - failed[0] < RETRY_START_S:
+            raise MediaUnavailable(failed[1])
+        if self._starting is None:
+            self._starting = asyncio.get_running_loop().create_task(self._start_once())
+        # A room that stops waiting (it closed) does not stop the start for the others.
+        await asyncio.shield(self._starting)
+        if self._failed is not None and not self.running():
+            raise MediaUnavailable(self._failed[1])
+
+    async def _start_once(self) -> None:
+        try:
+            if self.process is not None:
+                await self.process.stop()  # a Janus that ended: its leftovers
+            await self.start()
+            self._failed = None
+        except JanusError as exc:
+            self._failed = (time.monotonic(), str(exc))
+            log.warning("the media server could not start: %s", exc)
+        finally:
+            self._starting = None
 
     @classmethod
     def external(cls, url: str, api_secret: str = "", admin_key: str = "") -> MediaServer:
@@ -107,6 +157,12 @@ class MediaServer:
             )
 
     async def stop(self) -> None:
+        """Stop the relay's Janus (a start under way too); a Janus given by URL runs on."""
+        starting = self._starting
+        if starting is not None:
+            starting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await starting
         await self.client.close()
         if self.process is not None:
             await self.process.stop()
@@ -119,11 +175,14 @@ def add_arguments(group: Any) -> None:
     """The relay's media server options, added to ``group`` (an argparse parser or group)."""
     group.add_argument(
         "--media-server",
-        metavar="janus|URL",
-        help="the media server for voice rooms beyond --voice-mesh-max: 'janus' starts the "
-        "installed Janus (Debian package 'janus') as the relay's child, its config in "
-        "<data-dir>/janus; a URL uses a running Janus's HTTP API, as --janus-url does "
-        "(default: none, voice rooms are capped at --voice-mesh-max)",
+        metavar="auto|janus|none|URL",
+        default="auto",
+        help="the media server for voice rooms beyond --voice-mesh-max: 'auto' (default) "
+        "starts the installed Janus (Debian package 'janus') as the relay's child the first "
+        "time a room needs it, its config in <data-dir>/janus, and keeps it until the relay "
+        "stops; 'janus' starts it with the relay (and says so if it is not installed); "
+        "'none': no media server, voice rooms are capped at --voice-mesh-max; a URL uses a "
+        "running Janus's HTTP API, as --janus-url does",
     )
     group.add_argument(
         "--janus-url",
@@ -169,9 +228,10 @@ def add_arguments(group: Any) -> None:
 
 def media_server_from_args(args: argparse.Namespace, data_dir: Path) -> Optional[MediaServer]:
     """The media server the options ask for (not started yet), or None. ``ValueError``
-    names a bad option. ``janus`` asked for but not installed: None, with a warning (voice
-    rooms then stay peer to peer, capped)."""
-    choice = args.media_server or ""
+    names a bad option. ``auto``: the installed Janus, started on first need (``lazy``), or
+    None when it is not installed; ``janus`` asked for but not installed: None, with a
+    warning (voice rooms then stay peer to peer, capped)."""
+    choice = args.media_server or "auto"
     web = ("http://", "https://")
     url = args.janus_url or (choice if choice.startswith(web) else "")
     if url:
@@ -181,24 +241,31 @@ def media_server_from_args(args: argparse.Namespace, data_dir: Path) -> Optional
         return MediaServer.external(url, secret, admin_key)
     if args.janus_secret_file is not None:
         raise ValueError("--janus-secret-file is for a running Janus: give its --janus-url")
-    if not choice or choice == "none":
+    if choice == "none":
         return None
-    if choice != "janus":
+    if choice not in ("auto", "janus"):
         raise ValueError(
-            f"--media-server is 'janus' or the http(s) URL of a Janus's API, not {choice!r}"
+            "--media-server is 'auto', 'janus', 'none' or the http(s) URL of a Janus's API, "
+            f"not {choice!r}"
         )
     options = JanusOptions(
         rtp_ports=parse_port_range(args.janus_rtp_ports),
         nat_1_1=tuple(args.janus_nat_1_1),
         ice_enforce=tuple(args.janus_ice_interface),
     )
+    if find_janus() is None and choice == "auto":
+        log.info(
+            "no media server: janus is not installed (Debian: apt-get install janus); voice "
+            "rooms stay peer to peer, at most --voice-mesh-max people"
+        )
+        return None
     if find_janus() is None:
         log.warning(
             "--media-server janus: janus is not installed (Debian: apt-get install janus); "
             "voice rooms stay peer to peer, at most --voice-mesh-max people"
         )
         return None
-    return MediaServer.managed(data_dir, options)
+    return MediaServer.managed(data_dir, options, lazy=choice == "auto")
 
 
 def read_secret_file(path: Optional[Path]) -> tuple[str, str]:

@@ -27,6 +27,7 @@ from overshoulder.relay.voice import sends
 from tests.conftest import RawClient, RelayProcess
 from tests.relay.voice_sdp import AUDIO_OFFER, answer, directions, with_video
 from tests.voice_servers import Coturn, free_port
+from tests.waiting import wait_for
 
 Connect = Callable[..., RawClient]
 
@@ -122,6 +123,27 @@ def test_a_joiner_is_welcomed_with_the_members_and_signals_reach_only_their_peer
     sam.send("voice_state", {"muted": False, "speaking": True, "id": "forged"})
     state = ann.expect("voice_state", id=sam.pid)["data"]
     assert state["speaking"] is True and state["muted"] is False and state["joined"] is True
+
+
+def test_a_voice_state_that_changes_nothing_is_not_passed_on(people):
+    """A client's meter repeats itself (speaking, speaking...): the relay passes on only a
+    voice_state whose muted/speaking differ from the last it passed on."""
+    mia, sam = people("host", "Mia"), people("reviewer", "Sam")
+    _in_voice(mia)
+    _in_voice(sam, muted=True)
+    _barrier(mia)
+    sent = [(True, False), (False, False), (False, False), (False, True), (False, True)]
+    sent += [(False, True), (False, False), (True, False), (True, False)]
+    for muted, speaking in sent:
+        sam.send("voice_state", {"muted": muted, "speaking": speaking})
+    states = [m["data"] for m in _barrier(mia) if m["type"] == "voice_state"]
+    assert [(s["muted"], s["speaking"]) for s in states] == [
+        (False, False),
+        (False, True),
+        (False, False),
+        (True, False),
+    ]
+    assert all(s["id"] == sam.pid and s["joined"] for s in states)
 
 
 def test_a_participant_joining_the_session_gets_the_voice_roster_after_its_snapshot(people):
@@ -291,7 +313,8 @@ def test_a_dropped_or_replaced_socket_leaves_voice_and_the_others_hear_it(people
 
 @pytest.fixture
 def small_relay(tmp_path: Path) -> Iterator[RelayProcess]:
-    proc = RelayProcess(tmp_path / "small", extra_args=["--voice-mesh-max", "2"]).start()
+    args = ["--voice-mesh-max", "2", "--media-server", "none"]
+    proc = RelayProcess(tmp_path / "small", extra_args=args).start()
     try:
         yield proc
     finally:
@@ -352,6 +375,16 @@ def test_turn_credentials_are_minted_per_member_with_the_hmac_rule(tmp_path):
         pid = c.seen[0]["data"]["participant"]["id"]
         before = time.time()
         servers = _in_voice(c)["ice_servers"]
+        # Joining again (as after a reconnect) mints a fresh credential.
+        assert wait_for(lambda: time.time() > before + 1.1, timeout=3)
+        again = _in_voice(c)["ice_servers"][1]
+        # A reviewer whose invite ends in 10 minutes: its credential ends with it.
+        sid = session["session"]["id"]
+        short, sam_token = RawClient(relay.ws_url), relay.invite(sid, "reviewer", expires="10m")
+        short.join(sam_token, "Sam")
+        signer = TokenSigner(bytes.fromhex((relay.data_dir / "secret.key").read_text().strip()))
+        sam_turn = _in_voice(short)["ice_servers"][1]
+        short.close()
         c.close()
         assert servers[0] == {"urls": ["stun:stun.example.com:3478"]}
         turn = servers[1]
@@ -361,7 +394,13 @@ def test_turn_credentials_are_minted_per_member_with_the_hmac_rule(tmp_path):
         ]
         expiry, who = turn["username"].split(":", 1)
         assert who == pid
-        assert before + 23 * 3600 < int(expiry) < time.time() + 25 * 3600
+        # A few hours at most (4 h), whatever the host link's own lifetime (days).
+        assert before + 4 * 3600 - 1 <= int(expiry) <= time.time() + 4 * 3600
+        assert int(again["username"].split(":", 1)[0]) > int(expiry)
+        assert again["credential"] != turn["credential"]
+        sam_expiry = int(sam_turn["username"].split(":", 1)[0])
+        assert sam_expiry == int(signer.verify(sam_token).expires)
+        assert sam_expiry <= time.time() + 600
         mac = hmac.new(secret.encode(), turn["username"].encode(), hashlib.sha1).digest()
         assert turn["credential"] == base64.b64encode(mac).decode()
         assert secret not in json.dumps(c.seen) and secret not in relay.log_text()
@@ -376,7 +415,7 @@ def test_turn_credentials_are_minted_per_member_with_the_hmac_rule(tmp_path):
         (["--stun-url", "http://stun.example.com"], "is not a stun"),
         (["--turn-secret-file", "/nonexistent/turn.secret"], "cannot be read"),
         (["--voice-mesh-max", "1"], "--voice-mesh-max must be"),
-        (["--media-server", "ftp://x"], "--media-server is 'janus'"),
+        (["--media-server", "ftp://x"], "--media-server is 'auto', 'janus', 'none'"),
     ],
 )
 def test_bad_voice_options_stop_the_relay_saying_which(tmp_path, args, says):

@@ -23,8 +23,9 @@ from overshoulder.core.errors import ErrorCode, ProtocolError
 from overshoulder.core.limits import DEFAULT_LIMITS
 from overshoulder.core.protocol.messages import VoiceSignal
 from overshoulder.relay.server import Relay
-from overshoulder.relay.voice import VoiceOptions, VoiceSend
+from overshoulder.relay.voice import MediaUnavailable, VoiceOptions, VoiceSend
 from tests.conftest import RawClient
+from tests.relay.test_voice import _barrier
 from tests.relay.voice_sdp import AUDIO_OFFER, answer, directions
 from tests.waiting import wait_for
 
@@ -69,11 +70,40 @@ class InProcessRelay:
     log: list[tuple[Any, ...]]
 
 
+class GatedStarter:
+    """A media server started on first need: the start waits for ``gate`` (set from the
+    test), then succeeds, or fails with ``failure``."""
+
+    def __init__(self, failure: str = "") -> None:
+        self.failure = failure
+        self.up = False
+        self.starts = 0
+        self.gate = threading.Event()
+
+    def running(self) -> bool:
+        return self.up
+
+    async def ensure_started(self) -> None:
+        self.starts += 1
+        while not self.gate.is_set():
+            await asyncio.sleep(0.01)
+        if self.failure:
+            raise MediaUnavailable(self.failure)
+        self.up = True
+
+
 @pytest.fixture
-def bridged(tmp_path: Path) -> Iterator[InProcessRelay]:
+def starter(request: pytest.FixtureRequest) -> GatedStarter | None:
+    return getattr(request, "param", None)
+
+
+@pytest.fixture
+def bridged(tmp_path: Path, starter: GatedStarter | None) -> Iterator[InProcessRelay]:
     log: list[tuple[Any, ...]] = []
     limits = dataclasses.replace(DEFAULT_LIMITS, voice_mesh_max=2)
-    options = VoiceOptions(media=lambda send, name: RecordingBridge(send, name, log))
+    options = VoiceOptions(
+        media=lambda send, name: RecordingBridge(send, name, log), media_start=starter
+    )
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     state: dict[str, Any] = {}
@@ -171,6 +201,71 @@ def test_past_the_mesh_cap_voice_goes_through_the_bridge_and_back_to_mesh_when_e
         assert {e[1] for e in bridged.log if e[0] == "leave"} == {mia.pid, sam.pid, vic.pid}
         mia.send("voice_join", {})
         assert mia.expect("voice_welcome")["data"]["mode"] == "mesh"
+    finally:
+        for c in made:
+            c.close()
+
+
+def _three_in_a_session(bridged: InProcessRelay, made: list[RawClient]) -> list[RawClient]:
+    created = requests.post(f"{bridged.url}/api/sessions", json={"name": "sfu"}, timeout=5).json()
+    sid = created["session"]["id"]
+    people = [_join(bridged, created["host_token"], "Mia", made)]
+    people += [_join(bridged, _invite(bridged, sid, "reviewer"), n, made) for n in ("Sam", "Ann")]
+    for c in people[:2]:
+        c.send("voice_join", {"muted": False})
+        assert c.expect("voice_welcome")["data"]["mode"] == "mesh"
+    return people
+
+
+@pytest.mark.parametrize("starter", [GatedStarter()], indirect=True)
+def test_a_media_server_started_on_first_need_takes_the_joiner_past_the_cap(bridged, starter):
+    """The third joiner waits while the media server starts (nobody else hears of it), then
+    the room goes through it; a joiner that gave up meanwhile is not let in."""
+    made: list[RawClient] = []
+    try:
+        mia, sam, ann = _three_in_a_session(bridged, made)
+        sid = mia.seen[0]["data"]["session"]["id"]
+        bo = _join(bridged, _invite(bridged, sid, "reviewer"), "Bo", made)
+        assert starter.starts == 0  # a mesh starts no media server
+        _barrier(mia)
+        ann.send("voice_join", {}, ref="third")
+        bo.send("voice_join", {})
+        assert wait_for(lambda: starter.starts == 1, timeout=5)
+        bo.send("voice_leave", {})  # gives up while it starts
+        assert not any(m["type"] == "voice_state" for m in _barrier(mia))
+        assert bridged.log == []
+        starter.gate.set()
+        for c in (mia, sam):
+            assert c.expect("voice_mode")["data"] == {"mode": "sfu"}
+        assert ann.expect("voice_welcome")["data"]["mode"] == "sfu"
+        assert starter.starts == 1  # one start for everyone waiting
+        assert wait_for(lambda: len(bridged.log) == 3, timeout=5)
+        assert bo.pid not in {e[1] for e in bridged.log}
+        assert not any(m["type"] == "voice_welcome" for m in _barrier(bo))
+    finally:
+        for c in made:
+            c.close()
+
+
+@pytest.mark.parametrize("starter", [GatedStarter("no network interface for media")], indirect=True)
+def test_a_media_server_that_cannot_start_leaves_the_joiner_out_saying_why(bridged, starter):
+    made: list[RawClient] = []
+    try:
+        mia, sam, ann = _three_in_a_session(bridged, made)
+        ann.send("voice_join", {}, ref="third")
+        starter.gate.set()
+        err = ann.expect("error", ref="third")["data"]
+        assert err["code"] == "voice_full" and err["type"] == "voice_join"
+        assert "2 people" in err["message"]
+        assert "media server that carries more could not start" in err["message"]
+        assert "no network interface for media" in err["message"]
+        # The mesh carries on as it was.
+        ann.send("chat", {}, ref="probe")
+        ann.expect("error", ref="probe")
+        assert not any(m["type"] == "voice_mode" for m in mia.seen + sam.seen)
+        sam.send("voice_leave", {})
+        ann.send("voice_join", {}, ref="again")
+        assert ann.expect("voice_welcome")["data"]["mode"] == "mesh"
     finally:
         for c in made:
             c.close()
