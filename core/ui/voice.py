@@ -22,6 +22,7 @@ same name. The GUI thread never waits for audio or the network.
 
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import json
@@ -46,6 +47,9 @@ QWEBCHANNEL_JS = ":/qtwebchannel/qwebchannel.js"
 BRIDGE_NAME = "voice"
 #: The key pressed to mute or unmute while the panel has the focus.
 MUTE_KEY = "M"
+#: The shortcut that mutes or unmutes wherever the app's focus is (the viewer, the node graph),
+#: until one is chosen: one Nuke, Maya and Resolve leave free.
+DEFAULT_MUTE_SHORTCUT = "Ctrl+Alt+M"
 #: The push-to-talk key until one is chosen.
 DEFAULT_PTT_KEY = "`"
 #: Messages for the page kept while it loads, at most.
@@ -297,6 +301,99 @@ def _web_view_factory() -> Optional[ViewFactory]:
     return lambda bridge, url, parent: WebVoice(engine, bridge, url, parent)
 
 
+# --- keys anywhere in the app ------------------------------------------------------------------
+
+#: The modifier bits of a key event that make a shortcut (Shift, Ctrl, Alt, Meta; not Keypad).
+MODIFIER_BITS = 0x1E000000
+
+
+_COMBOS: list[tuple[Any, int]] = []
+
+
+def modifier_bits(mods: Any) -> int:
+    """The Shift/Ctrl/Alt/Meta bits of a key event's modifiers, as ``QKeySequence`` takes them."""
+    bits = getattr(mods, "value", None)
+    if bits is None:
+        try:
+            bits = int(mods)
+        except (TypeError, ValueError, SystemError):
+            bits = -1
+    if bits >= 0:
+        return int(bits) & MODIFIER_BITS
+    # PySide2 on a Python newer than it was built for: its flags compare, but do not convert.
+    if not _COMBOS:
+        flags = QtCore.Qt.KeyboardModifier
+        single = [
+            (flags.ShiftModifier, 0x02000000),
+            (flags.ControlModifier, 0x04000000),
+            (flags.AltModifier, 0x08000000),
+            (flags.MetaModifier, 0x10000000),
+        ]
+        for n in range(1, 16):
+            chosen = [pair for i, pair in enumerate(single) if n & (1 << i)]
+            flag = functools.reduce(lambda a, b: a | b, [f for f, _ in chosen])
+            _COMBOS.append((flag, sum(b for _, b in chosen)))
+    for flag, value in _COMBOS:
+        if mods == flag:
+            return value
+    return 0
+
+
+def key_text(event: Any) -> str:
+    """A key event as a ``QKeySequence`` says it ("T", "Ctrl+Alt+M", "`")."""
+    return QtGui.QKeySequence(modifier_bits(event.modifiers()) | int(event.key())).toString()
+
+
+def typing_in(widget: Any) -> bool:
+    """Whether ``widget`` takes typed text (a line edit, a Nuke knob's field, a text box, a key
+    picker, an editable combo): its keys are letters, never voice's."""
+    kinds = (
+        QtWidgets.QLineEdit,
+        QtWidgets.QTextEdit,
+        QtWidgets.QPlainTextEdit,
+        QtWidgets.QAbstractSpinBox,
+        QtWidgets.QKeySequenceEdit,
+    )
+    if isinstance(widget, kinds):
+        return True
+    return isinstance(widget, QtWidgets.QComboBox) and widget.isEditable()
+
+
+class AppKeys(QtCore.QObject):
+    """The application-wide event filter voice installs while it is joined: the push-to-talk key
+    and the mute shortcut reach the bar wherever the app's focus is. Every event of the app
+    passes here, so it only compares the event's type with a few and returns; the bar's answer
+    calls into the web view and redraws, never I/O."""
+
+    def __init__(self, bar: VoiceBar) -> None:
+        super().__init__(bar)
+        self._bar = bar
+        kinds = QtCore.QEvent.Type
+        self._keys = {kinds.KeyPress, kinds.KeyRelease, kinds.ShortcutOverride}
+        self._away = {kinds.ApplicationDeactivate, kinds.WindowDeactivate}
+        self.installed = False
+
+    def install(self) -> None:
+        app = QtWidgets.QApplication.instance()
+        if app is not None and not self.installed:
+            app.installEventFilter(self)
+            self.installed = True
+
+    def remove(self) -> None:
+        app = QtWidgets.QApplication.instance()
+        if app is not None and self.installed:
+            app.removeEventFilter(self)
+        self.installed = False
+
+    def eventFilter(self, watched: Any, event: Any) -> bool:
+        kind = event.type()
+        if kind in self._keys:
+            return self._bar.app_key(watched, event, kind)
+        if kind in self._away:
+            self._bar.push_to_talk(False)  # a key let go in another app never comes back
+        return False
+
+
 # --- the bar ---------------------------------------------------------------------------------
 
 
@@ -340,10 +437,11 @@ class VoiceBar(QtWidgets.QFrame):
         self.remotes: list[str] = []
         self.error = ""
         self.ptt_key = DEFAULT_PTT_KEY
+        self.mute_shortcut = DEFAULT_MUTE_SHORTCUT
         self._ptt_down = False
         self._gains: dict[str, float] = {}
+        self.keys = AppKeys(self)
         self._build()
-        key_root.installEventFilter(self)
         self.redraw()
 
     # --- layout --------------------------------------------------------------------------
@@ -365,8 +463,16 @@ class VoiceBar(QtWidgets.QFrame):
         self.settings_button.setToolTip("Devices, push-to-talk and everyone's volume")
         self.settings_button.setCheckable(True)
         self.settings_button.setAutoRaise(True)
+        self.talk_button = QtWidgets.QPushButton("Hold to talk", self)
+        self.talk_button.setToolTip("Your microphone is on while you hold this button")
         self.dot = w.dot(w.GREY, self)
-        for item in (self.dot, self.join_button, self.mute_button, self.check_button):
+        for item in (
+            self.dot,
+            self.join_button,
+            self.mute_button,
+            self.talk_button,
+            self.check_button,
+        ):
             top.addWidget(item)
         top.addStretch(1)
         top.addWidget(self.settings_button)
@@ -396,6 +502,8 @@ class VoiceBar(QtWidgets.QFrame):
         self.mute_button.clicked.connect(lambda checked=False: self.set_muted(bool(checked)))
         self.check_button.clicked.connect(lambda checked=False: self.check_mic(bool(checked)))
         self.browser_button.clicked.connect(self.talk_in_browser)
+        self.talk_button.pressed.connect(lambda: self.push_to_talk(True))
+        self.talk_button.released.connect(lambda: self.push_to_talk(False))
         self.settings_button.toggled.connect(self.settings.setVisible)
 
     def _build_settings(self, box: Any) -> None:
@@ -416,18 +524,26 @@ class VoiceBar(QtWidgets.QFrame):
         self.ptt_check = QtWidgets.QCheckBox("Push to talk", self.settings)
         self.ptt_check.setToolTip("Your microphone is on only while you hold the key")
         self.ptt_edit = QtWidgets.QKeySequenceEdit(QtGui.QKeySequence(self.ptt_key), self.settings)
-        self.ptt_edit.setToolTip("The key to hold (while this panel has the focus)")
+        self.ptt_edit.setToolTip(f"Hold {self.ptt_key} to talk (anywhere in the app)")
+        self.mute_edit = QtWidgets.QKeySequenceEdit(
+            QtGui.QKeySequence(self.mute_shortcut), self.settings
+        )
+        self.mute_edit.setToolTip(
+            f"{self.mute_shortcut} mutes or unmutes anywhere in the app (M in this panel)"
+        )
         grid.addWidget(w.muted(QtWidgets.QLabel("Mic", self.settings)), 0, 0)
         grid.addWidget(self.input_combo, 0, 1)
         grid.addWidget(w.muted(QtWidgets.QLabel("Hear", self.settings)), 1, 0)
         grid.addWidget(self.output_combo, 1, 1)
         grid.addWidget(self.ptt_check, 2, 0)
         grid.addWidget(self.ptt_edit, 2, 1)
+        grid.addWidget(w.muted(QtWidgets.QLabel("Mute key", self.settings)), 3, 0)
+        grid.addWidget(self.mute_edit, 3, 1)
         self.volumes = QtWidgets.QWidget(self.settings)
         self._volumes_layout = QtWidgets.QVBoxLayout(self.volumes)
         self._volumes_layout.setContentsMargins(0, 0, 0, 0)
         self._volumes_layout.setSpacing(1)
-        grid.addWidget(self.volumes, 3, 0, 1, 2)
+        grid.addWidget(self.volumes, 4, 0, 1, 2)
         self.volume_rows: dict[str, _VolumeRow] = {}
         self.settings.hide()
         box.addWidget(self.settings)
@@ -439,6 +555,7 @@ class VoiceBar(QtWidgets.QFrame):
         )
         self.ptt_check.toggled.connect(self.set_push_to_talk)
         self.ptt_edit.keySequenceChanged.connect(self._ptt_key_changed)
+        self.mute_edit.keySequenceChanged.connect(self._mute_shortcut_changed)
 
     # --- the session ---------------------------------------------------------------------
 
@@ -513,6 +630,7 @@ class VoiceBar(QtWidgets.QFrame):
         if not self._start_web():
             return
         self.phase = "joining"
+        self.keys.install()
         self.check_button.setChecked(False)
         assert self.bridge is not None
         self.bridge.ask("join", muted=self.muted, push_to_talk=self.ptt_check.isChecked())
@@ -689,6 +807,7 @@ class VoiceBar(QtWidgets.QFrame):
         return True
 
     def _close_web(self) -> None:
+        self.keys.remove()
         web, self.web, self.bridge = self.web, None, None
         self.level = 0.0
         self.remotes = []
@@ -708,33 +827,63 @@ class VoiceBar(QtWidgets.QFrame):
         if self.bridge is not None:
             self.bridge.ask(name, **data)
 
-    # --- keys: M and push-to-talk while the panel has the focus ----------------------------
+    # --- keys: push-to-talk and the mute shortcut anywhere, M in the panel -----------------
 
-    def eventFilter(self, watched: Any, event: Any) -> bool:
-        kind = event.type()
-        press = kind == QtCore.QEvent.Type.KeyPress
-        if not press and kind != QtCore.QEvent.Type.KeyRelease:
-            if kind == QtCore.QEvent.Type.WindowDeactivate and self._ptt_down:
-                self.push_to_talk(False)
-            return False
-        plain = (QtCore.Qt.KeyboardModifier.NoModifier, QtCore.Qt.KeyboardModifier.KeypadModifier)
-        if event.isAutoRepeat() or event.modifiers() not in plain:
-            return False
-        key = QtGui.QKeySequence(int(event.key())).toString()
-        if self.ptt_check.isChecked() and key == self.ptt_key and self.in_voice:
-            self.push_to_talk(press)
+    def set_mute_shortcut(self, shortcut: str) -> None:
+        self.mute_edit.setKeySequence(QtGui.QKeySequence(shortcut))
+        self._mute_shortcut_changed(self.mute_edit.keySequence())
+
+    def app_key(self, watched: Any, event: Any, kind: Any) -> bool:
+        """A key event anywhere in the app while in voice (``AppKeys``): True when it was
+        voice's (then the app never sees it). The push-to-talk key counts only while push to
+        talk is on, the mute shortcut always, M only in this panel; none while a text field
+        has the focus. A key the user picked wins over the app's shortcut for it."""
+        kinds = QtCore.QEvent.Type
+        released = kind == kinds.KeyRelease and self._ptt_down and not event.isAutoRepeat()
+        if released and key_text(event).split("+")[-1] == self._ptt_last():
+            self.push_to_talk(False)  # let go wherever the focus went meanwhile
             return True
-        if key == MUTE_KEY and self.in_voice and not self.ptt_check.isChecked():
-            if press:
+        if not self.in_voice:
+            return False
+        focus = QtWidgets.QApplication.focusWidget()
+        if typing_in(focus) or typing_in(watched):
+            return False
+        pressed = key_text(event)
+        ptt = self.ptt_check.isChecked() and pressed == self.ptt_key
+        mute = pressed == self.mute_shortcut or (
+            pressed == MUTE_KEY and not self.ptt_check.isChecked() and self._in_panel(focus)
+        )
+        if not (ptt or mute):
+            return False
+        if kind == kinds.ShortcutOverride:
+            event.accept()  # a key event for voice, not the app's shortcut
+        elif kind == kinds.KeyPress and not event.isAutoRepeat():
+            if ptt:
+                self.push_to_talk(True)
+            else:
                 self.toggle_mute()
-            return True
-        return False
+        return True
+
+    def _ptt_last(self) -> str:
+        return self.ptt_key.split("+")[-1]
+
+    def _in_panel(self, widget: Any) -> bool:
+        root = self._key_root
+        return widget is not None and (widget is root or root.isAncestorOf(widget))
 
     def _ptt_key_changed(self, sequence: Any) -> None:
         text = sequence.toString().split(",")[0].strip()
         if text:
             self.ptt_key = text
-            self.ptt_edit.setToolTip(f"Hold {text} to talk (while this panel has the focus)")
+            self.ptt_edit.setToolTip(f"Hold {text} to talk (anywhere in the app)")
+
+    def _mute_shortcut_changed(self, sequence: Any) -> None:
+        text = sequence.toString().split(",")[0].strip()
+        if text:
+            self.mute_shortcut = text
+            self.mute_edit.setToolTip(
+                f"{text} mutes or unmutes anywhere in the app (M in this panel)"
+            )
 
     # --- drawing -------------------------------------------------------------------------
 
@@ -752,6 +901,11 @@ class VoiceBar(QtWidgets.QFrame):
         self.mute_button.setVisible(here and joined and not self.ptt_check.isChecked())
         self.mute_button.setChecked(self.muted)
         self.mute_button.setText("Unmute" if self.muted else "Mute")
+        self.mute_button.setToolTip(
+            f"Mute or unmute your microphone ({MUTE_KEY} here, {self.mute_shortcut} anywhere)"
+        )
+        self.talk_button.setVisible(here and self.phase == "joined")
+        self.talk_button.setDown(self._ptt_down)
         self.check_button.setVisible(here and not joined)
         self.meter.setVisible(here and (joined or self.phase == "checking"))
         self.meter.setValue(round(self.level * 100))

@@ -14,6 +14,10 @@ def test_m_mutes_while_the_panel_has_the_focus_and_push_to_talk_holds():
     assert len(scenarios.keys_mute_and_push_to_talk()) == 2
 
 
+def test_push_to_talk_and_the_mute_shortcut_work_with_the_focus_on_the_apps_viewer():
+    assert len(scenarios.keys_anywhere_in_the_app()) == 5
+
+
 def test_without_qtwebengine_the_bar_says_why_and_offers_the_browser():
     assert scenarios.without_web_engine()
 

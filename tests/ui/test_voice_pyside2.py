@@ -12,6 +12,10 @@ def test_the_voice_bar_and_people_work_on_pyside2(tmp_path: Path):
     lines = run_check("tests.ui.voice_check", "PySide2", tmp_path / "config", timeout=120)
     assert "M mutes and unmutes; typed in a text field it is a letter" in lines, lines
     assert "push-to-talk: the key held talks, let go stops" in lines
+    assert "push-to-talk held on the viewer talks, let go stops; auto-repeat ignored" in lines
+    assert "typed in a line edit of the app the key is a letter" in lines
+    assert "the mute shortcut works with the focus on the viewer; M there is the app's" in lines
+    assert "the hold-to-talk button talks while held" in lines
     assert "leave: voice_leave sent, the page dropped" in lines
     assert "people show voice" in lines
     assert "qwebchannel.js from Qt's resource; the mic granted to the page's origin only" in lines

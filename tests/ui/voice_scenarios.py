@@ -14,6 +14,9 @@ from collections.abc import Callable
 from types import SimpleNamespace
 from typing import Any, Optional
 
+import Qt
+from Qt import QtTest
+
 from overshoulder.core.ui.dispatch import GuiDispatcher
 from overshoulder.core.ui.voice import VoiceBar, VoiceBridge
 
@@ -124,8 +127,9 @@ class VoiceRig:
         pump()
 
 
-def key_event(kind: Any, key: Any, text: str) -> Any:
-    return QtGui.QKeyEvent(kind, key, QtCore.Qt.KeyboardModifier.NoModifier, text)
+def key_event(kind: Any, key: Any, text: str, mods: Any = None, repeat: bool = False) -> Any:
+    mods = QtCore.Qt.KeyboardModifier.NoModifier if mods is None else mods
+    return QtGui.QKeyEvent(kind, key, mods, text, repeat)
 
 
 def type_key(widget: Any, key: Any, text: str) -> None:
@@ -262,6 +266,114 @@ def keys_mute_and_push_to_talk() -> list[str]:
         assert wait_for(lambda: rig.page.commands[-1] == ("talk", {"down": False}))
         said.append("push-to-talk: the key held talks, let go stops")
     finally:
+        rig.close()
+    return said
+
+
+class Viewer(QtWidgets.QWidget):
+    """A stand-in for the app's viewer (another window of the app, not the panel): the keys it
+    gets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setFocusPolicy(QtCore.Qt.FocusPolicy.StrongFocus)
+        self.keys: list[str] = []
+        self.resize(200, 120)
+
+    def keyPressEvent(self, event: Any) -> None:
+        self.keys.append(event.text())
+
+
+def focus(widget: Any) -> None:
+    """Give ``widget`` the app's focus (its window active first, as a click on it does)."""
+    widget.activateWindow()
+    widget.setFocus()
+    assert wait_for(lambda: QtWidgets.QApplication.focusWidget() is widget), widget
+
+
+def press(widget: Any, key: Any, text: str, down: bool, mods: Any = None, repeat: bool = False):
+    kind = QtCore.QEvent.Type.KeyPress if down else QtCore.QEvent.Type.KeyRelease
+    QtWidgets.QApplication.postEvent(widget, key_event(kind, key, text, mods, repeat))
+    pump(0.02)
+
+
+def keys_anywhere_in_the_app() -> list[str]:
+    """While in voice, push-to-talk and the mute shortcut work with the focus on the app's
+    viewer (an app-wide event filter), not while typing in a knob's field; M stays the
+    panel's; the hold-to-talk button talks while held; leaving removes the filter."""
+    said: list[str] = []
+    rig = VoiceRig()
+    bar = rig.bar
+    viewer = Viewer()
+    knob = QtWidgets.QLineEdit()
+    ctrl_alt = QtCore.Qt.KeyboardModifier.ControlModifier | QtCore.Qt.KeyboardModifier.AltModifier
+    if Qt.__binding__ == "PySide2":  # its QKeyEvent takes one modifier only on this Python
+        ctrl_alt = QtCore.Qt.KeyboardModifier.ControlModifier
+        bar.set_mute_shortcut("Ctrl+M")
+    key_m, key_t = QtCore.Qt.Key.Key_M, QtCore.Qt.Key.Key_T
+    try:
+        viewer.show()
+        knob.show()
+        assert not bar.keys.installed, "no app-wide filter before joining"
+        bar.join()
+        rig.page.loaded()
+        rig.client.relay_says("voice_welcome", {"mode": "mesh", "can_speak": True, "members": []})
+        assert wait_for(lambda: bar.phase == "joined")
+        assert bar.keys.installed and bar.muted
+        focus(viewer)
+        press(viewer, key_m, "m", True, ctrl_alt)
+        press(viewer, key_m, "m", False, ctrl_alt)
+        assert wait_for(lambda: not bar.muted), f"{bar.mute_shortcut} on the viewer unmutes"
+        assert rig.page.commands[-1] == ("mute", {"muted": False}) and viewer.keys == []
+        press(viewer, key_m, "m", True)
+        assert viewer.keys == ["m"] and not bar.muted, "a plain M on the viewer is the app's"
+        bar.set_mute_shortcut("F9")
+        press(viewer, QtCore.Qt.Key.Key_F9, "", True)
+        assert wait_for(lambda: bar.muted), "the chosen mute shortcut works"
+        said.append("the mute shortcut works with the focus on the viewer; M there is the app's")
+
+        bar.ptt_check.setChecked(True)
+        bar.set_ptt_key("T")
+        focus(viewer)
+        press(viewer, key_t, "t", True)
+        assert wait_for(lambda: rig.page.commands[-1] == ("talk", {"down": True}))
+        count = len(rig.page.commands)
+        press(viewer, key_t, "t", True, repeat=True)
+        press(viewer, key_t, "t", False, repeat=True)
+        assert len(rig.page.commands) == count, "auto-repeat changes nothing"
+        press(viewer, key_t, "t", False)
+        assert wait_for(lambda: rig.page.commands[-1] == ("talk", {"down": False}))
+        assert viewer.keys == ["m"], "the viewer never got the push-to-talk key"
+        override = key_event(QtCore.QEvent.Type.ShortcutOverride, key_t, "t")
+        override.ignore()
+        QtWidgets.QApplication.sendEvent(viewer, override)
+        assert override.isAccepted(), "the picked key wins over the app's shortcut for it"
+        said.append("push-to-talk held on the viewer talks, let go stops; auto-repeat ignored")
+
+        focus(knob)
+        count = len(rig.page.commands)
+        press(knob, key_t, "t", True)
+        press(knob, key_t, "t", False)
+        assert knob.text() == "t" and len(rig.page.commands) == count, knob.text()
+        said.append("typed in a line edit of the app the key is a letter")
+
+        bar.ptt_check.setChecked(False)
+        QtTest.QTest.mousePress(bar.talk_button, QtCore.Qt.MouseButton.LeftButton)
+        assert wait_for(lambda: rig.page.commands[-1] == ("talk", {"down": True}))
+        QtTest.QTest.mouseRelease(bar.talk_button, QtCore.Qt.MouseButton.LeftButton)
+        assert wait_for(lambda: rig.page.commands[-1] == ("talk", {"down": False}))
+        said.append("the hold-to-talk button talks while held")
+
+        bar.leave()
+        assert not bar.keys.installed
+        focus(viewer)
+        press(viewer, key_m, "m", True, ctrl_alt)
+        assert viewer.keys[-1] == "m", "out of voice the app gets its keys"
+        said.append("leaving voice removes the app-wide filter")
+    finally:
+        for window in (viewer, knob):
+            window.close()
+            window.deleteLater()
         rig.close()
     return said
 
@@ -423,6 +535,7 @@ ALL = (
     volumes_and_letting_a_viewer_speak,
     joins_mutes_and_leaves,
     keys_mute_and_push_to_talk,
+    keys_anywhere_in_the_app,
     without_web_engine,
     refused_join,
 )
