@@ -274,7 +274,7 @@ def call(pw: Playwright, relay_proc: RelayProcess) -> Iterator[Call]:
 def small_relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RelayProcess]:
     """A relay whose voice rooms hold 2 (and no media server to carry more)."""
     proc = RelayProcess(tmp_path_factory.mktemp("voice") / "relay-data")
-    proc.extra_args = ["--voice-mesh-max", "2"]
+    proc.extra_args = ["--voice-mesh-max", "2", "--media-server", "none"]
     proc.start()
     try:
         yield proc

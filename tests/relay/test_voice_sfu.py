@@ -23,6 +23,7 @@ import io
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import time
@@ -37,13 +38,14 @@ import pytest
 import requests
 
 from overshoulder.relay.janus import (
+    START_TIMEOUT_S,
     JanusClient,
     JanusError,
     JanusOptions,
     JanusProcess,
     find_janus,
 )
-from tests.conftest import ARTIFACTS, RelayProcess
+from tests.conftest import ARTIFACTS, RawClient, RelayProcess
 from tests.voice.netns import NetNamespace, why_not_available
 
 pytest.importorskip("playwright", reason="the SFU test drives Chromium through Playwright")
@@ -445,6 +447,164 @@ def matches(got: np.ndarray, said: np.ndarray) -> float:
 
 def _client_of(janus: JanusProcess) -> JanusClient:
     return JanusClient(janus.url, janus.api_secret, janus.admin_key)
+
+
+# --- Janus started when a room needs it (the default) -------------------------------------------
+
+
+def _janus_children(relay: RelayProcess) -> list[int]:
+    """The pids of the janus processes the relay runs now."""
+    assert relay.proc is not None
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)
+            comm, ppid = fields[0].split("(", 1)[1], int(fields[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        if ppid == relay.proc.pid and comm == "janus":
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _voice_clients(relay: RelayProcess, n: int, made: list[RawClient]) -> list[RawClient]:
+    """``n`` participants of a new session (a host, then reviewers), synced."""
+    created = relay.create_session()
+    sid = created["session"]["id"]
+    out = []
+    for i in range(n):
+        c = RawClient(relay.ws_url)
+        made.append(c)
+        c.join(created["host_token"] if i == 0 else relay.invite(sid, "reviewer"), f"P{i}")
+        c.expect("synced")
+        out.append(c)
+    return out
+
+
+def test_a_relay_with_default_options_starts_janus_when_a_room_needs_it_and_keeps_it(
+    media_ns: NetNamespace, tmp_path: Path
+) -> None:
+    """No ``--media-server``: no Janus while rooms fit a mesh; the third member past a cap of
+    2 makes the relay start its Janus and the room goes through it, the members hearing
+    each other; a later room uses the same Janus; it ends with the relay."""
+    pytest.importorskip("aiortc", reason="Python voice members need aiortc (the voice extra)")
+    from overshoulder.core.client import SessionClient
+    from overshoulder.core.voice import VoiceParticipant, read_wav
+
+    relay = RelayProcess(tmp_path / "relay-data", extra_args=["--voice-mesh-max", "2"]).start()
+    members: list[tuple[SessionClient, VoiceParticipant]] = []
+    made: list[RawClient] = []
+    janus: list[int] = []
+    try:
+        created = relay.create_session(name="Shot 040 voice", host_name="Mia")
+        sid = created["session"]["id"]
+        said = {}
+        for n, name in enumerate(("Mia", "Leo", "Ada")):
+            token = created["host_token"] if n == 0 else relay.invite(sid, "reviewer")
+            client = SessionClient(relay.url, token, name)
+            client.start()
+            assert client.wait_synced(10), f"{name} did not sync: {client.last_error}"
+            wav = speech_wav(tmp_path, 60 + n)
+            said[name] = read_wav(wav)
+            voice = VoiceParticipant(client, wav)
+            members.append((client, voice))
+            if n == 2:  # two in a mesh: still no media server
+                assert wait_for(lambda: all(v.mode == "mesh" for _, v in members[:2]), 10)
+                assert members[0][1].wait_connected([members[1][0].participant.id], 20)  # type: ignore[union-attr]
+                assert _janus_children(relay) == [], "a mesh started janus"
+                assert not JANUS_STARTED.search(relay.log_text())
+            voice.join()
+        assert wait_for(lambda: all(v.mode == "sfu" for _, v in members), timeout=30), [
+            v.mode for _, v in members
+        ]
+        janus = [_janus_pid(relay)]
+        assert _janus_children(relay) == janus
+        ids = {c.participant.name: c.participant.id for c, _ in members if c.participant}
+        for listener, speaker in (("Mia", "Ada"), ("Ada", "Mia")):
+            voice = next(v for c, v in members if c.participant and c.participant.name == listener)
+            since = time.time()
+            assert voice.wait_heard(ids[speaker], 2.0, since, timeout=30), (
+                f"{listener} did not hear {speaker} (error: {voice.last_error})"
+            )
+            got = voice.recording(ids[speaker], since)
+            right = matches(got, said[speaker])
+            wrong = matches(got, said["Leo"])
+            assert right > 0.8 and right > wrong + 0.25, (listener, speaker, right, wrong)
+        for _, voice in members:
+            voice.leave()
+        # Another session's room past the cap goes through the same Janus.
+        a, b, c = _voice_clients(relay, 3, made)
+        for who in (a, b):
+            who.send("voice_join", {"muted": True})
+            assert who.expect("voice_welcome")["data"]["mode"] == "mesh"
+        c.send("voice_join", {"muted": True})
+        assert c.expect("voice_welcome", timeout=20)["data"]["mode"] == "sfu"
+        assert len(JANUS_STARTED.findall(relay.log_text())) == 1
+        assert _janus_children(relay) == janus
+    finally:
+        for client, voice in members:
+            voice.leave()
+            client.close()
+        for raw in made:
+            raw.close()
+        relay.stop()
+        for pid in janus:
+            alive = _wait_gone(pid, 10)
+            if alive:
+                os.kill(pid, 9)
+            assert not alive, "the relay stopped but its janus kept running"
+
+
+@pytest.fixture
+def loopback_only() -> Iterator[NetNamespace]:
+    """A namespace with nothing but loopback (127.0.0.1 and 127.0.0.2), this thread in it."""
+    reason = why_not_available() or (None if find_janus() else "janus is not installed")
+    if reason:
+        pytest.skip(reason)
+    with NetNamespace(prefix="os-lo").inside() as ns:
+        yield ns
+
+
+def test_on_a_machine_with_only_loopback_the_joiner_past_the_cap_hears_why(
+    loopback_only: NetNamespace, tmp_path: Path
+) -> None:
+    """Janus would take no media there: the relay does not start it, logs why, and the
+    joiner past the cap gets voice_full saying the media server could not start."""
+    relay = RelayProcess(tmp_path / "relay-data", extra_args=["--voice-mesh-max", "2"]).start()
+    made: list[RawClient] = []
+    try:
+        a, b, c = _voice_clients(relay, 3, made)
+        for who in (a, b):
+            who.send("voice_join", {})
+            who.expect("voice_welcome")
+        c.send("voice_join", {}, ref="third")
+        err = c.expect("error", ref="third", timeout=20)["data"]
+        assert err["code"] == "voice_full" and err["type"] == "voice_join", err
+        assert "media server that carries more could not start" in err["message"], err
+        assert "no network interface" in err["message"] and "loopback" in err["message"], err
+        assert "the media server could not start" in relay.log_text()
+        assert _janus_children(relay) == []
+        # The mesh is untouched: one leaves, the third gets in, peer to peer.
+        b.send("voice_leave", {})
+        c.send("voice_join", {})
+        assert c.expect("voice_welcome")["data"]["mode"] == "mesh"
+    finally:
+        for raw in made:
+            raw.close()
+        relay.stop()
+
+
+def test_a_janus_whose_api_port_is_taken_says_so(media_ns: NetNamespace, tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        janus = JanusProcess(tmp_path / "janus", JanusOptions(rtp_ports=(24000, 24099)), port=port)
+        started = time.monotonic()
+        with pytest.raises(JanusError, match=f"Couldn't start webserver on port {port}"):
+            asyncio.run(janus.start())
+        assert time.monotonic() - started < START_TIMEOUT_S
+    assert janus.proc is None and janus.port == port  # a port it was given is kept
 
 
 # --- three speakers and a viewer in Chromium ----------------------------------------------------
