@@ -53,6 +53,7 @@ import functools
 import json
 import math
 import shutil
+import signal
 import struct
 import subprocess
 import sys
@@ -264,6 +265,15 @@ def _pages_worker() -> None:
             ctx.close()
 
 
+def _die_with_parent() -> None:
+    """In a pages worker: the kernel kills it when the benchmark dies (even by SIGKILL), and
+    Playwright then closes its browser."""
+    import ctypes
+
+    pr_set_pdeathsig = 1
+    ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
 class Browser:
     """The orchestrator's handle on one pages worker."""
 
@@ -281,6 +291,7 @@ class Browser:
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             limit=16 * 1024 * 1024,
+            preexec_fn=_die_with_parent,
         )
         b = cls(proc)
         await b._send({"wav": str(wav), "secure_origin": secure_origin})
@@ -828,7 +839,15 @@ async def run(args: argparse.Namespace) -> str:
                 try:
                     if net is not None:
                         net.create()
-                    calls.append((plan, await one_call(plan, wav, args.window, net), ""))
+                    call = await one_call(plan, wav, args.window, net)
+                    calls.append((plan, call, ""))
+                    # Progress on stderr: a run stopped by a time limit still shows its calls.
+                    print(
+                        f"{plan.label}: p50 {pct(call.lat, 50):.0f} ms, p95 "
+                        f"{pct(call.lat, 95):.0f} ms, {call.page_cores:.2f} cores/page",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                 except (OSError, RuntimeError, asyncio.TimeoutError) as exc:
                     calls.append((plan, None, f"failed: {exc!r}"))
                 finally:
