@@ -5,7 +5,9 @@ pages are held to relayed ICE candidates (every RTCPeerConnection they make gets
 ``iceTransportPolicy: "relay"``), so their audio can only flow through coturn's relayed
 addresses. The fake microphone plays tone bursts of four pitches at irregular times; what one
 page receives is recorded and must be those bursts, pitch after pitch. With a secret coturn does
-not know, coturn refuses the allocation, no link connects and the page says it could not connect.
+not know, coturn refuses the allocation, no link connects, and after its ICE restarts the page
+says so, in People and a toast; once coturn takes the credentials, Retry connects the same links
+again.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import struct
 import tempfile
 import wave
 from collections.abc import Iterator
+from unittest.mock import ANY
 from pathlib import Path
 
 import numpy as np
@@ -55,12 +58,35 @@ RELAY_ONLY = """(() => {
     Object.setPrototypeOf(window.RTCPeerConnection, Native);
 })();"""
 
-#: JS: joins voice, speaking (``true``) or listening with the microphone muted.
+#: JS: joins voice, speaking (``true``) or listening with the microphone muted; the peers
+#: whose link gave up, as the engine tells the page, are kept in window.__failed.
 JOIN = """async (speak) => {
     const { voice } = await import('/web/js/voice.js');
+    window.__failed = [];
+    voice.on("linkfailed", (pid) => window.__failed.push(pid));
     await voice.join();
     voice.setMuted(!speak);
 }"""
+
+#: JS: the page's one mesh link (to the other page): its state, attempts and side.
+LINK = """async () => {
+    const { voice } = await import('/web/js/voice.js');
+    const peer = [...voice.members.keys()].find((id) => id !== voice.me.id);
+    const link = voice.linkOf(peer);
+    return { state: link.state, attempts: link.attempts, offerer: link.offerer };
+}"""
+
+#: JS: RTP packets received on all the page's peer connections.
+PACKETS_IN = """async () => {
+    let n = 0;
+    for (const pc of window.__pcs) {
+        (await pc.getStats()).forEach((s) => { if (s.type === "inbound-rtp") n += s.packetsReceived; });
+    }
+    return n;
+}"""
+
+#: How long a link may take to give up: its ICE restarts with their waits (voice-health.js).
+GIVE_UP_MS = 60_000
 
 #: JS: the candidate types of every connected link's selected pair.
 SELECTED_PAIRS = """async () => {
@@ -256,6 +282,18 @@ def two_in_voice(relay: RelayProcess, context: BrowserContext) -> tuple[Review, 
     return r, pages
 
 
+def peer_id(p: ReviewerPage) -> str:
+    """The participant id of the other page in voice."""
+    return str(
+        p.page.evaluate(
+            """async () => {
+        const { voice } = await import('/web/js/voice.js');
+        return [...voice.members.keys()].find((id) => id !== voice.me.id);
+    }"""
+        )
+    )
+
+
 def close(r: Review, shot: str = "") -> None:
     for i, p in enumerate(r.pages):
         if shot:
@@ -301,29 +339,93 @@ def test_a_call_through_coturn_alone_carries_the_speakers_audio(
         relay.stop()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the page's voice engine does not yet say when a link cannot connect",
-)
 def test_with_a_secret_coturn_does_not_know_the_call_does_not_connect_and_the_page_says_so(
     tmp_path: Path, coturn: Coturn, voice_context: BrowserContext
 ) -> None:
     relay = turn_relay(tmp_path, coturn, "not-" + coturn.secret)
     r = None
     try:
-        r, (sam, ana) = two_in_voice(relay, voice_context)
-        for p in (sam, ana):
+        r, pages = two_in_voice(relay, voice_context)
+        for p, other in zip(pages, ("Ana", "Sam")):
             # coturn answers the allocation with 401 (wrong credentials), so no candidate
-            # exists; the page tells the user the call could not connect.
+            # exists; the links restart ICE a few times, then give up and say why.
             p.wait_for("() => window.__iceErrors.includes(401)")
+            toast = p.page.locator(".toast", has_text=f"Voice could not connect to {other}")
+            expect(toast).to_be_visible(timeout=GIVE_UP_MS)
+            expect(toast).to_contain_text("TURN server refused the credentials")
+            # People says it next to that person, why in its tooltip.
+            nolink = p.page.locator(f"#people [data-id='{peer_id(p)}'] .voice-nolink")
+            expect(nolink).to_be_visible()
+            expect(nolink).to_have_text("no audio link")
+            expect(nolink).to_have_attribute("title", re.compile("TURN server refused", re.I))
+            # ...and so do the voice settings.
+            p.page.locator("#voice-settings").click()
             note = p.page.locator("#voice-note")
             expect(note).to_be_visible()
-            expect(note).to_contain_text(re.compile("could not connect", re.I))
+            expect(note).to_contain_text(re.compile(f"could not connect to {other}", re.I))
+            p.page.keyboard.press("Escape")
+        for p in pages:
+            assert p.page.evaluate(LINK) == {"state": "failed", "attempts": 3, "offerer": ANY}
             assert not p.page.evaluate(
                 "() => window.__pcs.some((pc) => pc.connectionState === 'connected')"
             )
-            assert p.page.evaluate("() => window.__remote.length") == 0
+            assert p.page.evaluate(PACKETS_IN) == 0
+            # Said once, not at each attempt.
+            assert p.page.evaluate("() => window.__failed") == [peer_id(p)]
+            assert not p.errors, p.errors
     finally:
         if r is not None:
             close(r, "coturn-refuses")
         relay.stop()
+
+
+def test_a_link_that_failed_connects_when_retried_once_coturn_takes_the_credentials(
+    tmp_path: Path, voice_context: BrowserContext
+) -> None:
+    reason = Coturn.missing()
+    if reason:
+        pytest.skip(reason)
+    wrong = Coturn(tmp_path / "coturn-wrong").start()
+    right = None
+    relay = turn_relay(tmp_path, wrong, "the-relays-" + wrong.secret)
+    r = None
+    try:
+        r, pages = two_in_voice(relay, voice_context)
+        for p in pages:
+            p.page.locator(f"#people [data-id='{peer_id(p)}'] .voice-nolink").wait_for(
+                timeout=GIVE_UP_MS
+            )
+        made = [p.page.evaluate("() => window.__pcs.length") for p in pages]
+        # The TURN server comes back on the same port, with the relay's secret.
+        wrong.stop()
+        right = Coturn(
+            tmp_path / "coturn-right",
+            secret="the-relays-" + wrong.secret,
+            port=wrong.port,
+            min_port=wrong.min_port,
+            max_port=wrong.max_port,
+        ).start()
+        # The answerer's Retry asks the offerer for an ICE restart (its own offer).
+        asker = next(p for p in pages if not p.page.evaluate(LINK)["offerer"])
+        asker.page.locator(f"#people [data-id='{peer_id(asker)}'] .voice-retry").click()
+        for p in pages:
+            p.wait_for("() => window.__pcs.some((pc) => pc.connectionState === 'connected')")
+            expect(p.page.locator(f"#people [data-id='{peer_id(p)}'] .voice-nolink")).to_be_hidden()
+            assert p.page.evaluate(LINK)["state"] == "connected"
+            pairs = p.page.evaluate(SELECTED_PAIRS)
+            assert pairs and all(pair == ["relay", "relay"] for pair in pairs), pairs
+        # The same peer connections, restarted: not a new call.
+        assert [p.page.evaluate("() => window.__pcs.length") for p in pages] == made
+        ana = pages[1]
+        ana.wait_for("() => window.__remote.length > 0")
+        heard = decode_webm(base64.b64decode(ana.page.evaluate(RECORD, 3000)))
+        assert len(heard) > 2 * RATE and len(heard_tones(heard)) >= 4, right.log_tail()
+        for p in pages:
+            assert not p.errors, p.errors
+    finally:
+        if r is not None:
+            close(r, "coturn-comes-back")
+        relay.stop()
+        wrong.stop()
+        if right is not None:
+            right.stop()

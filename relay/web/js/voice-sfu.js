@@ -5,7 +5,11 @@
 // "sfu-sub": the relay offers, with `streams` saying which mid carries whose voice; the link
 // answers and hands each voice to the engine as its own MediaStream, so per-person volume
 // works as in a mesh. A new offer from "sfu-sub" (someone joined or left) updates the set.
+//
+// Should either connection fail (or a description be refused), the engine is told
+// (`sfuTrouble(reason)`): it leaves voice and joins again, a few times, then says so.
 
+import { LinkWatch } from "./voice-health.js";
 import { candidateFromWire, candidateToWire, descriptionToWire } from "./voice-wire.js";
 
 export const SFU_PUBLISH = "sfu";
@@ -25,6 +29,7 @@ export class SfuLink {
     this.heard = new Map();
     // Signals are handled in order (each waits for the one before).
     this.chain = Promise.resolve();
+    this.watches = [];
   }
 
   #pc(to) {
@@ -34,6 +39,13 @@ export class SfuLink {
         this.engine.signal(to, { candidate: candidateToWire(ev.candidate) });
       }
     };
+    const what = to === SFU_PUBLISH ? "sending your microphone" : "receiving the others' voices";
+    const watch = new LinkWatch(pc, this.iceServers, {
+      connected: () => this.#connected(),
+      trouble: (reason) => this.#trouble(`${what}: ${reason}`),
+    });
+    watch.expect();
+    this.watches.push(watch);
     return pc;
   }
 
@@ -57,8 +69,19 @@ export class SfuLink {
   signal(msg) {
     this.chain = this.chain.then(() => this.#signal(msg)).catch((err) => {
       console.warn("voice (media server):", err);
+      this.#trouble(`its description was refused (${err.message ?? err})`);
     });
     return this.chain;
+  }
+
+  // Connected: both connections this link has (one for a listener) are.
+  #connected() {
+    const pcs = [this.pub, this.sub].filter(Boolean);
+    if (!this.closed && pcs.every((pc) => pc.connectionState === "connected")) this.engine.sfuConnected?.();
+  }
+
+  #trouble(reason) {
+    if (!this.closed) this.engine.sfuTrouble?.(reason);
   }
 
   async #signal(msg) {
@@ -66,10 +89,10 @@ export class SfuLink {
     if (msg.id === SFU_PUBLISH) {
       if (!this.pub) return;
       if (msg.description) await this.pub.setRemoteDescription(msg.description);
-      else if (msg.candidate) await this.pub.addIceCandidate(candidateFromWire(msg.candidate));
+      else if (msg.candidate) await this.pub.addIceCandidate(candidateFromWire(msg.candidate)).catch(() => {});
     } else if (msg.id === SFU_SUBSCRIBE) {
       if (msg.candidate) {
-        if (this.sub) await this.sub.addIceCandidate(candidateFromWire(msg.candidate));
+        if (this.sub) await this.sub.addIceCandidate(candidateFromWire(msg.candidate)).catch(() => {});
       } else if (msg.description && msg.description.type === "offer") {
         await this.#subscribe(msg.description, msg.streams || []);
       }
@@ -118,6 +141,7 @@ export class SfuLink {
   close() {
     if (this.closed) return;
     this.closed = true;
+    for (const w of this.watches) w.stop();
     for (const pc of [this.pub, this.sub]) if (pc) pc.close();
     for (const id of this.heard.keys()) this.engine.remoteGone(id);
     this.heard.clear();

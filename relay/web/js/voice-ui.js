@@ -1,7 +1,8 @@
 // Voice in the page: the top bar's voice control (join, mute, leave, settings), its popover
 // (the microphone's level also before joining, input and output devices, the push-to-talk
 // key), and what People shows of each person in voice (speaking, muted, listening, a volume,
-// the host's "let speak" for a viewer). The engine (voice.js) does the work.
+// the host's "let speak" for a viewer, "no audio link" when the call to them could not
+// connect). The engine (voice.js) does the work.
 
 import { el, icon } from "./dom.js";
 import { SHORTCUT_KEYS } from "./keyboard.js";
@@ -84,6 +85,9 @@ export class VoiceBar {
     voice.on("level", (level) => this.#level(level));
     voice.on("allowed", (yes) => toast(yes ? "The host lets you speak." : "The host took your microphone away."));
     voice.on("error", (message) => toast(message));
+    voice.on("linkfailed", (pid, reason) =>
+      toast(`Voice could not connect to ${state.name(pid)}: ${reason}.`, [["Retry", () => voice.retry(pid)]]),
+    );
     state.on("people", () => this.render());
     this.render();
   }
@@ -137,6 +141,9 @@ export class VoiceBar {
     if (v.micError) notes.push(v.micError);
     else if (!speak) notes.push("You are listening. The host can let you speak.");
     else if (joined && !sending && v.speaking) notes.push("You are muted: the others do not hear you.");
+    if (v.linkError) notes.push(v.linkError);
+    const failed = joined ? [...v.members.keys()].filter((id) => v.linkState(id)?.state === "failed") : [];
+    if (failed.length) notes.push(`Voice could not connect to ${failed.map((id) => this.state.name(id)).join(", ")}: see People.`);
     if (v.members.size && !joined) notes.push(`${v.members.size} in voice now.`);
     this.note.textContent = notes.join(" ");
     this.note.hidden = !notes.length;
@@ -159,7 +166,8 @@ export class VoiceBar {
     return b;
   }
 
-  /** The row's voice controls: a volume for someone heard, the host's "let speak" for a viewer. */
+  /** The row's voice controls: a volume for someone heard, the host's "let speak" for a viewer,
+   * and "no audio link" (why, in its tooltip; Retry) when the link to them gave up. */
   controls(id) {
     const v = this.voice;
     const m = v.members.get(id);
@@ -169,7 +177,9 @@ export class VoiceBar {
     const host = v.me?.role === "host";
     const volume = v.joined && m.can_speak;
     const allow = host && role === "viewer";
-    if (!volume && !allow) return null;
+    const link = v.joined ? v.linkState(id) : null;
+    const failed = link?.state === "failed";
+    if (!volume && !allow && !failed) return null;
     let c = this.#controls.get(id);
     if (!c) {
       const slider = el("input", {
@@ -181,7 +191,10 @@ export class VoiceBar {
         oninput: () => v.setVolume(id, slider.value),
       });
       const allowButton = el("button", { className: "voice-allow", onclick: () => v.allow(id, !v.members.get(id)?.can_speak) });
-      c = { root: el("span", { className: "voice-controls" }, icon("volume"), slider, allowButton), slider, allowButton };
+      const noLink = el("span", { className: "voice-nolink" }, "no audio link");
+      const retry = el("button", { className: "voice-retry", onclick: () => v.retry(id) }, "Retry");
+      const root = el("span", { className: "voice-controls" }, noLink, retry, icon("volume"), slider, allowButton);
+      c = { root, slider, allowButton, noLink, retry };
       this.#controls.set(id, c);
     }
     const name = this.state.name(id);
@@ -190,6 +203,9 @@ export class VoiceBar {
     c.slider.value = String(v.volume(id));
     c.slider.setAttribute("aria-label", `Volume of ${name}`);
     c.slider.title = `${name}'s volume: ${Math.round(v.volume(id) * 100)}%`;
+    c.noLink.hidden = c.retry.hidden = !failed;
+    c.noLink.title = failed ? `No audio link with ${name}: ${link.reason}.` : "";
+    c.retry.title = `Try to connect to ${name} again`;
     c.allowButton.hidden = !allow;
     c.allowButton.textContent = m.can_speak ? "Stop speaking" : "Let speak";
     c.allowButton.title = m.can_speak ? `Take ${name}'s microphone away` : `Let ${name} speak in voice`;
@@ -216,7 +232,8 @@ export class VoiceBar {
   #renderPeople() {
     // Who is in voice (and what they may do) decides the rows; flags only repaint badges.
     const v = this.voice;
-    const key = JSON.stringify([v.status, [...v.members.values()].map((m) => [m.id, m.can_speak])]);
+    const failed = (id) => v.linkState(id)?.state === "failed";
+    const key = JSON.stringify([v.status, [...v.members.values()].map((m) => [m.id, m.can_speak, failed(m.id)])]);
     for (const id of this.#badges.keys()) if (!v.members.has(id)) this.#badges.delete(id);
     if (key !== this.#roster) {
       this.#roster = key;

@@ -8,9 +8,11 @@
 // again after a drop: voice is joined again by itself) and `error`. `connectionLost()` says the
 // session's connection went down. Views listen for "change", "level", "remote", "allowed" (the
 // host let this viewer speak, or stopped it), "refused" (the relay said no: its error's message)
-// and "error" (the microphone or a link failed here).
+// "error" (the microphone or a link failed here) and "linkfailed" (pid, reason: a mesh link
+// gave up after its ICE restarts; said once until it connects again).
 
 import { Emitter } from "./emitter.js";
+import { HEALTH } from "./voice-health.js";
 import { MeshLink } from "./voice-mesh.js";
 
 export { candidateFromWire, candidateToWire, descriptionToWire } from "./voice-wire.js";
@@ -68,6 +70,8 @@ export class VoiceEngine extends Emitter {
   speaking = false;
   /** Why the microphone could not be opened, when it could not. */
   micError = "";
+  /** Why voice through the relay's media server stopped, when it kept failing. */
+  linkError = "";
   #transport = null;
   #links = new Map(); // peer id ("sfu" for the media server) -> link
   #remote = new Map(); // participant id -> {stream, audio}
@@ -83,6 +87,9 @@ export class VoiceEngine extends Emitter {
   #stateAt = 0;
   #queue = Promise.resolve();
   #sfuModule = null;
+  #failedSaid = new Set(); // peers whose failed link was told to the views
+  #sfuTries = 0; // joins again since the media server's link last connected
+  #sfuTimer = 0;
 
   constructor() {
     super();
@@ -90,6 +97,8 @@ export class VoiceEngine extends Emitter {
     this.inputId = stored("input", "");
     this.outputId = stored("output", "");
     navigator.mediaDevices?.addEventListener?.("devicechange", () => this.emit("change"));
+    // The network is back: links that gave up try again.
+    globalThis.addEventListener?.("online", () => this.retry());
   }
 
   /** Starts listening to the relay through `transport` ({send(type, data), onMessage(cb)}). */
@@ -133,6 +142,12 @@ export class VoiceEngine extends Emitter {
     return this.#links.get(peer) ?? null;
   }
 
+  /** How the mesh link to `pid` fares: {state, reason} (see MeshLink), or null (no link). */
+  linkState(pid) {
+    const link = this.#links.get(pid);
+    return link?.state ? { state: link.state, reason: link.reason } : null;
+  }
+
   volume(pid) {
     return this.#volumes.get(pid) ?? 1;
   }
@@ -161,6 +176,7 @@ export class VoiceEngine extends Emitter {
   async join() {
     this.wanted = true;
     if (this.status !== "off") return;
+    this.linkError = "";
     this.#setStatus("joining");
     if (this.canSpeak) await this.#openMic();
     if (this.wanted && this.status === "joining") this.send("voice_join", { muted: this.muted });
@@ -168,9 +184,20 @@ export class VoiceEngine extends Emitter {
 
   leave() {
     this.wanted = false;
+    this.linkError = "";
+    this.#sfuTries = 0;
+    clearTimeout(this.#sfuTimer);
+    this.#sfuTimer = 0;
     if (this.status === "off") return;
     this.send("voice_leave", {});
     this.#left();
+  }
+
+  /** Links that gave up (to `pid` only, if given) try again now. */
+  retry(pid) {
+    for (const [peer, link] of this.#links) {
+      if ((!pid || peer === pid) && link.state === "failed") link.retry?.();
+    }
   }
 
   /** The host lets viewer `pid` speak, or stops it. */
@@ -265,6 +292,43 @@ export class VoiceEngine extends Emitter {
     r.audio.play().catch(() => {}); // without a user gesture yet: autoplay starts it later
     this.emit("remote", pid);
     this.emit("change");
+  }
+
+  /** A mesh link's state changed (MeshLink.state). */
+  linkChanged(link) {
+    if (this.#links.get(link.peer) !== link) return;
+    if (link.state === "connected") this.#failedSaid.delete(link.peer);
+    else if (link.state === "failed" && !this.#failedSaid.has(link.peer)) {
+      this.#failedSaid.add(link.peer);
+      this.emit("linkfailed", link.peer, link.reason);
+    }
+    this.emit("change");
+  }
+
+  /** The media server's link connected: failures count from none again. */
+  sfuConnected() {
+    this.#sfuTries = 0;
+  }
+
+  /** The media server's link failed (publishing or receiving): join voice again, a few times
+   * with a growing wait; after that, leave voice and say why. */
+  sfuTrouble(reason) {
+    if (!this.joined || this.mode !== "sfu" || this.#sfuTimer) return;
+    if (this.#sfuTries >= HEALTH.attempts) {
+      this.leave();
+      this.linkError = `Voice could not connect to the relay's media server: ${reason}.`;
+      this.emit("error", this.linkError);
+      this.emit("change");
+      return;
+    }
+    const wait = HEALTH.backoffMs * 2 ** this.#sfuTries++;
+    this.#sfuTimer = setTimeout(() => {
+      this.#sfuTimer = 0;
+      if (!this.joined || this.mode !== "sfu") return;
+      this.send("voice_leave", {});
+      this.#left(true);
+      this.join();
+    }, wait);
   }
 
   remoteGone(pid) {
@@ -434,6 +498,7 @@ export class VoiceEngine extends Emitter {
       this.#links.delete(peer);
       link.close();
     }
+    this.#failedSaid.delete(peer);
     this.remoteGone(peer);
   }
 
