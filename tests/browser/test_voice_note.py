@@ -5,6 +5,7 @@ and redone as any note, and still there after the relay restarts."""
 from __future__ import annotations
 
 import hashlib
+import json
 import tempfile
 import time
 from collections.abc import Iterator
@@ -16,11 +17,32 @@ from playwright.sync_api import BrowserContext, sync_playwright
 
 from overshoulder.core import relay_api
 from tests import voice_clips
-from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORT, WAIT_MS
+from tests.browser.conftest import BROWSER_ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, VIEWPORT, WAIT_MS
 
 from .shot import FIRST
 
-SHOTS = Path("/tmp/h/shots")
+SHOTS = BROWSER_ARTIFACTS / "voice-note"
+
+#: JS: the recordings the page keeps for the relay in IndexedDB: their key, session and SHA-256.
+WAITING_JS = """async () => {
+  const ask = (req) => new Promise((ok, no) => {
+    req.onsuccess = () => ok(req.result);
+    req.onerror = () => no(req.error);
+  });
+  const open = indexedDB.open("overshoulder-voice-notes", 1);
+  open.onupgradeneeded = () => open.result.createObjectStore("pending", { keyPath: "key" });
+  const db = await ask(open);
+  const all = await ask(db.transaction("pending").objectStore("pending").getAll());
+  db.close();
+  const out = [];
+  for (const rec of all) {
+    const bytes = await rec.blob.arrayBuffer();
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    const hex = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+    out.push({ key: rec.key, sid: rec.sid, sha256: hex });
+  }
+  return out;
+}"""
 
 #: JS: when the page's voice-note player starts and ends its clip (performance.now, ms).
 TIMES_JS = """() => {
@@ -30,6 +52,29 @@ TIMES_JS = """() => {
   a.addEventListener("ended", () => (window.voiceTimes.ended = performance.now()));
 }"""
 
+#: JS: what the player plays, heard through WebAudio: every 100 ms while it plays, the loudest
+#: frequency (Hz) and its level (dBFS), in ``window.voiceHeard``.
+HEARD_JS = """() => {
+  const a = document.getElementById("voice-audio");
+  const ctx = new AudioContext();
+  const analyser = ctx.createAnalyser();
+  analyser.fftSize = 8192;
+  ctx.createMediaElementSource(a).connect(analyser);
+  analyser.connect(ctx.destination);
+  window.voiceHeard = [];
+  const bins = new Float32Array(analyser.frequencyBinCount);
+  const timer = setInterval(() => {
+    if (a.dataset.state === "ended") return clearInterval(timer);
+    if (a.paused) return;
+    analyser.getFloatFrequencyData(bins);
+    let best = 1;
+    for (let i = 2; i < bins.length; i++) if (bins[i] > bins[best]) best = i;
+    window.voiceHeard.push([(best * ctx.sampleRate) / analyser.fftSize, bins[best]]);
+  }, 100);
+}"""
+#: The fake microphone's tone (Hz).
+TONE_HZ = 440.0
+
 
 @pytest.fixture(scope="module")
 def browser_context() -> Iterator[BrowserContext]:
@@ -37,7 +82,7 @@ def browser_context() -> Iterator[BrowserContext]:
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: install Debian's chromium for the browser tests")
     with tempfile.TemporaryDirectory(prefix="os-voice-note-") as tmp:
-        wav = voice_clips.write_wav(Path(tmp) / "tone.wav", 20.0)
+        wav = voice_clips.write_wav(Path(tmp) / "tone.wav", 20.0, TONE_HZ)
         args = [
             *CHROMIUM_ARGS,
             "--use-fake-ui-for-media-stream",
@@ -98,13 +143,21 @@ def _voice_adds(review) -> list[dict[str, Any]]:
     ]
 
 
-def _play(page: Any, button: str) -> dict[str, float]:
+def _play(page: Any, button: str, listen: bool = False) -> dict[str, float]:
     """Play a voice note to its end with the ``button`` (a selector); when it played and ended
-    (ms)."""
+    (ms). ``listen``: also check that what it played is the microphone's tone."""
     page.evaluate(TIMES_JS)
+    if listen:
+        page.evaluate(HEARD_JS)
     page.locator(button).click()
     page.locator("#voice-audio[data-state='playing']").wait_for(state="attached")
     page.locator("#voice-audio[data-state='ended']").wait_for(state="attached", timeout=20_000)
+    if listen:
+        heard = page.evaluate("window.voiceHeard")
+        loud = [hz for hz, db in heard if db > -50]
+        # Most of the clip is the tone the fake microphone played (not silence, not noise).
+        on_tone = [hz for hz in loud if abs(hz - TONE_HZ) < 12]
+        assert len(heard) >= 10 and len(on_tone) >= 0.7 * len(heard), heard
     return page.evaluate("window.voiceTimes")
 
 
@@ -144,7 +197,7 @@ def test_a_voice_note_held_on_a_frame_is_heard_in_another_page_and_kept_by_the_r
     vic.page.locator("#notes .note-audio .voice-play").wait_for()
     shot = _shot(vic.page, "voice-note-viewer.png")
     assert shot.stat().st_size > 0
-    times = _play(vic.page, "#notes .note-audio .voice-play")
+    times = _play(vic.page, "#notes .note-audio .voice-play", listen=True)
     played = (times["ended"] - times["playing"]) / 1000
     assert played == pytest.approx(clip["duration"], abs=0.6), (played, clip)
     _shot(sam.page, "voice-note-author.png")
@@ -168,3 +221,102 @@ def test_a_voice_note_held_on_a_frame_is_heard_in_another_page_and_kept_by_the_r
     again = relay_api.fetch_voice_note(r.relay.url, r.sid, clip["id"], viewer_token)
     assert again == data
     _shot(ann.page, "voice-note-after-restart.png")
+
+
+def _waiting(page: Any) -> list[dict[str, Any]]:
+    return page.evaluate(WAITING_JS)
+
+
+def _take_errors(p, *said: str) -> None:
+    """Take the console errors the browser writes for a request that failed out of the page's
+    errors (the page expected them: it keeps the recording and tries again)."""
+    p.errors[:] = [e for e in p.errors if not any(s in e for s in said)]
+
+
+def test_a_voice_note_recorded_while_the_relay_is_down_is_kept_and_sent_when_it_is_back(review):
+    r = review()
+    sam = r.open(r.link("reviewer", "Sam"))
+    sam.page.locator("#stage-message").wait_for(state="hidden")
+    r.relay.stop()
+    _record(sam.page, 57)
+    # The recording waits on the frame, says so, and is kept where a reload finds it.
+    waiting = sam.page.locator(".voice-pending[data-state='waiting']")
+    waiting.wait_for()
+    assert "sending" in waiting.inner_text()
+    assert "cannot be reached" in (waiting.get_attribute("title") or "")
+    [kept] = _waiting(sam.page)
+    assert kept["sid"] == r.sid
+    _shot(sam.page, "voice-note-waiting.png")
+
+    r.relay.start()
+    r.shot.wait(lambda: _voice_adds(r), "the voice note in the log", timeout=60)
+    [note] = _voice_adds(r)
+    # What the relay took is what the page kept: the same bytes, by their hash.
+    assert note["audio"]["id"] == kept["sha256"]
+    stored = r.relay.data_dir / "voice-notes" / r.sid / kept["sha256"][:2]
+    kept_bytes = (stored / f"{kept['sha256']}.webm").read_bytes()
+    assert hashlib.sha256(kept_bytes).hexdigest() == kept["sha256"]
+    sam.page.locator(".voice-pending").wait_for(state="detached")
+    sam.page.locator(f".voice-marker[data-note='{note['id']}']").wait_for()
+    sam.page.wait_for_function(f"async () => ({WAITING_JS})().then((w) => w.length === 0)")
+    _take_errors(sam, "Failed to load resource")
+
+
+def test_a_waiting_voice_note_survives_a_reload_and_can_be_discarded(review):
+    r = review()
+    sam = r.open(r.link("reviewer", "Sam"))
+    sam.page.locator("#stage-message").wait_for(state="hidden")
+    posts: list[str] = []
+
+    # The relay is up but its answers never reach the page (a proxy that drops them).
+    def drop(route: Any) -> None:
+        posts.append(route.request.method)
+        route.abort()
+
+    sam.page.route("**/voice-notes", drop)
+    _record(sam.page, 58)
+    sam.page.locator(".voice-pending[data-state='waiting']").wait_for()
+    [kept] = _waiting(sam.page)
+    sam.page.unroute("**/voice-notes")
+    sam.page.reload()
+    sam.wait_live()
+    # The reloaded page sends it, and adds the note with it, once.
+    r.shot.wait(lambda: _voice_adds(r), "the voice note in the log", timeout=30)
+    [note] = _voice_adds(r)
+    assert note["audio"]["id"] == kept["sha256"] and posts
+
+    # Another one, discarded while it waits: never sent, nothing left.
+    sam.page.route("**/voice-notes", lambda route: route.abort())
+    _record(sam.page, 58)
+    pending = sam.page.locator(".voice-pending[data-state='waiting']")
+    pending.wait_for()
+    pending.locator(".voice-discard").click()
+    sam.page.locator(".voice-pending").wait_for(state="detached")
+    sam.page.wait_for_function(f"async () => ({WAITING_JS})().then((w) => w.length === 0)")
+    sam.page.unroute("**/voice-notes")
+    assert len(_voice_adds(r)) == 1
+    _take_errors(sam, "Failed to load resource")
+
+
+def test_a_voice_note_the_relay_refuses_for_good_is_not_sent_again_and_says_why(review):
+    r = review()
+    sam = r.open(r.link("reviewer", "Sam"))
+    sam.page.locator("#stage-message").wait_for(state="hidden")
+    posts: list[int] = []
+    why = "the recording lasts 61.0 s; a voice note lasts at most 60 s"
+
+    def refuse(route: Any) -> None:
+        posts.append(1)
+        route.fulfill(
+            status=400,
+            content_type="application/json",
+            body=json.dumps({"error": {"code": "bad_message", "message": why}}),
+        )
+
+    sam.page.route("**/voice-notes", refuse)
+    _record(sam.page, 58)
+    sam.page.locator(f".toast:has-text('{why}')").wait_for()
+    assert not sam.page.locator(".voice-pending").count()
+    sam.page.wait_for_function(f"async () => ({WAITING_JS})().then((w) => w.length === 0)")
+    assert posts == [1]
+    _take_errors(sam, "Failed to load resource: the server responded with a status of 400")

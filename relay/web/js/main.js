@@ -237,6 +237,9 @@ function join({ sid, token, clientId }, name) {
     add: (note) => notes.add(note),
     toast,
     maxSeconds: () => state.limits?.max_voice_note_s ?? 60,
+    markers: voiceMarkers,
+    frame: displayFrame,
+    onLive: (cb) => conn.on("state", (s) => s === "live" && cb()),
   });
 
   const toolbar = new Toolbar($("#tools"), tools, notes, {

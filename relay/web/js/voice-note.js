@@ -1,6 +1,10 @@
 // Voice notes: hold the voice-note button (or the N key) over a frame to record up to a minute;
 // on release the recording goes to the relay (POST .../voice-notes) and a note anchored to that
-// frame carries the clip the relay answered. Notes with audio play through one <audio> element
+// frame carries the clip the relay answered. A recording the relay has not taken yet (it is down,
+// the network dropped, its disk is full) is kept, in memory and in IndexedDB so a reload keeps
+// it too, shown on the frame as "sending…" (with a way to discard it), and sent again with
+// back-off until the relay takes it; one the relay refuses for good (too long, not Opus, a
+// viewer's) is dropped with the relay's reason. Notes with audio play through one <audio> element
 // fed from a blob fetched with the link's token; their play buttons sit on the stage, over each
 // note's marker, and in the notes list.
 
@@ -9,17 +13,24 @@ import { uuid } from "./protocol.js";
 
 // What the page records: Opus in WebM (Chromium, Firefox), else in Ogg; speech-sized.
 export const RECORDING_TYPES = ["audio/webm;codecs=opus", "audio/ogg;codecs=opus"];
-const BITS_PER_SECOND = 32000;
+export const BITS_PER_SECOND = 32000;
 // Shorter than this is a tap on the button, not a note.
-const SHORTEST_MS = 400;
+export const SHORTEST_MS = 400;
 // Stop a little before the relay's limit, so the measured length stays within it.
-const MARGIN_MS = 400;
+export const MARGIN_MS = 400;
+// The microphone a voice note records from (as voice itself opens it).
+export const NOTE_MIC = { audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true } };
 // The marker a voice note draws: a small circle near the frame's top left corner, the next one
 // of the same frame beside it (image-height units).
 const MARKER_R = 0.022;
 const MARKER_STEP = 0.1;
 const MARKER_INSET = 0.08;
 const KEY = "n";
+// Seconds between attempts to send a recording the relay has not taken, growing to the last.
+const RETRY_S = [1, 2, 4, 8, 15, 30];
+// Where recordings wait for the relay (one record per recording, by its key).
+const DB = "overshoulder-voice-notes";
+const PENDING = "pending";
 
 /** "0:07" of a number of seconds. */
 export function clock(seconds) {
@@ -116,19 +127,40 @@ export class VoicePlayer {
 /** The play buttons on the stage, one over each voice note's marker on the frame shown. */
 export class VoiceMarkers {
   #buttons = new Map(); // note id -> button
+  #last = null; // the notes and map of the last placing, to place again when recordings wait
 
   constructor(stage, player) {
     this.player = player;
     this.layer = el("div", { id: "voice-markers", className: "layer voice-markers" });
     stage.append(this.layer);
+    // Recordings not yet taken by the relay (set by the recorder): their note, without audio.
+    this.pending = () => [];
+  }
+
+  /** Places the buttons again where they were last placed (a recording waits, or was sent). */
+  refresh() {
+    if (this.#last) this.place(...this.#last);
   }
 
   /** Places the buttons for `notes` (those on screen) with the stage's `map` (device px). */
   place(notes, map) {
+    this.#last = [notes, map];
     const dpr = window.devicePixelRatio || 1;
     const seen = new Set();
+    for (const wait of this.pending()) {
+      seen.add(wait.note.id);
+      let b = this.#buttons.get(wait.note.id);
+      if (!b) {
+        b = wait.marker;
+        this.#buttons.set(wait.note.id, b);
+        this.layer.append(b);
+      }
+      const [px, py] = map.pt(...centre(wait.note.shape));
+      b.style.left = `${px / dpr}px`;
+      b.style.top = `${py / dpr}px`;
+    }
     for (const note of notes) {
-      if (!note.audio) continue;
+      if (!note.audio || seen.has(note.id)) continue; // no audio, or still waiting to be sent
       seen.add(note.id);
       let b = this.#buttons.get(note.id);
       if (!b || b.dataset.clip !== note.audio.id) {
@@ -156,13 +188,22 @@ export class VoiceMarkers {
  * The voice-note button: press and hold to record, release to keep; while it records, a bar on
  * the `stage` says so and counts down the time left. `hooks`: `anchor()` (the
  * anchor of the frame on screen, or null), `holdView(anchor)`, `style()`, `aspect()`,
- * `notesOn(frame)`, `add(note)`, `toast(text)`, `maxSeconds()`.
+ * `notesOn(frame)`, `add(note)`, `toast(text)`, `maxSeconds()`; optional: `markers` (the
+ * stage's VoiceMarkers, to show recordings that wait for the relay), `frame()` (the frame on
+ * screen) and `onLive(cb)` (calls cb when the page's connection is live again).
  */
 export class VoiceRecorder {
   #take = null; // the recording under way
+  #waiting = new Map(); // key -> a recording the relay has not taken yet
+  #db = null; // Promise of the IndexedDB database, or of null where there is none
 
   constructor(button, stage, { sid, token, ...hooks }) {
     Object.assign(this, { button, sid, token, hooks });
+    if (hooks.markers) hooks.markers.pending = () => this.#shown();
+    this.#db = openDb();
+    this.#resume();
+    addEventListener("online", () => this.#sendAllNow());
+    hooks.onLive?.(() => this.#sendAllNow()); // the relay is back: no need to wait
     this.countdown = el("span", { className: "voice-countdown" });
     this.where = el("span", { className: "voice-where" });
     this.bar = el(
@@ -210,9 +251,7 @@ export class VoiceRecorder {
     this.#take = take;
     this.#render();
     try {
-      take.stream = await navigator.mediaDevices.getUserMedia({
-        audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
-      });
+      take.stream = await navigator.mediaDevices.getUserMedia(NOTE_MIC);
     } catch (err) {
       this.#take = null;
       this.#render();
@@ -254,26 +293,136 @@ export class VoiceRecorder {
     }
     const container = take.type.split(";")[0];
     const blob = new Blob(take.chunks, { type: container });
-    this.button.classList.add("sending");
+    const wait = { key: uuid(), sid: this.sid, anchor: take.anchor, type: container, blob, created: Date.now() };
+    wait.noteId = uuid();
+    this.#wait(wait);
+    this.#store(wait);
+    this.#send(wait);
+  }
+
+  /** The recordings waiting for the relay (tests read them: key, state, why, blob). */
+  get waiting() {
+    return [...this.#waiting.values()];
+  }
+
+  /** Forgets a recording the relay has not taken (its marker's discard button). */
+  discard(key) {
+    const wait = this.#waiting.get(key);
+    if (!wait) return;
+    clearTimeout(wait.timer);
+    wait.discarded = true;
+    this.#forget(wait);
+  }
+
+  #wait(wait) {
+    wait.tries = 0;
+    wait.state = "sending";
+    wait.note = this.#note(wait.anchor, null, [...this.#waiting.values()].filter((w) => w.anchor.frame === wait.anchor.frame).length);
+    wait.note.id = wait.noteId;
+    const label = el("span", { className: "voice-length" }, "sending…");
+    const drop = el(
+      "button",
+      { className: "voice-discard", title: "Discard this voice note", onclick: (e) => (e.stopPropagation(), this.discard(wait.key)) },
+      "×",
+    );
+    wait.marker = el("div", { className: "voice-play voice-marker voice-pending", attrs: { role: "status" } }, icon("voice-note"), label, drop);
+    wait.marker.dataset.pending = wait.key;
+    wait.label = label;
+    this.#waiting.set(wait.key, wait);
+    this.#show(wait);
+  }
+
+  #show(wait) {
+    const m = wait.marker;
+    m.dataset.state = wait.state;
+    m.title = wait.why ? `Voice note not sent yet: ${wait.why}. Trying again…` : "Sending this voice note to the relay…";
+    this.hooks.markers?.refresh();
+  }
+
+  #shown() {
+    const frame = this.hooks.frame?.();
+    return this.waiting.filter((w) => frame === undefined || w.anchor.frame === frame);
+  }
+
+  async #send(wait) {
+    if (wait.discarded || wait.inFlight) return;
+    wait.inFlight = true;
+    clearTimeout(wait.timer);
+    let final = null;
     try {
       const r = await fetch(`/api/sessions/${this.sid}/voice-notes`, {
         method: "POST",
-        headers: { Authorization: `Bearer ${this.token}`, "Content-Type": container },
-        body: blob,
+        headers: { Authorization: `Bearer ${this.token}`, "Content-Type": wait.type },
+        body: wait.blob,
       });
-      if (r.status !== 201) throw new Error(await relayMessage(r));
-      const { clip } = await r.json();
-      this.hooks.add(this.#note(take.anchor, clip));
+      if (r.status === 201) {
+        const { clip } = await r.json();
+        if (wait.discarded) return;
+        const note = { ...wait.note, audio: clip };
+        if (!this.hooks.notesOn(wait.anchor.frame).some((n) => n.id === note.id)) this.hooks.add(note);
+        this.#forget(wait);
+        return;
+      }
+      const why = await relayMessage(r);
+      // A refusal the same bytes will always get (too long, not Opus, a viewer's, an ended
+      // link or session) is final; a busy relay, a full disk or a rate are tried again.
+      if (r.status >= 400 && r.status < 500 && r.status !== 408 && r.status !== 429) final = why;
+      else wait.why = why;
     } catch (err) {
-      this.hooks.toast(`Voice note not kept: ${err.message}`);
+      wait.why = navigator.onLine === false ? "this computer is offline" : "the relay cannot be reached";
     } finally {
-      this.button.classList.remove("sending");
+      wait.inFlight = false;
+    }
+    if (wait.discarded) return;
+    if (final !== null) {
+      this.hooks.toast(`Voice note not kept: ${final}`);
+      this.#forget(wait);
+      return;
+    }
+    wait.state = "waiting";
+    const delay = RETRY_S[Math.min(wait.tries, RETRY_S.length - 1)];
+    wait.tries += 1;
+    wait.timer = setTimeout(() => this.#send(wait), delay * 1000);
+    this.#show(wait);
+  }
+
+  #sendAllNow() {
+    for (const wait of this.#waiting.values()) this.#send(wait);
+  }
+
+  #forget(wait) {
+    this.#waiting.delete(wait.key);
+    wait.marker.remove();
+    this.#show(wait);
+    this.#db.then((db) => db && tx(db, "readwrite", (s) => s.delete(wait.key))).catch(() => {});
+  }
+
+  #store(wait) {
+    const { key, sid, anchor, type, blob, created, noteId } = wait;
+    this.#db.then((db) => db && tx(db, "readwrite", (s) => s.put({ key, sid, anchor, type, blob, created, noteId }))).catch(() => {});
+  }
+
+  /** Sends again what an earlier page of this session left waiting (a reload, a closed tab). */
+  async #resume() {
+    let kept = [];
+    try {
+      const db = await this.#db;
+      if (db) kept = await tx(db, "readonly", (s) => s.getAll());
+    } catch {
+      return;
+    }
+    for (const rec of kept ?? []) {
+      if (rec.sid !== this.sid || this.#waiting.has(rec.key) || !(rec.blob instanceof Blob)) continue;
+      const wait = { ...rec };
+      this.#wait(wait);
+      this.#send(wait);
     }
   }
 
-  /** The note: a marker on the frame (beside the frame's other voice notes), with the clip. */
-  #note(anchor, clip) {
-    const others = this.hooks.notesOn(anchor.frame).filter((n) => n.audio).length;
+  /** The note: a marker on the frame (beside the frame's other voice notes and those that
+   * wait, `before` of them), with the clip. */
+  #note(anchor, clip, before = 0) {
+    const others = this.hooks.notesOn(anchor.frame).filter((n) => n.audio).length + before;
     const half = this.hooks.aspect() / 2;
     const x = Math.min(half - MARKER_R, -half + MARKER_INSET + (others % 12) * MARKER_STEP);
     const y = 0.5 - MARKER_INSET - Math.floor(others / 12) * MARKER_STEP;
@@ -300,6 +449,29 @@ function centre(shape) {
   if (shape.at) return shape.at;
   if (shape.start) return shape.start;
   return shape.points?.[0] ?? [0, 0];
+}
+
+/** The database recordings wait in, or null where the browser has none (a private window). */
+function openDb() {
+  return new Promise((resolve) => {
+    try {
+      const req = indexedDB.open(DB, 1);
+      req.onupgradeneeded = () => req.result.createObjectStore(PENDING, { keyPath: "key" });
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => resolve(null);
+    } catch {
+      resolve(null);
+    }
+  });
+}
+
+/** The result of one request on the pending store, in a transaction of its own. */
+function tx(db, mode, request) {
+  return new Promise((resolve, reject) => {
+    const req = request(db.transaction(PENDING, mode).objectStore(PENDING));
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
 }
 
 async function relayMessage(r) {
