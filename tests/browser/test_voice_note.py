@@ -320,3 +320,26 @@ def test_a_voice_note_the_relay_refuses_for_good_is_not_sent_again_and_says_why(
     sam.page.wait_for_function(f"async () => ({WAITING_JS})().then((w) => w.length === 0)")
     assert posts == [1]
     _take_errors(sam, "Failed to load resource: the server responded with a status of 400")
+
+
+def test_a_voice_note_the_relay_has_no_room_for_waits_and_is_sent_once_it_has(review):
+    r = review()
+    sam = r.open(r.link("reviewer", "Sam"))
+    sam.page.locator("#stage-message").wait_for(state="hidden")
+    answers: list[int] = []
+    why = "the disk of this relay has 900 MiB free, less than the 1024 MiB it keeps free"
+
+    def full(route: Any) -> None:
+        answers.append(507)
+        body = json.dumps({"error": {"code": "too_large", "message": why}})
+        route.fulfill(status=507, content_type="application/json", body=body)
+
+    sam.page.route("**/voice-notes", full)
+    _record(sam.page, 58)
+    # It waits, saying why, and goes once the relay has room.
+    sam.page.locator(f".voice-pending[data-state='waiting'][title*='{why}']").wait_for()
+    sam.page.unroute("**/voice-notes")
+    r.shot.wait(lambda: _voice_adds(r), "the voice note in the log", timeout=30)
+    assert answers and set(answers) == {507}
+    sam.page.locator(".voice-pending").wait_for(state="detached")
+    _take_errors(sam, "Failed to load resource: the server responded with a status of 507")
