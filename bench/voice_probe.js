@@ -39,7 +39,10 @@
       await this.ready;
       return this.ctx;
     },
+    watched: new Set(),
     async watch(key, stream) {
+      if (this.watched.has(stream.id)) return;
+      this.watched.add(stream.id);
       const ctx = await this.context();
       const src = ctx.createMediaStreamSource(stream);
       const node = new AudioWorkletNode(ctx, "onsets");
