@@ -22,7 +22,9 @@ Usage::
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -72,6 +74,13 @@ section says how much CPU other processes used during its run.
 """
 
 
+def _kill_group(proc: subprocess.Popen[str]) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def run_one(name: str, timeout: float) -> tuple[str, float]:
     """The markdown section a benchmark printed (or a FAILED section), and its seconds."""
     t0 = time.monotonic()
@@ -82,16 +91,19 @@ def run_one(name: str, timeout: float) -> tuple[str, float]:
         stderr=subprocess.PIPE,
         text=True,
         cwd=str(REPO_ROOT),
+        # Its own process group, so a time limit ends the relays, browsers and media
+        # servers it started too, not only the script.
+        start_new_session=True,
     )
     try:
         out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
-        proc.kill()
+        _kill_group(proc)
         out, err = proc.communicate(timeout=30)
         return failed(name, f"ran past its {timeout:g} s limit", err), time.monotonic() - t0
     finally:
         if proc.poll() is None:
-            proc.kill()
+            _kill_group(proc)
             proc.wait(timeout=30)
     if proc.returncode != 0 or not out.strip():
         return failed(name, f"exited with status {proc.returncode}", err), time.monotonic() - t0
