@@ -471,7 +471,8 @@ class VoiceRoom:
         self, starter: MediaStarter, conn: ControlConn, body: VoiceJoin, ref: Optional[str]
     ) -> None:
         """Start the media server for a joiner past the mesh cap; once it is up the joiner
-        (and any that came meanwhile) joins again, else it gets ``voice_full`` saying why."""
+        (and any that came meanwhile) joins again, else it gets ``voice_full`` saying so (why
+        goes to the relay's log only: it names the machine's interfaces and ports)."""
         self._pending[conn.pid] = (conn, body, ref)
         if self._starting is None:
             self._starting = self._spawn(self._start_media(starter), "starting the media server")
@@ -482,6 +483,7 @@ class VoiceRoom:
             await starter.ensure_started()
         except MediaUnavailable as exc:
             failure = str(exc) or "no reason given"
+            log.info("voice of session %s stays at the mesh cap: %s", self.room.info.id, failure)
         finally:
             self._starting = None
         waiting, self._pending = self._pending, {}
@@ -494,7 +496,7 @@ class VoiceRoom:
                         ErrorCode.VOICE_FULL,
                         f"voice is full: {self.mesh_max} people talk peer to peer at most "
                         "(voice_mesh_max), and the media server that carries more could not "
-                        f"start: {failure}",
+                        "start (the relay's log says why)",
                     )
                 self.join(conn, body, ref, started=True)
             except ProtocolError as exc:

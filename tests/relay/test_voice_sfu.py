@@ -581,8 +581,11 @@ def test_on_a_machine_with_only_loopback_the_joiner_past_the_cap_hears_why(
         err = c.expect("error", ref="third", timeout=20)["data"]
         assert err["code"] == "voice_full" and err["type"] == "voice_join", err
         assert "media server that carries more could not start" in err["message"], err
-        assert "no network interface" in err["message"] and "loopback" in err["message"], err
-        assert "the media server could not start" in relay.log_text()
+        # Why goes to the relay's log, not to reviewers (it names the machine's interfaces).
+        assert "the relay's log says why" in err["message"], err
+        logged = relay.log_text()
+        assert "the media server could not start" in logged
+        assert "no network interface Janus can take media on" in logged, logged[-2000:]
         assert _janus_children(relay) == []
         # The mesh is untouched: one leaves, the third gets in, peer to peer.
         b.send("voice_leave", {})
