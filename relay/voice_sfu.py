@@ -95,8 +95,9 @@ class MediaServer:
     client: JanusClient
     process: Optional[JanusProcess] = None
     lazy: bool = False
-    _starting: Optional[asyncio.Task[None]] = None
-    _failed: Optional[tuple[float, str]] = None
+    _starting: Optional[asyncio.Task[None]] = field(default=None, init=False, repr=False)
+    #: When the last start failed (monotonic) and why.
+    _failed: Optional[tuple[float, str]] = field(default=None, init=False, repr=False)
 
     @classmethod
     def managed(
