@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any, Optional
 from urllib.parse import urlsplit
 
+from .model import Anchor, Annotation, AudioClip, Shape, Style, new_id
+
 log = logging.getLogger("overshoulder.ui")
 
 #: The voice messages that change who is in voice.
@@ -250,3 +252,34 @@ class PageServer:
         with PageServer._lock:
             if PageServer._shared is self:
                 PageServer._shared = None
+
+
+# --- a voice note recorded in the panel -----------------------------------------------------------
+
+#: The marker a voice note draws, as the reviewer page draws it: a small circle near the frame's
+#: top left corner, the next one of the same frame beside it (image-height units).
+MARKER_R = 0.022
+MARKER_STEP = 0.1
+MARKER_INSET = 0.08
+
+
+def voice_note(
+    anchor: Anchor, clip: AudioClip, others: int, style: Optional[Style] = None, aspect: float = 1.0
+) -> Annotation:
+    """The note a recording makes: a marker on the frame (beside the frame's ``others`` voice
+    notes) with the relay's clip. ``aspect``: the image's width over its height (1.0 keeps the
+    marker on any image at least as wide as it is high)."""
+    half = aspect / 2
+    x = min(half - MARKER_R, -half + MARKER_INSET + (others % 12) * MARKER_STEP)
+    y = 0.5 - MARKER_INSET - (others // 12) * MARKER_STEP
+    shape = Shape(
+        kind="ellipse",
+        min=(round(x - MARKER_R, 5), round(y - MARKER_R, 5)),
+        max=(round(x + MARKER_R, 5), round(y + MARKER_R, 5)),
+    )
+    return Annotation(new_id(), shape, anchor, style=style or Style(), audio=clip)
+
+
+def voice_notes_on(notes: Mapping[str, Annotation], frame: int) -> int:
+    """How many voice notes the frame holds (the next marker goes beside them)."""
+    return sum(1 for n in notes.values() if n.audio is not None and n.anchor.holds(frame))

@@ -26,6 +26,7 @@ from ..client import SessionClient
 from ..history import NoteActions
 from ..host import Host
 from ..images import PublishedImages
+from ..model import Style
 from ..panel_model import WATERMARKS, PanelModel, Typed
 from ..settings import PanelSettings
 from ..share import Sharer
@@ -310,6 +311,10 @@ class Panel(QtWidgets.QWidget):
         inside.addWidget(self.people)
         self.voice = VoiceBar(self, self._gui.post, box)
         self.voice.roster_changed.connect(self._redraw_people_later)
+        self.voice.note_session = lambda: self.share  # voice notes recorded in the bar
+        self.voice.note_style = lambda: (
+            self.overlay and Style(color=self.overlay.color, width=self.overlay.width_units)
+        )
         inside.addWidget(self.voice)
         self.voice_notes = VoiceNotePlayer(self._gui, self.show_error, self)
         self.follow_button = w.toggle(

@@ -22,11 +22,14 @@ same name. The GUI thread never waits for audio or the network.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import importlib
 import importlib.util
 import json
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from typing import Any, Optional
 from urllib.parse import urlsplit
@@ -34,7 +37,8 @@ from urllib.parse import urlsplit
 import Qt
 from Qt import QtCore, QtGui, QtWidgets
 
-from .. import links, panel_voice
+from .. import links, panel_voice, relay_api
+from ..limits import DEFAULT_LIMITS
 from ..panel_voice import PageServer, VoicePerson, VoiceRoster, bar_text
 from ..schema import encode
 from . import widgets as w
@@ -174,11 +178,13 @@ class VoiceBridge(QtCore.QObject):
         on_report: Callable[[dict[str, Any]], None],
         parent: Any = None,
         on_ready: Optional[Callable[[], None]] = None,
+        on_note: Optional[Callable[[str, bytes], None]] = None,
     ) -> None:
         super().__init__(parent)
         self._send_voice = send_voice
         self._on_report = on_report
         self._on_ready = on_ready
+        self._on_note = on_note
         self.is_ready = False
         self._waiting: list[tuple[str, str, str]] = []
 
@@ -213,6 +219,21 @@ class VoiceBridge(QtCore.QObject):
             return
         if isinstance(data, dict):
             self._on_report(data)
+
+    @QtCore.Slot(str, str, float)
+    def note(self, mime: str, body: str, ms: float) -> None:
+        """A voice note the page recorded (base64 of its bytes), for the panel to upload."""
+        most = DEFAULT_LIMITS.max_voice_note_bytes
+        if len(body) > (most + 2) // 3 * 4:
+            self._on_report({"note_error": f"the recording is larger than {most} bytes"})
+            return
+        try:
+            data = base64.b64decode(body, validate=True)
+        except (binascii.Error, ValueError) as exc:
+            self._on_report({"note_error": f"the page's recording is not base64: {exc}"})
+            return
+        if self._on_note is not None:
+            self._on_note(mime, data)
 
     # panel -> page
     def deliver(self, mtype: str, body: Any) -> None:
@@ -360,37 +381,56 @@ def typing_in(widget: Any) -> bool:
 
 
 class AppKeys(QtCore.QObject):
-    """The application-wide event filter voice installs while it is joined: the push-to-talk key
-    and the mute shortcut reach the bar wherever the app's focus is. Every event of the app
-    passes here, so it only compares the event's type with a few and returns; the bar's answer
-    calls into the web view and redraws, never I/O."""
+    """The keys voice takes while it is joined, wherever the app's focus is (the viewer, the
+    node graph): an event filter on the widget that has the focus, moved with it
+    (``QApplication.focusChanged``). A filter on the QApplication itself would see every event
+    of the app, and PySide6 crashes wrapping the web engine's half-made objects for it. The
+    filter compares the event's type with three and returns; the bar's answer calls into the
+    web view and redraws, never I/O."""
 
     def __init__(self, bar: VoiceBar) -> None:
         super().__init__(bar)
         self._bar = bar
         kinds = QtCore.QEvent.Type
         self._keys = {kinds.KeyPress, kinds.KeyRelease, kinds.ShortcutOverride}
-        self._away = {kinds.ApplicationDeactivate, kinds.WindowDeactivate}
+        self._watched: Any = None
         self.installed = False
 
     def install(self) -> None:
         app = QtWidgets.QApplication.instance()
-        if app is not None and not self.installed:
-            app.installEventFilter(self)
-            self.installed = True
+        if app is None or self.installed:
+            return
+        app.focusChanged.connect(self._focus_moved)
+        app.applicationStateChanged.connect(self._state)
+        self.installed = True
+        self._focus_moved(None, QtWidgets.QApplication.focusWidget())
 
     def remove(self) -> None:
         app = QtWidgets.QApplication.instance()
         if app is not None and self.installed:
-            app.removeEventFilter(self)
+            app.focusChanged.disconnect(self._focus_moved)
+            app.applicationStateChanged.disconnect(self._state)
+        self._focus_moved(None, None)
         self.installed = False
+
+    def _focus_moved(self, _old: Any, now: Any) -> None:
+        if self._watched is not None:
+            try:
+                self._watched.removeEventFilter(self)
+            except RuntimeError:  # that widget is gone already
+                pass
+        self._watched = now
+        if now is not None:
+            now.installEventFilter(self)
+
+    def _state(self, state: Any) -> None:
+        if state != QtCore.Qt.ApplicationState.ApplicationActive:
+            self._bar.push_to_talk(False)  # a key let go in another app never comes back
 
     def eventFilter(self, watched: Any, event: Any) -> bool:
         kind = event.type()
         if kind in self._keys:
             return self._bar.app_key(watched, event, kind)
-        if kind in self._away:
-            self._bar.push_to_talk(False)  # a key let go in another app never comes back
         return False
 
 
@@ -441,6 +481,17 @@ class VoiceBar(QtWidgets.QFrame):
         self._ptt_down = False
         self._gains: dict[str, float] = {}
         self.keys = AppKeys(self)
+        #: The panel's share session (``anchor()``, ``annotations``, ``note_actions``) and the
+        #: style of a new note, for voice notes recorded here (the panel sets them).
+        self.note_session: Callable[[], Any] = lambda: None
+        self.note_style: Callable[[], Any] = lambda: None
+        #: A voice note being recorded (its anchor), being uploaded, or what went wrong.
+        self.recording: Any = None
+        self.uploading = 0
+        #: The page records now (its microphone is open).
+        self.note_live = False
+        self.note_text = ""
+        self._note_web = False
         self._build()
         self.redraw()
 
@@ -463,20 +514,25 @@ class VoiceBar(QtWidgets.QFrame):
         self.settings_button.setToolTip("Devices, push-to-talk and everyone's volume")
         self.settings_button.setCheckable(True)
         self.settings_button.setAutoRaise(True)
+        self.note_button = QtWidgets.QPushButton("Hold: voice note", self)
+        self.note_button.setToolTip(
+            "Hold to record a voice note on the frame shown (up to a minute); release to keep it"
+        )
         self.talk_button = QtWidgets.QPushButton("Hold to talk", self)
         self.talk_button.setToolTip("Your microphone is on while you hold this button")
         self.dot = w.dot(w.GREY, self)
-        for item in (
-            self.dot,
-            self.join_button,
-            self.mute_button,
-            self.talk_button,
-            self.check_button,
-        ):
+        for item in (self.dot, self.join_button, self.mute_button, self.check_button):
             top.addWidget(item)
         top.addStretch(1)
         top.addWidget(self.settings_button)
         box.addLayout(top)
+        # Held with the mouse: talking, and recording a voice note on the frame shown.
+        holds = QtWidgets.QHBoxLayout()
+        holds.setSpacing(4)
+        holds.addWidget(self.talk_button)
+        holds.addWidget(self.note_button)
+        holds.addStretch(1)
+        box.addLayout(holds)
         self.meter = QtWidgets.QProgressBar(self)
         self.meter.setRange(0, 100)
         self.meter.setTextVisible(False)
@@ -495,6 +551,10 @@ class VoiceBar(QtWidgets.QFrame):
             "Open this session's page in your browser and talk there (it joins as you, a "
             "second time)"
         )
+        self.note_label = w.muted(QtWidgets.QLabel("", self))
+        self.note_label.setTextFormat(QtCore.Qt.TextFormat.PlainText)
+        self.note_label.setWordWrap(True)
+        box.addWidget(self.note_label)
         box.addWidget(self.why_label)
         box.addWidget(self.browser_button)
         self._build_settings(box)
@@ -502,6 +562,8 @@ class VoiceBar(QtWidgets.QFrame):
         self.mute_button.clicked.connect(lambda checked=False: self.set_muted(bool(checked)))
         self.check_button.clicked.connect(lambda checked=False: self.check_mic(bool(checked)))
         self.browser_button.clicked.connect(self.talk_in_browser)
+        self.note_button.pressed.connect(self.start_note)
+        self.note_button.released.connect(self.stop_note)
         self.talk_button.pressed.connect(lambda: self.push_to_talk(True))
         self.talk_button.released.connect(lambda: self.push_to_talk(False))
         self.settings_button.toggled.connect(self.settings.setVisible)
@@ -704,6 +766,98 @@ class VoiceBar(QtWidgets.QFrame):
     def gain(self, person_id: str) -> float:
         return self._gains.get(person_id, 1.0)
 
+    # --- voice notes recorded here ----------------------------------------------------------
+
+    @property
+    def may_note(self) -> bool:
+        """Whether this participant may add notes (a host or a reviewer)."""
+        role = getattr(getattr(self.client, "participant", None), "role", None)
+        return role in ("host", "reviewer")
+
+    def start_note(self) -> None:
+        """The voice-note button went down: record on the frame shown now (the page's
+        recorder, through the web view; started for it if voice is not)."""
+        if self.client is None or self.recording is not None:
+            return
+        if not self.available:
+            self.note_text = (
+                "Recording a voice note needs the web engine (QtWebEngine), which this app "
+                "lacks: record it in the session's page in the browser."
+            )
+            self.redraw()
+            return
+        share = self.note_session()
+        try:
+            anchor = share.anchor() if share is not None else None
+        except Exception as exc:
+            log.warning("voice note: no anchor: %s", exc)
+            anchor = None
+        if anchor is None:
+            self.note_text = "No frame to put a voice note on: show the picture first."
+            self.redraw()
+            return
+        phase, fresh = self.phase, self.bridge is None
+        if not self._start_web():
+            return
+        if fresh:
+            self.phase = phase  # the page runs for the note only; voice stays as it was
+            self._note_web = True
+        self.recording = anchor
+        self.note_text = f"Recording a voice note on frame {anchor.frame}: release to keep it"
+        self._ask("record", on=True)
+        self.redraw()
+
+    def stop_note(self) -> None:
+        """The voice-note button went up: the page stops and hands over the recording."""
+        if self.recording is not None:
+            self._ask("record", on=False)
+
+    def note_recorded(self, mime: str, data: bytes) -> None:
+        """The page's recording (on the GUI thread): uploaded on a worker thread, then the note
+        is added on the frame it was recorded on."""
+        anchor, self.recording = self.recording, None
+        self._drop_note_web()
+        if anchor is None or self.client is None:
+            return
+        relay, session_id, token = self.relay, self.session_id, self.token
+        self.uploading += 1
+        self.note_text = "Sending the voice note…"
+        self.redraw()
+
+        def work() -> None:
+            try:
+                clip = relay_api.upload_voice_note(relay, session_id, token, data, mime)
+            except Exception as exc:  # the relay refused it, or is unreachable
+                why = str(exc)
+                self._dispatch(lambda: self._note_sent(None, anchor, why))
+                return
+            self._dispatch(lambda: self._note_sent(clip, anchor, ""))
+
+        threading.Thread(target=work, name="overshoulder-voice-note-upload", daemon=True).start()
+
+    def _note_sent(self, clip: Any, anchor: Any, error: str) -> None:
+        self.uploading -= 1
+        share = self.note_session()
+        actions = getattr(share, "note_actions", None)
+        if clip is None or actions is None:
+            self.note_text = f"Voice note not kept: {error or 'the session is gone'}"
+            self.redraw()
+            return
+        others = panel_voice.voice_notes_on(share.annotations, anchor.frame)
+        note = panel_voice.voice_note(anchor, clip, others, self.note_style())
+        try:
+            actions.add(note)
+            self.note_text = f"Voice note kept on frame {anchor.frame} ({clip.duration:.0f} s)"
+        except Exception as exc:  # refused at once (a viewer's role)
+            self.note_text = f"Voice note not kept: {exc}"
+        self.redraw()
+
+    def _drop_note_web(self) -> None:
+        """The page ran for a note only: it goes once the note is handed over."""
+        if self._note_web and not self.in_voice and self.phase != "checking":
+            self._close_web()
+        self._note_web = False
+
     def talk_in_browser(self) -> None:
         if self.session_id:
             self._open_url(self.session_link)
@@ -769,6 +923,13 @@ class VoiceBar(QtWidgets.QFrame):
             if data.get("fatal"):
                 self._close_web()
                 self.phase = "failed"
+        if "recording" in data:
+            self.note_live = bool(data["recording"])
+        if "recording" in data and not data["recording"] and data.get("note_error"):
+            self.recording = None
+            self._drop_note_web()
+        if data.get("note_error"):
+            self.note_text = f"Voice note: {data['note_error']}"
         if isinstance(data.get("remotes"), list):
             self.remotes = [str(pid) for pid in data["remotes"]]
         for combo, key in ((self.input_combo, "inputs"), (self.output_combo, "outputs")):
@@ -789,7 +950,11 @@ class VoiceBar(QtWidgets.QFrame):
             return False
         self.error = ""
         self.bridge = VoiceBridge(
-            self._send_voice, self.engine_report, self, on_ready=self._welcome_page
+            self._send_voice,
+            self.engine_report,
+            self,
+            on_ready=self._welcome_page,
+            on_note=self.note_recorded,
         )
         try:
             self.web = self._factory(self.bridge, self.page_url, self)
@@ -808,6 +973,9 @@ class VoiceBar(QtWidgets.QFrame):
 
     def _close_web(self) -> None:
         self.keys.remove()
+        self.recording = None
+        self.note_live = False
+        self._note_web = False
         web, self.web, self.bridge = self.web, None, None
         self.level = 0.0
         self.remotes = []
@@ -905,6 +1073,16 @@ class VoiceBar(QtWidgets.QFrame):
             f"Mute or unmute your microphone ({MUTE_KEY} here, {self.mute_shortcut} anywhere)"
         )
         self.talk_button.setVisible(here and self.phase == "joined")
+        self.note_button.setVisible(session and self.may_note)
+        self.note_button.setText(
+            "● Recording…"
+            if self.note_live
+            else "Opening the mic…"
+            if self.recording is not None
+            else "Hold: voice note"
+        )
+        self.note_label.setText(self.note_text)
+        self.note_label.setVisible(session and bool(self.note_text))
         self.talk_button.setDown(self._ptt_down)
         self.check_button.setVisible(here and not joined)
         self.meter.setVisible(here and (joined or self.phase == "checking"))
@@ -933,7 +1111,9 @@ class VoiceBar(QtWidgets.QFrame):
             else ""
         )
         self.why_label.setVisible(unavailable)
-        self.browser_button.setVisible(bool(session) and self.phase in ("unavailable", "failed"))
+        self.browser_button.setVisible(
+            bool(session) and (self.phase in ("unavailable", "failed") or not self.available)
+        )
         self.browser_button.setEnabled(bool(self.session_id))
         colour = {"joined": w.GREEN, "joining": w.AMBER, "failed": w.RED}.get(self.phase, w.GREY)
         if joined and not self.muted and not self.ptt_check.isChecked():

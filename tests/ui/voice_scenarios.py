@@ -397,10 +397,19 @@ def without_web_engine() -> list[str]:
         assert "no QtWebEngine" in bar.why_label.text(), bar.why_label.text()
         bar.browser_button.click()
         assert rig.opened == [f"http://127.0.0.1:8770/s/session1#t={TOKEN}"], rig.opened
+        assert bar.note_button.isVisible()
+        QtTest.QTest.mousePress(bar.note_button, QtCore.Qt.MouseButton.LeftButton)
+        QtTest.QTest.mouseRelease(bar.note_button, QtCore.Qt.MouseButton.LeftButton)
+        assert "needs the web engine" in bar.note_label.text(), bar.note_label.text()
+        assert bar.note_label.isVisible() and bar.browser_button.isVisible()
+        assert bar.recording is None and bar.web is None
     finally:
         voice_module._engine, voice_module._engine_reason = saved
         rig.close()
-    return ["without QtWebEngine: the reason and Talk in the browser (the session's link)"]
+    return [
+        "without QtWebEngine: the reason and Talk in the browser (the session's link); "
+        "the voice-note button says recording needs the web engine"
+    ]
 
 
 def refused_join() -> list[str]:
