@@ -227,6 +227,31 @@ def _waiting(page: Any) -> list[dict[str, Any]]:
     return page.evaluate(WAITING_JS)
 
 
+def _reviewer(review) -> tuple[Any, Any]:
+    """A session and Sam's page on it, its frame shown."""
+    r = review()
+    sam = r.open(r.link("reviewer", "Sam"))
+    sam.page.locator("#stage-message").wait_for(state="hidden")
+    return r, sam
+
+
+def _answer(page: Any, status: int, code: str, why: str) -> list[int]:
+    """Make the relay's answer to every upload from ``page`` this refusal; the statuses given."""
+    given: list[int] = []
+
+    def refuse(route: Any) -> None:
+        given.append(status)
+        body = json.dumps({"error": {"code": code, "message": why}})
+        route.fulfill(status=status, content_type="application/json", body=body)
+
+    page.route("**/voice-notes", refuse)
+    return given
+
+
+def _none_waiting(page: Any) -> None:
+    page.wait_for_function(f"async () => ({WAITING_JS})().then((w) => w.length === 0)")
+
+
 def _take_errors(p, *said: str) -> None:
     """Take the console errors the browser writes for a request that failed out of the page's
     errors (the page expected them: it keeps the recording and tries again)."""
@@ -234,9 +259,7 @@ def _take_errors(p, *said: str) -> None:
 
 
 def test_a_voice_note_recorded_while_the_relay_is_down_is_kept_and_sent_when_it_is_back(review):
-    r = review()
-    sam = r.open(r.link("reviewer", "Sam"))
-    sam.page.locator("#stage-message").wait_for(state="hidden")
+    r, sam = _reviewer(review)
     r.relay.stop()
     _record(sam.page, 57)
     # The recording waits on the frame, says so, and is kept where a reload finds it.
@@ -258,14 +281,12 @@ def test_a_voice_note_recorded_while_the_relay_is_down_is_kept_and_sent_when_it_
     assert hashlib.sha256(kept_bytes).hexdigest() == kept["sha256"]
     sam.page.locator(".voice-pending").wait_for(state="detached")
     sam.page.locator(f".voice-marker[data-note='{note['id']}']").wait_for()
-    sam.page.wait_for_function(f"async () => ({WAITING_JS})().then((w) => w.length === 0)")
+    _none_waiting(sam.page)
     _take_errors(sam, "Failed to load resource")
 
 
 def test_a_waiting_voice_note_survives_a_reload_and_can_be_discarded(review):
-    r = review()
-    sam = r.open(r.link("reviewer", "Sam"))
-    sam.page.locator("#stage-message").wait_for(state="hidden")
+    r, sam = _reviewer(review)
     posts: list[str] = []
 
     # The relay is up but its answers never reach the page (a proxy that drops them).
@@ -292,49 +313,28 @@ def test_a_waiting_voice_note_survives_a_reload_and_can_be_discarded(review):
     pending.wait_for()
     pending.locator(".voice-discard").click()
     sam.page.locator(".voice-pending").wait_for(state="detached")
-    sam.page.wait_for_function(f"async () => ({WAITING_JS})().then((w) => w.length === 0)")
+    _none_waiting(sam.page)
     sam.page.unroute("**/voice-notes")
     assert len(_voice_adds(r)) == 1
     _take_errors(sam, "Failed to load resource")
 
 
 def test_a_voice_note_the_relay_refuses_for_good_is_not_sent_again_and_says_why(review):
-    r = review()
-    sam = r.open(r.link("reviewer", "Sam"))
-    sam.page.locator("#stage-message").wait_for(state="hidden")
-    posts: list[int] = []
+    r, sam = _reviewer(review)
     why = "the recording lasts 61.0 s; a voice note lasts at most 60 s"
-
-    def refuse(route: Any) -> None:
-        posts.append(1)
-        route.fulfill(
-            status=400,
-            content_type="application/json",
-            body=json.dumps({"error": {"code": "bad_message", "message": why}}),
-        )
-
-    sam.page.route("**/voice-notes", refuse)
+    posts = _answer(sam.page, 400, "bad_message", why)
     _record(sam.page, 58)
     sam.page.locator(f".toast:has-text('{why}')").wait_for()
     assert not sam.page.locator(".voice-pending").count()
-    sam.page.wait_for_function(f"async () => ({WAITING_JS})().then((w) => w.length === 0)")
-    assert posts == [1]
+    _none_waiting(sam.page)
+    assert posts == [400] and not _voice_adds(r)
     _take_errors(sam, "Failed to load resource: the server responded with a status of 400")
 
 
 def test_a_voice_note_the_relay_has_no_room_for_waits_and_is_sent_once_it_has(review):
-    r = review()
-    sam = r.open(r.link("reviewer", "Sam"))
-    sam.page.locator("#stage-message").wait_for(state="hidden")
-    answers: list[int] = []
+    r, sam = _reviewer(review)
     why = "the disk of this relay has 900 MiB free, less than the 1024 MiB it keeps free"
-
-    def full(route: Any) -> None:
-        answers.append(507)
-        body = json.dumps({"error": {"code": "too_large", "message": why}})
-        route.fulfill(status=507, content_type="application/json", body=body)
-
-    sam.page.route("**/voice-notes", full)
+    answers = _answer(sam.page, 507, "too_large", why)
     _record(sam.page, 58)
     # It waits, saying why, and goes once the relay has room.
     sam.page.locator(f".voice-pending[data-state='waiting'][title*='{why}']").wait_for()
