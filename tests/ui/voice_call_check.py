@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from typing import Any
 
 from Qt import QtCore
 
@@ -55,7 +56,9 @@ def run_js(page, script: str) -> object:
     return got[0]
 
 
-def main(link: str, stop_file: str) -> None:
+def open_bar(link: str) -> tuple[Any, Any, SessionClient, VoiceBar]:
+    """A window with the voice bar and a real SessionClient started with the invite ``link``
+    as "Leo": (window, invite, client, bar)."""
     app()
     root = QtWidgets.QWidget()
     column = QtWidgets.QVBoxLayout(root)
@@ -66,6 +69,20 @@ def main(link: str, stop_file: str) -> None:
     bar = VoiceBar(root, gui.post, root)
     column.addWidget(bar)
     root.show()
+    return root, invite, client, bar
+
+
+def close_bar(root: Any, client: SessionClient) -> None:
+    """The client closed, the window and its web view gone before the application ends."""
+    client.close()
+    root.close()
+    root.deleteLater()
+    QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
+    pump(0.2)
+
+
+def main(link: str, stop_file: str) -> None:
+    root, invite, client, bar = open_bar(link)
     try:
         assert wait_for(lambda: client.state == "synced", 20), client.state
         bar.attach(client, invite.relay, invite.token)
@@ -95,11 +112,7 @@ def main(link: str, stop_file: str) -> None:
         assert not bar.error, bar.error
         bar.leave()
     finally:
-        client.close()
-        root.close()
-        root.deleteLater()
-        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
-        pump(0.2)
+        close_bar(root, client)
     print("OK", flush=True)
 
 

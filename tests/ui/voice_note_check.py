@@ -16,26 +16,15 @@ from Qt import QtCore, QtTest
 QtCore.QCoreApplication.setAttribute(QtCore.Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
 
 from overshoulder.core import relay_api  # noqa: E402
-from overshoulder.core.client import SessionClient  # noqa: E402
-from overshoulder.core.links import claims, parse_invite  # noqa: E402
+from overshoulder.core.links import claims  # noqa: E402
 from overshoulder.core.model import Anchor  # noqa: E402
-from overshoulder.core.ui.dispatch import GuiDispatcher  # noqa: E402
-from overshoulder.core.ui.voice import VoiceBar  # noqa: E402
-from tests.ui.qt import QtWidgets, app, pump, wait_for  # noqa: E402
+from tests.ui.qt import pump, wait_for  # noqa: E402
+from tests.ui.voice_call_check import close_bar, open_bar  # noqa: E402
 
 
 def main(link: str) -> None:
-    app()
-    root = QtWidgets.QWidget()
-    column = QtWidgets.QVBoxLayout(root)
-    gui = GuiDispatcher(root)
-    invite = parse_invite(link)
-    client = SessionClient(invite.relay, invite.token, "Leo", dispatch=gui.post)
-    client.start()
-    bar = VoiceBar(root, gui.post, root)
-    column.addWidget(bar)
+    root, invite, client, bar = open_bar(link)
     root.resize(420, 160)
-    root.show()
     uploads: list[threading.Thread] = []
     real = relay_api.upload_voice_note
 
@@ -87,11 +76,7 @@ def main(link: str) -> None:
         if len(sys.argv) > 3:
             bar.grab().save(sys.argv[3])
     finally:
-        client.close()
-        root.close()
-        root.deleteLater()
-        QtCore.QCoreApplication.sendPostedEvents(None, QtCore.QEvent.Type.DeferredDelete)
-        pump(0.2)
+        close_bar(root, client)
     print("OK", flush=True)
 
 
