@@ -18,6 +18,10 @@ def test_push_to_talk_and_the_mute_shortcut_work_with_the_focus_on_the_apps_view
     assert len(scenarios.keys_anywhere_in_the_app()) == 5
 
 
+def test_a_voice_note_held_in_the_bar_is_uploaded_off_the_gui_thread_and_added():
+    assert scenarios.records_a_voice_note()
+
+
 def test_without_qtwebengine_the_bar_says_why_and_offers_the_browser():
     assert scenarios.without_web_engine()
 

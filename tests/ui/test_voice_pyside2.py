@@ -16,6 +16,10 @@ def test_the_voice_bar_and_people_work_on_pyside2(tmp_path: Path):
     assert "typed in a line edit of the app the key is a letter" in lines
     assert "the mute shortcut works with the focus on the viewer; M there is the app's" in lines
     assert "the hold-to-talk button talks while held" in lines
+    assert (
+        "a voice note held in the bar: recorded by the page, uploaded off the GUI thread, added"
+        in lines
+    )
     assert "leave: voice_leave sent, the page dropped" in lines
     assert "people show voice" in lines
     assert "qwebchannel.js from Qt's resource; the mic granted to the page's origin only" in lines

@@ -378,6 +378,64 @@ def keys_anywhere_in_the_app() -> list[str]:
     return said
 
 
+def records_a_voice_note() -> list[str]:
+    """Not in voice: the voice-note button held starts the page for the note, asks it to record
+    and to stop; the page's bytes (base64) are uploaded off the GUI thread and the note is added
+    on the frame shown at the press; the page goes. Bad bytes from the page say so."""
+    import base64
+
+    from overshoulder.core import relay_api
+    from overshoulder.core.model import Anchor, AudioClip
+
+    rig = VoiceRig()
+    bar = rig.bar
+    added: list[Any] = []
+    uploaded: list[tuple[bytes, str, threading.Thread]] = []
+    clip = AudioClip(id="ab" * 32, mime="audio/webm", duration=2.0, size=5)
+    share = SimpleNamespace(
+        anchor=lambda: Anchor(frame=1007),
+        annotations={},
+        note_actions=SimpleNamespace(add=added.append),
+    )
+    bar.note_session = lambda: share
+    real = relay_api.upload_voice_note
+
+    def upload(relay: str, sid: str, token: str, data: bytes, mime: str) -> AudioClip:
+        uploaded.append((data, mime, threading.current_thread()))
+        return clip
+
+    relay_api.upload_voice_note = upload  # type: ignore[assignment]
+    try:
+        QtTest.QTest.mousePress(bar.note_button, QtCore.Qt.MouseButton.LeftButton)
+        page = rig.page
+        page.loaded()
+        assert page.commands == [("record", {"on": True})], page.commands
+        assert bar.phase == "off" and not bar.in_voice, bar.phase
+        page.engine_reports(recording=True)
+        assert bar.note_button.text().startswith("●"), bar.note_button.text()
+        QtTest.QTest.mouseRelease(bar.note_button, QtCore.Qt.MouseButton.LeftButton)
+        assert page.commands[-1] == ("record", {"on": False}), page.commands
+        page.bridge.note("audio/webm", base64.b64encode(b"opus!").decode(), 2000.0)
+        assert wait_for(lambda: bool(added)), bar.note_text
+        assert uploaded[0][:2] == (b"opus!", "audio/webm")
+        assert uploaded[0][2] is not threading.main_thread()
+        note = added[0]
+        assert note.anchor.frame == 1007 and note.audio == clip and note.shape.kind == "ellipse"
+        assert page.closed and bar.web is None, "the page ran for the note only"
+        assert "kept on frame 1007" in bar.note_label.text(), bar.note_label.text()
+        QtTest.QTest.mousePress(bar.note_button, QtCore.Qt.MouseButton.LeftButton)
+        rig.page.loaded()
+        rig.page.bridge.note("audio/webm", "not base64!", 900.0)
+        assert "not base64" in bar.note_label.text(), bar.note_label.text()
+        QtTest.QTest.mouseRelease(bar.note_button, QtCore.Qt.MouseButton.LeftButton)
+    finally:
+        relay_api.upload_voice_note = real  # type: ignore[assignment]
+        rig.close()
+    return [
+        "a voice note held in the bar: recorded by the page, uploaded off the GUI thread, added"
+    ]
+
+
 def without_web_engine() -> list[str]:
     """No QtWebEngine: the bar says why and offers the browser, with this panel's token."""
     rig = VoiceRig(available=False)
@@ -545,6 +603,7 @@ ALL = (
     joins_mutes_and_leaves,
     keys_mute_and_push_to_talk,
     keys_anywhere_in_the_app,
+    records_a_voice_note,
     without_web_engine,
     refused_join,
 )
