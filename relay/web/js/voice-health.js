@@ -50,7 +50,7 @@ export class LinkWatch {
     pc.addEventListener("iceconnectionstatechange", check);
     pc.addEventListener("connectionstatechange", check);
     pc.addEventListener("icecandidateerror", (e) => {
-      this.errors.push({ code: e.errorCode, text: e.errorText ?? "", url: e.url ?? "" });
+      this.errors.push({ code: e.errorCode, text: (e.errorText ?? "").replace(/\.$/, ""), url: e.url ?? "" });
     });
     pc.addEventListener("icecandidate", (e) => {
       if (e.candidate && e.candidate.candidate) this.#gathered++;

@@ -175,10 +175,10 @@ export class VoiceBar {
     if (!m || me) return null;
     const role = this.state.people.get(id)?.role;
     const host = v.me?.role === "host";
-    const volume = v.joined && m.can_speak;
-    const allow = host && role === "viewer";
     const link = v.joined ? v.linkState(id) : null;
     const failed = link?.state === "failed";
+    const volume = v.joined && m.can_speak && !failed;
+    const allow = host && role === "viewer";
     if (!volume && !allow && !failed) return null;
     let c = this.#controls.get(id);
     if (!c) {
