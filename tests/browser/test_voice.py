@@ -498,3 +498,30 @@ def test_a_full_voice_room_refuses_the_next_joiner_and_says_why(
         # The two in voice are untouched; the refused one sees them in People.
         assert ana.engine("v.members.size") == 2
         assert mia.engine("v.members.size") == 2
+
+
+def test_a_link_that_cannot_connect_says_why(call: Call) -> None:
+    """The words People and the toast use, from the link's ICE servers and candidate errors."""
+    mia = call("host", "Mia", 20)
+    reasons = mia.p.evaluate(
+        """async () => {
+        const { troubleReason } = await import('/web/js/voice-health.js');
+        const turn = [{ urls: ["turn:turn.example:3478?transport=udp"], username: "u" }];
+        const stun = [{ urls: ["stun:stun.example:3478"] }];
+        return [
+            troubleReason(turn, [{ code: 401, text: "Unauthorized", url: turn[0].urls[0] }]),
+            troubleReason(turn, [{ code: 701, text: "", url: turn[0].urls[0] }]),
+            troubleReason(stun, [{ code: 701, text: "", url: stun[0].urls[0] }]),
+            troubleReason([], []),
+            troubleReason(turn, []),
+        ];
+    }"""
+    )
+    assert reasons == [
+        "the TURN server refused the credentials the relay gave out (401 Unauthorized): "
+        "the relay's TURN secret is not the TURN server's",
+        "the TURN server turn:turn.example:3478?transport=udp could not be reached",
+        "the network blocks direct audio, and the relay has no TURN server to carry it",
+        "the network blocks direct audio, and the relay has no TURN server to carry it",
+        "no network path, not even through the relay's TURN server",
+    ]
