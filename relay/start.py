@@ -20,6 +20,7 @@ from typing import Optional
 
 from aiohttp import web
 
+from overshoulder.core.durations import parse_duration
 from overshoulder.core.limits import DEFAULT_LIMITS
 
 from . import config
@@ -30,6 +31,7 @@ from .turn import IceConfig, read_secret
 from .voice import VoiceOptions
 from .voice_sfu import add_arguments as add_media_arguments
 from .voice_sfu import media_server_from_args
+from .voicenotes import parse_size
 
 log = logging.getLogger("overshoulder.relay")
 
@@ -145,8 +147,33 @@ def build_parser() -> argparse.ArgumentParser:
         help="people in a voice room linked peer to peer (default %(default)s); beyond it "
         "voice goes through the media server, or without one the room is full",
     )
-    # --media-server janus|URL, --janus-url, --janus-secret-file, --janus-rtp-ports...
+    # --media-server auto|janus|none|URL, --janus-url, --janus-secret-file, --janus-rtp-ports...
     add_media_arguments(voice)
+    notes = parser.add_argument_group("voice notes", "the recordings reviewers attach to notes")
+    notes.add_argument(
+        "--voice-notes-max-bytes",
+        type=parse_size,
+        default=DEFAULT_LIMITS.max_voice_notes_bytes,
+        metavar="SIZE",
+        help="bytes of voice notes the relay keeps, all sessions together (4G, 512M...; "
+        "default 4G); past it uploads are refused",
+    )
+    notes.add_argument(
+        "--voice-notes-min-free",
+        type=parse_size,
+        default=DEFAULT_LIMITS.voice_notes_min_free_bytes,
+        metavar="SIZE",
+        help="free room the data dir's disk keeps (default 1G): an upload that would leave "
+        "less is refused",
+    )
+    notes.add_argument(
+        "--voice-notes-unused-after",
+        type=parse_duration,
+        default=DEFAULT_LIMITS.voice_note_unused_s,
+        metavar="DURATION",
+        help="how long an uploaded recording no note names is kept (default 1d); then it is "
+        "removed, at start and at most hourly as uploads come",
+    )
     parser.add_argument(
         "--log-level", default="info", choices=("debug", "info", "warning", "error")
     )
@@ -207,8 +234,13 @@ async def _serve(
                 header_timeout_s=args.header_timeout,
                 max_connections_per_address=args.max_connections_per_address,
                 voice_mesh_max=args.voice_mesh_max,
+                max_voice_notes_bytes=args.voice_notes_max_bytes,
+                voice_notes_min_free_bytes=args.voice_notes_min_free,
+                voice_note_unused_s=args.voice_notes_unused_after,
             ),
-            voice=VoiceOptions(ice=ice, media=media.bridge if media is not None else None),
+            voice=VoiceOptions(
+                ice=ice, media=media.bridge if media is not None else None, media_start=media
+            ),
             public_url=args.public_url,
             locked=args.lock,
             synchronous=args.sync,
@@ -231,7 +263,7 @@ async def _serve(
             flush=True,
         )
         return 1
-    if media is not None:
+    if media is not None and not media.lazy:  # auto: started when a room needs it
         try:
             await media.start()
         except JanusError as exc:
@@ -272,6 +304,7 @@ async def _run(
         return 1
     if soft:
         log.info("open files allowed: %d", soft)
+    relay.api.sweep_voice_notes()  # recordings no note named, left by an earlier run
     sockets = getattr(server, "sockets", None) or []
     port = sockets[0].getsockname()[1] if sockets else args.port
     scheme = "https" if ssl_ctx else "http"
