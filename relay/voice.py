@@ -352,6 +352,11 @@ class VoiceRoom:
             pid = conn.pid
             self._bridge_call(pid, conn, "voice_signal", ref, lambda b: b.signal(pid, sig))
             return
+        if self.mode == "sfu" and sig.to in self.members:
+            # A mesh signal still in flight when the room switched (a late ICE candidate,
+            # an answer): both ends are closing that link, so it is dropped, not refused.
+            log.debug("a mesh signal from %s to %s after the switch to sfu", conn.pid, sig.to)
+            return
         if self.mode == "sfu":
             raise ProtocolError(
                 ErrorCode.BAD_MESSAGE,
