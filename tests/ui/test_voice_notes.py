@@ -35,11 +35,6 @@ def relay(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RelayProcess]:
         proc.stop()
 
 
-@pytest.fixture
-def session(relay: RelayProcess) -> dict[str, Any]:
-    return dict(relay.create_session())
-
-
 class FakePlayer(QtCore.QObject):
     """QtMultimedia's QMediaPlayer as the player uses it (Qt 6's API)."""
 
