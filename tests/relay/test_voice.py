@@ -352,22 +352,25 @@ def test_without_a_media_server_voice_holds_the_mesh_cap_and_says_what_lifts_it(
             c.close()
 
 
+def _turn_relay(tmp_path: Path, secret: str, *urls: str) -> RelayProcess:
+    """A relay with these STUN/TURN options and ``secret`` as its TURN secret file."""
+    (tmp_path / "turn.secret").write_text(secret)
+    extra = [*urls, "--turn-secret-file", str(tmp_path / "turn.secret")]
+    return RelayProcess(tmp_path / "relay", extra_args=extra).start()
+
+
 def test_turn_credentials_are_minted_per_member_with_the_hmac_rule(tmp_path):
     secret = "s3cret-of-the-studio"
-    (tmp_path / "turn.secret").write_text(secret + "\n")
-    relay = RelayProcess(
-        tmp_path / "turn",
-        extra_args=[
-            "--stun-url",
-            "stun:stun.example.com:3478",
-            "--turn-url",
-            "turn:turn.example.com:3478?transport=udp",
-            "--turn-url",
-            "turns:turn.example.com:5349",
-            "--turn-secret-file",
-            str(tmp_path / "turn.secret"),
-        ],
-    ).start()
+    relay = _turn_relay(
+        tmp_path,
+        secret + "\n",
+        "--stun-url",
+        "stun:stun.example.com:3478",
+        "--turn-url",
+        "turn:turn.example.com:3478?transport=udp",
+        "--turn-url",
+        "turns:turn.example.com:5349",
+    )
     try:
         session = relay.create_session()
         c = RawClient(relay.ws_url)
@@ -580,16 +583,7 @@ def test_the_credentials_of_voice_welcome_open_an_allocation_on_a_real_coturn(tm
     import asyncio
 
     with Coturn(tmp_path / "coturn") as coturn:
-        (tmp_path / "turn.secret").write_text(coturn.secret)
-        relay = RelayProcess(
-            tmp_path / "relay",
-            extra_args=[
-                "--turn-url",
-                coturn.url,
-                "--turn-secret-file",
-                str(tmp_path / "turn.secret"),
-            ],
-        ).start()
+        relay = _turn_relay(tmp_path, coturn.secret, "--turn-url", coturn.url)
         try:
             session = relay.create_session()
             c = RawClient(relay.ws_url)
