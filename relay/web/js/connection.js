@@ -47,17 +47,23 @@ export class Connection extends Emitter {
     return this.state === "live";
   }
 
-  /** An ephemeral message; dropped (false) unless live. */
+  /** An ephemeral message; dropped (false) unless live on an open socket. */
   send(type, data) {
-    if (!this.live) return false;
+    if (!this.#writable()) return false;
     this.#ws.send(envelope(type, data));
     return true;
+  }
+
+  /** Live, and the socket not already closing: a relay going away closes it before the
+   * page hears of it, and a send then only logs a warning. */
+  #writable() {
+    return this.live && this.#ws?.readyState === WebSocket.OPEN;
   }
 
   /** A persisted event: kept in the outbox until acknowledged, sent now if live. */
   submit(type, data, eid = uuid()) {
     const item = this.outbox.add(type, data, eid);
-    if (this.live) this.#sendItem(item);
+    if (this.#writable()) this.#sendItem(item); // else sent from the outbox after the next join
     return eid;
   }
 
