@@ -371,7 +371,7 @@ def test_python_members_through_a_running_janus(
     running, with the relay's room gone once voice emptied."""
     pytest.importorskip("aiortc", reason="Python voice members need aiortc (the voice extra)")
     from overshoulder.core.client import SessionClient
-    from overshoulder.core.voice import VoiceParticipant, read_wav
+    from overshoulder.core.voice import VoiceParticipant
 
     secret_file = tmp_path / "janus.secret"
     secret_file.write_text(f"{running_janus.api_secret}\n{running_janus.admin_key}\n")
@@ -389,16 +389,9 @@ def test_python_members_through_a_running_janus(
     members: list[tuple[SessionClient, VoiceParticipant]] = []
     try:
         created = relay.create_session(name="Shot 030 voice", host_name="Mia")
-        sid = created["session"]["id"]
         said = {}
         for n, name in enumerate(("Mia", "Leo", "Ada")):
-            token = created["host_token"] if n == 0 else relay.invite(sid, "reviewer")
-            client = SessionClient(relay.url, token, name)
-            client.start()
-            assert client.wait_synced(10), f"{name} did not sync: {client.last_error}"
-            wav = speech_wav(tmp_path, 40 + n)
-            said[name] = read_wav(wav)
-            voice = VoiceParticipant(client, wav)
+            client, voice, said[name] = _voice_member(relay, created, n, name, tmp_path, 40 + n)
             members.append((client, voice))
             voice.join()
         ids = {c.participant.name: c.participant.id for c, _ in members if c.participant}
@@ -489,7 +482,7 @@ def test_a_relay_with_default_options_starts_janus_when_a_room_needs_it_and_keep
     each other; a later room uses the same Janus; it ends with the relay."""
     pytest.importorskip("aiortc", reason="Python voice members need aiortc (the voice extra)")
     from overshoulder.core.client import SessionClient
-    from overshoulder.core.voice import VoiceParticipant, read_wav
+    from overshoulder.core.voice import VoiceParticipant
 
     relay = RelayProcess(tmp_path / "relay-data", extra_args=["--voice-mesh-max", "2"]).start()
     members: list[tuple[SessionClient, VoiceParticipant]] = []
@@ -497,16 +490,9 @@ def test_a_relay_with_default_options_starts_janus_when_a_room_needs_it_and_keep
     janus: list[int] = []
     try:
         created = relay.create_session(name="Shot 040 voice", host_name="Mia")
-        sid = created["session"]["id"]
         said = {}
         for n, name in enumerate(("Mia", "Leo", "Ada")):
-            token = created["host_token"] if n == 0 else relay.invite(sid, "reviewer")
-            client = SessionClient(relay.url, token, name)
-            client.start()
-            assert client.wait_synced(10), f"{name} did not sync: {client.last_error}"
-            wav = speech_wav(tmp_path, 60 + n)
-            said[name] = read_wav(wav)
-            voice = VoiceParticipant(client, wav)
+            client, voice, said[name] = _voice_member(relay, created, n, name, tmp_path, 60 + n)
             members.append((client, voice))
             if n == 2:  # two in a mesh: still no media server
                 assert wait_for(lambda: all(v.mode == "mesh" for _, v in members[:2]), 10)
@@ -759,3 +745,19 @@ def test_three_speakers_go_through_janus_and_hear_each_other(
     for name, page in [*pages.items(), ("viewer", viewer)]:
         assert not page.errors, (name, page.errors)
         page.page.close()
+
+
+def _voice_member(
+    relay: RelayProcess, created: dict[str, Any], n: int, name: str, tmp_path: Path, seed: int
+) -> tuple[Any, Any, Any]:
+    """Member ``n`` of ``created`` (the host first, then reviewers): its synced client, its
+    Python voice speaking a WAV made from ``seed``, and that WAV's samples."""
+    from overshoulder.core.client import SessionClient
+    from overshoulder.core.voice import VoiceParticipant, read_wav
+
+    token = created["host_token"] if n == 0 else relay.invite(created["session"]["id"], "reviewer")
+    client = SessionClient(relay.url, token, name)
+    client.start()
+    assert client.wait_synced(10), f"{name} did not sync: {client.last_error}"
+    wav = speech_wav(tmp_path, seed)
+    return client, VoiceParticipant(client, wav), read_wav(wav)
